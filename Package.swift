@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+import Foundation
+import PackageDescription
+
+// Native libraries that no Swift package wraps are reached through thin C modules:
+// OpenBLAS (matrix products and LAPACK) and FFTW (spectra) come from Debian; sherpa-onnx
+// (runs the silero VAD network) comes from its PyPI wheel, unpacked by scripts/setup.sh
+// into .deps/ — its library needs a search path and an rpath, hence the unsafe flags.
+let sherpaLib = Context.packageDirectory + "/.deps/sherpa-onnx/lib"
+
+let package = Package(
+    name: "EdControl",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "edcontrol", targets: ["edcontrol"]),
+        .executable(name: "lessongen", targets: ["lessongen"]),
+        .library(name: "EdControlCore", targets: ["EdControlCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CSherpaOnnx"),
+        .target(
+            name: "EdControlCore",
+            dependencies: [
+                "COpenBLAS", "CFFTW", "CSherpaOnnx",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            linkerSettings: [
+                .unsafeFlags(["-L", sherpaLib, "-Xlinker", "-rpath", "-Xlinker", sherpaLib]),
+            ]
+        ),
+        .target(name: "LessonSynthesis", dependencies: ["EdControlCore"]),
+        .executableTarget(
+            name: "edcontrol",
+            dependencies: [
+                "EdControlCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "lessongen",
+            dependencies: [
+                "LessonSynthesis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "LessonSynthesis"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,66 @@
+/// One speaker talking, from `start` to `end` (seconds).
+public struct SpeakerTurn: Codable, Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    public var speaker: String
+
+    public init(start: Double, end: Double, speaker: String) {
+        self.start = start
+        self.end = end
+        self.speaker = speaker
+    }
+
+    public var span: TimeSpan { TimeSpan(start: start, end: end) }
+    public var duration: Double { end - start }
+}
+
+/// A speech segment with the speaker label of each of its embedding windows.
+public struct LabelledSegment: Sendable {
+    public var span: TimeSpan
+    public var windows: [WindowEmbedding]
+    public var labels: [Int]
+}
+
+/// Cuts speech segments into speaker turns where the window labels change.
+public enum SpeakerTurnBuilder {
+    public static func turns(from segments: [LabelledSegment], speakerName: (Int) -> String) -> [SpeakerTurn] {
+        var turns: [SpeakerTurn] = []
+        for segment in segments where !segment.windows.isEmpty {
+            let labels = smoothed(segment.labels)
+            // A change between two windows is placed midway between their centres.
+            var start = segment.span.start
+            for i in 1..<max(1, labels.count) where labels[i] != labels[i - 1] {
+                let boundary = (centre(segment.windows[i - 1].span) + centre(segment.windows[i].span)) / 2
+                turns.append(SpeakerTurn(start: start, end: boundary, speaker: speakerName(labels[i - 1])))
+                start = boundary
+            }
+            turns.append(SpeakerTurn(start: start, end: segment.span.end, speaker: speakerName(labels.last!)))
+        }
+        return mergeTouching(turns)
+    }
+
+    /// A lone window whose neighbours agree with each other is taken to be noise.
+    static func smoothed(_ labels: [Int]) -> [Int] {
+        guard labels.count >= 3 else { return labels }
+        var result = labels
+        for i in 1..<(labels.count - 1) where labels[i - 1] == labels[i + 1] && labels[i] != labels[i - 1] {
+            result[i] = labels[i - 1]
+        }
+        return result
+    }
+
+    private static func centre(_ span: TimeSpan) -> Double { (span.start + span.end) / 2 }
+
+    /// Joins consecutive turns of one speaker that touch (the VAD splits long speech).
+    private static func mergeTouching(_ turns: [SpeakerTurn]) -> [SpeakerTurn] {
+        var merged: [SpeakerTurn] = []
+        for turn in turns {
+            if let last = merged.last, last.speaker == turn.speaker, turn.start - last.end < 0.01 {
+                merged[merged.count - 1].end = max(last.end, turn.end)
+            } else {
+                merged.append(turn)
+            }
+        }
+        return merged
+    }
+}

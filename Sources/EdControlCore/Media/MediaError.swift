@@ -1,0 +1,36 @@
+import Foundation
+
+/// Problems with an input recording, worded for the person who supplied it:
+/// what is wrong and what to do about it.
+public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    case fileNotFound(String)
+    case emptyFile(String)
+    case notMedia(String, detail: String)
+    case noAudioTrack(String, hasVideo: Bool)
+    case undecodable(String, detail: String)
+    case tooShort(String, seconds: Double)
+    case toolMissing(String)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let path):
+            return "\(path): no such file. Check the path and try again."
+        case .emptyFile(let path):
+            return "\(path): the file is empty (0 bytes). The upload or copy probably failed; supply the recording again."
+        case .notMedia(let path, let detail):
+            return "\(path): this is not an audio or video recording that can be read (\(detail)). Supply an mp4, mkv, webm, mov, wav, mp3, m4a or ogg file."
+        case .noAudioTrack(let path, let hasVideo):
+            return hasVideo
+                ? "\(path): the recording has a video track but no audio track, so nobody's speech can be analysed. Export the lesson with its sound."
+                : "\(path): the file has no audio track and no video track."
+        case .undecodable(let path, let detail):
+            return "\(path): the audio could not be decoded to the end; the file is probably truncated or corrupt (\(detail)). Supply a complete copy of the recording."
+        case .tooShort(let path, let seconds):
+            return "\(path): the recording is only \(String(format: "%.2f", seconds)) s long; at least 1 s of audio is needed."
+        case .toolMissing(let tool):
+            return "\(tool) was not found on PATH. Run scripts/setup.sh (it installs ffmpeg) and try again."
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

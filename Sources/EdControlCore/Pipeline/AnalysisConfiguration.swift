@@ -1,0 +1,20 @@
+import Foundation
+
+/// Every setting that changes what the analysis produces. Its hash goes into each
+/// report's lineage, so two reports with the same hash and models are comparable.
+public struct AnalysisConfiguration: Codable, Sendable, Hashable {
+    public var voiceActivity = SileroVoiceActivityDetector.Settings()
+    public var embedding = GE2ESpeakerEmbedder.Settings()
+    public var clustering = SpectralSpeakerClustering.Settings()
+    public var speakerCount = SpeakerCountBounds()
+    public var teacher = TeacherIdentification.Settings()
+    public var talk = TalkMetricsCalculator.Settings()
+
+    public init() {}
+
+    public var sha256: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return SHA256Digest.of((try? encoder.encode(self)) ?? Data())
+    }
+}

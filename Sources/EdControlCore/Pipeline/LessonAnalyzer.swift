@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+
+/// Analyses one lesson recording: decode → speech → voice embeddings → speakers → turns
+/// → roles → talk metrics, into a `LessonReport`.
+public final class LessonAnalyzer {
+    public let configuration: AnalysisConfiguration
+    private let registry: ModelRegistry
+    private let probe: MediaProbing
+    private let decoder: AudioDecoding
+    private let clustering: SpeakerClustering
+    private let logger: Logger
+
+    public init(models registry: ModelRegistry, configuration: AnalysisConfiguration = AnalysisConfiguration(),
+                probe: MediaProbing = FFprobe(), decoder: AudioDecoding = FFmpegAudioDecoder(),
+                logger: Logger = Logger(label: "edcontrol.analyzer")) {
+        self.registry = registry
+        self.configuration = configuration
+        self.probe = probe
+        self.decoder = decoder
+        clustering = SpectralSpeakerClustering(settings: configuration.clustering)
+        self.logger = logger
+    }
+
+    public func analyze(_ url: URL, teacherProfile: TeacherProfile? = nil,
+                        progress: AnalysisProgress = NoProgress()) throws -> LessonReport {
+        progress.update(stage: .probing, fraction: 0)
+        let media = try probe.probe(url)
+        guard !media.audio.isEmpty else { throw MediaError.noAudioTrack(url.path, hasVideo: !media.video.isEmpty) }
+        let embedder = try makeEmbedder()
+        if let teacherProfile { try checkCompatible(teacherProfile) }
+
+        let heard = try listen(to: url, media: media, embedder: embedder, progress: progress)
+        progress.update(stage: .clustering, fraction: 0)
+        let vectors = heard.segments.flatMap { $0.windows.map(\.vector) }
+        var labels = clustering.cluster(vectors, bounds: configuration.speakerCount)[...]
+        let segments = heard.segments.map { segment -> LabelledSegment in
+            var labelled = segment
+            labelled.labels = Array(labels.prefix(segment.windows.count))
+            labels = labels.dropFirst(segment.windows.count)
+            return labelled
+        }
+        let turns = SpeakerTurnBuilder.turns(from: segments, speakerName: Self.speakerName)
+
+        progress.update(stage: .summarising, fraction: 0)
+        let speakers = identifySpeakers(turns: turns, segments: segments, profile: teacherProfile)
+        let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
+        let duration = max(media.durationSeconds, heard.decodedSeconds)
+        let metrics = TalkMetricsCalculator(settings: configuration.talk)
+            .metrics(turns: turns, roles: roles, durationSeconds: duration)
+        logger.info("analysed", metadata: ["file": "\(url.lastPathComponent)", "speakers": "\(speakers.count)",
+                                           "turns": "\(turns.count)"])
+        return LessonReport(
+            schemaVersion: LessonReport.currentSchemaVersion,
+            generatedAt: ISO8601DateFormatter().string(from: Date()),
+            input: .init(file: url.lastPathComponent, media: media, analysedSampleRate: AudioFormat.sampleRate,
+                         analysedAudioSeconds: heard.decodedSeconds),
+            speakers: speakers, turns: turns, talkMetrics: metrics,
+            lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
+                             models: try [ModelReference(registry.entry("silero-vad")),
+                                          ModelReference(registry.entry(embedder.modelID))],
+                             configurationSHA256: configuration.sha256, configuration: configuration))
+    }
+
+    /// A teacher's voice profile from a sample of their speech (silences are left out).
+    public func enrollTeacher(from url: URL) throws -> TeacherProfile {
+        let media = try probe.probe(url)
+        guard !media.audio.isEmpty else { throw MediaError.noAudioTrack(url.path, hasVideo: !media.video.isEmpty) }
+        let detector = try makeVoiceActivityDetector()
+        var speech: [Float] = []
+        try decoder.decode(url, chunkSeconds: 10) { chunk in
+            for segment in detector.accept(chunk) { speech += segment.samples }
+        }
+        for segment in detector.finish() { speech += segment.samples }
+        let seconds = Double(speech.count) / Double(AudioFormat.sampleRate)
+        guard seconds >= 3 else {
+            throw ProfileError("\(url.path): only \(String(format: "%.1f", seconds)) s of speech found; a voice profile needs at least 3 s (30 s or more gives a reliable one). Record the teacher speaking alone.")
+        }
+        let embedder = try makeEmbedder()
+        return TeacherProfile(model: ModelReference(try registry.entry(embedder.modelID)),
+                              speechSeconds: seconds, embedding: embedder.embedUtterance(speech))
+    }
+
+    // MARK: Stages
+
+    private struct Heard {
+        var segments: [LabelledSegment]
+        var decodedSeconds: Double
+    }
+
+    /// Streams the audio once: each speech segment is embedded as soon as the VAD closes
+    /// it and its samples are dropped, so memory does not grow with the recording's length.
+    private func listen(to url: URL, media: MediaInfo, embedder: SpeakerEmbedding,
+                        progress: AnalysisProgress) throws -> Heard {
+        let detector = try makeVoiceActivityDetector()
+        var segments: [LabelledSegment] = []
+        func keep(_ found: [SpeechSegment]) {
+            for segment in found {
+                segments.append(LabelledSegment(span: segment.span, windows: embedder.embedWindows(of: segment), labels: []))
+            }
+        }
+        var decodedSamples = 0
+        let expected = max(media.durationSeconds, 1)
+        try decoder.decode(url, chunkSeconds: 10) { chunk in
+            keep(detector.accept(chunk))
+            decodedSamples += chunk.samples.count
+            progress.update(stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
+        }
+        keep(detector.finish())
+        let seconds = Double(decodedSamples) / Double(AudioFormat.sampleRate)
+        if seconds < 1 { throw MediaError.tooShort(url.path, seconds: seconds) }
+        return Heard(segments: segments, decodedSeconds: seconds)
+    }
+
+    private func identifySpeakers(turns: [SpeakerTurn], segments: [LabelledSegment], profile: TeacherProfile?) -> [Speaker] {
+        var talk: [String: Double] = [:]
+        for turn in turns { talk[turn.speaker, default: 0] += turn.duration }
+        var vectorsBySpeaker: [String: [[Float]]] = [:]
+        for segment in segments {
+            for (window, label) in zip(segment.windows, segment.labels) {
+                vectorsBySpeaker[Self.speakerName(label), default: []].append(window.vector)
+            }
+        }
+        let centroids = vectorsBySpeaker.mapValues { vectors in
+            SpectralSpeakerClustering.centroids(of: vectors, labels: Array(repeating: 0, count: vectors.count))[0]
+        }
+        return TeacherIdentification(settings: configuration.teacher)
+            .assignRoles(talkSeconds: talk, centroids: centroids, profile: profile)
+    }
+
+    private func makeVoiceActivityDetector() throws -> SileroVoiceActivityDetector {
+        try SileroVoiceActivityDetector(modelPath: try verifiedPath("silero-vad"), settings: configuration.voiceActivity)
+    }
+
+    private func makeEmbedder() throws -> GE2ESpeakerEmbedder {
+        try GE2ESpeakerEmbedder(weightsURL: URL(fileURLWithPath: try verifiedPath("ge2e-resemblyzer")),
+                                settings: configuration.embedding)
+    }
+
+    private func verifiedPath(_ id: String) throws -> String {
+        let entry = try registry.entry(id)
+        let path = try registry.path(of: id)
+        guard registry.verify(entry) else { throw ModelError.checksumMismatch(id: id, path: path) }
+        return path
+    }
+
+    private func checkCompatible(_ profile: TeacherProfile) throws {
+        let current = try registry.entry("ge2e-resemblyzer")
+        guard profile.model.sha256 == current.sha256 else {
+            throw ProfileError("The teacher profile was made with voice model \(profile.model.id) \(profile.model.version) (\(profile.model.sha256.prefix(12))…), but \(current.sha256.prefix(12))… is installed: voices cannot be compared across models. Enrol the teacher again.")
+        }
+    }
+
+    static func speakerName(_ label: Int) -> String { "S\(label + 1)" }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// Writes a report's files into an output directory. Each file is written under a
+/// temporary name and renamed into place, so a failed run never leaves a file that
+/// looks complete.
+public struct ReportWriter: Sendable {
+    public let directory: URL
+
+    public init(directory: URL) { self.directory = directory }
+
+    public static let reportFile = "report.json"
+    public static let rttmFile = "diarization.rttm"
+
+    public func write(_ report: LessonReport) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let recording = (report.input.file as NSString).deletingPathExtension
+        try place(Data(RTTM.render(report.turns, recordingID: recording).utf8), as: Self.rttmFile)
+        // report.json last: its presence means the whole output is complete.
+        try place(report.jsonData(), as: Self.reportFile)
+    }
+
+    private func place(_ data: Data, as name: String) throws {
+        let target = directory.appendingPathComponent(name)
+        let partial = directory.appendingPathComponent(".\(name).partial")
+        try data.write(to: partial)
+        if FileManager.default.fileExists(atPath: target.path) {
+            _ = try FileManager.default.replaceItemAt(target, withItemAt: partial)
+        } else {
+            try FileManager.default.moveItem(at: partial, to: target)
+        }
+    }
+}

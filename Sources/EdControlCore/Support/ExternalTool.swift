@@ -1,0 +1,64 @@
+import Foundation
+
+/// Runs a command-line tool (ffmpeg, ffprobe, espeak-ng, sox) found on PATH.
+struct ExternalTool: Sendable {
+    let name: String
+
+    var executableURL: URL? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return nil
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: Data
+        var stderr: String
+    }
+
+    /// Runs to completion and collects both outputs (for tools with small outputs).
+    func run(_ arguments: [String]) throws -> Output {
+        let process = try makeProcess(arguments)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read stderr concurrently so a chatty tool cannot block on a full pipe.
+        let errorText = ErrorCollector(err.fileHandleForReading)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: data, stderr: errorText.wait())
+    }
+
+    func makeProcess(_ arguments: [String]) throws -> Process {
+        guard let url = executableURL else { throw MediaError.toolMissing(name) }
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        return process
+    }
+}
+
+/// Drains a pipe on a background thread and hands back what it read.
+final class ErrorCollector: @unchecked Sendable {
+    // @unchecked: `text` is written once by the reader thread before `done` is signalled
+    // and read only after waiting on it.
+    private var text = ""
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+            done.signal()
+        }
+    }
+
+    func wait() -> String {
+        done.wait()
+        return text
+    }
+}

@@ -1,0 +1,36 @@
+/// A stretch of time, in seconds from the start of the recording.
+public struct TimeSpan: Codable, Sendable, Equatable, Hashable {
+    public var start: Double
+    public var end: Double
+
+    public init(start: Double, end: Double) {
+        self.start = start
+        self.end = end
+    }
+
+    public var duration: Double { end - start }
+
+    public func overlap(with other: TimeSpan) -> Double {
+        max(0, min(end, other.end) - max(start, other.start))
+    }
+}
+
+/// Speech found by voice activity detection, with its audio (needed by the embedder,
+/// and dropped once embedded so memory stays bounded).
+public struct SpeechSegment: Sendable {
+    public var startSample: Int
+    public var samples: [Float]
+
+    public var span: TimeSpan {
+        let rate = Double(AudioFormat.sampleRate)
+        return TimeSpan(start: Double(startSample) / rate, end: Double(startSample + samples.count) / rate)
+    }
+}
+
+/// Finds speech in a stream of audio chunks.
+public protocol VoiceActivityDetecting: AnyObject {
+    /// Feeds the next chunk; returns the speech segments that ended within it.
+    func accept(_ chunk: AudioChunk) -> [SpeechSegment]
+    /// Ends the stream; returns any segment still open.
+    func finish() -> [SpeechSegment]
+}

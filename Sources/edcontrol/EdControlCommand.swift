@@ -1,9 +1,26 @@
 import ArgumentParser
 import EdControlCore
 import Foundation
+import Logging
 
 @main
 struct EdControlCommand: ParsableCommand {
+    static func main() {
+        // Logs go to stderr so stdout stays the command's result; EDCONTROL_LOG_LEVEL=debug shows more.
+        let level = ProcessInfo.processInfo.environment["EDCONTROL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "edcontrol",
         abstract: "Lesson recording analytics: who speaks when, and how the lesson went.",
@@ -33,5 +50,5 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 
 struct ValidationFailure: Error, CustomStringConvertible {
     var message: String
-    var description: String { "error: \(message)" }
+    var description: String { message }
 }

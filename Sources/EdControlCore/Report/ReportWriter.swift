@@ -23,10 +23,9 @@ public struct ReportWriter: Sendable {
         let target = directory.appendingPathComponent(name)
         let partial = directory.appendingPathComponent(".\(name).partial")
         try data.write(to: partial)
-        if FileManager.default.fileExists(atPath: target.path) {
-            _ = try FileManager.default.replaceItemAt(target, withItemAt: partial)
-        } else {
-            try FileManager.default.moveItem(at: partial, to: target)
+        // rename(2) replaces the target atomically.
+        guard rename(partial.path, target.path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
         }
     }
 }

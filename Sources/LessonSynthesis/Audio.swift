@@ -1,0 +1,58 @@
+import EdControlCore
+import Foundation
+
+enum Audio {
+    static let rate = Double(AudioFormat.sampleRate)
+
+    /// Drops leading and trailing near-silence (below −50 dBFS in 10 ms frames).
+    static func trimSilence(_ samples: [Float]) -> [Float] {
+        let active = activeFrames(samples)
+        guard let first = active.firstIndex(of: true), let last = active.lastIndex(of: true) else { return [] }
+        let frame = AudioFormat.sampleRate / 100
+        return Array(samples[(first * frame)..<min(samples.count, (last + 1) * frame)])
+    }
+
+    /// Speech spans of a clean utterance placed at `offset` seconds: frames above −50 dBFS,
+    /// joined across pauses shorter than `bridge` seconds. This is the exact ground truth.
+    static func speechSpans(_ samples: [Float], offset: Double, bridge: Double = 0.25) -> [TimeSpan] {
+        let active = activeFrames(samples)
+        var spans: [TimeSpan] = []
+        var index = 0
+        while index < active.count {
+            guard active[index] else { index += 1; continue }
+            var end = index
+            while end < active.count && active[end] { end += 1 }
+            let span = TimeSpan(start: offset + Double(index) / 100, end: offset + Double(end) / 100)
+            if let last = spans.last, span.start - last.end < bridge {
+                spans[spans.count - 1].end = span.end
+            } else {
+                spans.append(span)
+            }
+            index = end
+        }
+        return spans
+    }
+
+    private static func activeFrames(_ samples: [Float]) -> [Bool] {
+        let frame = AudioFormat.sampleRate / 100
+        let threshold: Float = 1e-5 // −50 dBFS as mean square
+        return stride(from: 0, to: samples.count, by: frame).map { start in
+            let slice = samples[start..<min(samples.count, start + frame)]
+            return slice.reduce(0) { $0 + $1 * $1 } / Float(slice.count) > threshold
+        }
+    }
+
+    /// 16-bit PCM mono WAV.
+    static func wav(_ samples: [Float]) -> Data {
+        var data = Data()
+        func append<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) } }
+        let bytes = UInt32(samples.count * 2)
+        data.append(contentsOf: Array("RIFF".utf8)); append(36 + bytes)
+        data.append(contentsOf: Array("WAVEfmt ".utf8)); append(UInt32(16)); append(UInt16(1)); append(UInt16(1))
+        append(UInt32(AudioFormat.sampleRate)); append(UInt32(AudioFormat.sampleRate * 2)); append(UInt16(2)); append(UInt16(16))
+        data.append(contentsOf: Array("data".utf8)); append(bytes)
+        data.reserveCapacity(data.count + samples.count * 2)
+        for sample in samples { append(Int16(max(-1, min(1, sample)) * 32767)) }
+        return data
+    }
+}

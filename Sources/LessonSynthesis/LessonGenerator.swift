@@ -1,0 +1,128 @@
+import EdControlCore
+import Foundation
+
+/// What kind of lesson to generate.
+public struct LessonSpec: Sendable {
+    public var seed: UInt64
+    public var speakerCount: Int
+    public var durationSeconds: Double
+    /// Background noise level (white noise plus mains hum).
+    public var noiseDBFS: Double = -45
+    /// Chance that a new speaker starts before the previous one has finished.
+    public var overlapProbability: Double = 0.1
+    /// Wrap the audio in an H.264 MP4 with a synthetic video track.
+    public var withVideo = false
+    /// Voices to use, teacher first; nil picks `speakerCount` voices from `Voice.pool` by seed.
+    public var voices: [Voice]?
+
+    public init(seed: UInt64, speakerCount: Int, durationSeconds: Double) {
+        self.seed = seed
+        self.speakerCount = speakerCount
+        self.durationSeconds = durationSeconds
+    }
+}
+
+/// A generated lesson with its exact ground truth.
+public struct GeneratedLesson: Sendable {
+    public var media: URL
+    public var rttm: URL
+    /// Reference speech: speaker ids `teacher`, `student1`, `student2`, …
+    public var turns: [SpeakerTurn]
+    public var voices: [String: Voice]
+}
+
+/// Builds test lessons: a teacher who talks most, students who answer, pauses, short
+/// overlaps and background noise, with an RTTM that marks exactly where each voice is.
+public struct LessonGenerator {
+    public init() {}
+
+    public func generate(_ spec: LessonSpec, into directory: URL, name: String) throws -> GeneratedLesson {
+        precondition(spec.speakerCount >= 1)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        var random = SeededRandom(seed: spec.seed)
+        let voices = spec.voices ?? pickVoices(spec.speakerCount, &random)
+        let ids = ["teacher"] + (1..<max(1, voices.count)).map { "student\($0)" }
+        let sources = voices.map { SpeechSource(voice: $0, scratch: directory) }
+        let gains = voices.map { _ in Float(random.uniform(0.6, 1.0)) }
+
+        let total = Int(spec.durationSeconds * Audio.rate)
+        var mix = [Float](repeating: 0, count: total)
+        var reference: [SpeakerTurn] = []
+        var time = random.uniform(0.3, 1.0)
+        var speaker = 0
+        while true {
+            let utteranceCount = speaker == 0 ? 1 + random.next(below: 4) : 1 + random.next(below: 2)
+            var turn: [Float] = []
+            for index in 0..<utteranceCount {
+                if index > 0 { turn += [Float](repeating: 0, count: Int(random.uniform(0.08, 0.18) * Audio.rate)) }
+                turn += try sources[speaker].utterance(&random)
+            }
+            let start = Int(time * Audio.rate)
+            guard start + turn.count < total - Int(0.3 * Audio.rate) else { break }
+            for (offset, sample) in turn.enumerated() { mix[start + offset] += sample * gains[speaker] }
+            reference += Audio.speechSpans(turn, offset: time).map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[speaker]) }
+            let end = time + Double(turn.count) / Audio.rate
+
+            let next = nextSpeaker(after: speaker, count: voices.count, &random)
+            let overlaps = next != speaker && random.nextUnit() < spec.overlapProbability
+            time = overlaps ? end - random.uniform(0.2, 0.6) : end + random.uniform(0.4, 1.6)
+            speaker = next
+        }
+        addNoise(&mix, dBFS: spec.noiseDBFS, &random)
+        let peak = mix.map(abs).max() ?? 1
+        if peak > 0.95 { for i in mix.indices { mix[i] *= 0.95 / peak } }
+
+        let wav = directory.appendingPathComponent("\(name).wav")
+        try Audio.wav(mix).write(to: wav)
+        var media = wav
+        if spec.withVideo {
+            media = directory.appendingPathComponent("\(name).mp4")
+            let status = try Process.runTool("ffmpeg", ["-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
+                                                        "-i", wav.path, "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
+                                                        "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", media.path])
+            guard status == 0 else { throw GeneratorError("ffmpeg could not make the video for \(name)") }
+            try FileManager.default.removeItem(at: wav)
+        }
+        let merged = Self.mergeTouching(reference)
+        let rttm = directory.appendingPathComponent("\(name).rttm")
+        try RTTM.render(merged, recordingID: name).write(to: rttm, atomically: true, encoding: .utf8)
+        return GeneratedLesson(media: media, rttm: rttm, turns: merged,
+                               voices: Dictionary(uniqueKeysWithValues: zip(ids, voices)))
+    }
+
+    private func pickVoices(_ count: Int, _ random: inout SeededRandom) -> [Voice] {
+        var available = Voice.pool.filter(\.isAvailable)
+        precondition(count <= available.count, "only \(available.count) voices are available")
+        var chosen: [Voice] = []
+        for _ in 0..<count { chosen.append(available.remove(at: random.next(below: available.count))) }
+        return chosen
+    }
+
+    /// The teacher talks about half of the turns; students answer and sometimes talk to each other.
+    private func nextSpeaker(after current: Int, count: Int, _ random: inout SeededRandom) -> Int {
+        guard count > 1 else { return 0 }
+        let student = 1 + random.next(below: count - 1)
+        if current == 0 { return random.nextUnit() < 0.8 ? student : 0 }
+        return random.nextUnit() < 0.75 || student == current ? 0 : student
+    }
+
+    private func addNoise(_ mix: inout [Float], dBFS: Double, _ random: inout SeededRandom) {
+        let amplitude = Float(pow(10, dBFS / 20)) * Float(3.0.squareRoot()) // uniform noise RMS = a/√3
+        for i in mix.indices {
+            let hum = 0.3 * sin(2 * Float.pi * 50 * Float(i) / Float(Audio.rate))
+            mix[i] += amplitude * (Float(random.nextUnit()) * 2 - 1 + hum)
+        }
+    }
+
+    static func mergeTouching(_ turns: [SpeakerTurn]) -> [SpeakerTurn] {
+        var result: [SpeakerTurn] = []
+        for turn in turns.sorted(by: { $0.start < $1.start }) {
+            if let index = result.lastIndex(where: { $0.speaker == turn.speaker }), turn.start <= result[index].end {
+                result[index].end = max(result[index].end, turn.end)
+            } else {
+                result.append(turn)
+            }
+        }
+        return result
+    }
+}

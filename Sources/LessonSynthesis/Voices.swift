@@ -1,0 +1,80 @@
+import EdControlCore
+import Foundation
+
+/// A voice the generator can make speak.
+public enum Voice: Sendable, Hashable, CustomStringConvertible {
+    /// espeak-ng with a language+variant, pitch (0–99) and speed (words/min).
+    case synthetic(voice: String, pitch: Int, speed: Int)
+    /// Real human recordings from Debian packages, all by one person.
+    case recorded(name: String, files: [String])
+
+    public var description: String {
+        switch self {
+        case .synthetic(let voice, let pitch, let speed): return "espeak-ng \(voice) p\(pitch) s\(speed)"
+        case .recorded(let name, _): return "recordings: \(name)"
+        }
+    }
+
+    var language: String {
+        if case .synthetic(let voice, _, _) = self, voice.hasPrefix("ru") { return "ru" }
+        return "en"
+    }
+
+    /// Voices that GE2E tells apart, teacher-like first. The real ones need their Debian packages.
+    public static let pool: [Voice] = [
+        .synthetic(voice: "ru+m3", pitch: 40, speed: 150),
+        .synthetic(voice: "ru+f2", pitch: 65, speed: 165),
+        .synthetic(voice: "en-us+m7", pitch: 30, speed: 145),
+        .synthetic(voice: "ru+f4", pitch: 80, speed: 175),
+        .synthetic(voice: "en+klatt4", pitch: 55, speed: 155),
+        .synthetic(voice: "ru+m6", pitch: 20, speed: 135),
+        .recorded(name: "LibriVox reader (pocketsphinx-testdata)",
+                  files: (["0870", "0880", "0890", "0920", "0930"]).map {
+                      "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-\($0).wav"
+                  }),
+    ]
+
+    /// Whether everything this voice needs is installed.
+    public var isAvailable: Bool {
+        switch self {
+        case .synthetic: return true
+        case .recorded(_, let files): return files.allSatisfy { FileManager.default.fileExists(atPath: $0) }
+        }
+    }
+}
+
+enum Phrases {
+    static let russian = [
+        "Откройте учебник на странице сорок два",
+        "Сегодня мы разберём решение квадратных уравнений",
+        "Кто может назвать формулу дискриминанта",
+        "Хорошо, давайте проверим ваш ответ на доске",
+        "Я не понял, как получилось это число",
+        "Повторите, пожалуйста, последнее правило",
+        "Домашнее задание нужно сдать до пятницы",
+        "Посмотрите внимательно на этот пример",
+        "А можно решить это другим способом",
+        "Запишите определение в тетрадь",
+        "Отлично, это правильный ответ",
+        "Давайте вспомним, что мы проходили на прошлой неделе",
+        "У меня получилось минус три",
+        "Почему здесь меняется знак неравенства",
+        "Теперь попробуйте решить следующую задачу самостоятельно",
+    ]
+    static let english = [
+        "Please open your books at page forty two",
+        "Today we will look at how plants make their food",
+        "Who can tell me what photosynthesis needs",
+        "Let us check your answer together on the board",
+        "I did not understand how you got that number",
+        "Could you repeat the last rule please",
+        "The homework is due on Friday morning",
+        "Look carefully at this example on the screen",
+        "Can we solve it another way",
+        "Write the definition in your notebook",
+        "Excellent, that is exactly right",
+        "I think the answer is minus three",
+        "Why does the sign change here",
+        "Now try the next problem on your own",
+    ]
+}

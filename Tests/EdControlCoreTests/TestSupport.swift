@@ -1,0 +1,77 @@
+import EdControlCore
+import Foundation
+import LessonSynthesis
+import Testing
+
+/// Paths and shared fixtures for the tests. Everything is made at test time from real
+/// tools (ffmpeg, espeak-ng) and real media from Debian packages.
+enum Fixtures {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let python = repository.appendingPathComponent(".deps/venv/bin/python").path
+    static let wheels = repository.appendingPathComponent(".deps/wheels").path
+
+    static let librivox = ["0870", "0880", "0890", "0920", "0930"].map {
+        "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-\($0).wav"
+    }
+
+    static func registry() throws -> ModelRegistry { try ModelRegistry() }
+
+    static func temporaryDirectory(_ name: String = #function) throws -> URL {
+        let safe = name.filter { $0.isLetter || $0.isNumber }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("edcontrol-tests/\(safe)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs a command and returns its exit status, standard output and standard error.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        // Outputs go to files: no pipe can fill up and block the child.
+        let scratch = try temporaryDirectory("run")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
+        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: outURL, encoding: .utf8), try String(contentsOf: errURL, encoding: .utf8))
+    }
+
+    /// ffmpeg with the given arguments; fails the test if it fails.
+    static func ffmpeg(_ arguments: [String]) throws {
+        let result = try run("ffmpeg", ["-nostdin", "-y", "-v", "error"] + arguments)
+        #expect(result.status == 0, "ffmpeg failed: \(result.stderr)")
+    }
+
+    /// A generated lesson, made once per (seed, speakers, duration, video) per test run.
+    static func lesson(seed: UInt64, speakers: Int, duration: Double, video: Bool = false) throws -> GeneratedLesson {
+        try LessonCache.shared.lesson(seed: seed, speakers: speakers, duration: duration, video: video)
+    }
+}
+
+private final class LessonCache: @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    static let shared = LessonCache()
+    private let lock = NSLock()
+    private var made: [String: GeneratedLesson] = [:]
+    private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("edcontrol-tests/lessons-\(getpid())")
+
+    func lesson(seed: UInt64, speakers: Int, duration: Double, video: Bool) throws -> GeneratedLesson {
+        try lock.withLock {
+            let key = "lesson-s\(seed)-n\(speakers)-d\(Int(duration))\(video ? "-v" : "")"
+            if let lesson = made[key] { return lesson }
+            var spec = LessonSpec(seed: seed, speakerCount: speakers, durationSeconds: duration)
+            spec.withVideo = video
+            let lesson = try LessonGenerator().generate(spec, into: directory, name: key)
+            made[key] = lesson
+            return lesson
+        }
+    }
+}

@@ -13,8 +13,8 @@ enum Audio {
     }
 
     /// Speech spans of a clean utterance placed at `offset` seconds: frames above −50 dBFS,
-    /// joined across pauses shorter than `bridge` seconds. This is the exact ground truth.
-    static func speechSpans(_ samples: [Float], offset: Double, bridge: Double = 0.25) -> [TimeSpan] {
+    /// joined across pauses shorter than the NIST bridge. This is the exact ground truth.
+    static func speechSpans(_ samples: [Float], offset: Double, bridge: Double = SpeakerTurn.pauseBridgeSeconds) -> [TimeSpan] {
         let active = activeFrames(samples)
         var spans: [TimeSpan] = []
         var index = 0

@@ -117,7 +117,8 @@ public struct LessonGenerator {
     static func mergeTouching(_ turns: [SpeakerTurn]) -> [SpeakerTurn] {
         var result: [SpeakerTurn] = []
         for turn in turns.sorted(by: { $0.start < $1.start }) {
-            if let index = result.lastIndex(where: { $0.speaker == turn.speaker }), turn.start <= result[index].end {
+            if let index = result.lastIndex(where: { $0.speaker == turn.speaker }),
+               turn.start - result[index].end < SpeakerTurn.pauseBridgeSeconds {
                 result[index].end = max(result[index].end, turn.end)
             } else {
                 result.append(turn)

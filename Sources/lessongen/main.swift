@@ -27,6 +27,9 @@ struct LessonGen: ParsableCommand {
     @Option(name: .long, help: "Background noise level in dBFS.")
     var noise = -45.0
 
+    @Option(name: .long, help: "Voices by index into the voice pool, teacher first, e.g. 6,3 (overrides --speakers). Pool: \(Voice.pool.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", "))")
+    var voices: String?
+
     @Flag(name: .long, help: "Write MP4 with a video track instead of WAV.")
     var video = false
 
@@ -42,6 +45,14 @@ struct LessonGen: ParsableCommand {
                                   durationSeconds: duration)
             spec.noiseDBFS = noise
             spec.withVideo = video
+            if let voices {
+                let indices = voices.split(separator: ",").compactMap { Int($0) }
+                guard !indices.isEmpty, indices.allSatisfy(Voice.pool.indices.contains) else {
+                    throw ValidationError("--voices takes indices 0…\(Voice.pool.count - 1) separated by commas")
+                }
+                spec.voices = indices.map { Voice.pool[$0] }
+                spec.speakerCount = indices.count
+            }
             let lesson = try LessonGenerator().generate(spec, into: directory, name: String(format: "lesson-%03d", lessonSeed))
             let voices = lesson.voices.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
             print("\(lesson.media.path)\t\(spec.speakerCount) speakers\t\(voices)")

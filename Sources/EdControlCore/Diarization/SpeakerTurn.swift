@@ -12,6 +12,10 @@ public struct SpeakerTurn: Codable, Sendable, Equatable {
 
     public var span: TimeSpan { TimeSpan(start: start, end: end) }
     public var duration: Double { end - start }
+
+    /// Pauses shorter than this do not end a turn: the NIST Rich Transcription convention
+    /// (0.3 s), used both for our output and for the generator's ground truth.
+    public static let pauseBridgeSeconds = 0.3
 }
 
 /// A speech segment with the speaker label of each of its embedding windows.
@@ -51,11 +55,11 @@ public enum SpeakerTurnBuilder {
 
     private static func centre(_ span: TimeSpan) -> Double { (span.start + span.end) / 2 }
 
-    /// Joins consecutive turns of one speaker that touch (the VAD splits long speech).
+    /// Joins consecutive turns of one speaker separated by less than a bridgeable pause.
     private static func mergeTouching(_ turns: [SpeakerTurn]) -> [SpeakerTurn] {
         var merged: [SpeakerTurn] = []
         for turn in turns {
-            if let last = merged.last, last.speaker == turn.speaker, turn.start - last.end < 0.01 {
+            if let last = merged.last, last.speaker == turn.speaker, turn.start - last.end < SpeakerTurn.pauseBridgeSeconds {
                 merged[merged.count - 1].end = max(last.end, turn.end)
             } else {
                 merged.append(turn)

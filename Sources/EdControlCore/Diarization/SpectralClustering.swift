@@ -20,8 +20,10 @@ public struct SpectralSpeakerClustering: SpeakerClustering {
         public var maxPointsForSpectralStage = 500
         /// Neighbour fractions (of the point count) tried when pruning the affinity graph.
         public var pruningFractions: [Double] = [0.02, 0.04, 0.06, 0.08, 0.1, 0.13, 0.16, 0.2, 0.25]
-        /// Centroids more similar than this (cosine) are taken to be one speaker.
-        public var mergeSimilarity: Float = 0.86
+        /// Centroids more similar than this (cosine) are taken to be one speaker. Measured on
+        /// generated lessons: one real reader's clips split into clusters 0.84–0.86 apart, while
+        /// the closest distinct voices are 0.78–0.80 apart (merging at 0.78 collapses them).
+        public var mergeSimilarity: Float = 0.81
         /// Centroid-refinement passes over all embeddings.
         public var refinementPasses = 5
         public init() {}

@@ -8,7 +8,7 @@ public final class LessonAnalyzer {
     private let registry: ModelRegistry
     private let probe: MediaProbing
     private let decoder: AudioDecoding
-    private let clustering: SpeakerClustering
+    private let diarizer: Diarizer
     private let logger: Logger
 
     public init(models registry: ModelRegistry, configuration: AnalysisConfiguration = AnalysisConfiguration(),
@@ -18,7 +18,7 @@ public final class LessonAnalyzer {
         self.configuration = configuration
         self.probe = probe
         self.decoder = decoder
-        clustering = SpectralSpeakerClustering(settings: configuration.clustering)
+        diarizer = Diarizer(clustering: SpectralSpeakerClustering(settings: configuration.clustering))
         self.logger = logger
     }
 
@@ -32,18 +32,11 @@ public final class LessonAnalyzer {
 
         let heard = try listen(to: url, media: media, embedder: embedder, progress: progress)
         progress.update(stage: .clustering, fraction: 0)
-        let vectors = heard.segments.flatMap { $0.windows.map(\.vector) }
-        var labels = clustering.cluster(vectors, bounds: configuration.speakerCount)[...]
-        let segments = heard.segments.map { segment -> LabelledSegment in
-            var labelled = segment
-            labelled.labels = Array(labels.prefix(segment.windows.count))
-            labels = labels.dropFirst(segment.windows.count)
-            return labelled
-        }
+        let (segments, centroids) = diarizer.diarize(heard.segments, bounds: configuration.speakerCount)
         let turns = SpeakerTurnBuilder.turns(from: segments, speakerName: Self.speakerName)
 
         progress.update(stage: .summarising, fraction: 0)
-        let speakers = identifySpeakers(turns: turns, segments: segments, profile: teacherProfile)
+        let speakers = identifySpeakers(turns: turns, centroids: centroids, profile: teacherProfile)
         let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
         let duration = max(media.durationSeconds, heard.decodedSeconds)
         let metrics = TalkMetricsCalculator(settings: configuration.talk)
@@ -112,20 +105,12 @@ public final class LessonAnalyzer {
         return Heard(segments: segments, decodedSeconds: seconds)
     }
 
-    private func identifySpeakers(turns: [SpeakerTurn], segments: [LabelledSegment], profile: TeacherProfile?) -> [Speaker] {
+    private func identifySpeakers(turns: [SpeakerTurn], centroids: [[Float]], profile: TeacherProfile?) -> [Speaker] {
         var talk: [String: Double] = [:]
         for turn in turns { talk[turn.speaker, default: 0] += turn.duration }
-        var vectorsBySpeaker: [String: [[Float]]] = [:]
-        for segment in segments {
-            for (window, label) in zip(segment.windows, segment.labels) {
-                vectorsBySpeaker[Self.speakerName(label), default: []].append(window.vector)
-            }
-        }
-        let centroids = vectorsBySpeaker.mapValues { vectors in
-            SpectralSpeakerClustering.centroids(of: vectors, labels: Array(repeating: 0, count: vectors.count))[0]
-        }
+        let byName = Dictionary(uniqueKeysWithValues: centroids.enumerated().map { (Self.speakerName($0.offset), $0.element) })
         return TeacherIdentification(settings: configuration.teacher)
-            .assignRoles(talkSeconds: talk, centroids: centroids, profile: profile)
+            .assignRoles(talkSeconds: talk, centroids: byName, profile: profile)
     }
 
     private func makeVoiceActivityDetector() throws -> SileroVoiceActivityDetector {

@@ -1,0 +1,73 @@
+import EdControlCore
+import Foundation
+import Testing
+
+/// The `edcontrol` binary as users run it.
+@Suite("edcontrol command line")
+struct CommandLineTests {
+    /// The executable built next to the test bundle.
+    private var edcontrol: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("edcontrol").path), directory.path != "/" {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("edcontrol").path
+    }
+
+    @Test func analyzeWritesAValidReportAndRTTM() throws {
+        let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45)
+        let out = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.run(edcontrol, ["analyze", lesson.media.path, "--out", out.path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("2 speakers"))
+        let report = out.appendingPathComponent("report.json")
+        let validation = try Fixtures.run(Fixtures.python, ["-c", """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1])); report = json.load(open(sys.argv[2]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            jsonschema.validate(report, schema, cls=jsonschema.Draft202012Validator)
+            """, Fixtures.repository.appendingPathComponent("schemas/report.schema.json").path, report.path])
+        #expect(validation.status == 0, "report.json does not match its JSON Schema: \(validation.stderr)")
+        let rttm = try String(contentsOf: out.appendingPathComponent("diarization.rttm"), encoding: .utf8)
+        let eval = try Fixtures.run(edcontrol, ["eval", "diarization", "--ref", lesson.rttm.path, "--hyp", out.appendingPathComponent("diarization.rttm").path])
+        #expect(eval.status == 0 && eval.stdout.contains("DER"))
+        #expect(!(try RTTM.parse(rttm)).isEmpty)
+    }
+
+    @Test(arguments: ["empty", "pdf", "truncated", "missing"])
+    func badInputExitsNonZeroWithAReasonAndWritesNothing(kind: String) throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let input = dir.appendingPathComponent("lesson.mp4")
+        switch kind {
+        case "empty": try Data().write(to: input)
+        case "pdf": try Data("%PDF-1.7\n%âãÏÓ\n".utf8).write(to: input)
+        case "truncated":
+            try Fixtures.ffmpeg(["-f", "lavfi", "-i", "sine=duration=4", "-c:a", "aac", input.path])
+            let data = try Data(contentsOf: input)
+            try data.prefix(data.count / 3).write(to: input)
+        default: break
+        }
+        let out = dir.appendingPathComponent("out")
+        let result = try Fixtures.run(edcontrol, ["analyze", input.path, "--out", out.path, "--quiet"])
+        #expect(result.status != 0)
+        let expected = ["empty": "empty", "pdf": "not an audio or video recording", "truncated": "truncated", "missing": "no such file"][kind]!
+        #expect(result.stderr.contains(expected), "stderr: \(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))
+    }
+
+    @Test func modelsListShowsProvenanceAndVerifiesFiles() throws {
+        let result = try Fixtures.run(edcontrol, ["models", "list"])
+        #expect(result.status == 0, "\(result.stderr)")
+        for expected in ["silero-vad 6.2.3", "ge2e-resemblyzer 0.1.4", "PyPI Resemblyzer 0.1.4: resemblyzer/pretrained.pt", "OK: file matches", "Apache-2.0", "MIT"] {
+            #expect(result.stdout.contains(expected), "missing \(expected)")
+        }
+    }
+
+    @Test func conflictingSpeakerOptionsAreRejected() throws {
+        let result = try Fixtures.run(edcontrol, ["analyze", "x.wav", "--out", "/tmp/x", "--speakers", "2", "--max-speakers", "3"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("either --speakers or"))
+    }
+}

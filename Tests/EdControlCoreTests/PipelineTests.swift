@@ -1,0 +1,126 @@
+import EdControlCore
+import Foundation
+import LessonSynthesis
+import Testing
+
+@Suite("Lesson analysis, end to end on real media")
+struct PipelineTests {
+    private func analyzer(_ configure: (inout AnalysisConfiguration) -> Void = { _ in }) throws -> LessonAnalyzer {
+        var configuration = AnalysisConfiguration()
+        configure(&configuration)
+        return LessonAnalyzer(models: try Fixtures.registry(), configuration: configuration)
+    }
+
+    @Test func diarizesAGeneratedThreeSpeakerLesson() throws {
+        let lesson = try Fixtures.lesson(seed: 21, speakers: 3, duration: 120)
+        let report = try analyzer().analyze(lesson.media)
+        #expect(report.speakers.count == 3)
+        let der = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns)
+        #expect(der.errorRate < 0.10, "DER \(der.errorRate)")
+        // Without a profile the teacher is the one who talks most, which the generator makes true.
+        let teacher = try #require(report.speakers.first { $0.role == .teacher })
+        #expect(der.mapping["teacher"] == teacher.id)
+        #expect(teacher.roleSource == .mostTalkTime && teacher.roleConfidence > 0.5 && teacher.roleConfidence <= 0.8)
+        #expect(report.talkMetrics.teacherTalkPercent > report.talkMetrics.studentTalkPercent)
+        #expect(report.talkMetrics.turnCount > 5)
+        #expect(report.lineage.models.map(\.id) == ["silero-vad", "ge2e-resemblyzer"])
+        #expect(report.lineage.configurationSHA256 == AnalysisConfiguration().sha256)
+    }
+
+    @Test func speakerCountOptionsAreObeyed() throws {
+        let lesson = try Fixtures.lesson(seed: 21, speakers: 3, duration: 120)
+        let forced = try analyzer { $0.speakerCount = .exactly(2) }.analyze(lesson.media)
+        #expect(Set(forced.turns.map(\.speaker)).count == 2)
+        let bounded = try analyzer { $0.speakerCount = SpeakerCountBounds(minimum: 4, maximum: 5) }.analyze(lesson.media)
+        #expect(Set(bounded.turns.map(\.speaker)).count >= 4)
+        #expect(forced.lineage.configurationSHA256 != bounded.lineage.configurationSHA256)
+    }
+
+    @Test func enrolledTeacherIsFoundByVoiceEvenWhenAStudentTalksMore() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        // A lesson where the "teacher" voice is the quieter one: swap who talks most.
+        var spec = LessonSpec(seed: 5, speakerCount: 2, durationSeconds: 90)
+        spec.voices = [Voice.pool[1], Voice.pool[0]]
+        let lesson = try LessonGenerator().generate(spec, into: dir, name: "swapped")
+        // Enrol the voice that generated the *student* turns, as if it were the teacher.
+        var sampleSpec = LessonSpec(seed: 99, speakerCount: 1, durationSeconds: 30)
+        sampleSpec.voices = [Voice.pool[0]]
+        let sample = try LessonGenerator().generate(sampleSpec, into: dir, name: "sample")
+        let engine = try analyzer()
+        let profile = try engine.enrollTeacher(from: sample.media)
+        #expect(profile.speechSeconds > 10)
+
+        let report = try engine.analyze(lesson.media, teacherProfile: profile)
+        let der = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns)
+        let teacher = try #require(report.speakers.first { $0.role == .teacher })
+        #expect(teacher.roleSource == .voiceProfile)
+        #expect(der.mapping["student1"] == teacher.id, "the enrolled voice speaks the student1 turns")
+        #expect((teacher.teacherProfileSimilarity ?? 0) > 0.8)
+        #expect(report.speakers.filter { $0.role == .student }.count == 1)
+    }
+
+    @Test func realHumanSpeechIsTellApartFromASyntheticVoice() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        var spec = LessonSpec(seed: 8, speakerCount: 2, durationSeconds: 90)
+        spec.voices = [Voice.pool.last!, Voice.pool[3]]
+        let lesson = try LessonGenerator().generate(spec, into: dir, name: "human")
+        let report = try analyzer().analyze(lesson.media)
+        #expect(report.speakers.count == 2)
+        let der = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns)
+        #expect(der.errorRate < 0.10, "DER \(der.errorRate)")
+    }
+
+    @Test func videoLessonIsAnalysedFromItsAudioTrack() throws {
+        let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45, video: true)
+        let report = try analyzer().analyze(lesson.media)
+        #expect(report.input.media.video.first?.width == 640)
+        #expect(report.input.media.audio.first?.codec == "aac")
+        #expect(report.speakers.count == 2)
+    }
+
+    @Test func silentRecordingHasNoSpeakersAndAllSilence() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let silent = dir.appendingPathComponent("silent.mp3")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "15", "-c:a", "libmp3lame", silent.path])
+        let report = try analyzer().analyze(silent)
+        #expect(report.speakers.isEmpty && report.turns.isEmpty)
+        #expect(report.talkMetrics.silencePercent == 100)
+    }
+
+    @Test func oneSecondRecordingIsAnalysedAndShorterIsRefused() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let oneSecond = dir.appendingPathComponent("one.ogg"), tiny = dir.appendingPathComponent("tiny.wav")
+        try Fixtures.ffmpeg(["-i", Fixtures.librivox[0], "-t", "1.2", "-c:a", "libvorbis", oneSecond.path])
+        try Fixtures.ffmpeg(["-i", Fixtures.librivox[0], "-t", "0.3", tiny.path])
+        let report = try analyzer().analyze(oneSecond)
+        #expect(report.speakers.count <= 1)
+        #expect(throws: MediaError.self) { try analyzer().analyze(tiny) }
+    }
+
+    @Test func videoWithoutAudioIsRefusedWithAClearReason() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let mute = dir.appendingPathComponent("mute.webm")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=2", "-c:v", "libvpx", mute.path])
+        do {
+            _ = try analyzer().analyze(mute)
+            Issue.record("a video without audio was analysed")
+        } catch let error as MediaError {
+            #expect(error == .noAudioTrack(mute.path, hasVideo: true))
+            #expect(error.description.contains("no audio track"))
+        }
+    }
+
+    @Test func damagedModelFileIsDetected() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let source = try Fixtures.registry().directory
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        let handle = try FileHandle(forWritingTo: dir.appendingPathComponent("ge2e_resemblyzer.safetensors"))
+        try handle.seek(toOffset: 4096)
+        handle.write(Data([1, 2, 3, 4]))
+        try handle.close()
+        let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45)
+        #expect(throws: ModelError.self) { try LessonAnalyzer(models: ModelRegistry(directory: dir)).analyze(lesson.media) }
+    }
+}

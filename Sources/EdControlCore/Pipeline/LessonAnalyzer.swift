@@ -81,27 +81,57 @@ public final class LessonAnalyzer {
         var decodedSeconds: Double
     }
 
-    /// Streams the audio once: each speech segment is embedded as soon as the VAD closes
-    /// it and its samples are dropped, so memory does not grow with the recording's length.
+    /// Streams the audio once: each speech segment is embedded (on a second thread) as
+    /// soon as the VAD closes it, and its samples are dropped, so memory does not grow
+    /// with the recording's length.
     private func listen(to url: URL, media: MediaInfo, embedder: SpeakerEmbedding,
                         progress: AnalysisProgress) throws -> Heard {
         let detector = try makeVoiceActivityDetector()
-        var segments: [LabelledSegment] = []
-        func keep(_ found: [SpeechSegment]) {
+        let embedding = BackgroundStage("edcontrol.embedding", state: (embedder: embedder, segments: [LabelledSegment]()))
+        // Segments go to the embedder in groups of about one batch of windows, so the
+        // LSTM's matrix products are large enough to run at full speed.
+        var pending: [SpeechSegment] = []
+        var pendingSeconds = 0.0
+        func flush() {
+            let group = pending
+            pending = []
+            pendingSeconds = 0
+            guard !group.isEmpty else { return }
+            embedding.submit { state in
+                for (segment, windows) in zip(group, state.embedder.embedWindows(of: group)) {
+                    state.segments.append(LabelledSegment(span: segment.span, windows: windows, labels: []))
+                }
+            }
+        }
+        func embed(_ found: [SpeechSegment]) {
             for segment in found {
-                segments.append(LabelledSegment(span: segment.span, windows: embedder.embedWindows(of: segment), labels: []))
+                pending.append(segment)
+                pendingSeconds += segment.span.duration
+                if pendingSeconds >= 50 { flush() }
             }
         }
         var decodedSamples = 0
         let expected = max(media.durationSeconds, 1)
-        try decoder.decode(url, chunkSeconds: 10) { chunk in
-            keep(detector.accept(chunk))
-            decodedSamples += chunk.samples.count
-            progress.update(stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
+        do {
+            try decoder.decode(url, chunkSeconds: 10) { chunk in
+                embed(detector.accept(chunk))
+                decodedSamples += chunk.samples.count
+                progress.update(stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
+            }
+            embed(detector.finish())
+            flush()
+        } catch {
+            _ = embedding.finish()
+            throw error
         }
-        keep(detector.finish())
+        let segments = embedding.finish().segments
         let seconds = Double(decodedSamples) / Double(AudioFormat.sampleRate)
         if seconds < 1 { throw MediaError.tooShort(url.path, seconds: seconds) }
+        // A file cut short can still decode without an error, up to the cut.
+        let declared = media.durationSeconds
+        if declared > 0, seconds < declared - max(5, 0.1 * declared) {
+            throw MediaError.undecodable(url.path, detail: String(format: "only %.0f s of the %.0f s its header declares could be decoded", seconds, declared))
+        }
         return Heard(segments: segments, decodedSeconds: seconds)
     }
 
@@ -113,11 +143,11 @@ public final class LessonAnalyzer {
             .assignRoles(talkSeconds: talk, centroids: byName, profile: profile)
     }
 
-    private func makeVoiceActivityDetector() throws -> SileroVoiceActivityDetector {
+    private func makeVoiceActivityDetector() throws -> VoiceActivityDetecting {
         try SileroVoiceActivityDetector(modelPath: try verifiedPath("silero-vad"), settings: configuration.voiceActivity)
     }
 
-    private func makeEmbedder() throws -> GE2ESpeakerEmbedder {
+    private func makeEmbedder() throws -> SpeakerEmbedding {
         try GE2ESpeakerEmbedder(weightsURL: URL(fileURLWithPath: try verifiedPath("ge2e-resemblyzer")),
                                 settings: configuration.embedding)
     }

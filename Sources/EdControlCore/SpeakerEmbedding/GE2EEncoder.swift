@@ -107,11 +107,11 @@ final class GE2EEncoder {
                         for j in 0..<hidden {
                             let i = sigmoid(z[j] + layer.bias[j])
                             let f = sigmoid(z[hidden + j] + layer.bias[hidden + j])
-                            let candidate = tanhf(z[2 * hidden + j] + layer.bias[2 * hidden + j])
+                            let candidate = fastTanh(z[2 * hidden + j] + layer.bias[2 * hidden + j])
                             let o = sigmoid(z[3 * hidden + j] + layer.bias[3 * hidden + j])
                             let c = f * cell[b * hidden + j] + i * candidate
                             cell[b * hidden + j] = c
-                            let h = o * tanhf(c)
+                            let h = o * fastTanh(c)
                             state[b * hidden + j] = h
                             output[(t * batch + b) * hidden + j] = h
                         }
@@ -124,3 +124,7 @@ final class GE2EEncoder {
 }
 
 @inline(__always) private func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+/// tanh through expf: glibc's tanhf goes through the slower expm1f, and this form is
+/// within 1e-7 (absolute) of it — measured: it took 20% of the analysis time.
+@inline(__always) private func fastTanh(_ x: Float) -> Float { 2 / (1 + expf(-2 * x)) - 1 }

@@ -9,8 +9,9 @@ public struct WindowEmbedding: Sendable {
 /// Turns speech into speaker embeddings: windows of 1.6 s (GE2E's partial utterances).
 public protocol SpeakerEmbedding: AnyObject {
     var modelID: String { get }
-    /// Embeddings of overlapping windows covering one speech segment.
-    func embedWindows(of segment: SpeechSegment) -> [WindowEmbedding]
+    /// For each speech segment, embeddings of overlapping windows covering it. Passing
+    /// several segments at once lets their windows share matrix products.
+    func embedWindows(of segments: [SpeechSegment]) -> [[WindowEmbedding]]
     /// One embedding for a whole utterance: the normalised mean of its windows.
     func embedUtterance(_ samples: [Float]) -> [Float]
 }
@@ -38,19 +39,25 @@ public final class GE2ESpeakerEmbedder: SpeakerEmbedding {
         self.settings = settings
     }
 
-    public func embedWindows(of segment: SpeechSegment) -> [WindowEmbedding] {
-        let (windows, vectors) = partialEmbeddings(segment.samples)
+    public func embedWindows(of segments: [SpeechSegment]) -> [[WindowEmbedding]] {
         let rate = Double(AudioFormat.sampleRate)
-        let segmentEnd = Double(segment.startSample + segment.samples.count) / rate
-        return zip(windows, vectors).map { window, vector in
-            let start = Double(segment.startSample + window.lowerBound * mel.hopLength) / rate
-            let end = min(segmentEnd, Double(segment.startSample + window.upperBound * mel.hopLength) / rate)
-            return WindowEmbedding(span: TimeSpan(start: start, end: end), vector: vector)
+        let prepared = segments.map { prepare($0.samples) }
+        let vectors = encodeInBatches(prepared.flatMap(\.mels))
+        var next = vectors[...]
+        return zip(segments, prepared).map { segment, prepared in
+            let segmentEnd = Double(segment.startSample + segment.samples.count) / rate
+            let own = next.prefix(prepared.windows.count)
+            next = next.dropFirst(prepared.windows.count)
+            return zip(prepared.windows, own).map { window, vector in
+                let start = Double(segment.startSample + window.lowerBound * mel.hopLength) / rate
+                let end = min(segmentEnd, Double(segment.startSample + window.upperBound * mel.hopLength) / rate)
+                return WindowEmbedding(span: TimeSpan(start: start, end: end), vector: vector)
+            }
         }
     }
 
     public func embedUtterance(_ samples: [Float]) -> [Float] {
-        let vectors = partialEmbeddings(samples).vectors
+        let vectors = encodeInBatches(prepare(samples).mels)
         guard let first = vectors.first else { return [] }
         var mean = [Float](repeating: 0, count: first.count)
         for vector in vectors { for i in mean.indices { mean[i] += vector[i] } }
@@ -71,7 +78,8 @@ public final class GE2ESpeakerEmbedder: SpeakerEmbedding {
         return windows
     }
 
-    private func partialEmbeddings(_ samples: [Float]) -> (windows: [Range<Int>], vectors: [[Float]]) {
+    /// Windows (as mel-frame ranges) and their mel spectrograms, as Resemblyzer prepares them.
+    private func prepare(_ samples: [Float]) -> (windows: [Range<Int>], mels: [[Float]]) {
         guard !samples.isEmpty else { return ([], []) }
         let windows = partialWindows(sampleCount: samples.count)
         var audio = Self.normalizeVolume(samples, targetDBFS: settings.targetDBFS)
@@ -79,14 +87,17 @@ public final class GE2ESpeakerEmbedder: SpeakerEmbedding {
         if needed > audio.count { audio += [Float](repeating: 0, count: needed - audio.count) }
         let spectrogram = mel.compute(audio[...])
         let bands = GE2EEncoder.bandCount
-        let mels = windows.map { Array(spectrogram[($0.lowerBound * bands)..<($0.upperBound * bands)]) }
-        var vectors: [[Float]] = []
-        // Batches bound the size of the LSTM's working buffers.
-        for start in stride(from: 0, to: mels.count, by: 64) {
-            vectors += encoder.embed(Array(mels[start..<min(start + 64, mels.count)]), frameCount: Self.windowFrames)
-        }
-        return (windows, vectors)
+        return (windows, windows.map { Array(spectrogram[($0.lowerBound * bands)..<($0.upperBound * bands)]) })
     }
+
+    /// Batches bound the LSTM's working buffers (about 20 MB at 64 windows).
+    private func encodeInBatches(_ mels: [[Float]]) -> [[Float]] {
+        stride(from: 0, to: mels.count, by: Self.batchSize).flatMap { start in
+            encoder.embed(Array(mels[start..<min(start + Self.batchSize, mels.count)]), frameCount: Self.windowFrames)
+        }
+    }
+
+    static let batchSize = 64
 
     /// Raises quiet audio to `targetDBFS` (RMS); never lowers it.
     static func normalizeVolume(_ samples: [Float], targetDBFS: Double) -> [Float] {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the analysis engine's quality, speed and memory figures, all measured in one run:
-#   diarization error rate and speaker-count accuracy on generated lessons (2–5 speakers),
-#   VAD frame F1, real-time factor on a 45+ minute lesson, peak memory on a 3-hour one.
+#   DER (with its parts), speaker-count accuracy and VAD frame F1 on generated lessons:
+#   the main set (2–5 speakers, the targets), short lessons (90 s) and six-speaker lessons;
+#   the real-time factor on the main lessons joined (50 min by default); peak memory on 3 hours.
 # Usage: scripts/benchmark.sh [LESSONS=10] [MINUTES=5]      (after scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,35 +14,44 @@ rm -rf "$WORK"; mkdir -p "$WORK"
 swift build -c release --product edcontrol >/dev/null
 swift build -c release --product lessongen >/dev/null
 
-echo "== generating $LESSONS lessons of $MINUTES min (2–5 speakers, seeds 100…)"
-"$BIN/lessongen" --out "$WORK/lessons" --count "$LESSONS" --seed 100 --duration $((MINUTES * 60)) --speakers 2-5 >"$WORK/lessons.txt"
+# score_set NAME COUNT SECONDS SPEAKERS SEED: generate lessons, analyse, score, summarise.
+score_set() {
+  local name=$1 count=$2 seconds=$3 speakers=$4 seed=$5 dir="$WORK/$1"
+  echo
+  echo "== $name: $count generated lessons of $((seconds / 60)) min $((seconds % 60)) s, $speakers speakers (seeds $seed…)"
+  "$BIN/lessongen" --out "$dir" --count "$count" --seed "$seed" --duration "$seconds" --speakers "$speakers" >"$dir.txt"
+  printf '%-12s %8s %8s %8s %8s %9s %7s\n' lesson DER% miss% FA% conf% hyp/ref VAD-F1
+  local exact=0 ders=() f1s=()
+  for media in "$dir"/*.wav; do
+    local lesson der vad total miss fa conf ref hyp f1
+    lesson=$(basename "$media" .wav)
+    "$BIN/edcontrol" analyze "$media" --out "$dir/out/$lesson" --quiet >/dev/null
+    der=$("$BIN/edcontrol" eval diarization --ref "$dir/$lesson.rttm" --hyp "$dir/out/$lesson/diarization.rttm")
+    vad=$("$BIN/edcontrol" eval vad --ref "$dir/$lesson.rttm" --hyp "$dir/out/$lesson/diarization.rttm")
+    total=$(awk '/^DER/ {gsub("%","",$2); print $2}' <<<"$der")
+    miss=$(awk '/^missed/ {gsub("%","",$3); print $3}' <<<"$der")
+    fa=$(awk '/^false alarm/ {gsub("%","",$3); print $3}' <<<"$der")
+    conf=$(awk '/^speaker confusion/ {gsub("%","",$3); print $3}' <<<"$der")
+    ref=$(awk '/^speakers/ {print $3}' <<<"$der" | tr -d ,); hyp=$(awk '/^speakers/ {print $5}' <<<"$der")
+    f1=$(awk '/^F1/ {print $2}' <<<"$vad")
+    [[ "$ref" == "$hyp" ]] && exact=$((exact + 1))
+    ders+=("$total"); f1s+=("$f1")
+    printf '%-12s %8s %8s %8s %8s %4s/%-4s %7s\n' "$lesson" "$total" "$miss" "$fa" "$conf" "$hyp" "$ref" "$f1"
+  done
+  echo "DER (collar ±0.25 s, %):  $(stats "${ders[@]}")"
+  echo "speaker count exact:      $exact of ${#ders[@]}"
+  echo "VAD frame F1:             $(stats "${f1s[@]}")"
+}
+stats() { printf '%s\n' "$@" | awk '{s+=$1; if(NR==1||$1>mx)mx=$1; if(NR==1||$1<mn)mn=$1} END {printf "mean %.3f, min %.3f, max %.3f", s/NR, mn, mx}'; }
 
-printf '%-12s %8s %8s %8s %8s %9s %7s\n' lesson DER% miss% FA% conf% speakers VAD-F1
-exact=0
-ders=(); f1s=()
-for media in "$WORK"/lessons/*.wav; do
-  name=$(basename "$media" .wav)
-  "$BIN/edcontrol" analyze "$media" --out "$WORK/out/$name" --quiet >/dev/null
-  der=$("$BIN/edcontrol" eval diarization --ref "$WORK/lessons/$name.rttm" --hyp "$WORK/out/$name/diarization.rttm")
-  vad=$("$BIN/edcontrol" eval vad --ref "$WORK/lessons/$name.rttm" --hyp "$WORK/out/$name/diarization.rttm")
-  pick() { awk -v k="$1" '$0 ~ "^"k {gsub("%","",$0); print $(NF-'"${2:-0}"')}' <<<"$der"; }
-  total=$(awk '/^DER/ {gsub("%","",$2); print $2}' <<<"$der")
-  miss=$(awk '/^missed/ {gsub("%","",$3); print $3}' <<<"$der")
-  fa=$(awk '/^false alarm/ {gsub("%","",$3); print $3}' <<<"$der")
-  conf=$(awk '/^speaker confusion/ {gsub("%","",$3); print $3}' <<<"$der")
-  ref=$(awk '/^speakers/ {print $3}' <<<"$der" | tr -d ,); hyp=$(awk '/^speakers/ {print $5}' <<<"$der")
-  f1=$(awk '/^F1/ {print $2}' <<<"$vad")
-  [[ "$ref" == "$hyp" ]] && exact=$((exact + 1))
-  ders+=("$total"); f1s+=("$f1")
-  printf '%-12s %8s %8s %8s %8s %4s/%-4s %7s\n' "$name" "$total" "$miss" "$fa" "$conf" "$hyp" "$ref" "$f1"
-done
-stats() { printf '%s\n' "$@" | awk '{s+=$1; if(NR==1||$1>mx)mx=$1; if(NR==1||$1<mn)mn=$1} END {printf "mean %.2f, min %.2f, max %.2f", s/NR, mn, mx}'; }
-echo "DER (collar ±0.25 s, %):  $(stats "${ders[@]}")   target ≤ 10 each"
-echo "speaker count exact:      $exact of ${#ders[@]}   target ≥ 9 of 10"
-echo "VAD frame F1:             $(stats "${f1s[@]}")   target ≥ 0.95"
+score_set main "$LESSONS" $((MINUTES * 60)) 2-5 100
+echo "targets: DER ≤ 10 % on each lesson; speaker count exact in ≥ 9 of 10; VAD F1 ≥ 0.95"
+score_set short 6 90 2-3 200
+score_set six-speakers 3 360 6 300
 
-echo "== speed: all lessons joined into one recording"
-for f in "$WORK"/lessons/*.wav; do echo "file '$(realpath "$f")'"; done >"$WORK/concat.txt"
+echo
+echo "== speed: the main lessons joined into one recording"
+for f in "$WORK"/main/*.wav; do echo "file '$(realpath "$f")'"; done >"$WORK/concat.txt"
 ffmpeg -nostdin -v error -y -f concat -safe 0 -i "$WORK/concat.txt" -c:a aac -b:a 64k "$WORK/long.m4a"
 long_seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$WORK/long.m4a")
 start=$(date +%s.%N)
@@ -49,6 +59,7 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 awk -v a="$long_seconds" -v s="$start" -v e="$end" 'BEGIN {printf "real-time factor:         %.4f (%.1f min of audio in %.1f s; target ≤ 0.02)\n", (e-s)/a, a/60, e-s}'
 
+echo
 echo "== memory: a 3-hour recording"
 loops=$(awk -v a="$long_seconds" 'BEGIN {print int(10800 / a)}')
 ffmpeg -nostdin -v error -y -stream_loop "$loops" -i "$WORK/long.m4a" -t 10800 -c copy "$WORK/three-hours.m4a"

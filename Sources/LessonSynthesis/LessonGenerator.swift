@@ -83,7 +83,7 @@ public struct LessonGenerator {
             guard status == 0 else { throw GeneratorError("ffmpeg could not make the video for \(name)") }
             try FileManager.default.removeItem(at: wav)
         }
-        let merged = Self.mergeTouching(reference)
+        let merged = reference.joiningPauses(shorterThan: SpeakerTurn.pauseBridgeSeconds, acrossOtherSpeakers: true)
         let rttm = directory.appendingPathComponent("\(name).rttm")
         try RTTM.render(merged, recordingID: name).write(to: rttm, atomically: true, encoding: .utf8)
         return GeneratedLesson(media: media, rttm: rttm, turns: merged,
@@ -112,18 +112,5 @@ public struct LessonGenerator {
             let hum = 0.3 * sin(2 * Float.pi * 50 * Float(i) / Float(Audio.rate))
             mix[i] += amplitude * (Float(random.nextUnit()) * 2 - 1 + hum)
         }
-    }
-
-    static func mergeTouching(_ turns: [SpeakerTurn]) -> [SpeakerTurn] {
-        var result: [SpeakerTurn] = []
-        for turn in turns.sorted(by: { $0.start < $1.start }) {
-            if let index = result.lastIndex(where: { $0.speaker == turn.speaker }),
-               turn.start - result[index].end < SpeakerTurn.pauseBridgeSeconds {
-                result[index].end = max(result[index].end, turn.end)
-            } else {
-                result.append(turn)
-            }
-        }
-        return result
     }
 }

@@ -2,25 +2,40 @@ import EdControlCore
 import Foundation
 
 /// Produces utterances (16 kHz mono samples) in a given voice.
-struct SpeechSource {
+final class SpeechSource {
     let voice: Voice
     let scratch: URL
     private let decoder = FFmpegAudioDecoder()
+    /// Synthesised sentences and decoded clips, by how they were made: a lesson repeats
+    /// them, and running espeak-ng and ffmpeg again for each would dominate the run time.
+    private var cache: [String: [Float]] = [:]
+
+    init(voice: Voice, scratch: URL) {
+        self.voice = voice
+        self.scratch = scratch
+    }
 
     /// One utterance: a sentence for synthetic voices, a clip or part of one for recordings.
-    func utterance(_ random: inout SeededRandom, amplitude: Int = 100) throws -> [Float] {
+    func utterance(_ random: inout SeededRandom) throws -> [Float] {
         switch voice {
         case .synthetic(let name, let pitch, let speed):
             let phrases = voice.language == "ru" ? Phrases.russian : Phrases.english
             let text = phrases[random.next(below: phrases.count)]
+            let rate = speed + 5 * (random.next(below: 5) - 2)
+            let key = "\(name)|\(pitch)|\(rate)|\(text)"
+            if let cached = cache[key] { return cached }
             let file = scratch.appendingPathComponent("espeak-\(UUID().uuidString).wav")
             defer { try? FileManager.default.removeItem(at: file) }
-            let result = try Process.runTool("espeak-ng", ["-v", name, "-p", String(pitch), "-s", String(speed + random.next(below: 21) - 10),
-                                                            "-a", String(amplitude), "-w", file.path, text])
+            let result = try Process.runTool("espeak-ng", ["-v", name, "-p", String(pitch), "-s", String(rate),
+                                                            "-w", file.path, text])
             guard result == 0 else { throw GeneratorError("espeak-ng failed for voice \(name); is espeak-ng installed?") }
-            return try decode(file)
+            let samples = try decode(file)
+            cache[key] = samples
+            return samples
         case .recorded(_, let files):
-            let clip = try decode(URL(fileURLWithPath: files[random.next(below: files.count)]))
+            let path = files[random.next(below: files.count)]
+            let clip = try cache[path] ?? decode(URL(fileURLWithPath: path))
+            cache[path] = clip
             // A random 2–6 s stretch, so turns vary in length.
             let length = min(clip.count, Int(Double(AudioFormat.sampleRate) * (2 + 4 * random.nextUnit())))
             let start = clip.count > length ? random.next(below: clip.count - length) : 0

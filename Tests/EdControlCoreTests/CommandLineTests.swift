@@ -35,7 +35,7 @@ struct CommandLineTests {
         #expect(!(try RTTM.parse(rttm)).isEmpty)
     }
 
-    @Test(arguments: ["empty", "pdf", "truncated", "missing"])
+    @Test(arguments: ["empty", "pdf", "truncated", "cut-faststart", "huge-sparse", "missing"])
     func badInputExitsNonZeroWithAReasonAndWritesNothing(kind: String) throws {
         let dir = try Fixtures.temporaryDirectory()
         let input = dir.appendingPathComponent("lesson.mp4")
@@ -46,12 +46,24 @@ struct CommandLineTests {
             try Fixtures.ffmpeg(["-f", "lavfi", "-i", "sine=duration=4", "-c:a", "aac", input.path])
             let data = try Data(contentsOf: input)
             try data.prefix(data.count / 3).write(to: input)
+        case "cut-faststart":
+            // Index at the front: everything up to the cut decodes without an error.
+            try Fixtures.ffmpeg(["-f", "lavfi", "-i", "sine=duration=60", "-c:a", "aac", "-movflags", "+faststart", input.path])
+            let data = try Data(contentsOf: input)
+            try data.prefix(data.count / 3).write(to: input)
+        case "huge-sparse":
+            // 3 GB of nothing, made without writing 3 GB.
+            try Data().write(to: input)
+            let handle = try FileHandle(forWritingTo: input)
+            try handle.truncate(atOffset: 3 << 30)
+            try handle.close()
         default: break
         }
         let out = dir.appendingPathComponent("out")
         let result = try Fixtures.run(edcontrol, ["analyze", input.path, "--out", out.path, "--quiet"])
         #expect(result.status != 0)
-        let expected = ["empty": "empty", "pdf": "not an audio or video recording", "truncated": "truncated", "missing": "no such file"][kind]!
+        let expected = ["empty": "empty", "pdf": "not an audio or video recording", "truncated": "truncated",
+                        "cut-faststart": "truncated", "huge-sparse": "not an audio or video recording", "missing": "no such file"][kind]!
         #expect(result.stderr.contains(expected), "stderr: \(result.stderr)")
         #expect(!result.stderr.contains("Fatal error"))
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("report.json").path))

@@ -85,8 +85,8 @@ struct EvaluationTests {
                 time = end
             }
             // Well-formed RTTM: one speaker's turns never overlap each other.
-            reference = Self.unionPerSpeaker(reference)
-            hypothesis = Self.unionPerSpeaker(hypothesis.filter { $0.end > $0.start })
+            reference = reference.joiningPauses(shorterThan: 0, acrossOtherSpeakers: true)
+            hypothesis = hypothesis.filter { $0.end > $0.start }.joiningPauses(shorterThan: 0, acrossOtherSpeakers: true)
             let ref = dir.appendingPathComponent("ref\(index).rttm"), hyp = dir.appendingPathComponent("hyp\(index).rttm")
             try RTTM.render(reference, recordingID: "x").write(to: ref, atomically: true, encoding: .utf8)
             try RTTM.render(hypothesis, recordingID: "x").write(to: hyp, atomically: true, encoding: .utf8)
@@ -103,17 +103,5 @@ struct EvaluationTests {
                 hypothesis: try RTTM.parse(String(contentsOfFile: hyp, encoding: .utf8)), collar: collar).errorRate
             #expect(abs(ours - theirs) * 100 < 0.5, "ours \(ours) vs pyannote \(theirs) (collar \(collar))")
         }
-    }
-
-    private static func unionPerSpeaker(_ turns: [SpeakerTurn]) -> [SpeakerTurn] {
-        var result: [SpeakerTurn] = []
-        for turn in turns.sorted(by: { $0.start < $1.start }) {
-            if let index = result.lastIndex(where: { $0.speaker == turn.speaker }), turn.start <= result[index].end {
-                result[index].end = max(result[index].end, turn.end)
-            } else {
-                result.append(turn)
-            }
-        }
-        return result
     }
 }

@@ -70,3 +70,51 @@ struct MediaTests {
         }
     }
 }
+
+@Suite("Odd but valid recordings")
+struct OddFormatTests {
+    /// Each is a real lesson's speech (a LibriVox reader and a synthetic voice) in an unusual encoding.
+    @Test(arguments: [
+        ("u8-8k.wav", ["-ar", "8000", "-c:a", "pcm_u8"]),
+        ("surround.flac", ["-ar", "48000", "-af", "pan=5.1|FL=c0|FR=c0|FC=c0|LFE=c0|BL=c0|BR=c0"]),
+        ("voice.opus", ["-c:a", "libopus", "-b:a", "24k"]),
+        ("two-tracks.mka", ["-map", "0:a", "-map", "0:a", "-c:a", "libvorbis"]),
+        ("lesson.mov", ["-c:a", "alac"]),
+    ])
+    func analysesUnusualEncodings(name: String, options: [String]) throws {
+        let lesson = try Fixtures.lesson(seed: 41, speakers: 2, duration: 40)
+        let dir = try Fixtures.temporaryDirectory()
+        let file = dir.appendingPathComponent(name)
+        try Fixtures.ffmpeg(["-i", lesson.media.path] + options + [file.path])
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(file)
+        #expect(report.speakers.count == 2, "\(name)")
+        let der = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns)
+        #expect(der.errorRate < 0.15, "\(name): DER \(der.errorRate)")
+    }
+
+    @Test func mp3WithCorruptFramesInTheMiddleIsStillAnalysed() throws {
+        let lesson = try Fixtures.lesson(seed: 41, speakers: 2, duration: 40)
+        let dir = try Fixtures.temporaryDirectory()
+        let file = dir.appendingPathComponent("damaged.mp3")
+        try Fixtures.ffmpeg(["-i", lesson.media.path, "-c:a", "libmp3lame", "-b:a", "64k", file.path])
+        var data = try Data(contentsOf: file)
+        var random = SystemRandomNumberGenerator()
+        let middle = data.count / 2
+        for i in middle..<(middle + 4_000) { data[i] = UInt8.random(in: 0...255, using: &random) }
+        try data.write(to: file)
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(file)
+        #expect(report.speakers.count == 2)
+        #expect(report.input.analysedAudioSeconds > 35)
+    }
+
+    @Test func singleVoiceIsOneSpeakerAndSixVoicesAreSix() throws {
+        let analyzer = LessonAnalyzer(models: try Fixtures.registry())
+        let alone = try Fixtures.lesson(seed: 51, speakers: 1, duration: 60)
+        #expect(try analyzer.analyze(alone.media).speakers.count == 1)
+        let crowd = try Fixtures.lesson(seed: 52, speakers: 6, duration: 240)
+        let report = try analyzer.analyze(crowd.media)
+        let der = DiarizationErrorRate.compute(reference: crowd.turns, hypothesis: report.turns)
+        #expect(report.speakers.count == Set(crowd.turns.map(\.speaker)).count)
+        #expect(der.errorRate < 0.10, "DER \(der.errorRate)")
+    }
+}

@@ -18,6 +18,6 @@ public struct Diarizer: Sendable {
             remaining = remaining.dropFirst(segment.windows.count)
             return labelled
         }
-        return (labelled, SpectralSpeakerClustering.centroids(of: vectors, labels: labels))
+        return (labelled, MergingSpeakerClustering.centroids(of: vectors, labels: labels))
     }
 }

@@ -18,6 +18,24 @@ public struct SpeakerTurn: Codable, Sendable, Equatable {
     public static let pauseBridgeSeconds = 0.3
 }
 
+extension Array where Element == SpeakerTurn {
+    /// Joins turns of one speaker separated by a pause shorter than `pause` (seconds).
+    /// - Parameter acrossOtherSpeakers: join even if another speaker talks in between
+    ///   (for overlapping speech, as in a reference); otherwise only consecutive turns join.
+    public func joiningPauses(shorterThan pause: Double, acrossOtherSpeakers: Bool = false) -> [SpeakerTurn] {
+        var result: [SpeakerTurn] = []
+        for turn in sorted(by: { $0.start < $1.start }) {
+            let candidate = acrossOtherSpeakers ? result.lastIndex { $0.speaker == turn.speaker } : result.indices.last
+            if let index = candidate, result[index].speaker == turn.speaker, turn.start - result[index].end < pause {
+                result[index].end = Swift.max(result[index].end, turn.end)
+            } else {
+                result.append(turn)
+            }
+        }
+        return result
+    }
+}
+
 /// A speech segment with the speaker label of each of its embedding windows.
 public struct LabelledSegment: Sendable {
     public var span: TimeSpan
@@ -40,7 +58,7 @@ public enum SpeakerTurnBuilder {
             }
             turns.append(SpeakerTurn(start: start, end: segment.span.end, speaker: speakerName(labels.last!)))
         }
-        return mergeTouching(turns)
+        return turns.joiningPauses(shorterThan: SpeakerTurn.pauseBridgeSeconds)
     }
 
     /// A lone window whose neighbours agree with each other is taken to be noise.
@@ -54,17 +72,4 @@ public enum SpeakerTurnBuilder {
     }
 
     private static func centre(_ span: TimeSpan) -> Double { (span.start + span.end) / 2 }
-
-    /// Joins consecutive turns of one speaker separated by less than a bridgeable pause.
-    private static func mergeTouching(_ turns: [SpeakerTurn]) -> [SpeakerTurn] {
-        var merged: [SpeakerTurn] = []
-        for turn in turns {
-            if let last = merged.last, last.speaker == turn.speaker, turn.start - last.end < SpeakerTurn.pauseBridgeSeconds {
-                merged[merged.count - 1].end = max(last.end, turn.end)
-            } else {
-                merged.append(turn)
-            }
-        }
-        return merged
-    }
 }

@@ -5,7 +5,7 @@ import Foundation
 public struct AnalysisConfiguration: Codable, Sendable, Hashable {
     public var voiceActivity = SileroVoiceActivityDetector.Settings()
     public var embedding = GE2ESpeakerEmbedder.Settings()
-    public var clustering = SpectralSpeakerClustering.Settings()
+    public var clustering = MergingSpeakerClustering.Settings()
     public var speakerCount = SpeakerCountBounds()
     public var teacher = TeacherIdentification.Settings()
     public var talk = TalkMetricsCalculator.Settings()

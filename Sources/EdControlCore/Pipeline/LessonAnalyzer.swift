@@ -18,7 +18,7 @@ public final class LessonAnalyzer {
         self.configuration = configuration
         self.probe = probe
         self.decoder = decoder
-        diarizer = Diarizer(clustering: SpectralSpeakerClustering(settings: configuration.clustering))
+        diarizer = Diarizer(clustering: MergingSpeakerClustering(settings: configuration.clustering))
         self.logger = logger
     }
 

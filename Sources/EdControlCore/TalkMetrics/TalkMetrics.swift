@@ -39,7 +39,8 @@ public struct TalkMetricsCalculator: Sendable {
         let speechTime = Self.unionLength(turns.map(\.span))
         let overlapTime = teacherTime + studentTime - speechTime + Self.overlapWithin(studentTurns: turns.filter { roles[$0.speaker] != .teacher })
 
-        let conversation = conversationalTurns(turns)
+        // Conversational turns: a speaker's talk until somebody else speaks, short pauses included.
+        let conversation = turns.joiningPauses(shorterThan: settings.turnPauseSeconds)
         let teacherTurns = conversation.filter { roles[$0.speaker] == .teacher }
         let studentTurns = conversation.filter { roles[$0.speaker] != .teacher }
         var exchanges = 0
@@ -62,19 +63,6 @@ public struct TalkMetricsCalculator: Sendable {
             teacherToStudentExchangesPerMinute: Double(exchanges) / (duration / 60),
             meanWaitAfterTeacherSeconds: waits.isEmpty ? 0 : waits.reduce(0, +) / Double(waits.count)
         )
-    }
-
-    /// Joins a speaker's consecutive turns when nobody else spoke in between and the pause is short.
-    func conversationalTurns(_ turns: [SpeakerTurn]) -> [SpeakerTurn] {
-        var result: [SpeakerTurn] = []
-        for turn in turns.sorted(by: { $0.start < $1.start }) {
-            if let last = result.last, last.speaker == turn.speaker, turn.start - last.end < settings.turnPauseSeconds {
-                result[result.count - 1].end = max(last.end, turn.end)
-            } else {
-                result.append(turn)
-            }
-        }
-        return result
     }
 
     static func unionLength(_ spans: [TimeSpan]) -> Double {

@@ -60,11 +60,14 @@ public final class LessonAnalyzer {
         let media = try probe.probe(url)
         guard !media.audio.isEmpty else { throw MediaError.noAudioTrack(url.path, hasVideo: !media.video.isEmpty) }
         let detector = try makeVoiceActivityDetector()
+        // Five minutes of speech make a stable profile; more would only cost memory.
+        let enough = 300 * AudioFormat.sampleRate
         var speech: [Float] = []
-        try decoder.decode(url, chunkSeconds: 10) { chunk in
-            for segment in detector.accept(chunk) { speech += segment.samples }
+        func keep(_ segments: [SpeechSegment]) {
+            for segment in segments where speech.count < enough { speech += segment.samples.prefix(enough - speech.count) }
         }
-        for segment in detector.finish() { speech += segment.samples }
+        try decoder.decode(url, chunkSeconds: 10) { keep(detector.accept($0)) }
+        keep(detector.finish())
         let seconds = Double(speech.count) / Double(AudioFormat.sampleRate)
         guard seconds >= 3 else {
             throw ProfileError("\(url.path): only \(String(format: "%.1f", seconds)) s of speech found; a voice profile needs at least 3 s (30 s or more gives a reliable one). Record the teacher speaking alone.")

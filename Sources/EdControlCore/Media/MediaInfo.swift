@@ -11,6 +11,19 @@ public struct MediaInfo: Codable, Sendable, Equatable {
         public var width: Int
         public var height: Int
         public var framesPerSecond: Double
+        /// Rotation the player applies (degrees, from the stream's display matrix).
+        public var rotationDegrees: Int
+
+        public init(codec: String, width: Int, height: Int, framesPerSecond: Double, rotationDegrees: Int) {
+            self.codec = codec
+            self.width = width
+            self.height = height
+            self.framesPerSecond = framesPerSecond
+            self.rotationDegrees = rotationDegrees
+        }
+
+        /// Whether the picture is shown turned by a quarter, swapping width and height.
+        public var rotated: Bool { abs(rotationDegrees) % 180 == 90 }
     }
 
     public var container: String

@@ -35,7 +35,8 @@ public struct FFprobe: MediaProbing {
         // Cover art in audio files is reported as a one-frame video stream; it is not video.
         let video = streams.filter { $0.codec_type == "video" && $0.disposition?.attached_pic != 1 }.map {
             MediaInfo.VideoStream(codec: $0.codec_name ?? "unknown", width: $0.width ?? 0,
-                                  height: $0.height ?? 0, framesPerSecond: Self.rate($0.avg_frame_rate))
+                                  height: $0.height ?? 0, framesPerSecond: Self.rate($0.avg_frame_rate),
+                                  rotationDegrees: Int(($0.side_data_list ?? []).compactMap(\.rotation).first ?? 0))
         }
         if audio.isEmpty && video.isEmpty {
             throw MediaError.notMedia(path, detail: "ffprobe found no audio or video streams")
@@ -74,6 +75,7 @@ public struct FFprobe: MediaProbing {
             var duration: String?
         }
         struct Disposition: Decodable { var attached_pic: Int? }
+        struct SideData: Decodable { var rotation: Double? }
         struct Stream: Decodable {
             var codec_type: String?
             var codec_name: String?
@@ -84,6 +86,7 @@ public struct FFprobe: MediaProbing {
             var avg_frame_rate: String?
             var duration: String?
             var disposition: Disposition?
+            var side_data_list: [SideData]?
         }
         var format: Format?
         var streams: [Stream]?

@@ -1,0 +1,119 @@
+#include "CVisionBridge.h"
+
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+
+#include <cstring>
+#include <exception>
+#include <string>
+
+namespace {
+
+void set_error(char *error, size_t capacity, const std::string &message) {
+    if (error == nullptr || capacity == 0) return;
+    std::strncpy(error, message.c_str(), capacity - 1);
+    error[capacity - 1] = '\0';
+}
+
+// Runs `body`, turning any C++ exception into `failure` plus a message.
+template <typename T, typename Body>
+T guarded(char *error, size_t capacity, T failure, Body body) {
+    try {
+        return body();
+    } catch (const cv::Exception &e) {
+        set_error(error, capacity, e.what());
+    } catch (const std::exception &e) {
+        set_error(error, capacity, e.what());
+    } catch (...) {
+        set_error(error, capacity, "unknown C++ exception");
+    }
+    return failure;
+}
+
+}  // namespace
+
+struct EdcNet {
+    cv::dnn::Net net;
+    std::vector<std::string> output_names;
+};
+
+struct EdcCascade {
+    cv::CascadeClassifier classifier;
+};
+
+extern "C" {
+
+EdcNet *edc_net_load_onnx(const char *path, char *error, size_t error_capacity) {
+    return guarded<EdcNet *>(error, error_capacity, nullptr, [&]() -> EdcNet * {
+        auto *result = new EdcNet{cv::dnn::readNetFromONNX(path), {}};
+        result->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+        result->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+        result->output_names = result->net.getUnconnectedOutLayersNames();
+        return result;
+    });
+}
+
+void edc_net_free(EdcNet *net) { delete net; }
+
+int edc_net_output_count(const EdcNet *net) { return static_cast<int>(net->output_names.size()); }
+
+int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
+                    int output_count, float *const *outputs, const size_t *capacities, size_t *sizes,
+                    char *error, size_t error_capacity) {
+    return guarded<int>(error, error_capacity, -1, [&]() -> int {
+        // The Mat wraps the caller's buffer; setInput copies it.
+        cv::Mat blob(4, shape, CV_32F, const_cast<float *>(input));
+        net->net.setInput(blob);
+        std::vector<cv::Mat> results;
+        net->net.forward(results, net->output_names);
+        if (static_cast<int>(results.size()) != output_count) {
+            set_error(error, error_capacity, "the network has " + std::to_string(results.size()) + " outputs, " +
+                                                 std::to_string(output_count) + " were expected");
+            return -1;
+        }
+        for (int i = 0; i < output_count; ++i) {
+            cv::Mat output = results[i].isContinuous() ? results[i] : results[i].clone();
+            size_t count = output.total();
+            sizes[i] = count;
+            if (count > capacities[i]) {
+                set_error(error, error_capacity, "output " + std::to_string(i) + " has " + std::to_string(count) +
+                                                     " values, more than its buffer holds");
+                return -1;
+            }
+            std::memcpy(outputs[i], output.ptr<float>(), count * sizeof(float));
+        }
+        return 0;
+    });
+}
+
+EdcCascade *edc_cascade_load(const char *path, char *error, size_t error_capacity) {
+    return guarded<EdcCascade *>(error, error_capacity, nullptr, [&]() -> EdcCascade * {
+        auto *result = new EdcCascade;
+        if (!result->classifier.load(path)) {
+            delete result;
+            set_error(error, error_capacity, std::string("not a cascade classifier file: ") + path);
+            return nullptr;
+        }
+        return result;
+    });
+}
+
+void edc_cascade_free(EdcCascade *cascade) { delete cascade; }
+
+int edc_cascade_detect(EdcCascade *cascade, const uint8_t *gray, int width, int height, int stride,
+                       int min_size, EdcRect *rects, int capacity, char *error, size_t error_capacity) {
+    return guarded<int>(error, error_capacity, -1, [&]() -> int {
+        cv::Mat image(height, width, CV_8UC1, const_cast<uint8_t *>(gray), static_cast<size_t>(stride));
+        cv::Mat equalised;
+        cv::equalizeHist(image, equalised);
+        std::vector<cv::Rect> found;
+        cascade->classifier.detectMultiScale(equalised, found, 1.1, 5, 0, cv::Size(min_size, min_size));
+        for (size_t i = 0; i < found.size() && static_cast<int>(i) < capacity; ++i) {
+            rects[i] = EdcRect{found[i].x, found[i].y, found[i].width, found[i].height};
+        }
+        return static_cast<int>(found.size());
+    });
+}
+
+}  // extern "C"

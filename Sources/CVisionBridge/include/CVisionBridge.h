@@ -1,0 +1,50 @@
+// A plain C API over the few OpenCV functions EdControl uses: running an ONNX network
+// with OpenCV's dnn module, and Haar cascade face detection (the baseline detector).
+// Every function catches C++ exceptions and reports them through `error`.
+#ifndef EDC_VISION_BRIDGE_H
+#define EDC_VISION_BRIDGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct EdcNet EdcNet;
+
+/// Loads an ONNX model; NULL on failure, with the reason in `error`.
+EdcNet *edc_net_load_onnx(const char *path, char *error, size_t error_capacity);
+void edc_net_free(EdcNet *net);
+
+/// Number of outputs the network produces (its unconnected output layers).
+int edc_net_output_count(const EdcNet *net);
+
+/// Runs the network on an NCHW float batch `input` of shape `shape[0..3]`.
+/// Output i (in the network's output order) is copied to `outputs[i]`, which holds
+/// `capacities[i]` floats; `sizes[i]` receives its element count.
+/// Returns 0, or -1 with the reason in `error` (including an output too large for its buffer).
+int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
+                    int output_count, float *const *outputs, const size_t *capacities, size_t *sizes,
+                    char *error, size_t error_capacity);
+
+typedef struct EdcCascade EdcCascade;
+
+typedef struct EdcRect {
+    int32_t x, y, width, height;
+} EdcRect;
+
+EdcCascade *edc_cascade_load(const char *path, char *error, size_t error_capacity);
+void edc_cascade_free(EdcCascade *cascade);
+
+/// Detects objects in an 8-bit grey image (rows `stride` bytes apart) no smaller than
+/// `min_size` pixels. Writes up to `capacity` rectangles; returns how many were found
+/// (possibly more than `capacity`), or -1 with the reason in `error`.
+int edc_cascade_detect(EdcCascade *cascade, const uint8_t *gray, int width, int height, int stride,
+                       int min_size, EdcRect *rects, int capacity, char *error, size_t error_capacity);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,62 @@
+import CVisionBridge
+import Foundation
+
+/// An ONNX network run by OpenCV's dnn module (through the C bridge).
+final class OpenCVNetwork {
+    private let net: OpaquePointer
+    let outputCount: Int
+
+    init(onnxPath: String) throws {
+        try ModelFileCheck.requireONNX(at: onnxPath, purpose: "OpenCV dnn")
+        var error = BridgeError()
+        guard let net = edc_net_load_onnx(onnxPath, &error.bytes, error.bytes.count) else {
+            throw ModelError.unusable(onnxPath, reason: "OpenCV cannot load it: \(error.message)")
+        }
+        self.net = net
+        outputCount = Int(edc_net_output_count(net))
+    }
+
+    deinit { edc_net_free(net) }
+
+    /// Runs an NCHW batch; returns each output flattened, in the network's output order.
+    /// - Parameter outputSizes: the number of values each output has for this batch.
+    func forward(_ input: [Float], shape: (Int, Int, Int, Int), outputSizes: [Int]) throws -> [[Float]] {
+        precondition(input.count == shape.0 * shape.1 * shape.2 * shape.3, "input does not match its shape")
+        precondition(outputSizes.count == outputCount, "one size per output")
+        let buffers = outputSizes.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, $0)) }
+        defer { buffers.forEach { $0.deallocate() } }
+        let pointers: [UnsafeMutablePointer<Float>?] = buffers.map(\.baseAddress)
+        var sizes = [Int](repeating: 0, count: outputCount)
+        var error = BridgeError()
+        let dims: [Int32] = [Int32(shape.0), Int32(shape.1), Int32(shape.2), Int32(shape.3)]
+        let status = input.withUnsafeBufferPointer { data in
+            edc_net_forward(net, data.baseAddress, dims, Int32(outputCount), pointers, outputSizes, &sizes,
+                            &error.bytes, error.bytes.count)
+        }
+        guard status == 0 else { throw VisionError.inference(error.message) }
+        for (index, size) in sizes.enumerated() where size != outputSizes[index] {
+            throw VisionError.inference("output \(index) has \(size) values, \(outputSizes[index]) were expected")
+        }
+        return zip(buffers, outputSizes).map { Array($0.prefix($1)) }
+    }
+}
+
+/// A buffer the C bridge writes its error message into.
+struct BridgeError {
+    var bytes = [CChar](repeating: 0, count: 512)
+    var message: String { String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+}
+
+public enum VisionError: Error, CustomStringConvertible, LocalizedError {
+    case inference(String)
+    case detector(String)
+
+    public var description: String {
+        switch self {
+        case .inference(let reason): return "image model failed: \(reason)"
+        case .detector(let reason): return "face detector failed: \(reason)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

@@ -3,7 +3,7 @@ import Foundation
 import PackageDescription
 
 // Native libraries that no Swift package wraps are reached through thin C modules:
-// OpenBLAS (matrix products), FFTW (spectra) and OpenCV (through a small C++ bridge with a
+// OpenBLAS (matrix products), FFTW (spectra), libebur128 (loudness), aubio (pitch) and OpenCV (through a small C++ bridge with a
 // C API: network inference and Haar cascades) come from Debian; sherpa-onnx
 // (runs the silero VAD network) comes from its PyPI wheel, unpacked by scripts/setup.sh
 // into .deps/ — its library needs a search path and an rpath, hence the unsafe flags.
@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSherpaOnnx"),
+        .systemLibrary(name: "CEBUR128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
+        .systemLibrary(name: "CAubio", pkgConfig: "aubio", providers: [.apt(["libaubio-dev"])]),
         // Debian's libopencv-dev. Only the four modules the bridge uses are linked:
         // `pkg-config opencv4` would link all 55, costing 0.3 s and ~100 MB at every start (measured).
         .target(
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "EdControlCore",
             dependencies: [
-                "COpenBLAS", "CFFTW", "CSherpaOnnx", "CVisionBridge",
+                "COpenBLAS", "CFFTW", "CSherpaOnnx", "CVisionBridge", "CEBUR128", "CAubio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -10,6 +10,9 @@ public struct LessonSpec: Sendable {
     public var noiseDBFS: Double = -45
     /// Chance that a new speaker starts before the previous one has finished.
     public var overlapProbability: Double = 0.1
+    /// Chance that a teacher turn is shouted (synthetic teacher voices only): planted
+    /// raised-voice episodes, listed in the lesson's `raisedVoice` ground truth.
+    public var raisedVoiceProbability = 0.0
     /// Wrap the audio in an H.264 MP4 with a synthetic video track.
     public var withVideo = false
     /// Voices to use, teacher first; nil picks `speakerCount` voices from `Voice.pool` by seed.
@@ -28,6 +31,8 @@ public struct GeneratedLesson: Sendable {
     public var rttm: URL
     /// Reference speech: speaker ids `teacher`, `student1`, `student2`, …
     public var turns: [SpeakerTurn]
+    /// Planted raised-voice episodes (speech of shouted turns, pauses under 0.5 s joined).
+    public var raisedVoice: [SpeakerTurn]
     public var voices: [String: Voice]
 }
 
@@ -47,20 +52,28 @@ public struct LessonGenerator {
 
         let total = Int(spec.durationSeconds * Audio.rate)
         var mix = [Float](repeating: 0, count: total)
-        var reference: [SpeakerTurn] = []
+        var reference: [SpeakerTurn] = [], raisedVoice: [SpeakerTurn] = []
         var time = random.uniform(0.3, 1.0)
         var speaker = 0
         while true {
             let utteranceCount = speaker == 0 ? 1 + random.next(below: 4) : 1 + random.next(below: 2)
+            // Only draws a number when episodes are asked for, so other lessons stay as they were.
+            let raised = speaker == 0 && spec.raisedVoiceProbability > 0 && voices[0].isSynthetic
+                && random.nextUnit() < spec.raisedVoiceProbability
             var turn: [Float] = []
             for index in 0..<utteranceCount {
                 if index > 0 { turn += [Float](repeating: 0, count: Int(random.uniform(0.08, 0.18) * Audio.rate)) }
-                turn += try sources[speaker].utterance(&random)
+                turn += try sources[speaker].utterance(&random, raised: raised)
             }
             let start = Int(time * Audio.rate)
             guard start + turn.count < total - Int(0.3 * Audio.rate) else { break }
-            for (offset, sample) in turn.enumerated() { mix[start + offset] += sample * gains[speaker] }
-            reference += Audio.speechSpans(turn, offset: time).map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[speaker]) }
+            let gain = gains[speaker] * (raised ? 2 : 1)
+            for (offset, sample) in turn.enumerated() { mix[start + offset] += sample * gain }
+            let spans = Audio.speechSpans(turn, offset: time)
+            reference += spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[speaker]) }
+            if raised {
+                raisedVoice += spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[speaker]) }.joiningPauses(shorterThan: 0.5)
+            }
             let end = time + Double(turn.count) / Audio.rate
 
             let next = nextSpeaker(after: speaker, count: voices.count, &random)
@@ -86,7 +99,12 @@ public struct LessonGenerator {
         let merged = reference.joiningPauses(shorterThan: SpeakerTurn.pauseBridgeSeconds, acrossOtherSpeakers: true)
         let rttm = directory.appendingPathComponent("\(name).rttm")
         try RTTM.render(merged, recordingID: name).write(to: rttm, atomically: true, encoding: .utf8)
-        return GeneratedLesson(media: media, rttm: rttm, turns: merged,
+        if spec.raisedVoiceProbability > 0 {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(raisedVoice).write(to: directory.appendingPathComponent("\(name).raised-voice.json"))
+        }
+        return GeneratedLesson(media: media, rttm: rttm, turns: merged, raisedVoice: raisedVoice,
                                voices: Dictionary(uniqueKeysWithValues: zip(ids, voices)))
     }
 

@@ -16,18 +16,22 @@ final class SpeechSource {
     }
 
     /// One utterance: a sentence for synthetic voices, a clip or part of one for recordings.
-    func utterance(_ random: inout SeededRandom) throws -> [Float] {
+    /// A `raised` synthetic utterance is shouted: higher (+25 pitch), faster and at twice
+    /// espeak-ng's amplitude.
+    func utterance(_ random: inout SeededRandom, raised: Bool = false) throws -> [Float] {
         switch voice {
-        case .synthetic(let name, let pitch, let speed):
+        case .synthetic(let name, let basePitch, let speed):
             let phrases = voice.language == "ru" ? Phrases.russian : Phrases.english
             let text = phrases[random.next(below: phrases.count)]
-            let rate = speed + 5 * (random.next(below: 5) - 2)
-            let key = "\(name)|\(pitch)|\(rate)|\(text)"
+            let rate = speed + 5 * (random.next(below: 5) - 2) + (raised ? 20 : 0)
+            let pitch = min(99, basePitch + (raised ? 25 : 0))
+            let amplitude = raised ? 200 : 100
+            let key = "\(name)|\(pitch)|\(rate)|\(amplitude)|\(text)"
             if let cached = cache[key] { return cached }
             let file = scratch.appendingPathComponent("espeak-\(UUID().uuidString).wav")
             defer { try? FileManager.default.removeItem(at: file) }
             let result = try Process.runTool("espeak-ng", ["-v", name, "-p", String(pitch), "-s", String(rate),
-                                                            "-w", file.path, text])
+                                                            "-a", String(amplitude), "-w", file.path, text])
             guard result == 0 else { throw GeneratorError("espeak-ng failed for voice \(name); is espeak-ng installed?") }
             let samples = try decode(file)
             cache[key] = samples

@@ -15,6 +15,11 @@ public enum Voice: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    var isSynthetic: Bool {
+        if case .synthetic = self { return true }
+        return false
+    }
+
     var language: String {
         if case .synthetic(let voice, _, _) = self, voice.hasPrefix("ru") { return "ru" }
         return "en"

@@ -6,7 +6,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score analysis output against labelled references.",
-        subcommands: [DiarizationEval.self, VoiceActivityEval.self])
+        subcommands: [DiarizationEval.self, VoiceActivityEval.self, RaisedVoiceEval.self])
 }
 
 /// Reference and hypothesis RTTM files, as both evaluations take them.
@@ -69,5 +69,36 @@ struct VoiceActivityEval: ParsableCommand {
         let score = VoiceActivityScore.compute(reference: reference.map(\.span), hypothesis: hypothesis.map(\.span), frame: frame)
         print(String(format: "precision %.4f\nrecall    %.4f\nF1        %.4f", score.precision, score.recall, score.f1))
         print("frames    \(score.truePositiveFrames) TP, \(score.falsePositiveFrames) FP, \(score.falseNegativeFrames) FN, \(score.trueNegativeFrames) TN")
+    }
+}
+
+struct RaisedVoiceEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "raised-voice",
+        abstract: "Raised-voice episode precision, recall and F1 (one-to-one matching at temporal IoU ≥ --min-iou).")
+
+    @Option(name: .long, help: "Reference episodes: a JSON list of {start, end, speaker}, e.g. lessongen's NAME.raised-voice.json.")
+    var ref: String
+
+    @Option(name: .long, help: "The report.json that `analyze` wrote.")
+    var hyp: String
+
+    @Option(name: .long, help: "Least temporal intersection-over-union for a match.")
+    var minIou = 0.5
+
+    func run() throws {
+        func load<T: Decodable>(_ type: T.Type, from path: String, what: String) throws -> T {
+            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationFailure(message: "\(path): cannot read it.") }
+            do { return try JSONDecoder().decode(type, from: data) } catch {
+                throw ValidationFailure(message: "\(path): not \(what) (\(error.localizedDescription)).")
+            }
+        }
+        let reference = try load([SpeakerTurn].self, from: ref, what: "a JSON list of {start, end, speaker}")
+        let report = try load(LessonReport.self, from: hyp, what: "an EdControl report.json of the current schema")
+        let score = EpisodeScore.compute(reference: reference.map(\.span),
+                                         hypothesis: report.voice.raisedVoice.map { TimeSpan(start: $0.start, end: $0.end) },
+                                         minimumIoU: minIou)
+        print("episodes  reference \(score.referenceCount), detected \(score.hypothesisCount), matched \(score.matched)")
+        print(String(format: "precision %.4f\nrecall    %.4f\nF1        %.4f", score.precision, score.recall, score.f1))
     }
 }

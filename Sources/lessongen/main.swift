@@ -30,6 +30,9 @@ struct LessonGen: ParsableCommand {
     @Option(name: .long, help: "Voices by index into the voice pool, teacher first, e.g. 6,3 (overrides --speakers). Pool: \(Voice.pool.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", "))")
     var voices: String?
 
+    @Option(name: .long, help: "Chance (0–1) that a teacher turn is shouted; writes NAME.raised-voice.json with the planted episodes.")
+    var raisedVoice = 0.0
+
     @Flag(name: .long, help: "Write MP4 with a video track instead of WAV.")
     var video = false
 
@@ -45,6 +48,7 @@ struct LessonGen: ParsableCommand {
                                   durationSeconds: duration)
             spec.noiseDBFS = noise
             spec.withVideo = video
+            spec.raisedVoiceProbability = raisedVoice
             if let voices {
                 let indices = voices.split(separator: ",").compactMap { Int($0) }
                 guard !indices.isEmpty, indices.allSatisfy(Voice.pool.indices.contains) else {

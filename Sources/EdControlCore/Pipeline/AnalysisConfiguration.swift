@@ -9,6 +9,8 @@ public struct AnalysisConfiguration: Codable, Sendable, Hashable {
     public var speakerCount = SpeakerCountBounds()
     public var teacher = TeacherIdentification.Settings()
     public var talk = TalkMetricsCalculator.Settings()
+    public var prosody = ProsodyAnalyzer.Settings()
+    public var voice = VoiceAnalysis.Settings()
 
     public init() {}
 

@@ -41,6 +41,7 @@ public final class LessonAnalyzer {
         let duration = max(media.durationSeconds, heard.decodedSeconds)
         let metrics = TalkMetricsCalculator(settings: configuration.talk)
             .metrics(turns: turns, roles: roles, durationSeconds: duration)
+        let voice = VoiceAnalysis(settings: configuration.voice).analyze(frames: heard.prosody, turns: turns)
         logger.info("analysed", metadata: ["file": "\(url.lastPathComponent)", "speakers": "\(speakers.count)",
                                            "turns": "\(turns.count)"])
         return LessonReport(
@@ -48,7 +49,7 @@ public final class LessonAnalyzer {
             generatedAt: ISO8601DateFormatter().string(from: Date()),
             input: .init(file: url.lastPathComponent, media: media, analysedSampleRate: AudioFormat.sampleRate,
                          analysedAudioSeconds: heard.decodedSeconds),
-            speakers: speakers, turns: turns, talkMetrics: metrics,
+            speakers: speakers, turns: turns, talkMetrics: metrics, voice: voice,
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
                              models: try [ModelReference(registry.entry("silero-vad")),
                                           ModelReference(registry.entry(embedder.modelID))],
@@ -81,7 +82,21 @@ public final class LessonAnalyzer {
 
     private struct Heard {
         var segments: [LabelledSegment]
+        var prosody: [ProsodyFrame]
         var decodedSeconds: Double
+    }
+
+    /// What the voice thread owns while listening: its models and what it has found.
+    private struct ListeningState {
+        let embedder: SpeakerEmbedding
+        let prosodyAnalyzer: ProsodyAnalyzing
+        var segments: [LabelledSegment] = []
+        var prosody: [ProsodyFrame] = []
+
+        init(embedder: SpeakerEmbedding, prosody: ProsodyAnalyzing) {
+            self.embedder = embedder
+            prosodyAnalyzer = prosody
+        }
     }
 
     /// Streams the audio once: each speech segment is embedded (on a second thread) as
@@ -90,7 +105,7 @@ public final class LessonAnalyzer {
     private func listen(to url: URL, media: MediaInfo, embedder: SpeakerEmbedding,
                         progress: AnalysisProgress) throws -> Heard {
         let detector = try makeVoiceActivityDetector()
-        let embedding = BackgroundStage("edcontrol.embedding", state: (embedder: embedder, segments: [LabelledSegment]()))
+        let embedding = BackgroundStage("edcontrol.voices", state: ListeningState(embedder: embedder, prosody: ProsodyAnalyzer(settings: configuration.prosody)))
         // Segments go to the embedder in groups of about one batch of windows, so the
         // LSTM's matrix products are large enough to run at full speed.
         var pending: [SpeechSegment] = []
@@ -103,6 +118,7 @@ public final class LessonAnalyzer {
             embedding.submit { state in
                 for (segment, windows) in zip(group, state.embedder.embedWindows(of: group)) {
                     state.segments.append(LabelledSegment(span: segment.span, windows: windows, labels: []))
+                    state.prosody += state.prosodyAnalyzer.frames(of: segment)
                 }
             }
         }
@@ -127,7 +143,7 @@ public final class LessonAnalyzer {
             _ = embedding.finish()
             throw error
         }
-        let segments = embedding.finish().segments
+        let listened = embedding.finish()
         let seconds = Double(decodedSamples) / Double(AudioFormat.sampleRate)
         if seconds < 1 { throw MediaError.tooShort(url.path, seconds: seconds) }
         // A file cut short can still decode without an error, up to the cut.
@@ -135,7 +151,7 @@ public final class LessonAnalyzer {
         if declared > 0, seconds < declared - max(5, 0.1 * declared) {
             throw MediaError.undecodable(url.path, detail: String(format: "only %.0f s of the %.0f s its header declares could be decoded", seconds, declared))
         }
-        return Heard(segments: segments, decodedSeconds: seconds)
+        return Heard(segments: listened.segments, prosody: listened.prosody, decodedSeconds: seconds)
     }
 
     private func identifySpeakers(turns: [SpeakerTurn], centroids: [[Float]], profile: TeacherProfile?) -> [Speaker] {

@@ -21,6 +21,11 @@ public struct SpeechSegment: Sendable {
     public var startSample: Int
     public var samples: [Float]
 
+    public init(startSample: Int, samples: [Float]) {
+        self.startSample = startSample
+        self.samples = samples
+    }
+
     public var span: TimeSpan {
         let rate = Double(AudioFormat.sampleRate)
         return TimeSpan(start: Double(startSample) / rate, end: Double(startSample + samples.count) / rate)

@@ -1,0 +1,25 @@
+/// Detection of time episodes (raised voice, incidents): a hypothesis episode is a hit
+/// when it is paired one-to-one with a reference episode it overlaps with temporal
+/// IoU ≥ `minimumIoU` (pairs chosen to maximise total IoU). Speakers are not compared.
+public struct EpisodeScore: Sendable, Equatable {
+    public var referenceCount: Int
+    public var hypothesisCount: Int
+    public var matched: Int
+
+    public var precision: Double { hypothesisCount > 0 ? Double(matched) / Double(hypothesisCount) : (referenceCount == 0 ? 1 : 0) }
+    public var recall: Double { referenceCount > 0 ? Double(matched) / Double(referenceCount) : 1 }
+    public var f1: Double { precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0 }
+
+    public static func compute(reference: [TimeSpan], hypothesis: [TimeSpan], minimumIoU: Double = 0.5) -> EpisodeScore {
+        let iou = reference.map { ref in
+            hypothesis.map { hyp in
+                let intersection = ref.overlap(with: hyp)
+                let union = ref.duration + hyp.duration - intersection
+                return union > 0 ? intersection / union : 0
+            }
+        }
+        let pairs = Assignment.maximumWeight(iou)
+        return EpisodeScore(referenceCount: reference.count, hypothesisCount: hypothesis.count,
+                            matched: pairs.filter { iou[$0.0][$0.1] >= minimumIoU }.count)
+    }
+}

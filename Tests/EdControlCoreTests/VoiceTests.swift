@@ -1,0 +1,64 @@
+import EdControlCore
+import Foundation
+import LessonSynthesis
+import Testing
+
+@Suite("Voice: loudness, pitch, raised voice")
+struct VoiceTests {
+    private func segment(_ samples: [Float], at seconds: Double = 0) -> SpeechSegment {
+        SpeechSegment(startSample: Int(seconds * 16_000), samples: samples)
+    }
+
+    private func sine(_ hertz: Double, amplitude: Float, seconds: Double) -> [Float] {
+        (0..<Int(seconds * 16_000)).map { amplitude * Float(sin(2 * Double.pi * hertz * Double($0) / 16_000)) }
+    }
+
+    /// EBU Tech 3341: a 1 kHz sine at −23 dBFS on one channel reads −26 LUFS (−23 on two).
+    @Test func loudnessMatchesTheEBUReference() {
+        let frames = ProsodyAnalyzer().frames(of: segment(sine(1000, amplitude: pow(10, -23.0 / 20), seconds: 2), at: 5))
+        #expect(frames.count == 20)
+        #expect(abs(frames[0].time - 5) < 1e-9 && abs(frames[1].time - 5.1) < 1e-9)
+        let settled = frames.dropFirst(4).map(\.loudnessLUFS)
+        #expect(settled.allSatisfy { abs($0 + 26) < 0.3 }, "\(settled)")
+    }
+
+    @Test func pitchOfAToneAndOfSilence() {
+        let tone = ProsodyAnalyzer().frames(of: segment(sine(220, amplitude: 0.3, seconds: 1)))
+        let pitches = tone.dropFirst().compactMap(\.pitchHz)
+        #expect(pitches.count >= 8)
+        #expect(pitches.allSatisfy { abs($0 - 220) < 3 }, "\(pitches)")
+        let quiet = ProsodyAnalyzer().frames(of: segment([Float](repeating: 0, count: 16_000)))
+        #expect(quiet.allSatisfy { $0.pitchHz == nil && $0.loudnessLUFS <= -69 })
+    }
+
+    @Test func plantedShoutsAreFoundAndCalmLessonsHaveNone() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        var spec = LessonSpec(seed: 61, speakerCount: 3, durationSeconds: 180)
+        spec.voices = [Voice.pool[0], Voice.pool[1], Voice.pool[3]]
+        spec.raisedVoiceProbability = 0.25
+        let lesson = try LessonGenerator().generate(spec, into: dir, name: "shouting")
+        #expect(lesson.raisedVoice.count >= 3, "the seed plants several episodes")
+        let analyzer = LessonAnalyzer(models: try Fixtures.registry())
+        let report = try analyzer.analyze(lesson.media)
+        let score = EpisodeScore.compute(reference: lesson.raisedVoice.map(\.span),
+                                         hypothesis: report.voice.raisedVoice.map { TimeSpan(start: $0.start, end: $0.end) })
+        #expect(score.precision >= 0.9 && score.recall >= 0.9, "\(score)")
+        let teacher = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns).mapping["teacher"]
+        #expect(report.voice.raisedVoice.allSatisfy { $0.speaker == teacher && $0.peakAboveBaselineLU >= 6 && $0.meanArousal > 0.7 })
+
+        let calm = try Fixtures.lesson(seed: 21, speakers: 3, duration: 120)
+        let calmReport = try analyzer.analyze(calm.media)
+        #expect(calmReport.voice.raisedVoice.isEmpty)
+        #expect(calmReport.voice.turns.count == calmReport.turns.count)
+        #expect(calmReport.voice.turns.allSatisfy { $0.arousal > 0.2 && $0.arousal < 0.8 })
+    }
+
+    @Test func episodeScoreMatchesOneToOneAtHalfIoU() {
+        let reference = [TimeSpan(start: 0, end: 10), TimeSpan(start: 20, end: 22)]
+        let hypothesis = [TimeSpan(start: 1, end: 9), TimeSpan(start: 2, end: 8), TimeSpan(start: 21.5, end: 25)]
+        let score = EpisodeScore.compute(reference: reference, hypothesis: hypothesis)
+        // [1,9] matches [0,10] (IoU 0.8); [2,8] has no partner left; [21.5,25] has IoU 0.14.
+        #expect(score.matched == 1 && score.referenceCount == 2 && score.hypothesisCount == 3)
+        #expect(abs(score.precision - 1.0 / 3) < 1e-9 && score.recall == 0.5)
+    }
+}

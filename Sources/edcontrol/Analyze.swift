@@ -4,7 +4,7 @@ import Foundation
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Analyse a lesson recording and write report.json and diarization.rttm.")
+        abstract: "Analyse a lesson recording and write report.json, diarization.rttm and timeline.vtt.")
 
     @Argument(help: "The recording: mp4, mkv, webm, mov, wav, mp3, m4a or ogg.")
     var lesson: String
@@ -64,7 +64,7 @@ struct Analyze: ParsableCommand {
                          report.input.file, m.durationSeconds / 60, report.speakers.count, report.turns.count,
                          m.teacherTalkPercent, m.studentTalkPercent, m.silencePercent, seconds,
                          seconds / max(m.durationSeconds, 1e-9)))
-            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path) and \(ReportWriter.rttmFile)")
+            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile) and \(ReportWriter.vttFile)")
         }
     }
 }

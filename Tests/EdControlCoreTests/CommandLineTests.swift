@@ -33,6 +33,10 @@ struct CommandLineTests {
         let eval = try Fixtures.run(edcontrol, ["eval", "diarization", "--ref", lesson.rttm.path, "--hyp", out.appendingPathComponent("diarization.rttm").path])
         #expect(eval.status == 0 && eval.stdout.contains("DER"))
         #expect(!(try RTTM.parse(rttm)).isEmpty)
+        let vtt = try String(contentsOf: out.appendingPathComponent("timeline.vtt"), encoding: .utf8)
+        #expect(vtt.hasPrefix("WEBVTT\n\n1\n00:00:"))
+        let cues = vtt.components(separatedBy: " --> ").count - 1
+        #expect(cues == (try RTTM.parse(rttm)).count, "one cue per turn (this lesson has no raised voice)")
     }
 
     @Test(arguments: ["empty", "pdf", "truncated", "cut-faststart", "huge-sparse", "missing"])

@@ -10,11 +10,13 @@ public struct ReportWriter: Sendable {
 
     public static let reportFile = "report.json"
     public static let rttmFile = "diarization.rttm"
+    public static let vttFile = "timeline.vtt"
 
     public func write(_ report: LessonReport) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let recording = (report.input.file as NSString).deletingPathExtension
         try place(Data(RTTM.render(report.turns, recordingID: recording).utf8), as: Self.rttmFile)
+        try place(Data(WebVTT.render(report).utf8), as: Self.vttFile)
         // report.json last: its presence means the whole output is complete.
         try place(report.jsonData(), as: Self.reportFile)
     }

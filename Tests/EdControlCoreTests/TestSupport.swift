@@ -17,9 +17,19 @@ enum Fixtures {
 
     static func registry() throws -> ModelRegistry { try ModelRegistry() }
 
+    /// This run's scratch folder; earlier runs' folders are removed when it is first used.
+    static let scratch: URL = {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("edcontrol-tests")
+        let mine = "run-\(getpid())"
+        for old in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] where old != mine {
+            try? FileManager.default.removeItem(at: base.appendingPathComponent(old))
+        }
+        return base.appendingPathComponent(mine)
+    }()
+
     static func temporaryDirectory(_ name: String = #function) throws -> URL {
         let safe = name.filter { $0.isLetter || $0.isNumber }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("edcontrol-tests/\(safe)-\(UUID().uuidString.prefix(8))")
+        let url = scratch.appendingPathComponent("\(safe)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
@@ -61,7 +71,7 @@ private final class LessonCache: @unchecked Sendable {
     static let shared = LessonCache()
     private let lock = NSLock()
     private var made: [String: GeneratedLesson] = [:]
-    private let directory = FileManager.default.temporaryDirectory.appendingPathComponent("edcontrol-tests/lessons-\(getpid())")
+    private let directory = Fixtures.scratch.appendingPathComponent("lessons")
 
     func lesson(seed: UInt64, speakers: Int, duration: Double, video: Bool) throws -> GeneratedLesson {
         try lock.withLock {

@@ -4,7 +4,7 @@ import Foundation
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Analyse a lesson recording and write report.json, diarization.rttm and timeline.vtt.")
+        abstract: "Analyse a lesson recording and write report.json, report.html, diarization.rttm and timeline.vtt.")
 
     @Argument(help: "The recording: mp4, mkv, webm, mov, wav, mp3, m4a or ogg.")
     var lesson: String
@@ -57,14 +57,14 @@ struct Analyze: ParsableCommand {
             let report = try analyzer.analyze(URL(fileURLWithPath: lesson), teacherProfile: profile, progress: bar)
             bar.finish()
             let output = URL(fileURLWithPath: out)
-            try ReportWriter(directory: output).write(report)
+            try ReportWriter(directory: output).write(report, media: URL(fileURLWithPath: lesson))
             let seconds = Date().timeIntervalSince(started)
             let m = report.talkMetrics
             print(String(format: "%@: %.1f min, %d speakers, %d turns; teacher %.0f%%, students %.0f%%, silence %.0f%% (analysed in %.1f s, %.3f× real time)",
                          report.input.file, m.durationSeconds / 60, report.speakers.count, report.turns.count,
                          m.teacherTalkPercent, m.studentTalkPercent, m.silencePercent, seconds,
                          seconds / max(m.durationSeconds, 1e-9)))
-            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile) and \(ReportWriter.vttFile)")
+            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile), \(ReportWriter.vttFile) and \(ReportWriter.htmlFile)")
         }
     }
 }

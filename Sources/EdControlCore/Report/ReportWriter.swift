@@ -11,14 +11,26 @@ public struct ReportWriter: Sendable {
     public static let reportFile = "report.json"
     public static let rttmFile = "diarization.rttm"
     public static let vttFile = "timeline.vtt"
+    public static let htmlFile = "report.html"
 
-    public func write(_ report: LessonReport) throws {
+    /// - Parameter media: the analysed recording, which report.html's player plays.
+    public func write(_ report: LessonReport, media: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let recording = (report.input.file as NSString).deletingPathExtension
         try place(Data(RTTM.render(report.turns, recordingID: recording).utf8), as: Self.rttmFile)
         try place(Data(WebVTT.render(report).utf8), as: Self.vttFile)
+        try place(Data(HTMLReport.render(report, mediaSource: Self.relativePath(from: directory, to: media)).utf8), as: Self.htmlFile)
         // report.json last: its presence means the whole output is complete.
         try place(report.jsonData(), as: Self.reportFile)
+    }
+
+    /// `to` as seen from `directory`, so the page keeps working when both move together.
+    static func relativePath(from directory: URL, to file: URL) -> String {
+        let base = directory.standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        let target = file.standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        let common = zip(base, target).prefix { $0 == $1 }.count
+        let parts = Array(repeating: "..", count: base.count - common) + target[common...]
+        return parts.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? $0 }.joined(separator: "/")
     }
 
     private func place(_ data: Data, as name: String) throws {

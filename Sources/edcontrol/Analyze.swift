@@ -24,6 +24,9 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Teacher voice profile made by `edcontrol enroll-teacher`.")
     var teacherProfile: String?
 
+    @Option(name: .long, help: "Incident rules (JSON) to use instead of the built-in ones; see `edcontrol incident-rules`.")
+    var incidentRules: String?
+
     @Flag(name: .long, help: "No progress bar.")
     var quiet = false
 
@@ -51,7 +54,8 @@ struct Analyze: ParsableCommand {
                                                                 maximum: maxSpeakers ?? configuration.speakerCount.maximum)
             }
             let profile = try teacherProfile.map { try TeacherProfile.load(from: URL(fileURLWithPath: $0)) }
-            let analyzer = LessonAnalyzer(models: try models.registry(), configuration: configuration)
+            let rules = try incidentRules.map { try IncidentRules.load(from: URL(fileURLWithPath: $0)) } ?? IncidentRules()
+            let analyzer = LessonAnalyzer(models: try models.registry(), configuration: configuration, incidentRules: rules)
             let bar = ProgressBar(enabled: !quiet)
             let started = Date()
             let report = try analyzer.analyze(URL(fileURLWithPath: lesson), teacherProfile: profile, progress: bar)
@@ -64,6 +68,7 @@ struct Analyze: ParsableCommand {
                          report.input.file, m.durationSeconds / 60, report.speakers.count, report.turns.count,
                          m.teacherTalkPercent, m.studentTalkPercent, m.silencePercent, seconds,
                          seconds / max(m.durationSeconds, 1e-9)))
+            print("\(report.summary.flag.rawValue.uppercased()): \(report.summary.reason)")
             print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile), \(ReportWriter.vttFile) and \(ReportWriter.htmlFile)")
         }
     }
@@ -91,5 +96,15 @@ struct EnrollTeacher: ParsableCommand {
             try encoder.encode(profile).write(to: URL(fileURLWithPath: out), options: .atomic)
             print(String(format: "wrote %@ (%.1f s of speech)", out, profile.speechSeconds))
         }
+    }
+}
+
+struct PrintIncidentRules: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incident-rules",
+        abstract: "Print the built-in incident rules (JSON), to edit and pass to `analyze --incident-rules`.")
+
+    func run() {
+        print(String(decoding: IncidentRules().json, as: UTF8.self))
     }
 }

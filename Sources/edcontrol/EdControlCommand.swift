@@ -25,7 +25,7 @@ struct EdControlCommand: ParsableCommand {
         commandName: "edcontrol",
         abstract: "Lesson recording analytics: who speaks when, and how the lesson went.",
         version: EdControl.version,
-        subcommands: [Analyze.self, EnrollTeacher.self, Evaluate.self, Models.self]
+        subcommands: [Analyze.self, EnrollTeacher.self, Evaluate.self, Models.self, PrintIncidentRules.self]
     )
 }
 

@@ -30,7 +30,7 @@ struct HTMLReportTests {
         return String(result.stdout[start.upperBound..<end.lowerBound])
     }
 
-    @Test func clickingAnEpisodeOrTheTimelineSeeksThePlayer() throws {
+    @Test func clickingAnIncidentOrTheTimelineSeeksThePlayer() throws {
         let dir = try Fixtures.temporaryDirectory()
         var spec = LessonSpec(seed: 61, speakerCount: 3, durationSeconds: 120)
         spec.voices = [Voice.pool[0], Voice.pool[1], Voice.pool[3]]
@@ -40,7 +40,7 @@ struct HTMLReportTests {
         let out = dir.appendingPathComponent("report")
         let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(lesson.media)
         try ReportWriter(directory: out).write(report, media: lesson.media)
-        let episode = try #require(report.voice.raisedVoice.last, "the lesson has planted shouts")
+        let episode = try #require(report.incidents.last, "the lesson has planted shouts")
 
         let afterButton = try inBrowser(out, action: """
             const buttons = d.querySelectorAll('button.seek'); buttons[buttons.length - 1].click();

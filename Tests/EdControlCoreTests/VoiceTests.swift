@@ -1,4 +1,4 @@
-import EdControlCore
+@testable import EdControlCore
 import Foundation
 import LessonSynthesis
 import Testing
@@ -60,5 +60,52 @@ struct VoiceTests {
         // [1,9] matches [0,10] (IoU 0.8); [2,8] has no partner left; [21.5,25] has IoU 0.14.
         #expect(score.matched == 1 && score.referenceCount == 2 && score.hypothesisCount == 3)
         #expect(abs(score.precision - 1.0 / 3) < 1e-9 && score.recall == 0.5)
+    }
+}
+
+@Suite("Incidents and the lesson flag")
+struct IncidentTests {
+    private func episode(_ start: Double, _ end: Double, peak: Double, speaker: String = "S1") -> VoiceReport.RaisedVoiceEpisode {
+        .init(start: start, end: end, speaker: speaker, peakLoudnessLUFS: -10, peakAboveBaselineLU: peak,
+              meanAboveBaselineLU: peak - 2, meanArousal: 0.9)
+    }
+
+    private let speakers = [Speaker(id: "S1", role: .teacher, roleConfidence: 0.8, roleSource: .mostTalkTime, talkSeconds: 100),
+                            Speaker(id: "S2", role: .student, roleConfidence: 0.8, roleSource: .mostTalkTime, talkSeconds: 30)]
+
+    @Test func raisedVoiceBecomesIncidentsWithIntensityAndTheLessonIsFlagged() {
+        let voice = VoiceReport(baselines: [], turns: [], raisedVoice: [
+            episode(10, 12, peak: 9), episode(13, 14.5, peak: 16), // one incident: 1 s apart
+            episode(40, 40.5, peak: 20),                           // too short
+            episode(60, 63, peak: 7, speaker: "S2"),
+        ])
+        let detector = IncidentDetector()
+        let incidents = detector.incidents(voice: voice, speakers: speakers)
+        #expect(incidents.count == 2)
+        let teacher = incidents[0]
+        #expect(teacher.start == 10 && teacher.end == 14.5 && teacher.role == .teacher && teacher.modality == .voice)
+        #expect(abs(teacher.peakIntensity - 10.0 / 12) < 1e-9, "16 LU on a 6…18 LU scale")
+        #expect(teacher.evidence.count == 2)
+        #expect(incidents[1].role == .student && abs(incidents[1].peakIntensity - 1.0 / 12) < 1e-9)
+        let summary = detector.summary(incidents, speakers: speakers)
+        #expect(summary.flag == .alert && summary.reason.contains("S1 (teacher) at 0:10"))
+        #expect(summary.roles.first { $0.role == .teacher }?.incidentCount == 1)
+
+        var lenient = IncidentRules()
+        lenient.alertPeakIntensity = 0.95
+        #expect(IncidentDetector(rules: lenient).summary(incidents, speakers: speakers).flag == .review)
+        #expect(detector.summary([], speakers: speakers).flag == .ok)
+    }
+
+    @Test func rulesRoundTripAndTheirHashChangesWithThem() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let file = dir.appendingPathComponent("rules.json")
+        var rules = IncidentRules()
+        rules.alertTotalSeconds = 30
+        try rules.json.write(to: file)
+        let loaded = try IncidentRules.load(from: file)
+        #expect(loaded == rules && loaded.sha256 == rules.sha256 && rules.sha256 != IncidentRules().sha256)
+        try Data("{\"version\": 3}".utf8).write(to: file)
+        #expect(throws: RulesError.self) { try IncidentRules.load(from: file) }
     }
 }

@@ -5,6 +5,7 @@ import Logging
 /// → roles → talk metrics, into a `LessonReport`.
 public final class LessonAnalyzer {
     public let configuration: AnalysisConfiguration
+    public let incidentRules: IncidentRules
     private let registry: ModelRegistry
     private let probe: MediaProbing
     private let decoder: AudioDecoding
@@ -12,10 +13,11 @@ public final class LessonAnalyzer {
     private let logger: Logger
 
     public init(models registry: ModelRegistry, configuration: AnalysisConfiguration = AnalysisConfiguration(),
-                probe: MediaProbing = FFprobe(), decoder: AudioDecoding = FFmpegAudioDecoder(),
+                incidentRules: IncidentRules = IncidentRules(), probe: MediaProbing = FFprobe(), decoder: AudioDecoding = FFmpegAudioDecoder(),
                 logger: Logger = Logger(label: "edcontrol.analyzer")) {
         self.registry = registry
         self.configuration = configuration
+        self.incidentRules = incidentRules
         self.probe = probe
         self.decoder = decoder
         diarizer = Diarizer(clustering: MergingSpeakerClustering(settings: configuration.clustering))
@@ -42,6 +44,8 @@ public final class LessonAnalyzer {
         let metrics = TalkMetricsCalculator(settings: configuration.talk)
             .metrics(turns: turns, roles: roles, durationSeconds: duration)
         let voice = VoiceAnalysis(settings: configuration.voice).analyze(frames: heard.prosody, turns: turns)
+        let detector = IncidentDetector(rules: incidentRules)
+        let incidents = detector.incidents(voice: voice, speakers: speakers)
         logger.info("analysed", metadata: ["file": "\(url.lastPathComponent)", "speakers": "\(speakers.count)",
                                            "turns": "\(turns.count)"])
         return LessonReport(
@@ -50,10 +54,13 @@ public final class LessonAnalyzer {
             input: .init(file: url.lastPathComponent, media: media, analysedSampleRate: AudioFormat.sampleRate,
                          analysedAudioSeconds: heard.decodedSeconds),
             speakers: speakers, turns: turns, talkMetrics: metrics, voice: voice,
+            incidents: incidents, summary: detector.summary(incidents, speakers: speakers),
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
                              models: try [ModelReference(registry.entry("silero-vad")),
                                           ModelReference(registry.entry(embedder.modelID))],
-                             configurationSHA256: configuration.sha256, configuration: configuration))
+                             configurationSHA256: configuration.sha256, configuration: configuration,
+                             incidentRulesVersion: incidentRules.version, incidentRulesSHA256: incidentRules.sha256,
+                             incidentRules: incidentRules))
     }
 
     /// A teacher's voice profile from a sample of their speech (silences are left out).

@@ -1,8 +1,8 @@
 import Foundation
 
 /// `report.html`: one self-contained page (inline CSS, SVG and a few lines of script; no
-/// network access) with the recording's player, a timeline of speakers and raised-voice
-/// episodes that seeks the player when clicked, the episode list, and talk-time figures.
+/// network access) with the recording's player, the lesson's flag, a timeline of speakers
+/// and incidents that seeks the player when clicked, the incident list, and talk-time figures.
 public enum HTMLReport {
     /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
     static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -27,24 +27,26 @@ public enum HTMLReport {
         button.seek{font:inherit;background:none;border:0;color:#0b57d0;cursor:pointer;padding:0;text-decoration:underline}
         .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px}
         .figure{background:#f5f5f7;border-radius:6px;padding:8px}.figure b{display:block;font-size:1.3em}
+        .flag{padding:6px 10px;border-radius:6px;border-left:6px solid}.flag-ok{border-color:#009E73;background:#e8f6f1}
+        .flag-review{border-color:#E69F00;background:#fdf4e3}.flag-alert{border-color:#D55E00;background:#fbe9e1}
         </style></head><body>
         <h1>\(escape(report.input.file))</h1>
-        <p class="meta">\(formatDuration(duration)) · \(report.speakers.count) speakers · \(report.voice.raisedVoice.count) raised-voice episodes · analysed \(escape(report.generatedAt)) by EdControl \(escape(report.lineage.softwareVersion))</p>
+        <p class="meta">\(formatDuration(duration)) · \(report.speakers.count) speakers · \(report.incidents.count) incidents · analysed \(escape(report.generatedAt)) by EdControl \(escape(report.lineage.softwareVersion))</p>
+        <p class="flag flag-\(report.summary.flag.rawValue)"><b>\(report.summary.flag.rawValue.uppercased())</b> — \(escape(report.summary.reason))</p>
         <\(isVideo ? "video" : "audio") id="player" class="player" controls preload="metadata" src="\(escape(mediaSource))"></\(isVideo ? "video" : "audio")>
         <h2>Timeline</h2>
         \(timeline(report, speakers: speakers, duration: duration))
-        <h2>Raised voice</h2>
+        <h2>Incidents</h2>
         """
-        if report.voice.raisedVoice.isEmpty {
-            html += "<p>No raised-voice episodes.</p>\n"
+        if report.incidents.isEmpty {
+            html += "<p>No incidents.</p>\n"
         } else {
-            let roles = Dictionary(uniqueKeysWithValues: report.speakers.map { ($0.id, $0.role.rawValue) })
-            html += "<table><thead><tr><th>When</th><th>Who</th><th>Length</th><th>Peak above usual</th><th>Arousal</th></tr></thead><tbody>\n"
-            for episode in report.voice.raisedVoice {
-                html += "<tr><td><button class=\"seek\" data-t=\"\(episode.start)\">\(formatClock(episode.start))</button></td>"
-                    + "<td>\(escape(episode.speaker)) (\(roles[episode.speaker] ?? "unknown"))</td>"
-                    + String(format: "<td>%.1f s</td><td>%+.1f LU</td><td>%.2f</td></tr>\n",
-                             episode.end - episode.start, episode.peakAboveBaselineLU, episode.meanArousal)
+            html += "<table><thead><tr><th>When</th><th>Who</th><th>How</th><th>Length</th><th>Intensity (peak / mean)</th><th>Evidence</th></tr></thead><tbody>\n"
+            for incident in report.incidents {
+                html += "<tr><td><button class=\"seek\" data-t=\"\(incident.start)\">\(formatClock(incident.start))</button></td>"
+                    + "<td>\(escape(incident.person)) (\(incident.role.rawValue))</td><td>\(incident.modality.rawValue)</td>"
+                    + String(format: "<td>%.1f s</td><td>%.2f / %.2f</td>", incident.end - incident.start, incident.peakIntensity, incident.meanIntensity)
+                    + "<td>\(escape(incident.evidence.joined(separator: "; ")))</td></tr>\n"
             }
             html += "</tbody></table>\n"
         }
@@ -69,6 +71,7 @@ public enum HTMLReport {
         }
         html += """
         <tr><th>Configuration</th><td><code>sha256 \(escape(report.lineage.configurationSHA256))</code></td></tr>
+        <tr><th>Incident rules \(escape(report.lineage.incidentRulesVersion))</th><td><code>sha256 \(escape(report.lineage.incidentRulesSHA256))</code></td></tr>
         </tbody></table>
         <script>
         const player = document.getElementById('player');
@@ -102,7 +105,7 @@ public enum HTMLReport {
         func x(_ t: Double) -> Double { Double(laneLabelWidth) + t / duration * width }
         let lanes = speakers.count + 1
         let height = lanes * laneHeight + 24
-        var svg = "<svg id=\"timeline\" viewBox=\"0 0 \(timelineWidth) \(height)\" width=\"100%\" role=\"img\" aria-label=\"Timeline of speakers and raised-voice episodes; click to seek\" style=\"cursor:pointer\">\n"
+        var svg = "<svg id=\"timeline\" viewBox=\"0 0 \(timelineWidth) \(height)\" width=\"100%\" role=\"img\" aria-label=\"Timeline of speakers and incidents; click to seek\" style=\"cursor:pointer\">\n"
         for (lane, speaker) in speakers.enumerated() {
             let y = lane * laneHeight
             let colour = palette[lane % palette.count]
@@ -114,11 +117,11 @@ public enum HTMLReport {
             }
         }
         let alertY = speakers.count * laneHeight
-        svg += "<text class=\"lane-label\" x=\"0\" y=\"\(alertY + 17)\">raised voice</text>\n"
-        for episode in report.voice.raisedVoice {
-            svg += String(format: "<rect data-t=\"%.3f\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%@\"><title>%@ raised voice, %+.0f LU</title></rect>\n",
-                          episode.start, x(episode.start), alertY + 4, max(3, x(episode.end) - x(episode.start)), laneHeight - 8,
-                          alertColour, escape(episode.speaker), episode.peakAboveBaselineLU)
+        svg += "<text class=\"lane-label\" x=\"0\" y=\"\(alertY + 17)\">incidents</text>\n"
+        for incident in report.incidents {
+            svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%@\" fill-opacity=\"%.2f\"><title>%@ %@, intensity %.2f</title></rect>\n",
+                          x(incident.start), alertY + 4, max(3, x(incident.end) - x(incident.start)), laneHeight - 8,
+                          alertColour, 0.4 + 0.6 * incident.peakIntensity, escape(incident.person), incident.modality.rawValue, incident.peakIntensity)
         }
         // Axis: about eight ticks at a round step.
         let step = [10.0, 30, 60, 120, 300, 600, 900, 1800].first { duration / $0 <= 10 } ?? 3600

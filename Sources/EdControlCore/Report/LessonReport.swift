@@ -20,6 +20,8 @@ public struct LessonReport: Codable, Sendable {
     public var turns: [SpeakerTurn]
     public var talkMetrics: TalkMetrics
     public var voice: VoiceReport
+    public var incidents: [Incident]
+    public var summary: LessonSummary
     public var lineage: Lineage
 
     public func jsonData() throws -> Data {
@@ -49,6 +51,9 @@ public struct Lineage: Codable, Sendable {
     public var models: [ModelReference]
     public var configurationSHA256: String
     public var configuration: AnalysisConfiguration
+    public var incidentRulesVersion: String
+    public var incidentRulesSHA256: String
+    public var incidentRules: IncidentRules
 }
 
 public enum EdControl {

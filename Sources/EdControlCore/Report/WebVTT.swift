@@ -1,14 +1,14 @@
 import Foundation
 
-/// WebVTT cues for a report's speaker turns and raised-voice episodes, so any video
-/// player can show who speaks and when a voice was raised.
+/// WebVTT cues for a report's speaker turns and incidents, so any video player can show
+/// who speaks and when something happened.
 public enum WebVTT {
     public static func render(_ report: LessonReport) -> String {
         let roles = Dictionary(uniqueKeysWithValues: report.speakers.map { ($0.id, $0.role.rawValue) })
         func who(_ speaker: String) -> String { roles[speaker].map { "\(speaker) (\($0))" } ?? speaker }
         var cues: [(start: Double, end: Double, text: String)] = report.turns.map { ($0.start, $0.end, who($0.speaker)) }
-        cues += report.voice.raisedVoice.map {
-            ($0.start, $0.end, String(format: "⚠ Raised voice: %@, %+.0f LU above usual", who($0.speaker), $0.peakAboveBaselineLU))
+        cues += report.incidents.map {
+            ($0.start, $0.end, String(format: "⚠ Incident (%@, intensity %.2f): %@", who($0.person), $0.peakIntensity, $0.evidence.joined(separator: "; ")))
         }
         cues.sort { ($0.start, $0.end) < ($1.start, $1.end) }
         var text = "WEBVTT\n\n"

@@ -25,8 +25,9 @@ public struct VoiceReport: Codable, Sendable, Equatable {
         public var end: Double
         public var speaker: String
         public var peakLoudnessLUFS: Double
-        /// Peak loudness above the speaker's median, in LU (= dB).
+        /// Peak and mean loudness above the speaker's median, in LU (= dB).
         public var peakAboveBaselineLU: Double
+        public var meanAboveBaselineLU: Double
         public var meanArousal: Double
     }
 
@@ -100,8 +101,10 @@ public struct VoiceAnalysis: Sendable {
                 guard let first = group.first, let last = group.last,
                       last.time + ProsodyAnalyzer.frameSeconds - first.time >= settings.minimumEpisodeSeconds else { return }
                 let peak = Double(group.map(\.loudnessLUFS).max()!)
+                let mean = group.map { Double($0.loudnessLUFS) }.reduce(0, +) / Double(group.count)
                 episodes.append(.init(start: first.time, end: last.time + ProsodyAnalyzer.frameSeconds, speaker: speaker,
                                       peakLoudnessLUFS: peak, peakAboveBaselineLU: peak - base.medianLoudnessLUFS,
+                                      meanAboveBaselineLU: mean - base.medianLoudnessLUFS,
                                       meanArousal: group.map { arousal($0, speaker) }.reduce(0, +) / Double(group.count)))
             }
             for frame in raised {

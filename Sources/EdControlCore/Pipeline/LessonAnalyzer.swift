@@ -106,15 +106,15 @@ public final class LessonAnalyzer {
         }
     }
 
-    /// Streams the audio once: each speech segment is embedded (on a second thread) as
-    /// soon as the VAD closes it, and its samples are dropped, so memory does not grow
-    /// with the recording's length.
+    /// Streams the audio once: each speech segment goes to the voice thread (speaker
+    /// embeddings, loudness and pitch) as soon as the VAD closes it, and its samples are
+    /// dropped there, so memory does not grow with the recording's length.
     private func listen(to url: URL, media: MediaInfo, embedder: SpeakerEmbedding,
                         progress: AnalysisProgress) throws -> Heard {
         let detector = try makeVoiceActivityDetector()
-        let embedding = BackgroundStage("edcontrol.voices", state: ListeningState(embedder: embedder, prosody: ProsodyAnalyzer(settings: configuration.prosody)))
-        // Segments go to the embedder in groups of about one batch of windows, so the
-        // LSTM's matrix products are large enough to run at full speed.
+        let voices = BackgroundStage("edcontrol.voices", state: ListeningState(embedder: embedder, prosody: ProsodyAnalyzer(settings: configuration.prosody)))
+        // Segments go to the voice thread in groups of about one batch of embedding windows,
+        // so the LSTM's matrix products are large enough to run at full speed.
         var pending: [SpeechSegment] = []
         var pendingSeconds = 0.0
         func flush() {
@@ -122,14 +122,14 @@ public final class LessonAnalyzer {
             pending = []
             pendingSeconds = 0
             guard !group.isEmpty else { return }
-            embedding.submit { state in
+            voices.submit { state in
                 for (segment, windows) in zip(group, state.embedder.embedWindows(of: group)) {
                     state.segments.append(LabelledSegment(span: segment.span, windows: windows, labels: []))
                     state.prosody += state.prosodyAnalyzer.frames(of: segment)
                 }
             }
         }
-        func embed(_ found: [SpeechSegment]) {
+        func hand(_ found: [SpeechSegment]) {
             for segment in found {
                 pending.append(segment)
                 pendingSeconds += segment.span.duration
@@ -140,17 +140,17 @@ public final class LessonAnalyzer {
         let expected = max(media.durationSeconds, 1)
         do {
             try decoder.decode(url, chunkSeconds: 10) { chunk in
-                embed(detector.accept(chunk))
+                hand(detector.accept(chunk))
                 decodedSamples += chunk.samples.count
                 progress.update(stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
             }
-            embed(detector.finish())
+            hand(detector.finish())
             flush()
         } catch {
-            _ = embedding.finish()
+            _ = voices.finish()
             throw error
         }
-        let listened = embedding.finish()
+        let listened = voices.finish()
         let seconds = Double(decodedSamples) / Double(AudioFormat.sampleRate)
         if seconds < 1 { throw MediaError.tooShort(url.path, seconds: seconds) }
         // A file cut short can still decode without an error, up to the cut.

@@ -22,46 +22,19 @@ public struct FFmpegAudioDecoder: AudioDecoding {
     public init() {}
 
     public func decode(_ url: URL, chunkSeconds: Double = 10, onChunk: (AudioChunk) throws -> Void) throws {
-        let process = try ExternalTool(name: "ffmpeg").makeProcess([
+        let bytesPerChunk = max(1, Int(chunkSeconds * Double(AudioFormat.sampleRate))) * 2
+        var position = 0
+        let result = try ExternalTool(name: "ffmpeg").stream([
             "-nostdin", "-hide_banner", "-v", "error", "-i", url.path,
             "-map", "0:a:0", "-vn", "-ac", "1", "-ar", String(AudioFormat.sampleRate),
             "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
-        ])
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errors = ErrorCollector(err.fileHandleForReading)
-
-        let bytesPerChunk = max(2, Int(chunkSeconds * Double(AudioFormat.sampleRate))) * 2
-        var position = 0
-        var pending = Data()
-        let reader = out.fileHandleForReading
-        do {
-            while true {
-                let data = reader.readData(ofLength: bytesPerChunk - pending.count)
-                if data.isEmpty { break }
-                pending.append(data)
-                if pending.count >= bytesPerChunk {
-                    try onChunk(Self.chunk(from: pending, start: position))
-                    position += pending.count / 2
-                    pending.removeAll(keepingCapacity: true)
-                }
-            }
-            if pending.count >= 2 {
-                try onChunk(Self.chunk(from: pending, start: position))
-                position += pending.count / 2
-            }
-        } catch {
-            process.terminate()
-            process.waitUntilExit()
-            _ = errors.wait()
-            throw error
+        ], blockBytes: bytesPerChunk) { block in
+            let chunk = Self.chunk(from: block, start: position)
+            position += chunk.samples.count
+            if !chunk.samples.isEmpty { try onChunk(chunk) }
         }
-        process.waitUntilExit()
-        let stderr = errors.wait().trimmingCharacters(in: .whitespacesAndNewlines)
-        if process.terminationStatus != 0 {
-            throw MediaError.undecodable(url.path, detail: FFprobe.explain(stderr))
+        if result.status != 0 {
+            throw MediaError.undecodable(url.path, detail: FFprobe.explain(result.stderr))
         }
     }
 

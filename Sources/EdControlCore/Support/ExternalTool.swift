@@ -33,6 +33,39 @@ struct ExternalTool: Sendable {
         return Output(status: process.terminationStatus, stdout: data, stderr: errorText.wait())
     }
 
+    /// Runs the tool and hands its standard output over in blocks of `blockBytes` (the last
+    /// one may be shorter), so output of any length streams in constant memory.
+    /// Returns the exit status and standard error; if `onBlock` throws, the tool is stopped.
+    func stream(_ arguments: [String], blockBytes: Int, onBlock: (Data) throws -> Void) throws -> (status: Int32, stderr: String) {
+        let process = try makeProcess(arguments)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errors = ErrorCollector(err.fileHandleForReading)
+        let reader = out.fileHandleForReading
+        var pending = Data()
+        do {
+            while true {
+                let data = reader.readData(ofLength: blockBytes - pending.count)
+                if data.isEmpty { break }
+                pending.append(data)
+                if pending.count == blockBytes {
+                    try onBlock(pending)
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            if !pending.isEmpty { try onBlock(pending) }
+        } catch {
+            process.terminate()
+            process.waitUntilExit()
+            _ = errors.wait()
+            throw error
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, errors.wait().trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     func makeProcess(_ arguments: [String]) throws -> Process {
         guard let url = executableURL else { throw MediaError.toolMissing(name) }
         let process = Process()

@@ -58,6 +58,8 @@ void edc_net_free(EdcNet *net) { delete net; }
 
 int edc_net_output_count(const EdcNet *net) { return static_cast<int>(net->output_names.size()); }
 
+const char *edc_net_output_name(const EdcNet *net, int index) { return net->output_names.at(index).c_str(); }
+
 int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
                     int output_count, float *const *outputs, const size_t *capacities, size_t *sizes,
                     char *error, size_t error_capacity) {
@@ -82,6 +84,40 @@ int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
                 return -1;
             }
             std::memcpy(outputs[i], output.ptr<float>(), count * sizeof(float));
+        }
+        return 0;
+    });
+}
+
+int edc_crop_to_planes(const uint8_t *rgb, int width, int height, int stride,
+                       int roi_x, int roi_y, int roi_side, int size, int gray, float scale, float shift,
+                       float *planes, char *error, size_t error_capacity) {
+    return guarded<int>(error, error_capacity, -1, [&]() -> int {
+        if (roi_side <= 0 || size <= 0) {
+            set_error(error, error_capacity, "empty crop");
+            return -1;
+        }
+        cv::Mat image(height, width, CV_8UC3, const_cast<uint8_t *>(rgb), static_cast<size_t>(stride));
+        // Copy the visible part of the region onto a black square, then resize once.
+        cv::Rect roi(roi_x, roi_y, roi_side, roi_side);
+        cv::Rect visible = roi & cv::Rect(0, 0, width, height);
+        cv::Mat square(roi_side, roi_side, CV_8UC3, cv::Scalar::all(0));
+        if (visible.area() > 0) {
+            image(visible).copyTo(square(cv::Rect(visible.x - roi_x, visible.y - roi_y, visible.width, visible.height)));
+        }
+        cv::Mat resized;
+        cv::resize(square, resized, cv::Size(size, size), 0, 0, roi_side > size ? cv::INTER_AREA : cv::INTER_LINEAR);
+        std::vector<cv::Mat> channels;
+        if (gray != 0) {
+            cv::Mat luma;
+            cv::cvtColor(resized, luma, cv::COLOR_RGB2GRAY);
+            channels.push_back(luma);
+        } else {
+            cv::split(resized, channels);
+        }
+        for (size_t c = 0; c < channels.size(); ++c) {
+            cv::Mat plane(size, size, CV_32F, planes + c * static_cast<size_t>(size) * size);
+            channels[c].convertTo(plane, CV_32F, scale, shift);
         }
         return 0;
     });

@@ -74,10 +74,10 @@ struct EvaluationTests {
             var reference: [SpeakerTurn] = [], hypothesis: [SpeakerTurn] = []
             var time = 0.0
             for _ in 0..<40 {
-                let start = time + Double.random(in: -0.5...1.5, using: &random)
+                let start = max(0, time + Double.random(in: -0.5...1.5, using: &random))
                 let end = start + Double.random(in: 0.3...6, using: &random)
                 let speaker = ["A", "B", "C"].randomElement(using: &random)!
-                reference.append(turn(max(0, start), end, speaker))
+                reference.append(turn(start, end, speaker))
                 let hypSpeaker = Double.random(in: 0...1, using: &random) < 0.8 ? speaker.lowercased() : ["a", "b", "c", "d"].randomElement(using: &random)!
                 if Double.random(in: 0...1, using: &random) < 0.9 {
                     hypothesis.append(turn(max(0, start + Double.random(in: -0.4...0.4, using: &random)), end + Double.random(in: -0.4...0.4, using: &random), hypSpeaker))

@@ -70,4 +70,66 @@ struct VisionTests {
         #expect(throws: VisionError.self) { try HaarFaceDetector(cascadePath: bogus.path) }
         #expect(throws: VisionError.self) { try HaarFaceDetector(cascadePath: dir.appendingPathComponent("missing.xml").path) }
     }
+
+    private func blazeFace(minimumFaceSize: Int = 24) throws -> BlazeFaceDetector {
+        var settings = BlazeFaceDetector.Settings()
+        settings.minimumFaceSize = minimumFaceSize
+        return try BlazeFaceDetector(modelPath: try Fixtures.registry().path(of: "blazeface-full-range"), settings: settings)
+    }
+
+    @Test func blazeFaceFindsARealFaceAndItsMouth() throws {
+        let frame = try firstFrame(Self.graceHopper)
+        let faces = try blazeFace().detect(in: frame)
+        #expect(faces.count == 1, "\(faces)")
+        let face = try #require(faces.first)
+        let haar = try #require(try HaarFaceDetector().detect(in: frame.gray).first)
+        #expect(face.box.intersectionOverUnion(haar) > 0.5, "BlazeFace \(face.box) vs Haar \(haar)")
+        let mouth = try #require(face.mouth)
+        #expect(mouth.y > face.box.centerY && mouth.y < face.box.y + face.box.height, "mouth in the lower half")
+        #expect(abs(mouth.x - face.box.centerX) < face.box.width / 4)
+    }
+
+    /// A gallery of nine webcam tiles in a 1280×720 frame: faces about 70 px wide, too small
+    /// for the network on the whole frame, found through the tiles.
+    @Test func smallFacesInAGalleryOfTilesAreAllFound() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let gallery = dir.appendingPathComponent("gallery.png")
+        let tile = "scale=426:240:force_original_aspect_ratio=decrease,pad=426:240:(ow-iw)/2:(oh-ih)/2:gray"
+        let inputs = (0..<9).flatMap { _ in ["-i", Self.graceHopper] }
+        let layout = (0..<9).map { "\($0 % 3 * 426)_\($0 / 3 * 240)" }.joined(separator: "|")
+        let filter = (0..<9).map { "[\($0):v]\(tile)[t\($0)]" }.joined(separator: ";")
+            + ";" + (0..<9).map { "[t\($0)]" }.joined() + "xstack=inputs=9:layout=\(layout):fill=gray,pad=1280:720"
+        try Fixtures.ffmpeg(inputs + ["-filter_complex", filter, "-frames:v", "1", gallery.path])
+        let frame = try firstFrame(gallery.path)
+        let faces = try blazeFace(minimumFaceSize: 48).detect(in: frame)
+        #expect(faces.count == 9, "\(faces.map(\.box))")
+        for row in 0..<3 {
+            for column in 0..<3 {
+                #expect(faces.contains { Int($0.box.centerX) / 426 == column && Int($0.box.centerY) / 240 == row },
+                        "a face in tile \(row),\(column)")
+            }
+        }
+        #expect(try blazeFace(minimumFaceSize: 200).detect(in: frame).count < 9,
+                "asked only for large faces, the detector looks at the whole frame and misses these: the tiles matter")
+    }
+
+    @Test func noFaceInATestPatternOrABlackFrame() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let pattern = dir.appendingPathComponent("pattern.png"), black = dir.appendingPathComponent("black.png")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=1280x720", "-frames:v", "1", pattern.path])
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "color=black:size=640x360", "-frames:v", "1", black.path])
+        #expect(try blazeFace().detect(in: firstFrame(pattern.path)).isEmpty)
+        #expect(try blazeFace().detect(in: firstFrame(black.path)).isEmpty)
+    }
+
+    @Test func graceHoppersExpressionIsNeutral() throws {
+        let frame = try firstFrame(Self.graceHopper)
+        let face = try #require(try blazeFace().detect(in: frame).first)
+        let classifier = try MiniXceptionEmotionClassifier(modelPath: try Fixtures.registry().path(of: "fer-mini-xception"))
+        let results = try classifier.classify([face.box, face.box], in: frame)
+        #expect(results.count == 2 && results[0] == results[1], "batched faces are classified independently")
+        let emotions = try #require(results.first)
+        #expect(abs(emotions.values.reduce(0, +) - 1) < 1e-4)
+        #expect(emotions.mostLikely == .neutral, "\(emotions.values)")
+    }
 }

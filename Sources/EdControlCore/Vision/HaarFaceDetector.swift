@@ -15,29 +15,6 @@ public struct GrayImage: Sendable {
     }
 }
 
-/// A face's box in image pixels.
-public struct FaceBox: Codable, Sendable, Equatable {
-    public var x: Double
-    public var y: Double
-    public var width: Double
-    public var height: Double
-
-    public init(x: Double, y: Double, width: Double, height: Double) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-
-    public func intersectionOverUnion(_ other: FaceBox) -> Double {
-        let w = max(0, min(x + width, other.x + other.width) - max(x, other.x))
-        let h = max(0, min(y + height, other.y + other.height) - max(y, other.y))
-        let intersection = w * h
-        let union = width * height + other.width * other.height - intersection
-        return union > 0 ? intersection / union : 0
-    }
-}
-
 /// OpenCV's Viola–Jones frontal-face cascade (Debian `opencv-data`): the baseline the DNN
 /// detector is compared against.
 public final class HaarFaceDetector {
@@ -67,5 +44,12 @@ public final class HaarFaceDetector {
         return rects.prefix(Int(min(found, Int32(rects.count)))).map {
             FaceBox(x: Double($0.x), y: Double($0.y), width: Double($0.width), height: Double($0.height))
         }
+    }
+}
+
+extension HaarFaceDetector: FaceDetecting {
+    /// The cascade gives no confidence: every face it reports scores 1.
+    public func detect(in frame: VideoFrame) throws -> [DetectedFace] {
+        try detect(in: frame.gray).map { DetectedFace(box: $0, score: 1) }
     }
 }

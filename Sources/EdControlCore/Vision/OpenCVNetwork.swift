@@ -5,6 +5,8 @@ import Foundation
 final class OpenCVNetwork {
     private let net: OpaquePointer
     let outputCount: Int
+    /// The outputs' names, in the order `forward` returns them.
+    let outputNames: [String]
 
     init(onnxPath: String) throws {
         try ModelFileCheck.requireONNX(at: onnxPath, purpose: "OpenCV dnn")
@@ -14,6 +16,7 @@ final class OpenCVNetwork {
         }
         self.net = net
         outputCount = Int(edc_net_output_count(net))
+        outputNames = (0..<outputCount).map { String(cString: edc_net_output_name(net, Int32($0))) }
     }
 
     deinit { edc_net_free(net) }

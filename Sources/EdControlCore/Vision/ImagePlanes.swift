@@ -1,0 +1,39 @@
+import CVisionBridge
+import Foundation
+
+/// A square region of a frame, as a network's input.
+struct SquareRegion: Equatable {
+    var x: Int
+    var y: Int
+    var side: Int
+
+    /// The square around a box, `margin` of its size added on each side, centred on it.
+    init(around box: FaceBox, margin: Double) {
+        let side = max(box.width, box.height) * (1 + 2 * margin)
+        self.init(x: Int((box.centerX - side / 2).rounded()), y: Int((box.centerY - side / 2).rounded()), side: max(1, Int(side.rounded())))
+    }
+
+    init(x: Int, y: Int, side: Int) {
+        self.x = x
+        self.y = y
+        self.side = side
+    }
+}
+
+extension VideoFrame {
+    /// The region resized to `size`×`size` as planar floats `pixel * scale + shift`
+    /// (RGB planes, or one grey plane), appended to `planes`. Outside the picture is black.
+    func appendPlanes(of region: SquareRegion, size: Int, gray: Bool, scale: Float, shift: Float, to planes: inout [Float]) throws {
+        let start = planes.count
+        planes += repeatElement(0, count: (gray ? 1 : 3) * size * size)
+        var error = BridgeError()
+        let status = rgb.withUnsafeBufferPointer { pixels in
+            planes.withUnsafeMutableBufferPointer { out in
+                edc_crop_to_planes(pixels.baseAddress, Int32(width), Int32(height), Int32(width * 3),
+                                   Int32(region.x), Int32(region.y), Int32(region.side), Int32(size), gray ? 1 : 0,
+                                   scale, shift, out.baseAddress! + start, &error.bytes, error.bytes.count)
+            }
+        }
+        guard status == 0 else { throw VisionError.inference(error.message) }
+    }
+}

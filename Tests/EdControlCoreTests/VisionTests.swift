@@ -71,15 +71,13 @@ struct VisionTests {
         #expect(throws: VisionError.self) { try HaarFaceDetector(cascadePath: dir.appendingPathComponent("missing.xml").path) }
     }
 
-    private func blazeFace(minimumFaceSize: Int = 24) throws -> BlazeFaceDetector {
-        var settings = BlazeFaceDetector.Settings()
-        settings.minimumFaceSize = minimumFaceSize
-        return try BlazeFaceDetector(modelPath: try Fixtures.registry().path(of: "blazeface-full-range"), settings: settings)
+    private func blazeFace() throws -> BlazeFaceDetector {
+        try BlazeFaceDetector(modelPath: try Fixtures.registry().path(of: "blazeface-full-range"))
     }
 
     @Test func blazeFaceFindsARealFaceAndItsMouth() throws {
         let frame = try firstFrame(Self.graceHopper)
-        let faces = try blazeFace().detect(in: frame)
+        let faces = try blazeFace().detect(in: frame, minimumFaceSize: 24)
         #expect(faces.count == 1, "\(faces)")
         let face = try #require(faces.first)
         let haar = try #require(try HaarFaceDetector().detect(in: frame.gray).first)
@@ -101,7 +99,7 @@ struct VisionTests {
             + ";" + (0..<9).map { "[t\($0)]" }.joined() + "xstack=inputs=9:layout=\(layout):fill=gray,pad=1280:720"
         try Fixtures.ffmpeg(inputs + ["-filter_complex", filter, "-frames:v", "1", gallery.path])
         let frame = try firstFrame(gallery.path)
-        let faces = try blazeFace(minimumFaceSize: 48).detect(in: frame)
+        let faces = try blazeFace().detect(in: frame, minimumFaceSize: 48)
         #expect(faces.count == 9, "\(faces.map(\.box))")
         for row in 0..<3 {
             for column in 0..<3 {
@@ -109,7 +107,7 @@ struct VisionTests {
                         "a face in tile \(row),\(column)")
             }
         }
-        #expect(try blazeFace(minimumFaceSize: 200).detect(in: frame).count < 9,
+        #expect(try blazeFace().detect(in: frame, minimumFaceSize: 200).count < 9,
                 "asked only for large faces, the detector looks at the whole frame and misses these: the tiles matter")
     }
 
@@ -118,13 +116,13 @@ struct VisionTests {
         let pattern = dir.appendingPathComponent("pattern.png"), black = dir.appendingPathComponent("black.png")
         try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=1280x720", "-frames:v", "1", pattern.path])
         try Fixtures.ffmpeg(["-f", "lavfi", "-i", "color=black:size=640x360", "-frames:v", "1", black.path])
-        #expect(try blazeFace().detect(in: firstFrame(pattern.path)).isEmpty)
-        #expect(try blazeFace().detect(in: firstFrame(black.path)).isEmpty)
+        #expect(try blazeFace().detect(in: firstFrame(pattern.path), minimumFaceSize: 24).isEmpty)
+        #expect(try blazeFace().detect(in: firstFrame(black.path), minimumFaceSize: 24).isEmpty)
     }
 
     @Test func graceHoppersExpressionIsNeutral() throws {
         let frame = try firstFrame(Self.graceHopper)
-        let face = try #require(try blazeFace().detect(in: frame).first)
+        let face = try #require(try blazeFace().detect(in: frame, minimumFaceSize: 24).first)
         let classifier = try MiniXceptionEmotionClassifier(modelPath: try Fixtures.registry().path(of: "fer-mini-xception"))
         let results = try classifier.classify([face.box, face.box], in: frame)
         #expect(results.count == 2 && results[0] == results[1], "batched faces are classified independently")

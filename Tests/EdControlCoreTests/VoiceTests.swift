@@ -80,21 +80,56 @@ struct IncidentTests {
             episode(60, 63, peak: 7, speaker: "S2"),
         ])
         let detector = IncidentDetector()
-        let incidents = detector.incidents(voice: voice, speakers: speakers)
+        let incidents = detector.incidents(voice: voice, faces: [], speakers: speakers)
         #expect(incidents.count == 2)
         let teacher = incidents[0]
         #expect(teacher.start == 10 && teacher.end == 14.5 && teacher.role == .teacher && teacher.modality == .voice)
         #expect(abs(teacher.peakIntensity - 10.0 / 12) < 1e-9, "16 LU on a 6…18 LU scale")
         #expect(teacher.evidence.count == 2)
         #expect(incidents[1].role == .student && abs(incidents[1].peakIntensity - 1.0 / 12) < 1e-9)
-        let summary = detector.summary(incidents, speakers: speakers)
+        let summary = detector.summary(incidents, speakers: speakers, faces: [])
         #expect(summary.flag == .alert && summary.reason.contains("S1 (teacher) at 0:10"))
         #expect(summary.roles.first { $0.role == .teacher }?.incidentCount == 1)
 
         var lenient = IncidentRules()
         lenient.alertPeakIntensity = 0.95
-        #expect(IncidentDetector(rules: lenient).summary(incidents, speakers: speakers).flag == .review)
-        #expect(detector.summary([], speakers: speakers).flag == .ok)
+        #expect(IncidentDetector(rules: lenient).summary(incidents, speakers: speakers, faces: []).flag == .review)
+        #expect(detector.summary([], speakers: speakers, faces: []).flag == .ok)
+    }
+
+    /// A face track whose seconds look angry from `angry` on (neutral before), absent in `gaps`.
+    private func track(_ id: String, speaker: String?, role: SpeakerRole, seconds: Range<Int>, angry: Range<Int>, gaps: Set<Int> = []) -> FaceTrack {
+        let neutral = EmotionProbabilities([0.05, 0, 0.05, 0.1, 0.1, 0.05, 0.65])
+        let cross = EmotionProbabilities([0.7, 0.02, 0.05, 0.02, 0.1, 0.01, 0.1])
+        return FaceTrack(id: id, role: role, roleConfidence: 0.5, speaker: speaker, link: "test", firstSeen: Double(seconds.lowerBound),
+                         lastSeen: Double(seconds.upperBound), secondsWithFace: seconds.count, emotionShares: [:],
+                         timeline: seconds.map { t in
+                             gaps.contains(t) ? FaceSecond(t: t, face: false)
+                                 : FaceSecond(t: t, face: true, box: [0.1, 0.1, 0.2, 0.3], emotions: angry.contains(t) ? cross : neutral)
+                         })
+    }
+
+    @Test func negativeFacesBecomeIncidentsAndJoinTheSamePersonsRaisedVoice() {
+        let voice = VoiceReport(baselines: [], turns: [], raisedVoice: [episode(10, 14.5, peak: 12)])
+        let faces = [
+            track("F1", speaker: "S1", role: .teacher, seconds: 0..<60, angry: 11..<16),   // with the shouting: one incident, both
+            track("F2", speaker: nil, role: .unknown, seconds: 0..<60, angry: 30..<32),     // 2 s: too short
+            track("F3", speaker: nil, role: .unknown, seconds: 0..<60, angry: 40..<50, gaps: [44]), // split by a second without face
+        ]
+        let detector = IncidentDetector()
+        let incidents = detector.incidents(voice: voice, faces: faces, speakers: speakers)
+        #expect(incidents.count == 2, "\(incidents)")
+        let both = incidents[0]
+        #expect(both.modality == .both && both.person == "S1" && both.start == 10 && both.end == 16)
+        #expect(both.evidence.contains { $0.contains("face F1 (speaker S1) looked angry") })
+        let unlinked = incidents.filter { $0.person == "F3" }
+        #expect(unlinked.count == 1, "4 s and 5 s runs, 1 s apart, are one incident")
+        #expect(unlinked.first?.start == 40 && unlinked.first?.end == 50 && unlinked.first?.role == .unknown)
+        // 0.87 negative (0.7 angry + 0.17 other negatives) on a 0.5…1 scale.
+        #expect(abs((unlinked.first?.peakIntensity ?? 0) - 0.74) < 1e-6)
+        let summary = detector.summary(incidents, speakers: speakers, faces: faces)
+        let teacher = summary.roles.first { $0.role == .teacher }
+        #expect(teacher?.faceSeconds == 60 && teacher?.emotionShares["angry"] == 0.083 && teacher?.emotionShares["neutral"] == 0.917)
     }
 
     @Test func rulesRoundTripAndTheirHashChangesWithThem() throws {

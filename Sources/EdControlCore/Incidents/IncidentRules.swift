@@ -4,13 +4,19 @@ import Foundation
 /// versioned document of their own (`edcontrol incident-rules` prints it, `--incident-rules`
 /// loads an edited copy) and their version and hash go into every report's lineage.
 public struct IncidentRules: Codable, Sendable, Hashable {
-    public static let builtInVersion = "2026-11-25.1"
+    public static let builtInVersion = "2026-11-25.2"
 
     public var version = IncidentRules.builtInVersion
     /// Raised voice this far above the speaker's usual loudness is intensity 0…1, linearly.
     public var raisedVoiceIntensityRangeLU: ClosedRange<Double> = 6...18
     /// Raised-voice episodes shorter than this are not incidents.
     public var minimumRaisedVoiceSeconds = 1.0
+    /// A face whose smoothed probability of a negative emotion (angry + disgust + fear + sad)
+    /// stays at or above the threshold for the minimum time is an incident; its intensity
+    /// is that probability mapped linearly from the range onto 0…1.
+    public var negativeEmotionThreshold = 0.6
+    public var minimumNegativeEmotionSeconds = 3.0
+    public var negativeEmotionIntensityRange: ClosedRange<Double> = 0.5...1.0
     /// Incidents of one person closer than this are one incident.
     public var mergeGapSeconds = 3.0
     /// Flag "alert" when an incident's peak intensity reaches this…

@@ -6,7 +6,8 @@ public struct Incident: Codable, Sendable, Equatable {
 
     public var start: Double
     public var end: Double
-    /// Speaker id (voice) — the person the evidence is about.
+    /// The person the evidence is about: a speaker id, or a face track id when the face
+    /// is not linked to a speaker.
     public var person: String
     public var role: SpeakerRole
     public var modality: Modality
@@ -27,6 +28,10 @@ public struct LessonSummary: Codable, Sendable, Equatable {
         public var role: SpeakerRole
         public var incidentCount: Int
         public var incidentSeconds: Double
+        /// Seconds in which a face of this role was seen, and the share of them in which each
+        /// emotion was the most likely one.
+        public var faceSeconds: Int
+        public var emotionShares: [String: Double]
     }
 
     public var flag: Flag
@@ -40,12 +45,9 @@ public struct IncidentDetector: Sendable {
 
     public init(rules: IncidentRules = IncidentRules()) { self.rules = rules }
 
-    public func incidents(voice: VoiceReport, speakers: [Speaker]) -> [Incident] {
+    public func incidents(voice: VoiceReport, faces: [FaceTrack], speakers: [Speaker]) -> [Incident] {
         let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
-        let range = rules.raisedVoiceIntensityRangeLU
-        func intensity(_ aboveBaseline: Double) -> Double {
-            min(1, max(0, (aboveBaseline - range.lowerBound) / (range.upperBound - range.lowerBound)))
-        }
+        func intensity(_ aboveBaseline: Double) -> Double { Self.scale(aboveBaseline, onto: rules.raisedVoiceIntensityRangeLU) }
         let fromVoice = voice.raisedVoice.filter { $0.end - $0.start >= rules.minimumRaisedVoiceSeconds }.map { episode in
             Incident(start: episode.start, end: episode.end, person: episode.speaker, role: roles[episode.speaker] ?? .unknown,
                      modality: .voice, peakIntensity: intensity(episode.peakAboveBaselineLU),
@@ -53,14 +55,56 @@ public struct IncidentDetector: Sendable {
                      evidence: [String(format: "voice raised %+.1f LU above the speaker's usual loudness for %.1f s (arousal %.2f)",
                                        episode.peakAboveBaselineLU, episode.end - episode.start, episode.meanArousal)])
         }
-        return merge(fromVoice)
+        return merge(fromVoice + faces.flatMap(negativeEmotion))
     }
 
-    public func summary(_ incidents: [Incident], speakers: [Speaker]) -> LessonSummary {
-        let roles = Set(speakers.map(\.role)).union(incidents.map(\.role)).sorted { $0.rawValue < $1.rawValue }
+    private static func scale(_ value: Double, onto range: ClosedRange<Double>) -> Double {
+        min(1, max(0, (value - range.lowerBound) / (range.upperBound - range.lowerBound)))
+    }
+
+    /// Runs of seconds in which the face looked negative for long enough.
+    private func negativeEmotion(_ track: FaceTrack) -> [Incident] {
+        var incidents: [Incident] = []
+        var run: [FaceSecond] = []
+        func close() {
+            defer { run = [] }
+            guard let first = run.first, let last = run.last,
+                  Double(last.t + 1 - first.t) >= rules.minimumNegativeEmotionSeconds else { return }
+            let negatives = run.compactMap { $0.emotions?.negative }
+            let mean = negatives.reduce(0, +) / Double(negatives.count)
+            var emotionTotals = [Double](repeating: 0, count: Emotion.allCases.count)
+            for second in run { for (i, p) in (second.emotions?.values ?? []).enumerated() { emotionTotals[i] += p } }
+            let strongest = Emotion.negative.max { emotionTotals[Emotion.allCases.firstIndex(of: $0)!] < emotionTotals[Emotion.allCases.firstIndex(of: $1)!] }!
+            let who = track.speaker.map { "face \(track.id) (speaker \($0))" } ?? "face \(track.id)"
+            incidents.append(Incident(
+                start: Double(first.t), end: Double(last.t + 1), person: track.speaker ?? track.id, role: track.role, modality: .face,
+                peakIntensity: Self.scale(negatives.max() ?? 0, onto: rules.negativeEmotionIntensityRange),
+                meanIntensity: Self.scale(mean, onto: rules.negativeEmotionIntensityRange),
+                evidence: [String(format: "%@ looked %@: negative emotion %.2f on average (peak %.2f) for %d s",
+                                  who, strongest.rawValue, mean, negatives.max() ?? 0, last.t + 1 - first.t)]))
+        }
+        for second in track.timeline {
+            if second.face, let emotions = second.emotions, emotions.negative >= rules.negativeEmotionThreshold {
+                if let last = run.last, second.t != last.t + 1 { close() }
+                run.append(second)
+            } else {
+                close()
+            }
+        }
+        close()
+        return incidents
+    }
+
+    public func summary(_ incidents: [Incident], speakers: [Speaker], faces: [FaceTrack]) -> LessonSummary {
+        let roles = Set(speakers.map(\.role)).union(incidents.map(\.role)).union(faces.map(\.role)).sorted { $0.rawValue < $1.rawValue }
         let figures = roles.map { role in
             let own = incidents.filter { $0.role == role }
-            return LessonSummary.RoleFigures(role: role, incidentCount: own.count, incidentSeconds: own.map { $0.end - $0.start }.reduce(0, +))
+            var counts: [String: Double] = [:]
+            let seconds = faces.filter { $0.role == role }.flatMap(\.timeline).compactMap(\.emotions)
+            for emotions in seconds { counts[emotions.mostLikely.rawValue, default: 0] += 1 }
+            return LessonSummary.RoleFigures(role: role, incidentCount: own.count, incidentSeconds: own.map { $0.end - $0.start }.reduce(0, +),
+                                             faceSeconds: seconds.count,
+                                             emotionShares: counts.mapValues { ($0 / Double(seconds.count) * 1000).rounded() / 1000 })
         }
         let total = incidents.map { $0.end - $0.start }.reduce(0, +)
         guard let strongest = incidents.max(by: { $0.peakIntensity < $1.peakIntensity }) else {

@@ -11,6 +11,8 @@ public struct AnalysisConfiguration: Codable, Sendable, Hashable {
     public var talk = TalkMetricsCalculator.Settings()
     public var prosody = ProsodyAnalyzer.Settings()
     public var voice = VoiceAnalysis.Settings()
+    public var faces = FaceAnalyzer.Settings()
+    public var faceTimeline = FaceTimelineBuilder.Settings()
 
     public init() {}
 

@@ -1,7 +1,9 @@
+import Foundation
+
 /// The steps of an analysis, in order, as shown to users.
 public enum AnalysisStage: String, Sendable, CaseIterable {
     case probing = "reading file"
-    case listening = "finding speech and voices"
+    case listening = "finding speech, voices and faces"
     case clustering = "telling speakers apart"
     case summarising = "summarising"
 }
@@ -15,4 +17,26 @@ public protocol AnalysisProgress: Sendable {
 public struct NoProgress: AnalysisProgress {
     public init() {}
     public func update(stage: AnalysisStage, fraction: Double) {}
+}
+
+/// Progress of parts running at once (audio and video): the stage is as far as the
+/// slowest part.
+final class CombinedProgress: @unchecked Sendable {
+    // @unchecked: `fractions` is only touched under `lock`.
+    private let target: AnalysisProgress
+    private let lock = NSLock()
+    private var fractions: [Double]
+
+    init(_ target: AnalysisProgress, parts: Int) {
+        self.target = target
+        fractions = [Double](repeating: 0, count: parts)
+    }
+
+    func update(part: Int, stage: AnalysisStage, fraction: Double) {
+        let slowest: Double = lock.withLock {
+            fractions[part] = fraction
+            return fractions.min() ?? fraction
+        }
+        target.update(stage: stage, fraction: slowest)
+    }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import Logging
 
-/// Analyses one lesson recording: decode → speech → voice embeddings → speakers → turns
-/// → roles → talk metrics, into a `LessonReport`.
+/// Analyses one lesson recording into a `LessonReport`. The audio (speech → voice
+/// embeddings → speakers → turns → roles → talk metrics, loudness and pitch) and the video
+/// (frames → faces → expressions → tracks) are read at the same time on separate threads;
+/// then faces are linked to speakers and both feed the incidents.
 public final class LessonAnalyzer {
     public let configuration: AnalysisConfiguration
     public let incidentRules: IncidentRules
@@ -32,7 +34,16 @@ public final class LessonAnalyzer {
         let embedder = try makeEmbedder()
         if let teacherProfile { try checkCompatible(teacherProfile) }
 
-        let heard = try listen(to: url, media: media, embedder: embedder, progress: progress)
+        let progressOfBoth = CombinedProgress(progress, parts: media.video.isEmpty ? 1 : 2)
+        let watching = try watch(url, media: media, progress: progressOfBoth)
+        let heard: Heard
+        do {
+            heard = try listen(to: url, media: media, embedder: embedder, progress: progressOfBoth)
+        } catch {
+            _ = watching?.finish()
+            throw error
+        }
+        let seen = try watching?.finish().result?.get()
         progress.update(stage: .clustering, fraction: 0)
         let (segments, centroids) = diarizer.diarize(heard.segments, bounds: configuration.speakerCount)
         let turns = SpeakerTurnBuilder.turns(from: segments, speakerName: Self.speakerName)
@@ -44,8 +55,14 @@ public final class LessonAnalyzer {
         let metrics = TalkMetricsCalculator(settings: configuration.talk)
             .metrics(turns: turns, roles: roles, durationSeconds: duration)
         let voice = VoiceAnalysis(settings: configuration.voice).analyze(frames: heard.prosody, turns: turns)
+        let video = seen.map { seen in
+            VideoReport(analysed: true, note: nil, framesPerSecond: seen.framesPerSecond, sampledFrames: seen.sampledFrames,
+                        framesWithFaces: seen.framesWithFaces, mostFacesInAFrame: seen.mostFacesInAFrame,
+                        tracks: FaceTimelineBuilder(settings: configuration.faceTimeline)
+                            .tracks(seen.tracks, turns: turns, speakers: speakers, durationSeconds: duration))
+        } ?? .notAnalysed("the recording has no video track")
         let detector = IncidentDetector(rules: incidentRules)
-        let incidents = detector.incidents(voice: voice, speakers: speakers)
+        let incidents = detector.incidents(voice: voice, faces: video.tracks, speakers: speakers)
         logger.info("analysed", metadata: ["file": "\(url.lastPathComponent)", "speakers": "\(speakers.count)",
                                            "turns": "\(turns.count)"])
         return LessonReport(
@@ -53,11 +70,11 @@ public final class LessonAnalyzer {
             generatedAt: ISO8601DateFormatter().string(from: Date()),
             input: .init(file: url.lastPathComponent, media: media, analysedSampleRate: AudioFormat.sampleRate,
                          analysedAudioSeconds: heard.decodedSeconds),
-            speakers: speakers, turns: turns, talkMetrics: metrics, voice: voice,
-            incidents: incidents, summary: detector.summary(incidents, speakers: speakers),
+            speakers: speakers, turns: turns, talkMetrics: metrics, voice: voice, video: video,
+            incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
-                             models: try [ModelReference(registry.entry("silero-vad")),
-                                          ModelReference(registry.entry(embedder.modelID))],
+                             models: try ([ "silero-vad", embedder.modelID] + (seen == nil ? [] : Self.faceModels))
+                                 .map { ModelReference(try registry.entry($0)) },
                              configurationSHA256: configuration.sha256, configuration: configuration,
                              incidentRulesVersion: incidentRules.version, incidentRulesSHA256: incidentRules.sha256,
                              incidentRules: incidentRules))
@@ -110,7 +127,7 @@ public final class LessonAnalyzer {
     /// embeddings, loudness and pitch) as soon as the VAD closes it, and its samples are
     /// dropped there, so memory does not grow with the recording's length.
     private func listen(to url: URL, media: MediaInfo, embedder: SpeakerEmbedding,
-                        progress: AnalysisProgress) throws -> Heard {
+                        progress: CombinedProgress) throws -> Heard {
         let detector = try makeVoiceActivityDetector()
         let voices = BackgroundStage("edcontrol.voices", state: ListeningState(embedder: embedder, prosody: ProsodyAnalyzer(settings: configuration.prosody)))
         // Segments go to the voice thread in groups of about one batch of embedding windows,
@@ -142,7 +159,7 @@ public final class LessonAnalyzer {
             try decoder.decode(url, chunkSeconds: 10) { chunk in
                 hand(detector.accept(chunk))
                 decodedSamples += chunk.samples.count
-                progress.update(stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
+                progress.update(part: 0, stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
             }
             hand(detector.finish())
             flush()
@@ -159,6 +176,30 @@ public final class LessonAnalyzer {
             throw MediaError.undecodable(url.path, detail: String(format: "only %.0f s of the %.0f s its header declares could be decoded", seconds, declared))
         }
         return Heard(segments: listened.segments, prosody: listened.prosody, decodedSeconds: seconds)
+    }
+
+    static let faceModels = ["blazeface-full-range", "fer-mini-xception"]
+
+    /// What the video thread owns: its analyzer, and what it found (or why it failed).
+    private struct WatchingState {
+        var result: Result<FacesSeen, Error>?
+    }
+
+    /// Starts the video half on its own thread; nil for a recording without video.
+    private func watch(_ url: URL, media: MediaInfo, progress: CombinedProgress) throws -> BackgroundStage<WatchingState>? {
+        guard let stream = media.video.first else { return nil }
+        let analyzer = FaceAnalyzer(detector: try BlazeFaceDetector(modelPath: try verifiedPath(Self.faceModels[0]), settings: configuration.faces.detector),
+                                    emotions: try MiniXceptionEmotionClassifier(modelPath: try verifiedPath(Self.faceModels[1])),
+                                    settings: configuration.faces)
+        let stage = BackgroundStage("edcontrol.faces", state: WatchingState())
+        let duration = media.durationSeconds
+        nonisolated(unsafe) let unsafeAnalyzer = analyzer  // used only on the stage's thread from here on
+        stage.submit { state in
+            state.result = Result {
+                try unsafeAnalyzer.analyze(url, stream: stream, durationSeconds: duration) { progress.update(part: 1, stage: .listening, fraction: $0) }
+            }
+        }
+        return stage
     }
 
     private func identifySpeakers(turns: [SpeakerTurn], centroids: [[Float]], profile: TeacherProfile?) -> [Speaker] {

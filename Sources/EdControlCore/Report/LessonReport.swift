@@ -3,7 +3,7 @@ import Foundation
 /// The analysis of one lesson recording: `report.json`. Its shape is documented by
 /// `schemas/report.schema.json`; bump `currentSchemaVersion` with any change to it.
 public struct LessonReport: Codable, Sendable {
-    public static let currentSchemaVersion = 2
+    public static let currentSchemaVersion = 3
 
     public struct Input: Codable, Sendable {
         public var file: String
@@ -20,6 +20,7 @@ public struct LessonReport: Codable, Sendable {
     public var turns: [SpeakerTurn]
     public var talkMetrics: TalkMetrics
     public var voice: VoiceReport
+    public var video: VideoReport
     public var incidents: [Incident]
     public var summary: LessonSummary
     public var lineage: Lineage

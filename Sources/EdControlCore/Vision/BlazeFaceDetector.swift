@@ -9,8 +9,6 @@ import Foundation
 /// network as one batch, and faces found twice are merged.
 public final class BlazeFaceDetector: FaceDetecting {
     public struct Settings: Codable, Sendable, Hashable {
-        /// Faces smaller than this (pixels of the frame given to `detect`) need not be found.
-        public var minimumFaceSize = 24
         /// Detections below this confidence are dropped.
         public var scoreThreshold = 0.5
         /// Detections overlapping more than this (IoU) are one face.
@@ -46,8 +44,8 @@ public final class BlazeFaceDetector: FaceDetecting {
         regressorsOutput = regressors
     }
 
-    public func detect(in frame: VideoFrame) throws -> [DetectedFace] {
-        let windows = Self.windows(width: frame.width, height: frame.height, settings: settings)
+    public func detect(in frame: VideoFrame, minimumFaceSize: Int) throws -> [DetectedFace] {
+        let windows = Self.windows(width: frame.width, height: frame.height, minimumFaceSize: minimumFaceSize, settings: settings)
         let size = Self.inputSize
         var batch: [Float] = []
         batch.reserveCapacity(windows.count * 3 * size * size)
@@ -80,16 +78,16 @@ public final class BlazeFaceDetector: FaceDetecting {
             }
         }
         return faces.mergingOverlaps(above: settings.mergeOverlap)
-            .filter { max($0.box.width, $0.box.height) >= Double(settings.minimumFaceSize) * 0.75 }
+            .filter { max($0.box.width, $0.box.height) >= Double(minimumFaceSize) * 0.75 }
     }
 
     /// The whole frame (letterboxed square) and, when the smallest face wanted would be too
     /// small in it, overlapping square tiles. Tiles overlap by more than the smallest face
     /// the whole-frame window finds, so every face fits whole in at least one window.
-    static func windows(width: Int, height: Int, settings: Settings) -> [SquareRegion] {
+    static func windows(width: Int, height: Int, minimumFaceSize: Int, settings: Settings) -> [SquareRegion] {
         let longSide = max(width, height), shortSide = min(width, height)
         let whole = SquareRegion(x: (width - longSide) / 2, y: (height - longSide) / 2, side: longSide)
-        let tileSide = min(shortSide, Int(Double(settings.minimumFaceSize) / settings.smallestRelativeFace))
+        let tileSide = min(shortSide, Int(Double(minimumFaceSize) / settings.smallestRelativeFace))
         guard tileSide < longSide, tileSide > 0 else { return [whole] }
         let overlap = min(tileSide / 2, Int((1.5 * settings.smallestRelativeFace * Double(longSide)).rounded(.up)))
         func starts(_ length: Int) -> [Int] {

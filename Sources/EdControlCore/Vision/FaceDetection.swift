@@ -59,7 +59,8 @@ public struct DetectedFace: Sendable, Equatable {
 
 /// Finds faces in a video frame.
 public protocol FaceDetecting {
-    func detect(in frame: VideoFrame) throws -> [DetectedFace]
+    /// Faces at least `minimumFaceSize` pixels (of this frame) wide.
+    func detect(in frame: VideoFrame, minimumFaceSize: Int) throws -> [DetectedFace]
 }
 
 extension Array where Element == DetectedFace {

@@ -20,20 +20,17 @@ public struct GrayImage: Sendable {
 public final class HaarFaceDetector {
     public static let defaultCascade = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"
     private let cascade: OpaquePointer
-    public let minimumFaceSize: Int
-
-    public init(cascadePath: String = HaarFaceDetector.defaultCascade, minimumFaceSize: Int = 24) throws {
+    public init(cascadePath: String = HaarFaceDetector.defaultCascade) throws {
         var error = BridgeError()
         guard let cascade = edc_cascade_load(cascadePath, &error.bytes, error.bytes.count) else {
             throw VisionError.detector(error.message)
         }
         self.cascade = cascade
-        self.minimumFaceSize = minimumFaceSize
     }
 
     deinit { edc_cascade_free(cascade) }
 
-    public func detect(in image: GrayImage) throws -> [FaceBox] {
+    public func detect(in image: GrayImage, minimumFaceSize: Int = 24) throws -> [FaceBox] {
         var error = BridgeError()
         var rects = [EdcRect](repeating: EdcRect(), count: 64)
         let found = image.pixels.withUnsafeBufferPointer { pixels in
@@ -49,7 +46,7 @@ public final class HaarFaceDetector {
 
 extension HaarFaceDetector: FaceDetecting {
     /// The cascade gives no confidence: every face it reports scores 1.
-    public func detect(in frame: VideoFrame) throws -> [DetectedFace] {
-        try detect(in: frame.gray).map { DetectedFace(box: $0, score: 1) }
+    public func detect(in frame: VideoFrame, minimumFaceSize: Int) throws -> [DetectedFace] {
+        try detect(in: frame.gray, minimumFaceSize: minimumFaceSize).map { DetectedFace(box: $0, score: 1) }
     }
 }

@@ -1,0 +1,88 @@
+import Foundation
+
+/// What the video stage saw: sampled frames, and the faces followed through them.
+public struct FacesSeen: Sendable {
+    public var framesPerSecond: Double
+    public var sampledFrames: Int
+    public var framesWithFaces: Int
+    public var mostFacesInAFrame: Int
+    public var tracks: [FaceTrackObservations]
+}
+
+/// The video half of the analysis: samples frames, finds faces, reads their expressions and
+/// follows them from frame to frame.
+public final class FaceAnalyzer {
+    public struct Settings: Codable, Sendable, Hashable {
+        public var framesPerSecond = 2.0
+        /// Frames are downscaled to at most this width before the models see them.
+        public var maximumFrameWidth = 960
+        /// Faces narrower than this, in pixels of the original video, need not be found.
+        public var minimumFaceSize = 48
+        public var detector = BlazeFaceDetector.Settings()
+        public var tracking = FaceTracker.Settings()
+
+        public init() {}
+    }
+
+    /// Side of the grey thumbnail that tells faces apart, and of the mouth patch whose
+    /// change from frame to frame shows speech.
+    static let appearanceSide = 24
+    static let mouthSide = 12
+
+    public let settings: Settings
+    private let detector: FaceDetecting
+    private let emotions: FacialEmotionRecognizing
+    private let decoder: VideoFrameDecoding
+
+    public init(detector: FaceDetecting, emotions: FacialEmotionRecognizing, settings: Settings = Settings(),
+                decoder: VideoFrameDecoding = FFmpegVideoFrameDecoder()) {
+        self.detector = detector
+        self.emotions = emotions
+        self.settings = settings
+        self.decoder = decoder
+    }
+
+    /// - Parameter progress: called with the fraction of the recording's duration done.
+    public func analyze(_ url: URL, stream: MediaInfo.VideoStream, durationSeconds: Double,
+                        progress: (Double) -> Void) throws -> FacesSeen {
+        let frameSize = FFmpegVideoFrameDecoder.outputSize(of: stream, maxWidth: settings.maximumFrameWidth)
+        let shownWidth = stream.rotated ? stream.height : stream.width
+        let minimumFaceSize = max(8, Int((Double(settings.minimumFaceSize) * Double(frameSize.width) / Double(max(1, shownWidth))).rounded()))
+        var tracker = FaceTracker(settings: settings.tracking)
+        var seen = FacesSeen(framesPerSecond: settings.framesPerSecond, sampledFrames: 0, framesWithFaces: 0, mostFacesInAFrame: 0, tracks: [])
+        try decoder.decode(url, stream: stream, framesPerSecond: settings.framesPerSecond, maxWidth: settings.maximumFrameWidth) { frame in
+            let faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
+            let expressions = try emotions.classify(faces.map(\.box), in: frame)
+            let observations = try zip(faces, expressions).map { face, emotions in
+                try observation(of: face, emotions: emotions, in: frame)
+            }
+            tracker.add(observations, at: frame.time)
+            seen.sampledFrames += 1
+            if !faces.isEmpty { seen.framesWithFaces += 1 }
+            seen.mostFacesInAFrame = max(seen.mostFacesInAFrame, faces.count)
+            if durationSeconds > 0 { progress(min(1, frame.time / durationSeconds)) }
+        }
+        seen.tracks = tracker.finish()
+        return seen
+    }
+
+    private func observation(of face: DetectedFace, emotions: EmotionProbabilities, in frame: VideoFrame) throws -> FaceObservation {
+        var appearance: [Float] = []
+        try frame.appendPlanes(of: SquareRegion(around: face.box, margin: 0), size: Self.appearanceSide, gray: true,
+                               scale: 1 / 255, shift: 0, to: &appearance)
+        var mouthPatch: [Float]?
+        if let mouth = face.mouth {
+            // A square about half the face wide, centred on the mouth key point.
+            let side = face.box.width * 0.5
+            var patch: [Float] = []
+            try frame.appendPlanes(of: SquareRegion(around: FaceBox(x: mouth.x - side / 2, y: mouth.y - side / 2, width: side, height: side), margin: 0),
+                                   size: Self.mouthSide, gray: true, scale: 1 / 255, shift: 0, to: &patch)
+            mouthPatch = patch
+        }
+        let (w, h) = (Double(frame.width), Double(frame.height))
+        return FaceObservation(time: frame.time,
+                               box: FaceBox(x: face.box.x / w, y: face.box.y / h, width: face.box.width / w, height: face.box.height / h),
+                               score: face.score, emotions: emotions, mouthMotion: nil,
+                               appearance: appearance, mouthPatch: mouthPatch)
+    }
+}

@@ -6,7 +6,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score analysis output against labelled references.",
-        subcommands: [DiarizationEval.self, VoiceActivityEval.self, RaisedVoiceEval.self])
+        subcommands: [DiarizationEval.self, VoiceActivityEval.self, RaisedVoiceEval.self, FaceDetectionEval.self])
 }
 
 /// Reference and hypothesis RTTM files, as both evaluations take them.
@@ -100,5 +100,53 @@ struct RaisedVoiceEval: ParsableCommand {
                                          minimumIoU: minIou)
         print("episodes  reference \(score.referenceCount), detected \(score.hypothesisCount), matched \(score.matched)")
         print(String(format: "precision %.4f\nrecall    %.4f\nF1        %.4f", score.precision, score.recall, score.f1))
+    }
+}
+
+struct FaceDetectionEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "faces",
+        abstract: "Face detection precision and recall (IoU ≥ 0.5) of the DNN detector next to the Haar baseline, on labelled images.")
+
+    @Option(name: .long, help: "labels.json: a list of {image, faces: [{x, y, width, height}]}, images relative to it (lessongen --face-scenes writes one).")
+    var labels: String
+
+    @Option(name: .long, help: "Faces at least this wide (pixels) are the ones recall is promised for.")
+    var minFaceSize = 48
+
+    @OptionGroup var models: ModelOptions
+
+    func run() throws {
+        let url = URL(fileURLWithPath: labels)
+        guard let data = FileManager.default.contents(atPath: labels) else { throw ValidationFailure(message: "\(labels): cannot read it.") }
+        let images: [LabelledImage]
+        do { images = try JSONDecoder().decode([LabelledImage].self, from: data) } catch {
+            throw ValidationFailure(message: "\(labels): not a list of {image, faces} (\(error.localizedDescription)).")
+        }
+        let registry = try reportingErrors { try models.registry() }
+        let detectors: [(String, FaceDetecting)] = try reportingErrors {
+            [("blazeface-full-range", try BlazeFaceDetector(modelPath: try registry.path(of: "blazeface-full-range"))),
+             ("haar (baseline)", try HaarFaceDetector())]
+        }
+        print("images \(images.count), labelled faces \(images.map(\.faces.count).reduce(0, +)), IoU ≥ 0.5")
+        print("detector                 precision  recall  recall(≥\(minFaceSize) px)  false/image  seconds")
+        for (name, detector) in detectors {
+            var score = FaceDetectionScore()
+            let started = Date()
+            for image in images {
+                let path = url.deletingLastPathComponent().appendingPathComponent(image.image)
+                let frame = try reportingErrors { try FFmpegVideoFrameDecoder().firstFrame(of: path, maxWidth: 4096) }
+                let found = try reportingErrors { try detector.detect(in: frame, minimumFaceSize: max(8, minFaceSize * 3 / 4)) }
+                score.add(labelled: image.faces, detected: found.map(\.box), largeFaceSize: Double(minFaceSize))
+            }
+            print(name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + String(format: " %9.3f  %6.3f  %16.3f  %11.3f  %7.1f", score.precision, score.recall,
+                         score.recallOfLargeFaces, score.falseDetectionsPerImage, Date().timeIntervalSince(started)))
+        }
+    }
+
+    struct LabelledImage: Decodable {
+        var image: String
+        var faces: [FaceBox]
     }
 }

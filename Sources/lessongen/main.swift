@@ -36,7 +36,19 @@ struct LessonGen: ParsableCommand {
     @Flag(name: .long, help: "Write MP4 with a video track instead of WAV.")
     var video = false
 
+    @Option(name: .long, help: "Instead of lessons, write this many labelled face-detection images and labels.json.")
+    var faceScenes: Int?
+
+    @Option(name: .long, help: "Photos of real people (scripts/setup.sh --with-test-tools fetches them).")
+    var photos = ".deps/photos"
+
     func run() throws {
+        if let faceScenes {
+            let images = try FaceSceneGenerator(photos: URL(fileURLWithPath: photos))
+                .generate(count: faceScenes, seed: seed, into: URL(fileURLWithPath: out))
+            print("wrote \(images.count) images with \(images.map(\.faces.count).reduce(0, +)) labelled faces and labels.json to \(out)")
+            return
+        }
         let bounds = speakers.split(separator: "-").compactMap { Int($0) }
         guard let low = bounds.first, let high = bounds.last, low >= 1, high >= low, high <= Voice.pool.count else {
             throw ValidationError("--speakers must be N or A-B with 1 ≤ A ≤ B ≤ \(Voice.pool.count)")

@@ -8,11 +8,7 @@ struct VisionTests {
 
     /// Decodes the first frame of an image or video through the same frame decoder.
     private func firstFrame(_ path: String, maxWidth: Int = 1280) throws -> VideoFrame {
-        let url = URL(fileURLWithPath: path)
-        let stream = try #require(try FFprobe().probe(url).video.first)
-        var frames: [VideoFrame] = []
-        try FFmpegVideoFrameDecoder().decode(url, stream: stream, framesPerSecond: 1, maxWidth: maxWidth) { frames.append($0) }
-        return try #require(frames.first)
+        try FFmpegVideoFrameDecoder().firstFrame(of: URL(fileURLWithPath: path), maxWidth: maxWidth)
     }
 
     @Test func samplesTwoFramesPerSecondDownscaled() throws {

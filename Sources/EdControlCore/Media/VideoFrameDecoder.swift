@@ -62,4 +62,15 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
             throw MediaError.undecodable(url.path, detail: FFprobe.explain(result.stderr))
         }
     }
+
+    /// The first frame of a picture or video, e.g. one labelled photo.
+    public func firstFrame(of url: URL, maxWidth: Int, probe: MediaProbing = FFprobe()) throws -> VideoFrame {
+        guard let stream = try probe.probe(url).video.first else {
+            throw MediaError.undecodable(url.path, detail: "it holds no picture")
+        }
+        var first: VideoFrame?
+        try decode(url, stream: stream, framesPerSecond: 1, maxWidth: maxWidth) { if first == nil { first = $0 } }
+        guard let first else { throw MediaError.undecodable(url.path, detail: "no frame could be decoded") }
+        return first
+    }
 }

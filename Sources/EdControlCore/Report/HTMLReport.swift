@@ -1,12 +1,16 @@
 import Foundation
 
 /// `report.html`: one self-contained page (inline CSS, SVG and a few lines of script; no
-/// network access) with the recording's player, the lesson's flag, a timeline of speakers
-/// and incidents that seeks the player when clicked, the incident list, and talk-time figures.
+/// network access) with the recording's player, the lesson's flag, a timeline of speakers,
+/// faces' emotions and incidents that seeks the player when clicked, the incident list,
+/// talk-time figures and the emotions of each role.
 public enum HTMLReport {
     /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
     static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
     static let alertColour = "#D55E00"
+    /// Emotions in Okabe–Ito colours too; neutral is a light grey so the others stand out.
+    static let emotionColours: [Emotion: String] = [.angry: "#D55E00", .disgust: "#009E73", .fear: "#CC79A7", .happy: "#F0E442",
+                                                    .sad: "#0072B2", .surprise: "#56B4E9", .neutral: "#D9D9D9"]
 
     /// - Parameter mediaSource: the player's `src`, e.g. the recording's path relative to the page.
     public static func render(_ report: LessonReport, mediaSource: String) -> String {
@@ -63,6 +67,8 @@ public enum HTMLReport {
         \(figure("Mean wait for an answer", String(format: "%.1f s", m.meanWaitAfterTeacherSeconds)))
         </div>
         \(talkBars(speakers, duration: duration))
+        <h2>Emotions by role</h2>
+        \(emotionBars(report))
         <h2>How this report was made</h2>
         <table><tbody>
         """
@@ -103,8 +109,9 @@ public enum HTMLReport {
     private static func timeline(_ report: LessonReport, speakers: [Speaker], duration: Double) -> String {
         let width = Double(plotWidth)
         func x(_ t: Double) -> Double { Double(laneLabelWidth) + t / duration * width }
-        let lanes = speakers.count + 1
-        let height = lanes * laneHeight + 24
+        let faces = report.video.tracks
+        let lanes = speakers.count + faces.count + 1
+        let height = lanes * laneHeight + 24 + (faces.isEmpty ? 0 : 22)
         var svg = "<svg id=\"timeline\" viewBox=\"0 0 \(timelineWidth) \(height)\" width=\"100%\" role=\"img\" aria-label=\"Timeline of speakers and incidents; click to seek\" style=\"cursor:pointer\">\n"
         for (lane, speaker) in speakers.enumerated() {
             let y = lane * laneHeight
@@ -116,7 +123,29 @@ public enum HTMLReport {
                               formatClock(turn.start), formatClock(turn.end))
             }
         }
-        let alertY = speakers.count * laneHeight
+        // Faces: each bin's mean emotion probabilities, stacked; no bar where no face was seen.
+        let binSeconds = max(1, Int((duration / (width / 2)).rounded(.up)))
+        for (index, track) in faces.enumerated() {
+            let y = (speakers.count + index) * laneHeight
+            let who = track.speaker.map { "\(track.id) \(track.role.rawValue) (\($0))" } ?? "\(track.id) face"
+            svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(escape(who))</text>\n"
+            var bins: [Int: [EmotionProbabilities]] = [:]
+            for second in track.timeline { if let emotions = second.emotions { bins[second.t / binSeconds, default: []].append(emotions) } }
+            for (bin, values) in bins.sorted(by: { $0.key < $1.key }) {
+                var top = Double(y + 4)
+                let barHeight = Double(laneHeight - 8)
+                for (k, emotion) in Emotion.allCases.enumerated() {
+                    let share = values.reduce(0) { $0 + $1.values[k] } / Double(values.count)
+                    guard share > 0.01 else { continue }
+                    svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%@\"/>",
+                                  x(Double(bin * binSeconds)), top, max(0.5, x(Double((bin + 1) * binSeconds)) - x(Double(bin * binSeconds))),
+                                  share * barHeight, emotionColours[emotion]!)
+                    top += share * barHeight
+                }
+            }
+            svg += "\n"
+        }
+        let alertY = (speakers.count + faces.count) * laneHeight
         svg += "<text class=\"lane-label\" x=\"0\" y=\"\(alertY + 17)\">incidents</text>\n"
         for incident in report.incidents {
             svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%@\" fill-opacity=\"%.2f\"><title>%@ %@, intensity %.2f</title></rect>\n",
@@ -130,8 +159,43 @@ public enum HTMLReport {
         for tick in stride(from: 0.0, through: duration, by: step) {
             svg += String(format: "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%@</text>\n", x(tick), axisY + 16, formatClock(tick))
         }
-        svg += "<line id=\"playhead\" x1=\"\(laneLabelWidth)\" y1=\"0\" x2=\"\(laneLabelWidth)\" y2=\"\(axisY)\" stroke=\"#000\" stroke-width=\"2\"/>\n</svg>"
-        return svg
+        svg += "<line id=\"playhead\" x1=\"\(laneLabelWidth)\" y1=\"0\" x2=\"\(laneLabelWidth)\" y2=\"\(axisY)\" stroke=\"#000\" stroke-width=\"2\"/>\n"
+        if !faces.isEmpty { svg += emotionLegend(y: axisY + 24) }
+        return svg + "</svg>"
+    }
+
+    private static func emotionLegend(y: Int) -> String {
+        Emotion.allCases.enumerated().map { k, emotion in
+            let x = laneLabelWidth + k * 110
+            return "<rect x=\"\(x)\" y=\"\(y)\" width=\"12\" height=\"12\" fill=\"\(emotionColours[emotion]!)\" stroke=\"#999\"/><text x=\"\(x + 16)\" y=\"\(y + 11)\">\(emotion.rawValue)</text>"
+        }.joined() + "\n"
+    }
+
+    /// For each role with faces, the share of its face-seconds in each emotion, as one stacked bar.
+    private static func emotionBars(_ report: LessonReport) -> String {
+        let roles = report.summary.roles.filter { $0.faceSeconds > 0 }
+        guard !roles.isEmpty else {
+            return "<p>\(report.video.analysed ? "No faces were found in the video." : escape(report.video.note ?? "No video."))</p>"
+        }
+        let barWidth = Double(plotWidth), rowHeight = 26
+        var svg = "<svg viewBox=\"0 0 \(timelineWidth) \(roles.count * rowHeight + 30)\" width=\"100%\" role=\"img\" aria-label=\"Share of time in each emotion, per role\">\n"
+        for (row, figures) in roles.enumerated() {
+            let y = row * rowHeight
+            svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(figures.role.rawValue) (\(formatClock(Double(figures.faceSeconds))))</text>\n"
+            var left = Double(laneLabelWidth)
+            for emotion in Emotion.allCases {
+                let share = figures.emotionShares[emotion.rawValue] ?? 0
+                guard share > 0 else { continue }
+                svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%@\"><title>%@ %.0f %%</title></rect>",
+                              left, y + 4, share * barWidth, emotionColours[emotion]!, emotion.rawValue, share * 100)
+                if share >= 0.08 {
+                    svg += String(format: "<text x=\"%.1f\" y=\"%d\">%@ %.0f%%</text>", left + 4, y + 17, emotion.rawValue, share * 100)
+                }
+                left += share * barWidth
+            }
+            svg += "\n"
+        }
+        return svg + emotionLegend(y: roles.count * rowHeight + 8) + "</svg>"
     }
 
     /// Each speaker's talk time as a labelled bar, in minutes.

@@ -56,16 +56,15 @@ if [[ ! -f "$DEPS/sherpa-onnx/lib/libsherpa-onnx-c-api.so" ]]; then
   rm -rf "$DEPS/sherpa-unpack"
 fi
 
-if ((WITH_TEST_TOOLS)); then
-  # Photos of real people for the face tests and the labelled face set (see
-  # Sources/LessonSynthesis/FacePhotos.swift): scikit-image's sample data and the test
-  # images of the face_recognition source package (both shipped in the packages, MIT/BSD).
-  if [[ ! -f "$DEPS/photos/obama.jpg" || ! -f "$DEPS/photos/astronaut.png" ]]; then
-    say "fetching test photos"
-    rm -rf "$DEPS/photos" "$DEPS/photos-unpack" && mkdir -p "$DEPS/photos" "$DEPS/photos-unpack"
-    "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$DEPS/photos-unpack" scikit-image==0.26.0
-    "$PY" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: -d "$DEPS/photos-unpack" face_recognition==1.3.0
-    "$PY" - "$DEPS/photos-unpack" "$DEPS/photos" <<'PYTHON'
+# Photos of real people for generated video lessons, the face tests and the labelled face
+# set (see Sources/LessonSynthesis/FacePhotos.swift): scikit-image's sample data and the
+# test images of the face_recognition source package (both shipped in the packages, BSD/MIT).
+if [[ ! -f "$DEPS/photos/obama.jpg" || ! -f "$DEPS/photos/astronaut.png" ]]; then
+  say "fetching photos of real people"
+  rm -rf "$DEPS/photos" "$DEPS/photos-unpack" && mkdir -p "$DEPS/photos" "$DEPS/photos-unpack"
+  "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$DEPS/photos-unpack" scikit-image==0.26.0
+  "$PY" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: -d "$DEPS/photos-unpack" face_recognition==1.3.0
+  "$PY" - "$DEPS/photos-unpack" "$DEPS/photos" <<'PYTHON'
 import pathlib, sys, tarfile, zipfile
 source, target = map(pathlib.Path, sys.argv[1:])
 with zipfile.ZipFile(next(source.glob("scikit_image-0.26.0-*.whl"))) as wheel:
@@ -75,8 +74,7 @@ with tarfile.open(source / "face_recognition-1.3.0.tar.gz") as sdist:
     for name in ["biden.jpg", "obama.jpg", "obama2.jpg", "obama3.jpg"]:
         (target / name).write_bytes(sdist.extractfile(f"face_recognition-1.3.0/tests/test_images/{name}").read())
 PYTHON
-    rm -rf "$DEPS/photos-unpack"
-  fi
+  rm -rf "$DEPS/photos-unpack"
 fi
 
 say "installing models into $MODELS_DIR"

@@ -10,13 +10,18 @@ public struct FacePhoto: Sendable {
     public var face: FaceBox
     /// The expression, where it is unambiguous.
     public var emotion: Emotion?
+    /// Another photo of the same person, framed alike, with a negative-looking expression:
+    /// what planted facial episodes switch to.
+    public var negativeVariant: String?
 
     /// The photos set up by `scripts/setup.sh --with-test-tools` in `.deps/photos`, and
     /// matplotlib's sample photo from Debian.
     public static func catalogue(photos directory: URL) -> [FacePhoto] {
-        func photo(_ file: String, _ size: (Int, Int), _ box: (Double, Double, Double, Double), _ emotion: Emotion?) -> FacePhoto {
+        func photo(_ file: String, _ size: (Int, Int), _ box: (Double, Double, Double, Double), _ emotion: Emotion?,
+                   negativeVariant: String? = nil) -> FacePhoto {
             FacePhoto(name: (file as NSString).deletingPathExtension, path: directory.appendingPathComponent(file).path,
-                      width: size.0, height: size.1, face: FaceBox(x: box.0, y: box.1, width: box.2, height: box.3), emotion: emotion)
+                      width: size.0, height: size.1, face: FaceBox(x: box.0, y: box.1, width: box.2, height: box.3), emotion: emotion,
+                      negativeVariant: negativeVariant)
         }
         return [
             FacePhoto(name: "grace_hopper", path: "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
@@ -25,7 +30,8 @@ public struct FacePhoto: Sendable {
             photo("camera.png", (512, 512), (203, 124, 70, 70), nil),              // scikit-image, grey, half profile
             photo("obama.jpg", (910, 1137), (345, 126, 281, 281), .happy),         // face_recognition tests
             photo("obama2.jpg", (626, 1200), (140, 276, 348, 348), nil),           // speaking
-            photo("obama3.jpg", (1434, 2333), (647, 295, 311, 311), nil),
+            // Speaking forcefully, brows drawn: fer reads it as angry (0.85).
+            photo("obama3.jpg", (1434, 2333), (647, 295, 311, 311), nil, negativeVariant: "obama2"),
             photo("biden.jpg", (970, 2204), (427, 231, 313, 313), nil),
         ]
     }

@@ -13,8 +13,14 @@ public struct LessonSpec: Sendable {
     /// Chance that a teacher turn is shouted (synthetic teacher voices only): planted
     /// raised-voice episodes, listed in the lesson's `raisedVoice` ground truth.
     public var raisedVoiceProbability = 0.0
-    /// Wrap the audio in an H.264 MP4 with a synthetic video track.
+    /// Film the lesson (H.264 MP4): real people's photos whose mouths move while they speak.
     public var withVideo = false
+    public var videoLayout = VideoLayout.gallery
+    /// Planted facial episodes: the teacher's face switches this many times to a
+    /// negative-looking photo of the same person for 6–12 s (`facialEpisodes` ground truth).
+    public var facialEpisodeCount = 0
+    /// Where scripts/setup.sh put the photos of real people.
+    public var photos = URL(fileURLWithPath: ".deps/photos")
     /// Voices to use, teacher first; nil picks `speakerCount` voices from `Voice.pool` by seed.
     public var voices: [Voice]?
 
@@ -34,6 +40,10 @@ public struct GeneratedLesson: Sendable {
     /// Planted raised-voice episodes (speech of shouted turns, pauses under 0.5 s joined).
     public var raisedVoice: [SpeakerTurn]
     public var voices: [String: Voice]
+    /// For filmed lessons: where each participant's face is and when it is on screen.
+    public var faces: [PlacedFace]
+    /// Planted facial episodes (speaker `teacher`).
+    public var facialEpisodes: [SpeakerTurn]
 }
 
 /// Builds test lessons: a teacher who talks most, students who answer, pauses, short
@@ -88,15 +98,37 @@ public struct LessonGenerator {
         let wav = directory.appendingPathComponent("\(name).wav")
         try Audio.wav(mix).write(to: wav)
         var media = wav
+        let merged = reference.joiningPauses(shorterThan: SpeakerTurn.pauseBridgeSeconds, acrossOtherSpeakers: true)
+        var faces: [PlacedFace] = [], facialEpisodes: [SpeakerTurn] = []
         if spec.withVideo {
             media = directory.appendingPathComponent("\(name).mp4")
-            let status = try Process.runTool("ffmpeg", ["-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25",
-                                                        "-i", wav.path, "-shortest", "-c:v", "libx264", "-preset", "ultrafast",
-                                                        "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", media.path])
-            guard status == 0 else { throw GeneratorError("ffmpeg could not make the video for \(name)") }
+            let photos = FacePhoto.catalogue(photos: spec.photos).filter { FileManager.default.fileExists(atPath: $0.path) }
+            guard !photos.isEmpty else { throw GeneratorError("no photos in \(spec.photos.path): run scripts/setup.sh") }
+            // A different photo per participant, chosen by seed.
+            var shuffled = photos
+            for i in shuffled.indices.reversed() where i > 0 { shuffled.swapAt(i, random.next(below: i + 1)) }
+            var expressions: [Int: (photo: FacePhoto, spans: [TimeSpan])] = [:]
+            if spec.facialEpisodeCount > 0 {
+                // The teacher is the person with a second, negative-looking photo.
+                guard let index = shuffled.firstIndex(where: { $0.negativeVariant != nil }),
+                      let variant = photos.first(where: { $0.name == shuffled[index].negativeVariant }) else {
+                    throw GeneratorError("no photo pair for facial episodes in \(spec.photos.path): run scripts/setup.sh")
+                }
+                shuffled.swapAt(0, index)
+                let spans = plantedSpans(count: spec.facialEpisodeCount, duration: spec.durationSeconds, &random)
+                expressions[0] = (variant, spans)
+                facialEpisodes = spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[0]) }
+            }
+            faces = try LessonVideo(photos: shuffled).film(audio: wav, turns: merged, speakers: ids, duration: spec.durationSeconds,
+                                                           layout: spec.videoLayout, expressions: expressions, into: media)
             try FileManager.default.removeItem(at: wav)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(faces).write(to: directory.appendingPathComponent("\(name).faces.json"))
+            if spec.facialEpisodeCount > 0 {
+                try encoder.encode(facialEpisodes).write(to: directory.appendingPathComponent("\(name).facial-episodes.json"))
+            }
         }
-        let merged = reference.joiningPauses(shorterThan: SpeakerTurn.pauseBridgeSeconds, acrossOtherSpeakers: true)
         let rttm = directory.appendingPathComponent("\(name).rttm")
         try RTTM.render(merged, recordingID: name).write(to: rttm, atomically: true, encoding: .utf8)
         if spec.raisedVoiceProbability > 0 {
@@ -105,7 +137,23 @@ public struct LessonGenerator {
             try encoder.encode(raisedVoice).write(to: directory.appendingPathComponent("\(name).raised-voice.json"))
         }
         return GeneratedLesson(media: media, rttm: rttm, turns: merged, raisedVoice: raisedVoice,
-                               voices: Dictionary(uniqueKeysWithValues: zip(ids, voices)))
+                               voices: Dictionary(uniqueKeysWithValues: zip(ids, voices)), faces: faces,
+                               facialEpisodes: facialEpisodes)
+    }
+
+    /// Episodes of 6–12 s at random times, at least 10 s apart and clear of the ends.
+    private func plantedSpans(count: Int, duration: Double, _ random: inout SeededRandom) -> [TimeSpan] {
+        var spans: [TimeSpan] = []
+        var attempts = 0
+        while spans.count < count, attempts < 1000 {
+            attempts += 1
+            let length = random.uniform(6, 12)
+            let start = random.uniform(5, max(5, duration - length - 5))
+            let span = TimeSpan(start: start, end: start + length)
+            guard span.end < duration - 2, spans.allSatisfy({ span.start > $0.end + 10 || span.end < $0.start - 10 }) else { continue }
+            spans.append(span)
+        }
+        return spans.sorted { $0.start < $1.start }
     }
 
     private func pickVoices(_ count: Int, _ random: inout SeededRandom) -> [Voice] {

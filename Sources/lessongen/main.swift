@@ -36,6 +36,12 @@ struct LessonGen: ParsableCommand {
     @Flag(name: .long, help: "Write MP4 with a video track instead of WAV.")
     var video = false
 
+    @Option(name: .long, help: "Video layout: gallery (a tile per participant) or speaker-view (whoever speaks, full frame).")
+    var layout = "gallery"
+
+    @Option(name: .long, help: "With --video: plant this many facial episodes (the teacher looks negative for 6–12 s); writes NAME.facial-episodes.json.")
+    var facialEpisodes = 0
+
     @Option(name: .long, help: "Instead of lessons, write this many labelled face-detection images and labels.json.")
     var faceScenes: Int?
 
@@ -60,6 +66,12 @@ struct LessonGen: ParsableCommand {
                                   durationSeconds: duration)
             spec.noiseDBFS = noise
             spec.withVideo = video
+            guard let layout = VideoLayout(rawValue: layout) else {
+                throw ValidationError("--layout must be one of \(VideoLayout.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            spec.videoLayout = layout
+            spec.facialEpisodeCount = facialEpisodes
+            spec.photos = URL(fileURLWithPath: photos)
             spec.raisedVoiceProbability = raisedVoice
             if let voices {
                 let indices = voices.split(separator: ",").compactMap { Int($0) }

@@ -24,9 +24,9 @@ public final class FaceAnalyzer {
         public init() {}
     }
 
-    /// Side of the grey thumbnail that tells faces apart, and of the mouth patch whose
-    /// change from frame to frame shows speech.
-    static let appearanceSide = 24
+    /// Side of the grey thumbnail of the whole picture that shows shot cuts, and of the
+    /// mouth patch whose change from frame to frame shows speech.
+    static let pictureSide = 32
     static let mouthSide = 12
 
     public let settings: Settings
@@ -50,13 +50,19 @@ public final class FaceAnalyzer {
         let minimumFaceSize = max(8, Int((Double(settings.minimumFaceSize) * Double(frameSize.width) / Double(max(1, shownWidth))).rounded()))
         var tracker = FaceTracker(settings: settings.tracking)
         var seen = FacesSeen(framesPerSecond: settings.framesPerSecond, sampledFrames: 0, framesWithFaces: 0, mostFacesInAFrame: 0, tracks: [])
+        var previousPicture: [Float]?
         try decoder.decode(url, stream: stream, framesPerSecond: settings.framesPerSecond, maxWidth: settings.maximumFrameWidth) { frame in
+            var picture: [Float] = []
+            let side = max(frame.width, frame.height)
+            try frame.appendPlanes(of: SquareRegion(x: (frame.width - side) / 2, y: (frame.height - side) / 2, side: side),
+                                   size: Self.pictureSide, gray: true, scale: 1 / 255, shift: 0, to: &picture)
+            defer { previousPicture = picture }
             let faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
             let expressions = try emotions.classify(faces.map(\.box), in: frame)
             let observations = try zip(faces, expressions).map { face, emotions in
                 try observation(of: face, emotions: emotions, in: frame)
             }
-            tracker.add(observations, at: frame.time)
+            tracker.add(observations, at: frame.time, pictureChange: previousPicture.map { Self.meanChange($0, picture) } ?? 0)
             seen.sampledFrames += 1
             if !faces.isEmpty { seen.framesWithFaces += 1 }
             seen.mostFacesInAFrame = max(seen.mostFacesInAFrame, faces.count)
@@ -66,10 +72,12 @@ public final class FaceAnalyzer {
         return seen
     }
 
+    /// Mean absolute difference of two grey pictures (0–1).
+    static func meanChange(_ a: [Float], _ b: [Float]) -> Double {
+        Double(zip(a, b).reduce(Float(0)) { $0 + abs($1.0 - $1.1) }) / Double(max(1, a.count))
+    }
+
     private func observation(of face: DetectedFace, emotions: EmotionProbabilities, in frame: VideoFrame) throws -> FaceObservation {
-        var appearance: [Float] = []
-        try frame.appendPlanes(of: SquareRegion(around: face.box, margin: 0), size: Self.appearanceSide, gray: true,
-                               scale: 1 / 255, shift: 0, to: &appearance)
         var mouthPatch: [Float]?
         if let mouth = face.mouth {
             // A square about half the face wide, centred on the mouth key point.
@@ -82,7 +90,6 @@ public final class FaceAnalyzer {
         let (w, h) = (Double(frame.width), Double(frame.height))
         return FaceObservation(time: frame.time,
                                box: FaceBox(x: face.box.x / w, y: face.box.y / h, width: face.box.width / w, height: face.box.height / h),
-                               score: face.score, emotions: emotions, mouthMotion: nil,
-                               appearance: appearance, mouthPatch: mouthPatch)
+                               score: face.score, emotions: emotions, mouthMotion: nil, mouthPatch: mouthPatch)
     }
 }

@@ -10,8 +10,6 @@ public struct FaceObservation: Sendable {
     /// How much the mouth region changed since this face's previous observation (mean
     /// absolute grey difference, 0–1); nil for a track's first observation.
     public var mouthMotion: Double?
-    /// A small grey picture of the face, to tell people apart when boxes overlap.
-    var appearance: [Float]
     var mouthPatch: [Float]?
 }
 
@@ -21,16 +19,17 @@ public struct FaceTrackObservations: Sendable {
     public var observations: [FaceObservation]
 }
 
-/// Follows faces from frame to frame: a face continues the track whose last box it overlaps
-/// most (IoU, optimal one-to-one assignment), provided it also looks like that track's face —
-/// in speaker view a different person appears in the same place, and only appearance
-/// tells them apart. Tracks unseen for longer than `maximumGapSeconds` end.
+/// Follows faces from frame to frame: within a shot, a face continues the track whose last
+/// box it overlaps most (IoU, optimal one-to-one assignment). A shot cut — the whole picture
+/// changing at once, as when speaker view switches to another person who then sits in the
+/// same place — ends every track; a face changing expression in its tile does not.
+/// Tracks unseen for longer than `maximumGapSeconds` end too.
 public struct FaceTracker: Sendable {
     public struct Settings: Codable, Sendable, Hashable {
         public var minimumOverlap = 0.3
-        /// Correlation of the grey face thumbnails (1: same picture under any brightness and
-        /// contrast) needed to continue a track.
-        public var minimumAppearanceSimilarity = 0.5
+        /// Mean grey-level change (0–1) of the whole picture between two sampled frames that
+        /// counts as a shot cut.
+        public var shotCutChange = 0.12
         public var maximumGapSeconds = 3.0
 
         public init() {}
@@ -43,18 +42,17 @@ public struct FaceTracker: Sendable {
 
     public init(settings: Settings = Settings()) { self.settings = settings }
 
-    public mutating func add(_ faces: [FaceObservation], at time: Double) {
-        let ended = { (track: FaceTrackObservations) in time - (track.observations.last?.time ?? time) > self.settings.maximumGapSeconds }
+    /// - Parameter pictureChange: mean grey-level change of the whole frame since the previous one.
+    public mutating func add(_ faces: [FaceObservation], at time: Double, pictureChange: Double) {
+        let ended = { (track: FaceTrackObservations) in
+            pictureChange >= self.settings.shotCutChange || time - (track.observations.last?.time ?? time) > self.settings.maximumGapSeconds
+        }
         closed += open.filter(ended)
         open.removeAll(where: ended)
         let weights = faces.map { face in
             open.map { track -> Double in
-                let last = track.observations[track.observations.count - 1]
-                let overlap = face.box.intersectionOverUnion(last.box)
-                guard overlap >= settings.minimumOverlap,
-                      Statistics.correlation(face.appearance.map(Double.init), last.appearance.map(Double.init))
-                          >= settings.minimumAppearanceSimilarity else { return 0 }
-                return overlap
+                let overlap = face.box.intersectionOverUnion(track.observations[track.observations.count - 1].box)
+                return overlap >= settings.minimumOverlap ? overlap : 0
             }
         }
         var continued = Set<Int>()
@@ -62,7 +60,7 @@ public struct FaceTracker: Sendable {
             var face = faces[f]
             let last = open[t].observations[open[t].observations.count - 1]
             if let now = face.mouthPatch, let before = last.mouthPatch {
-                face.mouthMotion = Double(zip(now, before).reduce(Float(0)) { $0 + abs($1.0 - $1.1) }) / Double(now.count)
+                face.mouthMotion = FaceAnalyzer.meanChange(now, before)
             }
             open[t].observations.append(face)
             continued.insert(f)

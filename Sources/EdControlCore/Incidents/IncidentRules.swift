@@ -12,9 +12,12 @@ public struct IncidentRules: Codable, Sendable, Hashable {
     /// Raised-voice episodes shorter than this are not incidents.
     public var minimumRaisedVoiceSeconds = 1.0
     /// A face whose smoothed probability of a negative emotion (angry + disgust + fear + sad)
-    /// stays at or above the threshold for the minimum time is an incident; its intensity
-    /// is that probability mapped linearly from the range onto 0…1.
+    /// stays at or above the threshold, and this much above the same face's median over the
+    /// lesson, for the minimum time is an incident; its intensity is that probability mapped
+    /// linearly from the range onto 0…1. The rise matters because the expression model reads
+    /// some resting faces as sad or angry all lesson long: a change is what stands out.
     public var negativeEmotionThreshold = 0.6
+    public var minimumNegativeEmotionRise = 0.25
     public var minimumNegativeEmotionSeconds = 3.0
     public var negativeEmotionIntensityRange: ClosedRange<Double> = 0.5...1.0
     /// Incidents of one person closer than this are one incident.

@@ -64,6 +64,9 @@ public struct IncidentDetector: Sendable {
 
     /// Runs of seconds in which the face looked negative for long enough.
     private func negativeEmotion(_ track: FaceTrack) -> [Incident] {
+        let usual = track.timeline.compactMap { $0.emotions?.negative }.sorted()
+        guard !usual.isEmpty else { return [] }
+        let baseline = usual[usual.count / 2]
         var incidents: [Incident] = []
         var run: [FaceSecond] = []
         func close() {
@@ -80,11 +83,12 @@ public struct IncidentDetector: Sendable {
                 start: Double(first.t), end: Double(last.t + 1), person: track.speaker ?? track.id, role: track.role, modality: .face,
                 peakIntensity: Self.scale(negatives.max() ?? 0, onto: rules.negativeEmotionIntensityRange),
                 meanIntensity: Self.scale(mean, onto: rules.negativeEmotionIntensityRange),
-                evidence: [String(format: "%@ looked %@: negative emotion %.2f on average (peak %.2f) for %d s",
-                                  who, strongest.rawValue, mean, negatives.max() ?? 0, last.t + 1 - first.t)]))
+                evidence: [String(format: "%@ looked %@: negative emotion %.2f on average (peak %.2f; usually %.2f) for %d s",
+                                  who, strongest.rawValue, mean, negatives.max() ?? 0, baseline, last.t + 1 - first.t)]))
         }
         for second in track.timeline {
-            if second.face, let emotions = second.emotions, emotions.negative >= rules.negativeEmotionThreshold {
+            if second.face, let emotions = second.emotions, emotions.negative >= rules.negativeEmotionThreshold,
+               emotions.negative - baseline >= rules.minimumNegativeEmotionRise {
                 if let last = run.last, second.t != last.t + 1 { close() }
                 run.append(second)
             } else {

@@ -6,7 +6,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score analysis output against labelled references.",
-        subcommands: [DiarizationEval.self, VoiceActivityEval.self, RaisedVoiceEval.self, FaceDetectionEval.self])
+        subcommands: [DiarizationEval.self, VoiceActivityEval.self, RaisedVoiceEval.self, IncidentEval.self, FaceDetectionEval.self])
 }
 
 /// Reference and hypothesis RTTM files, as both evaluations take them.
@@ -87,20 +87,59 @@ struct RaisedVoiceEval: ParsableCommand {
     var minIou = 0.5
 
     func run() throws {
-        func load<T: Decodable>(_ type: T.Type, from path: String, what: String) throws -> T {
-            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationFailure(message: "\(path): cannot read it.") }
-            do { return try JSONDecoder().decode(type, from: data) } catch {
-                throw ValidationFailure(message: "\(path): not \(what) (\(error.localizedDescription)).")
-            }
-        }
-        let reference = try load([SpeakerTurn].self, from: ref, what: "a JSON list of {start, end, speaker}")
-        let report = try load(LessonReport.self, from: hyp, what: "an EdControl report.json of the current schema")
-        let score = EpisodeScore.compute(reference: reference.map(\.span),
-                                         hypothesis: report.voice.raisedVoice.map { TimeSpan(start: $0.start, end: $0.end) },
-                                         minimumIoU: minIou)
-        print("episodes  reference \(score.referenceCount), detected \(score.hypothesisCount), matched \(score.matched)")
-        print(String(format: "precision %.4f\nrecall    %.4f\nF1        %.4f", score.precision, score.recall, score.f1))
+        let (reference, report) = try loadEpisodesAndReport(ref: ref, hyp: hyp)
+        printEpisodeScore(EpisodeScore.compute(reference: reference.map(\.span),
+                                               hypothesis: report.voice.raisedVoice.map { TimeSpan(start: $0.start, end: $0.end) },
+                                               minimumIoU: minIou))
     }
+}
+
+struct IncidentEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "incidents",
+        abstract: "Incident precision, recall and F1 against labelled episodes (one-to-one matching at temporal IoU ≥ --min-iou).")
+
+    @Option(name: .long, help: "Reference episodes: a JSON list of {start, end, speaker}, e.g. lessongen's NAME.facial-episodes.json.")
+    var ref: String
+
+    @Option(name: .long, help: "The report.json that `analyze` wrote.")
+    var hyp: String
+
+    @Option(name: .long, help: "Which incidents to score: face (face or both), voice (voice or both), or any.")
+    var modality = "any"
+
+    @Option(name: .long, help: "Least temporal intersection-over-union for a match.")
+    var minIou = 0.5
+
+    func run() throws {
+        let kinds: Set<Incident.Modality>
+        switch modality {
+        case "face": kinds = [.face, .both]
+        case "voice": kinds = [.voice, .both]
+        case "any": kinds = [.face, .voice, .both]
+        default: throw ValidationError("--modality must be face, voice or any")
+        }
+        let (reference, report) = try loadEpisodesAndReport(ref: ref, hyp: hyp)
+        printEpisodeScore(EpisodeScore.compute(reference: reference.map(\.span),
+                                               hypothesis: report.incidents.filter { kinds.contains($0.modality) }.map { TimeSpan(start: $0.start, end: $0.end) },
+                                               minimumIoU: minIou))
+    }
+}
+
+private func loadEpisodesAndReport(ref: String, hyp: String) throws -> ([SpeakerTurn], LessonReport) {
+    func load<T: Decodable>(_ type: T.Type, from path: String, what: String) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationFailure(message: "\(path): cannot read it.") }
+        do { return try JSONDecoder().decode(type, from: data) } catch {
+            throw ValidationFailure(message: "\(path): not \(what) (\(error.localizedDescription)).")
+        }
+    }
+    return (try load([SpeakerTurn].self, from: ref, what: "a JSON list of {start, end, speaker}"),
+            try load(LessonReport.self, from: hyp, what: "an EdControl report.json of the current schema"))
+}
+
+private func printEpisodeScore(_ score: EpisodeScore) {
+    print("episodes  reference \(score.referenceCount), detected \(score.hypothesisCount), matched \(score.matched)")
+    print(String(format: "precision %.4f\nrecall    %.4f\nF1        %.4f", score.precision, score.recall, score.f1))
 }
 
 struct FaceDetectionEval: ParsableCommand {

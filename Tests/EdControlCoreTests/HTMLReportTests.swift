@@ -36,6 +36,7 @@ struct HTMLReportTests {
         spec.voices = [Voice.pool[0], Voice.pool[1], Voice.pool[3]]
         spec.raisedVoiceProbability = 0.3
         spec.withVideo = true
+        spec.photos = Fixtures.photos
         let lesson = try LessonGenerator().generate(spec, into: dir, name: "lesson")
         let out = dir.appendingPathComponent("report")
         let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(lesson.media)

@@ -73,9 +73,18 @@ struct PipelineTests {
     @Test func videoLessonIsAnalysedFromItsAudioTrack() throws {
         let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45, video: true)
         let report = try analyzer().analyze(lesson.media)
-        #expect(report.input.media.video.first?.width == 640)
+        #expect(report.input.media.video.first?.width == 1280)
         #expect(report.input.media.audio.first?.codec == "aac")
         #expect(report.speakers.count == 2)
+        #expect(report.video.analysed && report.video.sampledFrames == 90)
+    }
+
+    @Test func audioOnlyRecordingSaysItsVideoWasNotAnalysed() throws {
+        let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45)
+        let report = try analyzer().analyze(lesson.media)
+        #expect(!report.video.analysed && report.video.tracks.isEmpty)
+        #expect(report.video.note == "the recording has no video track")
+        #expect(report.lineage.models.map(\.id) == ["silero-vad", "ge2e-resemblyzer"], "face models did not make this report")
     }
 
     @Test func silentRecordingHasNoSpeakersAndAllSilence() throws {

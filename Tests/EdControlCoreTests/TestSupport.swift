@@ -60,9 +60,15 @@ enum Fixtures {
         #expect(result.status == 0, "ffmpeg failed: \(result.stderr)")
     }
 
-    /// A generated lesson, made once per (seed, speakers, duration, video) per test run.
-    static func lesson(seed: UInt64, speakers: Int, duration: Double, video: Bool = false) throws -> GeneratedLesson {
-        try LessonCache.shared.lesson(seed: seed, speakers: speakers, duration: duration, video: video)
+    /// Photos of real people (scripts/setup.sh fetches them).
+    static let photos = repository.appendingPathComponent(".deps/photos")
+
+    /// A generated lesson, made once per (seed, speakers, duration, video, layout, facial
+    /// episodes) per test run.
+    static func lesson(seed: UInt64, speakers: Int, duration: Double, video: Bool = false,
+                       layout: VideoLayout = .gallery, facialEpisodes: Int = 0) throws -> GeneratedLesson {
+        try LessonCache.shared.lesson(seed: seed, speakers: speakers, duration: duration, video: video, layout: layout,
+                                      facialEpisodes: facialEpisodes)
     }
 }
 
@@ -73,12 +79,15 @@ private final class LessonCache: @unchecked Sendable {
     private var made: [String: GeneratedLesson] = [:]
     private let directory = Fixtures.scratch.appendingPathComponent("lessons")
 
-    func lesson(seed: UInt64, speakers: Int, duration: Double, video: Bool) throws -> GeneratedLesson {
+    func lesson(seed: UInt64, speakers: Int, duration: Double, video: Bool, layout: VideoLayout, facialEpisodes: Int) throws -> GeneratedLesson {
         try lock.withLock {
-            let key = "lesson-s\(seed)-n\(speakers)-d\(Int(duration))\(video ? "-v" : "")"
+            let key = "lesson-s\(seed)-n\(speakers)-d\(Int(duration))" + (video ? "-\(layout.rawValue)-e\(facialEpisodes)" : "")
             if let lesson = made[key] { return lesson }
             var spec = LessonSpec(seed: seed, speakerCount: speakers, durationSeconds: duration)
             spec.withVideo = video
+            spec.videoLayout = layout
+            spec.facialEpisodeCount = facialEpisodes
+            spec.photos = Fixtures.photos
             let lesson = try LessonGenerator().generate(spec, into: directory, name: key)
             made[key] = lesson
             return lesson

@@ -24,9 +24,10 @@ public final class FaceAnalyzer {
         public init() {}
     }
 
-    /// Side of the grey thumbnail of the whole picture that shows shot cuts, and of the
-    /// mouth patch whose change from frame to frame shows speech.
+    /// Sides of the grey thumbnails: of the whole picture (shows shot cuts), of a face
+    /// (recognises the person in a later shot), and of the mouth (its change shows speech).
     static let pictureSide = 32
+    static let thumbnailSide = 24
     static let mouthSide = 12
 
     public let settings: Settings
@@ -78,6 +79,9 @@ public final class FaceAnalyzer {
     }
 
     private func observation(of face: DetectedFace, emotions: EmotionProbabilities, in frame: VideoFrame) throws -> FaceObservation {
+        var thumbnail: [Float] = []
+        try frame.appendPlanes(of: SquareRegion(around: face.box, margin: 0), size: Self.thumbnailSide, gray: true,
+                               scale: 1 / 255, shift: 0, to: &thumbnail)
         var mouthPatch: [Float]?
         if let mouth = face.mouth {
             // A square about half the face wide, centred on the mouth key point.
@@ -90,6 +94,7 @@ public final class FaceAnalyzer {
         let (w, h) = (Double(frame.width), Double(frame.height))
         return FaceObservation(time: frame.time,
                                box: FaceBox(x: face.box.x / w, y: face.box.y / h, width: face.box.width / w, height: face.box.height / h),
-                               score: face.score, emotions: emotions, mouthMotion: nil, mouthPatch: mouthPatch)
+                               score: face.score, emotions: emotions, mouthMotion: nil, mouthPatch: mouthPatch,
+                               thumbnail: thumbnail)
     }
 }

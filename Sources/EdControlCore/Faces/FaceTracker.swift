@@ -11,6 +11,8 @@ public struct FaceObservation: Sendable {
     /// absolute grey difference, 0–1); nil for a track's first observation.
     public var mouthMotion: Double?
     var mouthPatch: [Float]?
+    /// A small grey picture of the face, to recognise the same person in a later shot.
+    var thumbnail: [Float]
 }
 
 /// A face followed across frames.
@@ -31,6 +33,9 @@ public struct FaceTracker: Sendable {
         /// counts as a shot cut.
         public var shotCutChange = 0.12
         public var maximumGapSeconds = 3.0
+        /// Tracks never on screen together whose face thumbnails correlate this much are one
+        /// person seen in several shots (speaker view cutting back to someone).
+        public var samePersonSimilarity = 0.6
 
         public init() {}
     }
@@ -71,8 +76,32 @@ public struct FaceTracker: Sendable {
         }
     }
 
-    /// Every track, in order of first appearance.
+    /// Every person's track, in order of first appearance: the shots' tracks, with those
+    /// that show the same person joined.
     public func finish() -> [FaceTrackObservations] {
-        (closed + open).sorted { ($0.observations.first?.time ?? 0, $0.id) < ($1.observations.first?.time ?? 0, $1.id) }
+        let shots = (closed + open).sorted { ($0.observations.first?.time ?? 0, $0.id) < ($1.observations.first?.time ?? 0, $1.id) }
+        var people: [(track: FaceTrackObservations, thumbnails: [[Double]])] = []
+        for shot in shots {
+            let thumbnail = Self.meanThumbnail(shot.observations)
+            let start = shot.observations.first?.time ?? 0, end = shot.observations.last?.time ?? 0
+            let match = people.indices.filter { index in
+                people[index].track.observations.allSatisfy { $0.time < start || $0.time > end }
+            }.map { index in (index, people[index].thumbnails.map { Statistics.correlation($0, thumbnail) }.max() ?? 0) }
+                .max { $0.1 < $1.1 }
+            if let (index, similarity) = match, similarity >= settings.samePersonSimilarity {
+                people[index].track.observations = (people[index].track.observations + shot.observations).sorted { $0.time < $1.time }
+                people[index].thumbnails.append(thumbnail)
+            } else {
+                people.append((shot, [thumbnail]))
+            }
+        }
+        return people.map(\.track)
+    }
+
+    private static func meanThumbnail(_ observations: [FaceObservation]) -> [Double] {
+        guard let first = observations.first else { return [] }
+        var sum = [Double](repeating: 0, count: first.thumbnail.count)
+        for observation in observations { for (i, value) in observation.thumbnail.enumerated() { sum[i] += Double(value) } }
+        return sum.map { $0 / Double(observations.count) }
     }
 }

@@ -1,0 +1,72 @@
+import EdControlCore
+import Foundation
+import LessonSynthesis
+import Testing
+
+@Suite("Faces, expressions and facial incidents, end to end")
+struct FaceTests {
+    private func analyze(_ lesson: GeneratedLesson) throws -> LessonReport {
+        try LessonAnalyzer(models: try Fixtures.registry()).analyze(lesson.media)
+    }
+
+    /// The track with most seconds on a placed face: centred in its box while it is on screen.
+    private func track(of placed: PlacedFace, in report: LessonReport) -> FaceTrack? {
+        func onPlacedFace(_ second: FaceSecond) -> Bool {
+            guard let box = second.box else { return false }
+            let (x, y, t) = (box[0] + box[2] / 2, box[1] + box[3] / 2, Double(second.t) + 0.5)
+            return x > placed.box.x && x < placed.box.x + placed.box.width && y > placed.box.y && y < placed.box.y + placed.box.height
+                && placed.visible.contains { $0.start <= t && t < $0.end }
+        }
+        return report.video.tracks.max { $0.timeline.filter(onPlacedFace).count < $1.timeline.filter(onPlacedFace).count }
+    }
+
+    /// Each person's face is one track, linked to the speaker diarization found for that person.
+    private func expectFacesLinkedToTheirSpeakers(_ lesson: GeneratedLesson, _ report: LessonReport) throws {
+        #expect(report.video.tracks.count == lesson.faces.count, "\(report.video.tracks.map { ($0.id, $0.firstSeen, $0.lastSeen) })")
+        let mapping = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns).mapping
+        for placed in lesson.faces {
+            let found = try #require(track(of: placed, in: report), "a track on \(placed.speaker)'s face")
+            #expect(found.speaker != nil && found.speaker == mapping[placed.speaker], "\(placed.speaker): \(found.link)")
+            #expect(found.role == report.speakers.first { $0.id == found.speaker }?.role, "a face takes its speaker's role")
+        }
+    }
+
+    @Test func galleryFacesAreLinkedToTheirVoicesAndPlantedExpressionsFound() throws {
+        let lesson = try Fixtures.lesson(seed: 33, speakers: 3, duration: 75, video: true, layout: .gallery, facialEpisodes: 2)
+        #expect(lesson.facialEpisodes.count == 2)
+        let report = try analyze(lesson)
+        #expect(report.video.mostFacesInAFrame == 3)
+        #expect(report.video.faceShare > 0.95)
+        try expectFacesLinkedToTheirSpeakers(lesson, report)
+
+        let facial = report.incidents.filter { $0.modality != .voice }
+        let score = EpisodeScore.compute(reference: lesson.facialEpisodes.map(\.span), hypothesis: facial.map { TimeSpan(start: $0.start, end: $0.end) })
+        #expect(score.precision == 1 && score.recall == 1, "planted \(lesson.facialEpisodes.map(\.span)), found \(facial.map { ($0.start, $0.end) })")
+        #expect(facial.allSatisfy { $0.role == .teacher && $0.peakIntensity > 0.3 })
+        #expect(report.summary.flag != .ok)
+        let teacher = try #require(report.summary.roles.first { $0.role == .teacher })
+        #expect(teacher.faceSeconds >= 70 && (teacher.emotionShares["angry"] ?? 0) > 0.1)
+    }
+
+    @Test func speakerViewShotsOfOnePersonAreOneTrackWithGaps() throws {
+        let lesson = try Fixtures.lesson(seed: 34, speakers: 3, duration: 60, video: true, layout: .speakerView)
+        let report = try analyze(lesson)
+        #expect(report.video.mostFacesInAFrame == 1)
+        try expectFacesLinkedToTheirSpeakers(lesson, report)
+        let absent = report.video.tracks.flatMap { $0.timeline.filter { !$0.face } }
+        #expect(absent.count > 10 && absent.allSatisfy { $0.box == nil && $0.emotions == nil },
+                "seconds off screen are marked, not filled in")
+        #expect(report.incidents.filter { $0.modality != .voice }.isEmpty, "nobody's expression changes")
+    }
+
+    @Test func facelessVideoHasNoTracksAndNoFaceIncidents() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let video = dir.appendingPathComponent("pattern.mkv")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=854x480:rate=30:duration=20", "-stream_loop", "-1", "-i", Fixtures.librivox[0],
+                             "-t", "20", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "libvorbis", video.path])
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(video)
+        #expect(report.video.analysed && (40...41).contains(report.video.sampledFrames), "2 frames per second of 20 s")
+        #expect(report.video.framesWithFaces == 0 && report.video.tracks.isEmpty)
+        #expect(report.summary.roles.allSatisfy { $0.faceSeconds == 0 })
+    }
+}

@@ -23,7 +23,7 @@ public struct PlacedFace: Codable, Sendable {
 /// speaker view. The faces' ground truth is returned for the tests.
 struct LessonVideo {
     static let size = (width: 1280, height: 720)
-    static let framesPerSecond = 25
+    static let framesPerSecond = 30
 
     let photos: [FacePhoto]
 

@@ -52,7 +52,8 @@ struct LessonGen: ParsableCommand {
         if let faceScenes {
             let images = try FaceSceneGenerator(photos: URL(fileURLWithPath: photos))
                 .generate(count: faceScenes, seed: seed, into: URL(fileURLWithPath: out))
-            print("wrote \(images.count) images with \(images.map(\.faces.count).reduce(0, +)) labelled faces and labels.json to \(out)")
+            print("wrote \(images.count) images with \(images.map(\.faces.count).reduce(0, +)) labelled frontal faces "
+                  + "(and \(images.map(\.otherFaces.count).reduce(0, +)) others) and labels.json to \(out)")
             return
         }
         let bounds = speakers.split(separator: "-").compactMap { Int($0) }

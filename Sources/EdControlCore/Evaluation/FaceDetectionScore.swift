@@ -1,5 +1,6 @@
 /// Face detection against labelled boxes: a detection is a hit when paired one-to-one with a
 /// labelled face it overlaps with IoU ≥ `minimumIoU` (pairs chosen to maximise total IoU).
+/// Detections of faces labelled "other" (side views, half hidden) count neither way.
 public struct FaceDetectionScore: Sendable, Equatable {
     public var images = 0
     public var labelledFaces = 0
@@ -17,7 +18,9 @@ public struct FaceDetectionScore: Sendable, Equatable {
     public var falseDetectionsPerImage: Double { images > 0 ? Double(detections - matched) / Double(images) : 0 }
 
     /// Adds one image's result.
-    public mutating func add(labelled: [FaceBox], detected: [FaceBox], minimumIoU: Double = 0.5, largeFaceSize: Double = 48) {
+    public mutating func add(labelled: [FaceBox], detected found: [FaceBox], others: [FaceBox] = [], minimumIoU: Double = 0.5,
+                             largeFaceSize: Double = 48) {
+        let detected = found.filter { box in !others.contains { $0.intersectionOverUnion(box) >= minimumIoU } }
         let iou = labelled.map { label in detected.map { label.intersectionOverUnion($0) } }
         let hits = Assignment.maximumWeight(iou).filter { iou[$0.0][$0.1] >= minimumIoU }
         images += 1

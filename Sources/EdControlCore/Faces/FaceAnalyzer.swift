@@ -18,6 +18,11 @@ public final class FaceAnalyzer {
         public var maximumFrameWidth = 960
         /// Faces narrower than this, in pixels of the original video, need not be found.
         public var minimumFaceSize = 48
+        /// Faces are searched for this often, and at every shot cut; in the frames between,
+        /// expressions and mouths are read where the faces were last found. People in a
+        /// lesson barely move in half a second, and detection costs ten times more than
+        /// reading an expression.
+        public var detectionIntervalSeconds = 1.0
         public var detector = BlazeFaceDetector.Settings()
         public var tracking = FaceTracker.Settings()
 
@@ -52,18 +57,23 @@ public final class FaceAnalyzer {
         var tracker = FaceTracker(settings: settings.tracking)
         var seen = FacesSeen(framesPerSecond: settings.framesPerSecond, sampledFrames: 0, framesWithFaces: 0, mostFacesInAFrame: 0, tracks: [])
         var previousPicture: [Float]?
+        var faces: [DetectedFace] = [], lastDetection = -Double.infinity
         try decoder.decode(url, stream: stream, framesPerSecond: settings.framesPerSecond, maxWidth: settings.maximumFrameWidth) { frame in
             var picture: [Float] = []
             let side = max(frame.width, frame.height)
             try frame.appendPlanes(of: SquareRegion(x: (frame.width - side) / 2, y: (frame.height - side) / 2, side: side),
                                    size: Self.pictureSide, gray: true, scale: 1 / 255, shift: 0, to: &picture)
             defer { previousPicture = picture }
-            let faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
+            let change = previousPicture.map { Self.meanChange($0, picture) } ?? 0
+            if change >= settings.tracking.shotCutChange || frame.time - lastDetection >= settings.detectionIntervalSeconds - 1e-6 {
+                faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
+                lastDetection = frame.time
+            }
             let expressions = try emotions.classify(faces.map(\.box), in: frame)
             let observations = try zip(faces, expressions).map { face, emotions in
                 try observation(of: face, emotions: emotions, in: frame)
             }
-            tracker.add(observations, at: frame.time, pictureChange: previousPicture.map { Self.meanChange($0, picture) } ?? 0)
+            tracker.add(observations, at: frame.time, pictureChange: change)
             seen.sampledFrames += 1
             if !faces.isEmpty { seen.framesWithFaces += 1 }
             seen.mostFacesInAFrame = max(seen.mostFacesInAFrame, faces.count)

@@ -7,8 +7,8 @@ public struct FaceObservation: Sendable {
     public var box: FaceBox
     public var score: Double
     public var emotions: EmotionProbabilities
-    /// How much the mouth region changed since this face's previous observation (mean
-    /// absolute grey difference, 0–1); nil for a track's first observation.
+    /// How much more the mouth region changed than the eyes' since this face's previous
+    /// observation (mean absolute grey difference, 0–1); nil for a track's first observation.
     public var mouthMotion: Double?
     var mouthPatch: [Float]?
     /// A small grey picture of the face, to recognise the same person in a later shot.
@@ -65,7 +65,11 @@ public struct FaceTracker: Sendable {
             var face = faces[f]
             let last = open[t].observations[open[t].observations.count - 1]
             if let now = face.mouthPatch, let before = last.mouthPatch {
-                face.mouthMotion = FaceAnalyzer.meanChange(now, before)
+                // Less the change around the eyes (top two fifths of the face): what moves the
+                // whole face — turning, light, a new expression — is not speech.
+                let eyes = face.thumbnail.count * 2 / 5
+                let wholeFace = FaceAnalyzer.meanChange(Array(face.thumbnail.prefix(eyes)), Array(last.thumbnail.prefix(eyes)))
+                face.mouthMotion = max(0, FaceAnalyzer.meanChange(now, before) - wholeFace)
             }
             open[t].observations.append(face)
             continued.insert(f)

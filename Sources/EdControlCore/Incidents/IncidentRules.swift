@@ -4,7 +4,7 @@ import Foundation
 /// versioned document of their own (`edcontrol incident-rules` prints it, `--incident-rules`
 /// loads an edited copy) and their version and hash go into every report's lineage.
 public struct IncidentRules: Codable, Sendable, Hashable {
-    public static let builtInVersion = "2026-11-25.2"
+    public static let builtInVersion = "2026-11-25.3"
 
     public var version = IncidentRules.builtInVersion
     /// Raised voice this far above the speaker's usual loudness is intensity 0…1, linearly.
@@ -16,7 +16,7 @@ public struct IncidentRules: Codable, Sendable, Hashable {
     /// lesson, for the minimum time is an incident; its intensity is that probability mapped
     /// linearly from the range onto 0…1. The rise matters because the expression model reads
     /// some resting faces as sad or angry all lesson long: a change is what stands out.
-    public var negativeEmotionThreshold = 0.6
+    public var negativeEmotionThreshold = 0.5
     public var minimumNegativeEmotionRise = 0.25
     public var minimumNegativeEmotionSeconds = 3.0
     public var negativeEmotionIntensityRange: ClosedRange<Double> = 0.5...1.0

@@ -15,7 +15,7 @@ public final class BlazeFaceDetector: FaceDetecting {
         public var mergeOverlap = 0.3
         /// The smallest face, as a fraction of the network's input side, that it finds
         /// reliably (measured on Grace Hopper's portrait scaled down: 1/16 found, 1/21 not).
-        public var smallestRelativeFace = 0.07
+        public var smallestRelativeFace = 0.065
 
         public init() {}
     }
@@ -87,7 +87,9 @@ public final class BlazeFaceDetector: FaceDetecting {
     static func windows(width: Int, height: Int, minimumFaceSize: Int, settings: Settings) -> [SquareRegion] {
         let longSide = max(width, height), shortSide = min(width, height)
         let whole = SquareRegion(x: (width - longSide) / 2, y: (height - longSide) / 2, side: longSide)
-        let tileSide = min(shortSide, Int(Double(minimumFaceSize) / settings.smallestRelativeFace))
+        var tileSide = min(shortSide, Int(Double(minimumFaceSize) / settings.smallestRelativeFace))
+        // Nearly the frame's height anyway: one row of tiles is half the work of two.
+        if Double(tileSide) >= 0.9 * Double(shortSide) { tileSide = shortSide }
         guard tileSide < longSide, tileSide > 0 else { return [whole] }
         let overlap = min(tileSide / 2, Int((1.5 * settings.smallestRelativeFace * Double(longSide)).rounded(.up)))
         func starts(_ length: Int) -> [Int] {

@@ -48,39 +48,66 @@ public final class FaceAnalyzer {
         self.decoder = decoder
     }
 
+    /// What the model thread carries from frame to frame.
+    private struct Watching {
+        var tracker: FaceTracker
+        var seen: FacesSeen
+        var previousPicture: [Float]?
+        var faces: [DetectedFace] = []
+        var lastDetection = -Double.infinity
+        var failure: Error?
+    }
+
+    /// Frames are read on the calling thread and go through the models on another, so
+    /// ffmpeg keeps decoding (on one core: it cannot thread when it skips frames) while the
+    /// models work on the other.
     /// - Parameter progress: called with the fraction of the recording's duration done.
     public func analyze(_ url: URL, stream: MediaInfo.VideoStream, durationSeconds: Double,
-                        progress: (Double) -> Void) throws -> FacesSeen {
+                        progress: @escaping @Sendable (Double) -> Void) throws -> FacesSeen {
         let frameSize = FFmpegVideoFrameDecoder.outputSize(of: stream, maxWidth: settings.maximumFrameWidth)
         let shownWidth = stream.rotated ? stream.height : stream.width
         let minimumFaceSize = max(8, Int((Double(settings.minimumFaceSize) * Double(frameSize.width) / Double(max(1, shownWidth))).rounded()))
-        var tracker = FaceTracker(settings: settings.tracking)
-        var seen = FacesSeen(framesPerSecond: settings.framesPerSecond, sampledFrames: 0, framesWithFaces: 0, mostFacesInAFrame: 0, tracks: [])
-        var previousPicture: [Float]?
-        var faces: [DetectedFace] = [], lastDetection = -Double.infinity
+        let models = BackgroundStage("edcontrol.faces", state: Watching(
+            tracker: FaceTracker(settings: settings.tracking),
+            seen: FacesSeen(framesPerSecond: settings.framesPerSecond, sampledFrames: 0, framesWithFaces: 0, mostFacesInAFrame: 0, tracks: [])))
+        nonisolated(unsafe) let analyzer = self  // its models are used only on the stage's thread
         try decoder.decode(url, stream: stream, framesPerSecond: settings.framesPerSecond, maxWidth: settings.maximumFrameWidth) { frame in
-            var picture: [Float] = []
-            let side = max(frame.width, frame.height)
-            try frame.appendPlanes(of: SquareRegion(x: (frame.width - side) / 2, y: (frame.height - side) / 2, side: side),
-                                   size: Self.pictureSide, gray: true, scale: 1 / 255, shift: 0, to: &picture)
-            defer { previousPicture = picture }
-            let change = previousPicture.map { Self.meanChange($0, picture) } ?? 0
-            if change >= settings.tracking.shotCutChange || frame.time - lastDetection >= settings.detectionIntervalSeconds - 1e-6 {
-                faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
-                lastDetection = frame.time
+            models.submit { state in
+                guard state.failure == nil else { return }
+                do {
+                    try analyzer.look(at: frame, minimumFaceSize: minimumFaceSize, state: &state)
+                } catch {
+                    state.failure = error
+                }
+                if durationSeconds > 0 { progress(min(1, frame.time / durationSeconds)) }
             }
-            let expressions = try emotions.classify(faces.map(\.box), in: frame)
-            let observations = try zip(faces, expressions).map { face, emotions in
-                try observation(of: face, emotions: emotions, in: frame)
-            }
-            tracker.add(observations, at: frame.time, pictureChange: change)
-            seen.sampledFrames += 1
-            if !faces.isEmpty { seen.framesWithFaces += 1 }
-            seen.mostFacesInAFrame = max(seen.mostFacesInAFrame, faces.count)
-            if durationSeconds > 0 { progress(min(1, frame.time / durationSeconds)) }
         }
-        seen.tracks = tracker.finish()
-        return seen
+        var watched = models.finish()
+        if let failure = watched.failure { throw failure }
+        watched.seen.tracks = watched.tracker.finish()
+        return watched.seen
+    }
+
+    private func look(at frame: VideoFrame, minimumFaceSize: Int, state: inout Watching) throws {
+        var picture: [Float] = []
+        let side = max(frame.width, frame.height)
+        try frame.appendPlanes(of: SquareRegion(x: (frame.width - side) / 2, y: (frame.height - side) / 2, side: side),
+                               size: Self.pictureSide, gray: true, scale: 1 / 255, shift: 0, to: &picture)
+        let change = state.previousPicture.map { Self.meanChange($0, picture) } ?? 0
+        state.previousPicture = picture
+        if change >= settings.tracking.shotCutChange || frame.time - state.lastDetection >= settings.detectionIntervalSeconds - 1e-6 {
+            state.faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
+            state.lastDetection = frame.time
+        }
+        let faces = state.faces
+        let expressions = try emotions.classify(faces.map(\.box), in: frame)
+        let observations = try zip(faces, expressions).map { face, emotions in
+            try observation(of: face, emotions: emotions, in: frame)
+        }
+        state.tracker.add(observations, at: frame.time, pictureChange: change)
+        state.seen.sampledFrames += 1
+        if !faces.isEmpty { state.seen.framesWithFaces += 1 }
+        state.seen.mostFacesInAFrame = max(state.seen.mostFacesInAFrame, faces.count)
     }
 
     /// Mean absolute difference of two grey pictures (0–1).

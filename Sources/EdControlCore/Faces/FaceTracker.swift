@@ -10,15 +10,42 @@ public struct FaceObservation: Sendable {
     /// How much more the mouth region changed than the eyes' since this face's previous
     /// observation (mean absolute grey difference, 0–1); nil for a track's first observation.
     public var mouthMotion: Double?
+    /// Grey pictures of the mouth and of the whole face; the tracker uses them and drops
+    /// them, so a long lesson's tracks hold only numbers.
     var mouthPatch: [Float]?
-    /// A small grey picture of the face, to recognise the same person in a later shot.
     var thumbnail: [Float]
+
+    var withoutPictures: FaceObservation {
+        var copy = self
+        copy.mouthPatch = nil
+        copy.thumbnail = []
+        return copy
+    }
 }
 
 /// A face followed across frames.
 public struct FaceTrackObservations: Sendable {
     public var id: String
     public var observations: [FaceObservation]
+    /// The latest observation with its pictures, and the sum of the face thumbnails (to
+    /// recognise the person in a later shot).
+    fileprivate var latest: FaceObservation
+    fileprivate var thumbnailSum: [Double]
+
+    fileprivate init(id: String, first: FaceObservation) {
+        self.id = id
+        observations = [first.withoutPictures]
+        latest = first
+        thumbnailSum = first.thumbnail.map(Double.init)
+    }
+
+    fileprivate mutating func append(_ observation: FaceObservation) {
+        observations.append(observation.withoutPictures)
+        latest = observation
+        for (i, value) in observation.thumbnail.enumerated() where i < thumbnailSum.count { thumbnailSum[i] += Double(value) }
+    }
+
+    fileprivate var meanThumbnail: [Double] { thumbnailSum.map { $0 / Double(observations.count) } }
 }
 
 /// Follows faces from frame to frame: within a shot, a face continues the track whose last
@@ -50,20 +77,20 @@ public struct FaceTracker: Sendable {
     /// - Parameter pictureChange: mean grey-level change of the whole frame since the previous one.
     public mutating func add(_ faces: [FaceObservation], at time: Double, pictureChange: Double) {
         let ended = { (track: FaceTrackObservations) in
-            pictureChange >= self.settings.shotCutChange || time - (track.observations.last?.time ?? time) > self.settings.maximumGapSeconds
+            pictureChange >= self.settings.shotCutChange || time - track.latest.time > self.settings.maximumGapSeconds
         }
         closed += open.filter(ended)
         open.removeAll(where: ended)
         let weights = faces.map { face in
             open.map { track -> Double in
-                let overlap = face.box.intersectionOverUnion(track.observations[track.observations.count - 1].box)
+                let overlap = face.box.intersectionOverUnion(track.latest.box)
                 return overlap >= settings.minimumOverlap ? overlap : 0
             }
         }
         var continued = Set<Int>()
         for (f, t) in Assignment.maximumWeight(weights) where weights[f][t] > 0 {
             var face = faces[f]
-            let last = open[t].observations[open[t].observations.count - 1]
+            let last = open[t].latest
             if let now = face.mouthPatch, let before = last.mouthPatch {
                 // Less the change around the eyes (top two fifths of the face): what moves the
                 // whole face — turning, light, a new expression — is not speech.
@@ -71,11 +98,11 @@ public struct FaceTracker: Sendable {
                 let wholeFace = FaceAnalyzer.meanChange(Array(face.thumbnail.prefix(eyes)), Array(last.thumbnail.prefix(eyes)))
                 face.mouthMotion = max(0, FaceAnalyzer.meanChange(now, before) - wholeFace)
             }
-            open[t].observations.append(face)
+            open[t].append(face)
             continued.insert(f)
         }
         for (f, face) in faces.enumerated() where !continued.contains(f) {
-            open.append(FaceTrackObservations(id: "F\(nextID)", observations: [face]))
+            open.append(FaceTrackObservations(id: "F\(nextID)", first: face))
             nextID += 1
         }
     }
@@ -86,7 +113,7 @@ public struct FaceTracker: Sendable {
         let shots = (closed + open).sorted { ($0.observations.first?.time ?? 0, $0.id) < ($1.observations.first?.time ?? 0, $1.id) }
         var people: [(track: FaceTrackObservations, thumbnails: [[Double]])] = []
         for shot in shots {
-            let thumbnail = Self.meanThumbnail(shot.observations)
+            let thumbnail = shot.meanThumbnail
             let start = shot.observations.first?.time ?? 0, end = shot.observations.last?.time ?? 0
             let match = people.indices.filter { index in
                 people[index].track.observations.allSatisfy { $0.time < start || $0.time > end }
@@ -100,12 +127,5 @@ public struct FaceTracker: Sendable {
             }
         }
         return people.map(\.track)
-    }
-
-    private static func meanThumbnail(_ observations: [FaceObservation]) -> [Double] {
-        guard let first = observations.first else { return [] }
-        var sum = [Double](repeating: 0, count: first.thumbnail.count)
-        for observation in observations { for (i, value) in observation.thumbnail.enumerated() { sum[i] += Double(value) } }
-        return sum.map { $0 / Double(observations.count) }
     }
 }

@@ -24,11 +24,11 @@ for p in "${APT_PACKAGES[@]}"; do
 done
 if ((${#missing[@]})); then
   say "installing Debian packages: ${missing[*]}"
-  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  as_root=(); [[ $(id -u) -ne 0 ]] && as_root=(sudo -E)
   mkdir -p "$DEPS/apt-tmp"
   export TMPDIR=$DEPS/apt-tmp DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO -E apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   unset TMPDIR
 fi
 

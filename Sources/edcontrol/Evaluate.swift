@@ -6,7 +6,8 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score analysis output against labelled references.",
-        subcommands: [DiarizationEval.self, VoiceActivityEval.self, RaisedVoiceEval.self, IncidentEval.self, FaceDetectionEval.self])
+        subcommands: [DiarizationEval.self, VoiceActivityEval.self, RaisedVoiceEval.self, IncidentEval.self, FaceDetectionEval.self,
+                      EmotionEval.self])
 }
 
 /// Reference and hypothesis RTTM files, as both evaluations take them.
@@ -126,15 +127,17 @@ struct IncidentEval: ParsableCommand {
     }
 }
 
-private func loadEpisodesAndReport(ref: String, hyp: String) throws -> ([SpeakerTurn], LessonReport) {
-    func load<T: Decodable>(_ type: T.Type, from path: String, what: String) throws -> T {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationFailure(message: "\(path): cannot read it.") }
-        do { return try JSONDecoder().decode(type, from: data) } catch {
-            throw ValidationFailure(message: "\(path): not \(what) (\(error.localizedDescription)).")
-        }
+/// A JSON file decoded, or an error that names the file and what it should have held.
+private func loadJSON<T: Decodable>(_ type: T.Type, from path: String, what: String) throws -> T {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ValidationFailure(message: "\(path): cannot read it.") }
+    do { return try JSONDecoder().decode(type, from: data) } catch {
+        throw ValidationFailure(message: "\(path): not \(what) (\(error.localizedDescription)).")
     }
-    return (try load([SpeakerTurn].self, from: ref, what: "a JSON list of {start, end, speaker}"),
-            try load(LessonReport.self, from: hyp, what: "an EdControl report.json of the current schema"))
+}
+
+private func loadEpisodesAndReport(ref: String, hyp: String) throws -> ([SpeakerTurn], LessonReport) {
+    (try loadJSON([SpeakerTurn].self, from: ref, what: "a JSON list of {start, end, speaker}"),
+     try loadJSON(LessonReport.self, from: hyp, what: "an EdControl report.json of the current schema"))
 }
 
 private func printEpisodeScore(_ score: EpisodeScore) {
@@ -157,11 +160,7 @@ struct FaceDetectionEval: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: labels)
-        guard let data = FileManager.default.contents(atPath: labels) else { throw ValidationFailure(message: "\(labels): cannot read it.") }
-        let images: [LabelledImage]
-        do { images = try JSONDecoder().decode([LabelledImage].self, from: data) } catch {
-            throw ValidationFailure(message: "\(labels): not a list of {image, faces} (\(error.localizedDescription)).")
-        }
+        let images = try loadJSON([LabelledImage].self, from: labels, what: "a list of {image, faces}")
         let registry = try reportingErrors { try models.registry() }
         let detectors: [(String, FaceDetecting)] = try reportingErrors {
             [("blazeface-full-range", try BlazeFaceDetector(modelPath: try registry.path(of: "blazeface-full-range"))),
@@ -190,4 +189,67 @@ struct FaceDetectionEval: ParsableCommand {
         /// Side views and half-hidden faces: "don't care".
         var otherFaces: [FaceBox]?
     }
+}
+
+struct EmotionEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emotions",
+        abstract: "Facial emotion accuracy, macro-F1 and confusion matrix on labelled face images, next to the most-frequent-class baseline.")
+
+    @Option(name: .long, help: """
+        labels.json: a list of {image, emotion, face (optional {x, y, width, height})}, images relative to it, \
+        emotion one of \(Emotion.allCases.map(\.rawValue).joined(separator: ", ")). Without a face box the largest face \
+        BlazeFace finds is used, and where it finds none the whole picture (a face crop, as in FER2013).
+        """)
+    var labels: String
+
+    @OptionGroup var models: ModelOptions
+
+    func run() throws {
+        let url = URL(fileURLWithPath: labels)
+        let images = try loadJSON([LabelledExpression].self, from: labels, what: "a list of {image, emotion}")
+        let registry = try reportingErrors { try models.registry() }
+        let (detector, classifier) = try reportingErrors {
+            (try BlazeFaceDetector(modelPath: try registry.path(of: "blazeface-full-range")),
+             try MiniXceptionEmotionClassifier(modelPath: try registry.path(of: "fer-mini-xception")))
+        }
+        var score = ClassificationScore(classes: Emotion.allCases.map(\.rawValue))
+        var wholePictures = 0
+        for image in images {
+            let frame = try reportingErrors {
+                try FFmpegVideoFrameDecoder().firstFrame(of: url.deletingLastPathComponent().appendingPathComponent(image.image), maxWidth: 4096)
+            }
+            var face = image.face
+            if face == nil {
+                face = try reportingErrors { try detector.detect(in: frame, minimumFaceSize: 20) }.max { $0.box.width < $1.box.width }?.box
+            }
+            if face == nil { wholePictures += 1 }
+            let box = face ?? FaceBox(x: 0, y: 0, width: Double(frame.width), height: Double(frame.height))
+            let probabilities = try reportingErrors { try classifier.classify([box], in: frame) }[0]
+            score.add(truth: Emotion.allCases.firstIndex(of: image.emotion)!,
+                      predicted: Emotion.allCases.firstIndex(of: probabilities.mostLikely)!)
+        }
+        print("images \(images.count) (\(wholePictures) without a face found: the whole picture was classified)")
+        printClassificationScore(score, name: "fer-mini-xception")
+        printClassificationScore(score.mostFrequentClassBaseline, name: "most frequent class (baseline)")
+    }
+
+    struct LabelledExpression: Decodable {
+        var image: String
+        var emotion: Emotion
+        var face: FaceBox?
+    }
+}
+
+private func printClassificationScore(_ score: ClassificationScore, name: String) {
+    print("\n\(name): accuracy \(String(format: "%.3f", score.accuracy)), macro-F1 \(String(format: "%.3f", score.macroF1))")
+    let width = 9
+    func cell(_ text: String) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+    print("truth \\ predicted".padding(toLength: 18, withPad: " ", startingAt: 0) + score.classes.map(cell).joined() + cell("recall"))
+    for (index, name) in score.classes.enumerated() where score.support(of: index) > 0 {
+        print(name.padding(toLength: 18, withPad: " ", startingAt: 0) + score.confusion[index].map { cell(String($0)) }.joined()
+            + cell(String(format: "%.3f", score.recall(of: index))))
+    }
+    print("precision".padding(toLength: 18, withPad: " ", startingAt: 0)
+        + score.classes.indices.map { cell(String(format: "%.3f", score.precision(of: $0))) }.joined())
 }

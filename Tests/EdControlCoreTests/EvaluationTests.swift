@@ -104,4 +104,32 @@ struct EvaluationTests {
             #expect(abs(ours - theirs) * 100 < 0.5, "ours \(ours) vs pyannote \(theirs) (collar \(collar))")
         }
     }
+
+    /// Accuracy and macro-F1 must be scikit-learn's (macro over classes seen in labels or predictions).
+    @Test func classificationScoreAgreesWithScikitLearn() throws {
+        var random = SystemRandomNumberGenerator()
+        let classes = Emotion.allCases.map(\.rawValue)
+        // Class 6 never occurs and class 5 is only ever predicted: both edge cases of macro-F1.
+        let truths = (0..<300).map { _ in Int.random(in: 0...4, using: &random) }
+        let predictions = truths.map { Double.random(in: 0...1, using: &random) < 0.6 ? $0 : Int.random(in: 0...5, using: &random) }
+        var score = ClassificationScore(classes: classes)
+        for (truth, predicted) in zip(truths, predictions) { score.add(truth: truth, predicted: predicted) }
+        let script = """
+            import sys, json
+            from sklearn.metrics import accuracy_score, f1_score
+            t, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+            print(accuracy_score(t, p), f1_score(t, p, average="macro"))
+            """
+        let result = try Fixtures.run(Fixtures.python, ["-c", script, "\(truths)", "\(predictions)"])
+        #expect(result.status == 0, "scikit-learn failed: \(result.stderr)")
+        let theirs = result.stdout.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(theirs.count == 2)
+        #expect(abs(score.accuracy - theirs[0]) < 1e-9)
+        #expect(abs(score.macroF1 - theirs[1]) < 1e-9, "ours \(score.macroF1) vs scikit-learn \(theirs[1])")
+        #expect(score.scoredClasses == Array(0...5))
+        let baseline = score.mostFrequentClassBaseline
+        #expect(baseline.total == score.total)
+        let majority = (0...4).max { score.support(of: $0) < score.support(of: $1) }!
+        #expect(abs(baseline.accuracy - Double(score.support(of: majority)) / 300) < 1e-9)
+    }
 }

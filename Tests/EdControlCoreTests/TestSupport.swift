@@ -62,6 +62,9 @@ enum Fixtures {
 
     /// Photos of real people (scripts/setup.sh fetches them).
     static let photos = repository.appendingPathComponent(".deps/photos")
+    /// Videos of real people, and labelled expressions (scripts/setup.sh fetches them).
+    static let videos = repository.appendingPathComponent(".deps/videos")
+    static let expressions = photos.appendingPathComponent("expressions/labels.json")
 
     /// A generated lesson, made once per (seed, speakers, duration, video, layout, facial
     /// episodes) per test run.

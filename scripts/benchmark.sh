@@ -5,7 +5,8 @@
 #   the real-time factor on the main lessons joined (50 min by default); peak memory on 3 hours;
 #   face detection (BlazeFace vs the Haar baseline) on a labelled set of real photos; filmed
 #   lessons (720p30 H.264): face-speaker links, planted facial episodes, analysis time against
-#   ffmpeg's full decode of the same file, real-time factor and memory.
+#   ffmpeg's full decode of the same file, real-time factor and memory; memory on a 3-hour
+#   filmed lesson; facial emotion accuracy and macro-F1 next to the most-frequent-class baseline.
 # Usage: scripts/benchmark.sh [LESSONS=10] [MINUTES=5] [FILMED=4]   (after scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -132,3 +133,14 @@ filmed speaker-view-1 501 3 speaker-view 0
 filmed speaker-view-2 502 4 speaker-view 0
 echo "links: faces linked to the right speaker; face-P/R: planted facial episodes (temporal IoU ≥ 0.5); speaker views: facial incidents found (none planted)"
 echo "ratio: analysis time / ffmpeg's full decode of the same file, measured back to back (target ≤ 0.75); RTF target ≤ 0.05; memory target ≤ 1 GB"
+
+echo
+echo "== memory: a 3-hour filmed lesson (gallery-1 looped)"
+ffmpeg -nostdin -v error -y -stream_loop 40 -i "$WORK/filmed/lesson-401.mp4" -t 10800 -c copy "$WORK/three-hours.mp4"
+/usr/bin/time -f "%M %e" -o "$WORK/time-video.txt" "$BIN/edcontrol" analyze "$WORK/three-hours.mp4" --out "$WORK/out/three-hours-video" --quiet >/dev/null
+read -r rss_kb elapsed <"$WORK/time-video.txt"
+awk -v k="$rss_kb" -v e="$elapsed" 'BEGIN {printf "peak memory, 3 h video:   %.0f MB (analysed in %.0f s, RTF %.4f; target ≤ 1 GB)\n", k/1024, e, e/10800}'
+
+echo
+echo "== facial emotion: labelled photos of real people (scripts/setup.sh fetches them)"
+"$BIN/edcontrol" eval emotions --labels .deps/photos/expressions/labels.json

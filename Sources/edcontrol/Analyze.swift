@@ -4,7 +4,7 @@ import Foundation
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Analyse a lesson recording and write report.json, report.html, diarization.rttm and timeline.vtt.")
+        abstract: "Analyse a lesson recording and write report.json, report.html, diarization.rttm, timeline.vtt and incidents.csv.")
 
     @Argument(help: "The recording: mp4, mkv, webm, mov, wav, mp3, m4a or ogg.")
     var lesson: String
@@ -69,7 +69,7 @@ struct Analyze: ParsableCommand {
                          m.teacherTalkPercent, m.studentTalkPercent, m.silencePercent, seconds,
                          seconds / max(m.durationSeconds, 1e-9)))
             print("\(report.summary.flag.rawValue.uppercased()): \(report.summary.reason)")
-            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile), \(ReportWriter.vttFile) and \(ReportWriter.htmlFile)")
+            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile), \(ReportWriter.vttFile), \(ReportWriter.incidentsFile) and \(ReportWriter.htmlFile)")
         }
     }
 }

@@ -4,8 +4,8 @@ import Foundation
 import Logging
 
 @main
-struct EdControlCommand: ParsableCommand {
-    static func main() {
+struct EdControlCommand: AsyncParsableCommand {
+    static func main() async {
         // Logs go to stderr so stdout stays the command's result; EDCONTROL_LOG_LEVEL=debug shows more.
         let level = ProcessInfo.processInfo.environment["EDCONTROL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         LoggingSystem.bootstrap { label in
@@ -15,7 +15,11 @@ struct EdControlCommand: ParsableCommand {
         }
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var service = command as? AsyncParsableCommand {
+                try await service.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }
@@ -25,7 +29,8 @@ struct EdControlCommand: ParsableCommand {
         commandName: "edcontrol",
         abstract: "Lesson recording analytics: who speaks when, and how the lesson went.",
         version: EdControl.version,
-        subcommands: [Analyze.self, EnrollTeacher.self, Evaluate.self, Models.self, PrintIncidentRules.self]
+        subcommands: [Analyze.self, EnrollTeacher.self, Evaluate.self, Models.self, PrintIncidentRules.self,
+                      Serve.self, Work.self, Tokens.self]
     )
 }
 

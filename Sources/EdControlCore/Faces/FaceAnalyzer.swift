@@ -61,8 +61,11 @@ public final class FaceAnalyzer {
     /// Frames are read on the calling thread and go through the models on another, so
     /// ffmpeg keeps decoding (on one core: it cannot thread when it skips frames) while the
     /// models work on the other.
-    /// - Parameter progress: called with the fraction of the recording's duration done.
+    /// - Parameters:
+    ///   - isCancelled: asked before each frame; once true, reading stops with `AnalysisCancelled`.
+    ///   - progress: called with the fraction of the recording's duration done.
     public func analyze(_ url: URL, stream: MediaInfo.VideoStream, durationSeconds: Double,
+                        isCancelled: () -> Bool = { false },
                         progress: @escaping @Sendable (Double) -> Void) throws -> FacesSeen {
         let frameSize = FFmpegVideoFrameDecoder.outputSize(of: stream, maxWidth: settings.maximumFrameWidth)
         let shownWidth = stream.rotated ? stream.height : stream.width
@@ -72,6 +75,10 @@ public final class FaceAnalyzer {
             seen: FacesSeen(framesPerSecond: settings.framesPerSecond, sampledFrames: 0, framesWithFaces: 0, mostFacesInAFrame: 0, tracks: [])))
         nonisolated(unsafe) let analyzer = self  // its models are used only on the stage's thread
         try decoder.decode(url, stream: stream, framesPerSecond: settings.framesPerSecond, maxWidth: settings.maximumFrameWidth) { frame in
+            if isCancelled() {
+                _ = models.finish()
+                throw AnalysisCancelled()
+            }
             models.submit { state in
                 guard state.failure == nil else { return }
                 do {

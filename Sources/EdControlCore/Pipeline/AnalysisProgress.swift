@@ -8,10 +8,22 @@ public enum AnalysisStage: String, Sendable, CaseIterable {
     case summarising = "summarising"
 }
 
-/// Receives progress while an analysis runs (a CLI bar, a job record).
+/// Receives progress while an analysis runs (a CLI bar, a job record), and may stop it.
 public protocol AnalysisProgress: Sendable {
     /// `fraction` is how far the current stage has got, 0…1.
     func update(stage: AnalysisStage, fraction: Double)
+    /// Asked between chunks of work; once true, the analysis stops with `AnalysisCancelled`.
+    var isCancelled: Bool { get }
+}
+
+extension AnalysisProgress {
+    public var isCancelled: Bool { false }
+}
+
+/// The analysis was stopped on request before it finished.
+public struct AnalysisCancelled: Error, LocalizedError {
+    public init() {}
+    public var errorDescription: String? { "the analysis was cancelled" }
 }
 
 public struct NoProgress: AnalysisProgress {
@@ -31,6 +43,8 @@ final class CombinedProgress: @unchecked Sendable {
         self.target = target
         fractions = [Double](repeating: 0, count: parts)
     }
+
+    var isCancelled: Bool { target.isCancelled }
 
     func update(part: Int, stage: AnalysisStage, fraction: Double) {
         let slowest: Double = lock.withLock {

@@ -157,6 +157,7 @@ public final class LessonAnalyzer {
         let expected = max(media.durationSeconds, 1)
         do {
             try decoder.decode(url, chunkSeconds: 10) { chunk in
+                if progress.isCancelled { throw AnalysisCancelled() }
                 hand(detector.accept(chunk))
                 decodedSamples += chunk.samples.count
                 progress.update(part: 0, stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
@@ -196,7 +197,9 @@ public final class LessonAnalyzer {
         nonisolated(unsafe) let unsafeAnalyzer = analyzer  // used only on the stage's thread from here on
         stage.submit { state in
             state.result = Result {
-                try unsafeAnalyzer.analyze(url, stream: stream, durationSeconds: duration) { progress.update(part: 1, stage: .listening, fraction: $0) }
+                try unsafeAnalyzer.analyze(url, stream: stream, durationSeconds: duration, isCancelled: { progress.isCancelled }) {
+                    progress.update(part: 1, stage: .listening, fraction: $0)
+                }
             }
         }
         return stage

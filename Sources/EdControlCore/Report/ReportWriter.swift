@@ -12,6 +12,7 @@ public struct ReportWriter: Sendable {
     public static let rttmFile = "diarization.rttm"
     public static let vttFile = "timeline.vtt"
     public static let htmlFile = "report.html"
+    public static let incidentsFile = "incidents.csv"
 
     /// - Parameter media: the analysed recording, which report.html's player plays.
     public func write(_ report: LessonReport, media: URL) throws {
@@ -19,6 +20,7 @@ public struct ReportWriter: Sendable {
         let recording = (report.input.file as NSString).deletingPathExtension
         try place(Data(RTTM.render(report.turns, recordingID: recording).utf8), as: Self.rttmFile)
         try place(Data(WebVTT.render(report).utf8), as: Self.vttFile)
+        try place(Data(IncidentsCSV.render(report.incidents).utf8), as: Self.incidentsFile)
         try place(Data(HTMLReport.render(report, mediaSource: Self.relativePath(from: directory, to: media)).utf8), as: Self.htmlFile)
         // report.json last: its presence means the whole output is complete.
         try place(report.jsonData(), as: Self.reportFile)

@@ -1,0 +1,201 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `/api/v1/lessons`: upload, list, read, delete, re-analyse, and the analysis results.
+struct LessonRoutes {
+    let store: EdControlStore
+    let data: DataDirectory
+    let intake: LessonIntake
+    let maxUploadBytes: Int64
+
+    func add(to api: RouterGroup<APIContext>) {
+        let lessons = api.group("lessons")
+        lessons.post(use: upload)
+        lessons.get(use: list)
+        lessons.get(":lesson", use: get)
+        lessons.delete(":lesson", use: delete)
+        lessons.post(":lesson/analyses", use: reanalyse)
+        lessons.get(":lesson/report.json") { request, context in
+            try await result(ReportWriter.reportFile, contentType: "application/json", request, context)
+        }
+        lessons.get(":lesson/diarization.rttm") { request, context in
+            try await result(ReportWriter.rttmFile, contentType: "text/plain; charset=utf-8", request, context)
+        }
+        lessons.get(":lesson/timeline.vtt") { request, context in
+            try await result(ReportWriter.vttFile, contentType: "text/vtt; charset=utf-8", request, context)
+        }
+        lessons.get(":lesson/incidents.csv") { request, context in
+            try await result(ReportWriter.incidentsFile, contentType: "text/csv; charset=utf-8", request, context)
+        }
+    }
+
+    /// The body is the recording itself (any content type), streamed to disk; details come
+    /// in the query: `filename` (recommended), `title`, `teacherId`, `recordedAt` (ISO 8601).
+    @Sendable func upload(_ request: Request, context: APIContext) async throws -> EditedResponse<LessonWithJob> {
+        let caller = try context.require(.manager)
+        let query = request.uri.queryParameters
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > maxUploadBytes {
+            throw HTTPError(.contentTooLarge, message: "the file is \(Self.megabytes(length)) and the limit is \(Self.megabytes(maxUploadBytes)); "
+                + "compress the recording or ask the administrator to raise --max-upload-mb")
+        }
+        if request.headers[.contentLength] == "0" {
+            throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body")
+        }
+        let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
+        do {
+            try await FileIO().writeFile(contents: SizeLimitedBody(base: request.body, limit: maxUploadBytes), path: upload.path, context: context)
+        } catch is SizeLimitedBody.TooLarge {
+            try? FileManager.default.removeItem(at: upload)
+            throw HTTPError(.contentTooLarge, message: "the file is larger than the limit of \(Self.megabytes(maxUploadBytes)); "
+                + "compress the recording or ask the administrator to raise --max-upload-mb")
+        } catch {
+            try? FileManager.default.removeItem(at: upload)
+            throw error
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: upload.path)[.size] as? Int64) ?? 0
+        guard size > 0 else {
+            try? FileManager.default.removeItem(at: upload)
+            throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body")
+        }
+        let recordedAt = try query["recordedAt"].map { text in
+            guard let date = ISO8601DateFormatter().date(from: String(text)) else {
+                throw HTTPError(.badRequest, message: "recordedAt must be an ISO 8601 time such as 2026-11-25T09:30:00Z")
+            }
+            return date
+        }
+        let details = LessonIntake.Details(title: query["title"].map(String.init), originalFilename: query["filename"].map(String.init) ?? "recording",
+                                           teacherID: query["teacherId"].map(String.init), recordedAt: recordedAt)
+        do {
+            let stored = try await intake.accept(upload, details: details, by: caller)
+            return EditedResponse(status: .created, headers: [.location: "/api/v1/lessons/\(stored.lesson.id)"], response: stored)
+        } catch let refusal as LessonIntake.Refusal {
+            throw HTTPError(refusal.kind == .notMedia ? .unsupportedMediaType : .unprocessableContent, message: refusal.message)
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: APIContext) async throws -> LessonPage {
+        let caller = try context.require(.viewer)
+        let parameters = request.uri.queryParameters
+        var query = LessonQuery()
+        query.teacherID = parameters["teacherId"].map(String.init)
+        if let status = parameters["status"] {
+            guard let state = Job.State(rawValue: String(status)) else {
+                throw HTTPError(.badRequest, message: "status must be one of \(Job.State.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.state = state
+        }
+        query.uploadedFrom = try Self.date(parameters["from"], name: "from")
+        query.uploadedBefore = try Self.date(parameters["to"], name: "to")
+        query.limit = try Self.integer(parameters["limit"], name: "limit", default: 50, range: 1...500)
+        query.offset = try Self.integer(parameters["offset"], name: "offset", default: 0, range: 0...Int.max)
+        let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
+        return LessonPage(items: items, total: total, limit: query.limit, offset: query.offset)
+    }
+
+    @Sendable func get(_ request: Request, context: APIContext) async throws -> LessonWithJob {
+        try await lesson(context, role: .viewer)
+    }
+
+    @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.require(.manager)
+        let id = try context.parameters.require("lesson")
+        guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else { throw Self.noSuchLesson(id) }
+        // The rows are gone first, so a worker that is analysing it now fails to store results.
+        try? FileManager.default.removeItem(at: data.lessonDirectory(removed.id))
+        return Response(status: .noContent)
+    }
+
+    @Sendable func reanalyse(_ request: Request, context: APIContext) async throws -> EditedResponse<Job> {
+        let caller = try context.require(.manager)
+        let found = try await lesson(context, role: .manager)
+        guard found.lesson.mediaFile != nil else {
+            throw HTTPError(.conflict, message: "the recording of this lesson has been deleted (retention policy); it cannot be analysed again")
+        }
+        do {
+            let job = try await store.enqueue(lessonID: found.lesson.id, schoolID: caller.schoolID, maxAttempts: intake.maxAttempts)
+            return EditedResponse(status: .accepted, headers: [.location: "/api/v1/jobs/\(job.id)"], response: job)
+        } catch let conflict as StoreConflict {
+            throw HTTPError(.conflict, message: conflict.message)
+        }
+    }
+
+    /// A results file of the latest successful analysis.
+    private func result(_ file: String, contentType: String, _ request: Request, _ context: APIContext) async throws -> Response {
+        let found = try await lesson(context, role: .viewer)
+        let path = data.results(of: found.lesson.id).appendingPathComponent(file).path
+        guard found.lesson.analysedAt != nil, FileManager.default.fileExists(atPath: path) else {
+            throw HTTPError(.notFound, message: "this lesson has no results yet (its analysis is \(found.job?.state.rawValue ?? "not queued"))")
+        }
+        let body = try await FileIO().loadFile(path: path, context: context)
+        return Response(status: .ok, headers: [.contentType: contentType], body: body)
+    }
+
+    private func lesson(_ context: APIContext, role: Role) async throws -> LessonWithJob {
+        let caller = try context.require(role)
+        let id = try context.parameters.require("lesson")
+        // Another school's lesson is "not found", so ids reveal nothing across schools.
+        guard let found = try await store.lesson(id: id, schoolID: caller.schoolID) else { throw Self.noSuchLesson(id) }
+        return found
+    }
+
+    static func noSuchLesson(_ id: String) -> HTTPError { HTTPError(.notFound, message: "there is no lesson \(id) in your school") }
+
+    static func megabytes(_ bytes: Int64) -> String { String(format: "%.0f MB", Double(bytes) / 1_000_000) }
+
+    static func date(_ text: Substring?, name: String) throws -> Date? {
+        guard let text else { return nil }
+        if let date = ISO8601DateFormatter().date(from: String(text)) { return date }
+        let day = DateFormatter()
+        day.dateFormat = "yyyy-MM-dd"
+        day.timeZone = TimeZone(identifier: "UTC")
+        guard let date = day.date(from: String(text)) else {
+            throw HTTPError(.badRequest, message: "\(name) must be a date (2026-11-25) or an ISO 8601 time (2026-11-25T09:30:00Z)")
+        }
+        return date
+    }
+
+    static func integer(_ text: Substring?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw HTTPError(.badRequest, message: "\(name) must be a whole number from \(range.lowerBound)\(range.upperBound == Int.max ? " up" : " to \(range.upperBound)")")
+        }
+        return number
+    }
+}
+
+struct LessonPage: ResponseEncodable {
+    var items: [LessonWithJob]
+    var total: Int
+    var limit: Int
+    var offset: Int
+}
+
+extension LessonWithJob: ResponseEncodable {}
+extension Job: ResponseEncodable {}
+
+/// The request body, failing with `TooLarge` as soon as it passes `limit` bytes, so an
+/// oversized upload is cut off rather than written to disk in full.
+struct SizeLimitedBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    struct TooLarge: Error {}
+
+    let base: RequestBody
+    let limit: Int64
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: RequestBody.AsyncIterator
+        let limit: Int64
+        var received: Int64 = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let buffer = try await base.next() else { return nil }
+            received += Int64(buffer.readableBytes)
+            if received > limit { throw TooLarge() }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
+}

@@ -1,0 +1,37 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// For operators: liveness, readiness and Prometheus metrics.
+struct OperationsRoutes {
+    let store: JobQueue
+    let models: ModelRegistry
+    let prometheus: PrometheusCollectorRegistry
+
+    struct Status: ResponseEncodable {
+        var status: String
+        var problems: [String]?
+    }
+
+    func add(to router: Router<APIContext>) {
+        // No token: load balancers and orchestrators probe these.
+        router.get("health") { _, _ in Status(status: "ok") }
+        router.get("ready") { _, _ -> EditedResponse<Status> in
+            var problems: [String] = []
+            do { _ = try await store.jobCounts() } catch { problems.append("the database cannot be read: \(error)") }
+            // Presence only: checksums are verified when an analysis loads the models.
+            for entry in models.manifest.models where !FileManager.default.fileExists(atPath: models.directory.appendingPathComponent(entry.file).path) {
+                problems.append("model \(entry.id) is missing; run scripts/setup.sh")
+            }
+            return EditedResponse(status: problems.isEmpty ? .ok : .serviceUnavailable,
+                                  response: Status(status: problems.isEmpty ? "ready" : "not ready", problems: problems.isEmpty ? nil : problems))
+        }
+        router.get("metrics") { _, context -> Response in
+            _ = try context.require(.admin)
+            ServiceMetrics.queue(try await store.jobCounts())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
+        }
+    }
+}

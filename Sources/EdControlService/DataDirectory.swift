@@ -1,0 +1,37 @@
+import Foundation
+
+/// Where the embedded service keeps everything: the SQLite database, uploads being
+/// received, and per lesson its recording and the analysis results.
+///
+///     DIR/edcontrol.sqlite
+///     DIR/uploads/<uuid>.part                 (an upload in progress)
+///     DIR/lessons/<lesson id>/recording.<ext>
+///     DIR/lessons/<lesson id>/results/        (report.json, diarization.rttm, timeline.vtt, incidents.csv, report.html)
+///     DIR/lessons/<lesson id>/results-<job>/  (a job's results before they replace the previous ones)
+public struct DataDirectory: Sendable {
+    public let root: URL
+
+    public init(_ root: URL) throws {
+        self.root = root.standardizedFileURL
+        for directory in [self.root, uploads, lessons] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+    }
+
+    public var database: URL { root.appendingPathComponent("edcontrol.sqlite") }
+    public var uploads: URL { root.appendingPathComponent("uploads") }
+    var lessons: URL { root.appendingPathComponent("lessons") }
+
+    public func lessonDirectory(_ lessonID: String) -> URL { lessons.appendingPathComponent(lessonID) }
+    public func results(of lessonID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results") }
+    func pendingResults(of lessonID: String, job jobID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results-\(jobID)") }
+    public func recording(of lesson: Lesson) -> URL? { lesson.mediaFile.map { lessonDirectory(lesson.id).appendingPathComponent($0) } }
+
+    /// Makes a job's results the lesson's results. They sit beside the recording like the
+    /// old ones, so report.html's relative link to the recording stays valid.
+    func publish(_ pending: URL, lessonID: String) throws {
+        let results = results(of: lessonID)
+        try? FileManager.default.removeItem(at: results)
+        try FileManager.default.moveItem(at: pending, to: results)
+    }
+}

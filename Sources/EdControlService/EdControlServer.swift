@@ -1,0 +1,75 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// The EdControl service: the HTTP API and analysis workers in one process, over the
+/// embedded store (SQLite and files in one data directory).
+public struct EdControlServer {
+    public struct Settings: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var workers = 1
+        public var maxUploadBytes: Int64 = 4_000_000_000
+        public var worker = AnalysisWorker.Settings()
+
+        public init() {}
+    }
+
+    let settings: Settings
+    let data: DataDirectory
+    let store: EdControlStore
+    let models: ModelRegistry
+    let prometheus: PrometheusCollectorRegistry
+    let logger: Logger
+
+    public init(settings: Settings, data: DataDirectory, store: EdControlStore, models: ModelRegistry,
+                prometheus: PrometheusCollectorRegistry, logger: Logger = Logger(label: "edcontrol.server")) {
+        self.settings = settings
+        self.data = data
+        self.store = store
+        self.models = models
+        self.prometheus = prometheus
+        self.logger = logger
+    }
+
+    /// Workers named after this host and process, so a job's `workerId` says where it ran.
+    public static func workers(count: Int, store: EdControlStore, data: DataDirectory, models: ModelRegistry,
+                               settings: AnalysisWorker.Settings) -> [AnalysisWorker] {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = ProcessInfo.processInfo.processIdentifier
+        return (0..<count).map { AnalysisWorker(id: "\(host)-\(pid)-\($0 + 1)", store: store, data: data, models: models, settings: settings) }
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops taking jobs, gives running ones back to
+    /// the queue and closes connections. `onListening` gets the bound address (the port
+    /// may have been 0: any free port).
+    public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
+        let application = Application(
+            router: router(),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "EdControl"),
+            services: Self.workers(count: settings.workers, store: store, data: data, models: models, settings: settings.worker),
+            onServerRunning: { [settings] channel in
+                onListening("http://\(settings.host):\(channel.localAddress?.port ?? settings.port)")
+            },
+            logger: logger)
+        try await application.runService()
+    }
+
+    func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: TokenAuthenticator(store: store))
+        OperationsRoutes(store: store, models: models, prometheus: prometheus).add(to: router)
+        let api = router.group("api/v1")
+        let intake = LessonIntake(store: store, data: data)
+        LessonRoutes(store: store, data: data, intake: intake, maxUploadBytes: settings.maxUploadBytes).add(to: api)
+        JobRoutes(store: store).add(to: api)
+        TeacherRoutes(store: store).add(to: api)
+        return router
+    }
+}

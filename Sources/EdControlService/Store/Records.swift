@@ -1,0 +1,119 @@
+import Foundation
+
+/// A tenant: an online school. Nobody sees another school's lessons.
+public struct School: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var createdAt: Date
+}
+
+/// What a token may do. Each role can do everything the roles below it can.
+public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
+    /// Reads lessons, reports and jobs.
+    case viewer
+    /// Also uploads, re-analyses, cancels, deletes and reviews.
+    case manager
+    /// Also manages tokens, webhooks and the school's settings.
+    case admin
+
+    private var rank: Int { Role.allCases.firstIndex(of: self)! }
+    public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// Who is calling: the school and role of the API token that came with the request.
+public struct Principal: Sendable, Equatable {
+    public var tokenID: String
+    public var tokenName: String
+    public var schoolID: String
+    public var role: Role
+}
+
+/// An API token as stored: only its SHA-256, never the token itself.
+public struct APIToken: Codable, Sendable, Equatable {
+    public var id: String
+    public var schoolID: String
+    public var name: String
+    public var role: Role
+    public var secretHash: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+}
+
+public struct Teacher: Codable, Sendable, Equatable {
+    public var id: String
+    public var schoolID: String
+    public var name: String
+    public var createdAt: Date
+}
+
+/// An uploaded recording and, once analysed, the figures the lesson list shows.
+public struct Lesson: Codable, Sendable, Equatable {
+    public var id: String
+    public var schoolID: String
+    public var teacherID: String?
+    public var title: String
+    /// The name the file had on the uploader's machine.
+    public var originalFilename: String
+    public var mediaBytes: Int64
+    /// Nil once the retention policy has deleted the recording (the report is kept).
+    public var mediaFile: String?
+    public var durationSeconds: Double
+    public var hasVideo: Bool
+    public var recordedAt: Date?
+    public var uploadedAt: Date
+    public var uploadedBy: String
+    /// From the latest successful analysis.
+    public var flag: String?
+    public var incidentCount: Int?
+    public var teacherTalkPercent: Double?
+    public var speakerCount: Int?
+    public var analysedAt: Date?
+}
+
+/// One analysis of one lesson, as the durable queue holds it.
+public struct Job: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable, CaseIterable {
+        case queued, running, succeeded, failed, cancelled
+
+        public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+    }
+
+    public var id: String
+    public var lessonID: String
+    public var schoolID: String
+    public var state: State
+    /// What the analysis is doing now, in words (see `AnalysisStage`), and how far the whole
+    /// job has got, 0…1.
+    public var stage: String?
+    public var progress: Double
+    public var attempts: Int
+    public var maxAttempts: Int
+    /// Why it failed, in words a school admin understands.
+    public var lastError: String?
+    /// A short machine-readable reason for failures (metrics, filters).
+    public var failureReason: String?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var workerID: String?
+    public var leaseExpiresAt: Date?
+    public var heartbeatAt: Date?
+}
+
+/// Lessons matching a list request, a page at a time (newest first).
+public struct LessonQuery: Sendable {
+    public var teacherID: String?
+    public var state: Job.State?
+    public var uploadedFrom: Date?
+    public var uploadedBefore: Date?
+    public var limit = 50
+    public var offset = 0
+
+    public init() {}
+}
+
+/// A lesson with its latest job: what lists and pages show.
+public struct LessonWithJob: Codable, Sendable, Equatable {
+    public var lesson: Lesson
+    public var job: Job?
+}

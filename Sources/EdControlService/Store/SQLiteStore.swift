@@ -1,0 +1,327 @@
+import EdControlCore
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode (readers never wait for the writer),
+/// shared by the server and any `edcontrol worker` processes on the same machine.
+public final class SQLiteStore: EdControlStore {
+    private let database: DatabasePool
+
+    /// Opens (creating and migrating if needed) the database at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        // Another process (a separate worker) may hold the write lock for a moment.
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    /// Schema changes, in order; each runs once per database.
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: schools, tokens, teachers, lessons, jobs") { db in
+            try db.execute(sql: """
+                CREATE TABLE school (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at REAL NOT NULL);
+                CREATE TABLE api_token (
+                    id TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL, role TEXT NOT NULL, secret_hash TEXT NOT NULL UNIQUE,
+                    created_at REAL NOT NULL, last_used_at REAL);
+                CREATE TABLE teacher (
+                    id TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL, created_at REAL NOT NULL);
+                CREATE TABLE lesson (
+                    id TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    teacher_id TEXT REFERENCES teacher(id) ON DELETE SET NULL,
+                    title TEXT NOT NULL, original_filename TEXT NOT NULL, media_bytes INTEGER NOT NULL,
+                    media_file TEXT, duration_seconds REAL NOT NULL, has_video INTEGER NOT NULL,
+                    recorded_at REAL, uploaded_at REAL NOT NULL, uploaded_by TEXT NOT NULL,
+                    flag TEXT, incident_count INTEGER, teacher_talk_percent REAL, speaker_count INTEGER,
+                    analysed_at REAL);
+                CREATE INDEX lesson_by_school ON lesson(school_id, uploaded_at);
+                CREATE TABLE job (
+                    id TEXT PRIMARY KEY, lesson_id TEXT NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
+                    school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    state TEXT NOT NULL, stage TEXT, progress REAL NOT NULL DEFAULT 0,
+                    attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,
+                    last_error TEXT, failure_reason TEXT,
+                    created_at REAL NOT NULL, started_at REAL, finished_at REAL,
+                    worker_id TEXT, lease_expires_at REAL, heartbeat_at REAL);
+                CREATE INDEX job_by_state ON job(state, created_at);
+                CREATE INDEX job_by_lesson ON job(lesson_id, created_at);
+                """)
+        }
+        return migrator
+    }
+
+    private static func newID() -> String { UUID().uuidString.lowercased() }
+
+    // MARK: AccessStore
+
+    public func school(named name: String, createIfMissing: Bool) async throws -> School? {
+        try await database.write { db in
+            if let school = try School.filter(Column("name") == name).fetchOne(db) { return school }
+            guard createIfMissing else { return nil }
+            let school = School(id: Self.newID(), name: name, createdAt: Date())
+            try school.insert(db)
+            return school
+        }
+    }
+
+    public func createToken(schoolID: String, name: String, role: Role) async throws -> (secret: String, token: APIToken) {
+        var random = SystemRandomNumberGenerator()
+        let secret = "edc_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        let token = APIToken(id: Self.newID(), schoolID: schoolID, name: name, role: role,
+                             secretHash: SHA256Digest.of(Data(secret.utf8)), createdAt: Date(), lastUsedAt: nil)
+        try await database.write { db in try token.insert(db) }
+        return (secret, token)
+    }
+
+    public func principal(forToken secret: String) async throws -> Principal? {
+        let hash = SHA256Digest.of(Data(secret.utf8))
+        guard let token = try await database.read({ db in try APIToken.filter(Column("secret_hash") == hash).fetchOne(db) }) else {
+            return nil
+        }
+        return Principal(tokenID: token.id, tokenName: token.name, schoolID: token.schoolID, role: token.role)
+    }
+
+    // MARK: LessonStore
+
+    public func createTeacher(schoolID: String, name: String) async throws -> Teacher {
+        let teacher = Teacher(id: Self.newID(), schoolID: schoolID, name: name, createdAt: Date())
+        try await database.write { db in try teacher.insert(db) }
+        return teacher
+    }
+
+    public func teachers(schoolID: String) async throws -> [Teacher] {
+        try await database.read { db in try Teacher.filter(Column("school_id") == schoolID).order(Column("name")).fetchAll(db) }
+    }
+
+    public func teacher(id: String, schoolID: String) async throws -> Teacher? {
+        try await database.read { db in try Teacher.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) }
+    }
+
+    public func addLesson(_ lesson: Lesson, maxAttempts: Int) async throws -> Job {
+        try await database.write { db in
+            try lesson.insert(db)
+            return try Self.insertJob(lessonID: lesson.id, schoolID: lesson.schoolID, maxAttempts: maxAttempts, db)
+        }
+    }
+
+    private static func insertJob(lessonID: String, schoolID: String, maxAttempts: Int, _ db: Database) throws -> Job {
+        let job = Job(id: newID(), lessonID: lessonID, schoolID: schoolID, state: .queued, stage: nil, progress: 0,
+                      attempts: 0, maxAttempts: maxAttempts, lastError: nil, failureReason: nil, createdAt: Date(),
+                      startedAt: nil, finishedAt: nil, workerID: nil, leaseExpiresAt: nil, heartbeatAt: nil)
+        try job.insert(db)
+        return job
+    }
+
+    /// The latest job of each lesson, joined in SQL so a page is one query.
+    private static let lessonWithLatestJob = """
+        SELECT lesson.*, job.id AS job_id FROM lesson
+        LEFT JOIN job ON job.id = (SELECT id FROM job WHERE lesson_id = lesson.id ORDER BY created_at DESC LIMIT 1)
+        """
+
+    public func lessons(schoolID: String, matching query: LessonQuery) async throws -> (items: [LessonWithJob], total: Int) {
+        try await database.read { db in
+            var conditions = ["lesson.school_id = ?"]
+            var arguments: [any DatabaseValueConvertible] = [schoolID]
+            if let teacher = query.teacherID { conditions.append("lesson.teacher_id = ?"); arguments.append(teacher) }
+            if let state = query.state { conditions.append("job.state = ?"); arguments.append(state.rawValue) }
+            if let from = query.uploadedFrom { conditions.append("lesson.uploaded_at >= ?"); arguments.append(from.timeIntervalSince1970) }
+            if let before = query.uploadedBefore { conditions.append("lesson.uploaded_at < ?"); arguments.append(before.timeIntervalSince1970) }
+            let filtered = "\(Self.lessonWithLatestJob) WHERE \(conditions.joined(separator: " AND "))"
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(filtered))", arguments: StatementArguments(arguments)) ?? 0
+            let rows = try Row.fetchAll(db, sql: "\(filtered) ORDER BY lesson.uploaded_at DESC, lesson.id LIMIT ? OFFSET ?",
+                                        arguments: StatementArguments(arguments + [query.limit, query.offset]))
+            return (try rows.map { try Self.lessonWithJob($0, db) }, total)
+        }
+    }
+
+    public func lesson(id: String, schoolID: String) async throws -> LessonWithJob? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "\(Self.lessonWithLatestJob) WHERE lesson.id = ? AND lesson.school_id = ?", arguments: [id, schoolID])
+                .map { try Self.lessonWithJob($0, db) }
+        }
+    }
+
+    private static func lessonWithJob(_ row: Row, _ db: Database) throws -> LessonWithJob {
+        let jobID: String? = row["job_id"]
+        return LessonWithJob(lesson: try Lesson(row: row), job: try jobID.flatMap { try Job.fetchOne(db, key: $0) })
+    }
+
+    public func deleteLesson(id: String, schoolID: String) async throws -> Lesson? {
+        try await database.write { db in
+            guard let lesson = try Lesson.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) else { return nil }
+            try lesson.delete(db)  // its jobs go with it (ON DELETE CASCADE)
+            return lesson
+        }
+    }
+
+    // MARK: JobQueue
+
+    public func enqueue(lessonID: String, schoolID: String, maxAttempts: Int) async throws -> Job {
+        try await database.write { db in
+            let active = try Job.filter(Column("lesson_id") == lessonID && [Job.State.queued.rawValue, Job.State.running.rawValue].contains(Column("state")))
+                .fetchCount(db)
+            guard active == 0 else {
+                throw StoreConflict(message: "this lesson is already queued or being analysed; cancel that job first or wait for it")
+            }
+            return try Self.insertJob(lessonID: lessonID, schoolID: schoolID, maxAttempts: maxAttempts, db)
+        }
+    }
+
+    public func job(id: String, schoolID: String) async throws -> Job? {
+        try await database.read { db in try Job.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) }
+    }
+
+    public func claimNext(workerID: String, leaseSeconds: Double) async throws -> Job? {
+        try await database.write { db in
+            let now = Date()
+            // Running jobs whose worker stopped renewing the lease, and have no attempts left, fail.
+            try db.execute(sql: """
+                UPDATE job SET state = 'failed', finished_at = ?, worker_id = NULL, lease_expires_at = NULL,
+                    failure_reason = 'worker_lost',
+                    last_error = 'the analysis stopped ' || attempts || ' times before finishing (the worker was shut down or ran out of memory); re-analyse to try again'
+                WHERE state = 'running' AND lease_expires_at < ? AND attempts >= max_attempts
+                """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970])
+            guard var job = try Job.filter(sql: "state = 'queued' OR (state = 'running' AND lease_expires_at < ?)",
+                                           arguments: [now.timeIntervalSince1970])
+                .order(Column("created_at")).fetchOne(db) else { return nil }
+            job.state = .running
+            job.attempts += 1
+            job.workerID = workerID
+            job.startedAt = now
+            job.heartbeatAt = now
+            job.leaseExpiresAt = now.addingTimeInterval(leaseSeconds)
+            job.stage = AnalysisStage.probing.rawValue
+            job.progress = 0
+            try job.update(db)
+            return job
+        }
+    }
+
+    public func heartbeat(jobID: String, workerID: String, stage: String, progress: Double, leaseSeconds: Double) async throws -> Bool {
+        try await database.write { db in
+            let now = Date()
+            try db.execute(sql: """
+                UPDATE job SET stage = ?, progress = ?, heartbeat_at = ?, lease_expires_at = ?
+                WHERE id = ? AND worker_id = ? AND state = 'running'
+                """, arguments: [stage, progress, now.timeIntervalSince1970, now.addingTimeInterval(leaseSeconds).timeIntervalSince1970,
+                                 jobID, workerID])
+            return db.changesCount == 1
+        }
+    }
+
+    public func succeed(jobID: String, workerID: String, summary: AnalysisSummary) async throws -> Bool {
+        try await database.write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: """
+                UPDATE job SET state = 'succeeded', progress = 1, stage = NULL, finished_at = ?, worker_id = NULL, lease_expires_at = NULL,
+                    last_error = NULL, failure_reason = NULL
+                WHERE id = ? AND worker_id = ? AND state = 'running'
+                """, arguments: [now, jobID, workerID])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: """
+                UPDATE lesson SET flag = ?, incident_count = ?, teacher_talk_percent = ?, speaker_count = ?, duration_seconds = ?,
+                    analysed_at = ?
+                WHERE id = (SELECT lesson_id FROM job WHERE id = ?)
+                """, arguments: [summary.flag, summary.incidentCount, summary.teacherTalkPercent, summary.speakerCount,
+                                 summary.durationSeconds, now, jobID])
+            return true
+        }
+    }
+
+    public func fail(jobID: String, workerID: String, reason: String, message: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE job SET state = 'failed', stage = NULL, finished_at = ?, worker_id = NULL, lease_expires_at = NULL,
+                    last_error = ?, failure_reason = ?
+                WHERE id = ? AND worker_id = ? AND state = 'running'
+                """, arguments: [Date().timeIntervalSince1970, message, reason, jobID, workerID])
+        }
+    }
+
+    public func release(jobID: String, workerID: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE job SET state = 'queued', stage = NULL, progress = 0, attempts = MAX(0, attempts - 1), worker_id = NULL,
+                    lease_expires_at = NULL
+                WHERE id = ? AND worker_id = ? AND state = 'running'
+                """, arguments: [jobID, workerID])
+        }
+    }
+
+    public func cancel(jobID: String, schoolID: String) async throws -> Job? {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE job SET state = 'cancelled', stage = NULL, finished_at = ?, worker_id = NULL, lease_expires_at = NULL
+                WHERE id = ? AND school_id = ? AND state IN ('queued', 'running')
+                """, arguments: [Date().timeIntervalSince1970, jobID, schoolID])
+            return try Job.filter(Column("id") == jobID && Column("school_id") == schoolID).fetchOne(db)
+        }
+    }
+
+    public func jobCounts() async throws -> [Job.State: Int] {
+        try await database.read { db in
+            var counts = Dictionary(uniqueKeysWithValues: Job.State.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") {
+                if let state = Job.State(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+}
+
+// Rows map to the records by snake_case column names (`school_id` is `schoolID`); times
+// are stored as Unix seconds (REAL), which compare and index simply in SQLite and
+// PostgreSQL alike.
+protocol StoredRecord: Codable, FetchableRecord, PersistableRecord {}
+
+extension StoredRecord {
+    public static var databaseColumnDecodingStrategy: DatabaseColumnDecodingStrategy {
+        .custom { column in AnyCodingKey(ColumnNames.property(column)) }
+    }
+    public static var databaseColumnEncodingStrategy: DatabaseColumnEncodingStrategy {
+        .custom { key in ColumnNames.column(key.stringValue) }
+    }
+    public static func databaseDateDecodingStrategy(for column: String) -> DatabaseDateDecodingStrategy { .timeIntervalSince1970 }
+    public static func databaseDateEncodingStrategy(for column: String) -> DatabaseDateEncodingStrategy { .timeIntervalSince1970 }
+}
+
+/// Swift property names ↔ SQL column names. GRDB's built-in snake case turns `schoolID`
+/// into `school_i_d`; here a run of capitals is one word, and `id` comes back as `ID`.
+enum ColumnNames {
+    static func column(_ property: String) -> String {
+        var words: [String] = []
+        var current = ""
+        for character in property {
+            if character.isUppercase, !(current.last?.isUppercase ?? true) {
+                words.append(current)
+                current = ""
+            }
+            current.append(character)
+        }
+        words.append(current)
+        return words.map { $0.lowercased() }.joined(separator: "_")
+    }
+
+    static func property(_ column: String) -> String {
+        let words = column.split(separator: "_").map(String.init)
+        return (words.first ?? "") + words.dropFirst().map { $0 == "id" ? "ID" : $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+}
+
+struct AnyCodingKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension School: StoredRecord { public static let databaseTableName = "school" }
+extension APIToken: StoredRecord { public static let databaseTableName = "api_token" }
+extension Teacher: StoredRecord { public static let databaseTableName = "teacher" }
+extension Lesson: StoredRecord { public static let databaseTableName = "lesson" }
+extension Job: StoredRecord { public static let databaseTableName = "job" }

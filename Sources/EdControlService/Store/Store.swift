@@ -1,0 +1,76 @@
+import Foundation
+
+// The service's storage seams. Callers see only these protocols; `SQLiteStore` is the
+// embedded implementation. Their semantics (one transaction per call, a job claimed by one
+// worker at a time under a lease, tenants filtered in every query) are what a PostgreSQL
+// implementation must keep (`FOR UPDATE SKIP LOCKED` where SQLite serialises writers).
+
+/// Schools and their API tokens.
+public protocol AccessStore: Sendable {
+    /// The school with this name, created if asked and missing.
+    func school(named name: String, createIfMissing: Bool) async throws -> School?
+    /// A new token; the secret is returned once and only its hash is kept.
+    func createToken(schoolID: String, name: String, role: Role) async throws -> (secret: String, token: APIToken)
+    /// Who a token belongs to, or nil if it is unknown.
+    func principal(forToken secret: String) async throws -> Principal?
+}
+
+/// Teachers and lessons, always within one school.
+public protocol LessonStore: Sendable {
+    func createTeacher(schoolID: String, name: String) async throws -> Teacher
+    func teachers(schoolID: String) async throws -> [Teacher]
+    func teacher(id: String, schoolID: String) async throws -> Teacher?
+    /// Stores a new lesson and queues its analysis in one transaction.
+    func addLesson(_ lesson: Lesson, maxAttempts: Int) async throws -> Job
+    func lessons(schoolID: String, matching query: LessonQuery) async throws -> (items: [LessonWithJob], total: Int)
+    func lesson(id: String, schoolID: String) async throws -> LessonWithJob?
+    /// Removes the lesson and everything derived from it; returns what was removed, so its
+    /// files can go too.
+    func deleteLesson(id: String, schoolID: String) async throws -> Lesson?
+}
+
+/// What a finished analysis tells the lesson list.
+public struct AnalysisSummary: Sendable, Equatable {
+    public var flag: String
+    public var incidentCount: Int
+    public var teacherTalkPercent: Double
+    public var speakerCount: Int
+    public var durationSeconds: Double
+
+    public init(flag: String, incidentCount: Int, teacherTalkPercent: Double, speakerCount: Int, durationSeconds: Double) {
+        self.flag = flag
+        self.incidentCount = incidentCount
+        self.teacherTalkPercent = teacherTalkPercent
+        self.speakerCount = speakerCount
+        self.durationSeconds = durationSeconds
+    }
+}
+
+/// The durable analysis queue: queued → running → succeeded | failed | cancelled.
+public protocol JobQueue: Sendable {
+    /// Queues another analysis of a lesson; refused while one is queued or running.
+    func enqueue(lessonID: String, schoolID: String, maxAttempts: Int) async throws -> Job
+    func job(id: String, schoolID: String) async throws -> Job?
+    /// Hands the oldest waiting job to `workerID` under a lease. A running job whose lease
+    /// has expired (its worker died) is waiting again; after `maxAttempts` it fails instead.
+    func claimNext(workerID: String, leaseSeconds: Double) async throws -> Job?
+    /// Renews the lease and records progress. False when the job is no longer this worker's
+    /// to run (cancelled, or its lease expired and another worker took it): stop working on it.
+    func heartbeat(jobID: String, workerID: String, stage: String, progress: Double, leaseSeconds: Double) async throws -> Bool
+    /// Records success; false if the job was no longer this worker's (cancelled, deleted).
+    func succeed(jobID: String, workerID: String, summary: AnalysisSummary) async throws -> Bool
+    func fail(jobID: String, workerID: String, reason: String, message: String) async throws
+    /// Gives back a running job without counting the attempt (graceful shutdown).
+    func release(jobID: String, workerID: String) async throws
+    /// Cancels a queued or running job; nil if there is no such job in the school.
+    func cancel(jobID: String, schoolID: String) async throws -> Job?
+    func jobCounts() async throws -> [Job.State: Int]
+}
+
+public typealias EdControlStore = AccessStore & LessonStore & JobQueue
+
+/// A request the store refuses, in words for the caller.
+public struct StoreConflict: Error, LocalizedError {
+    public var message: String
+    public var errorDescription: String? { message }
+}

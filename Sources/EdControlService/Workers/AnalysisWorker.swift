@@ -1,0 +1,231 @@
+import EdControlCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// One analysis worker: takes the oldest waiting job, analyses its lesson, stores the
+/// results, and goes on until shutdown. It holds the job under a lease that it renews with
+/// every heartbeat; if the process dies, the lease runs out and another worker takes the
+/// job again. On graceful shutdown it stops the analysis and gives the job back.
+public struct AnalysisWorker: Service {
+    public struct Settings: Sendable {
+        public var leaseSeconds = 30.0
+        public var heartbeatSeconds = 2.0
+        /// How often an idle worker looks for work.
+        public var pollSeconds = 1.0
+
+        public init() {}
+    }
+
+    let id: String
+    let store: EdControlStore
+    let data: DataDirectory
+    let models: ModelRegistry
+    let settings: Settings
+    let logger: Logger
+
+    public init(id: String, store: EdControlStore, data: DataDirectory, models: ModelRegistry, settings: Settings = Settings(),
+                logger: Logger = Logger(label: "edcontrol.worker")) {
+        self.id = id
+        self.store = store
+        self.data = data
+        self.models = models
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(id)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        logger.info("worker started")
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let job: Job?
+            do {
+                job = try await store.claimNext(workerID: id, leaseSeconds: settings.leaseSeconds)
+            } catch {
+                logger.error("cannot read the job queue", metadata: ["error": "\(error)"])
+                job = nil
+            }
+            if let job {
+                await process(job)
+            } else {
+                // Sleeps until the next poll, or until shutdown begins.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(settings.pollSeconds)) }
+            }
+        }
+        logger.info("worker stopped")
+    }
+
+    private func process(_ job: Job) async {
+        var jobLogger = logger
+        jobLogger[metadataKey: "job"] = "\(job.id)"
+        jobLogger[metadataKey: "lesson"] = "\(job.lessonID)"
+        let logger = jobLogger
+        let started = Date()
+        let control = JobControl()
+        guard let lesson = try? await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson,
+              let recording = data.recording(of: lesson) else {
+            try? await store.fail(jobID: job.id, workerID: id, reason: "recording_missing",
+                                  message: "the recording is no longer stored (deleted by request or by the retention policy)")
+            ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "recording_missing")
+            return
+        }
+        logger.info("analysis started", metadata: ["attempt": "\(job.attempts)"])
+        let pending = data.pendingResults(of: lesson.id, job: job.id)
+        defer { try? FileManager.default.removeItem(at: pending) }
+
+        let outcome: Result<LessonReport, Error> = await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await heartbeats(job, control: control, logger: logger) }
+                let result = await Self.onOwnThread { [models] in
+                    let report = try LessonAnalyzer(models: models, logger: logger).analyze(recording, progress: control)
+                    try ReportWriter(directory: pending).write(report, media: recording)
+                    return report
+                }
+                control.finish()
+                group.cancelAll()
+                return result
+            }
+        } onGracefulShutdown: {
+            control.stop(because: .shutdown)
+        }
+
+        let seconds = Date().timeIntervalSince(started)
+        for (stage, stageSeconds) in control.stageDurations() { ServiceMetrics.stageFinished(stage, seconds: stageSeconds) }
+        do {
+            switch outcome {
+            case .success(let report):
+                try data.publish(pending, lessonID: lesson.id)
+                let recorded = try await store.succeed(jobID: job.id, workerID: id, summary: AnalysisSummary(
+                    flag: report.summary.flag.rawValue, incidentCount: report.incidents.count,
+                    teacherTalkPercent: report.talkMetrics.teacherTalkPercent, speakerCount: report.speakers.count,
+                    durationSeconds: report.talkMetrics.durationSeconds))
+                if !recorded, try await store.lesson(id: lesson.id, schoolID: lesson.schoolID) == nil {
+                    // Deleted while it was being analysed: nothing of it may stay on disk.
+                    try? FileManager.default.removeItem(at: data.lessonDirectory(lesson.id))
+                }
+                ServiceMetrics.analysed(report, seconds: seconds)
+                ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
+                logger.info("analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
+            case .failure(let error as AnalysisCancelled) where control.stopReason == .shutdown:
+                try await store.release(jobID: job.id, workerID: id)
+                logger.notice("analysis stopped for shutdown; job given back to the queue (\(error.localizedDescription))")
+            case .failure where control.stopReason == .cancelledOrLost:
+                ServiceMetrics.jobFinished(.cancelled, seconds: seconds)
+                logger.notice("analysis stopped: the job was cancelled or taken over")
+            case .failure(let error):
+                let (reason, message) = Self.explain(error, lesson: lesson, recording: recording)
+                try await store.fail(jobID: job.id, workerID: id, reason: reason, message: message)
+                ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: reason)
+                logger.warning("analysis failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
+            }
+        } catch {
+            logger.error("cannot record the job's outcome; its lease will expire and it will run again", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Renews the lease and publishes progress until the analysis ends; stops it if the job
+    /// was cancelled or another worker took it over.
+    private func heartbeats(_ job: Job, control: JobControl, logger: Logger) async {
+        while !Task.isCancelled, !control.isFinished {
+            let (stage, progress) = control.snapshot()
+            do {
+                let stillOurs = try await store.heartbeat(jobID: job.id, workerID: id, stage: stage, progress: progress,
+                                                          leaseSeconds: settings.leaseSeconds)
+                if !stillOurs { control.stop(because: .cancelledOrLost) }
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(settings.heartbeatSeconds))
+        }
+    }
+
+    /// The analysis is long, blocking, CPU-bound work: it gets a thread of its own rather
+    /// than holding one of the few threads Swift concurrency shares between all tasks.
+    private static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async -> Result<T, Error> {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: Result { try body() }) }
+            thread.stackSize = 16 << 20
+            thread.start()
+        }
+    }
+
+    /// A short reason for metrics and the sentence a school admin reads.
+    static func explain(_ error: Error, lesson: Lesson, recording: URL) -> (reason: String, message: String) {
+        switch error {
+        case let media as MediaError:
+            let reason: String
+            switch media {
+            case .fileNotFound: reason = "recording_missing"
+            case .emptyFile: reason = "empty_file"
+            case .notMedia: reason = "not_media"
+            case .noAudioTrack: reason = "no_audio"
+            case .undecodable: reason = "undecodable"
+            case .tooShort: reason = "too_short"
+            case .toolMissing: reason = "server_setup"
+            }
+            return (reason, LessonIntake.words(media, file: lesson.originalFilename))
+        case is ModelError:
+            return ("server_setup", "the server's analysis models are missing or damaged (\(error.localizedDescription)); the administrator should run scripts/setup.sh")
+        default:
+            let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            return ("internal", text.replacingOccurrences(of: recording.path, with: lesson.originalFilename))
+        }
+    }
+}
+
+/// Shared between the analysis thread, the heartbeat task and the shutdown handler: where
+/// the analysis is, and whether it should stop.
+final class JobControl: AnalysisProgress, @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    enum StopReason { case cancelledOrLost, shutdown }
+
+    private let lock = NSLock()
+    private var stage = AnalysisStage.probing
+    private var fraction = 0.0
+    private var stageStarted = Date()
+    private var durations: [(AnalysisStage, Double)] = []
+    private var reason: StopReason?
+    private var finished = false
+
+    func update(stage: AnalysisStage, fraction: Double) {
+        lock.withLock {
+            if stage != self.stage {
+                durations.append((self.stage, Date().timeIntervalSince(stageStarted)))
+                stageStarted = Date()
+                self.stage = stage
+            }
+            self.fraction = fraction
+        }
+    }
+
+    var isCancelled: Bool { lock.withLock { reason != nil } }
+    var stopReason: StopReason? { lock.withLock { reason } }
+    var isFinished: Bool { lock.withLock { finished } }
+
+    func stop(because reason: StopReason) { lock.withLock { if self.reason == nil { self.reason = reason } } }
+
+    func finish() {
+        lock.withLock {
+            durations.append((stage, Date().timeIntervalSince(stageStarted)))
+            finished = true
+        }
+    }
+
+    func stageDurations() -> [(AnalysisStage, Double)] { lock.withLock { durations } }
+
+    /// The stage in words and the whole job's progress, 0…1: reading the recording is most
+    /// of the work, so it spans 2–90 %.
+    func snapshot() -> (stage: String, progress: Double) {
+        lock.withLock {
+            let span: (Double, Double)
+            switch stage {
+            case .probing: span = (0, 0.02)
+            case .listening: span = (0.02, 0.9)
+            case .clustering: span = (0.9, 0.95)
+            case .summarising: span = (0.95, 1)
+            }
+            return (stage.rawValue, span.0 + (span.1 - span.0) * min(1, max(0, fraction)))
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import EdControlCore
+import EdControlService
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// Where the service keeps its data, as the service commands take it.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory: the SQLite database, recordings and results.")
+    var data = "edcontrol-data"
+
+    func open() throws -> (DataDirectory, SQLiteStore) {
+        let directory = try DataDirectory(URL(fileURLWithPath: data))
+        return (directory, try SQLiteStore(path: directory.database.path))
+    }
+}
+
+/// Service logs are at info level unless EDCONTROL_LOG_LEVEL says otherwise.
+private func serviceLogger(_ label: String) -> Logger {
+    var logger = Logger(label: label)
+    logger.logLevel = ProcessInfo.processInfo.environment["EDCONTROL_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    return logger
+}
+
+/// Prometheus as the swift-metrics backend, once per process.
+private func bootstrapMetrics() -> PrometheusCollectorRegistry {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API and analysis workers (SQLite and local files in --data).")
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "Port to listen on (0: any free port; the URL is printed).")
+    var port = 8080
+
+    @Option(name: .long, help: "Analysis workers in this process (0: only serve; run `edcontrol worker` elsewhere).")
+    var workers = 1
+
+    @Option(name: .long, help: "Largest upload accepted, in megabytes.")
+    var maxUploadMb = 4000
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var models: ModelOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535") }
+        guard (0...64).contains(workers) else { throw ValidationError("--workers must be 0–64") }
+        guard maxUploadMb > 0 else { throw ValidationError("--max-upload-mb must be positive") }
+    }
+
+    func run() async throws {
+        let registry = try reportingErrors { try models.registry() }
+        let (data, store) = try dataOptions.open()
+        var settings = EdControlServer.Settings()
+        settings.host = host
+        settings.port = port
+        settings.workers = workers
+        settings.maxUploadBytes = Int64(maxUploadMb) * 1_000_000
+        let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
+                                     prometheus: bootstrapMetrics(), logger: serviceLogger("edcontrol.server"))
+        try await server.run { url in
+            // Unbuffered, so a supervisor (or a test) reading the output sees it at once.
+            FileHandle.standardOutput.write(Data("EdControl is listening on \(url) (data in \(data.root.path), \(workers) worker\(workers == 1 ? "" : "s"))\n".utf8))
+        }
+    }
+}
+
+struct Work: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run analysis workers only, against the same --data as a server on this machine.")
+
+    @Option(name: .long, help: "Workers in this process.")
+    var workers = 1
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var models: ModelOptions
+
+    func run() async throws {
+        let registry = try reportingErrors { try models.registry() }
+        let (data, store) = try dataOptions.open()
+        _ = bootstrapMetrics()
+        let logger = serviceLogger("edcontrol.worker")
+        let group = ServiceGroup(configuration: .init(
+            services: EdControlServer.workers(count: workers, store: store, data: data, models: registry, settings: .init())
+                .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+struct Tokens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "API tokens.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API token for a school (the school is created if new); the token is printed once.")
+
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+
+        @Option(name: .long, help: "admin, manager or viewer.")
+        var role: String
+
+        @Option(name: .long, help: "Who or what the token is for, e.g. 'LMS integration'.")
+        var name = "command line"
+
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be admin, manager or viewer") }
+            let name = school.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !name.isEmpty else { throw ValidationError("--school must not be empty") }
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: name, createIfMissing: true) else { return }
+            let (secret, _) = try await store.createToken(schoolID: school.id, name: self.name, role: role)
+            print(secret)
+        }
+    }
+}

@@ -88,8 +88,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "LessonSynthesis"]),
-        .testTarget(name: "EdControlServiceTests", dependencies: ["EdControlService", "EdControlCore", "LessonSynthesis"]),
+        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "EdControlService", "LessonSynthesis"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

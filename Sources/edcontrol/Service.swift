@@ -18,6 +18,19 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// How workers hold their jobs, as both service commands take it.
+struct LeaseOptions: ParsableArguments {
+    @Option(name: .long, help: "Seconds a worker's claim on a job lasts without a heartbeat; a job whose worker died is taken up again after this.")
+    var leaseSeconds = 30.0
+
+    var workerSettings: AnalysisWorker.Settings {
+        var settings = AnalysisWorker.Settings()
+        settings.leaseSeconds = max(1, leaseSeconds)
+        settings.heartbeatSeconds = min(settings.heartbeatSeconds, settings.leaseSeconds / 3)
+        return settings
+    }
+}
+
 /// Service logs are at info level unless EDCONTROL_LOG_LEVEL says otherwise.
 private func serviceLogger(_ label: String) -> Logger {
     var logger = Logger(label: label)
@@ -49,6 +62,7 @@ struct Serve: AsyncParsableCommand {
     var maxUploadMb = 4000
 
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var lease: LeaseOptions
     @OptionGroup var models: ModelOptions
 
     func validate() throws {
@@ -65,6 +79,7 @@ struct Serve: AsyncParsableCommand {
         settings.port = port
         settings.workers = workers
         settings.maxUploadBytes = Int64(maxUploadMb) * 1_000_000
+        settings.worker = lease.workerSettings
         let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
                                      prometheus: bootstrapMetrics(), logger: serviceLogger("edcontrol.server"))
         try await server.run { url in
@@ -83,6 +98,7 @@ struct Work: AsyncParsableCommand {
     var workers = 1
 
     @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var lease: LeaseOptions
     @OptionGroup var models: ModelOptions
 
     func run() async throws {
@@ -91,7 +107,7 @@ struct Work: AsyncParsableCommand {
         _ = bootstrapMetrics()
         let logger = serviceLogger("edcontrol.worker")
         let group = ServiceGroup(configuration: .init(
-            services: EdControlServer.workers(count: workers, store: store, data: data, models: registry, settings: .init())
+            services: EdControlServer.workers(count: workers, store: store, data: data, models: registry, settings: lease.workerSettings)
                 .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

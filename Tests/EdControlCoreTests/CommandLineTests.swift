@@ -5,15 +5,7 @@ import Testing
 /// The `edcontrol` binary as users run it.
 @Suite("edcontrol command line")
 struct CommandLineTests {
-    /// The executable built next to the test bundle.
-    private var edcontrol: String {
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = bundle.deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("edcontrol").path), directory.path != "/" {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.appendingPathComponent("edcontrol").path
-    }
+    private let edcontrol = Fixtures.edcontrol
 
     @Test func analyzeWritesAValidReportAndRTTM() throws {
         let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45)

@@ -17,6 +17,16 @@ enum Fixtures {
 
     static func registry() throws -> ModelRegistry { try ModelRegistry() }
 
+    /// The `edcontrol` executable built next to the test bundle.
+    static let edcontrol: String = {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("edcontrol").path), directory.path != "/" {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("edcontrol").path
+    }()
+
     /// This run's scratch folder; earlier runs' folders are removed when it is first used.
     static let scratch: URL = {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("edcontrol-tests")

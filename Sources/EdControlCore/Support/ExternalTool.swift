@@ -57,6 +57,9 @@ struct ExternalTool: Sendable {
             }
             if !pending.isEmpty { try onBlock(pending) }
         } catch {
+            // Closing our end first: a tool blocked writing into the full pipe then fails
+            // with EPIPE and exits; ffmpeg alone would take SIGTERM as a request to finish.
+            try? reader.close()
             process.terminate()
             process.waitUntilExit()
             _ = errors.wait()

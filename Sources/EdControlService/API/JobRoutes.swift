@@ -14,8 +14,8 @@ struct JobRoutes {
         jobs.post(":job/cancel") { _, context in
             let caller = try context.require(.manager)
             let id = try context.parameters.require("job")
-            guard let job = try await store.cancel(jobID: id, schoolID: caller.schoolID) else { throw Self.noSuchJob(id) }
-            guard job.state == .cancelled else {
+            guard let (job, cancelled) = try await store.cancel(jobID: id, schoolID: caller.schoolID) else { throw Self.noSuchJob(id) }
+            guard cancelled else {
                 throw HTTPError(.conflict, message: "the job has already finished (\(job.state.rawValue)); there is nothing to cancel")
             }
             return job

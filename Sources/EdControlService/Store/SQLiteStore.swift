@@ -252,13 +252,14 @@ public final class SQLiteStore: EdControlStore {
         }
     }
 
-    public func cancel(jobID: String, schoolID: String) async throws -> Job? {
+    public func cancel(jobID: String, schoolID: String) async throws -> (job: Job, cancelled: Bool)? {
         try await database.write { db in
             try db.execute(sql: """
                 UPDATE job SET state = 'cancelled', stage = NULL, finished_at = ?, worker_id = NULL, lease_expires_at = NULL
                 WHERE id = ? AND school_id = ? AND state IN ('queued', 'running')
                 """, arguments: [Date().timeIntervalSince1970, jobID, schoolID])
-            return try Job.filter(Column("id") == jobID && Column("school_id") == schoolID).fetchOne(db)
+            let cancelled = db.changesCount == 1
+            return try Job.filter(Column("id") == jobID && Column("school_id") == schoolID).fetchOne(db).map { ($0, cancelled) }
         }
     }
 

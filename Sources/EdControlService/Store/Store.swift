@@ -62,8 +62,9 @@ public protocol JobQueue: Sendable {
     func fail(jobID: String, workerID: String, reason: String, message: String) async throws
     /// Gives back a running job without counting the attempt (graceful shutdown).
     func release(jobID: String, workerID: String) async throws
-    /// Cancels a queued or running job; nil if there is no such job in the school.
-    func cancel(jobID: String, schoolID: String) async throws -> Job?
+    /// Cancels a queued or running job. Nil if there is no such job in the school; else the
+    /// job, and whether this call cancelled it (false: it had already finished).
+    func cancel(jobID: String, schoolID: String) async throws -> (job: Job, cancelled: Bool)?
     func jobCounts() async throws -> [Job.State: Int]
 }
 

@@ -1,0 +1,171 @@
+import EdControlCore
+import Foundation
+import Testing
+
+/// The service as a school runs it: a real `edcontrol serve` on loopback with a real
+/// SQLite file, spoken to over HTTP.
+@Suite("Service API")
+struct ServiceAPITests {
+    private let crying = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
+
+    private func upload(_ server: RunningServer, _ file: URL, token: String, query: String = "") async throws -> (lesson: String, job: String) {
+        let reply = try await server.request("POST", "/api/v1/lessons?filename=\(file.lastPathComponent)\(query)", token: token, file: file)
+        #expect(reply.status == 201, "\(reply.text)")
+        let body = try reply.json()
+        let lesson = try #require((body["lesson"] as? [String: Any])?["id"] as? String)
+        let job = try #require((body["job"] as? [String: Any])?["id"] as? String)
+        #expect(reply.headers["location"] == "/api/v1/lessons/\(lesson)")
+        return (lesson, job)
+    }
+
+    @Test func everyRouteNeedsATokenOfTheRightRoleAndSchool() async throws {
+        let server = try RunningServer(arguments: ["--workers", "0"])  // jobs stay queued
+        let adminA = try server.token(school: "School A", role: "admin")
+        let viewerA = try server.token(school: "School A", role: "viewer")
+        let managerB = try server.token(school: "School B", role: "manager")
+        let (lesson, job) = try await upload(server, crying, token: adminA)
+
+        let lessonRoutes = [("GET", "/api/v1/lessons/\(lesson)"), ("DELETE", "/api/v1/lessons/\(lesson)"),
+                            ("POST", "/api/v1/lessons/\(lesson)/analyses"), ("GET", "/api/v1/lessons/\(lesson)/report.json"),
+                            ("GET", "/api/v1/lessons/\(lesson)/diarization.rttm"), ("GET", "/api/v1/lessons/\(lesson)/timeline.vtt"),
+                            ("GET", "/api/v1/lessons/\(lesson)/incidents.csv"), ("GET", "/api/v1/jobs/\(job)"),
+                            ("POST", "/api/v1/jobs/\(job)/cancel")]
+        let collectionRoutes = [("GET", "/api/v1/lessons"), ("POST", "/api/v1/lessons"), ("GET", "/api/v1/teachers"),
+                                ("POST", "/api/v1/teachers"), ("GET", "/metrics")]
+        for (method, path) in lessonRoutes + collectionRoutes {
+            let anonymous = try await server.request(method, path)
+            #expect(anonymous.status == 401 && anonymous.message.contains("token"), "\(method) \(path): \(anonymous.status)")
+            let forged = try await server.request(method, path, token: "edc_" + String(repeating: "0", count: 64))
+            #expect(forged.status == 401, "\(method) \(path) with an unknown token: \(forged.status)")
+        }
+        // Another school's lesson does not exist for them, whatever they try.
+        for (method, path) in lessonRoutes {
+            let reply = try await server.request(method, path, token: managerB)
+            #expect(reply.status == 404, "\(method) \(path) from another school: \(reply.status) \(reply.text)")
+        }
+        #expect(try await server.request("GET", "/api/v1/lessons", token: managerB).json()["total"] as? Int == 0)
+        #expect(try await server.request("GET", "/api/v1/lessons", token: viewerA).json()["total"] as? Int == 1)
+        // Roles: viewers read, managers change, admins see the metrics.
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)", token: viewerA).status == 200)
+        for (method, path) in [("DELETE", "/api/v1/lessons/\(lesson)"), ("POST", "/api/v1/lessons/\(lesson)/analyses"),
+                               ("POST", "/api/v1/jobs/\(job)/cancel"), ("POST", "/api/v1/lessons"), ("GET", "/metrics")] {
+            let reply = try await server.request(method, path, token: viewerA, body: method == "GET" ? nil : Data("x".utf8))
+            #expect(reply.status == 403 && reply.message.contains("viewer"), "\(method) \(path) as viewer: \(reply.status)")
+        }
+        #expect(try await server.request("GET", "/metrics", token: managerB).status == 403)
+        let metrics = try await server.request("GET", "/metrics", token: adminA)
+        #expect(metrics.status == 200 && metrics.text.contains("edcontrol_jobs{state=\"queued\"} 1"), "\(metrics.text.prefix(500))")
+        #expect(metrics.text.contains("http_server_request_duration"), "request latency histograms")
+        #expect(try await server.request("GET", "/health").status == 200)
+        #expect(try await server.request("GET", "/ready").status == 200)
+
+        // The queue: one active job per lesson; cancelling; analysing again.
+        let again = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", token: adminA)
+        #expect(again.status == 409 && again.message.contains("already queued"), "\(again.text)")
+        let cancelled = try await server.request("POST", "/api/v1/jobs/\(job)/cancel", token: adminA)
+        #expect(try cancelled.status == 200 && cancelled.json()["state"] as? String == "cancelled")
+        #expect(try await server.request("POST", "/api/v1/jobs/\(job)/cancel", token: adminA).status == 409)
+        let reanalysis = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", token: adminA)
+        #expect(try reanalysis.status == 202 && reanalysis.json()["state"] as? String == "queued")
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: adminA).status == 404, "no results yet")
+    }
+
+    @Test func badUploadsAreRefusedWithAReasonAndNothingIsStored() async throws {
+        let server = try RunningServer(arguments: ["--workers", "0", "--max-upload-mb", "5"])
+        let token = try server.token(school: "School A", role: "manager")
+        let dir = try Fixtures.temporaryDirectory()
+        func file(_ name: String, _ make: (URL) throws -> Void) throws -> URL {
+            let url = dir.appendingPathComponent(name)
+            try make(url)
+            return url
+        }
+        let empty = try file("empty.mp4") { try Data().write(to: $0) }
+        let pdf = try file("lesson.mp4") { try Data("%PDF-1.7\n%âãÏÓ\n1 0 obj\n".utf8).write(to: $0) }
+        // moov at the end, as recorders write it, and the end cut off.
+        let whole = try file("whole.mp4") { try Fixtures.ffmpeg(["-i", crying.path, "-t", "8", "-c", "copy", $0.path]) }
+        let truncated = try file("truncated.mp4") { url in
+            let data = try Data(contentsOf: whole)
+            try data.prefix(data.count / 2).write(to: url)
+        }
+        let silentFilm = try file("no-sound.mp4") { try Fixtures.ffmpeg(["-i", crying.path, "-an", "-c", "copy", $0.path]) }
+        let huge = try file("huge.mp4") { url in
+            try Data().write(to: url)
+            let handle = try FileHandle(forWritingTo: url)
+            try handle.truncate(atOffset: 3_000_000_000)  // 3 GB, sparse
+            try handle.close()
+        }
+        let cases: [(URL, Int, String)] = [(empty, 400, "empty"), (pdf, 415, "not an audio or video recording"),
+                                           (truncated, 415, "truncated.mp4"), (silentFilm, 422, "no audio track"),
+                                           (huge, 413, "limit")]
+        for (upload, status, words) in cases {
+            let reply = try await server.request("POST", "/api/v1/lessons?filename=\(upload.lastPathComponent)", token: token, file: upload)
+            #expect(reply.status == status && reply.message.contains(words), "\(upload.lastPathComponent): \(reply.status) \(reply.text)")
+            #expect(!reply.message.contains(server.data.path), "no server paths in messages: \(reply.message)")
+        }
+        #expect(try await server.request("GET", "/api/v1/lessons", token: token).json()["total"] as? Int == 0)
+        for folder in ["uploads", "lessons"] {
+            let left = try FileManager.default.contentsOfDirectory(atPath: server.data.appendingPathComponent(folder).path)
+            #expect(left.isEmpty, "\(folder) holds \(left)")
+        }
+        // The server is still fine: a good file goes in.
+        _ = try await upload(server, whole, token: token)
+    }
+
+    @Test func uploadedLessonIsAnalysedItsResultsServedAndItCanBeErased() async throws {
+        let server = try RunningServer()
+        let token = try server.token(school: "School A", role: "manager")
+        let teacher = try await server.request("POST", "/api/v1/teachers", token: token, body: Data(#"{"name": "Anna Petrova"}"#.utf8))
+        #expect(teacher.status == 201, "\(teacher.text)")
+        let teacherID = try #require(try teacher.json()["id"] as? String)
+        let (lesson, job) = try await upload(server, crying, token: token, query: "&title=Crying&teacherId=\(teacherID)")
+
+        let finished = try await server.waitForJob(job, token: token)
+        #expect(finished["state"] as? String == "succeeded", "\(finished)\n\(server.serverLog.suffix(2000))")
+        #expect(finished["progress"] as? Double == 1 && finished["attempts"] as? Int == 1)
+        let stored = try await server.request("GET", "/api/v1/lessons/\(lesson)", token: token).json()
+        let summary = try #require(stored["lesson"] as? [String: Any])
+        #expect(summary["flag"] as? String != "ok" && (summary["incidentCount"] as? Int ?? 0) >= 1, "the crying is an incident: \(summary)")
+        #expect(summary["teacherID"] as? String == teacherID && summary["title"] as? String == "Crying")
+
+        let report = try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: token)
+        #expect(report.status == 200 && report.headers["content-type"]?.hasPrefix("application/json") == true)
+        let decoded = try JSONDecoder().decode(LessonReport.self, from: report.body)
+        #expect(decoded.video.analysed && decoded.incidents.contains { $0.modality == .face })
+        let csv = try await server.request("GET", "/api/v1/lessons/\(lesson)/incidents.csv", token: token)
+        #expect(csv.status == 200 && csv.text.hasPrefix(IncidentsCSV.header) && csv.text.contains(",face,"), "\(csv.text)")
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/timeline.vtt", token: token).text.hasPrefix("WEBVTT"))
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/diarization.rttm", token: token).status == 200)
+
+        let byTeacher = try await server.request("GET", "/api/v1/lessons?teacherId=\(teacherID)&status=succeeded", token: token).json()
+        #expect(byTeacher["total"] as? Int == 1)
+        #expect(try await server.request("GET", "/api/v1/lessons?status=queued", token: token).json()["total"] as? Int == 0)
+        #expect(try await server.request("GET", "/api/v1/lessons?limit=0", token: token).status == 400)
+
+        // The right to erasure: the recording and everything derived from it go.
+        #expect(try await server.request("DELETE", "/api/v1/lessons/\(lesson)", token: token).status == 204)
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)", token: token).status == 404)
+        #expect(try await server.request("GET", "/api/v1/jobs/\(job)", token: token).status == 404)
+        #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)").path))
+    }
+
+    /// A worker killed mid-job (SIGKILL) leaves the job to be taken up again once its lease
+    /// runs out; a server stopped gracefully (SIGTERM) gives its job back at once.
+    @Test func jobsSurviveTheServerBeingKilledMidAnalysis() async throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let long = dir.appendingPathComponent("long-lesson.wav")
+        try Fixtures.ffmpeg(["-stream_loop", "-1", "-i", Fixtures.librivox[0], "-t", "1200", "-ac", "1", "-ar", "16000", long.path])
+        let server = try RunningServer(arguments: ["--lease-seconds", "3"])
+        let token = try server.token(school: "School A", role: "manager")
+        for (round, signal) in [SIGKILL, SIGKILL, SIGKILL, SIGTERM].enumerated() {
+            let (_, job) = try await upload(server, long, token: token)
+            let running = try await server.waitForJob(job, token: token, timeout: 120) { ($0["progress"] as? Double ?? 0) >= 0.1 }
+            #expect(running["state"] as? String == "running", "round \(round): \(running)")
+            server.stop(signal)
+            try server.restart()
+            let finished = try await server.waitForJob(job, token: token)
+            #expect(finished["state"] as? String == "succeeded", "round \(round): \(finished)\n\(server.serverLog.suffix(1500))")
+            // A killed attempt counts; a job given back at shutdown does not.
+            #expect(finished["attempts"] as? Int == (signal == SIGKILL ? 2 : 1), "round \(round): \(finished)")
+        }
+    }
+}

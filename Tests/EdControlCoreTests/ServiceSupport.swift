@@ -1,0 +1,118 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// A real `edcontrol serve` process on a free loopback port, over its own data directory.
+final class RunningServer: @unchecked Sendable {
+    // @unchecked: `process` is replaced only by `restart`, which tests call from one task.
+    let data: URL
+    private let arguments: [String]
+    private var process: Process
+    private(set) var url: URL
+
+    /// Starts a server; `arguments` are added to `serve` (e.g. `--workers 0`).
+    init(data: URL? = nil, arguments: [String] = []) throws {
+        self.data = try data ?? Fixtures.temporaryDirectory("server")
+        self.arguments = arguments
+        (process, url) = try Self.start(data: self.data, arguments: arguments)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    private static func start(data: URL, arguments: [String]) throws -> (Process, URL) {
+        let output = data.appendingPathComponent("server-\(UUID().uuidString.prefix(6)).out")
+        let log = data.appendingPathComponent("server.log")
+        try Data().write(to: output)
+        if !FileManager.default.fileExists(atPath: log.path) { try Data().write(to: log) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.edcontrol)
+        process.arguments = ["serve", "--data", data.path, "--port", "0"] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        let logHandle = try FileHandle(forWritingTo: log)
+        logHandle.seekToEndOfFile()  // a restarted server's log follows the first one's
+        process.standardError = logHandle
+        try process.run()
+        // The server prints its URL once it listens.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"http://127\.0\.0\.1:\d+"#, options: .regularExpression) {
+                return (process, URL(string: String(text[range]))!)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        process.terminate()
+        let logged = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw ServerFailed(message: "edcontrol serve did not start: \(logged.suffix(2000))")
+    }
+
+    struct ServerFailed: Error, CustomStringConvertible { var message: String; var description: String { message } }
+
+    /// A new API token for a school (made with the real `edcontrol token create`).
+    func token(school: String, role: String) throws -> String {
+        let result = try Fixtures.run(Fixtures.edcontrol, ["token", "create", "--data", data.path, "--school", school, "--role", role])
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Stops the server with a signal and waits for it to exit.
+    func stop(_ signal: Int32 = SIGTERM) {
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    /// Starts it again on the same data directory (on a new port).
+    func restart() throws {
+        if process.isRunning { stop() }
+        (process, url) = try Self.start(data: data, arguments: arguments)
+    }
+
+    var serverLog: String { (try? String(contentsOf: data.appendingPathComponent("server.log"), encoding: .utf8)) ?? "" }
+
+    struct Reply {
+        var status: Int
+        var body: Data
+        var headers: [String: String]
+
+        var text: String { String(decoding: body, as: UTF8.self) }
+        func json() throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any], "not a JSON object: \(text)")
+        }
+        /// The `error.message` of an error reply.
+        var message: String { ((try? json())?["error"] as? [String: Any])?["message"] as? String ?? "" }
+    }
+
+    func request(_ method: String, _ path: String, token: String? = nil, body: Data? = nil, file: URL? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: path, relativeTo: url)!)
+        request.httpMethod = method
+        request.timeoutInterval = 120
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response): (Data, URLResponse)
+        if let file {
+            (data, response) = try await URLSession.shared.upload(for: request, fromFile: file)
+        } else if let body {
+            (data, response) = try await URLSession.shared.upload(for: request, from: body)
+        } else {
+            (data, response) = try await URLSession.shared.data(for: request)
+        }
+        let http = try #require(response as? HTTPURLResponse)
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
+        return Reply(status: http.statusCode, body: data, headers: headers)
+    }
+
+    /// Polls a job until it has finished (or `timeout` passes) and returns its last state.
+    func waitForJob(_ id: String, token: String, timeout: TimeInterval = 300,
+                    until done: ([String: Any]) -> Bool = { ["succeeded", "failed", "cancelled"].contains($0["state"] as? String ?? "") }) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let job = try await request("GET", "/api/v1/jobs/\(id)", token: token).json()
+            if done(job) || Date() > deadline { return job }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}

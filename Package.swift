@@ -88,7 +88,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "EdControlService", "LessonSynthesis"]),
+        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "EdControlService", "LessonSynthesis",
+                                                              .product(name: "GRDB", package: "GRDB.swift")]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

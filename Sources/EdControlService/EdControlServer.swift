@@ -37,10 +37,12 @@ public struct EdControlServer {
 
     /// Workers named after this host and process, so a job's `workerId` says where it ran.
     public static func workers(count: Int, store: EdControlStore, data: DataDirectory, models: ModelRegistry,
-                               settings: AnalysisWorker.Settings) -> [AnalysisWorker] {
+                               settings: AnalysisWorker.Settings, logger: Logger) -> [AnalysisWorker] {
         let host = ProcessInfo.processInfo.hostName
         let pid = ProcessInfo.processInfo.processIdentifier
-        return (0..<count).map { AnalysisWorker(id: "\(host)-\(pid)-\($0 + 1)", store: store, data: data, models: models, settings: settings) }
+        return (0..<count).map {
+            AnalysisWorker(id: "\(host)-\(pid)-\($0 + 1)", store: store, data: data, models: models, settings: settings, logger: logger)
+        }
     }
 
     /// Serves until SIGTERM or SIGINT, then stops taking jobs, gives running ones back to
@@ -50,7 +52,7 @@ public struct EdControlServer {
         let application = Application(
             router: router(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "EdControl"),
-            services: Self.workers(count: settings.workers, store: store, data: data, models: models, settings: settings.worker),
+            services: Self.workers(count: settings.workers, store: store, data: data, models: models, settings: settings.worker, logger: logger),
             onServerRunning: { [settings] channel in
                 onListening("http://\(settings.host):\(channel.localAddress?.port ?? settings.port)")
             },

@@ -107,7 +107,7 @@ struct Work: AsyncParsableCommand {
         _ = bootstrapMetrics()
         let logger = serviceLogger("edcontrol.worker")
         let group = ServiceGroup(configuration: .init(
-            services: EdControlServer.workers(count: workers, store: store, data: data, models: registry, settings: lease.workerSettings)
+            services: EdControlServer.workers(count: workers, store: store, data: data, models: registry, settings: lease.workerSettings, logger: logger)
                 .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -158,9 +158,8 @@ struct ServiceAPITests {
         let token = try server.token(school: "School A", role: "manager")
         for (round, signal) in [SIGKILL, SIGKILL, SIGKILL, SIGTERM].enumerated() {
             let (_, job) = try await upload(server, long, token: token)
-            let running = try await server.waitForJob(job, token: token, timeout: 120) { ($0["progress"] as? Double ?? 0) >= 0.1 }
-            #expect(running["state"] as? String == "running", "round \(round): \(running)")
-            server.stop(signal)
+            let killedAt = try await server.signal(signal, whenJob: job, reaches: 0.1)
+            #expect(killedAt != nil && killedAt! < 0.9, "round \(round): stopped mid-analysis, at \(killedAt ?? -1)")
             try server.restart()
             let finished = try await server.waitForJob(job, token: token)
             #expect(finished["state"] as? String == "succeeded", "round \(round): \(finished)\n\(server.serverLog.suffix(1500))")

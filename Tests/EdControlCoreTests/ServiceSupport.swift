@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -63,6 +64,32 @@ final class RunningServer: @unchecked Sendable {
     func stop(_ signal: Int32 = SIGTERM) {
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
+    }
+
+    /// Sends `signal` to the server the moment a job's stored progress reaches `progress`
+    /// while it runs, and waits for the server to exit. The watching is done on a thread of
+    /// its own, reading the database, so it reacts within milliseconds even while other
+    /// tests keep Swift concurrency's threads busy. Returns the job's progress at the kill,
+    /// or nil if it was never seen running that far.
+    func signal(_ signal: Int32, whenJob id: String, reaches progress: Double, timeout: TimeInterval = 300) async throws -> Double? {
+        let database = try DatabaseQueue(path: data.appendingPathComponent("edcontrol.sqlite").path)
+        let pid = process.processIdentifier
+        let seen: Double? = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                let deadline = Date().addingTimeInterval(timeout)
+                while Date() < deadline {
+                    let row = try? database.read { db in try Row.fetchOne(db, sql: "SELECT state, progress FROM job WHERE id = ?", arguments: [id]) }
+                    if let row, row["state"] as String? == "running", let now = row["progress"] as Double?, now >= progress {
+                        kill(pid, signal)
+                        return continuation.resume(returning: now)
+                    }
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+                continuation.resume(returning: nil)
+            }
+        }
+        process.waitUntilExit()
+        return seen
     }
 
     /// Starts it again on the same data directory (on a new port).

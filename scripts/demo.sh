@@ -1,17 +1,50 @@
 #!/usr/bin/env bash
-# Sets up everything, then analyses a demo lesson: a generated 3-minute video lesson
-# with a teacher and two students (synthetic voices and a real LibriVox reader).
+# Sets up everything, analyses a demo lesson on the command line (report.html), then starts
+# the EdControl server on the embedded store (SQLite and files in DIR/data), uploads the
+# same lesson through the REST API, waits for its analysis, and prints the URL and an admin
+# token. The server keeps running until Ctrl-C.
+# Usage: scripts/demo.sh [DIR=demo] [PORT=8080]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 OUT=${1:-demo}
+PORT=${2:-8080}
+BIN=.build/release
 mkdir -p "$OUT"
-echo "==> generating a demo lesson in $OUT/"
-.build/release/lessongen --out "$OUT" --seed 42 --voices 0,6,3 --duration 180 --video >/dev/null
-echo "==> analysing it"
-.build/release/edcontrol analyze "$OUT/lesson-042.mp4" --out "$OUT/report"
+echo "==> generating a demo lesson in $OUT/: a filmed 3-minute lesson, a teacher and two students"
+"$BIN/lessongen" --out "$OUT" --seed 42 --voices 0,6,3 --duration 180 --video --facial-episodes 1 --raised-voice 0.15 >/dev/null
+echo "==> analysing it on the command line"
+"$BIN/edcontrol" analyze "$OUT/lesson-042.mp4" --out "$OUT/report"
 echo "==> scoring it against the generator's ground truth"
-.build/release/edcontrol eval diarization --ref "$OUT/lesson-042.rttm" --hyp "$OUT/report/diarization.rttm"
+"$BIN/edcontrol" eval diarization --ref "$OUT/lesson-042.rttm" --hyp "$OUT/report/diarization.rttm"
+
+echo "==> starting the server on port $PORT (data in $OUT/data)"
+TOKEN=$("$BIN/edcontrol" token create --data "$OUT/data" --school "Demo school" --role admin --name "demo admin")
+"$BIN/edcontrol" serve --data "$OUT/data" --port "$PORT" --workers 1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT INT TERM
+URL=http://127.0.0.1:$PORT
+for _ in $(seq 100); do curl -sf "$URL/health" >/dev/null && break; sleep 0.2; done
+echo "==> uploading the lesson through the API and waiting for its analysis"
+JOB=$(curl -sf -H "Authorization: Bearer $TOKEN" --data-binary @"$OUT/lesson-042.mp4" \
+  "$URL/api/v1/lessons?filename=lesson-042.mp4&title=Demo%20lesson" | .deps/venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["job"]["id"])')
+while :; do
+  STATE=$(curl -sf -H "Authorization: Bearer $TOKEN" "$URL/api/v1/jobs/$JOB" | .deps/venv/bin/python -c 'import json,sys; j=json.load(sys.stdin); print(j["state"], round(100*j["progress"]))')
+  printf '\r    job %s: %s%%   ' "$JOB" "${STATE/ /, }"
+  [[ $STATE == succeeded* || $STATE == failed* || $STATE == cancelled* ]] && break
+  sleep 1
+done
 echo
-echo "Report: $OUT/report/report.json   RTTM: $OUT/report/diarization.rttm"
-echo "Analyse your own recording: .build/release/edcontrol analyze LESSON.mp4 --out DIR"
+cat <<TEXT
+
+EdControl is running at $URL
+Admin token for "Demo school" (shown once): $TOKEN
+
+  curl -H "Authorization: Bearer $TOKEN" $URL/api/v1/lessons
+  curl -H "Authorization: Bearer $TOKEN" --data-binary @LESSON.mp4 "$URL/api/v1/lessons?filename=LESSON.mp4"
+  curl -H "Authorization: Bearer $TOKEN" $URL/metrics
+
+The command-line report of the same lesson: $OUT/report/report.html
+Press Ctrl-C to stop the server.
+TEXT
+wait $SERVER

@@ -20,13 +20,13 @@ echo "==> scoring it against the generator's ground truth"
 
 echo "==> starting the server on port $PORT (data in $OUT/data)"
 TOKEN=$("$BIN/edcontrol" token create --data "$OUT/data" --school "Demo school" --role admin --name "demo admin")
-"$BIN/edcontrol" serve --data "$OUT/data" --port "$PORT" --workers 1 &
+"$BIN/edcontrol" serve --data "$OUT/data" --port "$PORT" --workers 1 2>>"$OUT/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT INT TERM
 URL=http://127.0.0.1:$PORT
 for _ in $(seq 100); do curl -sf "$URL/health" >/dev/null && break; sleep 0.2; done
 echo "==> uploading the lesson through the API and waiting for its analysis"
-JOB=$(curl -sf -H "Authorization: Bearer $TOKEN" --data-binary @"$OUT/lesson-042.mp4" \
+JOB=$(curl -sf -H "Authorization: Bearer $TOKEN" -X POST -T "$OUT/lesson-042.mp4" \
   "$URL/api/v1/lessons?filename=lesson-042.mp4&title=Demo%20lesson" | .deps/venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["job"]["id"])')
 while :; do
   STATE=$(curl -sf -H "Authorization: Bearer $TOKEN" "$URL/api/v1/jobs/$JOB" | .deps/venv/bin/python -c 'import json,sys; j=json.load(sys.stdin); print(j["state"], round(100*j["progress"]))')
@@ -41,10 +41,11 @@ EdControl is running at $URL
 Admin token for "Demo school" (shown once): $TOKEN
 
   curl -H "Authorization: Bearer $TOKEN" $URL/api/v1/lessons
-  curl -H "Authorization: Bearer $TOKEN" --data-binary @LESSON.mp4 "$URL/api/v1/lessons?filename=LESSON.mp4"
+  curl -H "Authorization: Bearer $TOKEN" -X POST -T LESSON.mp4 "$URL/api/v1/lessons?filename=LESSON.mp4"
   curl -H "Authorization: Bearer $TOKEN" $URL/metrics
 
 The command-line report of the same lesson: $OUT/report/report.html
+Server log: $OUT/server.log
 Press Ctrl-C to stop the server.
 TEXT
 wait $SERVER

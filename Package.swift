@@ -61,6 +61,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -89,7 +90,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "EdControlService", "LessonSynthesis",
-                                                              .product(name: "GRDB", package: "GRDB.swift")]),
+                                                              .product(name: "GRDB", package: "GRDB.swift"),
+                                                              .product(name: "Hummingbird", package: "hummingbird")]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

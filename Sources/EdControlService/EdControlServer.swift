@@ -14,6 +14,7 @@ public struct EdControlServer {
         public var workers = 1
         public var maxUploadBytes: Int64 = 4_000_000_000
         public var worker = AnalysisWorker.Settings()
+        public var webhooks = WebhookSender.Settings()
 
         public init() {}
     }
@@ -49,10 +50,13 @@ public struct EdControlServer {
     /// the queue and closes connections. `onListening` gets the bound address (the port
     /// may have been 0: any free port).
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
+        var services: [any Service] = Self.workers(count: settings.workers, store: store, data: data, models: models,
+                                                   settings: settings.worker, logger: logger)
+        services.append(WebhookSender(store: store, settings: settings.webhooks, logger: logger))
         let application = Application(
             router: router(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "EdControl"),
-            services: Self.workers(count: settings.workers, store: store, data: data, models: models, settings: settings.worker, logger: logger),
+            services: services,
             onServerRunning: { [settings] channel in
                 onListening("http://\(settings.host):\(channel.localAddress?.port ?? settings.port)")
             },
@@ -72,6 +76,7 @@ public struct EdControlServer {
         LessonRoutes(store: store, data: data, intake: intake, maxUploadBytes: settings.maxUploadBytes).add(to: api)
         JobRoutes(store: store).add(to: api)
         TeacherRoutes(store: store).add(to: api)
+        WebhookRoutes(store: store).add(to: api)
         return router
     }
 }

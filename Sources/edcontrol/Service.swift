@@ -61,6 +61,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest upload accepted, in megabytes.")
     var maxUploadMb = 4000
 
+    @Option(name: .long, help: "Seconds before the first retry of a failed webhook delivery (doubling after each).")
+    var webhookRetrySeconds = 5.0
+
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var lease: LeaseOptions
     @OptionGroup var models: ModelOptions
@@ -80,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         settings.workers = workers
         settings.maxUploadBytes = Int64(maxUploadMb) * 1_000_000
         settings.worker = lease.workerSettings
+        settings.webhooks.firstRetrySeconds = max(0.1, webhookRetrySeconds)
         let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
                                      prometheus: bootstrapMetrics(), logger: serviceLogger("edcontrol.server"))
         try await server.run { url in

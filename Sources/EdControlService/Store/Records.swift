@@ -117,3 +117,33 @@ public struct LessonWithJob: Codable, Sendable, Equatable {
     public var lesson: Lesson
     public var job: Job?
 }
+
+/// A school's LMS endpoint that is told when analyses finish.
+public struct Webhook: Codable, Sendable, Equatable {
+    public var id: String
+    public var schoolID: String
+    public var url: String
+    /// The key events are signed with (HMAC-SHA256); never sent back by the API.
+    public var secret: String
+    public var createdAt: Date
+}
+
+/// One event on its way to one webhook, and how its delivery went.
+public struct WebhookDelivery: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case pending, delivered, failed }
+
+    public var id: String
+    public var webhookID: String
+    public var schoolID: String
+    public var event: String
+    /// The JSON body sent, exactly (the signature covers these bytes).
+    public var payload: String
+    public var state: State
+    public var attempts: Int
+    public var nextAttemptAt: Date?
+    /// The receiver's HTTP status, or why no status came (connection refused, timeout).
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var createdAt: Date
+    public var deliveredAt: Date?
+}

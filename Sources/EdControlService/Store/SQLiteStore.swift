@@ -5,7 +5,7 @@ import GRDB
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer),
 /// shared by the server and any `edcontrol worker` processes on the same machine.
 public final class SQLiteStore: EdControlStore {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     /// Opens (creating and migrating if needed) the database at `path`.
     public init(path: String) throws {
@@ -51,10 +51,24 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX job_by_lesson ON job(lesson_id, created_at);
                 """)
         }
+        migrator.registerMigration("v2: webhooks and their deliveries") { db in
+            try db.execute(sql: """
+                CREATE TABLE webhook (
+                    id TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    url TEXT NOT NULL, secret TEXT NOT NULL, created_at REAL NOT NULL);
+                CREATE TABLE webhook_delivery (
+                    id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL REFERENCES webhook(id) ON DELETE CASCADE,
+                    school_id TEXT NOT NULL, event TEXT NOT NULL, payload TEXT NOT NULL, state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at REAL, last_status INTEGER, last_error TEXT,
+                    created_at REAL NOT NULL, delivered_at REAL);
+                CREATE INDEX webhook_delivery_due ON webhook_delivery(state, next_attempt_at);
+                CREATE INDEX webhook_delivery_by_hook ON webhook_delivery(webhook_id, created_at);
+                """)
+        }
         return migrator
     }
 
-    private static func newID() -> String { UUID().uuidString.lowercased() }
+    static func newID() -> String { UUID().uuidString.lowercased() }
 
     // MARK: AccessStore
 
@@ -274,6 +288,71 @@ public final class SQLiteStore: EdControlStore {
     }
 }
 
+// MARK: WebhookStore
+
+extension SQLiteStore {
+    public func addWebhook(schoolID: String, url: String, secret: String) async throws -> Webhook {
+        let webhook = Webhook(id: Self.newID(), schoolID: schoolID, url: url, secret: secret, createdAt: Date())
+        try await database.write { db in try webhook.insert(db) }
+        return webhook
+    }
+
+    public func webhooks(schoolID: String) async throws -> [Webhook] {
+        try await database.read { db in try Webhook.filter(Column("school_id") == schoolID).order(Column("created_at")).fetchAll(db) }
+    }
+
+    public func deleteWebhook(id: String, schoolID: String) async throws -> Bool {
+        try await database.write { db in
+            try Webhook.filter(Column("id") == id && Column("school_id") == schoolID).deleteAll(db) == 1
+        }
+    }
+
+    public func queueEvent(schoolID: String, event: String, payload: (String) -> String) async throws {
+        let hooks = try await webhooks(schoolID: schoolID)
+        let deliveries = hooks.map { hook in
+            let id = Self.newID()
+            return WebhookDelivery(id: id, webhookID: hook.id, schoolID: schoolID, event: event, payload: payload(id), state: .pending,
+                                   attempts: 0, nextAttemptAt: Date(), lastStatus: nil, lastError: nil, createdAt: Date(), deliveredAt: nil)
+        }
+        try await database.write { db in for delivery in deliveries { try delivery.insert(db) } }
+    }
+
+    public func dueDeliveries(limit: Int, lockSeconds: Double) async throws -> [(WebhookDelivery, Webhook)] {
+        try await database.write { db in
+            let now = Date()
+            let due = try WebhookDelivery.filter(Column("state") == WebhookDelivery.State.pending.rawValue
+                                                 && Column("next_attempt_at") <= now.timeIntervalSince1970)
+                .order(Column("next_attempt_at")).limit(limit).fetchAll(db)
+            return try due.compactMap { delivery in
+                var locked = delivery
+                locked.nextAttemptAt = now.addingTimeInterval(lockSeconds)
+                try locked.update(db)
+                return try Webhook.fetchOne(db, key: delivery.webhookID).map { (delivery, $0) }
+            }
+        }
+    }
+
+    public func recordAttempt(deliveryID: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?) async throws {
+        try await database.write { db in
+            guard var delivery = try WebhookDelivery.fetchOne(db, key: deliveryID) else { return }
+            delivery.attempts += 1
+            delivery.lastStatus = status
+            delivery.lastError = error
+            delivery.state = delivered ? .delivered : (retryAt == nil ? .failed : .pending)
+            delivery.nextAttemptAt = delivered ? nil : retryAt
+            delivery.deliveredAt = delivered ? Date() : nil
+            try delivery.update(db)
+        }
+    }
+
+    public func deliveries(webhookID: String, schoolID: String, limit: Int) async throws -> [WebhookDelivery]? {
+        try await database.read { db in
+            guard try Webhook.filter(Column("id") == webhookID && Column("school_id") == schoolID).fetchCount(db) == 1 else { return nil }
+            return try WebhookDelivery.filter(Column("webhook_id") == webhookID).order(Column("created_at").desc).limit(limit).fetchAll(db)
+        }
+    }
+}
+
 // Rows map to the records by snake_case column names (`school_id` is `schoolID`); times
 // are stored as Unix seconds (REAL), which compare and index simply in SQLite and
 // PostgreSQL alike.
@@ -326,3 +405,5 @@ extension APIToken: StoredRecord { public static let databaseTableName = "api_to
 extension Teacher: StoredRecord { public static let databaseTableName = "teacher" }
 extension Lesson: StoredRecord { public static let databaseTableName = "lesson" }
 extension Job: StoredRecord { public static let databaseTableName = "job" }
+extension Webhook: StoredRecord { public static let databaseTableName = "webhook" }
+extension WebhookDelivery: StoredRecord { public static let databaseTableName = "webhook_delivery" }

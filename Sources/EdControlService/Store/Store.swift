@@ -68,7 +68,21 @@ public protocol JobQueue: Sendable {
     func jobCounts() async throws -> [Job.State: Int]
 }
 
-public typealias EdControlStore = AccessStore & LessonStore & JobQueue
+/// Webhooks and the log of their deliveries.
+public protocol WebhookStore: Sendable {
+    func addWebhook(schoolID: String, url: String, secret: String) async throws -> Webhook
+    func webhooks(schoolID: String) async throws -> [Webhook]
+    func deleteWebhook(id: String, schoolID: String) async throws -> Bool
+    /// Queues `event` with `payload` for every webhook of the school.
+    func queueEvent(schoolID: String, event: String, payload: (_ deliveryID: String) -> String) async throws
+    /// Deliveries due now, each locked for `lockSeconds` so that no other sender takes it.
+    func dueDeliveries(limit: Int, lockSeconds: Double) async throws -> [(WebhookDelivery, Webhook)]
+    /// Records one attempt: delivered, or retried at `retryAt`, or failed for good when nil.
+    func recordAttempt(deliveryID: String, status: Int?, error: String?, delivered: Bool, retryAt: Date?) async throws
+    func deliveries(webhookID: String, schoolID: String, limit: Int) async throws -> [WebhookDelivery]?
+}
+
+public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore
 
 /// A request the store refuses, in words for the caller.
 public struct StoreConflict: Error, LocalizedError {

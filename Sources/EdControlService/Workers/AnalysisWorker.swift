@@ -106,6 +106,7 @@ public struct AnalysisWorker: Service {
                 }
                 ServiceMetrics.analysed(report, seconds: seconds)
                 ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
+                if recorded { try await WebhookEvent.queue("job.succeeded", lessonID: lesson.id, schoolID: lesson.schoolID, store: store) }
                 logger.info("analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
             case .failure(let error as AnalysisCancelled) where control.stopReason == .shutdown:
                 try await store.release(jobID: job.id, workerID: id)
@@ -117,6 +118,7 @@ public struct AnalysisWorker: Service {
                 let (reason, message) = Self.explain(error, lesson: lesson, recording: recording)
                 try await store.fail(jobID: job.id, workerID: id, reason: reason, message: message)
                 ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: reason)
+                try await WebhookEvent.queue("job.failed", lessonID: lesson.id, schoolID: lesson.schoolID, store: store)
                 logger.warning("analysis failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
             }
         } catch {

@@ -77,6 +77,7 @@ public struct EdControlServer {
         JobRoutes(store: store).add(to: api)
         TeacherRoutes(store: store).add(to: api)
         WebhookRoutes(store: store).add(to: api)
+        ReviewRoutes(store: store, data: data).add(to: api)
         return router
     }
 }

@@ -29,9 +29,11 @@ struct ServiceAPITests {
                             ("POST", "/api/v1/lessons/\(lesson)/analyses"), ("GET", "/api/v1/lessons/\(lesson)/report.json"),
                             ("GET", "/api/v1/lessons/\(lesson)/diarization.rttm"), ("GET", "/api/v1/lessons/\(lesson)/timeline.vtt"),
                             ("GET", "/api/v1/lessons/\(lesson)/incidents.csv"), ("GET", "/api/v1/jobs/\(job)"),
-                            ("POST", "/api/v1/jobs/\(job)/cancel")]
+                            ("POST", "/api/v1/jobs/\(job)/cancel"), ("POST", "/api/v1/lessons/\(lesson)/incidents/0/review"),
+                            ("GET", "/api/v1/lessons/\(lesson)/reviews"), ("GET", "/api/v1/lessons/\(lesson)/reviews/episodes.json")]
         let collectionRoutes = [("GET", "/api/v1/lessons"), ("POST", "/api/v1/lessons"), ("GET", "/api/v1/teachers"),
-                                ("POST", "/api/v1/teachers"), ("GET", "/metrics")]
+                                ("POST", "/api/v1/teachers"), ("GET", "/api/v1/reviews"), ("GET", "/api/v1/webhooks"),
+                                ("POST", "/api/v1/webhooks"), ("GET", "/metrics")]
         for (method, path) in lessonRoutes + collectionRoutes {
             let anonymous = try await server.request(method, path)
             #expect(anonymous.status == 401 && anonymous.message.contains("token"), "\(method) \(path): \(anonymous.status)")
@@ -141,11 +143,33 @@ struct ServiceAPITests {
         #expect(try await server.request("GET", "/api/v1/lessons?status=queued", token: token).json()["total"] as? Int == 0)
         #expect(try await server.request("GET", "/api/v1/lessons?limit=0", token: token).status == 400)
 
+        // Reviewers' verdicts: stored with who and when, the latest one counts, and confirmed
+        // incidents come out as labelled episodes.
+        let verdict = { (index: Int, verdict: String) in
+            try await server.request("POST", "/api/v1/lessons/\(lesson)/incidents/\(index)/review", token: token,
+                                     body: Data(#"{"verdict": "\#(verdict)", "note": "checked the video"}"#.utf8))
+        }
+        let confirmed = try await verdict(0, "confirmed")
+        #expect(try confirmed.status == 201 && confirmed.json()["reviewer"] as? String == "command line", "\(confirmed.text)")
+        #expect(try await verdict(99, "confirmed").status == 404)
+        #expect(try await verdict(0, "maybe").status == 400)
+        let viewer = try server.token(school: "School A", role: "viewer")
+        #expect(try await server.request("POST", "/api/v1/lessons/\(lesson)/incidents/0/review", token: viewer,
+                                         body: Data(#"{"verdict": "confirmed"}"#.utf8)).status == 403)
+        let episodes = try await server.request("GET", "/api/v1/lessons/\(lesson)/reviews/episodes.json", token: viewer)
+        let labelled = try JSONDecoder().decode([SpeakerTurn].self, from: episodes.body)
+        #expect(labelled.count == 1 && labelled[0].start == decoded.incidents[0].start, "\(episodes.text)")
+        #expect(try await verdict(0, "rejected").status == 201)
+        let reviews = try await server.request("GET", "/api/v1/reviews", token: viewer).json()
+        #expect(reviews["confirmed"] as? Int == 0 && reviews["rejected"] as? Int == 1 && reviews["precision"] as? Double == 0, "\(reviews)")
+
         // The right to erasure: the recording and everything derived from it go.
         #expect(try await server.request("DELETE", "/api/v1/lessons/\(lesson)", token: token).status == 204)
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)", token: token).status == 404)
         #expect(try await server.request("GET", "/api/v1/jobs/\(job)", token: token).status == 404)
         #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)").path))
+        #expect((try await server.request("GET", "/api/v1/reviews", token: viewer).json()["items"] as? [Any])?.count == 0,
+                "the lesson's reviews go with it")
     }
 
     /// A worker killed mid-job (SIGKILL) leaves the job to be taken up again once its lease

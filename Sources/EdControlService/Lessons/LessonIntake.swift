@@ -61,7 +61,7 @@ public struct LessonIntake: Sendable {
             throw Refusal(kind: .unusableMedia, message: "there is no teacher \(teacherID) in this school; create the teacher first or leave teacherId out")
         }
 
-        let id = UUID().uuidString.lowercased()
+        let id = newIdentifier()
         let fileName = "recording." + Self.fileExtension(for: details.originalFilename, container: media.container)
         let folder = data.lessonDirectory(id)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -1,5 +1,8 @@
 import Foundation
 
+/// A new random id for any record.
+func newIdentifier() -> String { UUID().uuidString.lowercased() }
+
 /// A tenant: an online school. Nobody sees another school's lessons.
 public struct School: Codable, Sendable, Equatable {
     public var id: String
@@ -146,4 +149,25 @@ public struct WebhookDelivery: Codable, Sendable, Equatable {
     public var lastError: String?
     public var createdAt: Date
     public var deliveredAt: Date?
+}
+
+/// A reviewer's verdict on one incident of a lesson's report: confirmed incidents become
+/// labelled data for evaluating the next models.
+public struct IncidentReview: Codable, Sendable, Equatable {
+    public enum Verdict: String, Codable, Sendable, CaseIterable { case confirmed, rejected }
+
+    public var id: String
+    public var lessonID: String
+    public var schoolID: String
+    /// The incident's place in the report it was reviewed in, and what it said.
+    public var incidentIndex: Int
+    public var start: Double
+    public var end: Double
+    public var person: String
+    public var role: String
+    public var modality: String
+    public var verdict: Verdict
+    public var note: String?
+    public var reviewer: String
+    public var reviewedAt: Date
 }

@@ -65,10 +65,20 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX webhook_delivery_by_hook ON webhook_delivery(webhook_id, created_at);
                 """)
         }
+        migrator.registerMigration("v3: incident reviews") { db in
+            try db.execute(sql: """
+                CREATE TABLE incident_review (
+                    id TEXT PRIMARY KEY, lesson_id TEXT NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
+                    school_id TEXT NOT NULL, incident_index INTEGER NOT NULL, start REAL NOT NULL, "end" REAL NOT NULL,
+                    person TEXT NOT NULL, role TEXT NOT NULL, modality TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT,
+                    reviewer TEXT NOT NULL, reviewed_at REAL NOT NULL,
+                    UNIQUE (lesson_id, incident_index, start, "end"));
+                CREATE INDEX incident_review_by_school ON incident_review(school_id, reviewed_at);
+                """)
+        }
         return migrator
     }
 
-    static func newID() -> String { UUID().uuidString.lowercased() }
 
     // MARK: AccessStore
 
@@ -76,7 +86,7 @@ public final class SQLiteStore: EdControlStore {
         try await database.write { db in
             if let school = try School.filter(Column("name") == name).fetchOne(db) { return school }
             guard createIfMissing else { return nil }
-            let school = School(id: Self.newID(), name: name, createdAt: Date())
+            let school = School(id: newIdentifier(), name: name, createdAt: Date())
             try school.insert(db)
             return school
         }
@@ -85,7 +95,7 @@ public final class SQLiteStore: EdControlStore {
     public func createToken(schoolID: String, name: String, role: Role) async throws -> (secret: String, token: APIToken) {
         var random = SystemRandomNumberGenerator()
         let secret = "edc_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
-        let token = APIToken(id: Self.newID(), schoolID: schoolID, name: name, role: role,
+        let token = APIToken(id: newIdentifier(), schoolID: schoolID, name: name, role: role,
                              secretHash: SHA256Digest.of(Data(secret.utf8)), createdAt: Date(), lastUsedAt: nil)
         try await database.write { db in try token.insert(db) }
         return (secret, token)
@@ -102,7 +112,7 @@ public final class SQLiteStore: EdControlStore {
     // MARK: LessonStore
 
     public func createTeacher(schoolID: String, name: String) async throws -> Teacher {
-        let teacher = Teacher(id: Self.newID(), schoolID: schoolID, name: name, createdAt: Date())
+        let teacher = Teacher(id: newIdentifier(), schoolID: schoolID, name: name, createdAt: Date())
         try await database.write { db in try teacher.insert(db) }
         return teacher
     }
@@ -123,7 +133,7 @@ public final class SQLiteStore: EdControlStore {
     }
 
     private static func insertJob(lessonID: String, schoolID: String, maxAttempts: Int, _ db: Database) throws -> Job {
-        let job = Job(id: newID(), lessonID: lessonID, schoolID: schoolID, state: .queued, stage: nil, progress: 0,
+        let job = Job(id: newIdentifier(), lessonID: lessonID, schoolID: schoolID, state: .queued, stage: nil, progress: 0,
                       attempts: 0, maxAttempts: maxAttempts, lastError: nil, failureReason: nil, createdAt: Date(),
                       startedAt: nil, finishedAt: nil, workerID: nil, leaseExpiresAt: nil, heartbeatAt: nil)
         try job.insert(db)
@@ -292,7 +302,7 @@ public final class SQLiteStore: EdControlStore {
 
 extension SQLiteStore {
     public func addWebhook(schoolID: String, url: String, secret: String) async throws -> Webhook {
-        let webhook = Webhook(id: Self.newID(), schoolID: schoolID, url: url, secret: secret, createdAt: Date())
+        let webhook = Webhook(id: newIdentifier(), schoolID: schoolID, url: url, secret: secret, createdAt: Date())
         try await database.write { db in try webhook.insert(db) }
         return webhook
     }
@@ -310,7 +320,7 @@ extension SQLiteStore {
     public func queueEvent(schoolID: String, event: String, payload: (String) -> String) async throws {
         let hooks = try await webhooks(schoolID: schoolID)
         let deliveries = hooks.map { hook in
-            let id = Self.newID()
+            let id = newIdentifier()
             return WebhookDelivery(id: id, webhookID: hook.id, schoolID: schoolID, event: event, payload: payload(id), state: .pending,
                                    attempts: 0, nextAttemptAt: Date(), lastStatus: nil, lastError: nil, createdAt: Date(), deliveredAt: nil)
         }
@@ -349,6 +359,32 @@ extension SQLiteStore {
         try await database.read { db in
             guard try Webhook.filter(Column("id") == webhookID && Column("school_id") == schoolID).fetchCount(db) == 1 else { return nil }
             return try WebhookDelivery.filter(Column("webhook_id") == webhookID).order(Column("created_at").desc).limit(limit).fetchAll(db)
+        }
+    }
+}
+
+// MARK: ReviewStore
+
+extension SQLiteStore {
+    public func saveReview(_ review: IncidentReview) async throws -> IncidentReview {
+        try await database.write { db in
+            // The same incident of the same analysis (index and times) keeps one verdict.
+            try IncidentReview.filter(Column("lesson_id") == review.lessonID && Column("incident_index") == review.incidentIndex
+                                      && Column("start") == review.start && Column("end") == review.end).deleteAll(db)
+            try review.insert(db)
+            return review
+        }
+    }
+
+    public func reviews(lessonID: String, schoolID: String) async throws -> [IncidentReview] {
+        try await database.read { db in
+            try IncidentReview.filter(Column("lesson_id") == lessonID && Column("school_id") == schoolID).order(Column("start")).fetchAll(db)
+        }
+    }
+
+    public func reviews(schoolID: String) async throws -> [IncidentReview] {
+        try await database.read { db in
+            try IncidentReview.filter(Column("school_id") == schoolID).order(Column("reviewed_at")).fetchAll(db)
         }
     }
 }
@@ -406,4 +442,5 @@ extension Teacher: StoredRecord { public static let databaseTableName = "teacher
 extension Lesson: StoredRecord { public static let databaseTableName = "lesson" }
 extension Job: StoredRecord { public static let databaseTableName = "job" }
 extension Webhook: StoredRecord { public static let databaseTableName = "webhook" }
+extension IncidentReview: StoredRecord { public static let databaseTableName = "incident_review" }
 extension WebhookDelivery: StoredRecord { public static let databaseTableName = "webhook_delivery" }

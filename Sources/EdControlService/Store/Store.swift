@@ -82,7 +82,16 @@ public protocol WebhookStore: Sendable {
     func deliveries(webhookID: String, schoolID: String, limit: Int) async throws -> [WebhookDelivery]?
 }
 
-public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore
+/// Reviewers' verdicts on incidents.
+public protocol ReviewStore: Sendable {
+    /// Stores a verdict; a later verdict on the same incident replaces the earlier one.
+    func saveReview(_ review: IncidentReview) async throws -> IncidentReview
+    func reviews(lessonID: String, schoolID: String) async throws -> [IncidentReview]
+    /// Every verdict in the school, oldest first: the labelled episodes for evaluation.
+    func reviews(schoolID: String) async throws -> [IncidentReview]
+}
+
+public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore & ReviewStore
 
 /// A request the store refuses, in words for the caller.
 public struct StoreConflict: Error, LocalizedError {

@@ -67,7 +67,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            resources: [.copy("API/openapi.yaml")]
         ),
         .target(name: "LessonSynthesis", dependencies: ["EdControlCore"]),
         .executableTarget(

@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Prometheus
 
-/// For operators: liveness, readiness and Prometheus metrics.
+/// For operators: liveness, readiness, Prometheus metrics, and the API's own description.
 struct OperationsRoutes {
     let store: JobQueue
     let models: ModelRegistry
@@ -26,6 +26,13 @@ struct OperationsRoutes {
             }
             return EditedResponse(status: problems.isEmpty ? .ok : .serviceUnavailable,
                                   response: Status(status: problems.isEmpty ? "ready" : "not ready", problems: problems.isEmpty ? nil : problems))
+        }
+        router.get("api/v1/openapi.yaml") { _, context -> Response in
+            _ = try context.require(.viewer)
+            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let document = try? Data(contentsOf: url) else {
+                throw HTTPError(.internalServerError, message: "the OpenAPI document is missing from the installation; rebuild EdControl")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
         router.get("metrics") { _, context -> Response in
             _ = try context.require(.admin)

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Prints the service's figures, measured in one run (after scripts/setup.sh):
+#   - status and report requests at ~200 requests/s from a second process (wrk) while the
+#     server's one worker analyses a 3-hour recording: throughput and latency percentiles;
+#   - uploading a 1 GB recording: throughput next to this disk's sequential write speed
+#     (dd, same file system), and the server's memory before, during and after.
+# Usage: scripts/benchmark-service.sh [SECONDS=30]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_OF_LOAD=${1:-30}
+WORK=${BENCH_DIR:-.build/benchmark-service}
+BIN=.build/release
+command -v wrk >/dev/null || { echo "==> installing wrk"; ${SUDO:-$([[ $(id -u) -ne 0 ]] && echo sudo)} apt-get install -y -qq wrk >/dev/null; }
+rm -rf "$WORK"; mkdir -p "$WORK"
+swift build -c release --product edcontrol >/dev/null
+cp "$BIN/edcontrol" "$WORK/"
+BIN=$WORK
+PY=.deps/venv/bin/python
+
+start_server() {  # start_server NAME WORKERS -> sets URL and PID
+  local data="$WORK/$1"
+  TOKEN=$("$BIN/edcontrol" token create --data "$data" --school Bench --role admin)
+  "$BIN/edcontrol" serve --data "$data" --port 0 --workers "$2" >"$data.out" 2>"$data.log" &
+  PID=$!
+  for _ in $(seq 200); do URL=$(grep -o 'http://[0-9.:]*' "$data.out" 2>/dev/null || true); [[ -n $URL ]] && break; sleep 0.1; done
+}
+upload() {  # upload FILE -> prints the job id
+  curl -sf -H "Authorization: Bearer $TOKEN" -X POST -T "$1" "$URL/api/v1/lessons?filename=$(basename "$1")" |
+    "$PY" -c 'import json,sys; b=json.load(sys.stdin); print(b["lesson"]["id"], b["job"]["id"])'
+}
+job_state() { curl -sf -H "Authorization: Bearer $TOKEN" "$URL/api/v1/jobs/$1" | "$PY" -c 'import json,sys; j=json.load(sys.stdin); print(j["state"], j["progress"])'; }
+
+echo "== requests while a worker is busy"
+ffmpeg -nostdin -v error -y -stream_loop -1 -i /usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav \
+  -t 10800 -c:a aac -b:a 48k "$WORK/three-hours.m4a"
+start_server busy 1
+read -r LESSON JOB < <(upload .deps/videos/crying-then-laughing.mp4)
+until [[ $(job_state "$JOB") == succeeded* ]]; do sleep 0.5; done
+read -r _ BUSY_JOB < <(upload "$WORK/three-hours.m4a")
+until [[ $(job_state "$BUSY_JOB") == running* ]]; do sleep 0.5; done
+cat >"$WORK/load.lua" <<LUA
+-- Half report.json, half job status; 10 connections, each pausing 45 ms: about 200 requests/s.
+local paths = {"/api/v1/lessons/$LESSON/report.json", "/api/v1/jobs/$BUSY_JOB"}
+local n = 0
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+request = function() n = n + 1; return wrk.format("GET", paths[n % 2 + 1]) end
+delay = function() return 45 end
+LUA
+wrk -t2 -c10 -d"${SECONDS_OF_LOAD}s" --latency -s "$WORK/load.lua" "$URL" | tee "$WORK/wrk.txt" | grep -E "Requests/sec|Latency  |50%|90%|99%|requests in|Non-2xx"
+echo "worker still busy after the load: $(job_state "$BUSY_JOB")"
+echo "target: p99 < 50 ms at 200 requests/s with a worker analysing"
+kill "$PID"; wait "$PID" 2>/dev/null || true
+
+echo
+echo "== uploading 1 GB"
+ffmpeg -nostdin -v error -y -stream_loop -1 -i .deps/videos/crying-then-laughing.mp4 -fs 1000000000 -c copy "$WORK/one-gigabyte.mp4"
+BYTES=$(stat -c %s "$WORK/one-gigabyte.mp4")
+sync
+DD=$(dd if=/dev/zero of="$WORK/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -1)
+rm -f "$WORK/dd.bin"
+DISK_MBS=$(awk '{for (i=1;i<=NF;i++) if ($i ~ /^[0-9.,]+$/ && $(i+1) ~ /[MG]B\/s/) {v=$i; gsub(",",".",v); print ($(i+1)=="GB/s") ? v*1000 : v}}' <<<"$DD")
+start_server upload 0
+RSS_BEFORE=$(ps -o rss= -p "$PID")
+( while kill -0 "$PID" 2>/dev/null; do ps -o rss= -p "$PID"; sleep 0.2; done ) >"$WORK/rss.txt" &
+SAMPLER=$!
+T0=$(date +%s.%N)
+upload "$WORK/one-gigabyte.mp4" >/dev/null
+sync  # on disk, as dd's figure is
+T1=$(date +%s.%N)
+kill "$SAMPLER" 2>/dev/null || true
+RSS_MAX=$(sort -n "$WORK/rss.txt" | tail -1)
+RSS_AFTER=$(ps -o rss= -p "$PID")
+awk -v b="$BYTES" -v t0="$T0" -v t1="$T1" -v disk="$DISK_MBS" 'BEGIN {
+  mbs = b / 1e6 / (t1 - t0)
+  printf "upload:      %.0f MB in %.1f s = %.0f MB/s (streamed to disk, checked with ffprobe, synced)\n", b/1e6, t1-t0, mbs
+  printf "disk (dd):   %.0f MB/s sequential write with fdatasync\n", disk
+  printf "ratio:       %.2f of the disk speed (target ≥ 0.80)\n", mbs / disk }'
+echo "server RSS:  before $((RSS_BEFORE / 1024)) MB, peak during upload $((RSS_MAX / 1024)) MB, after $((RSS_AFTER / 1024)) MB"
+kill "$PID"; wait "$PID" 2>/dev/null || true

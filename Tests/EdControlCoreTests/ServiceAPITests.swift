@@ -142,6 +142,11 @@ struct ServiceAPITests {
         #expect(byTeacher["total"] as? Int == 1)
         #expect(try await server.request("GET", "/api/v1/lessons?status=queued", token: token).json()["total"] as? Int == 0)
         #expect(try await server.request("GET", "/api/v1/lessons?limit=0", token: token).status == 400)
+        #expect(try await server.request("GET", "/api/v1/teachers/\(teacherID)/lessons", token: token).json()["total"] as? Int == 1)
+        let trend = try await server.request("GET", "/api/v1/teachers/\(teacherID)/trend", token: token).json()
+        let point = try #require((trend["points"] as? [[String: Any]])?.first, "\(trend)")
+        #expect(trend["lessonCount"] as? Int == 1 && point["lessonID"] as? String == lesson)
+        #expect((point["incidentsPerHour"] as? Double ?? 0) > 100, "an incident in 20 s is 180 an hour: \(point)")
 
         // Reviewers' verdicts: stored with who and when, the latest one counts, and confirmed
         // incidents come out as labelled episodes.

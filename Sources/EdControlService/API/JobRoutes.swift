@@ -50,14 +50,72 @@ struct TeacherRoutes {
         teachers.get { _, context in
             TeacherList(items: try await store.teachers(schoolID: try context.require(.viewer).schoolID))
         }
-        teachers.get(":teacher") { _, context -> Teacher in
-            let caller = try context.require(.viewer)
-            let id = try context.parameters.require("teacher")
-            guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID) else {
-                throw HTTPError(.notFound, message: "there is no teacher \(id) in your school")
-            }
-            return teacher
+        teachers.get(":teacher") { _, context in try await teacher(context) }
+        teachers.get(":teacher/lessons") { request, context -> LessonPage in
+            let (teacher, caller) = (try await teacher(context), try context.require(.viewer))
+            var query = LessonQuery()
+            query.teacherID = teacher.id
+            query.limit = try LessonRoutes.integer(request.uri.queryParameters["limit"], name: "limit", default: 50, range: 1...500)
+            query.offset = try LessonRoutes.integer(request.uri.queryParameters["offset"], name: "offset", default: 0, range: 0...Int.max)
+            let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
+            return LessonPage(items: items, total: total, limit: query.limit, offset: query.offset)
         }
+        teachers.get(":teacher/trend") { _, context -> TeacherTrend in
+            let (teacher, caller) = (try await teacher(context), try context.require(.viewer))
+            var query = LessonQuery()
+            query.teacherID = teacher.id
+            query.state = .succeeded
+            query.limit = 500
+            let lessons = try await store.lessons(schoolID: caller.schoolID, matching: query).items.map(\.lesson)
+            return TeacherTrend(teacher: teacher, lessons: lessons)
+        }
+    }
+
+    private func teacher(_ context: APIContext) async throws -> Teacher {
+        let caller = try context.require(.viewer)
+        let id = try context.parameters.require("teacher")
+        guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID) else {
+            throw HTTPError(.notFound, message: "there is no teacher \(id) in your school")
+        }
+        return teacher
+    }
+}
+
+/// A teacher's analysed lessons over time (oldest first), with the figures to chart.
+struct TeacherTrend: ResponseEncodable {
+    struct Point: Encodable {
+        var lessonID: String
+        var title: String
+        /// When the lesson took place (or, if not given, was uploaded).
+        var date: Date
+        var durationSeconds: Double
+        var flag: String?
+        var incidentCount: Int
+        var incidentsPerHour: Double
+        var teacherTalkPercent: Double?
+        var teacherNegativeShare: Double?
+    }
+
+    var teacher: Teacher
+    var points: [Point]
+    var lessonCount: Int
+    var incidentsPerHour: Double?
+    var meanTeacherTalkPercent: Double?
+
+    init(teacher: Teacher, lessons: [Lesson]) {
+        self.teacher = teacher
+        points = lessons.map { lesson in
+            let incidents = lesson.incidentCount ?? 0
+            return Point(lessonID: lesson.id, title: lesson.title, date: lesson.recordedAt ?? lesson.uploadedAt,
+                         durationSeconds: lesson.durationSeconds, flag: lesson.flag, incidentCount: incidents,
+                         incidentsPerHour: Double(incidents) / max(lesson.durationSeconds / 3600, 1e-9),
+                         teacherTalkPercent: lesson.teacherTalkPercent, teacherNegativeShare: lesson.teacherNegativeShare)
+        }.sorted { $0.date < $1.date }
+        lessonCount = points.count
+        let hours = points.reduce(0) { $0 + $1.durationSeconds } / 3600
+        incidentsPerHour = hours > 0 ? Double(points.reduce(0) { $0 + $1.incidentCount }) / hours : nil
+        let talk = points.compactMap(\.teacherTalkPercent)
+        meanTeacherTalkPercent = talk.isEmpty ? nil : talk.reduce(0, +) / Double(talk.count)
     }
 }
 

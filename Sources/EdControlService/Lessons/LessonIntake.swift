@@ -72,7 +72,7 @@ public struct LessonIntake: Sendable {
                             originalFilename: details.originalFilename, mediaBytes: media.sizeBytes, mediaFile: fileName,
                             durationSeconds: media.durationSeconds, hasVideo: !media.video.isEmpty, recordedAt: details.recordedAt,
                             uploadedAt: Date(), uploadedBy: principal.tokenName, flag: nil, incidentCount: nil,
-                            teacherTalkPercent: nil, speakerCount: nil, analysedAt: nil)
+                            teacherTalkPercent: nil, speakerCount: nil, teacherNegativeShare: nil, analysedAt: nil)
         do {
             let job = try await store.addLesson(lesson, maxAttempts: maxAttempts)
             return LessonWithJob(lesson: lesson, job: job)

@@ -70,6 +70,7 @@ public struct Lesson: Codable, Sendable, Equatable {
     public var incidentCount: Int?
     public var teacherTalkPercent: Double?
     public var speakerCount: Int?
+    public var teacherNegativeShare: Double?
     public var analysedAt: Date?
 }
 

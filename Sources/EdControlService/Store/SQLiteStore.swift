@@ -76,6 +76,9 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX incident_review_by_school ON incident_review(school_id, reviewed_at);
                 """)
         }
+        migrator.registerMigration("v4: the teacher's negative-emotion share per lesson") { db in
+            try db.execute(sql: "ALTER TABLE lesson ADD COLUMN teacher_negative_share REAL")
+        }
         return migrator
     }
 
@@ -248,10 +251,10 @@ public final class SQLiteStore: EdControlStore {
             guard db.changesCount == 1 else { return false }
             try db.execute(sql: """
                 UPDATE lesson SET flag = ?, incident_count = ?, teacher_talk_percent = ?, speaker_count = ?, duration_seconds = ?,
-                    analysed_at = ?
+                    teacher_negative_share = ?, analysed_at = ?
                 WHERE id = (SELECT lesson_id FROM job WHERE id = ?)
                 """, arguments: [summary.flag, summary.incidentCount, summary.teacherTalkPercent, summary.speakerCount,
-                                 summary.durationSeconds, now, jobID])
+                                 summary.durationSeconds, summary.teacherNegativeShare, now, jobID])
             return true
         }
     }

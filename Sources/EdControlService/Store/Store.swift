@@ -36,13 +36,18 @@ public struct AnalysisSummary: Sendable, Equatable {
     public var teacherTalkPercent: Double
     public var speakerCount: Int
     public var durationSeconds: Double
+    /// Share of the teacher's on-screen seconds with a negative emotion most likely; nil
+    /// when no face was linked to the teacher.
+    public var teacherNegativeShare: Double?
 
-    public init(flag: String, incidentCount: Int, teacherTalkPercent: Double, speakerCount: Int, durationSeconds: Double) {
+    public init(flag: String, incidentCount: Int, teacherTalkPercent: Double, speakerCount: Int, durationSeconds: Double,
+                teacherNegativeShare: Double?) {
         self.flag = flag
         self.incidentCount = incidentCount
         self.teacherTalkPercent = teacherTalkPercent
         self.speakerCount = speakerCount
         self.durationSeconds = durationSeconds
+        self.teacherNegativeShare = teacherNegativeShare
     }
 }
 

@@ -99,7 +99,7 @@ public struct AnalysisWorker: Service {
                 let recorded = try await store.succeed(jobID: job.id, workerID: id, summary: AnalysisSummary(
                     flag: report.summary.flag.rawValue, incidentCount: report.incidents.count,
                     teacherTalkPercent: report.talkMetrics.teacherTalkPercent, speakerCount: report.speakers.count,
-                    durationSeconds: report.talkMetrics.durationSeconds))
+                    durationSeconds: report.talkMetrics.durationSeconds, teacherNegativeShare: Self.teacherNegativeShare(report)))
                 if !recorded, try await store.lesson(id: lesson.id, schoolID: lesson.schoolID) == nil {
                     // Deleted while it was being analysed: nothing of it may stay on disk.
                     try? FileManager.default.removeItem(at: data.lessonDirectory(lesson.id))
@@ -150,6 +150,11 @@ public struct AnalysisWorker: Service {
             thread.stackSize = 16 << 20
             thread.start()
         }
+    }
+
+    static func teacherNegativeShare(_ report: LessonReport) -> Double? {
+        guard let teacher = report.summary.roles.first(where: { $0.role == .teacher }), teacher.faceSeconds > 0 else { return nil }
+        return Emotion.negative.reduce(0) { $0 + (teacher.emotionShares[$1.rawValue] ?? 0) }
     }
 
     /// A short reason for metrics and the sentence a school admin reads.

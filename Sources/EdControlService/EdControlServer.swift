@@ -15,6 +15,7 @@ public struct EdControlServer {
         public var maxUploadBytes: Int64 = 4_000_000_000
         public var worker = AnalysisWorker.Settings()
         public var webhooks = WebhookSender.Settings()
+        public var retention = RetentionPolicy.Settings()
 
         public init() {}
     }
@@ -53,6 +54,9 @@ public struct EdControlServer {
         var services: [any Service] = Self.workers(count: settings.workers, store: store, data: data, models: models,
                                                    settings: settings.worker, logger: logger)
         services.append(WebhookSender(store: store, settings: settings.webhooks, logger: logger))
+        if settings.retention.days != nil {
+            services.append(RetentionPolicy(store: store, data: data, settings: settings.retention, logger: logger))
+        }
         let application = Application(
             router: router(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "EdControl"),
@@ -78,6 +82,7 @@ public struct EdControlServer {
         TeacherRoutes(store: store).add(to: api)
         WebhookRoutes(store: store).add(to: api)
         ReviewRoutes(store: store, data: data).add(to: api)
+        AuditRoutes(store: store).add(to: api)
         return router
     }
 }

@@ -64,6 +64,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds before the first retry of a failed webhook delivery (doubling after each).")
     var webhookRetrySeconds = 5.0
 
+    @Option(name: .long, help: "Delete recordings this many days after upload, keeping their reports (default: keep them).")
+    var retentionDays: Double?
+
+    @Option(name: .long, help: "How often the retention policy looks for recordings to delete, in seconds.")
+    var retentionCheckSeconds = 3600.0
+
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var lease: LeaseOptions
     @OptionGroup var models: ModelOptions
@@ -84,6 +90,8 @@ struct Serve: AsyncParsableCommand {
         settings.maxUploadBytes = Int64(maxUploadMb) * 1_000_000
         settings.worker = lease.workerSettings
         settings.webhooks.firstRetrySeconds = max(0.1, webhookRetrySeconds)
+        settings.retention.days = retentionDays.map { max(0, $0) }
+        settings.retention.checkEverySeconds = max(1, retentionCheckSeconds)
         let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
                                      prometheus: bootstrapMetrics(), logger: serviceLogger("edcontrol.server"))
         try await server.run { url in
@@ -143,7 +151,9 @@ struct Tokens: AsyncParsableCommand {
             guard !name.isEmpty else { throw ValidationError("--school must not be empty") }
             let (_, store) = try dataOptions.open()
             guard let school = try await store.school(named: name, createIfMissing: true) else { return }
-            let (secret, _) = try await store.createToken(schoolID: school.id, name: self.name, role: role)
+            let (secret, token) = try await store.createToken(schoolID: school.id, name: self.name, role: role)
+            try await store.record(AuditEvent(schoolID: school.id, actor: "command line", action: "token.create",
+                                              target: "token \(token.id)", detail: "\(role.rawValue) token '\(self.name)'"))
             print(secret)
         }
     }

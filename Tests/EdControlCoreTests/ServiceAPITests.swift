@@ -177,6 +177,38 @@ struct ServiceAPITests {
                 "the lesson's reviews go with it")
     }
 
+    /// Recordings go after the retention period; reports stay; the audit log says who did what.
+    @Test func retentionDeletesRecordingsButKeepsReportsAndEverythingIsAudited() async throws {
+        let server = try RunningServer(arguments: ["--retention-days", "0", "--retention-check-seconds", "1"])
+        let admin = try server.token(school: "School A", role: "admin")
+        let (lesson, job) = try await upload(server, crying, token: admin)
+        #expect(try await server.waitForJob(job, token: admin)["state"] as? String == "succeeded")
+        var stored: [String: Any] = [:]
+        for _ in 0..<100 {
+            stored = try await server.request("GET", "/api/v1/lessons/\(lesson)", token: admin).json()["lesson"] as? [String: Any] ?? [:]
+            if stored["mediaFile"] == nil { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(stored["mediaFile"] == nil, "the recording is forgotten: \(stored)")
+        #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)/recording.mp4").path))
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: admin).status == 200, "the report stays")
+        let again = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", token: admin)
+        #expect(again.status == 409 && again.message.contains("deleted"), "\(again.text)")
+        #expect(try await server.request("DELETE", "/api/v1/lessons/\(lesson)", token: admin).status == 204)
+
+        let viewer = try server.token(school: "School A", role: "viewer")
+        #expect(try await server.request("GET", "/api/v1/audit", token: viewer).status == 403)
+        let log = try await server.request("GET", "/api/v1/audit", token: admin).json()["items"] as? [[String: Any]] ?? []
+        let actions = log.map { "\($0["actor"] ?? "") \($0["action"] ?? "")" }
+        for expected in ["command line token.create", "command line lesson.upload", "retention policy media.expired",
+                         "command line lesson.read", "command line results.read", "command line lesson.delete"] {
+            #expect(actions.contains(expected), "\(expected) in \(actions)")
+        }
+        let otherSchool = try server.token(school: "School B", role: "admin")
+        let theirs = try await server.request("GET", "/api/v1/audit", token: otherSchool).json()["items"] as? [[String: Any]] ?? []
+        #expect(theirs.count == 1 && theirs.first?["action"] as? String == "token.create", "school B sees only its own log: \(theirs)")
+    }
+
     /// A worker killed mid-job (SIGKILL) leaves the job to be taken up again once its lease
     /// runs out; a server stopped gracefully (SIGTERM) gives its job back at once.
     @Test func jobsSurviveTheServerBeingKilledMidAnalysis() async throws {
@@ -186,8 +218,9 @@ struct ServiceAPITests {
         let server = try RunningServer(arguments: ["--lease-seconds", "3"])
         let token = try server.token(school: "School A", role: "manager")
         for (round, signal) in [SIGKILL, SIGKILL, SIGKILL, SIGTERM].enumerated() {
+            let watch = try server.armSignal(signal, whenAJobReaches: 0.1)
             let (_, job) = try await upload(server, long, token: token)
-            let killedAt = try await server.signal(signal, whenJob: job, reaches: 0.1)
+            let killedAt = await watch.wait()
             #expect(killedAt != nil && killedAt! < 0.9, "round \(round): stopped mid-analysis, at \(killedAt ?? -1)")
             try server.restart()
             let finished = try await server.waitForJob(job, token: token)

@@ -66,30 +66,54 @@ final class RunningServer: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Sends `signal` to the server the moment a job's stored progress reaches `progress`
-    /// while it runs, and waits for the server to exit. The watching is done on a thread of
-    /// its own, reading the database, so it reacts within milliseconds even while other
-    /// tests keep Swift concurrency's threads busy. Returns the job's progress at the kill,
-    /// or nil if it was never seen running that far.
-    func signal(_ signal: Int32, whenJob id: String, reaches progress: Double, timeout: TimeInterval = 300) async throws -> Double? {
+    /// Sends `signal` to the server the moment a running job's stored progress reaches
+    /// `progress`, then the server is waited for. The watching starts at once, on a thread
+    /// of its own reading the database, so the kill lands mid-analysis even when the test's
+    /// own task is kept waiting (other tests occupy Swift concurrency's shared threads).
+    /// `wait()` returns the job's progress at the kill, or nil if no job got that far.
+    func armSignal(_ signal: Int32, whenAJobReaches progress: Double, timeout: TimeInterval = 300) throws -> SignalWatch {
         let database = try DatabaseQueue(path: data.appendingPathComponent("edcontrol.sqlite").path)
+        let watch = SignalWatch(process: process)
         let pid = process.processIdentifier
-        let seen: Double? = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                let deadline = Date().addingTimeInterval(timeout)
-                while Date() < deadline {
-                    let row = try? database.read { db in try Row.fetchOne(db, sql: "SELECT state, progress FROM job WHERE id = ?", arguments: [id]) }
-                    if let row, row["state"] as String? == "running", let now = row["progress"] as Double?, now >= progress {
-                        kill(pid, signal)
-                        return continuation.resume(returning: now)
-                    }
-                    Thread.sleep(forTimeInterval: 0.02)
+        Thread.detachNewThread {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                let now = try? database.read { db in
+                    try Double.fetchOne(db, sql: "SELECT progress FROM job WHERE state = 'running' AND progress >= ?", arguments: [progress])
                 }
-                continuation.resume(returning: nil)
+                if let now {
+                    kill(pid, signal)
+                    return watch.finish(now)
+                }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            watch.finish(nil)
+        }
+        return watch
+    }
+
+    final class SignalWatch: @unchecked Sendable {
+        // @unchecked: `seen` is written once before `done` is signalled, read after.
+        private let process: Process
+        private var seen: Double?
+        private let done = DispatchSemaphore(value: 0)
+
+        init(process: Process) { self.process = process }
+
+        fileprivate func finish(_ progress: Double?) {
+            seen = progress
+            done.signal()
+        }
+
+        func wait() async -> Double? {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { [self] in
+                    done.wait()
+                    if seen != nil { process.waitUntilExit() }
+                    continuation.resume(returning: seen)
+                }
             }
         }
-        process.waitUntilExit()
-        return seen
     }
 
     /// Starts it again on the same data directory (on a new port).

@@ -73,7 +73,7 @@ struct WebhookTests {
         #expect(finished["state"] as? String == "succeeded", "\(finished)")
 
         // Two refusals, then accepted: three attempts, in the delivery log.
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(180)
         var log: [[String: Any]] = []
         while Date() < deadline {
             log = try await server.request("GET", "/api/v1/webhooks/\(webhookID)/deliveries", token: admin).json()["items"] as? [[String: Any]] ?? []

@@ -69,6 +69,7 @@ struct LessonRoutes {
                                            teacherID: query["teacherId"].map(String.init), recordedAt: recordedAt)
         do {
             let stored = try await intake.accept(upload, details: details, by: caller)
+            try await store.audit(caller, "lesson.upload", "lesson \(stored.lesson.id)", detail: details.originalFilename)
             return EditedResponse(status: .created, headers: [.location: "/api/v1/lessons/\(stored.lesson.id)"], response: stored)
         } catch let refusal as LessonIntake.Refusal {
             throw HTTPError(refusal.kind == .notMedia ? .unsupportedMediaType : .unprocessableContent, message: refusal.message)
@@ -95,7 +96,9 @@ struct LessonRoutes {
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> LessonWithJob {
-        try await lesson(context, role: .viewer)
+        let found = try await lesson(context, role: .viewer)
+        try await store.audit(try context.require(.viewer), "lesson.read", "lesson \(found.lesson.id)")
+        return found
     }
 
     @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
@@ -104,6 +107,7 @@ struct LessonRoutes {
         guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else { throw Self.noSuchLesson(id) }
         // The rows are gone first, so a worker that is analysing it now fails to store results.
         try? FileManager.default.removeItem(at: data.lessonDirectory(removed.id))
+        try await store.audit(caller, "lesson.delete", "lesson \(removed.id)", detail: "\(removed.originalFilename), its recording and all results")
         return Response(status: .noContent)
     }
 
@@ -129,6 +133,7 @@ struct LessonRoutes {
             throw HTTPError(.notFound, message: "this lesson has no results yet (its analysis is \(found.job?.state.rawValue ?? "not queued"))")
         }
         let body = try await FileIO().loadFile(path: path, context: context)
+        try await store.audit(try context.require(.viewer), "results.read", "lesson \(found.lesson.id)", detail: file)
         return Response(status: .ok, headers: [.contentType: contentType], body: body)
     }
 

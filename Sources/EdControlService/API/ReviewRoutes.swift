@@ -74,7 +74,9 @@ struct ReviewRoutes {
                                     start: incident.start, end: incident.end, person: incident.person, role: incident.role.rawValue,
                                     modality: incident.modality.rawValue, verdict: body.verdict,
                                     note: body.note.map { String($0.prefix(2000)) }, reviewer: caller.tokenName, reviewedAt: Date())
-        return EditedResponse(status: .created, response: try await store.saveReview(review))
+        let saved = try await store.saveReview(review)
+        try await store.audit(caller, "review.save", "lesson \(lessonID) incident \(index)", detail: body.verdict.rawValue)
+        return EditedResponse(status: .created, response: saved)
     }
 }
 

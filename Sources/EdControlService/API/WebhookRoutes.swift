@@ -3,7 +3,7 @@ import Hummingbird
 
 /// `/api/v1/webhooks` (admins): where the school's LMS hears about finished analyses.
 struct WebhookRoutes {
-    let store: WebhookStore
+    let store: WebhookStore & AuditStore
 
     struct NewWebhook: Decodable {
         var url: String
@@ -39,6 +39,7 @@ struct WebhookRoutes {
                 throw HTTPError(.badRequest, message: "secret must be at least 16 characters: events are signed with it (HMAC-SHA256)")
             }
             let webhook = try await store.addWebhook(schoolID: caller.schoolID, url: body.url, secret: body.secret)
+            try await store.audit(caller, "webhook.create", "webhook \(webhook.id)", detail: webhook.url)
             return EditedResponse(status: .created, headers: [.location: "/api/v1/webhooks/\(webhook.id)"], response: WebhookView(webhook))
         }
         webhooks.get { _, context in
@@ -48,6 +49,7 @@ struct WebhookRoutes {
             let caller = try context.require(.admin)
             let id = try context.parameters.require("webhook")
             guard try await store.deleteWebhook(id: id, schoolID: caller.schoolID) else { throw Self.noSuchWebhook(id) }
+            try await store.audit(caller, "webhook.delete", "webhook \(id)")
             return Response(status: .noContent)
         }
         webhooks.get(":webhook/deliveries") { _, context -> DeliveryList in

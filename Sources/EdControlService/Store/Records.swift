@@ -172,3 +172,26 @@ public struct IncidentReview: Codable, Sendable, Equatable {
     public var reviewer: String
     public var reviewedAt: Date
 }
+
+/// Who read, changed or deleted what, and when.
+public struct AuditEvent: Codable, Sendable, Equatable {
+    public var id: String
+    public var schoolID: String
+    /// The token's name, or "retention policy" for the server's own deletions.
+    public var actor: String
+    /// E.g. lesson.upload, lesson.read, results.read, lesson.delete, review.save, media.expired.
+    public var action: String
+    public var target: String
+    public var detail: String?
+    public var at: Date
+
+    public init(schoolID: String, actor: String, action: String, target: String, detail: String? = nil) {
+        id = newIdentifier()
+        self.schoolID = schoolID
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.detail = detail
+        at = Date()
+    }
+}

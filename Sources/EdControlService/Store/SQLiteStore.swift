@@ -79,6 +79,14 @@ public final class SQLiteStore: EdControlStore {
         migrator.registerMigration("v4: the teacher's negative-emotion share per lesson") { db in
             try db.execute(sql: "ALTER TABLE lesson ADD COLUMN teacher_negative_share REAL")
         }
+        migrator.registerMigration("v5: audit log") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_event (
+                    id TEXT PRIMARY KEY, school_id TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+                    target TEXT NOT NULL, detail TEXT, at REAL NOT NULL);
+                CREATE INDEX audit_event_by_school ON audit_event(school_id, at);
+                """)
+        }
         return migrator
     }
 
@@ -392,6 +400,32 @@ extension SQLiteStore {
     }
 }
 
+// MARK: AuditStore
+
+extension SQLiteStore {
+    public func record(_ event: AuditEvent) async throws {
+        try await database.write { db in try event.insert(db) }
+    }
+
+    public func auditEvents(schoolID: String, limit: Int, offset: Int) async throws -> [AuditEvent] {
+        try await database.read { db in
+            try AuditEvent.filter(Column("school_id") == schoolID).order(Column("at").desc).limit(limit, offset: offset).fetchAll(db)
+        }
+    }
+
+    public func lessonsWithMedia(uploadedBefore date: Date) async throws -> [Lesson] {
+        try await database.read { db in
+            try Lesson.filter(Column("media_file") != nil && Column("uploaded_at") < date.timeIntervalSince1970).fetchAll(db)
+        }
+    }
+
+    public func clearMedia(lessonID: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE lesson SET media_file = NULL WHERE id = ?", arguments: [lessonID])
+        }
+    }
+}
+
 // Rows map to the records by snake_case column names (`school_id` is `schoolID`); times
 // are stored as Unix seconds (REAL), which compare and index simply in SQLite and
 // PostgreSQL alike.
@@ -445,5 +479,6 @@ extension Teacher: StoredRecord { public static let databaseTableName = "teacher
 extension Lesson: StoredRecord { public static let databaseTableName = "lesson" }
 extension Job: StoredRecord { public static let databaseTableName = "job" }
 extension Webhook: StoredRecord { public static let databaseTableName = "webhook" }
+extension AuditEvent: StoredRecord { public static let databaseTableName = "audit_event" }
 extension IncidentReview: StoredRecord { public static let databaseTableName = "incident_review" }
 extension WebhookDelivery: StoredRecord { public static let databaseTableName = "webhook_delivery" }

@@ -96,7 +96,25 @@ public protocol ReviewStore: Sendable {
     func reviews(schoolID: String) async throws -> [IncidentReview]
 }
 
-public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore & ReviewStore
+/// The audit log, and what the retention policy needs.
+public protocol AuditStore: Sendable {
+    func record(_ event: AuditEvent) async throws
+    /// Newest first.
+    func auditEvents(schoolID: String, limit: Int, offset: Int) async throws -> [AuditEvent]
+    /// Lessons, in any school, whose recording is still stored and was uploaded before `date`.
+    func lessonsWithMedia(uploadedBefore date: Date) async throws -> [Lesson]
+    /// Forgets the lesson's recording (its file is deleted by the caller); results stay.
+    func clearMedia(lessonID: String) async throws
+}
+
+extension AuditStore {
+    /// Records that `caller` did `action` to `target`.
+    public func audit(_ caller: Principal, _ action: String, _ target: String, detail: String? = nil) async throws {
+        try await record(AuditEvent(schoolID: caller.schoolID, actor: caller.tokenName, action: action, target: target, detail: detail))
+    }
+}
+
+public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore & ReviewStore & AuditStore
 
 /// A request the store refuses, in words for the caller.
 public struct StoreConflict: Error, LocalizedError {

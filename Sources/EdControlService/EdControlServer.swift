@@ -79,7 +79,7 @@ public struct EdControlServer {
         let intake = LessonIntake(store: store, data: data)
         LessonRoutes(store: store, data: data, intake: intake, maxUploadBytes: settings.maxUploadBytes).add(to: api)
         JobRoutes(store: store).add(to: api)
-        TeacherRoutes(store: store).add(to: api)
+        TeacherRoutes(store: store, data: data, models: models).add(to: api)
         WebhookRoutes(store: store).add(to: api)
         ReviewRoutes(store: store, data: data).add(to: api)
         AuditRoutes(store: store).add(to: api)

@@ -177,6 +177,39 @@ struct ServiceAPITests {
                 "the lesson's reviews go with it")
     }
 
+    /// Enrolling a voice from a lesson: the enrolled person is the teacher from then on, even
+    /// when someone else talks more.
+    @Test func teacherEnrolledFromALessonIsFoundByVoice() async throws {
+        let server = try RunningServer()
+        let token = try server.token(school: "School A", role: "manager")
+        let teacher = try await server.request("POST", "/api/v1/teachers", token: token, body: Data(#"{"name": "Ivan"}"#.utf8))
+        let teacherID = try #require(try teacher.json()["id"] as? String)
+        let recording = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45).media
+        let (lesson, job) = try await upload(server, recording, token: token, query: "&teacherId=\(teacherID)")
+        #expect(try await server.waitForJob(job, token: token)["state"] as? String == "succeeded")
+        let first = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: token).body)
+        let quieter = try #require(first.speakers.min { $0.talkSeconds < $1.talkSeconds })
+        #expect(quieter.role == .student && first.speakers.count == 2, "by talk time the quieter speaker is a student")
+
+        let unknown = try await server.request("POST", "/api/v1/teachers/\(teacherID)/voice-profile", token: token,
+                                               body: Data(#"{"lessonId": "\#(lesson)", "speaker": "S9"}"#.utf8))
+        #expect(unknown.status == 400 && unknown.message.contains("S1"), "\(unknown.text)")
+        let enrolled = try await server.request("POST", "/api/v1/teachers/\(teacherID)/voice-profile", token: token,
+                                                body: Data(#"{"lessonId": "\#(lesson)", "speaker": "\#(quieter.id)"}"#.utf8))
+        let status = try #require(try enrolled.json()["voiceProfile"] as? [String: Any], "\(enrolled.text)")
+        #expect(enrolled.status == 200 && status["enrolled"] as? Bool == true && (status["speechSeconds"] as? Double ?? 0) > 3, "\(status)")
+        let shown = try await server.request("GET", "/api/v1/teachers/\(teacherID)", token: token)
+        #expect(!shown.text.contains("embedding"), "the voiceprint itself is never shown")
+
+        let again = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", token: token)
+        let rerun = try #require(try again.json()["id"] as? String)
+        #expect(try await server.waitForJob(rerun, token: token)["state"] as? String == "succeeded")
+        let second = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: token).body)
+        let found = try #require(second.speakers.first { $0.role == .teacher }, "\(second.speakers)")
+        #expect(found.roleSource == .voiceProfile && abs(found.talkSeconds - quieter.talkSeconds) < 3,
+                "the enrolled voice is the teacher now: \(second.speakers)")
+    }
+
     /// Recordings go after the retention period; reports stay; the audit log says who did what.
     @Test func retentionDeletesRecordingsButKeepsReportsAndEverythingIsAudited() async throws {
         let server = try RunningServer(arguments: ["--retention-days", "0", "--retention-check-seconds", "1"])

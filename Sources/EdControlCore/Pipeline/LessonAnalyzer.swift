@@ -81,7 +81,9 @@ public final class LessonAnalyzer {
     }
 
     /// A teacher's voice profile from a sample of their speech (silences are left out).
-    public func enrollTeacher(from url: URL) throws -> TeacherProfile {
+    /// - Parameter spans: only speech inside these stretches counts (e.g. one speaker's turns
+    ///   in an analysed lesson); nil takes all of it (a recording of the teacher alone).
+    public func enrollTeacher(from url: URL, during spans: [TimeSpan]? = nil) throws -> TeacherProfile {
         let media = try probe.probe(url)
         guard !media.audio.isEmpty else { throw MediaError.noAudioTrack(url.path, hasVideo: !media.video.isEmpty) }
         let detector = try makeVoiceActivityDetector()
@@ -89,7 +91,15 @@ public final class LessonAnalyzer {
         let enough = 300 * AudioFormat.sampleRate
         var speech: [Float] = []
         func keep(_ segments: [SpeechSegment]) {
-            for segment in segments where speech.count < enough { speech += segment.samples.prefix(enough - speech.count) }
+            for segment in segments where speech.count < enough {
+                let rate = Double(AudioFormat.sampleRate)
+                let wanted = spans.map { $0.filter { $0.overlap(with: segment.span) > 0 } } ?? [segment.span]
+                for span in wanted where speech.count < enough {
+                    let from = max(0, Int(span.start * rate) - segment.startSample)
+                    let to = min(segment.samples.count, Int(span.end * rate) - segment.startSample)
+                    if to > from { speech += segment.samples[from..<to].prefix(enough - speech.count) }
+                }
+            }
         }
         try decoder.decode(url, chunkSeconds: 10) { keep(detector.accept($0)) }
         keep(detector.finish())

@@ -1,3 +1,4 @@
+import EdControlCore
 import Foundation
 
 /// A new random id for any record.
@@ -47,6 +48,24 @@ public struct Teacher: Codable, Sendable, Equatable {
     public var schoolID: String
     public var name: String
     public var createdAt: Date
+    /// Their enrolled voice (TeacherProfile JSON), if any.
+    public var voiceProfile: String?
+
+    /// What the API shows of the profile: whether there is one, how much speech made it, when.
+    public var voiceProfileStatus: VoiceProfileStatus {
+        guard let json = voiceProfile, let profile = try? JSONDecoder().decode(TeacherProfile.self, from: Data(json.utf8)) else {
+            return VoiceProfileStatus(enrolled: false, speechSeconds: nil, createdAt: nil, model: nil)
+        }
+        return VoiceProfileStatus(enrolled: true, speechSeconds: profile.speechSeconds, createdAt: profile.createdAt,
+                                  model: "\(profile.model.id) \(profile.model.version)")
+    }
+}
+
+public struct VoiceProfileStatus: Codable, Sendable, Equatable {
+    public var enrolled: Bool
+    public var speechSeconds: Double?
+    public var createdAt: String?
+    public var model: String?
 }
 
 /// An uploaded recording and, once analysed, the figures the lesson list shows.

@@ -87,6 +87,9 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX audit_event_by_school ON audit_event(school_id, at);
                 """)
         }
+        migrator.registerMigration("v6: teachers' voice profiles") { db in
+            try db.execute(sql: "ALTER TABLE teacher ADD COLUMN voice_profile TEXT")
+        }
         return migrator
     }
 
@@ -123,13 +126,19 @@ public final class SQLiteStore: EdControlStore {
     // MARK: LessonStore
 
     public func createTeacher(schoolID: String, name: String) async throws -> Teacher {
-        let teacher = Teacher(id: newIdentifier(), schoolID: schoolID, name: name, createdAt: Date())
+        let teacher = Teacher(id: newIdentifier(), schoolID: schoolID, name: name, createdAt: Date(), voiceProfile: nil)
         try await database.write { db in try teacher.insert(db) }
         return teacher
     }
 
     public func teachers(schoolID: String) async throws -> [Teacher] {
         try await database.read { db in try Teacher.filter(Column("school_id") == schoolID).order(Column("name")).fetchAll(db) }
+    }
+
+    public func setVoiceProfile(teacherID: String, schoolID: String, profile: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE teacher SET voice_profile = ? WHERE id = ? AND school_id = ?", arguments: [profile, teacherID, schoolID])
+        }
     }
 
     public func teacher(id: String, schoolID: String) async throws -> Teacher? {

@@ -20,6 +20,9 @@ public protocol LessonStore: Sendable {
     func createTeacher(schoolID: String, name: String) async throws -> Teacher
     func teachers(schoolID: String) async throws -> [Teacher]
     func teacher(id: String, schoolID: String) async throws -> Teacher?
+    /// Stores the teacher's voice profile (TeacherProfile JSON); their lessons are then
+    /// analysed with it, so the teacher is found by voice.
+    func setVoiceProfile(teacherID: String, schoolID: String, profile: String) async throws
     /// Stores a new lesson and queues its analysis in one transaction.
     func addLesson(_ lesson: Lesson, maxAttempts: Int) async throws -> Job
     func lessons(schoolID: String, matching query: LessonQuery) async throws -> (items: [LessonWithJob], total: Int)

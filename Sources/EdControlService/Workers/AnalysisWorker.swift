@@ -71,16 +71,23 @@ public struct AnalysisWorker: Service {
             return
         }
         logger.info("analysis started", metadata: ["attempt": "\(job.attempts)"])
+        let teacherProfile = await voiceProfile(of: lesson)
         let pending = data.pendingResults(of: lesson.id, job: job.id)
         defer { try? FileManager.default.removeItem(at: pending) }
 
         let outcome: Result<LessonReport, Error> = await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await heartbeats(job, control: control, logger: logger) }
-                let result = await Self.onOwnThread { [models] in
-                    let report = try LessonAnalyzer(models: models, logger: logger).analyze(recording, progress: control)
-                    try ReportWriter(directory: pending).write(report, media: recording)
-                    return report
+                let result: Result<LessonReport, Error>
+                do {
+                    result = .success(try await onOwnThread { [models] in
+                        let report = try LessonAnalyzer(models: models, logger: logger)
+                            .analyze(recording, teacherProfile: teacherProfile, progress: control)
+                        try ReportWriter(directory: pending).write(report, media: recording)
+                        return report
+                    })
+                } catch {
+                    result = .failure(error)
                 }
                 control.finish()
                 group.cancelAll()
@@ -126,6 +133,14 @@ public struct AnalysisWorker: Service {
         }
     }
 
+    /// The lesson's teacher's enrolled voice, so the analysis finds them by it; none if the
+    /// lesson has no teacher, the teacher is not enrolled, or the profile cannot be read.
+    private func voiceProfile(of lesson: Lesson) async -> TeacherProfile? {
+        guard let teacherID = lesson.teacherID,
+              let json = try? await store.teacher(id: teacherID, schoolID: lesson.schoolID)?.voiceProfile else { return nil }
+        return try? JSONDecoder().decode(TeacherProfile.self, from: Data(json.utf8))
+    }
+
     /// Renews the lease and publishes progress until the analysis ends; stops it if the job
     /// was cancelled or another worker took it over.
     private func heartbeats(_ job: Job, control: JobControl, logger: Logger) async {
@@ -139,16 +154,6 @@ public struct AnalysisWorker: Service {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(settings.heartbeatSeconds))
-        }
-    }
-
-    /// The analysis is long, blocking, CPU-bound work: it gets a thread of its own rather
-    /// than holding one of the few threads Swift concurrency shares between all tasks.
-    private static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async -> Result<T, Error> {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: Result { try body() }) }
-            thread.stackSize = 16 << 20
-            thread.start()
         }
     }
 
@@ -234,5 +239,15 @@ final class JobControl: AnalysisProgress, @unchecked Sendable {
             }
             return (stage.rawValue, span.0 + (span.1 - span.0) * min(1, max(0, fraction)))
         }
+    }
+}
+
+/// Runs long, blocking, CPU-bound work (an analysis) on a thread of its own rather than on
+/// one of the few threads Swift concurrency shares between all tasks.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.stackSize = 16 << 20
+        thread.start()
     }
 }

@@ -1,0 +1,148 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+
+/// `/api/v1/teachers`: the school's teachers, whom lessons are filed under.
+struct TeacherRoutes {
+    let store: LessonStore & AuditStore
+    let data: DataDirectory
+    let models: ModelRegistry
+
+    struct NewTeacher: Decodable { var name: String }
+    struct TeacherList: ResponseEncodable { var items: [TeacherView] }
+    struct Enrolment: Decodable {
+        var lessonId: String
+        var speaker: String
+    }
+
+    func add(to api: RouterGroup<APIContext>) {
+        let teachers = api.group("teachers")
+        teachers.post { request, context -> EditedResponse<TeacherView> in
+            let caller = try context.require(.manager)
+            let body = try await request.decode(as: NewTeacher.self, context: context)
+            let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !name.isEmpty, name.count <= 200 else { throw HTTPError(.badRequest, message: "name must be 1–200 characters") }
+            let teacher = try await store.createTeacher(schoolID: caller.schoolID, name: name)
+            return EditedResponse(status: .created, headers: [.location: "/api/v1/teachers/\(teacher.id)"], response: TeacherView(teacher))
+        }
+        teachers.get { _, context in
+            TeacherList(items: try await store.teachers(schoolID: try context.require(.viewer).schoolID).map(TeacherView.init))
+        }
+        teachers.get(":teacher") { _, context in TeacherView(try await teacher(context)) }
+        teachers.post(":teacher/voice-profile", use: enrol)
+        teachers.get(":teacher/lessons") { request, context -> LessonPage in
+            let (teacher, caller) = (try await teacher(context), try context.require(.viewer))
+            var query = LessonQuery()
+            query.teacherID = teacher.id
+            query.limit = try LessonRoutes.integer(request.uri.queryParameters["limit"], name: "limit", default: 50, range: 1...500)
+            query.offset = try LessonRoutes.integer(request.uri.queryParameters["offset"], name: "offset", default: 0, range: 0...Int.max)
+            let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
+            return LessonPage(items: items, total: total, limit: query.limit, offset: query.offset)
+        }
+        teachers.get(":teacher/trend") { _, context -> TeacherTrend in
+            let (teacher, caller) = (try await teacher(context), try context.require(.viewer))
+            var query = LessonQuery()
+            query.teacherID = teacher.id
+            query.state = .succeeded
+            query.limit = 500
+            let lessons = try await store.lessons(schoolID: caller.schoolID, matching: query).items.map(\.lesson)
+            return TeacherTrend(teacher: teacher, lessons: lessons)
+        }
+    }
+
+    /// Enrols the teacher's voice from their turns in an analysed lesson (the speaker id of
+    /// its report), so their later lessons find them by voice rather than by talk time.
+    @Sendable func enrol(_ request: Request, context: APIContext) async throws -> TeacherView {
+        let caller = try context.require(.manager)
+        let teacher = try await teacher(context)
+        let body = try await request.decode(as: Enrolment.self, context: context)
+        guard let found = try await store.lesson(id: body.lessonId, schoolID: caller.schoolID) else { throw LessonRoutes.noSuchLesson(body.lessonId) }
+        guard let recording = data.recording(of: found.lesson) else {
+            throw HTTPError(.conflict, message: "the recording of this lesson has been deleted; enrol from another lesson")
+        }
+        guard let json = FileManager.default.contents(atPath: data.results(of: found.lesson.id).appendingPathComponent(ReportWriter.reportFile).path),
+              let report = try? JSONDecoder().decode(LessonReport.self, from: json) else {
+            throw HTTPError(.conflict, message: "this lesson has not been analysed yet; enrol once its analysis has succeeded")
+        }
+        let turns = report.turns.filter { $0.speaker == body.speaker }.map(\.span)
+        guard !turns.isEmpty else {
+            throw HTTPError(.badRequest, message: "the lesson has no speaker \(body.speaker); its speakers are \(report.speakers.map(\.id).joined(separator: ", "))")
+        }
+        let profile: TeacherProfile
+        do {
+            profile = try await onOwnThread { [models] in try LessonAnalyzer(models: models).enrollTeacher(from: recording, during: turns) }
+        } catch let error as ProfileError {
+            throw HTTPError(.unprocessableContent, message: error.description.replacingOccurrences(of: recording.path, with: found.lesson.originalFilename))
+        }
+        let encoded = String(decoding: try JSONEncoder().encode(profile), as: UTF8.self)
+        try await store.setVoiceProfile(teacherID: teacher.id, schoolID: caller.schoolID, profile: encoded)
+        try await store.audit(caller, "teacher.voice_profile", "teacher \(teacher.id)", detail: "from lesson \(found.lesson.id), speaker \(body.speaker)")
+        var updated = teacher
+        updated.voiceProfile = encoded
+        return TeacherView(updated)
+    }
+
+    private func teacher(_ context: APIContext) async throws -> Teacher {
+        let caller = try context.require(.viewer)
+        let id = try context.parameters.require("teacher")
+        guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID) else {
+            throw HTTPError(.notFound, message: "there is no teacher \(id) in your school")
+        }
+        return teacher
+    }
+}
+
+/// A teacher's analysed lessons over time (oldest first), with the figures to chart.
+struct TeacherTrend: ResponseEncodable {
+    struct Point: Encodable {
+        var lessonID: String
+        var title: String
+        /// When the lesson took place (or, if not given, was uploaded).
+        var date: Date
+        var durationSeconds: Double
+        var flag: String?
+        var incidentCount: Int
+        var incidentsPerHour: Double
+        var teacherTalkPercent: Double?
+        var teacherNegativeShare: Double?
+    }
+
+    var teacher: TeacherView
+    var points: [Point]
+    var lessonCount: Int
+    var incidentsPerHour: Double?
+    var meanTeacherTalkPercent: Double?
+
+    init(teacher: Teacher, lessons: [Lesson]) {
+        self.teacher = TeacherView(teacher)
+        points = lessons.map { lesson in
+            let incidents = lesson.incidentCount ?? 0
+            return Point(lessonID: lesson.id, title: lesson.title, date: lesson.recordedAt ?? lesson.uploadedAt,
+                         durationSeconds: lesson.durationSeconds, flag: lesson.flag, incidentCount: incidents,
+                         incidentsPerHour: Double(incidents) / max(lesson.durationSeconds / 3600, 1e-9),
+                         teacherTalkPercent: lesson.teacherTalkPercent, teacherNegativeShare: lesson.teacherNegativeShare)
+        }.sorted { $0.date < $1.date }
+        lessonCount = points.count
+        let hours = points.reduce(0) { $0 + $1.durationSeconds } / 3600
+        incidentsPerHour = hours > 0 ? Double(points.reduce(0) { $0 + $1.incidentCount }) / hours : nil
+        let talk = points.compactMap(\.teacherTalkPercent)
+        meanTeacherTalkPercent = talk.isEmpty ? nil : talk.reduce(0, +) / Double(talk.count)
+    }
+}
+
+/// A teacher as the API shows them: the voice profile's status, never the voiceprint itself.
+struct TeacherView: ResponseEncodable {
+    var id: String
+    var schoolID: String
+    var name: String
+    var createdAt: Date
+    var voiceProfile: VoiceProfileStatus
+
+    init(_ teacher: Teacher) {
+        id = teacher.id
+        schoolID = teacher.schoolID
+        name = teacher.name
+        createdAt = teacher.createdAt
+        voiceProfile = teacher.voiceProfileStatus
+    }
+}

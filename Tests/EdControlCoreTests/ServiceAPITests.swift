@@ -210,6 +210,25 @@ struct ServiceAPITests {
                 "the enrolled voice is the teacher now: \(second.speakers)")
     }
 
+    /// `edcontrol worker` in a process of its own takes the jobs of a server that has none.
+    @Test func separateWorkerProcessAnalysesTheServersJobs() async throws {
+        let server = try RunningServer(arguments: ["--workers", "0"])
+        let token = try server.token(school: "School A", role: "manager")
+        let (_, job) = try await upload(server, crying, token: token)
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: Fixtures.edcontrol)
+        worker.arguments = ["worker", "--data", server.data.path]
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        defer {
+            worker.terminate()
+            worker.waitUntilExit()
+        }
+        let finished = try await server.waitForJob(job, token: token)
+        #expect(finished["state"] as? String == "succeeded" && (finished["workerID"] as? String) == nil, "\(finished)")
+        #expect(try await server.request("GET", "/api/v1/jobs/\(job)", token: token).json()["attempts"] as? Int == 1)
+    }
+
     /// Recordings go after the retention period; reports stay; the audit log says who did what.
     @Test func retentionDeletesRecordingsButKeepsReportsAndEverythingIsAudited() async throws {
         let server = try RunningServer(arguments: ["--retention-days", "0", "--retention-check-seconds", "1"])

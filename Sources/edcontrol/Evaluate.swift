@@ -156,6 +156,12 @@ struct FaceDetectionEval: ParsableCommand {
     @Option(name: .long, help: "Faces at least this wide (pixels) are the ones recall is promised for.")
     var minFaceSize = 48
 
+    @Option(name: .long, help: "BlazeFace's score threshold (the operating point; the analysis uses the default).")
+    var scoreThreshold = BlazeFaceDetector.Settings().scoreThreshold
+
+    @Flag(name: .long, help: "Leave out the Haar baseline (it is slow).")
+    var withoutBaseline = false
+
     @OptionGroup var models: ModelOptions
 
     func run() throws {
@@ -163,8 +169,10 @@ struct FaceDetectionEval: ParsableCommand {
         let images = try loadJSON([LabelledImage].self, from: labels, what: "a list of {image, faces}")
         let registry = try reportingErrors { try models.registry() }
         let detectors: [(String, FaceDetecting)] = try reportingErrors {
-            [("blazeface-full-range", try BlazeFaceDetector(modelPath: try registry.path(of: "blazeface-full-range"))),
-             ("haar (baseline)", try HaarFaceDetector())]
+            var settings = BlazeFaceDetector.Settings()
+            settings.scoreThreshold = scoreThreshold
+            let dnn: (String, FaceDetecting) = ("blazeface-full-range", try BlazeFaceDetector(modelPath: try registry.path(of: "blazeface-full-range"), settings: settings))
+            return withoutBaseline ? [dnn] : [dnn, ("haar (baseline)", try HaarFaceDetector())]
         }
         print("images \(images.count), labelled faces \(images.map(\.faces.count).reduce(0, +)), IoU ≥ 0.5")
         print("detector                 precision  recall  recall(≥\(minFaceSize) px)  false/image  seconds")

@@ -9,8 +9,10 @@ import Foundation
 /// network as one batch, and faces found twice are merged.
 public final class BlazeFaceDetector: FaceDetecting {
     public struct Settings: Codable, Sendable, Hashable {
-        /// Detections below this confidence are dropped.
-        public var scoreThreshold = 0.5
+        /// Detections below this confidence are dropped. 0.45 was chosen on the labelled face
+        /// set of seed 7 and checked on seed 11 (recall for faces ≥ 48 px 0.983, 0.04 false
+        /// detections per image; at 0.5: 0.978 and 0.015).
+        public var scoreThreshold = 0.45
         /// Detections overlapping more than this (IoU) are one face.
         public var mergeOverlap = 0.3
         /// The smallest face, as a fraction of the network's input side, that it finds

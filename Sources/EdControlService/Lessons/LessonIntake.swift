@@ -6,7 +6,7 @@ import Foundation
 /// refused file is deleted and nothing is stored.
 public struct LessonIntake: Sendable {
     public struct Refusal: Error, LocalizedError {
-        public enum Kind: Sendable { case notMedia, unusableMedia }
+        public enum Kind: Sendable { case notMedia, unprocessable }
         public var kind: Kind
         public var message: String
         public var errorDescription: String? { message }
@@ -51,14 +51,14 @@ public struct LessonIntake: Sendable {
             throw Refusal(kind: .notMedia, message: Self.words(error, file: details.originalFilename))
         }
         guard !media.audio.isEmpty else {
-            throw Refusal(kind: .unusableMedia,
+            throw Refusal(kind: .unprocessable,
                           message: Self.words(MediaError.noAudioTrack(upload.path, hasVideo: !media.video.isEmpty), file: details.originalFilename))
         }
         guard media.durationSeconds >= 1 else {
-            throw Refusal(kind: .unusableMedia, message: Self.words(MediaError.tooShort(upload.path, seconds: media.durationSeconds), file: details.originalFilename))
+            throw Refusal(kind: .unprocessable, message: Self.words(MediaError.tooShort(upload.path, seconds: media.durationSeconds), file: details.originalFilename))
         }
         if let teacherID = details.teacherID, try await store.teacher(id: teacherID, schoolID: principal.schoolID) == nil {
-            throw Refusal(kind: .unusableMedia, message: "there is no teacher \(teacherID) in this school; create the teacher first or leave teacherId out")
+            throw Refusal(kind: .unprocessable, message: "there is no teacher \(teacherID) in this school; create the teacher first or leave teacherId out")
         }
 
         let id = newIdentifier()

@@ -33,7 +33,7 @@ struct ServiceAPITests {
                             ("GET", "/api/v1/lessons/\(lesson)/reviews"), ("GET", "/api/v1/lessons/\(lesson)/reviews/episodes.json")]
         let collectionRoutes = [("GET", "/api/v1/lessons"), ("POST", "/api/v1/lessons"), ("GET", "/api/v1/teachers"),
                                 ("POST", "/api/v1/teachers"), ("GET", "/api/v1/reviews"), ("GET", "/api/v1/webhooks"),
-                                ("POST", "/api/v1/webhooks"), ("GET", "/metrics")]
+                                ("POST", "/api/v1/webhooks"), ("GET", "/metrics"), ("GET", "/ready")]
         for (method, path) in lessonRoutes + collectionRoutes {
             let anonymous = try await server.request(method, path)
             #expect(anonymous.status == 401 && anonymous.message.contains("token"), "\(method) \(path): \(anonymous.status)")
@@ -59,7 +59,7 @@ struct ServiceAPITests {
         #expect(metrics.status == 200 && metrics.text.contains("edcontrol_jobs{state=\"queued\"} 1"), "\(metrics.text.prefix(500))")
         #expect(metrics.text.contains("http_server_request_duration"), "request latency histograms")
         #expect(try await server.request("GET", "/health").status == 200)
-        #expect(try await server.request("GET", "/ready").status == 200)
+        #expect(try await server.request("GET", "/ready", token: viewerA).status == 200)
 
         // The queue: one active job per lesson; cancelling; analysing again.
         let again = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", token: adminA)

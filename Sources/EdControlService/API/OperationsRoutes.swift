@@ -15,9 +15,11 @@ struct OperationsRoutes {
     }
 
     func add(to router: Router<APIContext>) {
-        // No token: load balancers and orchestrators probe these.
+        // No token: load balancers and orchestrators probe it.
         router.get("health") { _, _ in Status(status: "ok") }
-        router.get("ready") { _, _ -> EditedResponse<Status> in
+        // Needs a token, as everything else does: its problems name the installation's parts.
+        router.get("ready") { _, context -> EditedResponse<Status> in
+            _ = try context.require(.viewer)
             var problems: [String] = []
             do { _ = try await store.jobCounts() } catch { problems.append("the database cannot be read: \(error)") }
             // Presence only: checksums are verified when an analysis loads the models.

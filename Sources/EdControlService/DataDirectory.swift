@@ -1,3 +1,4 @@
+import EdControlCore
 import Foundation
 
 /// Where the embedded service keeps everything: the SQLite database, uploads being
@@ -25,6 +26,12 @@ public struct DataDirectory: Sendable {
     public func lessonDirectory(_ lessonID: String) -> URL { lessons.appendingPathComponent(lessonID) }
     public func results(of lessonID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results") }
     func pendingResults(of lessonID: String, job jobID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results-\(jobID)") }
+    /// The lesson's latest report, if it has been analysed.
+    func report(of lessonID: String) -> LessonReport? {
+        FileManager.default.contents(atPath: results(of: lessonID).appendingPathComponent(ReportWriter.reportFile).path)
+            .flatMap { try? JSONDecoder().decode(LessonReport.self, from: $0) }
+    }
+
     public func recording(of lesson: Lesson) -> URL? { lesson.mediaFile.map { lessonDirectory(lesson.id).appendingPathComponent($0) } }
 
     /// Makes a job's results the lesson's results. They sit beside the recording like the

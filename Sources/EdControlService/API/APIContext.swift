@@ -14,12 +14,7 @@ public struct APIContext: AuthRequestContext, RequestContext {
     }
 
     /// Dates as ISO 8601 and keys sorted, so responses read and diff well.
-    public var responseEncoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
+    public var responseEncoder: JSONEncoder { .api }
 
     /// The caller, if their token's role is at least `role`: 401 without a valid token,
     /// 403 with one whose role is too low.

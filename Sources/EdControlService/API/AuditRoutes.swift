@@ -14,9 +14,9 @@ struct AuditRoutes {
     func add(to api: RouterGroup<APIContext>) {
         api.get("audit") { request, context -> AuditPage in
             let caller = try context.require(.admin)
-            let limit = try LessonRoutes.integer(request.uri.queryParameters["limit"], name: "limit", default: 100, range: 1...1000)
-            let offset = try LessonRoutes.integer(request.uri.queryParameters["offset"], name: "offset", default: 0, range: 0...Int.max)
-            return AuditPage(items: try await store.auditEvents(schoolID: caller.schoolID, limit: limit, offset: offset), limit: limit, offset: offset)
+            let page = try Paging(request, defaultLimit: 100, maxLimit: 1000)
+            return AuditPage(items: try await store.auditEvents(schoolID: caller.schoolID, limit: page.limit, offset: page.offset),
+                             limit: page.limit, offset: page.offset)
         }
     }
 }

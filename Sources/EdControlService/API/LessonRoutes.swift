@@ -59,12 +59,7 @@ struct LessonRoutes {
             try? FileManager.default.removeItem(at: upload)
             throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body")
         }
-        let recordedAt = try query["recordedAt"].map { text in
-            guard let date = ISO8601DateFormatter().date(from: String(text)) else {
-                throw HTTPError(.badRequest, message: "recordedAt must be an ISO 8601 time such as 2026-11-25T09:30:00Z")
-            }
-            return date
-        }
+        let recordedAt = try Self.date(query["recordedAt"], name: "recordedAt")
         let details = LessonIntake.Details(title: query["title"].map(String.init), originalFilename: query["filename"].map(String.init) ?? "recording",
                                            teacherID: query["teacherId"].map(String.init), recordedAt: recordedAt)
         do {
@@ -89,8 +84,8 @@ struct LessonRoutes {
         }
         query.uploadedFrom = try Self.date(parameters["from"], name: "from")
         query.uploadedBefore = try Self.date(parameters["to"], name: "to")
-        query.limit = try Self.integer(parameters["limit"], name: "limit", default: 50, range: 1...500)
-        query.offset = try Self.integer(parameters["offset"], name: "offset", default: 0, range: 0...Int.max)
+        let page = try Paging(request, defaultLimit: 50, maxLimit: 500)
+        (query.limit, query.offset) = (page.limit, page.offset)
         let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
         return LessonPage(items: items, total: total, limit: query.limit, offset: query.offset)
     }
@@ -104,7 +99,9 @@ struct LessonRoutes {
     @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.require(.manager)
         let id = try context.parameters.require("lesson")
-        guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else { throw Self.noSuchLesson(id) }
+        guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else {
+            throw HTTPError(.notFound, message: "there is no lesson \(id) in your school")
+        }
         // The rows are gone first, so a worker that is analysing it now fails to store results.
         try? FileManager.default.removeItem(at: data.lessonDirectory(removed.id))
         try await store.audit(caller, "lesson.delete", "lesson \(removed.id)", detail: "\(removed.originalFilename), its recording and all results")
@@ -138,14 +135,8 @@ struct LessonRoutes {
     }
 
     private func lesson(_ context: APIContext, role: Role) async throws -> LessonWithJob {
-        let caller = try context.require(role)
-        let id = try context.parameters.require("lesson")
-        // Another school's lesson is "not found", so ids reveal nothing across schools.
-        guard let found = try await store.lesson(id: id, schoolID: caller.schoolID) else { throw Self.noSuchLesson(id) }
-        return found
+        try await store.lesson(try context.parameters.require("lesson"), of: try context.require(role))
     }
-
-    static func noSuchLesson(_ id: String) -> HTTPError { HTTPError(.notFound, message: "there is no lesson \(id) in your school") }
 
     static func megabytes(_ bytes: Int64) -> String { String(format: "%.0f MB", Double(bytes) / 1_000_000) }
 
@@ -159,14 +150,6 @@ struct LessonRoutes {
             throw HTTPError(.badRequest, message: "\(name) must be a date (2026-11-25) or an ISO 8601 time (2026-11-25T09:30:00Z)")
         }
         return date
-    }
-
-    static func integer(_ text: Substring?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw HTTPError(.badRequest, message: "\(name) must be a whole number from \(range.lowerBound)\(range.upperBound == Int.max ? " up" : " to \(range.upperBound)")")
-        }
-        return number
     }
 }
 

@@ -37,15 +37,13 @@ struct ReviewRoutes {
         api.post("lessons/:lesson/incidents/:index/review", use: review)
         api.get("lessons/:lesson/reviews") { _, context in
             let caller = try context.require(.viewer)
-            let lesson = try context.parameters.require("lesson")
-            guard try await store.lesson(id: lesson, schoolID: caller.schoolID) != nil else { throw LessonRoutes.noSuchLesson(lesson) }
+            let lesson = try await store.lesson(try context.parameters.require("lesson"), of: caller).lesson.id
             return ReviewList(try await store.reviews(lessonID: lesson, schoolID: caller.schoolID))
         }
         // Confirmed incidents as {start, end, speaker}: the reference `eval incidents` takes.
         api.get("lessons/:lesson/reviews/episodes.json") { _, context in
             let caller = try context.require(.viewer)
-            let lesson = try context.parameters.require("lesson")
-            guard try await store.lesson(id: lesson, schoolID: caller.schoolID) != nil else { throw LessonRoutes.noSuchLesson(lesson) }
+            let lesson = try await store.lesson(try context.parameters.require("lesson"), of: caller).lesson.id
             return Episodes(episodes: try await store.reviews(lessonID: lesson, schoolID: caller.schoolID)
                 .filter { $0.verdict == .confirmed }
                 .map { SpeakerTurn(start: $0.start, end: $0.end, speaker: $0.person) })
@@ -59,11 +57,9 @@ struct ReviewRoutes {
         let caller = try context.require(.manager)
         let lessonID = try context.parameters.require("lesson")
         let index = try context.parameters.require("index", as: Int.self)
-        guard let found = try await store.lesson(id: lessonID, schoolID: caller.schoolID) else { throw LessonRoutes.noSuchLesson(lessonID) }
+        let found = try await store.lesson(lessonID, of: caller)
         let body = try await request.decode(as: Verdict.self, context: context)
-        let reportFile = data.results(of: found.lesson.id).appendingPathComponent(ReportWriter.reportFile)
-        guard let json = FileManager.default.contents(atPath: reportFile.path),
-              let report = try? JSONDecoder().decode(LessonReport.self, from: json) else {
+        guard let report = data.report(of: found.lesson.id) else {
             throw HTTPError(.conflict, message: "this lesson has no analysis results to review yet")
         }
         guard report.incidents.indices.contains(index) else {

@@ -34,8 +34,8 @@ struct TeacherRoutes {
             let (teacher, caller) = (try await teacher(context), try context.require(.viewer))
             var query = LessonQuery()
             query.teacherID = teacher.id
-            query.limit = try LessonRoutes.integer(request.uri.queryParameters["limit"], name: "limit", default: 50, range: 1...500)
-            query.offset = try LessonRoutes.integer(request.uri.queryParameters["offset"], name: "offset", default: 0, range: 0...Int.max)
+            let page = try Paging(request, defaultLimit: 50, maxLimit: 500)
+            (query.limit, query.offset) = (page.limit, page.offset)
             let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
             return LessonPage(items: items, total: total, limit: query.limit, offset: query.offset)
         }
@@ -56,12 +56,11 @@ struct TeacherRoutes {
         let caller = try context.require(.manager)
         let teacher = try await teacher(context)
         let body = try await request.decode(as: Enrolment.self, context: context)
-        guard let found = try await store.lesson(id: body.lessonId, schoolID: caller.schoolID) else { throw LessonRoutes.noSuchLesson(body.lessonId) }
+        let found = try await store.lesson(body.lessonId, of: caller)
         guard let recording = data.recording(of: found.lesson) else {
             throw HTTPError(.conflict, message: "the recording of this lesson has been deleted; enrol from another lesson")
         }
-        guard let json = FileManager.default.contents(atPath: data.results(of: found.lesson.id).appendingPathComponent(ReportWriter.reportFile).path),
-              let report = try? JSONDecoder().decode(LessonReport.self, from: json) else {
+        guard let report = data.report(of: found.lesson.id) else {
             throw HTTPError(.conflict, message: "this lesson has not been analysed yet; enrol once its analysis has succeeded")
         }
         let turns = report.turns.filter { $0.speaker == body.speaker }.map(\.span)

@@ -108,9 +108,7 @@ struct WebhookEvent: Encodable {
     /// Queues the event for every webhook of the lesson's school.
     static func queue(_ event: String, lessonID: String, schoolID: String, store: EdControlStore) async throws {
         guard let current = try await store.lesson(id: lessonID, schoolID: schoolID), let job = current.job else { return }
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONEncoder.api
         try await store.queueEvent(schoolID: schoolID, event: event) { deliveryID in
             let body = WebhookEvent(id: deliveryID, event: event, occurredAt: Date(), job: job, lesson: current.lesson)
             return String(decoding: (try? encoder.encode(body)) ?? Data("{}".utf8), as: UTF8.self)

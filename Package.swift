@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
@@ -53,13 +54,15 @@ let package = Package(
                 .unsafeFlags(["-L", sherpaLib, "-Xlinker", "-rpath", "-Xlinker", sherpaLib]),
             ]
         ),
-        // The service: HTTP API, durable job queue and workers over the same engine.
+        // The service: HTTP API, dashboard, durable job queue and workers over the same engine.
         .target(
             name: "EdControlService",
             dependencies: [
                 "EdControlCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -68,7 +71,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("API/openapi.yaml")]
+            resources: [.copy("API/openapi.yaml"), .copy("Dashboard/Templates"), .copy("Dashboard/Static"), .copy("Dashboard/Text")]
         ),
         .target(name: "LessonSynthesis", dependencies: ["EdControlCore"]),
         .executableTarget(

@@ -58,7 +58,7 @@ public struct EdControlServer {
             services.append(RetentionPolicy(store: store, data: data, settings: settings.retention, logger: logger))
         }
         let application = Application(
-            router: router(),
+            router: try router(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "EdControl"),
             services: services,
             onServerRunning: { [settings] channel in
@@ -68,12 +68,13 @@ public struct EdControlServer {
         try await application.runService()
     }
 
-    func router() -> Router<APIContext> {
+    func router() throws -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: TokenAuthenticator(store: store))
+        router.add(middleware: SessionAuthenticator(store: store))
         OperationsRoutes(store: store, models: models, prometheus: prometheus).add(to: router)
         let api = router.group("api/v1")
         let intake = LessonIntake(store: store, data: data)
@@ -83,6 +84,9 @@ public struct EdControlServer {
         WebhookRoutes(store: store).add(to: api)
         ReviewRoutes(store: store, data: data).add(to: api)
         AuditRoutes(store: store).add(to: api)
+        // Pages last: their error pages apply to them (and to unknown paths) only.
+        Dashboard(store: store, data: data, pages: try PageRenderer(), reports: ReportCache(data: data),
+                  maxUploadBytes: settings.maxUploadBytes).add(to: router)
         return router
     }
 }

@@ -30,7 +30,7 @@ struct EdControlCommand: AsyncParsableCommand {
         abstract: "Lesson recording analytics: who speaks when, and how the lesson went.",
         version: EdControl.version,
         subcommands: [Analyze.self, EnrollTeacher.self, Evaluate.self, Models.self, PrintIncidentRules.self,
-                      Serve.self, Work.self, Tokens.self]
+                      Serve.self, Work.self, Tokens.self, Users.self]
     )
 }
 

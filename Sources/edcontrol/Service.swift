@@ -158,3 +158,44 @@ struct Tokens: AsyncParsableCommand {
         }
     }
 }
+
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Dashboard users.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a dashboard user of a school (the school is created if new).",
+            discussion: "Without --password a random one is made and printed once. EDCONTROL_PASSWORD, if set, is used instead of --password (keeps it out of the shell history).")
+
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+
+        @Option(name: .long, help: "The email the user signs in with.")
+        var email: String
+
+        @Option(name: .long, help: "admin, manager or viewer.")
+        var role: String
+
+        @Option(name: .long, help: "The user's name as the audit log shows it (default: the email).")
+        var name: String?
+
+        @Option(name: .long, help: "The password (at least 10 characters).")
+        var password: String?
+
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be admin, manager or viewer") }
+            let (_, store) = try dataOptions.open()
+            let chosen = ProcessInfo.processInfo.environment["EDCONTROL_PASSWORD"] ?? password
+            let password = chosen ?? UserAccounts.randomPassword()
+            do {
+                let user = try await UserAccounts.create(in: store, school: school, email: email, name: name ?? email, role: role, password: password)
+                print("created \(user.role.rawValue) \(user.email)" + (chosen == nil ? " with the password \(password)" : ""))
+            } catch let refusal as UserAccounts.Refusal {
+                throw ValidationError(refusal.description)
+            }
+        }
+    }
+}

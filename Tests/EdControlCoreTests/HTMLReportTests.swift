@@ -51,8 +51,8 @@ struct HTMLReportTests {
 
         // Half-way along the plot area of the timeline is half-way through the lesson.
         let afterTimeline = try inBrowser(out, action: """
-            const svg = d.getElementById('timeline'), box = svg.getBoundingClientRect(), scale = box.width / 1000;
-            const x = box.left + (130 + 846 / 2) * scale;
+            const svg = d.getElementById('timeline'), box = svg.getBoundingClientRect();
+            const x = box.left + (+svg.dataset.x0 + svg.dataset.plotWidth / 2) * box.width / svg.dataset.viewWidth;
             svg.dispatchEvent(new MouseEvent('click', {clientX: x, clientY: box.top + 10, bubbles: true}));
             setTimeout(() => done(String(player.currentTime)), 300);
             """)

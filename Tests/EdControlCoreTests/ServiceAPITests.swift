@@ -28,7 +28,8 @@ struct ServiceAPITests {
         let lessonRoutes = [("GET", "/api/v1/lessons/\(lesson)"), ("DELETE", "/api/v1/lessons/\(lesson)"),
                             ("POST", "/api/v1/lessons/\(lesson)/analyses"), ("GET", "/api/v1/lessons/\(lesson)/report.json"),
                             ("GET", "/api/v1/lessons/\(lesson)/diarization.rttm"), ("GET", "/api/v1/lessons/\(lesson)/timeline.vtt"),
-                            ("GET", "/api/v1/lessons/\(lesson)/incidents.csv"), ("GET", "/api/v1/jobs/\(job)"),
+                            ("GET", "/api/v1/lessons/\(lesson)/incidents.csv"), ("GET", "/api/v1/lessons/\(lesson)/recording"),
+                            ("GET", "/api/v1/jobs/\(job)"),
                             ("POST", "/api/v1/jobs/\(job)/cancel"), ("POST", "/api/v1/lessons/\(lesson)/incidents/0/review"),
                             ("GET", "/api/v1/lessons/\(lesson)/reviews"), ("GET", "/api/v1/lessons/\(lesson)/reviews/episodes.json")]
         let collectionRoutes = [("GET", "/api/v1/lessons"), ("POST", "/api/v1/lessons"), ("GET", "/api/v1/teachers"),

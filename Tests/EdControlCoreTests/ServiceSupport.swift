@@ -137,23 +137,44 @@ final class RunningServer: @unchecked Sendable {
         var message: String { ((try? json())?["error"] as? [String: Any])?["message"] as? String ?? "" }
     }
 
-    func request(_ method: String, _ path: String, token: String? = nil, body: Data? = nil, file: URL? = nil) async throws -> Reply {
+    /// One request. Cookies are sent only as given in `headers`, and redirects are not
+    /// followed, so tests see exactly what the server answered.
+    func request(_ method: String, _ path: String, token: String? = nil, headers: [String: String] = [:],
+                 body: Data? = nil, file: URL? = nil) async throws -> Reply {
         var request = URLRequest(url: URL(string: path, relativeTo: url)!)
         request.httpMethod = method
         request.timeoutInterval = 120
+        request.httpShouldHandleCookies = false
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let session = Self.session
         let (data, response): (Data, URLResponse)
         if let file {
-            (data, response) = try await URLSession.shared.upload(for: request, fromFile: file)
+            (data, response) = try await session.upload(for: request, fromFile: file)
         } else if let body {
-            (data, response) = try await URLSession.shared.upload(for: request, from: body)
+            (data, response) = try await session.upload(for: request, from: body)
         } else {
-            (data, response) = try await URLSession.shared.data(for: request)
+            (data, response) = try await session.data(for: request)
         }
         let http = try #require(response as? HTTPURLResponse)
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers["\(key)".lowercased()] = "\(value)" }
         return Reply(status: http.statusCode, body: data, headers: headers)
+    }
+
+    private static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        return URLSession(configuration: configuration, delegate: RedirectRefuser(), delegateQueue: nil)
+    }()
+
+    final class RedirectRefuser: NSObject, URLSessionTaskDelegate {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
     }
 
     /// Polls a job until it has finished (or `timeout` passes) and returns its last state.

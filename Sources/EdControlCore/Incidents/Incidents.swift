@@ -114,7 +114,7 @@ public struct IncidentDetector: Sendable {
         guard let strongest = incidents.max(by: { $0.peakIntensity < $1.peakIntensity }) else {
             return LessonSummary(flag: .ok, reason: "no incidents", roles: figures)
         }
-        let when = HTMLReport.formatClock(strongest.start)
+        let when = ReportCharts.formatClock(strongest.start)
         if strongest.peakIntensity >= rules.alertPeakIntensity {
             return LessonSummary(flag: .alert, reason: String(format: "%@ (%@) at %@: intensity %.2f — %@", strongest.person,
                                                              strongest.role.rawValue, when, strongest.peakIntensity, strongest.evidence.first ?? ""),

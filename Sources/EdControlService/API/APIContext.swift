@@ -7,10 +7,14 @@ import HTTPTypes
 public struct APIContext: AuthRequestContext, RequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Principal?
+    /// Set when the caller signed in to the dashboard (a session cookie rather than a
+    /// token): the token its pages and scripts must send back with every change.
+    public var csrfToken: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
         identity = nil
+        csrfToken = nil
     }
 
     /// Dates as ISO 8601 and keys sorted, so responses read and diff well.
@@ -21,10 +25,10 @@ public struct APIContext: AuthRequestContext, RequestContext {
     public func require(_ role: Role) throws -> Principal {
         guard let identity else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"],
-                            message: "an API token is required: send it as 'Authorization: Bearer <token>' (create one with `edcontrol token create`)")
+                            message: "an API token is required: send it as 'Authorization: Bearer <token>' (create one with `edcontrol token create`), or sign in to the dashboard")
         }
         guard identity.role >= role else {
-            throw HTTPError(.forbidden, message: "this needs the \(role.rawValue) role; your token has the \(identity.role.rawValue) role")
+            throw HTTPError(.forbidden, message: "this needs the \(role.rawValue) role; you have the \(identity.role.rawValue) role")
         }
         return identity
     }

@@ -29,6 +29,62 @@ struct LessonRoutes {
         lessons.get(":lesson/incidents.csv") { request, context in
             try await result(ReportWriter.incidentsFile, contentType: "text/csv; charset=utf-8", request, context)
         }
+        lessons.get(":lesson/recording", use: recording)
+    }
+
+    /// The recording, with HTTP range requests so that a player can seek without loading
+    /// the whole file. (Hummingbird's FileMiddleware does ranges too, but serves a folder
+    /// by URL path; this file is found through the caller's school.)
+    @Sendable func recording(_ request: Request, context: APIContext) async throws -> Response {
+        let found = try await lesson(context, role: .viewer)
+        guard let file = data.recording(of: found.lesson),
+              let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int), size > 0 else {
+            throw HTTPError(.notFound, message: "the recording of this lesson has been deleted (retention policy); its results are kept")
+        }
+        var headers: HTTPFields = [.acceptRanges: "bytes", .contentType: Self.mediaType(of: file),
+                                   .cacheControl: "private, max-age=3600"]
+        guard let rangeHeader = request.headers[.range] else {
+            headers[.contentLength] = String(size)
+            return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: file.path, context: context))
+        }
+        guard let range = Self.byteRange(rangeHeader, size: size) else {
+            throw HTTPError(.rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"],
+                            message: "the range \(rangeHeader) is not within the recording's \(size) bytes")
+        }
+        headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+        headers[.contentLength] = String(range.count)
+        return Response(status: .partialContent, headers: headers,
+                        body: try await FileIO().loadFile(path: file.path, range: range, context: context))
+    }
+
+    /// A `Range: bytes=…` header (one range: first-last, first-, or -suffix) as the bytes
+    /// it asks for, clamped to the file; nil if it cannot be served. Several ranges in one
+    /// request are not served: players never ask for them.
+    static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let bounds = header.dropFirst("bytes=".count).split(separator: "-", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard bounds.count == 2 else { return nil }
+        switch (Int(bounds[0]), Int(bounds[1])) {
+        case let (first?, last?) where first <= last && first < size: return first...min(last, size - 1)
+        case let (first?, nil) where bounds[1].isEmpty && first < size: return first...(size - 1)
+        case let (nil, suffix?) where bounds[0].isEmpty && suffix > 0: return max(0, size - suffix)...(size - 1)
+        default: return nil
+        }
+    }
+
+    static func mediaType(of file: URL) -> String {
+        switch file.pathExtension.lowercased() {
+        case "mp4", "m4v", "mov": "video/mp4"
+        case "webm": "video/webm"
+        case "mkv": "video/x-matroska"
+        case "m4a": "audio/mp4"
+        case "mp3": "audio/mpeg"
+        case "wav": "audio/wav"
+        case "ogg", "oga", "opus": "audio/ogg"
+        case "flac": "audio/flac"
+        default: "application/octet-stream"
+        }
     }
 
     /// The body is the recording itself (any content type), streamed to disk; details come
@@ -71,7 +127,7 @@ struct LessonRoutes {
         }
     }
 
-    @Sendable func list(_ request: Request, context: APIContext) async throws -> LessonPage {
+    @Sendable func list(_ request: Request, context: APIContext) async throws -> LessonList {
         let caller = try context.require(.viewer)
         let parameters = request.uri.queryParameters
         var query = LessonQuery()
@@ -87,7 +143,7 @@ struct LessonRoutes {
         let page = try Paging(request, defaultLimit: 50, maxLimit: 500)
         (query.limit, query.offset) = (page.limit, page.offset)
         let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
-        return LessonPage(items: items, total: total, limit: query.limit, offset: query.offset)
+        return LessonList(items: items, total: total, limit: query.limit, offset: query.offset)
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> LessonWithJob {
@@ -153,7 +209,7 @@ struct LessonRoutes {
     }
 }
 
-struct LessonPage: ResponseEncodable {
+struct LessonList: ResponseEncodable {
     var items: [LessonWithJob]
     var total: Int
     var limit: Int

@@ -30,14 +30,14 @@ struct TeacherRoutes {
         }
         teachers.get(":teacher") { _, context in TeacherView(try await teacher(context)) }
         teachers.post(":teacher/voice-profile", use: enrol)
-        teachers.get(":teacher/lessons") { request, context -> LessonPage in
+        teachers.get(":teacher/lessons") { request, context -> LessonList in
             let (teacher, caller) = (try await teacher(context), try context.require(.viewer))
             var query = LessonQuery()
             query.teacherID = teacher.id
             let page = try Paging(request, defaultLimit: 50, maxLimit: 500)
             (query.limit, query.offset) = (page.limit, page.offset)
             let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
-            return LessonPage(items: items, total: total, limit: query.limit, offset: query.offset)
+            return LessonList(items: items, total: total, limit: query.limit, offset: query.offset)
         }
         teachers.get(":teacher/trend") { _, context -> TeacherTrend in
             let (teacher, caller) = (try await teacher(context), try context.require(.viewer))

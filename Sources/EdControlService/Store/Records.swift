@@ -32,6 +32,29 @@ public struct Principal: Sendable, Equatable {
     public var role: Role
 }
 
+/// A person who signs in to the dashboard: same schools and roles as API tokens. Only a
+/// bcrypt hash of the password is kept.
+public struct User: Codable, Sendable, Equatable {
+    public var id: String
+    public var schoolID: String
+    /// Lower-cased; unique across schools, since it is what people sign in with.
+    public var email: String
+    public var name: String
+    public var role: Role
+    public var passwordHash: String
+    public var createdAt: Date
+}
+
+/// A signed-in browser. The cookie holds a random secret of which only the SHA-256 is
+/// stored; forms and scripts must echo the session's CSRF token on every change.
+public struct DashboardSession: Codable, Sendable, Equatable {
+    public var secretHash: String
+    public var userID: String
+    public var csrfToken: String
+    public var createdAt: Date
+    public var expiresAt: Date
+}
+
 /// An API token as stored: only its SHA-256, never the token itself.
 public struct APIToken: Codable, Sendable, Equatable {
     public var id: String

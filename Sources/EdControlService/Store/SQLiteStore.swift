@@ -90,6 +90,18 @@ public final class SQLiteStore: EdControlStore {
         migrator.registerMigration("v6: teachers' voice profiles") { db in
             try db.execute(sql: "ALTER TABLE teacher ADD COLUMN voice_profile TEXT")
         }
+        migrator.registerMigration("v7: dashboard users and their sessions") { db in
+            try db.execute(sql: """
+                CREATE TABLE user (
+                    id TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL,
+                    password_hash TEXT NOT NULL, created_at REAL NOT NULL);
+                CREATE TABLE dashboard_session (
+                    secret_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+                    csrf_token TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL);
+                CREATE INDEX dashboard_session_by_expiry ON dashboard_session(expires_at);
+                """)
+        }
         return migrator
     }
 
@@ -107,8 +119,7 @@ public final class SQLiteStore: EdControlStore {
     }
 
     public func createToken(schoolID: String, name: String, role: Role) async throws -> (secret: String, token: APIToken) {
-        var random = SystemRandomNumberGenerator()
-        let secret = "edc_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        let secret = "edc_" + Self.randomHex(bytes: 32)
         let token = APIToken(id: newIdentifier(), schoolID: schoolID, name: name, role: role,
                              secretHash: SHA256Digest.of(Data(secret.utf8)), createdAt: Date(), lastUsedAt: nil)
         try await database.write { db in try token.insert(db) }
@@ -121,6 +132,64 @@ public final class SQLiteStore: EdControlStore {
             return nil
         }
         return Principal(tokenID: token.id, tokenName: token.name, schoolID: token.schoolID, role: token.role)
+    }
+
+    public func createUser(schoolID: String, email: String, name: String, role: Role, passwordHash: String) async throws -> User {
+        let user = User(id: newIdentifier(), schoolID: schoolID, email: email.lowercased(), name: name, role: role,
+                        passwordHash: passwordHash, createdAt: Date())
+        try await database.write { db in
+            guard try User.filter(Column("email") == user.email).fetchCount(db) == 0 else {
+                throw StoreConflict(message: "there is already a user with the email \(user.email)")
+            }
+            try user.insert(db)
+        }
+        return user
+    }
+
+    public func user(email: String) async throws -> User? {
+        try await database.read { db in try User.filter(Column("email") == email.lowercased()).fetchOne(db) }
+    }
+
+    public func setPasswordHash(userID: String, passwordHash: String) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE user SET password_hash = ? WHERE id = ?", arguments: [passwordHash, userID])
+            guard db.changesCount > 0 else { return false }
+            try DashboardSession.filter(Column("user_id") == userID).deleteAll(db)
+            return true
+        }
+    }
+
+    public func createSession(userID: String, lifetimeSeconds: Double) async throws -> (secret: String, session: DashboardSession) {
+        let secret = Self.randomHex(bytes: 32)
+        let now = Date()
+        let session = DashboardSession(secretHash: SHA256Digest.of(Data(secret.utf8)), userID: userID, csrfToken: Self.randomHex(bytes: 24),
+                                       createdAt: now, expiresAt: now.addingTimeInterval(lifetimeSeconds))
+        try await database.write { db in
+            // Expired sessions go whenever a new one starts, so the table stays small.
+            try DashboardSession.filter(Column("expires_at") < now.timeIntervalSince1970).deleteAll(db)
+            try session.insert(db)
+        }
+        return (secret, session)
+    }
+
+    public func principal(forSession secret: String) async throws -> (principal: Principal, csrfToken: String)? {
+        let hash = SHA256Digest.of(Data(secret.utf8))
+        return try await database.read { db in
+            guard let session = try DashboardSession.filter(Column("secret_hash") == hash).fetchOne(db), session.expiresAt > Date(),
+                  let user = try User.fetchOne(db, key: session.userID) else { return nil }
+            return (Principal(tokenID: user.id, tokenName: user.email, schoolID: user.schoolID, role: user.role), session.csrfToken)
+        }
+    }
+
+    public func deleteSession(secret: String) async throws {
+        let hash = SHA256Digest.of(Data(secret.utf8))
+        _ = try await database.write { db in try DashboardSession.filter(Column("secret_hash") == hash).deleteAll(db) }
+    }
+
+    /// A random secret as hex, from the system's cryptographic generator.
+    private static func randomHex(bytes: Int) -> String {
+        var random = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
     }
 
     // MARK: LessonStore
@@ -484,6 +553,8 @@ struct AnyCodingKey: CodingKey {
 
 extension School: StoredRecord { public static let databaseTableName = "school" }
 extension APIToken: StoredRecord { public static let databaseTableName = "api_token" }
+extension User: StoredRecord { public static let databaseTableName = "user" }
+extension DashboardSession: StoredRecord { public static let databaseTableName = "dashboard_session" }
 extension Teacher: StoredRecord { public static let databaseTableName = "teacher" }
 extension Lesson: StoredRecord { public static let databaseTableName = "lesson" }
 extension Job: StoredRecord { public static let databaseTableName = "job" }

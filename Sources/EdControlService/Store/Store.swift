@@ -13,6 +13,16 @@ public protocol AccessStore: Sendable {
     func createToken(schoolID: String, name: String, role: Role) async throws -> (secret: String, token: APIToken)
     /// Who a token belongs to, or nil if it is unknown.
     func principal(forToken secret: String) async throws -> Principal?
+    /// A new dashboard user; refused (`StoreConflict`) if the email is taken.
+    func createUser(schoolID: String, email: String, name: String, role: Role, passwordHash: String) async throws -> User
+    func user(email: String) async throws -> User?
+    /// Replaces the user's password hash (and signs them out everywhere); false if no such user.
+    func setPasswordHash(userID: String, passwordHash: String) async throws -> Bool
+    /// Starts a session for the user; the secret (for the cookie) is returned once.
+    func createSession(userID: String, lifetimeSeconds: Double) async throws -> (secret: String, session: DashboardSession)
+    /// Who a session belongs to and its CSRF token, or nil if it is unknown or has expired.
+    func principal(forSession secret: String) async throws -> (principal: Principal, csrfToken: String)?
+    func deleteSession(secret: String) async throws
 }
 
 /// Teachers and lessons, always within one school.

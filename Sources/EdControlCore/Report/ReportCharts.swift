@@ -1,0 +1,252 @@
+import Foundation
+
+/// The words charts print, so the same charts serve English report files and the
+/// dashboard in either of its languages.
+public struct ChartWords: Sendable {
+    public var emotions: [Emotion: String]
+    public var roles: [SpeakerRole: String]
+    public var modalities: [Incident.Modality: String]
+    public var incidents: String
+    public var face: String
+    /// "%.1f min (%.0f %% of the lesson)"
+    public var talkBarLabel: String
+    public var timelineDescription: String
+    public var talkDescription: String
+    public var emotionDescription: String
+    public var intensity: String
+
+    public init(emotions: [Emotion: String], roles: [SpeakerRole: String], modalities: [Incident.Modality: String], incidents: String,
+                face: String, talkBarLabel: String, timelineDescription: String, talkDescription: String, emotionDescription: String,
+                intensity: String) {
+        self.emotions = emotions
+        self.roles = roles
+        self.modalities = modalities
+        self.incidents = incidents
+        self.face = face
+        self.talkBarLabel = talkBarLabel
+        self.timelineDescription = timelineDescription
+        self.talkDescription = talkDescription
+        self.emotionDescription = emotionDescription
+        self.intensity = intensity
+    }
+
+    public static let english = ChartWords(
+        emotions: Dictionary(uniqueKeysWithValues: Emotion.allCases.map { ($0, $0.rawValue) }),
+        roles: [.teacher: "teacher", .student: "student", .unknown: "unknown"],
+        modalities: [.voice: "voice", .face: "face", .both: "voice and face"],
+        incidents: "incidents", face: "face", talkBarLabel: "%.1f min (%.0f %% of the lesson)",
+        timelineDescription: "Timeline of speakers, faces' emotions and incidents; click to seek",
+        talkDescription: "Talk time per speaker, minutes", emotionDescription: "Share of time in each emotion, per role",
+        intensity: "intensity")
+}
+
+/// SVG charts of one lesson's report, drawn on the server so they read without script:
+/// the timeline (speaker lanes, stacked emotion lanes per face, incident markers, a time
+/// axis and a playhead), talk time per speaker, and emotions per role. Hand-written
+/// because no Swift package draws SVG charts; each is a few dozen lines of geometry.
+public enum ReportCharts {
+    /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+    public static let palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+    public static let alertColour = "#D55E00"
+    /// Emotions in Okabe–Ito colours too; neutral is a light grey so the others stand out.
+    public static let emotionColours: [Emotion: String] = [.angry: "#D55E00", .disgust: "#009E73", .fear: "#CC79A7", .happy: "#F0E442",
+                                                           .sad: "#0072B2", .surprise: "#56B4E9", .neutral: "#D9D9D9"]
+
+    public static let width = 1000
+    static let laneLabelWidth = 150
+    /// Room right of the plot for the last axis label.
+    static let plotWidth = width - laneLabelWidth - 24
+    static let laneHeight = 26
+
+    /// The lesson's length as the charts draw it.
+    public static func duration(of report: LessonReport) -> Double {
+        max(report.talkMetrics.durationSeconds, report.turns.last?.end ?? 0, 1)
+    }
+
+    /// Teacher first, then the others by id.
+    public static func speakersInOrder(_ report: LessonReport) -> [Speaker] {
+        report.speakers.sorted { ($0.role == .teacher ? 0 : 1, $0.id) < ($1.role == .teacher ? 0 : 1, $1.id) }
+    }
+
+    /// The timeline. Its `data-` attributes tell a script where the plot is, so a click can
+    /// seek the player and the playhead (`#playhead`) can follow it.
+    public static func timeline(_ report: LessonReport, words: ChartWords = .english) -> String {
+        let duration = duration(of: report)
+        let speakers = speakersInOrder(report)
+        let width = Double(plotWidth)
+        func x(_ t: Double) -> Double { Double(laneLabelWidth) + t / duration * width }
+        let faces = report.video.tracks
+        let lanes = speakers.count + faces.count + 1
+        let axisY = lanes * laneHeight + 4
+        let height = axisY + 24 + (faces.isEmpty ? 0 : 22)
+        var svg = "<svg id=\"timeline\" class=\"timeline\" viewBox=\"0 0 \(Self.width) \(height)\" width=\"100%\" role=\"img\" "
+            + "aria-label=\"\(escape(words.timelineDescription))\" data-x0=\"\(laneLabelWidth)\" data-plot-width=\"\(plotWidth)\" "
+            + "data-view-width=\"\(Self.width)\" data-duration=\"\(duration)\">\n"
+        for (lane, speaker) in speakers.enumerated() {
+            let y = lane * laneHeight
+            let colour = palette[lane % palette.count]
+            svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(escape(speaker.id)) \(escape(words.roles[speaker.role] ?? ""))</text>\n"
+            for turn in report.turns where turn.speaker == speaker.id {
+                svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%@\"><title>%@–%@</title></rect>",
+                              x(turn.start), y + 4, max(0.5, x(turn.end) - x(turn.start)), laneHeight - 8, colour,
+                              formatClock(turn.start), formatClock(turn.end))
+            }
+            svg += "\n"
+        }
+        // Faces: each bin's mean emotion probabilities, stacked; no bar where no face was seen.
+        let binSeconds = max(1, Int((duration / (width / 2)).rounded(.up)))
+        for (index, track) in faces.enumerated() {
+            let y = (speakers.count + index) * laneHeight
+            let who = track.speaker.map { "\(track.id) \(words.roles[track.role] ?? "") (\($0))" } ?? "\(track.id) \(words.face)"
+            svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(escape(who))</text>\n"
+            var bins: [Int: (sums: [Double], count: Int)] = [:]
+            for second in track.timeline {
+                guard let emotions = second.emotions else { continue }
+                var bin = bins[second.t / binSeconds] ?? (Array(repeating: 0, count: Emotion.allCases.count), 0)
+                for k in bin.sums.indices { bin.sums[k] += emotions.values[k] }
+                bin.count += 1
+                bins[second.t / binSeconds] = bin
+            }
+            for (bin, values) in bins.sorted(by: { $0.key < $1.key }) {
+                var top = Double(y + 4)
+                let barHeight = Double(laneHeight - 8)
+                let left = x(Double(bin * binSeconds)), right = x(Double((bin + 1) * binSeconds))
+                for (k, emotion) in Emotion.allCases.enumerated() {
+                    let share = values.sums[k] / Double(values.count)
+                    guard share > 0.01 else { continue }
+                    svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%@\"/>",
+                                  left, top, max(0.5, right - left), share * barHeight, emotionColours[emotion]!)
+                    top += share * barHeight
+                }
+            }
+            svg += "\n"
+        }
+        let alertY = (speakers.count + faces.count) * laneHeight
+        svg += "<text class=\"lane-label\" x=\"0\" y=\"\(alertY + 17)\">\(escape(words.incidents))</text>\n"
+        for (index, incident) in report.incidents.enumerated() {
+            svg += String(format: "<rect class=\"incident-mark\" data-incident=\"%d\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%@\" fill-opacity=\"%.2f\"><title>%@ %@ — %@, %@ %.2f</title></rect>",
+                          index, x(incident.start), alertY + 4, max(3, x(incident.end) - x(incident.start)), laneHeight - 8,
+                          alertColour, 0.4 + 0.6 * incident.peakIntensity, formatClock(incident.start), escape(incident.person),
+                          escape(words.modalities[incident.modality] ?? ""), escape(words.intensity), incident.peakIntensity)
+        }
+        svg += "\n" + timeAxis(duration: duration, y: axisY, x: x)
+        svg += "<line id=\"playhead\" x1=\"\(laneLabelWidth)\" y1=\"0\" x2=\"\(laneLabelWidth)\" y2=\"\(axisY)\" stroke=\"#000\" stroke-width=\"2\"/>\n"
+        if !faces.isEmpty { svg += emotionLegend(y: axisY + 26, words: words) }
+        return svg + "</svg>"
+    }
+
+    /// A line with about eight labelled ticks at a round step (m:ss or h:mm:ss).
+    private static func timeAxis(duration: Double, y: Int, x: (Double) -> Double) -> String {
+        let step = [10.0, 30, 60, 120, 300, 600, 900, 1800].first { duration / $0 <= 10 } ?? 3600
+        var svg = "<line x1=\"\(laneLabelWidth)\" y1=\"\(y)\" x2=\"\(laneLabelWidth + plotWidth)\" y2=\"\(y)\" stroke=\"#999\"/>\n"
+        for tick in stride(from: 0.0, through: duration, by: step) {
+            svg += String(format: "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%@</text>",
+                          x(tick), y, x(tick), y + 4, x(tick), y + 17, formatClock(tick))
+        }
+        return svg + "\n"
+    }
+
+    private static func emotionLegend(y: Int, words: ChartWords) -> String {
+        Emotion.allCases.enumerated().map { k, emotion in
+            let x = laneLabelWidth + k * 118
+            return "<rect x=\"\(x)\" y=\"\(y)\" width=\"12\" height=\"12\" fill=\"\(emotionColours[emotion]!)\" stroke=\"#999\"/>"
+                + "<text x=\"\(x + 16)\" y=\"\(y + 11)\">\(escape(words.emotions[emotion] ?? ""))</text>"
+        }.joined() + "\n"
+    }
+
+    /// For each role with faces, the share of its face-seconds in each emotion, as one
+    /// stacked bar; nil when no face was seen.
+    public static func emotionBars(_ report: LessonReport, words: ChartWords = .english) -> String? {
+        let roles = report.summary.roles.filter { $0.faceSeconds > 0 }
+        guard !roles.isEmpty else { return nil }
+        let barWidth = Double(plotWidth), rowHeight = 26
+        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(width) \(roles.count * rowHeight + 30)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.emotionDescription))\">\n"
+        for (row, figures) in roles.enumerated() {
+            let y = row * rowHeight
+            svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(escape(words.roles[figures.role] ?? "")) (\(formatClock(Double(figures.faceSeconds))))</text>\n"
+            var left = Double(laneLabelWidth)
+            for emotion in Emotion.allCases {
+                let share = figures.emotionShares[emotion.rawValue] ?? 0
+                guard share > 0 else { continue }
+                let name = escape(words.emotions[emotion] ?? "")
+                svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%@\"><title>%@ %.0f %%</title></rect>",
+                              left, y + 4, share * barWidth, emotionColours[emotion]!, name, share * 100)
+                if share >= 0.1 {
+                    svg += String(format: "<text x=\"%.1f\" y=\"%d\">%@ %.0f%%</text>", left + 4, y + 17, name, share * 100)
+                }
+                left += share * barWidth
+            }
+            svg += "\n"
+        }
+        return svg + emotionLegend(y: roles.count * rowHeight + 8, words: words) + "</svg>"
+    }
+
+    /// Each speaker's talk time as a labelled bar, in minutes.
+    public static func talkBars(_ report: LessonReport, words: ChartWords = .english) -> String {
+        let speakers = speakersInOrder(report)
+        let duration = duration(of: report)
+        let barWidth = 600.0, rowHeight = 24
+        let longest = max(speakers.map(\.talkSeconds).max() ?? 1, 1)
+        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(width) \(speakers.count * rowHeight + 8)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.talkDescription))\">\n"
+        for (row, speaker) in speakers.enumerated() {
+            let y = row * rowHeight
+            let length = speaker.talkSeconds / longest * barWidth
+            svg += "<text x=\"0\" y=\"\(y + 16)\">\(escape(speaker.id)) \(escape(words.roles[speaker.role] ?? ""))</text>\n"
+            svg += String(format: "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>\n", laneLabelWidth, y + 4, length, palette[row % palette.count])
+            svg += "<text x=\"\(String(format: "%.1f", Double(laneLabelWidth) + length + 6))\" y=\"\(y + 16)\">"
+                + escape(String(format: words.talkBarLabel, speaker.talkSeconds / 60, 100 * speaker.talkSeconds / duration)) + "</text>\n"
+        }
+        return svg + "</svg>"
+    }
+
+    /// Joins the page's `#player` to its `#timeline`: a click on the timeline, or on any
+    /// element with `data-seek="<seconds>"`, seeks (and plays); the playhead follows the
+    /// player; with the timeline focused, the arrow keys step 10 s. Used inline by
+    /// report.html and served to the dashboard, so both behave alike.
+    public static let playerScript = """
+        (function () {
+          const player = document.getElementById('player'), timeline = document.getElementById('timeline');
+          if (!player) return;
+          function seek(t) {
+            player.currentTime = Math.max(0, t);
+            const playing = player.play && player.play();
+            if (playing) playing.catch(() => {});
+          }
+          document.querySelectorAll('[data-seek]').forEach(el => el.addEventListener('click', e => {
+            e.preventDefault();
+            seek(parseFloat(el.dataset.seek));
+          }));
+          if (!timeline) return;
+          const x0 = +timeline.dataset.x0, plot = +timeline.dataset.plotWidth, view = +timeline.dataset.viewWidth,
+                duration = +timeline.dataset.duration, head = document.getElementById('playhead');
+          timeline.setAttribute('tabindex', '0');
+          timeline.style.cursor = 'pointer';
+          timeline.addEventListener('click', e => {
+            const box = timeline.getBoundingClientRect(), x = (e.clientX - box.left) * view / box.width;
+            if (x >= x0) seek(Math.min(duration, (x - x0) / plot * duration));
+          });
+          timeline.addEventListener('keydown', e => {
+            if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+              e.preventDefault();
+              seek(player.currentTime + (e.key === 'ArrowRight' ? 10 : -10));
+            }
+          });
+          player.addEventListener('timeupdate', () => {
+            const x = x0 + Math.min(player.currentTime, duration) / duration * plot;
+            head.setAttribute('x1', x);
+            head.setAttribute('x2', x);
+          });
+        })();
+        """
+
+    public static func formatClock(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded(.down))
+        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+                             : String(format: "%d:%02d", total / 60, total % 60)
+    }
+
+    public static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

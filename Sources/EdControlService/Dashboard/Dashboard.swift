@@ -1,0 +1,156 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+import Mustache
+
+/// The web pages managers use: server-rendered HTML (Mustache templates in Templates/,
+/// interface text in Text/, a little plain script in Static/), for the same users, roles
+/// and schools as the API, working offline.
+struct Dashboard {
+    let store: EdControlStore
+    let data: DataDirectory
+    let pages: PageRenderer
+    let reports: ReportCache
+    let maxUploadBytes: Int64
+
+    func add(to router: Router<APIContext>) {
+        router.add(middleware: PageErrorMiddleware(pages: pages))
+        router.get("/") { _, _ in Response.redirect(to: "/lessons", type: .found) }
+        router.get("static/:file", use: staticFile)
+        router.get("language/:language") { request, context in
+            let language = Language(rawValue: try context.parameters.require("language")) ?? .en
+            var response = Response.redirect(to: PageRenderer.localPath(request.uri.queryParameters["back"]), type: .found)
+            response.setCookie(Cookie(name: Language.cookieName, value: language.rawValue, maxAge: 365 * 86400, path: "/", httpOnly: true, sameSite: .lax))
+            return response
+        }
+        SignInPage(store: store, pages: pages).add(to: router)
+        LessonsPage(store: store, pages: pages, maxUploadBytes: maxUploadBytes).add(to: router)
+        LessonPage(store: store, data: data, pages: pages, reports: reports).add(to: router)
+        TeacherPages(store: store, pages: pages).add(to: router)
+        ReviewsPage(store: store, data: data, pages: pages, reports: reports).add(to: router)
+    }
+
+    /// The stylesheet and scripts; the player script is the one report.html inlines.
+    @Sendable func staticFile(_ request: Request, context: APIContext) async throws -> Response {
+        let name = try context.parameters.require("file")
+        let (body, type): (String?, String) = switch name {
+        case "player.js": (ReportCharts.playerScript, "text/javascript")
+        case "dashboard.js": (pages.staticFiles[name], "text/javascript")
+        case "dashboard.css": (pages.staticFiles[name], "text/css")
+        default: (nil, "")
+        }
+        guard let body else { throw HTTPError(.notFound, message: "there is no file \(name)") }
+        return Response(status: .ok, headers: [.contentType: type + "; charset=utf-8", .cacheControl: "max-age=300"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// What every page's layout shows: who is signed in, the navigation, the language switch,
+/// and the CSRF token for forms and scripts.
+struct PageFrame {
+    struct Link { var href: String; var label: String; var current: Bool }
+
+    var lang: String
+    var otherLanguage: String
+    var otherLanguageName: String
+    var path: String
+    var user: String?
+    var role: String?
+    var csrf: String?
+    var nav: [Link]
+}
+
+/// Renders the templates with a page's model, in the visitor's language.
+struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+    let text: [Language: InterfaceText]
+    let staticFiles: [String: String]
+
+    /// Loads templates, text and static files from the module's resources.
+    init() throws {
+        guard let root = Bundle.module.resourceURL else { throw DashboardResourcesMissing() }
+        var library = MustacheLibrary()
+        let templates = root.appendingPathComponent("Templates")
+        for file in try FileManager.default.contentsOfDirectory(atPath: templates.path) where file.hasSuffix(".mustache") {
+            try library.register(String(contentsOf: templates.appendingPathComponent(file), encoding: .utf8), named: String(file.dropLast(".mustache".count)))
+        }
+        self.library = library
+        var text: [Language: InterfaceText] = [:]
+        for language in Language.allCases {
+            let file = root.appendingPathComponent("Text/\(language.rawValue).json")
+            text[language] = InterfaceText(language: language, table: try JSONDecoder().decode([String: String].self, from: Data(contentsOf: file)))
+        }
+        self.text = text
+        var files: [String: String] = [:]
+        for name in ["dashboard.css", "dashboard.js"] {
+            files[name] = try String(contentsOf: root.appendingPathComponent("Static/\(name)"), encoding: .utf8)
+        }
+        staticFiles = files
+    }
+
+    struct DashboardResourcesMissing: Error {}
+
+    func text(for request: Request) -> InterfaceText { text[Language.of(request)]! }
+
+    /// `template` inside the layout, as an HTML response.
+    func render(_ template: String, title: String, model: Any, request: Request, context: APIContext, status: HTTPResponse.Status = .ok) -> Response {
+        let t = text(for: request)
+        let caller = context.identity
+        let section = request.uri.path.split(separator: "/").first.map(String.init) ?? ""
+        let nav = caller == nil ? [] : [("lessons", "nav_lessons"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")].map {
+            PageFrame.Link(href: "/\($0.0)", label: t[$0.1], current: section == $0.0)
+        }
+        let frame = PageFrame(lang: t.language.rawValue, otherLanguage: t.language.other.rawValue,
+                              otherLanguageName: text[t.language.other]!["language_name"], path: request.uri.description,
+                              user: caller?.tokenName, role: caller.map { t["role_name_\($0.role.rawValue)"] },
+                              csrf: context.csrfToken, nav: nav)
+        let html = library.render(["t": t.table, "frame": frame, "title": title, "m": model], withTemplate: template) ?? ""
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The caller, or a redirect to the sign-in page that comes back here afterwards.
+    static func signedIn(_ request: Request, _ context: APIContext, role: Role = .viewer) throws -> Principal {
+        guard context.identity != nil else {
+            let back = request.uri.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/lessons"
+            throw HTTPError(.seeOther, headers: [.location: "/sign-in?next=\(back)"])
+        }
+        return try context.require(role)
+    }
+
+    /// Words for a page's script, as JSON to put inside a `<script type="application/json">`.
+    static func scriptJSON(_ words: [String: String]) -> String {
+        let json = (try? JSONSerialization.data(withJSONObject: words, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // Inside a <script> element, "</" must not appear.
+        return json.replacingOccurrences(of: "</", with: "<\\/")
+    }
+
+    /// A path on this site to go back to; anything else (another site) becomes /lessons.
+    static func localPath(_ path: Substring?) -> String {
+        guard let path, path.hasPrefix("/"), !path.hasPrefix("//"), !path.contains("\\") else { return "/lessons" }
+        return String(path)
+    }
+}
+
+/// Errors on pages become pages (in the visitor's language), not JSON; the API keeps its
+/// JSON errors.
+struct PageErrorMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let pages: PageRenderer
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status.code >= 400 && !Self.isAPI(request) {
+            let t = pages.text(for: request)
+            let model = ["status": "\(error.status.code)", "message": error.body ?? error.status.reasonPhrase,
+                         "heading": t[error.status == .notFound ? "error_not_found" : error.status == .forbidden ? "error_forbidden" : "error_heading"]]
+            return pages.render("error", title: model["heading"]!, model: model, request: request, context: context, status: error.status)
+        }
+    }
+
+    static func isAPI(_ request: Request) -> Bool {
+        let path = request.uri.path
+        return path.hasPrefix("/api/") || ["/health", "/ready", "/metrics"].contains(path)
+    }
+}

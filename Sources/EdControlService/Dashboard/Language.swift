@@ -1,0 +1,62 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+
+/// The dashboard's languages. Schools this is for work in Russian; English is the default
+/// for everyone else.
+enum Language: String, CaseIterable, Sendable {
+    case en, ru
+
+    static let cookieName = "edcontrol_lang"
+
+    /// The language the visitor chose (cookie), else the first of their browser's
+    /// languages that the dashboard speaks, else English.
+    static func of(_ request: Request) -> Language {
+        if let chosen = request.cookies[cookieName].flatMap({ Language(rawValue: $0.value) }) { return chosen }
+        let accepted = (request.headers[.acceptLanguage] ?? "").split(separator: ",")
+            .map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).prefix(2).lowercased() }
+        return accepted.lazy.compactMap { Language(rawValue: $0) }.first ?? .en
+    }
+
+    var other: Language { self == .en ? .ru : .en }
+    var locale: Locale { Locale(identifier: self == .en ? "en_GB" : "ru_RU") }
+}
+
+/// The interface text of one language: Text/<language>.json, a flat table of keys.
+struct InterfaceText: Sendable {
+    let language: Language
+    let table: [String: String]
+
+    subscript(_ key: String) -> String { table[key] ?? key }
+
+    /// `key`'s text with `%@`/`%d`-style placeholders filled in.
+    func format(_ key: String, _ arguments: any CVarArg...) -> String {
+        String(format: self[key], locale: language.locale, arguments: arguments)
+    }
+
+    func number(_ value: Double, decimals: Int = 0) -> String {
+        value.formatted(.number.precision(.fractionLength(decimals)).locale(language.locale))
+    }
+
+    func percent(_ fraction: Double) -> String { number(fraction * 100) + " %" }
+
+    func date(_ date: Date) -> String {
+        date.formatted(Date.FormatStyle(date: .abbreviated, time: .shortened).locale(language.locale))
+    }
+
+    /// Day and month, for chart axes.
+    func shortDay(_ date: Date) -> String {
+        date.formatted(Date.FormatStyle().day().month(.abbreviated).locale(language.locale))
+    }
+
+    /// Role, emotion and modality names for the report charts.
+    var chartWords: ChartWords {
+        ChartWords(
+            emotions: Dictionary(uniqueKeysWithValues: Emotion.allCases.map { ($0, self["emotion_\($0.rawValue)"]) }),
+            roles: [.teacher: self["role_teacher"], .student: self["role_student"], .unknown: self["role_unknown"]],
+            modalities: [.voice: self["modality_voice"], .face: self["modality_face"], .both: self["modality_both"]],
+            incidents: self["chart_incidents"], face: self["chart_face"], talkBarLabel: self["chart_talk_bar"],
+            timelineDescription: self["chart_timeline_description"], talkDescription: self["chart_talk_description"],
+            emotionDescription: self["chart_emotion_description"], intensity: self["chart_intensity"])
+    }
+}

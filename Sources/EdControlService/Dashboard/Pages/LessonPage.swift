@@ -1,0 +1,155 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+
+/// `/lessons/<id>`: the recording's player over a timeline that seeks it, the worst moment
+/// first, the incidents with confirm/reject for reviewers, talk time, emotions per role,
+/// what made the report, and its downloads.
+struct LessonPage {
+    let store: EdControlStore
+    let data: DataDirectory
+    let pages: PageRenderer
+    let reports: ReportCache
+
+    struct IncidentRow {
+        var index: Int
+        var start: Double
+        var clock: String
+        var who: String
+        var modality: String
+        var length: String
+        var peak: String
+        var peakPercent: Int
+        var mean: String
+        var evidence: String
+        var verdict: String?
+        var verdictText: String?
+        var worst: Bool
+    }
+
+    struct Figure { var label: String; var value: String }
+    struct Download { var label: String; var href: String }
+
+    struct Model {
+        var id: String
+        var title: String
+        var teacher: String?
+        var teacherHref: String?
+        var when: String
+        var duration: String
+        var recording: String?
+        var isVideo: Bool
+        var recordingGone: Bool
+        var status: JobStatus
+        var liveText: String
+        var analysed: Bool
+        var flag: String?
+        var flagText: String?
+        var reason: String?
+        var worst: IncidentRow?
+        var timeline: String?
+        var incidents: [IncidentRow]
+        var noIncidents: Bool
+        var canReview: Bool
+        var reviewed: String?
+        var figures: [Figure]
+        var talkChart: String?
+        var emotionChart: String?
+        var noFaces: String?
+        var lineage: [Figure]
+        var downloads: [Download]
+    }
+
+    func add(to router: Router<APIContext>) {
+        router.get("lessons/:lesson", use: show)
+        router.post("lessons/:lesson/incidents/:index/review", use: review)
+    }
+
+    @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try PageRenderer.signedIn(request, context)
+        let t = pages.text(for: request)
+        let found = try await store.lesson(try context.parameters.require("lesson"), of: caller)
+        let lesson = found.lesson
+        let report = lesson.analysedAt == nil ? nil : await reports.report(of: lesson.id)
+        var teacher: Teacher?
+        if let id = lesson.teacherID { teacher = try await store.teacher(id: id, schoolID: caller.schoolID) }
+        let verdicts = Dictionary(try await store.reviews(lessonID: lesson.id, schoolID: caller.schoolID).map { ($0.incidentIndex, $0.verdict) },
+                                  uniquingKeysWith: { _, latest in latest })
+        try await store.audit(caller, "lesson.read", "lesson \(lesson.id)", detail: "dashboard")
+
+        var model = Model(
+            id: lesson.id, title: lesson.title, teacher: teacher?.name, teacherHref: teacher.map { "/teachers/\($0.id)" },
+            when: t.date(lesson.recordedAt ?? lesson.uploadedAt), duration: ReportCharts.formatClock(lesson.durationSeconds),
+            recording: lesson.mediaFile == nil ? nil : "/api/v1/lessons/\(lesson.id)/recording", isVideo: lesson.hasVideo,
+            recordingGone: lesson.mediaFile == nil, status: JobStatus(found.job, t), liveText: JobStatus.liveText(t),
+            analysed: report != nil, flag: nil, flagText: nil, reason: nil, worst: nil, timeline: nil, incidents: [], noIncidents: false,
+            canReview: caller.role >= .manager, reviewed: nil, figures: [], talkChart: nil, emotionChart: nil, noFaces: nil, lineage: [], downloads: [])
+        if let report {
+            fill(&model, from: report, verdicts: verdicts, t)
+        }
+        return pages.render("lesson", title: lesson.title, model: model, request: request, context: context)
+    }
+
+    private func fill(_ model: inout Model, from report: LessonReport, verdicts: [Int: IncidentReview.Verdict], _ t: InterfaceText) {
+        let words = t.chartWords
+        model.flag = report.summary.flag.rawValue
+        model.flagText = t["flag_\(report.summary.flag.rawValue)"]
+        model.reason = report.summary.reason
+        model.timeline = ReportCharts.timeline(report, words: words)
+        let strongest = report.incidents.indices.max { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }
+        model.incidents = report.incidents.enumerated().map { index, incident in
+            IncidentRow(index: index, start: incident.start, clock: ReportCharts.formatClock(incident.start),
+                        who: "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modalities[incident.modality] ?? "",
+                        length: t.number(incident.end - incident.start, decimals: 1) + " " + t["unit_seconds"],
+                        peak: t.number(incident.peakIntensity, decimals: 2), peakPercent: Int(incident.peakIntensity * 100),
+                        mean: t.number(incident.meanIntensity, decimals: 2), evidence: incident.evidence.joined(separator: "; "),
+                        verdict: verdicts[index]?.rawValue, verdictText: verdicts[index].map { t["verdict_\($0.rawValue)"] },
+                        worst: index == strongest)
+        }
+        model.worst = strongest.map { model.incidents[$0] }
+        model.noIncidents = report.incidents.isEmpty
+        if !report.incidents.isEmpty {
+            model.reviewed = t.format("lesson_reviewed", verdicts.count, report.incidents.count)
+        }
+        let m = report.talkMetrics
+        model.figures = [
+            Figure(label: t["figure_teacher_talk"], value: t.number(m.teacherTalkPercent) + " %"),
+            Figure(label: t["figure_student_talk"], value: t.number(m.studentTalkPercent) + " %"),
+            Figure(label: t["figure_silence"], value: t.number(m.silencePercent) + " %"),
+            Figure(label: t["figure_turns"], value: "\(m.turnCount)"),
+            Figure(label: t["figure_monologue"], value: ReportCharts.formatClock(m.longestTeacherMonologueSeconds)),
+            Figure(label: t["figure_student_turn"], value: t.number(m.meanStudentTurnSeconds, decimals: 1) + " " + t["unit_seconds"]),
+            Figure(label: t["figure_exchanges"], value: t.number(m.teacherToStudentExchangesPerMinute, decimals: 1) + " " + t["unit_per_minute"]),
+            Figure(label: t["figure_wait"], value: t.number(m.meanWaitAfterTeacherSeconds, decimals: 1) + " " + t["unit_seconds"]),
+        ]
+        model.talkChart = ReportCharts.talkBars(report, words: words)
+        model.emotionChart = ReportCharts.emotionBars(report, words: words)
+        if model.emotionChart == nil {
+            model.noFaces = report.video.analysed ? t["lesson_no_faces"] : (report.video.note ?? t["lesson_no_video"])
+        }
+        let lineage = report.lineage
+        model.lineage = [Figure(label: t["lineage_software"], value: "\(lineage.software) \(lineage.softwareVersion)")]
+            + lineage.models.map { Figure(label: "\($0.id) \($0.version)", value: "sha256 \($0.sha256)") }
+            + [Figure(label: t["lineage_configuration"], value: "sha256 \(lineage.configurationSHA256)"),
+               Figure(label: t.format("lineage_rules", lineage.incidentRulesVersion), value: "sha256 \(lineage.incidentRulesSHA256)"),
+               Figure(label: t["lineage_generated"], value: report.generatedAt)]
+        let base = "/api/v1/lessons/\(model.id)/"
+        model.downloads = [("report.json", "download_json"), ("diarization.rttm", "download_rttm"),
+                           ("timeline.vtt", "download_vtt"), ("incidents.csv", "download_csv")]
+            .map { Download(label: t[$0.1], href: base + $0.0) }
+    }
+
+    /// A reviewer's verdict from the incident list's form; back to the same incident.
+    @Sendable func review(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try PageRenderer.signedIn(request, context, role: .manager)
+        let lessonID = try context.parameters.require("lesson")
+        let index = try context.parameters.require("index", as: Int.self)
+        let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
+        guard let verdict = try? URLEncodedFormDecoder().decode(ReviewRoutes.Verdict.self, from: body) else {
+            throw HTTPError(.badRequest, message: "choose Confirm or Reject")
+        }
+        _ = try await ReviewRoutes.save(verdict, lessonID: lessonID, index: index, report: { await reports.report(of: $0) }, by: caller, store: store)
+        let back = PageRenderer.localPath(request.uri.queryParameters["back"])
+        return Response.redirect(to: back == "/lessons" ? "/lessons/\(lessonID)#incident-\(index)" : back, type: .normal)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Hummingbird
+
+/// `/sign-in` and `/sign-out`: email and password, then a session cookie.
+struct SignInPage {
+    let store: EdControlStore
+    let pages: PageRenderer
+    static let sessionLifetime: Double = 12 * 3600
+
+    struct Form: Decodable {
+        var email: String
+        var password: String
+        var next: String?
+    }
+
+    struct Model {
+        var email: String
+        var next: String
+        var error: String?
+    }
+
+    func add(to router: Router<APIContext>) {
+        router.get("sign-in") { request, context in
+            let next = PageRenderer.localPath(request.uri.queryParameters["next"])
+            if context.identity != nil { return Response.redirect(to: next, type: .found) }
+            return page(Model(email: "", next: next, error: nil), request, context)
+        }
+        router.post("sign-in", use: signIn)
+        router.post("sign-out") { request, context in
+            if let secret = request.cookies[SessionAuthenticator.cookieName]?.value {
+                try await store.deleteSession(secret: secret)
+            }
+            var response = Response.redirect(to: "/sign-in", type: .normal)
+            response.setCookie(Self.cookie(value: "", maxAge: 0))
+            return response
+        }
+    }
+
+    @Sendable func signIn(_ request: Request, context: APIContext) async throws -> Response {
+        try SessionAuthenticator.checkOrigin(request)
+        let t = pages.text(for: request)
+        let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
+        guard let form = try? URLEncodedFormDecoder().decode(Form.self, from: body) else {
+            return page(Model(email: "", next: "/lessons", error: t["sign_in_missing"]), request, context, status: .badRequest)
+        }
+        let next = PageRenderer.localPath(form.next.map { Substring($0) })
+        let email = form.email.trimmingCharacters(in: .whitespaces)
+        // The same answer and about the same time whether the email or the password is wrong.
+        let user = try await store.user(email: email)
+        let matches = try await Passwords.verify(form.password, hash: user?.passwordHash ?? Passwords.decoyHash)
+        guard let user, matches else {
+            return page(Model(email: email, next: next, error: t["sign_in_wrong"]), request, context, status: .unauthorized)
+        }
+        let (secret, _) = try await store.createSession(userID: user.id, lifetimeSeconds: Self.sessionLifetime)
+        try await store.record(AuditEvent(schoolID: user.schoolID, actor: user.email, action: "user.sign_in", target: "user \(user.id)"))
+        var response = Response.redirect(to: next, type: .normal)
+        response.setCookie(Self.cookie(value: secret, maxAge: Int(Self.sessionLifetime)))
+        return response
+    }
+
+    private func page(_ model: Model, _ request: Request, _ context: APIContext, status: HTTPResponse.Status = .ok) -> Response {
+        pages.render("sign-in", title: pages.text(for: request)["sign_in_title"], model: model, request: request, context: context, status: status)
+    }
+
+    /// HttpOnly (scripts cannot read it) and SameSite=Lax (not sent with other sites' form posts).
+    static func cookie(value: String, maxAge: Int) -> Cookie {
+        Cookie(name: SessionAuthenticator.cookieName, value: value, maxAge: maxAge, path: "/", httpOnly: true, sameSite: .lax)
+    }
+}

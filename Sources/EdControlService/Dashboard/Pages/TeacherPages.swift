@@ -1,0 +1,122 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+
+/// `/teachers`: the school's teachers (and adding one); `/teachers/<id>`: a teacher's
+/// lessons over time with trend charts and their voice profile's status.
+struct TeacherPages {
+    let store: EdControlStore
+    let pages: PageRenderer
+
+    struct TeacherRow {
+        var href: String
+        var name: String
+        var voiceProfile: String
+    }
+
+    struct ListModel {
+        var teachers: [TeacherRow]
+        var empty: Bool
+        var canAdd: Bool
+        var error: String?
+    }
+
+    struct Chart { var title: String; var svg: String }
+    struct LessonRow {
+        var href: String
+        var title: String
+        var date: String
+        var duration: String
+        var incidents: String
+        var perHour: String
+        var talk: String
+        var negative: String
+        var flag: String?
+        var flagText: String?
+    }
+
+    struct DetailModel {
+        var name: String
+        var voiceProfile: String
+        var enrolled: Bool
+        var summary: String
+        var charts: [Chart]
+        var lessons: [LessonRow]
+        var empty: Bool
+    }
+
+    struct NewTeacher: Decodable { var name: String }
+
+    func add(to router: Router<APIContext>) {
+        router.get("teachers") { request, context in try await list(request, context, error: nil) }
+        router.post("teachers") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .manager)
+            let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
+            let form = try? URLEncodedFormDecoder().decode(NewTeacher.self, from: body)
+            let name = form?.name.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard !name.isEmpty, name.count <= 200 else {
+                return try await list(request, context, error: pages.text(for: request)["teachers_name_invalid"])
+            }
+            let teacher = try await store.createTeacher(schoolID: caller.schoolID, name: name)
+            try await store.audit(caller, "teacher.create", "teacher \(teacher.id)", detail: name)
+            return Response.redirect(to: "/teachers/\(teacher.id)", type: .normal)
+        }
+        router.get("teachers/:teacher", use: detail)
+    }
+
+    private func list(_ request: Request, _ context: APIContext, error: String?) async throws -> Response {
+        let caller = try PageRenderer.signedIn(request, context)
+        let t = pages.text(for: request)
+        let teachers = try await store.teachers(schoolID: caller.schoolID).sorted { $0.name.localizedCompare($1.name) == .orderedAscending }
+        let model = ListModel(teachers: teachers.map { TeacherRow(href: "/teachers/\($0.id)", name: $0.name, voiceProfile: Self.profileText($0.voiceProfileStatus, t)) },
+                              empty: teachers.isEmpty, canAdd: caller.role >= .manager, error: error)
+        return pages.render("teachers", title: t["teachers_title"], model: model, request: request, context: context,
+                            status: error == nil ? .ok : .badRequest)
+    }
+
+    @Sendable func detail(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try PageRenderer.signedIn(request, context)
+        let t = pages.text(for: request)
+        let id = try context.parameters.require("teacher")
+        guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID) else {
+            throw HTTPError(.notFound, message: t["teachers_not_found"])
+        }
+        var query = LessonQuery()
+        query.teacherID = teacher.id
+        query.state = .succeeded
+        query.limit = 500
+        let trend = TeacherTrend(teacher: teacher, lessons: try await store.lessons(schoolID: caller.schoolID, matching: query).items.map(\.lesson))
+        let points = trend.points
+        func chart(_ titleKey: String, _ unitKey: String, _ colour: String, _ value: (TeacherTrend.Point) -> Double?) -> Chart {
+            let title = t[titleKey]
+            return Chart(title: title, svg: TrendChart(title: title, unit: t[unitKey], meanLabel: t["chart_mean"], colour: colour, points: points.map { point in
+                TrendChart.Point(label: t.shortDay(point.date), value: value(point), href: "/lessons/\(point.lessonID)",
+                                 tooltip: "\(point.title): " + (value(point).map { t.number($0, decimals: 1) } ?? "—"))
+            }).svg())
+        }
+        let charts = [
+            chart("trend_incidents", "unit_incidents_per_hour", ReportCharts.palette[5]) { $0.incidentsPerHour },
+            chart("trend_talk", "unit_percent_of_lesson", ReportCharts.palette[0]) { $0.teacherTalkPercent },
+            chart("trend_negative", "unit_percent_of_face_time", ReportCharts.palette[3]) { $0.teacherNegativeShare.map { $0 * 100 } },
+        ]
+        let lessons = points.reversed().map { point in
+            LessonRow(href: "/lessons/\(point.lessonID)", title: point.title, date: t.date(point.date), duration: ReportCharts.formatClock(point.durationSeconds),
+                      incidents: "\(point.incidentCount)", perHour: t.number(point.incidentsPerHour, decimals: 1),
+                      talk: point.teacherTalkPercent.map { t.number($0) + " %" } ?? "—",
+                      negative: point.teacherNegativeShare.map { t.percent($0) } ?? "—",
+                      flag: point.flag, flagText: point.flag.map { t["flag_\($0)"] })
+        }
+        let summary = points.isEmpty ? t["teacher_no_lessons"] : t.format("teacher_summary", points.count,
+                                                                          t.number(trend.incidentsPerHour ?? 0, decimals: 1),
+                                                                          trend.meanTeacherTalkPercent.map { t.number($0) } ?? "—")
+        let model = DetailModel(name: teacher.name, voiceProfile: Self.profileText(teacher.voiceProfileStatus, t),
+                                enrolled: teacher.voiceProfileStatus.enrolled, summary: summary, charts: charts,
+                                lessons: Array(lessons), empty: points.isEmpty)
+        return pages.render("teacher", title: teacher.name, model: model, request: request, context: context)
+    }
+
+    static func profileText(_ status: VoiceProfileStatus, _ t: InterfaceText) -> String {
+        guard status.enrolled else { return t["voice_not_enrolled"] }
+        return t.format("voice_enrolled", t.number(status.speechSeconds ?? 0), status.model ?? "")
+    }
+}

@@ -1,0 +1,231 @@
+import EdControlCore
+import Foundation
+import LessonSynthesis
+import Testing
+
+/// The dashboard as a school manager uses it: a real server, real Chromium, a real lesson.
+@Suite("Dashboard")
+struct DashboardTests {
+    static let password = "a long enough password"
+    /// Screenshots for people to look at, kept with the build (CI keeps the build folder).
+    static let screenshots = Fixtures.repository.appendingPathComponent(".build/screenshots")
+
+    private func user(_ server: RunningServer, school: String, email: String, role: String) throws {
+        let result = try Fixtures.run(Fixtures.edcontrol, ["user", "create", "--data", server.data.path, "--school", school,
+                                                           "--email", email, "--role", role, "--password", Self.password])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    /// Signs in over HTTP and returns the session cookie and the page's CSRF token.
+    private func signIn(_ server: RunningServer, email: String) async throws -> (cookie: String, csrf: String) {
+        let form = "email=\(email.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&password=\(Self.password.replacingOccurrences(of: " ", with: "+"))"
+        let reply = try await server.request("POST", "/sign-in", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data(form.utf8))
+        #expect(reply.status == 303, "\(reply.status) \(reply.text.prefix(300))")
+        let cookie = try #require(reply.headers["set-cookie"]?.split(separator: ";").first.map(String.init))
+        #expect(reply.headers["set-cookie"]?.contains("HttpOnly") == true)
+        let page = try await server.request("GET", "/lessons", headers: ["Cookie": cookie]).text
+        let csrf = try #require(page.range(of: #"name="csrf-token" content="[0-9a-f]+""#, options: .regularExpression)
+            .map { String(page[$0].dropFirst(#"name="csrf-token" content=""#.count).dropLast()) })
+        return (cookie, csrf)
+    }
+
+    private func lessonWithIncidents() throws -> GeneratedLesson {
+        var spec = LessonSpec(seed: 73, speakerCount: 3, durationSeconds: 90)
+        spec.voices = [Voice.pool[0], Voice.pool[6], Voice.pool[3]]
+        spec.raisedVoiceProbability = 0.3
+        spec.withVideo = true
+        spec.facialEpisodeCount = 1
+        spec.photos = Fixtures.photos
+        return try LessonGenerator().generate(spec, into: try Fixtures.temporaryDirectory("dashboard-lesson"), name: "Algebra 7B")
+    }
+
+    @Test func aManagerUploadsALessonFindsItsWorstMomentReviewsItAndSignsOut() async throws {
+        let server = try RunningServer()
+        try user(server, school: "Demo school", email: "manager@school.test", role: "manager")
+        let token = try server.token(school: "Demo school", role: "admin")
+        let teacher = try await server.request("POST", "/api/v1/teachers", token: token, body: Data(#"{"name": "Анна Петрова"}"#.utf8)).json()
+        let lesson = try lessonWithIncidents()
+        let browser = try Browser()
+        func shot(_ name: String) throws { try browser.screenshot(to: Self.screenshots.appendingPathComponent("\(name).png")) }
+
+        // Signing in: the pages send a stranger to the sign-in form and back afterwards.
+        try browser.open(server.url.appendingPathComponent("lessons"))
+        #expect(try browser.evaluate("location.pathname") as? String == "/sign-in")
+        try shot("1-sign-in")
+        try browser.type("manager@school.test", into: "#email")
+        try browser.type("wrong password", into: "#password")
+        try browser.click("#sign-in", loads: true)
+        #expect(try browser.evaluate("document.getElementById('sign-in-error')?.textContent") as? String == "The email or the password is wrong. Check both and try again.")
+        try browser.type("manager@school.test", into: "#email")
+        try browser.type(Self.password, into: "#password")
+        try browser.click("#sign-in", loads: true)
+        #expect(try browser.evaluate("location.pathname") as? String == "/lessons")
+
+        // Uploading: the progress bar, then the lesson's row shows its analysis live until done.
+        try browser.chooseFile(lesson.media, in: "#upload-file")
+        try browser.type("Algebra 7B", into: "#upload-title-input")
+        try browser.evaluate("document.getElementById('upload-teacher').value = \(Browser.quoted(teacher["id"] as! String))")
+        try browser.click("#upload-button")
+        try browser.waitFor("document.querySelector('#lessons .status')", timeout: 60)
+        var seen: Set<String> = []
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline {
+            let state = try browser.evaluate("(() => { const s = document.querySelector('#lessons .status'); return s ? s.className + ' ' + s.querySelector('.progress').getAttribute('aria-valuenow') + ' ' + s.querySelector('.status-text').textContent : ''; })()") as? String ?? ""
+            seen.insert(state)
+            if state.contains("status-running"), !seen.contains("shot") {
+                try shot("2-lessons-analysing")
+                seen.insert("shot")
+            }
+            if state.contains("status-succeeded") { break }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(seen.contains { $0.contains("status-running") && $0.contains("%") }, "the bar was seen moving: \(seen)")
+        #expect(seen.contains { $0.contains("status-succeeded") && $0.contains("Done") }, "the analysis finished: \(seen)")
+        try browser.waitFor("document.querySelector('#lessons td:nth-child(6)').textContent !== '—'")
+        try shot("3-lessons")
+
+        // The lesson page: the worst moment is one click away and seeks the player.
+        try browser.click("#lessons tbody a", loads: true)
+        try browser.waitFor("document.getElementById('player').readyState >= 1", timeout: 30)
+        let report = try await server.request("GET", "/api/v1/lessons/\(try #require(browser.evaluate("location.pathname.split('/')[2]") as? String))/report.json",
+                                              token: token).json()
+        let incidents = try #require(report["incidents"] as? [[String: Any]])
+        try #require(!incidents.isEmpty, "the lesson has planted shouts")
+        let worst = try #require(incidents.max { ($0["peakIntensity"] as! Double) < ($1["peakIntensity"] as! Double) })
+        try browser.click("#worst-moment")
+        try browser.waitFor("Math.abs(document.getElementById('player').currentTime - \(worst["start"] as! Double)) < 0.5")
+        let last = try #require(incidents.last)
+        try browser.click("#incident-\(incidents.count - 1) button.seek")
+        try browser.waitFor("Math.abs(document.getElementById('player').currentTime - \(last["start"] as! Double)) < 0.5")
+        // Half-way along the timeline's plot is half-way through the lesson.
+        try browser.evaluate("""
+            (() => { const svg = document.getElementById('timeline'), box = svg.getBoundingClientRect();
+              const x = box.left + (+svg.dataset.x0 + svg.dataset.plotWidth / 2) * box.width / svg.dataset.viewWidth;
+              svg.dispatchEvent(new MouseEvent('click', {clientX: x, clientY: box.top + 10, bubbles: true})); })()
+            """)
+        try browser.waitFor("Math.abs(document.getElementById('player').currentTime - document.getElementById('timeline').dataset.duration / 2) < 1")
+        try browser.evaluate("document.getElementById('player').pause()")
+        try shot("4-lesson")
+
+        // Confirming an incident stores the review and shows it.
+        try browser.click("#incident-0 button.confirm", loads: true)
+        #expect(try browser.evaluate("document.querySelector('#incident-0 .verdict')?.textContent") as? String == "Confirmed by a reviewer")
+        let reviews = try await server.request("GET", "/api/v1/reviews", token: token).json()
+        #expect(reviews["confirmed"] as? Int == 1 && (reviews["items"] as? [[String: Any]])?.first?["reviewer"] as? String == "manager@school.test")
+
+        // The teacher's history and the review queue.
+        try browser.click("a[href^='/teachers/']", loads: true)
+        #expect(try browser.evaluate("document.querySelectorAll('svg.trend').length") as? Int == 3)
+        try shot("5-teacher")
+        try browser.click("nav a[href='/reviews']", loads: true)
+        #expect(try browser.evaluate("document.getElementById('my-precision').textContent") as? String == "100 % (1 of 1)")
+        #expect(try browser.evaluate("document.querySelectorAll('table.pending tbody tr').length") as? Int == incidents.count - 1)
+        try shot("6-reviews")
+
+        // Russian, and a phone-width screen without sideways scrolling.
+        try browser.click("a.language", loads: true)
+        #expect(try browser.evaluate("document.documentElement.lang + ' ' + document.querySelector('h1').textContent") as? String == "ru Проверка")
+        try browser.click("nav a[href='/lessons']", loads: true)
+        try browser.click("#lessons tbody a", loads: true)
+        try shot("7-lesson-ru")
+        try browser.resize(width: 390, height: 844, mobile: true)
+        try browser.click("a.brand", loads: true)
+        try browser.click("#lessons tbody a", loads: true)
+        #expect(try browser.evaluate("document.documentElement.scrollWidth") as? Int ?? 9999 <= 390)
+        try shot("8-lesson-phone")
+        try browser.resize(width: 1366, height: 768)
+
+        // Signing out ends the session: the pages ask to sign in again.
+        try browser.click("#sign-out", loads: true)
+        #expect(try browser.evaluate("location.pathname") as? String == "/sign-in")
+        try browser.open(server.url.appendingPathComponent("reviews"))
+        #expect(try browser.evaluate("location.pathname") as? String == "/sign-in")
+    }
+
+    @Test func sessionsGuardChangesAndSchools() async throws {
+        let server = try RunningServer(arguments: ["--workers", "0"])
+        try user(server, school: "School A", email: "manager@a.test", role: "manager")
+        try user(server, school: "School A", email: "viewer@a.test", role: "viewer")
+        try user(server, school: "School B", email: "manager@b.test", role: "manager")
+        let token = try server.token(school: "School A", role: "admin")
+        let media = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
+        let upload = try await server.request("POST", "/api/v1/lessons?filename=crying.mp4", token: token, file: media).json()
+        let lesson = try #require((upload["lesson"] as? [String: Any])?["id"] as? String)
+
+        let manager = try await signIn(server, email: "manager@a.test")
+        let viewer = try await signIn(server, email: "viewer@a.test")
+        let other = try await signIn(server, email: "manager@b.test")
+
+        // The session works on the API too; a change needs the CSRF token and this origin.
+        #expect(try await server.request("GET", "/api/v1/lessons", headers: ["Cookie": manager.cookie]).json()["total"] as? Int == 1)
+        let withoutToken = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", headers: ["Cookie": manager.cookie])
+        #expect(withoutToken.status == 403 && withoutToken.message.contains("reload the page"), "\(withoutToken.status) \(withoutToken.text)")
+        let forged = try await server.request("POST", "/api/v1/teachers", headers: ["Cookie": manager.cookie, "X-CSRF-Token": manager.csrf,
+                                                                                   "Origin": "http://evil.test", "Content-Type": "application/json"],
+                                              body: Data(#"{"name": "x"}"#.utf8))
+        #expect(forged.status == 403, "\(forged.status) \(forged.text)")
+        let form = "csrf=\(manager.csrf)&name=Ivan+Ivanov"
+        let added = try await server.request("POST", "/teachers", headers: ["Cookie": manager.cookie, "Content-Type": "application/x-www-form-urlencoded"],
+                                             body: Data(form.utf8))
+        #expect(added.status == 303 && added.headers["location"]?.hasPrefix("/teachers/") == true, "\(added.status) \(added.text)")
+        let wrongToken = try await server.request("POST", "/teachers", headers: ["Cookie": manager.cookie, "Content-Type": "application/x-www-form-urlencoded"],
+                                                  body: Data("csrf=\(viewer.csrf)&name=Someone".utf8))
+        #expect(wrongToken.status == 403)
+        #expect((try await server.request("GET", "/api/v1/teachers", token: token).json()["items"] as? [Any])?.count == 1)
+
+        // Roles and schools as in the API: a viewer cannot add, another school sees nothing.
+        let byViewer = try await server.request("POST", "/teachers", headers: ["Cookie": viewer.cookie, "Content-Type": "application/x-www-form-urlencoded"],
+                                                body: Data("csrf=\(viewer.csrf)&name=Someone".utf8))
+        #expect(byViewer.status == 403 && byViewer.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(try await server.request("GET", "/lessons/\(lesson)", headers: ["Cookie": manager.cookie]).status == 200)
+        let elsewhere = try await server.request("GET", "/lessons/\(lesson)", headers: ["Cookie": other.cookie])
+        #expect(elsewhere.status == 404 && elsewhere.text.contains("<h1>Not found</h1>"))
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/recording", headers: ["Cookie": other.cookie]).status == 404)
+
+        // The recording is served in byte ranges, so the player can seek.
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: media.path)[.size] as? Int)
+        let whole = try Data(contentsOf: media)
+        let part = try await server.request("GET", "/api/v1/lessons/\(lesson)/recording", headers: ["Cookie": viewer.cookie, "Range": "bytes=1000-1999"])
+        #expect(part.status == 206 && part.headers["content-range"] == "bytes 1000-1999/\(size)" && part.body == whole[1000...1999])
+        let tail = try await server.request("GET", "/api/v1/lessons/\(lesson)/recording", token: token, headers: ["Range": "bytes=-100"])
+        #expect(tail.status == 206 && tail.body == whole.suffix(100))
+        let full = try await server.request("GET", "/api/v1/lessons/\(lesson)/recording", token: token)
+        #expect(full.status == 200 && full.body == whole && full.headers["accept-ranges"] == "bytes" && full.headers["content-type"] == "video/mp4")
+        let outside = try await server.request("GET", "/api/v1/lessons/\(lesson)/recording", token: token, headers: ["Range": "bytes=\(size + 10)-"])
+        #expect(outside.status == 416 && outside.headers["content-range"] == "bytes */\(size)")
+
+        // Signing out ends the session everywhere.
+        let out = try await server.request("POST", "/sign-out", headers: ["Cookie": manager.cookie, "Content-Type": "application/x-www-form-urlencoded"],
+                                           body: Data("csrf=\(manager.csrf)".utf8))
+        #expect(out.status == 303)
+        #expect(try await server.request("GET", "/api/v1/lessons", headers: ["Cookie": manager.cookie]).status == 401)
+        let page = try await server.request("GET", "/lessons", headers: ["Cookie": manager.cookie])
+        #expect(page.status == 303 && page.headers["location"] == "/sign-in?next=%2Flessons")
+    }
+
+    @Test func bothLanguagesHaveEveryText() throws {
+        let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard/Text")
+        let english = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("en.json")))
+        let russian = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("ru.json")))
+        #expect(Set(english.keys) == Set(russian.keys))
+        // Every key the templates and pages use exists.
+        let dashboard = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard")
+        var used: Set<String> = []
+        for file in FileManager.default.enumerator(at: dashboard, includingPropertiesForKeys: nil)!.compactMap({ $0 as? URL })
+        where ["mustache", "swift"].contains(file.pathExtension) {
+            let source = try String(contentsOf: file, encoding: .utf8)
+            for pattern in [#"\{\{t\.([a-z_]+)\}\}"#, #"t\["([a-z_]+)"\]"#, #"t\.format\("([a-z_]+)""#] {
+                let regex = try NSRegularExpression(pattern: pattern)
+                for match in regex.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
+                    used.insert(String(source[Range(match.range(at: 1), in: source)!]))
+                }
+            }
+        }
+        #expect(used.count > 100)
+        #expect(used.subtracting(english.keys).isEmpty, "missing texts: \(used.subtracting(english.keys).sorted())")
+        for (key, value) in english where value.contains("%") {
+            let specifiers = { (text: String) in text.matches(of: /%(\.\d)?[d@f%]/).map { String($0.output.0) } }
+            #expect(specifiers(value) == specifiers(russian[key]!), "\(key): placeholders differ")
+        }
+    }
+}

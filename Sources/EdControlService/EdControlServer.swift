@@ -26,6 +26,7 @@ public struct EdControlServer {
     let models: ModelRegistry
     let prometheus: PrometheusCollectorRegistry
     let logger: Logger
+    let reports: ReportCache
 
     public init(settings: Settings, data: DataDirectory, store: EdControlStore, models: ModelRegistry,
                 prometheus: PrometheusCollectorRegistry, logger: Logger = Logger(label: "edcontrol.server")) {
@@ -35,15 +36,16 @@ public struct EdControlServer {
         self.models = models
         self.prometheus = prometheus
         self.logger = logger
+        reports = ReportCache(data: data)
     }
 
     /// Workers named after this host and process, so a job's `workerId` says where it ran.
     public static func workers(count: Int, store: EdControlStore, data: DataDirectory, models: ModelRegistry,
-                               settings: AnalysisWorker.Settings, logger: Logger) -> [AnalysisWorker] {
+                               settings: AnalysisWorker.Settings, reports: ReportCache? = nil, logger: Logger) -> [AnalysisWorker] {
         let host = ProcessInfo.processInfo.hostName
         let pid = ProcessInfo.processInfo.processIdentifier
         return (0..<count).map {
-            AnalysisWorker(id: "\(host)-\(pid)-\($0 + 1)", store: store, data: data, models: models, settings: settings, logger: logger)
+            AnalysisWorker(id: "\(host)-\(pid)-\($0 + 1)", store: store, data: data, models: models, settings: settings, reports: reports, logger: logger)
         }
     }
 
@@ -52,7 +54,7 @@ public struct EdControlServer {
     /// may have been 0: any free port).
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         var services: [any Service] = Self.workers(count: settings.workers, store: store, data: data, models: models,
-                                                   settings: settings.worker, logger: logger)
+                                                   settings: settings.worker, reports: reports, logger: logger)
         services.append(WebhookSender(store: store, settings: settings.webhooks, logger: logger))
         if settings.retention.days != nil {
             services.append(RetentionPolicy(store: store, data: data, settings: settings.retention, logger: logger))
@@ -85,7 +87,7 @@ public struct EdControlServer {
         ReviewRoutes(store: store, data: data).add(to: api)
         AuditRoutes(store: store).add(to: api)
         // Pages last: their error pages apply to them (and to unknown paths) only.
-        Dashboard(store: store, data: data, pages: try PageRenderer(), reports: ReportCache(data: data),
+        Dashboard(store: store, data: data, pages: try PageRenderer(), reports: reports,
                   maxUploadBytes: settings.maxUploadBytes).add(to: router)
         return router
     }

@@ -45,10 +45,28 @@ struct LessonGen: ParsableCommand {
     @Option(name: .long, help: "Instead of lessons, write this many labelled face-detection images and labels.json.")
     var faceScenes: Int?
 
+    @Option(name: .long, help: "Instead of lessons, write OUT/report.json: this analysis report (report.json) repeated to --stretch-seconds with --stretch-incidents incidents (load tests).")
+    var stretchReport: String?
+
+    @Option(name: .long, help: "With --stretch-report: the long report's length in seconds.")
+    var stretchSeconds = 10800.0
+
+    @Option(name: .long, help: "With --stretch-report: how many incidents it has.")
+    var stretchIncidents = 500
+
     @Option(name: .long, help: "Photos of real people (scripts/setup.sh --with-test-tools fetches them).")
     var photos = ".deps/photos"
 
     func run() throws {
+        if let stretchReport {
+            let report = try JSONDecoder().decode(LessonReport.self, from: Data(contentsOf: URL(fileURLWithPath: stretchReport)))
+            let long = LongReport.stretch(report, toSeconds: stretchSeconds, incidents: stretchIncidents)
+            let file = URL(fileURLWithPath: out).appendingPathComponent(ReportWriter.reportFile)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try long.jsonData().write(to: file)
+            print("wrote \(file.path): \(Int(stretchSeconds)) s, \(long.turns.count) turns, \(long.video.tracks.count) face tracks, \(long.incidents.count) incidents")
+            return
+        }
         if let faceScenes {
             let images = try FaceSceneGenerator(photos: URL(fileURLWithPath: photos))
                 .generate(count: faceScenes, seed: seed, into: URL(fileURLWithPath: out))

@@ -19,8 +19,9 @@ struct TrendChart {
     var colour: String
     var points: [Point]
 
-    static let width = 640.0, height = 220.0
-    static let left = 56.0, right = 16.0, top = 16.0, bottom = 44.0
+    // Small enough that the 12-px labels stay readable when three charts share a row.
+    static let width = 440.0, height = 230.0
+    static let left = 44.0, right = 12.0, top = 30.0, bottom = 30.0
 
     func svg() -> String {
         let values = points.compactMap(\.value)
@@ -38,9 +39,9 @@ struct TrendChart {
             svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%@</text>",
                           Self.left, y(tick), Self.left + plotWidth, y(tick), Self.left - 6, y(tick) + 4, Self.format(tick, step: step))
         }
-        svg += String(format: "\n<text x=\"4\" y=\"12\" class=\"axis-unit\">%@</text>\n", escape(unit))
+        svg += String(format: "\n<text x=\"4\" y=\"14\" class=\"axis-unit\">%@</text>\n", escape(unit))
         svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n", Self.left, y(0), Self.left + plotWidth, y(0))
-        let every = max(1, Int((Double(points.count) / 8).rounded(.up)))
+        let every = max(1, Int((Double(points.count) / 6).rounded(.up)))
         for (index, point) in points.enumerated() where index % every == 0 || index == points.count - 1 {
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%@</text>", x(index), Self.height - Self.bottom + 18, escape(point.label))
         }

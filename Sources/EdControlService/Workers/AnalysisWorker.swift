@@ -23,10 +23,13 @@ public struct AnalysisWorker: Service {
     let models: ModelRegistry
     let settings: Settings
     let logger: Logger
+    /// The server's cache of decoded reports, when the worker runs in the server's process.
+    let reports: ReportCache?
 
     public init(id: String, store: EdControlStore, data: DataDirectory, models: ModelRegistry, settings: Settings = Settings(),
-                logger: Logger = Logger(label: "edcontrol.worker")) {
+                reports: ReportCache? = nil, logger: Logger = Logger(label: "edcontrol.worker")) {
         self.id = id
+        self.reports = reports
         self.store = store
         self.data = data
         self.models = models
@@ -103,6 +106,7 @@ public struct AnalysisWorker: Service {
             switch outcome {
             case .success(let report):
                 try data.publish(pending, lessonID: lesson.id)
+                await reports?.published(report, of: lesson.id)
                 let recorded = try await store.succeed(jobID: job.id, workerID: id, summary: AnalysisSummary(
                     flag: report.summary.flag.rawValue, incidentCount: report.incidents.count,
                     teacherTalkPercent: report.talkMetrics.teacherTalkPercent, speakerCount: report.speakers.count,

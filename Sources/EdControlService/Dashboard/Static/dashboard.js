@@ -41,12 +41,10 @@
     const file = document.getElementById('upload-file').files[0];
     if (!file) return;
     if (file.size > +form.dataset.maxBytes) return say(text.tooLarge, true);
-    const query = new URLSearchParams({filename: file.name});
-    const title = document.getElementById('upload-title-input').value.trim(), teacher = document.getElementById('upload-teacher').value,
-          date = document.getElementById('upload-date').value;
-    if (title) query.set('title', title);
-    if (teacher) query.set('teacherId', teacher);
-    if (date) query.set('recordedAt', date);
+    // Percent-encoded (not URLSearchParams, whose '+' for a space the API keeps as '+').
+    const fields = {filename: file.name, title: document.getElementById('upload-title-input').value.trim(),
+                    teacherId: document.getElementById('upload-teacher').value, recordedAt: document.getElementById('upload-date').value};
+    const query = Object.entries(fields).filter(([, value]) => value).map(([name, value]) => name + '=' + encodeURIComponent(value)).join('&');
     const request = new XMLHttpRequest();
     request.open('POST', '/api/v1/lessons?' + query);
     request.setRequestHeader('X-CSRF-Token', csrf);

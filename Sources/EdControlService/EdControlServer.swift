@@ -88,7 +88,7 @@ public struct EdControlServer {
         AuditRoutes(store: store).add(to: api)
         // Pages last: their error pages apply to them (and to unknown paths) only.
         Dashboard(store: store, data: data, pages: try PageRenderer(), reports: reports,
-                  maxUploadBytes: settings.maxUploadBytes).add(to: router)
+                  maxUploadBytes: settings.maxUploadBytes, maxAttempts: intake.maxAttempts).add(to: router)
         return router
     }
 }

@@ -164,9 +164,8 @@ struct DashboardTests {
                                                                                    "Origin": "http://evil.test", "Content-Type": "application/json"],
                                               body: Data(#"{"name": "x"}"#.utf8))
         #expect(forged.status == 403, "\(forged.status) \(forged.text)")
-        let form = "csrf=\(manager.csrf)&name=Ivan+Ivanov"
         let added = try await server.request("POST", "/teachers", headers: ["Cookie": manager.cookie, "Content-Type": "application/x-www-form-urlencoded"],
-                                             body: Data(form.utf8))
+                                             body: Data("csrf=\(manager.csrf)&name=Ivan+Ivanov".utf8))
         #expect(added.status == 303 && added.headers["location"]?.hasPrefix("/teachers/") == true, "\(added.status) \(added.text)")
         let wrongToken = try await server.request("POST", "/teachers", headers: ["Cookie": manager.cookie, "Content-Type": "application/x-www-form-urlencoded"],
                                                   body: Data("csrf=\(viewer.csrf)&name=Someone".utf8))
@@ -193,6 +192,21 @@ struct DashboardTests {
         #expect(full.status == 200 && full.body == whole && full.headers["accept-ranges"] == "bytes" && full.headers["content-type"] == "video/mp4")
         let outside = try await server.request("GET", "/api/v1/lessons/\(lesson)/recording", token: token, headers: ["Range": "bytes=\(size + 10)-"])
         #expect(outside.status == 416 && outside.headers["content-range"] == "bytes */\(size)")
+
+        // Managers may analyse again (not while an analysis waits) and delete; viewers see neither.
+        let managerPage = try await server.request("GET", "/lessons/\(lesson)", headers: ["Cookie": manager.cookie]).text
+        #expect(managerPage.contains("id=\"delete-lesson\"") && !managerPage.contains("id=\"reanalyse\""), "the job is still queued")
+        #expect(!(try await server.request("GET", "/lessons/\(lesson)", headers: ["Cookie": viewer.cookie]).text.contains("delete-lesson")))
+        let form = ["Cookie": manager.cookie, "Content-Type": "application/x-www-form-urlencoded"]
+        let again = try await server.request("POST", "/lessons/\(lesson)/analyses", headers: form, body: Data("csrf=\(manager.csrf)".utf8))
+        #expect(again.status == 409 && again.text.contains("already queued or being analysed"), "\(again.status) \(again.text.prefix(400))")
+        let byViewerDelete = try await server.request("POST", "/lessons/\(lesson)/delete", headers: ["Cookie": viewer.cookie, "Content-Type": "application/x-www-form-urlencoded"],
+                                                      body: Data("csrf=\(viewer.csrf)".utf8))
+        #expect(byViewerDelete.status == 403)
+        let deleted = try await server.request("POST", "/lessons/\(lesson)/delete", headers: form, body: Data("csrf=\(manager.csrf)".utf8))
+        #expect(deleted.status == 303 && deleted.headers["location"] == "/lessons")
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)", token: token).status == 404)
+        #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)").path))
 
         // Signing out ends the session everywhere.
         let out = try await server.request("POST", "/sign-out", headers: ["Cookie": manager.cookie, "Content-Type": "application/x-www-form-urlencoded"],

@@ -153,26 +153,35 @@ struct LessonRoutes {
     }
 
     @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
-        let caller = try context.require(.manager)
-        let id = try context.parameters.require("lesson")
+        try await Self.erase(try context.parameters.require("lesson"), by: try context.require(.manager), store: store, data: data)
+        return Response(status: .noContent)
+    }
+
+    /// Deletes a lesson, its recording and everything derived from it (the right to
+    /// erasure), and audits it. Shared by the API and the dashboard.
+    static func erase(_ id: String, by caller: Principal, store: EdControlStore, data: DataDirectory) async throws {
         guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else {
             throw HTTPError(.notFound, message: "there is no lesson \(id) in your school")
         }
         // The rows are gone first, so a worker that is analysing it now fails to store results.
         try? FileManager.default.removeItem(at: data.lessonDirectory(removed.id))
         try await store.audit(caller, "lesson.delete", "lesson \(removed.id)", detail: "\(removed.originalFilename), its recording and all results")
-        return Response(status: .noContent)
     }
 
     @Sendable func reanalyse(_ request: Request, context: APIContext) async throws -> EditedResponse<Job> {
-        let caller = try context.require(.manager)
-        let found = try await lesson(context, role: .manager)
+        let job = try await Self.reanalyse(try context.parameters.require("lesson"), by: try context.require(.manager), store: store,
+                                           maxAttempts: intake.maxAttempts)
+        return EditedResponse(status: .accepted, headers: [.location: "/api/v1/jobs/\(job.id)"], response: job)
+    }
+
+    /// Queues another analysis of the lesson. Shared by the API and the dashboard.
+    static func reanalyse(_ id: String, by caller: Principal, store: EdControlStore, maxAttempts: Int) async throws -> Job {
+        let found = try await store.lesson(id, of: caller)
         guard found.lesson.mediaFile != nil else {
             throw HTTPError(.conflict, message: "the recording of this lesson has been deleted (retention policy); it cannot be analysed again")
         }
         do {
-            let job = try await store.enqueue(lessonID: found.lesson.id, schoolID: caller.schoolID, maxAttempts: intake.maxAttempts)
-            return EditedResponse(status: .accepted, headers: [.location: "/api/v1/jobs/\(job.id)"], response: job)
+            return try await store.enqueue(lessonID: found.lesson.id, schoolID: caller.schoolID, maxAttempts: maxAttempts)
         } catch let conflict as StoreConflict {
             throw HTTPError(.conflict, message: conflict.message)
         }

@@ -55,8 +55,10 @@ struct ReviewRoutes {
 
     @Sendable func review(_ request: Request, context: APIContext) async throws -> EditedResponse<IncidentReview> {
         let caller = try context.require(.manager)
+        let lessonID = try context.parameters.require("lesson")
+        _ = try await store.lesson(lessonID, of: caller)  // another school's lesson is a 404 whatever the body
         let body = try await request.decode(as: Verdict.self, context: context)
-        let saved = try await Self.save(body, lessonID: try context.parameters.require("lesson"),
+        let saved = try await Self.save(body, lessonID: lessonID,
                                         index: try context.parameters.require("index", as: Int.self), report: data.report(of:), by: caller, store: store)
         return EditedResponse(status: .created, response: saved)
     }

@@ -12,6 +12,7 @@ struct Dashboard {
     let pages: PageRenderer
     let reports: ReportCache
     let maxUploadBytes: Int64
+    let maxAttempts: Int
 
     func add(to router: Router<APIContext>) {
         router.add(middleware: PageErrorMiddleware(pages: pages))
@@ -25,7 +26,7 @@ struct Dashboard {
         }
         SignInPage(store: store, pages: pages).add(to: router)
         LessonsPage(store: store, pages: pages, maxUploadBytes: maxUploadBytes).add(to: router)
-        LessonPage(store: store, data: data, pages: pages, reports: reports).add(to: router)
+        LessonPage(store: store, data: data, pages: pages, reports: reports, maxAttempts: maxAttempts).add(to: router)
         TeacherPages(store: store, pages: pages).add(to: router)
         ReviewsPage(store: store, data: data, pages: pages, reports: reports).add(to: router)
     }

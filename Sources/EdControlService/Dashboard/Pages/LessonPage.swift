@@ -10,6 +10,7 @@ struct LessonPage {
     let data: DataDirectory
     let pages: PageRenderer
     let reports: ReportCache
+    let maxAttempts: Int
 
     struct IncidentRow {
         var index: Int
@@ -51,6 +52,8 @@ struct LessonPage {
         var incidents: [IncidentRow]
         var noIncidents: Bool
         var canReview: Bool
+        /// Managers may analyse the lesson again (when it is not being analysed) and delete it.
+        var canReanalyse: Bool
         var reviewed: String?
         var figures: [Figure]
         var talkChart: String?
@@ -63,6 +66,17 @@ struct LessonPage {
     func add(to router: Router<APIContext>) {
         router.get("lessons/:lesson", use: show)
         router.post("lessons/:lesson/incidents/:index/review", use: review)
+        router.post("lessons/:lesson/analyses") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .manager)
+            let id = try context.parameters.require("lesson")
+            _ = try await LessonRoutes.reanalyse(id, by: caller, store: store, maxAttempts: maxAttempts)
+            return Response.redirect(to: "/lessons/\(id)", type: .normal)
+        }
+        router.post("lessons/:lesson/delete") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .manager)
+            try await LessonRoutes.erase(try context.parameters.require("lesson"), by: caller, store: store, data: data)
+            return Response.redirect(to: "/lessons", type: .normal)
+        }
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
@@ -83,7 +97,8 @@ struct LessonPage {
             recording: lesson.mediaFile == nil ? nil : "/api/v1/lessons/\(lesson.id)/recording", isVideo: lesson.hasVideo,
             recordingGone: lesson.mediaFile == nil, status: JobStatus(found.job, t), liveText: JobStatus.liveText(t),
             analysed: report != nil, flag: nil, flagText: nil, reason: nil, worst: nil, timeline: nil, incidents: [], noIncidents: false,
-            canReview: caller.role >= .manager, reviewed: nil, figures: [], talkChart: nil, emotionChart: nil, noFaces: nil, lineage: [], downloads: [])
+            canReview: caller.role >= .manager, canReanalyse: caller.role >= .manager && lesson.mediaFile != nil && !(found.job.map { !$0.state.isFinished } ?? false),
+            reviewed: nil, figures: [], talkChart: nil, emotionChart: nil, noFaces: nil, lineage: [], downloads: [])
         if let report {
             fill(&model, from: report, verdicts: verdicts, t)
         }

@@ -5,6 +5,11 @@
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content;
   const words = id => { const el = document.getElementById(id); return el ? JSON.parse(el.textContent) : {}; };
 
+  // Forms that cannot be undone ask first.
+  document.querySelectorAll('form[data-confirm]').forEach(form => form.addEventListener('submit', event => {
+    if (!confirm(form.dataset.confirm)) event.preventDefault();
+  }));
+
   // Live progress: every element with data-job polls its job until it finishes.
   const live = words('live-text');
   document.querySelectorAll('[data-job]').forEach(function (status) {

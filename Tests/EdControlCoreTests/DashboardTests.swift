@@ -46,7 +46,14 @@ struct DashboardTests {
         let teacher = try await server.request("POST", "/api/v1/teachers", token: token, body: Data(#"{"name": "Анна Петрова"}"#.utf8)).json()
         let lesson = try lessonWithIncidents()
         let browser = try Browser()
-        func shot(_ name: String) throws { try browser.screenshot(to: Self.screenshots.appendingPathComponent("\(name).png")) }
+        // Every page: a title, one main heading, and no Swift value leaking into the text.
+        func shot(_ name: String) throws {
+            #expect(try browser.evaluate("document.title.endsWith(' — EdControl') && document.title.length > 12") as? Bool == true, "\(name): title")
+            #expect(try browser.evaluate("document.querySelectorAll('h1').length") as? Int == 1, "\(name): one h1")
+            let leak = try browser.evaluate(#"(document.body.innerText.match(/\bnil\b|Optional\(|\{\{/) || [''])[0]"#) as? String
+            #expect(leak == "", "\(name): the page shows '\(leak ?? "?")'")
+            try browser.screenshot(to: Self.screenshots.appendingPathComponent("\(name).png"))
+        }
 
         // Signing in: the pages send a stranger to the sign-in form and back afterwards.
         try browser.open(server.url.appendingPathComponent("lessons"))

@@ -106,26 +106,30 @@ struct PageRenderer: Sendable {
                               user: caller?.tokenName, role: caller.map { t["role_name_\($0.role.rawValue)"] },
                               csrf: context.csrfToken, nav: nav)
         let values = Self.prepared(["t": t.table, "frame": frame, "title": title, "m": model] as [String: Any])
-        let html = library.render(values, withTemplate: template) ?? ""
+        let html = library.render(values ?? [:], withTemplate: template) ?? ""
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// The page's model as dictionaries and arrays. swift-mustache finds a name in a struct by
     /// reflecting on it (Mirror) at every use, so a 500-row table took 0.13 s to render;
-    /// reflecting once per value, here, takes about a millisecond. Nil stays nil: the name is
-    /// found, and empty.
-    static func prepared(_ value: Any) -> Any {
+    /// reflecting once per value, here, takes about a millisecond. A nil property is left out,
+    /// as swift-mustache's reflection treats it: the name is looked up further out.
+    static func prepared(_ value: Any) -> Any? {
         if value is String || value is Int || value is Double || value is Bool { return value }
-        if let dictionary = value as? [String: Any] { return dictionary.mapValues(prepared) }
+        if let dictionary = value as? [String: Any] { return dictionary.compactMapValues(prepared) }
         let mirror = Mirror(reflecting: value)
         switch mirror.displayStyle {
         case .struct, .class:
-            return Dictionary(mirror.children.compactMap { child in child.label.map { ($0, prepared(child.value)) } }, uniquingKeysWith: { first, _ in first })
+            var fields: [String: Any] = [:]
+            for child in mirror.children {
+                if let label = child.label, let value = prepared(child.value) { fields[label] = value }
+            }
+            return fields
         case .collection, .set:
-            return mirror.children.map { prepared($0.value) }
+            return mirror.children.compactMap { prepared($0.value) }
         case .optional:
-            return mirror.children.first.map { prepared($0.value) } ?? value
+            return mirror.children.first.flatMap { prepared($0.value) }
         default:
             return value
         }

@@ -99,6 +99,15 @@ struct DashboardTests {
         let incidents = try #require(report["incidents"] as? [[String: Any]])
         try #require(!incidents.isEmpty, "the lesson has planted shouts")
         let worst = try #require(incidents.max { ($0["peakIntensity"] as! Double) < ($1["peakIntensity"] as! Double) })
+        // The page writes the evidence from the report's findings; in English it reads as the report's own sentences.
+        let summary = try #require(report["summary"] as? [String: Any])
+        let reason = try browser.evaluate("document.querySelector('#lesson-flag span').textContent") as? String
+        #expect(reason == summary["reason"] as? String, "page: \(reason ?? "none"); report: \(summary["reason"] ?? "none")")
+        for (index, incident) in incidents.enumerated() {
+            let shown = try browser.evaluate("document.querySelector('#incident-\(index) .evidence').textContent") as? String ?? ""
+            let evidence = (incident["evidence"] as? [String] ?? []).joined(separator: "; ")
+            #expect(shown.hasSuffix(" · " + evidence), "incident \(index): \(shown) vs \(evidence)")
+        }
         try browser.click("#worst-moment")
         try browser.waitFor("Math.abs(document.getElementById('player').currentTime - \(worst["start"] as! Double)) < 0.5")
         let last = try #require(incidents.last)
@@ -134,6 +143,8 @@ struct DashboardTests {
         #expect(try browser.evaluate("document.documentElement.lang + ' ' + document.querySelector('h1').textContent") as? String == "ru Проверка")
         try browser.click("nav a[href='/lessons']", loads: true)
         try browser.click("#lessons tbody a", loads: true)
+        let russianReason = try browser.evaluate("document.querySelector('#lesson-flag span').textContent") as? String ?? ""
+        #expect(russianReason.contains("интенсивность") && !russianReason.contains("intensity"), "\(russianReason)")
         try shot("7-lesson-ru")
         try browser.resize(width: 390, height: 844, mobile: true)
         try browser.click("a.brand", loads: true)

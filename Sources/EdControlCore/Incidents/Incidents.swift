@@ -14,8 +14,56 @@ public struct Incident: Codable, Sendable, Equatable {
     /// 0…1.
     public var peakIntensity: Double
     public var meanIntensity: Double
-    /// What triggered it, in words.
+    /// What triggered it, in English words.
     public var evidence: [String]
+    /// The same as numbers, one per episode merged into the incident, so that it can be
+    /// put in other words and languages.
+    public var findings: [Finding]
+}
+
+extension Incident {
+    /// Reports before schema version 4 have no findings.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        start = try container.decode(Double.self, forKey: .start)
+        end = try container.decode(Double.self, forKey: .end)
+        person = try container.decode(String.self, forKey: .person)
+        role = try container.decode(SpeakerRole.self, forKey: .role)
+        modality = try container.decode(Modality.self, forKey: .modality)
+        peakIntensity = try container.decode(Double.self, forKey: .peakIntensity)
+        meanIntensity = try container.decode(Double.self, forKey: .meanIntensity)
+        evidence = try container.decode([String].self, forKey: .evidence)
+        findings = try container.decodeIfPresent([Finding].self, forKey: .findings) ?? []
+    }
+}
+
+/// One episode that makes (part of) an incident, as measured.
+public struct Finding: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case raisedVoice, negativeFace }
+
+    public var kind: Kind
+    public var seconds: Double
+    /// Raised voice: the loudest above the speaker's usual loudness (LU), and mean arousal.
+    public var aboveBaselineLU: Double?
+    public var arousal: Double?
+    /// Negative face: which face (and its speaker), the most likely negative emotion, and the
+    /// probability of a negative emotion: mean and peak over the episode, and the face's usual.
+    public var face: String?
+    public var speaker: String?
+    public var emotion: Emotion?
+    public var meanNegative: Double?
+    public var peakNegative: Double?
+    public var usualNegative: Double?
+
+    public static func raisedVoice(seconds: Double, aboveBaselineLU: Double, arousal: Double) -> Finding {
+        Finding(kind: .raisedVoice, seconds: seconds, aboveBaselineLU: aboveBaselineLU, arousal: arousal)
+    }
+
+    public static func negativeFace(seconds: Double, face: String, speaker: String?, emotion: Emotion,
+                                    mean: Double, peak: Double, usual: Double) -> Finding {
+        Finding(kind: .negativeFace, seconds: seconds, face: face, speaker: speaker, emotion: emotion,
+                meanNegative: mean, peakNegative: peak, usualNegative: usual)
+    }
 }
 
 /// The lesson at a glance.
@@ -53,7 +101,9 @@ public struct IncidentDetector: Sendable {
                      modality: .voice, peakIntensity: intensity(episode.peakAboveBaselineLU),
                      meanIntensity: intensity(episode.meanAboveBaselineLU),
                      evidence: [String(format: "voice raised %+.1f LU above the speaker's usual loudness for %.1f s (arousal %.2f)",
-                                       episode.peakAboveBaselineLU, episode.end - episode.start, episode.meanArousal)])
+                                       episode.peakAboveBaselineLU, episode.end - episode.start, episode.meanArousal)],
+                     findings: [.raisedVoice(seconds: episode.end - episode.start, aboveBaselineLU: episode.peakAboveBaselineLU,
+                                             arousal: episode.meanArousal)])
         }
         return merge(fromVoice + faces.flatMap(negativeEmotion))
     }
@@ -84,7 +134,9 @@ public struct IncidentDetector: Sendable {
                 peakIntensity: Self.scale(negatives.max() ?? 0, onto: rules.negativeEmotionIntensityRange),
                 meanIntensity: Self.scale(mean, onto: rules.negativeEmotionIntensityRange),
                 evidence: [String(format: "%@ looked %@: negative emotion %.2f on average (peak %.2f; usually %.2f) for %d s",
-                                  who, strongest.rawValue, mean, negatives.max() ?? 0, baseline, last.t + 1 - first.t)]))
+                                  who, strongest.rawValue, mean, negatives.max() ?? 0, baseline, last.t + 1 - first.t)],
+                findings: [.negativeFace(seconds: Double(last.t + 1 - first.t), face: track.id, speaker: track.speaker, emotion: strongest,
+                                         mean: mean, peak: negatives.max() ?? 0, usual: baseline)]))
         }
         for second in track.timeline {
             if second.face, let emotions = second.emotions, emotions.negative >= rules.negativeEmotionThreshold,
@@ -139,6 +191,7 @@ public struct IncidentDetector: Sendable {
                 joined.end = max(joined.end, incident.end)
                 joined.peakIntensity = max(joined.peakIntensity, incident.peakIntensity)
                 joined.evidence += incident.evidence
+                joined.findings += incident.findings
                 if joined.modality != incident.modality { joined.modality = .both }
                 merged[index] = joined
             } else {

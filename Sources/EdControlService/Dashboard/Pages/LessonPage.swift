@@ -107,9 +107,10 @@ struct LessonPage {
 
     private func fill(_ model: inout Model, from report: LessonReport, verdicts: [Int: IncidentReview.Verdict], _ t: InterfaceText) {
         let words = t.chartWords
+        let sentences = IncidentWords(t: t, words: words)
         model.flag = report.summary.flag.rawValue
         model.flagText = t["flag_\(report.summary.flag.rawValue)"]
-        model.reason = report.summary.reason
+        model.reason = sentences.reason(report)
         model.timeline = ReportCharts.timeline(report, words: words)
         let strongest = report.incidents.indices.max { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }
         model.incidents = report.incidents.enumerated().map { index, incident in
@@ -117,7 +118,7 @@ struct LessonPage {
                         who: "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modalities[incident.modality] ?? "",
                         length: t.number(incident.end - incident.start, decimals: 1) + " " + t["unit_seconds"],
                         peak: t.number(incident.peakIntensity, decimals: 2), peakPercent: Int(incident.peakIntensity * 100),
-                        mean: t.number(incident.meanIntensity, decimals: 2), evidence: incident.evidence.joined(separator: "; "),
+                        mean: t.number(incident.meanIntensity, decimals: 2), evidence: sentences.evidence(incident),
                         verdict: verdicts[index]?.rawValue, verdictText: verdicts[index].map { t["verdict_\($0.rawValue)"] },
                         worst: index == strongest)
         }

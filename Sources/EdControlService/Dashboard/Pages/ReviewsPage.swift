@@ -43,6 +43,7 @@ struct ReviewsPage {
         let caller = try PageRenderer.signedIn(request, context)
         let t = pages.text(for: request)
         let words = t.chartWords
+        let sentences = IncidentWords(t: t, words: words)
         let reviews = try await store.reviews(schoolID: caller.schoolID)
         var reviewed: [String: Set<Int>] = [:]
         for review in reviews { reviewed[review.lessonID, default: []].insert(review.incidentIndex) }
@@ -58,7 +59,7 @@ struct ReviewsPage {
                     lesson: item.lesson.title, lessonHref: "/lessons/\(item.lesson.id)#incident-\(index)", lessonID: item.lesson.id, index: index,
                     clock: ReportCharts.formatClock(incident.start), who: "\(incident.person) · \(words.roles[incident.role] ?? "")",
                     modality: words.modalities[incident.modality] ?? "", peak: t.number(incident.peakIntensity, decimals: 2),
-                    peakPercent: Int(incident.peakIntensity * 100), evidence: incident.evidence.joined(separator: "; "))))
+                    peakPercent: Int(incident.peakIntensity * 100), evidence: sentences.evidence(incident))))
             }
         }
         pending.sort { $0.peak > $1.peak }

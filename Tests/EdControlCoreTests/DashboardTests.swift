@@ -68,6 +68,16 @@ struct DashboardTests {
         try browser.click("#sign-in", loads: true)
         #expect(try browser.evaluate("location.pathname") as? String == "/lessons")
 
+        // A file that is not a recording is refused with the server's sentence, and nothing is added.
+        let notMedia = try Fixtures.temporaryDirectory("not-media").appendingPathComponent("homework.mp4")
+        try Data("this is a text file, not a video".utf8).write(to: notMedia)
+        try browser.chooseFile(notMedia, in: "#upload-file")
+        try browser.click("#upload-button")
+        try browser.waitFor("document.getElementById('upload-message').className === 'failed'")
+        let refusal = try browser.evaluate("document.getElementById('upload-message').textContent") as? String ?? ""
+        #expect(refusal.hasPrefix("The upload was refused: homework.mp4") && refusal.contains("not an audio or video recording"), "\(refusal)")
+        #expect(try browser.evaluate("document.querySelectorAll('#lessons tbody tr').length") as? Int == 0)
+
         // Uploading: the progress bar, then the lesson's row shows its analysis live until done.
         try browser.chooseFile(lesson.media, in: "#upload-file")
         try browser.type("Algebra 7B", into: "#upload-title-input")
@@ -120,6 +130,12 @@ struct DashboardTests {
               svg.dispatchEvent(new MouseEvent('click', {clientX: x, clientY: box.top + 10, bubbles: true})); })()
             """)
         try browser.waitFor("Math.abs(document.getElementById('player').currentTime - document.getElementById('timeline').dataset.duration / 2) < 1")
+        // From the keyboard: the timeline takes focus and the arrow keys step 10 s.
+        try browser.evaluate("document.getElementById('player').pause()")
+        let before = try #require(browser.evaluate("document.getElementById('player').currentTime") as? Double)
+        try browser.evaluate("document.getElementById('timeline').focus(); document.getElementById('timeline').dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}))")
+        try browser.waitFor("Math.abs(document.getElementById('player').currentTime - \(before + 10)) < 0.5")
+        #expect(try browser.evaluate("document.activeElement.id") as? String == "timeline")
         try browser.evaluate("document.getElementById('player').pause()")
         try shot("4-lesson")
 

@@ -5,7 +5,8 @@
 #     by the server; its report is then replaced by the same analysis repeated to 3 hours
 #     with 500 incidents (`lessongen --stretch-report`): speaker turns, three faces'
 #     emotions second by second, and the incidents all over the timeline;
-#   - each page is fetched once cold (the report not yet decoded), then for a few seconds
+#   - each page is fetched once cold (the report not yet decoded: the page reads the
+#     report's overview, which the worker writes beside report.json), then for a few seconds
 #     by wrk from a second process with the session cookie: median and 99th percentile.
 # Target: every page within 100 ms.
 # Usage: scripts/benchmark-dashboard.sh [SECONDS_PER_PAGE=5]
@@ -39,7 +40,8 @@ echo "== its report stretched to 3 hours with 500 incidents"
 RESULTS=$DATA/lessons/$LESSON/results
 "$BIN/lessongen" --stretch-report "$RESULTS/report.json" --stretch-seconds 10800 --stretch-incidents 500 --out "$WORK/long"
 cp "$WORK/long/report.json" "$RESULTS/report.json"
-ls -l "$RESULTS/report.json" | awk '{printf "report.json: %.1f MB\n", $5 / 1e6}'
+cp "$WORK/long/report-overview.json" "$RESULTS/report-overview.json"  # after report.json, as the worker leaves them
+ls -l "$RESULTS/report.json" "$RESULTS/report-overview.json" | awk '{printf "%s: %.1f MB\n", $NF, $5 / 1e6}'
 
 COOKIE=$(curl -s -o /dev/null -D - --data-urlencode "email=bench@school.test" --data-urlencode "password=benchmark password" "$URL/sign-in" |
   grep -i '^set-cookie: edcontrol_session=' | sed 's/^[^:]*: //; s/;.*//')

@@ -28,8 +28,7 @@ public struct DataDirectory: Sendable {
     func pendingResults(of lessonID: String, job jobID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results-\(jobID)") }
     /// The lesson's latest report, if it has been analysed.
     func report(of lessonID: String) -> LessonReport? {
-        FileManager.default.contents(atPath: results(of: lessonID).appendingPathComponent(ReportWriter.reportFile).path)
-            .flatMap { try? JSONDecoder().decode(LessonReport.self, from: $0) }
+        LessonReport.read(from: results(of: lessonID).appendingPathComponent(ReportWriter.reportFile))
     }
 
     public func recording(of lesson: Lesson) -> URL? { lesson.mediaFile.map { lessonDirectory(lesson.id).appendingPathComponent($0) } }

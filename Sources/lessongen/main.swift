@@ -45,7 +45,7 @@ struct LessonGen: ParsableCommand {
     @Option(name: .long, help: "Instead of lessons, write this many labelled face-detection images and labels.json.")
     var faceScenes: Int?
 
-    @Option(name: .long, help: "Instead of lessons, write OUT/report.json: this analysis report (report.json) repeated to --stretch-seconds with --stretch-incidents incidents (load tests).")
+    @Option(name: .long, help: "Instead of lessons, write OUT/report.json and its overview: this analysis report (report.json) repeated to --stretch-seconds with --stretch-incidents incidents (load tests).")
     var stretchReport: String?
 
     @Option(name: .long, help: "With --stretch-report: the long report's length in seconds.")
@@ -61,10 +61,13 @@ struct LessonGen: ParsableCommand {
         if let stretchReport {
             let report = try JSONDecoder().decode(LessonReport.self, from: Data(contentsOf: URL(fileURLWithPath: stretchReport)))
             let long = LongReport.stretch(report, toSeconds: stretchSeconds, incidents: stretchIncidents)
-            let file = URL(fileURLWithPath: out).appendingPathComponent(ReportWriter.reportFile)
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try long.jsonData().write(to: file)
-            print("wrote \(file.path): \(Int(stretchSeconds)) s, \(long.turns.count) turns, \(long.video.tracks.count) face tracks, \(long.incidents.count) incidents")
+            let directory = URL(fileURLWithPath: out)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // As ReportWriter leaves them: report.json, then its overview.
+            try long.jsonData().write(to: directory.appendingPathComponent(ReportWriter.reportFile))
+            try long.overview().jsonData().write(to: directory.appendingPathComponent(ReportWriter.overviewFile))
+            print("wrote \(ReportWriter.reportFile) and \(ReportWriter.overviewFile) to \(out): \(Int(stretchSeconds)) s, \(long.turns.count) turns, "
+                  + "\(long.video.tracks.count) face tracks, \(long.incidents.count) incidents")
             return
         }
         if let faceScenes {

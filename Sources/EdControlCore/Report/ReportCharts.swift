@@ -93,25 +93,17 @@ public enum ReportCharts {
             svg += "\n"
         }
         // Faces: each bin's mean emotion probabilities, stacked; no bar where no face was seen.
-        let binSeconds = max(1, Int((duration / (width / 2)).rounded(.up)))
+        let binSeconds = emotionBinSeconds(duration)
         for (index, track) in faces.enumerated() {
             let y = (speakers.count + index) * laneHeight
             let who = track.speaker.map { "\(track.id) \(words.roles[track.role] ?? "") (\($0))" } ?? "\(track.id) \(words.face)"
             svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(escape(who))</text>\n"
-            var bins: [Int: (sums: [Double], count: Int)] = [:]
-            for second in track.timeline {
-                guard let emotions = second.emotions else { continue }
-                var bin = bins[second.t / binSeconds] ?? (Array(repeating: 0, count: Emotion.allCases.count), 0)
-                for k in bin.sums.indices { bin.sums[k] += emotions.values[k] }
-                bin.count += 1
-                bins[second.t / binSeconds] = bin
-            }
-            for (bin, values) in bins.sorted(by: { $0.key < $1.key }) {
+            for (bin, emotions) in meanEmotions(track.timeline, binSeconds: binSeconds) {
                 var top = Double(y + 4)
                 let barHeight = Double(laneHeight - 8)
                 let left = x(Double(bin * binSeconds)), right = x(Double((bin + 1) * binSeconds))
                 for (k, emotion) in Emotion.allCases.enumerated() {
-                    let share = values.sums[k] / Double(values.count)
+                    let share = emotions.values[k]
                     guard share > 0.01 else { continue }
                     svg += "<rect x=\"\(c(left))\" y=\"\(c(top))\" width=\"\(c(max(0.5, right - left)))\" height=\"\(c(share * barHeight))\" fill=\"\(emotionColours[emotion]!)\"/>"
                     top += share * barHeight
@@ -132,6 +124,26 @@ public enum ReportCharts {
         svg += "<line id=\"playhead\" x1=\"\(laneLabelWidth)\" y1=\"0\" x2=\"\(laneLabelWidth)\" y2=\"\(axisY)\" stroke=\"#000\" stroke-width=\"2\"/>\n"
         if !faces.isEmpty { svg += emotionLegend(y: axisY + 26, words: words) }
         return svg + "</svg>"
+    }
+
+    /// Seconds per column of the faces' lanes: about one column per two units of plot width.
+    static func emotionBinSeconds(_ duration: Double) -> Int {
+        max(1, Int((duration / (Double(plotWidth) / 2)).rounded(.up)))
+    }
+
+    /// Per bin of `binSeconds` with any face seen, the mean emotion probabilities, in order.
+    static func meanEmotions(_ timeline: [FaceSecond], binSeconds: Int) -> [(bin: Int, emotions: EmotionProbabilities)] {
+        var bins: [Int: (sums: [Double], count: Int)] = [:]
+        for second in timeline {
+            guard let emotions = second.emotions else { continue }
+            var bin = bins[second.t / binSeconds] ?? (Array(repeating: 0, count: Emotion.allCases.count), 0)
+            for k in bin.sums.indices { bin.sums[k] += emotions.values[k] }
+            bin.count += 1
+            bins[second.t / binSeconds] = bin
+        }
+        return bins.sorted { $0.key < $1.key }.map { bin, total in
+            (bin, EmotionProbabilities(total.sums.map { $0 / Double(total.count) }))
+        }
     }
 
     /// A line with about eight labelled ticks at a round step (m:ss or h:mm:ss).

@@ -13,6 +13,9 @@ public struct ReportWriter: Sendable {
     public static let vttFile = "timeline.vtt"
     public static let htmlFile = "report.html"
     public static let incidentsFile = "incidents.csv"
+    /// The report's `overview()`, for pages. Written after report.json, from which it is
+    /// derived: one older than report.json is stale.
+    public static let overviewFile = "report-overview.json"
 
     /// - Parameter media: the analysed recording, which report.html's player plays.
     public func write(_ report: LessonReport, media: URL) throws {
@@ -24,6 +27,7 @@ public struct ReportWriter: Sendable {
         try place(Data(HTMLReport.render(report, mediaSource: Self.relativePath(from: directory, to: media)).utf8), as: Self.htmlFile)
         // report.json last: its presence means the whole output is complete.
         try place(report.jsonData(), as: Self.reportFile)
+        try place(report.overview().jsonData(), as: Self.overviewFile)
     }
 
     /// `to` as seen from `directory`, so the page keeps working when both move together.

@@ -28,7 +28,7 @@ struct Dashboard {
         LessonsPage(store: store, pages: pages, maxUploadBytes: maxUploadBytes).add(to: router)
         LessonPage(store: store, data: data, pages: pages, reports: reports, maxAttempts: maxAttempts).add(to: router)
         TeacherPages(store: store, pages: pages).add(to: router)
-        ReviewsPage(store: store, data: data, pages: pages, reports: reports).add(to: router)
+        ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)
     }
 
     /// The stylesheet and scripts; the player script is the one report.html inlines.
@@ -54,7 +54,8 @@ struct PageFrame {
     var lang: String
     var otherLanguage: String
     var otherLanguageName: String
-    var path: String
+    /// This page's path and query, percent-encoded to come back to after a switch of language.
+    var back: String
     var user: String?
     var role: String?
     var csrf: String?
@@ -102,7 +103,7 @@ struct PageRenderer: Sendable {
             PageFrame.Link(href: "/\($0.0)", label: t[$0.1], current: section == $0.0)
         }
         let frame = PageFrame(lang: t.language.rawValue, otherLanguage: t.language.other.rawValue,
-                              otherLanguageName: text[t.language.other]!["language_name"], path: request.uri.description,
+                              otherLanguageName: text[t.language.other]!["language_name"], back: Self.encoded(request.uri.description),
                               user: caller?.tokenName, role: caller.map { t["role_name_\($0.role.rawValue)"] },
                               csrf: context.csrfToken, nav: nav)
         let values = Self.prepared(["t": t.table, "frame": frame, "title": title, "m": model] as [String: Any])
@@ -138,8 +139,7 @@ struct PageRenderer: Sendable {
     /// The caller, or a redirect to the sign-in page that comes back here afterwards.
     static func signedIn(_ request: Request, _ context: APIContext, role: Role = .viewer) throws -> Principal {
         guard context.identity != nil else {
-            let back = request.uri.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/lessons"
-            throw HTTPError(.seeOther, headers: [.location: "/sign-in?next=\(back)"])
+            throw HTTPError(.seeOther, headers: [.location: "/sign-in?next=\(encoded(request.uri.description))"])
         }
         return try context.require(role)
     }
@@ -150,6 +150,9 @@ struct PageRenderer: Sendable {
         // Inside a <script> element, "</" must not appear.
         return json.replacingOccurrences(of: "</", with: "<\\/")
     }
+
+    /// `path` as one query parameter's value.
+    static func encoded(_ path: String) -> String { path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/lessons" }
 
     /// A path on this site to go back to; anything else (another site) becomes /lessons.
     static func localPath(_ path: Substring?) -> String {

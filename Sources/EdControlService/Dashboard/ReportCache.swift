@@ -1,11 +1,12 @@
 import EdControlCore
 import Foundation
 
-/// Recently shown lessons' reports, decoded. A 3-hour lesson's report.json is megabytes of
-/// JSON; decoding it for every page view would take most of a page's time budget. An entry
-/// is used only while the file on disk is unchanged (a re-analysis replaces it). Workers in
-/// the server's process hand over each report they publish, so even the first view of a
-/// long lesson need not decode it.
+/// Recently shown lessons' reports, decoded, as pages need them: the report's overview
+/// (report-overview.json, faces' seconds averaged into chart columns), or report.json for
+/// lessons analysed before overviews existed. A 3-hour lesson's report.json is 15 MB of
+/// JSON and takes a quarter of a second to decode; its overview takes a few milliseconds.
+/// An entry is used only while report.json is unchanged (a re-analysis replaces it), and
+/// workers in the server's process hand over each report they publish.
 public actor ReportCache {
     private let data: DataDirectory
     private let capacity: Int
@@ -17,7 +18,7 @@ public actor ReportCache {
         self.capacity = capacity
     }
 
-    /// The lesson's latest report, or nil if it has none yet.
+    /// The overview of the lesson's latest report, or nil if it has none yet.
     func report(of lessonID: String) -> LessonReport? {
         guard let modified = modificationDate(of: lessonID) else {
             entries[lessonID] = nil
@@ -28,7 +29,10 @@ public actor ReportCache {
             entries[lessonID]?.lastUsed = clock
             return entry.report
         }
-        guard let report = data.report(of: lessonID) else { return nil }
+        let results = data.results(of: lessonID)
+        let overview = results.appendingPathComponent(ReportWriter.overviewFile)
+        let current = (modificationDate(of: overview)).map { $0 >= modified } ?? false
+        guard let report = current ? LessonReport.read(from: overview) : data.report(of: lessonID)?.overview() else { return nil }
         keep(report, of: lessonID, modified: modified)
         return report
     }
@@ -37,7 +41,7 @@ public actor ReportCache {
     func published(_ report: LessonReport, of lessonID: String) {
         guard let modified = modificationDate(of: lessonID) else { return }
         clock += 1
-        keep(report, of: lessonID, modified: modified)
+        keep(report.overview(), of: lessonID, modified: modified)
     }
 
     private func keep(_ report: LessonReport, of lessonID: String, modified: Date) {
@@ -48,7 +52,10 @@ public actor ReportCache {
     }
 
     private func modificationDate(of lessonID: String) -> Date? {
-        let file = data.results(of: lessonID).appendingPathComponent(ReportWriter.reportFile)
-        return (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date
+        modificationDate(of: data.results(of: lessonID).appendingPathComponent(ReportWriter.reportFile))
+    }
+
+    private func modificationDate(of file: URL) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: file.path))?[.modificationDate] as? Date
     }
 }

@@ -6,7 +6,6 @@ import Hummingbird
 /// strongest first, and how often reviewers have found incidents right so far.
 struct ReviewsPage {
     let store: EdControlStore
-    let data: DataDirectory
     let pages: PageRenderer
     let reports: ReportCache
     /// How many of the latest analysed lessons are searched for unreviewed incidents.

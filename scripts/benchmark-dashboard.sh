@@ -41,7 +41,7 @@ RESULTS=$DATA/lessons/$LESSON/results
 "$BIN/lessongen" --stretch-report "$RESULTS/report.json" --stretch-seconds 10800 --stretch-incidents 500 --out "$WORK/long"
 cp "$WORK/long/report.json" "$RESULTS/report.json"
 cp "$WORK/long/report-overview.json" "$RESULTS/report-overview.json"  # after report.json, as the worker leaves them
-ls -l "$RESULTS/report.json" "$RESULTS/report-overview.json" | awk '{printf "%s: %.1f MB\n", $NF, $5 / 1e6}'
+ls -l "$RESULTS/report.json" "$RESULTS/report-overview.json" | awk '{n = split($NF, path, "/"); printf "%s: %.1f MB\n", path[n], $5 / 1e6}'
 
 COOKIE=$(curl -s -o /dev/null -D - --data-urlencode "email=bench@school.test" --data-urlencode "password=benchmark password" "$URL/sign-in" |
   grep -i '^set-cookie: edcontrol_session=' | sed 's/^[^:]*: //; s/;.*//')

@@ -30,7 +30,8 @@ struct DashboardTests {
     }
 
     private func lessonWithIncidents() throws -> GeneratedLesson {
-        var spec = LessonSpec(seed: 73, speakerCount: 3, durationSeconds: 90)
+        // Three minutes, so that the analysis outlasts a few of the page's progress polls.
+        var spec = LessonSpec(seed: 73, speakerCount: 3, durationSeconds: 180)
         spec.voices = [Voice.pool[0], Voice.pool[6], Voice.pool[3]]
         spec.raisedVoiceProbability = 0.3
         spec.withVideo = true

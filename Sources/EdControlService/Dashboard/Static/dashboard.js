@@ -28,11 +28,11 @@
           // The page's figures (flag, incidents, report) come with a reload.
           setTimeout(() => location.reload(), 800);
         } else {
-          setTimeout(poll, 1500);
+          setTimeout(poll, 1000);
         }
       } catch (e) { setTimeout(poll, 5000); }
     }
-    setTimeout(poll, 1000);
+    setTimeout(poll, 500);
   });
 
   // Upload: the file goes as the request body to the API, with a progress bar.

@@ -11,6 +11,9 @@
 extern "C" {
 #endif
 
+/// How many threads OpenCV may use inside one call (1: the caller's thread only).
+void edc_set_thread_count(int count);
+
 typedef struct EdcNet EdcNet;
 
 /// Loads an ONNX model; NULL on failure, with the reason in `error`.
@@ -38,6 +41,10 @@ int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
 int edc_crop_to_planes(const uint8_t *rgb, int width, int height, int stride,
                        int roi_x, int roi_y, int roi_side, int size, int gray, float scale, float shift,
                        float *planes, char *error, size_t error_capacity);
+
+/// Converts a planar YUV 4:2:0 picture (ffmpeg's yuv420p: Y, then U, then V; even sizes)
+/// to packed 8-bit RGB. Returns 0, or -1 with the reason in `error`.
+int edc_i420_to_rgb(const uint8_t *yuv, int width, int height, uint8_t *rgb, char *error, size_t error_capacity);
 
 typedef struct EdcCascade EdcCascade;
 

@@ -6,6 +6,8 @@ public struct FacesSeen: Sendable {
     public var sampledFrames: Int
     public var framesWithFaces: Int
     public var mostFacesInAFrame: Int
+    /// Frames in which faces were searched for (in the others they were followed).
+    public var searches = 0
     public var tracks: [FaceTrackObservations]
 }
 
@@ -18,11 +20,15 @@ public final class FaceAnalyzer {
         public var maximumFrameWidth = 960
         /// Faces narrower than this, in pixels of the original video, need not be found.
         public var minimumFaceSize = 48
-        /// Faces are searched for this often, and at every shot cut; in the frames between,
-        /// expressions and mouths are read where the faces were last found. People in a
-        /// lesson barely move in half a second, and detection costs ten times more than
-        /// reading an expression.
-        public var detectionIntervalSeconds = 1.0
+        /// Faces are searched for at least this often, at every shot cut, and as soon as a
+        /// face's picture changes (`movedFaceChange`); in the frames between, expressions and
+        /// mouths are read where the faces were last found. People in a lesson mostly sit
+        /// still in front of their camera, and a search costs about twenty times more than
+        /// reading an expression (three 192×192 windows against one 64×64 face).
+        public var detectionIntervalSeconds = 4.0
+        /// Mean grey-level change (0–1) of a face's thumbnail since it was found that means
+        /// the face moved or left, so faces are searched for again.
+        public var movedFaceChange = 0.1
         public var detector = BlazeFaceDetector.Settings()
         public var tracking = FaceTracker.Settings()
 
@@ -48,19 +54,35 @@ public final class FaceAnalyzer {
         self.decoder = decoder
     }
 
-    /// What the model thread carries from frame to frame.
-    private struct Watching {
-        var tracker: FaceTracker
-        var seen: FacesSeen
+    /// What the finding thread carries from frame to frame.
+    private struct Finding {
         var previousPicture: [Float]?
         var faces: [DetectedFace] = []
-        var lastDetection = -Double.infinity
+        /// The faces' thumbnails in the frame where they were found.
+        var thumbnailsWhenFound: [[Float]] = []
+        var lastSearch = -Double.infinity
+        var searches = 0
         var failure: Error?
     }
 
-    /// Frames are read on the calling thread and go through the models on another, so
-    /// ffmpeg keeps decoding (on one core: it cannot thread when it skips frames) while the
-    /// models work on the other.
+    /// The faces in one frame, handed from the finding thread to the reading thread.
+    private struct FoundFaces: Sendable {
+        var frame: VideoFrame
+        var faces: [DetectedFace]
+        var thumbnails: [[Float]]
+        var pictureChange: Double
+    }
+
+    /// What the reading thread carries from frame to frame.
+    private struct Reading {
+        var tracker: FaceTracker
+        var seen: FacesSeen
+        var failure: Error?
+    }
+
+    /// Three threads work at once: the calling one reads frames, the next finds the faces in
+    /// them (or follows those found before), the last reads their expressions and tracks them.
+    /// Finding and reading cost about the same per frame, so neither waits long for the other.
     /// - Parameters:
     ///   - isCancelled: asked before each frame; once true, reading stops with `AnalysisCancelled`.
     ///   - progress: called with the fraction of the recording's duration done.
@@ -70,51 +92,81 @@ public final class FaceAnalyzer {
         let frameSize = FFmpegVideoFrameDecoder.outputSize(of: stream, maxWidth: settings.maximumFrameWidth)
         let shownWidth = stream.rotated ? stream.height : stream.width
         let minimumFaceSize = max(8, Int((Double(settings.minimumFaceSize) * Double(frameSize.width) / Double(max(1, shownWidth))).rounded()))
-        let models = BackgroundStage("edcontrol.faces", state: Watching(
+        let finding = BackgroundStage("edcontrol.faces.finding", state: Finding())
+        let reading = BackgroundStage("edcontrol.faces.reading", state: Reading(
             tracker: FaceTracker(settings: settings.tracking),
             seen: FacesSeen(framesPerSecond: settings.framesPerSecond, sampledFrames: 0, framesWithFaces: 0, mostFacesInAFrame: 0, tracks: [])))
-        nonisolated(unsafe) let analyzer = self  // its models are used only on the stage's thread
-        try decoder.decode(url, stream: stream, framesPerSecond: settings.framesPerSecond, maxWidth: settings.maximumFrameWidth) { frame in
+        // The detector is used only on the finding thread, the expression model only on the reading one.
+        nonisolated(unsafe) let analyzer = self
+        try decoder.decode(url, stream: stream, durationSeconds: durationSeconds, framesPerSecond: settings.framesPerSecond,
+                           maxWidth: settings.maximumFrameWidth) { frame in
             if isCancelled() {
-                _ = models.finish()
+                _ = finding.finish()
+                _ = reading.finish()
                 throw AnalysisCancelled()
             }
-            models.submit { state in
+            finding.submit { state in
                 guard state.failure == nil else { return }
                 do {
-                    try analyzer.look(at: frame, minimumFaceSize: minimumFaceSize, state: &state)
+                    let found = try analyzer.findFaces(in: frame, minimumFaceSize: minimumFaceSize, state: &state)
+                    reading.submit { state in
+                        guard state.failure == nil else { return }
+                        do {
+                            try analyzer.read(found, state: &state)
+                        } catch {
+                            state.failure = error
+                        }
+                        if durationSeconds > 0 { progress(min(1, found.frame.time / durationSeconds)) }
+                    }
                 } catch {
                     state.failure = error
                 }
-                if durationSeconds > 0 { progress(min(1, frame.time / durationSeconds)) }
             }
         }
-        var watched = models.finish()
-        if let failure = watched.failure { throw failure }
-        watched.seen.tracks = watched.tracker.finish()
-        return watched.seen
+        let found = finding.finish()
+        var read = reading.finish()
+        if let failure = found.failure ?? read.failure { throw failure }
+        read.seen.searches = found.searches
+        read.seen.tracks = read.tracker.finish()
+        return read.seen
     }
 
-    private func look(at frame: VideoFrame, minimumFaceSize: Int, state: inout Watching) throws {
+    /// Searches the frame for faces when it is time to (see `Settings.detectionIntervalSeconds`);
+    /// otherwise the faces found before are taken to be where they were.
+    private func findFaces(in frame: VideoFrame, minimumFaceSize: Int, state: inout Finding) throws -> FoundFaces {
         var picture: [Float] = []
         let side = max(frame.width, frame.height)
         try frame.appendPlanes(of: SquareRegion(x: (frame.width - side) / 2, y: (frame.height - side) / 2, side: side),
                                size: Self.pictureSide, gray: true, scale: 1 / 255, shift: 0, to: &picture)
         let change = state.previousPicture.map { Self.meanChange($0, picture) } ?? 0
         state.previousPicture = picture
-        if change >= settings.tracking.shotCutChange || frame.time - state.lastDetection >= settings.detectionIntervalSeconds - 1e-6 {
+        var thumbnails: [[Float]] = []
+        var searchDue = change >= settings.tracking.shotCutChange
+            || frame.time - state.lastSearch >= settings.detectionIntervalSeconds - 1e-6
+        if !searchDue {
+            thumbnails = try state.faces.map { try Self.thumbnail(of: $0, in: frame) }
+            searchDue = zip(thumbnails, state.thumbnailsWhenFound).contains { Self.meanChange($0, $1) >= settings.movedFaceChange }
+        }
+        if searchDue {
             state.faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
-            state.lastDetection = frame.time
+            state.lastSearch = frame.time
+            thumbnails = try state.faces.map { try Self.thumbnail(of: $0, in: frame) }
+            state.thumbnailsWhenFound = thumbnails
+            state.searches += 1
         }
-        let faces = state.faces
-        let expressions = try emotions.classify(faces.map(\.box), in: frame)
-        let observations = try zip(faces, expressions).map { face, emotions in
-            try observation(of: face, emotions: emotions, in: frame)
+        return FoundFaces(frame: frame, faces: state.faces, thumbnails: thumbnails, pictureChange: change)
+    }
+
+    /// Reads the expressions of the faces found in a frame and adds them to their tracks.
+    private func read(_ found: FoundFaces, state: inout Reading) throws {
+        let expressions = try emotions.classify(found.faces.map(\.box), in: found.frame)
+        let observations = try zip(zip(found.faces, expressions), found.thumbnails).map { face, thumbnail in
+            try observation(of: face.0, emotions: face.1, thumbnail: thumbnail, in: found.frame)
         }
-        state.tracker.add(observations, at: frame.time, pictureChange: change)
+        state.tracker.add(observations, at: found.frame.time, pictureChange: found.pictureChange)
         state.seen.sampledFrames += 1
-        if !faces.isEmpty { state.seen.framesWithFaces += 1 }
-        state.seen.mostFacesInAFrame = max(state.seen.mostFacesInAFrame, faces.count)
+        if !found.faces.isEmpty { state.seen.framesWithFaces += 1 }
+        state.seen.mostFacesInAFrame = max(state.seen.mostFacesInAFrame, found.faces.count)
     }
 
     /// Mean absolute difference of two grey pictures (0–1).
@@ -122,10 +174,15 @@ public final class FaceAnalyzer {
         Double(zip(a, b).reduce(Float(0)) { $0 + abs($1.0 - $1.1) }) / Double(max(1, a.count))
     }
 
-    private func observation(of face: DetectedFace, emotions: EmotionProbabilities, in frame: VideoFrame) throws -> FaceObservation {
+    private static func thumbnail(of face: DetectedFace, in frame: VideoFrame) throws -> [Float] {
         var thumbnail: [Float] = []
-        try frame.appendPlanes(of: SquareRegion(around: face.box, margin: 0), size: Self.thumbnailSide, gray: true,
+        try frame.appendPlanes(of: SquareRegion(around: face.box, margin: 0), size: thumbnailSide, gray: true,
                                scale: 1 / 255, shift: 0, to: &thumbnail)
+        return thumbnail
+    }
+
+    private func observation(of face: DetectedFace, emotions: EmotionProbabilities, thumbnail: [Float],
+                             in frame: VideoFrame) throws -> FaceObservation {
         var mouthPatch: [Float]?
         if let mouth = face.mouth {
             // A square about half the face wide, centred on the mouth key point.

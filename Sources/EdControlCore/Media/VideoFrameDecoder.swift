@@ -20,59 +20,225 @@ public struct VideoFrame: Sendable {
     }
 }
 
-/// Samples a recording's video at a fixed rate, downscaled, reading the file once.
+/// Samples a recording's video at a fixed rate, downscaled, handing the frames over in order.
 public protocol VideoFrameDecoding: Sendable {
-    func decode(_ url: URL, stream: MediaInfo.VideoStream, framesPerSecond: Double, maxWidth: Int,
+    func decode(_ url: URL, stream: MediaInfo.VideoStream, durationSeconds: Double, framesPerSecond: Double, maxWidth: Int,
                 onFrame: (VideoFrame) throws -> Void) throws
 }
 
 /// ffmpeg decodes sequentially (seeking per frame is 100× slower), its `fps` filter picks
 /// the frames, and the scaler shrinks them before they cross the pipe. ffmpeg applies
 /// rotation metadata itself, so width and height are those of the picture as shown.
+///
+/// ffmpeg cannot spread its decoding over several cores while it skips frames (below), so
+/// a long video is cut at key frames into pieces of about `segmentSeconds`, and
+/// `parallelism` ffmpeg processes decode consecutive pieces at once. A piece that starts at
+/// a key frame decodes on its own, with nothing decoded twice; the frames of a piece decoded
+/// ahead wait in memory (at most `parallelism - 1` pieces) until their turn, while the piece
+/// being handed over keeps only a few frames ahead of the caller.
 public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
-    public init() {}
+    /// How frames cross the pipe from ffmpeg.
+    public enum PixelFormat: String, Sendable {
+        /// YUV 4:2:0, as video is stored: half the bytes of RGB, so half the memory while
+        /// frames wait; they become RGB when taken.
+        case yuv420p
+        /// RGB: pictures such as PNG photos keep their full colour.
+        case rgb24
+    }
+
+    public var segmentSeconds: Double
+    public var parallelism: Int
+    public var pixelFormat: PixelFormat
+
+    public init(segmentSeconds: Double = 90, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+                pixelFormat: PixelFormat = .yuv420p) {
+        self.segmentSeconds = segmentSeconds
+        self.parallelism = max(1, parallelism)
+        self.pixelFormat = pixelFormat
+    }
 
     /// The size frames come out at: at most `maxWidth` wide, aspect kept, even dimensions.
     public static func outputSize(of stream: MediaInfo.VideoStream, maxWidth: Int) -> (width: Int, height: Int) {
-        let (width, height) = stream.rotated ? (stream.height, stream.width) : (stream.width, stream.height)
+        let (width, height) = shownSize(of: stream)
         guard width > 0, height > 0 else { return (0, 0) }
         let scale = min(1, Double(maxWidth) / Double(width))
         let even = { (value: Double) in max(2, Int((value / 2).rounded()) * 2) }
         return (even(Double(width) * scale), even(Double(height) * scale))
     }
 
-    public func decode(_ url: URL, stream: MediaInfo.VideoStream, framesPerSecond: Double, maxWidth: Int,
+    private static func shownSize(of stream: MediaInfo.VideoStream) -> (width: Int, height: Int) {
+        stream.rotated ? (stream.height, stream.width) : (stream.width, stream.height)
+    }
+
+    /// One piece of the video: from `start` (a key frame; nil for the file's beginning),
+    /// `frameCount` sampled frames (nil: to the end).
+    struct Segment: Equatable {
+        var start: Double?
+        var frameCount: Int?
+        var firstTime: Double { start ?? 0 }
+    }
+
+    /// Pieces of equal length, about `segmentSeconds`, starting at the key frames nearest
+    /// before each cut; one piece for a short video, or when the file's key frames cannot be found.
+    func segments(of url: URL, durationSeconds: Double, framesPerSecond: Double, probe: FFprobe = FFprobe()) -> [Segment] {
+        let count = Int((durationSeconds / segmentSeconds).rounded())
+        let cuts = (1..<max(1, count)).map { durationSeconds * Double($0) / Double(count) }
+        guard parallelism > 1, !cuts.isEmpty, let keyFrames = try? probe.keyFrames(in: url, atOrBefore: cuts) else {
+            return [Segment(start: nil, frameCount: nil)]
+        }
+        var starts: [Double] = []
+        for time in keyFrames where time > (starts.last ?? 0) + 1 && time < durationSeconds { starts.append(time) }
+        let bounds = [0] + starts
+        return bounds.indices.map { i in
+            guard i + 1 < bounds.count else { return Segment(start: i == 0 ? nil : bounds[i], frameCount: nil) }
+            let frames = Int(((bounds[i + 1] - bounds[i]) * framesPerSecond - 1e-9).rounded(.up))
+            return Segment(start: i == 0 ? nil : bounds[i], frameCount: frames)
+        }
+    }
+
+    public func decode(_ url: URL, stream: MediaInfo.VideoStream, durationSeconds: Double, framesPerSecond: Double, maxWidth: Int,
                        onFrame: (VideoFrame) throws -> Void) throws {
         let (width, height) = Self.outputSize(of: stream, maxWidth: maxWidth)
         guard width > 0 else { throw MediaError.undecodable(url.path, detail: "the video stream has no picture size") }
-        let frameBytes = width * height * 3
-        var index = 0
-        let result = try ExternalTool(name: "ffmpeg").stream([
-            // Frames no other frame refers to (B-frames) are mostly not sampled: skipping
-            // their decoding saves a third of the time on streams that have them, and
-            // skipping the deblocking filter another tenth (measured); the models see frames
-            // downscaled, where neither shows.
-            "-nostdin", "-hide_banner", "-v", "error", "-skip_frame", "bidir", "-skip_loop_filter", "all", "-i", url.path, "-map", "0:v:0", "-an", "-sn",
-            "-vf", "fps=\(framesPerSecond):round=near:eof_action=pass,scale=\(width):\(height):flags=area,format=rgb24",
-            "-f", "rawvideo", "pipe:1",
-        ], blockBytes: frameBytes) { block in
-            guard block.count == frameBytes else { return }
-            try onFrame(VideoFrame(index: index, time: Double(index) / framesPerSecond, width: width, height: height, rgb: [UInt8](block)))
-            index += 1
+        // A bilinear scaler that skips source pixels is 0.7 ms a frame cheaper than
+        // averaging them and as good down to half size; below that, averaging avoids aliasing.
+        let scaler = Double(width) >= 0.5 * Double(Self.shownSize(of: stream).width) ? "fast_bilinear" : "area"
+        let pieces = segments(of: url, durationSeconds: durationSeconds, framesPerSecond: framesPerSecond)
+        let decoders = pieces.map { piece in
+            SegmentDecoder(url: url, segment: piece, framesPerSecond: framesPerSecond, width: width, height: height,
+                           scaler: scaler, pixelFormat: pixelFormat, singleThreaded: pieces.count > 1)
         }
-        if result.status != 0 {
-            throw MediaError.undecodable(url.path, detail: FFprobe.explain(result.stderr))
+        var index = 0
+        defer { decoders.forEach { $0.cancel() } }
+        for (number, decoder) in decoders.enumerated() {
+            // Keep `parallelism` pieces decoding: this one and the next ones.
+            for ahead in decoders[number..<min(decoders.count, number + parallelism)] { ahead.start() }
+            var frameInPiece = 0
+            while let picture = try decoder.nextFrame() {
+                let time = decoder.segment.firstTime + Double(frameInPiece) / framesPerSecond
+                try onFrame(pixelFormat == .rgb24
+                    ? VideoFrame(index: index, time: time, width: width, height: height, rgb: picture)
+                    : VideoFrame(index: index, time: time, width: width, height: height, i420: picture))
+                index += 1
+                frameInPiece += 1
+            }
         }
     }
 
     /// The first frame of a picture or video, e.g. one labelled photo.
     public func firstFrame(of url: URL, maxWidth: Int, probe: MediaProbing = FFprobe()) throws -> VideoFrame {
-        guard let stream = try probe.probe(url).video.first else {
+        let media = try probe.probe(url)
+        guard let stream = media.video.first else {
             throw MediaError.undecodable(url.path, detail: "it holds no picture")
         }
         var first: VideoFrame?
-        try decode(url, stream: stream, framesPerSecond: 1, maxWidth: maxWidth) { if first == nil { first = $0 } }
+        try FFmpegVideoFrameDecoder(parallelism: 1, pixelFormat: .rgb24).decode(url, stream: stream, durationSeconds: media.durationSeconds,
+                                                           framesPerSecond: 1, maxWidth: maxWidth) { if first == nil { first = $0 } }
         guard let first else { throw MediaError.undecodable(url.path, detail: "no frame could be decoded") }
         return first
+    }
+}
+
+/// One ffmpeg process decoding one piece of the video on a thread of its own; its frames
+/// queue up until the caller takes them.
+private final class SegmentDecoder: @unchecked Sendable {
+    // @unchecked: `frames`, `finished`, `failure`, `started`, `taking` and `cancelled` are
+    // read and written only while holding `condition`.
+    let segment: FFmpegVideoFrameDecoder.Segment
+    private let arguments: [String]
+    private let path: String
+    private let frameBytes: Int
+    private let condition = NSCondition()
+    private var frames: [[UInt8]] = []
+    private var finished = false
+    private var failure: Error?
+    private var started = false
+    private var cancelled = false
+    /// Set once the caller takes frames: from then on ffmpeg waits while `frames` holds
+    /// `framesAheadOfCaller`, so a slow caller does not make the piece pile up in memory.
+    private var taking = false
+    private let framesAheadOfCaller = 8
+
+    init(url: URL, segment: FFmpegVideoFrameDecoder.Segment, framesPerSecond: Double, width: Int, height: Int,
+         scaler: String, pixelFormat: FFmpegVideoFrameDecoder.PixelFormat, singleThreaded: Bool) {
+        self.segment = segment
+        path = url.path
+        frameBytes = pixelFormat == .rgb24 ? width * height * 3 : width * height * 3 / 2
+        // Frames no other frame refers to (B-frames) are mostly not sampled: skipping their
+        // decoding saves a third of the time on streams that have them, and skipping the
+        // deblocking filter another tenth (measured); the models see frames downscaled,
+        // where neither shows. Decoding then runs on one thread, however many it is given.
+        var arguments = ["-nostdin", "-hide_banner", "-v", "error"]
+        if singleThreaded { arguments += ["-threads", "1"] }
+        arguments += ["-skip_frame", "bidir", "-skip_loop_filter", "all"]
+        // Seeking to a key frame's time starts decoding exactly there.
+        if let start = segment.start { arguments += ["-ss", String(format: "%.6f", start)] }
+        arguments += ["-i", url.path, "-map", "0:v:0", "-an", "-sn"]
+        if let count = segment.frameCount { arguments += ["-frames:v", String(count)] }
+        // round=up: each sample is the last frame at or before its time (round=near would
+        // give one up to a quarter of a second later).
+        arguments += [
+            "-vf", "fps=\(framesPerSecond):round=up:eof_action=pass,scale=\(width):\(height):flags=\(scaler),format=\(pixelFormat.rawValue)",
+            "-f", "rawvideo", "pipe:1",
+        ]
+        self.arguments = arguments
+    }
+
+    /// Starts the ffmpeg process (once).
+    func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !started, !cancelled else { return }
+        started = true
+        Thread.detachNewThread { [self] in run() }
+    }
+
+    /// Stops the process if it is still running; frames not yet taken are dropped.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        frames = []
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next frame, waiting for it if needed; nil once the piece is done.
+    func nextFrame() throws -> [UInt8]? {
+        condition.lock()
+        defer { condition.unlock() }
+        taking = true
+        while frames.isEmpty && !finished { condition.wait() }
+        if !frames.isEmpty {
+            condition.broadcast()
+            return frames.removeFirst()
+        }
+        if let failure { throw failure }
+        return nil
+    }
+
+    private struct Cancelled: Error {}
+
+    private func run() {
+        var outcome: Error?
+        do {
+            let result = try ExternalTool(name: "ffmpeg").stream(arguments, blockBytes: frameBytes) { block in
+                guard block.count == frameBytes else { return }
+                condition.lock()
+                defer { condition.unlock() }
+                while taking && frames.count >= framesAheadOfCaller && !cancelled { condition.wait() }
+                if cancelled { throw Cancelled() }
+                frames.append([UInt8](block))
+                condition.broadcast()
+            }
+            if result.status != 0 { outcome = MediaError.undecodable(path, detail: FFprobe.explain(result.stderr)) }
+        } catch is Cancelled {
+        } catch {
+            outcome = error
+        }
+        condition.lock()
+        failure = outcome
+        finished = true
+        condition.broadcast()
+        condition.unlock()
     }
 }

@@ -24,6 +24,7 @@ public final class LessonAnalyzer {
         self.decoder = decoder
         diarizer = Diarizer(clustering: MergingSpeakerClustering(settings: configuration.clustering))
         self.logger = logger
+        LibraryThreads.runCallsOnCallingThread()
     }
 
     public func analyze(_ url: URL, teacherProfile: TeacherProfile? = nil,
@@ -64,7 +65,8 @@ public final class LessonAnalyzer {
         let detector = IncidentDetector(rules: incidentRules)
         let incidents = detector.incidents(voice: voice, faces: video.tracks, speakers: speakers)
         logger.info("analysed", metadata: ["file": "\(url.lastPathComponent)", "speakers": "\(speakers.count)",
-                                           "turns": "\(turns.count)"])
+                                           "turns": "\(turns.count)", "frames": "\(seen?.sampledFrames ?? 0)",
+                                           "faceSearches": "\(seen?.searches ?? 0)"])
         return LessonReport(
             schemaVersion: LessonReport.currentSchemaVersion,
             generatedAt: ISO8601DateFormatter().string(from: Date()),

@@ -175,10 +175,8 @@ private final class SegmentDecoder: @unchecked Sendable {
         if let start = segment.start { arguments += ["-ss", String(format: "%.6f", start)] }
         arguments += ["-i", url.path, "-map", "0:v:0", "-an", "-sn"]
         if let count = segment.frameCount { arguments += ["-frames:v", String(count)] }
-        // round=up: each sample is the last frame at or before its time (round=near would
-        // give one up to a quarter of a second later).
         arguments += [
-            "-vf", "fps=\(framesPerSecond):round=up:eof_action=pass,scale=\(width):\(height):flags=\(scaler),format=\(pixelFormat.rawValue)",
+            "-vf", "fps=\(framesPerSecond):round=near:eof_action=pass,scale=\(width):\(height):flags=\(scaler),format=\(pixelFormat.rawValue)",
             "-f", "rawvideo", "pipe:1",
         ]
         self.arguments = arguments

@@ -117,19 +117,14 @@ int edc_crop_to_planes(const uint8_t *rgb, int width, int height, int stride,
         cv::Rect roi(roi_x, roi_y, roi_side, roi_side);
         cv::Rect visible = roi & cv::Rect(0, 0, width, height);
         int interpolation = roi_side > size ? cv::INTER_AREA : cv::INTER_LINEAR;
-        cv::Mat resized;
-        if (visible == roi) {
-            cv::resize(image(roi), resized, cv::Size(size, size), 0, 0, interpolation);
-        } else {
-            resized = cv::Mat(size, size, CV_8UC3, cv::Scalar::all(0));
-            double scale = static_cast<double>(size) / roi_side;
-            int x0 = static_cast<int>(std::lround((visible.x - roi_x) * scale));
-            int y0 = static_cast<int>(std::lround((visible.y - roi_y) * scale));
-            int x1 = std::min(size, static_cast<int>(std::lround((visible.x + visible.width - roi_x) * scale)));
-            int y1 = std::min(size, static_cast<int>(std::lround((visible.y + visible.height - roi_y) * scale)));
-            if (visible.area() > 0 && x1 > x0 && y1 > y0) {
-                cv::resize(image(visible), resized(cv::Rect(x0, y0, x1 - x0, y1 - y0)), cv::Size(x1 - x0, y1 - y0), 0, 0, interpolation);
-            }
+        cv::Mat resized(size, size, CV_8UC3, cv::Scalar::all(0));
+        double zoom = static_cast<double>(size) / roi_side;  // output pixels per region pixel
+        int x0 = static_cast<int>(std::lround((visible.x - roi_x) * zoom));
+        int y0 = static_cast<int>(std::lround((visible.y - roi_y) * zoom));
+        int x1 = std::min(size, static_cast<int>(std::lround((visible.x + visible.width - roi_x) * zoom)));
+        int y1 = std::min(size, static_cast<int>(std::lround((visible.y + visible.height - roi_y) * zoom)));
+        if (visible.area() > 0 && x1 > x0 && y1 > y0) {
+            cv::resize(image(visible), resized(cv::Rect(x0, y0, x1 - x0, y1 - y0)), cv::Size(x1 - x0, y1 - y0), 0, 0, interpolation);
         }
         std::vector<cv::Mat> channels;
         if (gray != 0) {

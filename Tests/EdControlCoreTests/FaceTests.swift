@@ -96,8 +96,7 @@ struct FaceTests {
         let registry = try Fixtures.registry()
         let analyzer = FaceAnalyzer(detector: try BlazeFaceDetector(modelPath: try registry.path(of: "blazeface-full-range")),
                                     emotions: try MiniXceptionEmotionClassifier(modelPath: try registry.path(of: "fer-mini-xception")))
-        let stream = try #require(try FFprobe().probe(video).video.first)
-        let seen = try analyzer.analyze(video, stream: stream, durationSeconds: 10) { _ in }
+        let seen = try analyzer.analyze(video, media: try FFprobe().probe(video)) { _ in }
         // At 0 s (the first frame), 3.5 s (the first frame after the move at 3.4 s) and 7.5 s (4 s later).
         #expect(seen.searches == 3, "\(seen.searches) searches")
         let observations = seen.tracks.flatMap(\.observations).sorted { $0.time < $1.time }

@@ -15,9 +15,8 @@ struct VisionTests {
         let dir = try Fixtures.temporaryDirectory()
         let video = dir.appendingPathComponent("clip.mp4")
         try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=5", "-c:v", "libx264", "-preset", "ultrafast", video.path])
-        let stream = try #require(try FFprobe().probe(video).video.first)
         var frames: [VideoFrame] = []
-        try FFmpegVideoFrameDecoder().decode(video, stream: stream, durationSeconds: 5, framesPerSecond: 2, maxWidth: 640) { frames.append($0) }
+        try FFmpegVideoFrameDecoder().decode(video, media: try FFprobe().probe(video), framesPerSecond: 2, maxWidth: 640) { frames.append($0) }
         #expect(frames.count == 10)
         #expect(frames.allSatisfy { $0.width == 640 && $0.height == 360 && $0.rgb.count == 640 * 360 * 3 })
         #expect(frames.map(\.time) == (0..<10).map { Double($0) / 2 })
@@ -26,27 +25,23 @@ struct VisionTests {
 
     /// A 130-second video with a key frame every 2 s, so cuts at key frames fall on the
     /// half-second grid of the samples.
-    private func longVideo() throws -> (url: URL, media: MediaInfo, stream: MediaInfo.VideoStream) {
+    private func longVideo() throws -> (url: URL, media: MediaInfo) {
         let video = try Fixtures.temporaryDirectory().appendingPathComponent("long-\(UUID().uuidString).mp4")
         try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x180:rate=30:duration=130", "-c:v", "libx264",
                              "-preset", "ultrafast", "-g", "60", video.path])
-        let media = try FFprobe().probe(video)
-        return (video, media, try #require(media.video.first))
+        return (video, try FFprobe().probe(video))
     }
 
     /// Pieces of a long video decoded by two ffmpeg processes at once give exactly the frames,
     /// times and pixels of one pass through it.
     @Test func piecesDecodedInParallelGiveTheFramesOfOnePass() throws {
-        let (video, media, stream) = try longVideo()
-        #expect(try FFprobe().keyFrames(in: video, atOrBefore: [61, 95.5]) == [60, 94])
+        let (video, media) = try longVideo()
+        #expect(try FFprobe().keyFrames(in: video, fileStart: media.startSeconds ?? 0, atOrBefore: [61, 95.5]) == [60, 94])
         let inPieces = FFmpegVideoFrameDecoder(segmentSeconds: 30, parallelism: 2)
-        #expect(inPieces.segments(of: video, durationSeconds: media.durationSeconds, framesPerSecond: 2).map(\.start) == [nil, 32, 64, 96])
+        #expect(inPieces.segments(of: video, media: media, framesPerSecond: 2).map(\.start) == [nil, 32, 64, 96])
         var onePass: [VideoFrame] = [], pieces: [VideoFrame] = []
-        try FFmpegVideoFrameDecoder(parallelism: 1).decode(video, stream: stream, durationSeconds: media.durationSeconds,
-                                                           framesPerSecond: 2, maxWidth: 320) { onePass.append($0) }
-        try inPieces.decode(video, stream: stream, durationSeconds: media.durationSeconds, framesPerSecond: 2, maxWidth: 320) {
-            pieces.append($0)
-        }
+        try FFmpegVideoFrameDecoder(parallelism: 1).decode(video, media: media, framesPerSecond: 2, maxWidth: 320) { onePass.append($0) }
+        try inPieces.decode(video, media: media, framesPerSecond: 2, maxWidth: 320) { pieces.append($0) }
         #expect(onePass.count == 260)
         #expect(pieces.map(\.index) == Array(0..<260))
         #expect(pieces.map(\.time) == onePass.map(\.time))
@@ -57,10 +52,9 @@ struct VisionTests {
     /// A consumer that stops early stops every ffmpeg process, also those decoding ahead.
     @Test func stoppingEarlyLeavesNoDecoderRunning() throws {
         struct Enough: Error {}
-        let (video, media, stream) = try longVideo()
+        let (video, media) = try longVideo()
         #expect(throws: Enough.self) {
-            try FFmpegVideoFrameDecoder(segmentSeconds: 30, parallelism: 2).decode(
-                video, stream: stream, durationSeconds: media.durationSeconds, framesPerSecond: 2, maxWidth: 320) { frame in
+            try FFmpegVideoFrameDecoder(segmentSeconds: 30, parallelism: 2).decode(video, media: media, framesPerSecond: 2, maxWidth: 320) { frame in
                 if frame.time >= 40 { throw Enough() }
             }
         }

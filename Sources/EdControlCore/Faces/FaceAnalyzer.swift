@@ -86,9 +86,10 @@ public final class FaceAnalyzer {
     /// - Parameters:
     ///   - isCancelled: asked before each frame; once true, reading stops with `AnalysisCancelled`.
     ///   - progress: called with the fraction of the recording's duration done.
-    public func analyze(_ url: URL, stream: MediaInfo.VideoStream, durationSeconds: Double,
-                        isCancelled: () -> Bool = { false },
+    public func analyze(_ url: URL, media: MediaInfo, isCancelled: () -> Bool = { false },
                         progress: @escaping @Sendable (Double) -> Void) throws -> FacesSeen {
+        guard let stream = media.video.first else { throw MediaError.undecodable(url.path, detail: "it holds no picture") }
+        let durationSeconds = media.durationSeconds
         let frameSize = FFmpegVideoFrameDecoder.outputSize(of: stream, maxWidth: settings.maximumFrameWidth)
         let shownWidth = stream.rotated ? stream.height : stream.width
         let minimumFaceSize = max(8, Int((Double(settings.minimumFaceSize) * Double(frameSize.width) / Double(max(1, shownWidth))).rounded()))
@@ -98,8 +99,7 @@ public final class FaceAnalyzer {
             seen: FacesSeen(framesPerSecond: settings.framesPerSecond, sampledFrames: 0, framesWithFaces: 0, mostFacesInAFrame: 0, tracks: [])))
         // The detector is used only on the finding thread, the expression model only on the reading one.
         nonisolated(unsafe) let analyzer = self
-        try decoder.decode(url, stream: stream, durationSeconds: durationSeconds, framesPerSecond: settings.framesPerSecond,
-                           maxWidth: settings.maximumFrameWidth) { frame in
+        try decoder.decode(url, media: media, framesPerSecond: settings.framesPerSecond, maxWidth: settings.maximumFrameWidth) { frame in
             if isCancelled() {
                 _ = finding.finish()
                 _ = reading.finish()

@@ -44,17 +44,16 @@ public struct FFprobe: MediaProbing {
         let streamDurations = streams.compactMap { Double($0.duration ?? "") }
         let duration = Double(format.duration ?? "") ?? streamDurations.max() ?? 0
         return MediaInfo(container: format.format_name ?? "unknown", durationSeconds: duration,
-                         sizeBytes: size, audio: audio, video: video)
+                         startSeconds: Double(format.start_time ?? "") ?? 0, sizeBytes: size, audio: audio, video: video)
     }
 
-    /// The key frames at or just before each of `times` (seconds from the file's start), for
-    /// cutting a video into pieces that decode independently. Only the packet headers just
-    /// after each seek are read, so this takes milliseconds however long the file is.
-    /// Times that find no key frame (a format that cannot seek) are left out.
-    public func keyFrames(in url: URL, atOrBefore times: [Double]) throws -> [Double] {
+    /// The key frames at or just before each of `times` (seconds from the file's start,
+    /// whose timestamps begin at `fileStart`), for cutting a video into pieces that decode
+    /// independently. Only the packet headers just after each seek are read, so this takes
+    /// milliseconds however long the file is. Times that find no key frame (a format that
+    /// cannot seek) are left out.
+    public func keyFrames(in url: URL, fileStart start: Double, atOrBefore times: [Double]) throws -> [Double] {
         guard !times.isEmpty else { return [] }
-        // ffprobe seeks to file timestamps, which may not start at zero.
-        let start = try startSeconds(of: url)
         let intervals = times.map { String(format: "%.6f%%+#1", $0 + start) }.joined(separator: ",")
         let output = try ExternalTool(name: "ffprobe").run([
             "-v", "error", "-select_streams", "v:0", "-read_intervals", intervals,
@@ -71,13 +70,6 @@ public struct FFprobe: MediaProbing {
             guard packet.flags?.hasPrefix("K") == true, let time = Double(packet.pts_time ?? "") else { return nil }
             return time - start
         }
-    }
-
-    private func startSeconds(of url: URL) throws -> Double {
-        let output = try ExternalTool(name: "ffprobe").run([
-            "-v", "error", "-show_entries", "format=start_time", "-of", "csv=p=0", url.path,
-        ])
-        return Double(String(decoding: output.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     /// Turns ffprobe's last error line into a short reason a person can act on.
@@ -106,6 +98,7 @@ public struct FFprobe: MediaProbing {
         struct Format: Decodable {
             var format_name: String?
             var duration: String?
+            var start_time: String?
         }
         struct Disposition: Decodable { var attached_pic: Int? }
         struct SideData: Decodable { var rotation: Double? }

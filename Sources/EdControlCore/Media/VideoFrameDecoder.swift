@@ -22,7 +22,8 @@ public struct VideoFrame: Sendable {
 
 /// Samples a recording's video at a fixed rate, downscaled, handing the frames over in order.
 public protocol VideoFrameDecoding: Sendable {
-    func decode(_ url: URL, stream: MediaInfo.VideoStream, durationSeconds: Double, framesPerSecond: Double, maxWidth: Int,
+    /// Decodes the recording's first video stream.
+    func decode(_ url: URL, media: MediaInfo, framesPerSecond: Double, maxWidth: Int,
                 onFrame: (VideoFrame) throws -> Void) throws
 }
 
@@ -44,6 +45,10 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
         case yuv420p
         /// RGB: pictures such as PNG photos keep their full colour.
         case rgb24
+
+        func bytesPerFrame(width: Int, height: Int) -> Int {
+            self == .rgb24 ? width * height * 3 : width * height * 3 / 2
+        }
     }
 
     public var segmentSeconds: Double
@@ -80,30 +85,33 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
 
     /// Pieces of equal length, about `segmentSeconds`, starting at the key frames nearest
     /// before each cut; one piece for a short video, or when the file's key frames cannot be found.
-    func segments(of url: URL, durationSeconds: Double, framesPerSecond: Double, probe: FFprobe = FFprobe()) -> [Segment] {
-        let count = Int((durationSeconds / segmentSeconds).rounded())
-        let cuts = (1..<max(1, count)).map { durationSeconds * Double($0) / Double(count) }
-        guard parallelism > 1, !cuts.isEmpty, let keyFrames = try? probe.keyFrames(in: url, atOrBefore: cuts) else {
+    func segments(of url: URL, media: MediaInfo, framesPerSecond: Double) -> [Segment] {
+        let duration = media.durationSeconds
+        let count = Int((duration / segmentSeconds).rounded())
+        let cuts = (1..<max(1, count)).map { duration * Double($0) / Double(count) }
+        guard parallelism > 1, !cuts.isEmpty,
+              let keyFrames = try? FFprobe().keyFrames(in: url, fileStart: media.startSeconds ?? 0, atOrBefore: cuts)
+        else {
             return [Segment(start: nil, frameCount: nil)]
         }
         var starts: [Double] = []
-        for time in keyFrames where time > (starts.last ?? 0) + 1 && time < durationSeconds { starts.append(time) }
+        for time in keyFrames where time > (starts.last ?? 0) + 1 && time < duration { starts.append(time) }
         let bounds = [0] + starts
         return bounds.indices.map { i in
-            guard i + 1 < bounds.count else { return Segment(start: i == 0 ? nil : bounds[i], frameCount: nil) }
-            let frames = Int(((bounds[i + 1] - bounds[i]) * framesPerSecond - 1e-9).rounded(.up))
+            let frames = i + 1 < bounds.count ? Int(((bounds[i + 1] - bounds[i]) * framesPerSecond - 1e-9).rounded(.up)) : nil
             return Segment(start: i == 0 ? nil : bounds[i], frameCount: frames)
         }
     }
 
-    public func decode(_ url: URL, stream: MediaInfo.VideoStream, durationSeconds: Double, framesPerSecond: Double, maxWidth: Int,
+    public func decode(_ url: URL, media: MediaInfo, framesPerSecond: Double, maxWidth: Int,
                        onFrame: (VideoFrame) throws -> Void) throws {
+        guard let stream = media.video.first else { throw MediaError.undecodable(url.path, detail: "it holds no picture") }
         let (width, height) = Self.outputSize(of: stream, maxWidth: maxWidth)
         guard width > 0 else { throw MediaError.undecodable(url.path, detail: "the video stream has no picture size") }
         // A bilinear scaler that skips source pixels is 0.7 ms a frame cheaper than
         // averaging them and as good down to half size; below that, averaging avoids aliasing.
         let scaler = Double(width) >= 0.5 * Double(Self.shownSize(of: stream).width) ? "fast_bilinear" : "area"
-        let pieces = segments(of: url, durationSeconds: durationSeconds, framesPerSecond: framesPerSecond)
+        let pieces = segments(of: url, media: media, framesPerSecond: framesPerSecond)
         let decoders = pieces.map { piece in
             SegmentDecoder(url: url, segment: piece, framesPerSecond: framesPerSecond, width: width, height: height,
                            scaler: scaler, pixelFormat: pixelFormat, singleThreaded: pieces.count > 1)
@@ -117,7 +125,7 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
             while let picture = try decoder.nextFrame() {
                 let time = decoder.segment.firstTime + Double(frameInPiece) / framesPerSecond
                 try onFrame(pixelFormat == .rgb24
-                    ? VideoFrame(index: index, time: time, width: width, height: height, rgb: picture)
+                    ? VideoFrame(index: index, time: time, width: width, height: height, rgb: [UInt8](picture))
                     : VideoFrame(index: index, time: time, width: width, height: height, i420: picture))
                 index += 1
                 frameInPiece += 1
@@ -127,13 +135,9 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
 
     /// The first frame of a picture or video, e.g. one labelled photo.
     public func firstFrame(of url: URL, maxWidth: Int, probe: MediaProbing = FFprobe()) throws -> VideoFrame {
-        let media = try probe.probe(url)
-        guard let stream = media.video.first else {
-            throw MediaError.undecodable(url.path, detail: "it holds no picture")
-        }
         var first: VideoFrame?
-        try FFmpegVideoFrameDecoder(parallelism: 1, pixelFormat: .rgb24).decode(url, stream: stream, durationSeconds: media.durationSeconds,
-                                                           framesPerSecond: 1, maxWidth: maxWidth) { if first == nil { first = $0 } }
+        try FFmpegVideoFrameDecoder(parallelism: 1, pixelFormat: .rgb24).decode(url, media: try probe.probe(url), framesPerSecond: 1,
+                                                                                maxWidth: maxWidth) { if first == nil { first = $0 } }
         guard let first else { throw MediaError.undecodable(url.path, detail: "no frame could be decoded") }
         return first
     }
@@ -149,7 +153,7 @@ private final class SegmentDecoder: @unchecked Sendable {
     private let path: String
     private let frameBytes: Int
     private let condition = NSCondition()
-    private var frames: [[UInt8]] = []
+    private var frames: [Data] = []
     private var finished = false
     private var failure: Error?
     private var started = false
@@ -163,7 +167,7 @@ private final class SegmentDecoder: @unchecked Sendable {
          scaler: String, pixelFormat: FFmpegVideoFrameDecoder.PixelFormat, singleThreaded: Bool) {
         self.segment = segment
         path = url.path
-        frameBytes = pixelFormat == .rgb24 ? width * height * 3 : width * height * 3 / 2
+        frameBytes = pixelFormat.bytesPerFrame(width: width, height: height)
         // Frames no other frame refers to (B-frames) are mostly not sampled: skipping their
         // decoding saves a third of the time on streams that have them, and skipping the
         // deblocking filter another tenth (measured); the models see frames downscaled,
@@ -201,7 +205,7 @@ private final class SegmentDecoder: @unchecked Sendable {
     }
 
     /// The next frame, waiting for it if needed; nil once the piece is done.
-    func nextFrame() throws -> [UInt8]? {
+    func nextFrame() throws -> Data? {
         condition.lock()
         defer { condition.unlock() }
         taking = true
@@ -225,7 +229,7 @@ private final class SegmentDecoder: @unchecked Sendable {
                 defer { condition.unlock() }
                 while taking && frames.count >= framesAheadOfCaller && !cancelled { condition.wait() }
                 if cancelled { throw Cancelled() }
-                frames.append([UInt8](block))
+                frames.append(block)
                 condition.broadcast()
             }
             if result.status != 0 { outcome = MediaError.undecodable(path, detail: FFprobe.explain(result.stderr)) }

@@ -200,16 +200,15 @@ public final class LessonAnalyzer {
 
     /// Starts the video half on its own thread; nil for a recording without video.
     private func watch(_ url: URL, media: MediaInfo, progress: CombinedProgress) throws -> BackgroundStage<WatchingState>? {
-        guard let stream = media.video.first else { return nil }
+        guard !media.video.isEmpty else { return nil }
         let analyzer = FaceAnalyzer(detector: try BlazeFaceDetector(modelPath: try verifiedPath(Self.faceModels[0]), settings: configuration.faces.detector),
                                     emotions: try MiniXceptionEmotionClassifier(modelPath: try verifiedPath(Self.faceModels[1])),
                                     settings: configuration.faces)
         let stage = BackgroundStage("edcontrol.faces", state: WatchingState())
-        let duration = media.durationSeconds
         nonisolated(unsafe) let unsafeAnalyzer = analyzer  // used only on the stage's thread from here on
         stage.submit { state in
             state.result = Result {
-                try unsafeAnalyzer.analyze(url, stream: stream, durationSeconds: duration, isCancelled: { progress.isCancelled }) {
+                try unsafeAnalyzer.analyze(url, media: media, isCancelled: { progress.isCancelled }) {
                     progress.update(part: 1, stage: .listening, fraction: $0)
                 }
             }

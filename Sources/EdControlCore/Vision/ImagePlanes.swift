@@ -23,12 +23,13 @@ struct SquareRegion: Equatable {
 extension VideoFrame {
     /// A frame from a planar YUV 4:2:0 picture (`width` and `height` even), as ffmpeg
     /// writes it: half the bytes of RGB, so half the memory while frames wait.
-    init(index: Int, time: Double, width: Int, height: Int, i420: [UInt8]) throws {
+    init(index: Int, time: Double, width: Int, height: Int, i420: Data) throws {
         var rgb = [UInt8](repeating: 0, count: width * height * 3)
         var error = BridgeError()
-        let status = i420.withUnsafeBufferPointer { yuv in
+        let status = i420.withUnsafeBytes { yuv in
             rgb.withUnsafeMutableBufferPointer { out in
-                edc_i420_to_rgb(yuv.baseAddress, Int32(width), Int32(height), out.baseAddress, &error.bytes, error.bytes.count)
+                edc_i420_to_rgb(yuv.bindMemory(to: UInt8.self).baseAddress, Int32(width), Int32(height), out.baseAddress,
+                                &error.bytes, error.bytes.count)
             }
         }
         guard status == 0 else { throw VisionError.inference(error.message) }

@@ -3,8 +3,9 @@ import Foundation
 import PackageDescription
 
 // Native libraries that no Swift package wraps are reached through thin C modules:
-// OpenBLAS (matrix products), FFTW (spectra), libebur128 (loudness), aubio (pitch) and OpenCV (through a small C++ bridge with a
-// C API: network inference and Haar cascades) come from Debian; sherpa-onnx
+// OpenBLAS (matrix products), FFTW (spectra), libebur128 (loudness), aubio (pitch), FFmpeg's
+// libraries (video decoding) and OpenCV (through a small C++ bridge with a C API: network
+// inference and Haar cascades) come from Debian; sherpa-onnx
 // (runs the silero VAD network) comes from its PyPI wheel, unpacked by scripts/setup.sh
 // into .deps/ — its library needs a search path and an rpath, hence the unsafe flags.
 let sherpaLib = Context.packageDirectory + "/.deps/sherpa-onnx/lib"
@@ -43,10 +44,16 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
             linkerSettings: ["opencv_dnn", "opencv_objdetect", "opencv_imgproc", "opencv_core"].map { .linkedLibrary($0) }
         ),
+        // Debian's FFmpeg libraries: video is decoded and sampled in-process (a bridge in C,
+        // because libavcodec's API reports through macros such as AVERROR).
+        .target(
+            name: "CMediaBridge",
+            linkerSettings: ["avformat", "avcodec", "avfilter", "avutil"].map { .linkedLibrary($0) }
+        ),
         .target(
             name: "EdControlCore",
             dependencies: [
-                "COpenBLAS", "CFFTW", "CSherpaOnnx", "CVisionBridge", "CEBUR128", "CAubio",
+                "COpenBLAS", "CFFTW", "CSherpaOnnx", "CVisionBridge", "CMediaBridge", "CEBUR128", "CAubio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -14,7 +14,7 @@ WITH_TEST_TOOLS=0
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-APT_PACKAGES=(ffmpeg libsqlite3-dev libopenblas-dev libfftw3-dev libebur128-dev libaubio-dev libopencv-dev opencv-data python-matplotlib-data pkg-config espeak-ng sox
+APT_PACKAGES=(ffmpeg libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libsqlite3-dev libopenblas-dev libfftw3-dev libebur128-dev libaubio-dev libopencv-dev opencv-data python-matplotlib-data pkg-config espeak-ng sox
               pocketsphinx-testdata ktuberling-data alsa-utils time curl)
 # The browser tests drive headless Chromium.
 ((WITH_TEST_TOOLS)) && APT_PACKAGES+=(chromium fonts-dejavu-core)

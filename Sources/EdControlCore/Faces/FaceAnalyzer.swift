@@ -88,7 +88,7 @@ public final class FaceAnalyzer {
     ///   - progress: called with the fraction of the recording's duration done.
     public func analyze(_ url: URL, media: MediaInfo, isCancelled: () -> Bool = { false },
                         progress: @escaping @Sendable (Double) -> Void) throws -> FacesSeen {
-        guard let stream = media.video.first else { throw MediaError.undecodable(url.path, detail: "it holds no picture") }
+        guard let stream = media.video.first else { throw MediaError.videoUndecodable(url.path, detail: "it holds no picture") }
         let durationSeconds = media.durationSeconds
         let frameSize = FFmpegVideoFrameDecoder.outputSize(of: stream, maxWidth: settings.maximumFrameWidth)
         let shownWidth = stream.rotated ? stream.height : stream.width

@@ -8,6 +8,7 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case notMedia(String, detail: String)
     case noAudioTrack(String, hasVideo: Bool)
     case undecodable(String, detail: String)
+    case videoUndecodable(String, detail: String)
     case tooShort(String, seconds: Double)
     case toolMissing(String)
 
@@ -25,6 +26,8 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
                 : "\(path): the file has no audio track and no video track."
         case .undecodable(let path, let detail):
             return "\(path): the audio could not be decoded to the end; the file is probably truncated or corrupt (\(detail)). Supply a complete copy of the recording."
+        case .videoUndecodable(let path, let detail):
+            return "\(path): the video could not be decoded (\(detail)); the file is probably corrupt or uses a codec this machine's FFmpeg lacks. Supply the recording again, e.g. exported as H.264 MP4."
         case .tooShort(let path, let seconds):
             return "\(path): the recording is only \(String(format: "%.2f", seconds)) s long; at least 1 s of audio is needed."
         case .toolMissing(let tool):

@@ -27,18 +27,18 @@ public protocol VideoFrameDecoding: Sendable {
                 onFrame: (VideoFrame) throws -> Void) throws
 }
 
-/// ffmpeg decodes sequentially (seeking per frame is 100× slower), its `fps` filter picks
-/// the frames, and the scaler shrinks them before they cross the pipe. ffmpeg applies
-/// rotation metadata itself, so width and height are those of the picture as shown.
+/// FFmpeg's libraries decode in-process and sequentially (seeking per frame is 100× slower),
+/// ffmpeg's `fps` filter picks the frames and its scaler shrinks them. Rotation metadata is
+/// applied as ffmpeg does, so width and height are those of the picture as shown.
 ///
-/// ffmpeg cannot spread its decoding over several cores while it skips frames (below), so
-/// a long video is cut at key frames into pieces of about `segmentSeconds`, and
-/// `parallelism` ffmpeg processes decode consecutive pieces at once. A piece that starts at
-/// a key frame decodes on its own, with nothing decoded twice; the frames of a piece decoded
-/// ahead wait in memory (at most `parallelism - 1` pieces) until their turn, while the piece
-/// being handed over keeps only a few frames ahead of the caller.
+/// Decoding that skips frames (below) does not spread over several cores, so a long video is
+/// cut at key frames into pieces of about `segmentSeconds`, and `parallelism` threads decode
+/// consecutive pieces at once. A piece that starts at a key frame decodes on its own, with
+/// nothing decoded twice; the frames of a piece decoded ahead wait in memory (at most
+/// `parallelism - 1` pieces) until their turn, while the piece being handed over keeps only a
+/// few frames ahead of the caller.
 public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
-    /// How frames cross the pipe from ffmpeg.
+    /// How frames are kept between decoding and use.
     public enum PixelFormat: String, Sendable {
         /// YUV 4:2:0, as video is stored: half the bytes of RGB, so half the memory while
         /// frames wait; they become RGB when taken.
@@ -75,118 +75,104 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
         stream.rotated ? (stream.height, stream.width) : (stream.width, stream.height)
     }
 
-    /// One piece of the video: from `start` (a key frame; nil for the file's beginning),
-    /// `frameCount` sampled frames (nil: to the end).
+    /// One piece of the video: from `start` (a key frame's time; 0 for the file's beginning)
+    /// up to `end` (the next piece's start; nil: to the end of the video).
     struct Segment: Equatable {
-        var start: Double?
-        var frameCount: Int?
-        var firstTime: Double { start ?? 0 }
+        var start: Double
+        var end: Double?
+
+        /// Whether a frame `seconds` after the start is this piece's (from the next key frame
+        /// on, frames are the next piece's).
+        func holds(_ seconds: Double) -> Bool { end.map { start + seconds < $0 - 1e-6 } ?? true }
     }
 
     /// Pieces of equal length, about `segmentSeconds`, starting at the key frames nearest
     /// before each cut; one piece for a short video, or when the file's key frames cannot be found.
-    func segments(of url: URL, media: MediaInfo, framesPerSecond: Double) -> [Segment] {
+    func segments(of url: URL, media: MediaInfo) -> [Segment] {
         let duration = media.durationSeconds
         let count = Int((duration / segmentSeconds).rounded())
         let cuts = (1..<max(1, count)).map { duration * Double($0) / Double(count) }
-        guard parallelism > 1, !cuts.isEmpty,
-              let keyFrames = try? FFprobe().keyFrames(in: url, fileStart: media.startSeconds ?? 0, atOrBefore: cuts)
-        else {
-            return [Segment(start: nil, frameCount: nil)]
+        guard parallelism > 1, !cuts.isEmpty, let keyFrames = try? VideoSampler.keyFrames(in: url, atOrBefore: cuts) else {
+            return [Segment(start: 0, end: nil)]
         }
-        var starts: [Double] = []
-        for time in keyFrames where time > (starts.last ?? 0) + 1 && time < duration { starts.append(time) }
-        let bounds = [0] + starts
-        return bounds.indices.map { i in
-            let frames = i + 1 < bounds.count ? Int(((bounds[i + 1] - bounds[i]) * framesPerSecond - 1e-9).rounded(.up)) : nil
-            return Segment(start: i == 0 ? nil : bounds[i], frameCount: frames)
-        }
+        var starts: [Double] = [0]
+        for time in keyFrames where time > starts.last! + 1 && time < duration { starts.append(time) }
+        return starts.indices.map { i in Segment(start: starts[i], end: i + 1 < starts.count ? starts[i + 1] : nil) }
     }
 
     public func decode(_ url: URL, media: MediaInfo, framesPerSecond: Double, maxWidth: Int,
                        onFrame: (VideoFrame) throws -> Void) throws {
-        guard let stream = media.video.first else { throw MediaError.undecodable(url.path, detail: "it holds no picture") }
+        guard let stream = media.video.first else { throw MediaError.videoUndecodable(url.path, detail: "it holds no picture") }
         let (width, height) = Self.outputSize(of: stream, maxWidth: maxWidth)
-        guard width > 0 else { throw MediaError.undecodable(url.path, detail: "the video stream has no picture size") }
+        guard width > 0 else { throw MediaError.videoUndecodable(url.path, detail: "the video stream has no picture size") }
         // A bilinear scaler that skips source pixels is 0.7 ms a frame cheaper than
         // averaging them and as good down to half size; below that, averaging avoids aliasing.
         let scaler = Double(width) >= 0.5 * Double(Self.shownSize(of: stream).width) ? "fast_bilinear" : "area"
-        let pieces = segments(of: url, media: media, framesPerSecond: framesPerSecond)
+        let filters = "fps=\(framesPerSecond):round=near:eof_action=pass,scale=\(width):\(height):flags=\(scaler),format=\(pixelFormat.rawValue)"
+        let pieces = segments(of: url, media: media)
         let decoders = pieces.map { piece in
-            SegmentDecoder(url: url, segment: piece, framesPerSecond: framesPerSecond, width: width, height: height,
-                           scaler: scaler, pixelFormat: pixelFormat, singleThreaded: pieces.count > 1)
+            SegmentDecoder(url: url, segment: piece, filters: filters, frameBytes: pixelFormat.bytesPerFrame(width: width, height: height),
+                           singleThreaded: pieces.count > 1)
         }
         var index = 0
         defer { decoders.forEach { $0.cancel() } }
         for (number, decoder) in decoders.enumerated() {
             // Keep `parallelism` pieces decoding: this one and the next ones.
             for ahead in decoders[number..<min(decoders.count, number + parallelism)] { ahead.start() }
-            var frameInPiece = 0
-            while let picture = try decoder.nextFrame() {
-                let time = decoder.segment.firstTime + Double(frameInPiece) / framesPerSecond
+            while let (picture, seconds) = try decoder.nextFrame(), decoder.segment.holds(seconds) {
+                let time = decoder.segment.start + seconds
                 try onFrame(pixelFormat == .rgb24
                     ? VideoFrame(index: index, time: time, width: width, height: height, rgb: [UInt8](picture))
                     : VideoFrame(index: index, time: time, width: width, height: height, i420: picture))
                 index += 1
-                frameInPiece += 1
             }
+            decoder.cancel()
         }
     }
 
     /// The first frame of a picture or video, e.g. one labelled photo.
     public func firstFrame(of url: URL, maxWidth: Int, probe: MediaProbing = FFprobe()) throws -> VideoFrame {
+        struct Enough: Error {}
         var first: VideoFrame?
-        try FFmpegVideoFrameDecoder(parallelism: 1, pixelFormat: .rgb24).decode(url, media: try probe.probe(url), framesPerSecond: 1,
-                                                                                maxWidth: maxWidth) { if first == nil { first = $0 } }
-        guard let first else { throw MediaError.undecodable(url.path, detail: "no frame could be decoded") }
+        do {
+            try FFmpegVideoFrameDecoder(parallelism: 1, pixelFormat: .rgb24).decode(url, media: try probe.probe(url), framesPerSecond: 1,
+                                                                                    maxWidth: maxWidth) { first = $0; throw Enough() }
+        } catch is Enough {}
+        guard let first else { throw MediaError.videoUndecodable(url.path, detail: "no frame could be decoded") }
         return first
     }
 }
 
-/// One ffmpeg process decoding one piece of the video on a thread of its own; its frames
-/// queue up until the caller takes them.
+/// Decodes one piece of the video on a thread of its own; its frames queue up until the
+/// caller takes them.
 private final class SegmentDecoder: @unchecked Sendable {
     // @unchecked: `frames`, `finished`, `failure`, `started`, `taking` and `cancelled` are
     // read and written only while holding `condition`.
     let segment: FFmpegVideoFrameDecoder.Segment
-    private let arguments: [String]
-    private let path: String
+    private let url: URL
+    private let filters: String
     private let frameBytes: Int
+    private let singleThreaded: Bool
     private let condition = NSCondition()
-    private var frames: [Data] = []
+    private var frames: [(picture: Data, seconds: Double)] = []
     private var finished = false
     private var failure: Error?
     private var started = false
     private var cancelled = false
-    /// Set once the caller takes frames: from then on ffmpeg waits while `frames` holds
+    /// Set once the caller takes frames: from then on decoding waits while `frames` holds
     /// `framesAheadOfCaller`, so a slow caller does not make the piece pile up in memory.
     private var taking = false
     private let framesAheadOfCaller = 8
 
-    init(url: URL, segment: FFmpegVideoFrameDecoder.Segment, framesPerSecond: Double, width: Int, height: Int,
-         scaler: String, pixelFormat: FFmpegVideoFrameDecoder.PixelFormat, singleThreaded: Bool) {
+    init(url: URL, segment: FFmpegVideoFrameDecoder.Segment, filters: String, frameBytes: Int, singleThreaded: Bool) {
+        self.url = url
         self.segment = segment
-        path = url.path
-        frameBytes = pixelFormat.bytesPerFrame(width: width, height: height)
-        // Frames no other frame refers to (B-frames) are mostly not sampled: skipping their
-        // decoding saves a third of the time on streams that have them, and skipping the
-        // deblocking filter another tenth (measured); the models see frames downscaled,
-        // where neither shows. Decoding then runs on one thread, however many it is given.
-        var arguments = ["-nostdin", "-hide_banner", "-v", "error"]
-        if singleThreaded { arguments += ["-threads", "1"] }
-        arguments += ["-skip_frame", "bidir", "-skip_loop_filter", "all"]
-        // Seeking to a key frame's time starts decoding exactly there.
-        if let start = segment.start { arguments += ["-ss", String(format: "%.6f", start)] }
-        arguments += ["-i", url.path, "-map", "0:v:0", "-an", "-sn"]
-        if let count = segment.frameCount { arguments += ["-frames:v", String(count)] }
-        arguments += [
-            "-vf", "fps=\(framesPerSecond):round=near:eof_action=pass,scale=\(width):\(height):flags=\(scaler),format=\(pixelFormat.rawValue)",
-            "-f", "rawvideo", "pipe:1",
-        ]
-        self.arguments = arguments
+        self.filters = filters
+        self.frameBytes = frameBytes
+        self.singleThreaded = singleThreaded
     }
 
-    /// Starts the ffmpeg process (once).
+    /// Starts decoding (once).
     func start() {
         condition.lock()
         defer { condition.unlock() }
@@ -195,7 +181,7 @@ private final class SegmentDecoder: @unchecked Sendable {
         Thread.detachNewThread { [self] in run() }
     }
 
-    /// Stops the process if it is still running; frames not yet taken are dropped.
+    /// Stops decoding if it is still going on; frames not yet taken are dropped.
     func cancel() {
         condition.lock()
         cancelled = true
@@ -204,8 +190,9 @@ private final class SegmentDecoder: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next frame, waiting for it if needed; nil once the piece is done.
-    func nextFrame() throws -> Data? {
+    /// The next frame and its time from the piece's start, waiting for it if needed; nil
+    /// once the piece is done.
+    func nextFrame() throws -> (picture: Data, seconds: Double)? {
         condition.lock()
         defer { condition.unlock() }
         taking = true
@@ -218,22 +205,30 @@ private final class SegmentDecoder: @unchecked Sendable {
         return nil
     }
 
-    private struct Cancelled: Error {}
+    /// Whether to go on decoding: waits while the caller has enough frames ahead.
+    private func waitForRoom() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while taking && frames.count >= framesAheadOfCaller && !cancelled { condition.wait() }
+        return !cancelled
+    }
 
     private func run() {
         var outcome: Error?
         do {
-            let result = try ExternalTool(name: "ffmpeg").stream(arguments, blockBytes: frameBytes) { block in
-                guard block.count == frameBytes else { return }
+            // Frames no other frame refers to (B-frames) are mostly not sampled: skipping their
+            // decoding saves a third of the time on streams that have them, and skipping the
+            // deblocking filter another tenth (measured); the models see frames downscaled,
+            // where neither shows. Pieces decoded side by side take one core each.
+            let sampler = try VideoSampler(url: url, start: segment.start, filters: filters, threads: singleThreaded ? 1 : 0,
+                                           skipNonReference: true)
+            while waitForRoom(), let frame = try sampler.next(bytes: frameBytes) {
                 condition.lock()
-                defer { condition.unlock() }
-                while taking && frames.count >= framesAheadOfCaller && !cancelled { condition.wait() }
-                if cancelled { throw Cancelled() }
-                frames.append(block)
+                frames.append(frame)
                 condition.broadcast()
+                condition.unlock()
+                if !segment.holds(frame.seconds) { break }
             }
-            if result.status != 0 { outcome = MediaError.undecodable(path, detail: FFprobe.explain(result.stderr)) }
-        } catch is Cancelled {
         } catch {
             outcome = error
         }

@@ -176,7 +176,7 @@ public struct AnalysisWorker: Service {
             case .emptyFile: reason = "empty_file"
             case .notMedia: reason = "not_media"
             case .noAudioTrack: reason = "no_audio"
-            case .undecodable: reason = "undecodable"
+            case .undecodable, .videoUndecodable: reason = "undecodable"
             case .tooShort: reason = "too_short"
             case .toolMissing: reason = "server_setup"
             }

@@ -47,31 +47,6 @@ public struct FFprobe: MediaProbing {
                          startSeconds: Double(format.start_time ?? "") ?? 0, sizeBytes: size, audio: audio, video: video)
     }
 
-    /// The key frames at or just before each of `times` (seconds from the file's start,
-    /// whose timestamps begin at `fileStart`), for cutting a video into pieces that decode
-    /// independently. Only the packet headers just after each seek are read, so this takes
-    /// milliseconds however long the file is. Times that find no key frame (a format that
-    /// cannot seek) are left out.
-    public func keyFrames(in url: URL, fileStart start: Double, atOrBefore times: [Double]) throws -> [Double] {
-        guard !times.isEmpty else { return [] }
-        let intervals = times.map { String(format: "%.6f%%+#1", $0 + start) }.joined(separator: ",")
-        let output = try ExternalTool(name: "ffprobe").run([
-            "-v", "error", "-select_streams", "v:0", "-read_intervals", intervals,
-            "-show_entries", "packet=pts_time,flags", "-print_format", "json", url.path,
-        ])
-        struct Packets: Decodable {
-            struct Packet: Decodable { var pts_time: String?; var flags: String? }
-            var packets: [Packet]?
-        }
-        guard output.status == 0, let packets = try? JSONDecoder().decode(Packets.self, from: output.stdout).packets else {
-            return []
-        }
-        return packets.compactMap { packet in
-            guard packet.flags?.hasPrefix("K") == true, let time = Double(packet.pts_time ?? "") else { return nil }
-            return time - start
-        }
-    }
-
     /// Turns ffprobe's last error line into a short reason a person can act on.
     static func explain(_ stderr: String) -> String {
         let lines = stderr.split(separator: "\n").map { String($0) }

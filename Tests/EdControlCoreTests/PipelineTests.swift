@@ -106,19 +106,6 @@ struct PipelineTests {
         #expect(throws: MediaError.self) { try analyzer().analyze(tiny) }
     }
 
-    @Test func videoWithoutAudioIsRefusedWithAClearReason() throws {
-        let dir = try Fixtures.temporaryDirectory()
-        let mute = dir.appendingPathComponent("mute.webm")
-        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=2", "-c:v", "libvpx", mute.path])
-        do {
-            _ = try analyzer().analyze(mute)
-            Issue.record("a video without audio was analysed")
-        } catch let error as MediaError {
-            #expect(error == .noAudioTrack(mute.path, hasVideo: true))
-            #expect(error.description.contains("no audio track"))
-        }
-    }
-
     @Test func damagedModelFileIsDetected() throws {
         let dir = try Fixtures.temporaryDirectory()
         let source = try Fixtures.registry().directory

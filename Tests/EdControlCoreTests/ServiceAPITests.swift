@@ -90,7 +90,7 @@ struct ServiceAPITests {
             let data = try Data(contentsOf: whole)
             try data.prefix(data.count / 2).write(to: url)
         }
-        let silentFilm = try file("no-sound.mp4") { try Fixtures.ffmpeg(["-i", crying.path, "-an", "-c", "copy", $0.path]) }
+        let blink = try file("blink.mp4") { try Fixtures.ffmpeg(["-i", crying.path, "-t", "0.5", "-c", "copy", $0.path]) }
         let huge = try file("huge.mp4") { url in
             try Data().write(to: url)
             let handle = try FileHandle(forWritingTo: url)
@@ -98,7 +98,7 @@ struct ServiceAPITests {
             try handle.close()
         }
         let cases: [(URL, Int, String)] = [(empty, 400, "empty"), (pdf, 415, "not an audio or video recording"),
-                                           (truncated, 415, "truncated.mp4"), (silentFilm, 422, "no audio track"),
+                                           (truncated, 415, "truncated.mp4"), (blink, 422, "at least 1 s"),
                                            (huge, 413, "limit")]
         for (upload, status, words) in cases {
             let reply = try await server.request("POST", "/api/v1/lessons?filename=\(upload.lastPathComponent)", token: token, file: upload)

@@ -31,15 +31,19 @@ public final class LessonAnalyzer {
                         progress: AnalysisProgress = NoProgress()) throws -> LessonReport {
         progress.update(stage: .probing, fraction: 0)
         let media = try probe.probe(url)
-        guard !media.audio.isEmpty else { throw MediaError.noAudioTrack(url.path, hasVideo: !media.video.isEmpty) }
+        guard !media.audio.isEmpty || !media.video.isEmpty else { throw MediaError.noAudioTrack(url.path, hasVideo: false) }
+        // A recording without sound still shows faces: they are analysed, and the report says
+        // why there are no speakers.
+        let hasSound = !media.audio.isEmpty
+        if !hasSound, media.durationSeconds < 1 { throw MediaError.tooShort(url.path, seconds: media.durationSeconds) }
         let embedder = try makeEmbedder()
         if let teacherProfile { try checkCompatible(teacherProfile) }
 
-        let progressOfBoth = CombinedProgress(progress, parts: media.video.isEmpty ? 1 : 2)
-        let watching = try watch(url, media: media, progress: progressOfBoth)
-        let heard: Heard
+        let progressOfBoth = CombinedProgress(progress, parts: (hasSound ? 1 : 0) + (media.video.isEmpty ? 0 : 1))
+        let watching = try watch(url, media: media, progress: progressOfBoth, part: hasSound ? 1 : 0)
+        var heard = Heard(segments: [], prosody: [], decodedSeconds: 0)
         do {
-            heard = try listen(to: url, media: media, embedder: embedder, progress: progressOfBoth)
+            if hasSound { heard = try listen(to: url, media: media, embedder: embedder, progress: progressOfBoth) }
         } catch {
             _ = watching?.finish()
             throw error
@@ -55,7 +59,8 @@ public final class LessonAnalyzer {
         let duration = max(media.durationSeconds, heard.decodedSeconds)
         let metrics = TalkMetricsCalculator(settings: configuration.talk)
             .metrics(turns: turns, roles: roles, durationSeconds: duration)
-        let voice = VoiceAnalysis(settings: configuration.voice).analyze(frames: heard.prosody, turns: turns)
+        var voice = VoiceAnalysis(settings: configuration.voice).analyze(frames: heard.prosody, turns: turns)
+        if !hasSound { voice.note = "the recording has no audio track: speakers, talk time and voices were not analysed" }
         let video = seen.map { seen in
             VideoReport(analysed: true, note: nil, framesPerSecond: seen.framesPerSecond, sampledFrames: seen.sampledFrames,
                         framesWithFaces: seen.framesWithFaces, mostFacesInAFrame: seen.mostFacesInAFrame,
@@ -75,7 +80,7 @@ public final class LessonAnalyzer {
             speakers: speakers, turns: turns, talkMetrics: metrics, voice: voice, video: video,
             incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
-                             models: try ([ "silero-vad", embedder.modelID] + (seen == nil ? [] : Self.faceModels))
+                             models: try ((hasSound ? ["silero-vad", embedder.modelID] : []) + (seen == nil ? [] : Self.faceModels))
                                  .map { ModelReference(try registry.entry($0)) },
                              configurationSHA256: configuration.sha256, configuration: configuration,
                              incidentRulesVersion: incidentRules.version, incidentRulesSHA256: incidentRules.sha256,
@@ -199,7 +204,8 @@ public final class LessonAnalyzer {
     }
 
     /// Starts the video half on its own thread; nil for a recording without video.
-    private func watch(_ url: URL, media: MediaInfo, progress: CombinedProgress) throws -> BackgroundStage<WatchingState>? {
+    /// - Parameter part: which part of `progress` the video is.
+    private func watch(_ url: URL, media: MediaInfo, progress: CombinedProgress, part: Int) throws -> BackgroundStage<WatchingState>? {
         guard !media.video.isEmpty else { return nil }
         let analyzer = FaceAnalyzer(detector: try BlazeFaceDetector(modelPath: try verifiedPath(Self.faceModels[0]), settings: configuration.faces.detector),
                                     emotions: try MiniXceptionEmotionClassifier(modelPath: try verifiedPath(Self.faceModels[1])),
@@ -209,7 +215,7 @@ public final class LessonAnalyzer {
         stage.submit { state in
             state.result = Result {
                 try unsafeAnalyzer.analyze(url, media: media, isCancelled: { progress.isCancelled }) {
-                    progress.update(part: 1, stage: .listening, fraction: $0)
+                    progress.update(part: part, stage: .listening, fraction: $0)
                 }
             }
         }

@@ -48,6 +48,7 @@ public enum HTMLReport {
         }
         html += """
         <h2>Talk time</h2>
+        \(report.voice.note.map { "<p>" + escape($0.prefix(1).uppercased() + $0.dropFirst()) + ".</p>" } ?? "")
         <div class="figures">
         \(figure("Teacher talk", String(format: "%.0f %%", m.teacherTalkPercent)))
         \(figure("Student talk", String(format: "%.0f %%", m.studentTalkPercent)))

@@ -34,6 +34,8 @@ public struct VoiceReport: Codable, Sendable, Equatable {
     public var baselines: [Baseline]
     public var turns: [Turn]
     public var raisedVoice: [RaisedVoiceEpisode]
+    /// Why nobody's voice was analysed (a recording without sound); nil when it was.
+    public var note: String? = nil
 }
 
 /// Compares each speaker's voice with their own typical voice in the lesson.

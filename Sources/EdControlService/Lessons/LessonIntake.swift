@@ -50,9 +50,10 @@ public struct LessonIntake: Sendable {
         } catch let error as MediaError {
             throw Refusal(kind: .notMedia, message: Self.words(error, file: details.originalFilename))
         }
-        guard !media.audio.isEmpty else {
+        // A recording without sound is taken: its faces are analysed.
+        guard !media.audio.isEmpty || !media.video.isEmpty else {
             throw Refusal(kind: .unprocessable,
-                          message: Self.words(MediaError.noAudioTrack(upload.path, hasVideo: !media.video.isEmpty), file: details.originalFilename))
+                          message: Self.words(MediaError.noAudioTrack(upload.path, hasVideo: false), file: details.originalFilename))
         }
         guard media.durationSeconds >= 1 else {
             throw Refusal(kind: .unprocessable, message: Self.words(MediaError.tooShort(upload.path, seconds: media.durationSeconds), file: details.originalFilename))

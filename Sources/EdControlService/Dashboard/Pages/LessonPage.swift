@@ -59,6 +59,8 @@ struct LessonPage {
         var talkChart: String?
         var emotionChart: String?
         var noFaces: String?
+        /// The recording has no sound, so nobody's speech was analysed.
+        var noSound = false
         var lineage: [Figure]
         var downloads: [Download]
     }
@@ -138,6 +140,7 @@ struct LessonPage {
             Figure(label: t["figure_exchanges"], value: t.number(m.teacherToStudentExchangesPerMinute, decimals: 1) + " " + t["unit_per_minute"]),
             Figure(label: t["figure_wait"], value: t.number(m.meanWaitAfterTeacherSeconds, decimals: 1) + " " + t["unit_seconds"]),
         ]
+        model.noSound = report.voice.note != nil
         model.talkChart = ReportCharts.talkBars(report, words: words)
         model.emotionChart = ReportCharts.emotionBars(report, words: words)
         if model.emotionChart == nil {

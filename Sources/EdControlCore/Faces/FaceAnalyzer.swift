@@ -20,15 +20,22 @@ public final class FaceAnalyzer {
         public var maximumFrameWidth = 960
         /// Faces narrower than this, in pixels of the original video, need not be found.
         public var minimumFaceSize = 48
-        /// Faces are searched for at least this often, at every shot cut, and as soon as a
-        /// face's picture changes (`movedFaceChange`); in the frames between, expressions and
-        /// mouths are read where the faces were last found. People in a lesson mostly sit
-        /// still in front of their camera, and a search costs about twenty times more than
-        /// reading an expression (three 192×192 windows against one 64×64 face).
+        /// Faces are searched for at every shot cut, as soon as a face's picture changes
+        /// (`movedFaceChange`), as soon as a part of the picture away from the faces changes
+        /// (`newFaceChange`: someone may have come in), and at least this often; in the frames
+        /// between, expressions and mouths are read where the faces were last found. People in
+        /// a lesson mostly sit still in front of their camera, and a search costs about twenty
+        /// times more than reading an expression (three 192×192 windows against one 64×64 face).
         public var detectionIntervalSeconds = 4.0
         /// Mean grey-level change (0–1) of a face's thumbnail since it was found that means
         /// the face moved or left, so faces are searched for again.
         public var movedFaceChange = 0.1
+        /// Mean grey-level change (0–1) since the last search of a block of the picture (an
+        /// eighth of its side) away from the faces found that means something new may be
+        /// there, so faces are searched for again. The smallest face searched for covers about
+        /// a tenth of a block of a 16:9 picture, so coming in it changes the block by a few
+        /// hundredths; a webcam's noise, averaged over a block, by far less.
+        public var newFaceChange = 0.02
         public var detector = BlazeFaceDetector.Settings()
         public var tracking = FaceTracker.Settings()
 
@@ -57,6 +64,8 @@ public final class FaceAnalyzer {
     /// What the finding thread carries from frame to frame.
     private struct Finding {
         var previousPicture: [Float]?
+        /// The picture thumbnail when faces were last searched for.
+        var pictureAtSearch: [Float] = []
         var faces: [DetectedFace] = []
         /// The faces' thumbnails in the frame where they were found.
         var thumbnailsWhenFound: [[Float]] = []
@@ -136,13 +145,14 @@ public final class FaceAnalyzer {
     private func findFaces(in frame: VideoFrame, minimumFaceSize: Int, state: inout Finding) throws -> FoundFaces {
         var picture: [Float] = []
         let side = max(frame.width, frame.height)
-        try frame.appendPlanes(of: SquareRegion(x: (frame.width - side) / 2, y: (frame.height - side) / 2, side: side),
-                               size: Self.pictureSide, gray: true, scale: 1 / 255, shift: 0, to: &picture)
+        let square = SquareRegion(x: (frame.width - side) / 2, y: (frame.height - side) / 2, side: side)
+        try frame.appendPlanes(of: square, size: Self.pictureSide, gray: true, scale: 1 / 255, shift: 0, to: &picture)
         let change = state.previousPicture.map { Self.meanChange($0, picture) } ?? 0
         state.previousPicture = picture
         var thumbnails: [[Float]] = []
         var searchDue = change >= settings.tracking.shotCutChange
             || frame.time - state.lastSearch >= settings.detectionIntervalSeconds - 1e-6
+            || Self.largestChangeAwayFromFaces(state.pictureAtSearch, picture, faces: state.faces, square: square) >= settings.newFaceChange
         if !searchDue {
             thumbnails = try state.faces.map { try Self.thumbnail(of: $0, in: frame) }
             searchDue = zip(thumbnails, state.thumbnailsWhenFound).contains { Self.meanChange($0, $1) >= settings.movedFaceChange }
@@ -150,6 +160,7 @@ public final class FaceAnalyzer {
         if searchDue {
             state.faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
             state.lastSearch = frame.time
+            state.pictureAtSearch = picture
             thumbnails = try state.faces.map { try Self.thumbnail(of: $0, in: frame) }
             state.thumbnailsWhenFound = thumbnails
             state.searches += 1
@@ -172,6 +183,37 @@ public final class FaceAnalyzer {
     /// Mean absolute difference of two grey pictures (0–1).
     static func meanChange(_ a: [Float], _ b: [Float]) -> Double {
         Double(zip(a, b).reduce(Float(0)) { $0 + abs($1.0 - $1.1) }) / Double(max(1, a.count))
+    }
+
+    /// The largest mean change between two picture thumbnails over blocks of 4×4 cells (an
+    /// eighth of the side), leaving out the cells on and around the faces (whose own changes,
+    /// such as a moving mouth, say nothing about new faces). 0 when there is no earlier picture.
+    static func largestChangeAwayFromFaces(_ before: [Float], _ now: [Float], faces: [DetectedFace], square: SquareRegion) -> Double {
+        let side = pictureSide, block = 4
+        guard before.count == side * side, now.count == side * side else { return 0 }
+        var away = [Bool](repeating: true, count: side * side)
+        let cellsPerPixel = Double(side) / Double(square.side)
+        for face in faces {
+            // The face's box widened by half its size on each side: heads move within it.
+            func cell(_ pixel: Double, _ origin: Int) -> Int { min(side - 1, max(0, Int(((pixel - Double(origin)) * cellsPerPixel).rounded(.down)))) }
+            let (mx, my) = (face.box.width / 2, face.box.height / 2)
+            for row in cell(face.box.y - my, square.y)...cell(face.box.y + face.box.height + my, square.y) {
+                for column in cell(face.box.x - mx, square.x)...cell(face.box.x + face.box.width + mx, square.x) { away[row * side + column] = false }
+            }
+        }
+        var largest = 0.0
+        for top in stride(from: 0, to: side, by: block) {
+            for left in stride(from: 0, to: side, by: block) {
+                var total: Float = 0
+                for row in top..<(top + block) {
+                    for column in left..<(left + block) where away[row * side + column] {
+                        total += abs(before[row * side + column] - now[row * side + column])
+                    }
+                }
+                largest = max(largest, Double(total) / Double(block * block))
+            }
+        }
+        return largest
     }
 
     private static func thumbnail(of face: DetectedFace, in frame: VideoFrame) throws -> [Float] {

@@ -67,8 +67,9 @@ struct Analyze: ParsableCommand {
             let heard = report.voice.note ?? String(format: "%d speakers, %d turns; teacher %.0f%%, students %.0f%%, silence %.0f%%",
                                                     report.speakers.count, report.turns.count,
                                                     m.teacherTalkPercent, m.studentTalkPercent, m.silencePercent)
-            print(String(format: "%@: %.1f min, %@; %d face tracks (analysed in %.1f s, %.3f× real time)",
-                         report.input.file, m.durationSeconds / 60, heard, report.video.tracks.count, seconds,
+            let faces = report.video.tracks.count == 1 ? "1 face track" : "\(report.video.tracks.count) face tracks"
+            print(String(format: "%@: %.1f min, %@; %@ (analysed in %.1f s, %.3f× real time)",
+                         report.input.file, m.durationSeconds / 60, heard, faces, seconds,
                          seconds / max(m.durationSeconds, 1e-9)))
             print("\(report.summary.flag.rawValue.uppercased()): \(report.summary.reason)")
             print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile), \(ReportWriter.vttFile), \(ReportWriter.incidentsFile) and \(ReportWriter.htmlFile)")

@@ -67,7 +67,7 @@ struct CommandLineTests {
         #expect(facial.count == 1 && facial.allSatisfy { $0.start <= 1 }, "the crying: \(facial.map { ($0.start, $0.end) })")
         #expect(report.lineage.models.map(\.id) == ["blazeface-full-range", "fer-mini-xception"], "only the models that ran")
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(html.contains("no audio track"), "the page says why nobody spoke")
+        #expect(html.contains("no audio track") && !html.contains("Teacher talk"), "the page says why nobody spoke, and shows no talk figures")
     }
 
     @Test(arguments: ["empty", "pdf", "truncated", "cut-faststart", "huge-sparse", "missing"])

@@ -46,20 +46,27 @@ public enum HTMLReport {
             }
             html += "</tbody></table>\n"
         }
+        html += "<h2>Talk time</h2>\n"
+        if let note = report.voice.note {
+            // Without sound there is no talk to measure: zeros would read as a silent lesson.
+            html += "<p>" + escape(note.prefix(1).uppercased() + note.dropFirst()) + ".</p>\n"
+        } else {
+            html += """
+            <div class="figures">
+            \(figure("Teacher talk", String(format: "%.0f %%", m.teacherTalkPercent)))
+            \(figure("Student talk", String(format: "%.0f %%", m.studentTalkPercent)))
+            \(figure("Silence", String(format: "%.0f %%", m.silencePercent)))
+            \(figure("Turns", "\(m.turnCount)"))
+            \(figure("Longest teacher monologue", formatClock(m.longestTeacherMonologueSeconds)))
+            \(figure("Mean student turn", String(format: "%.1f s", m.meanStudentTurnSeconds)))
+            \(figure("Teacher→student exchanges", String(format: "%.1f / min", m.teacherToStudentExchangesPerMinute)))
+            \(figure("Mean wait for an answer", String(format: "%.1f s", m.meanWaitAfterTeacherSeconds)))
+            </div>
+            \(ReportCharts.talkBars(report))
+
+            """
+        }
         html += """
-        <h2>Talk time</h2>
-        \(report.voice.note.map { "<p>" + escape($0.prefix(1).uppercased() + $0.dropFirst()) + ".</p>" } ?? "")
-        <div class="figures">
-        \(figure("Teacher talk", String(format: "%.0f %%", m.teacherTalkPercent)))
-        \(figure("Student talk", String(format: "%.0f %%", m.studentTalkPercent)))
-        \(figure("Silence", String(format: "%.0f %%", m.silencePercent)))
-        \(figure("Turns", "\(m.turnCount)"))
-        \(figure("Longest teacher monologue", formatClock(m.longestTeacherMonologueSeconds)))
-        \(figure("Mean student turn", String(format: "%.1f s", m.meanStudentTurnSeconds)))
-        \(figure("Teacher→student exchanges", String(format: "%.1f / min", m.teacherToStudentExchangesPerMinute)))
-        \(figure("Mean wait for an answer", String(format: "%.1f s", m.meanWaitAfterTeacherSeconds)))
-        </div>
-        \(ReportCharts.talkBars(report))
         <h2>Emotions by role</h2>
         \(ReportCharts.emotionBars(report) ?? "<p>" + (report.video.analysed ? "No faces were found in the video." : escape(report.video.note ?? "No video.")) + "</p>")
         <h2>How this report was made</h2>

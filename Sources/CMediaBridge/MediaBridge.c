@@ -194,14 +194,16 @@ EdcVideoSampler *edc_video_sampler_open(const char *path, double start, const ch
         set_av_error(error, error_capacity, "cannot open it", status);
         goto failed;
     }
-    status = avformat_find_stream_info(sampler->format, NULL);
-    if (status < 0) {
-        set_av_error(error, error_capacity, "cannot read its streams", status);
-        goto failed;
-    }
+    // The other streams are discarded first, so working out the stream's parameters reads
+    // and decodes only the video.
     sampler->stream = select_video_stream(sampler->format);
     if (sampler->stream < 0) {
         set_error(error, error_capacity, "it holds no video stream");
+        goto failed;
+    }
+    status = avformat_find_stream_info(sampler->format, NULL);
+    if (status < 0) {
+        set_av_error(error, error_capacity, "cannot read its streams", status);
         goto failed;
     }
     AVStream *stream = sampler->format->streams[sampler->stream];

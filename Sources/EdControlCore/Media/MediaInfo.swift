@@ -28,9 +28,6 @@ public struct MediaInfo: Codable, Sendable, Equatable {
 
     public var container: String
     public var durationSeconds: Double
-    /// Where the file's timestamps begin (ffprobe's format start time; not always zero).
-    /// Nil in reports made before it was recorded.
-    public var startSeconds: Double?
     public var sizeBytes: Int64
     public var audio: [AudioStream]
     public var video: [VideoStream]

@@ -44,7 +44,7 @@ public struct FFprobe: MediaProbing {
         let streamDurations = streams.compactMap { Double($0.duration ?? "") }
         let duration = Double(format.duration ?? "") ?? streamDurations.max() ?? 0
         return MediaInfo(container: format.format_name ?? "unknown", durationSeconds: duration,
-                         startSeconds: Double(format.start_time ?? "") ?? 0, sizeBytes: size, audio: audio, video: video)
+                         sizeBytes: size, audio: audio, video: video)
     }
 
     /// Turns ffprobe's last error line into a short reason a person can act on.
@@ -73,7 +73,6 @@ public struct FFprobe: MediaProbing {
         struct Format: Decodable {
             var format_name: String?
             var duration: String?
-            var start_time: String?
         }
         struct Disposition: Decodable { var attached_pic: Int? }
         struct SideData: Decodable { var rotation: Double? }

@@ -36,14 +36,13 @@ public final class LessonAnalyzer {
         // why there are no speakers.
         let hasSound = !media.audio.isEmpty
         if !hasSound, media.durationSeconds < 1 { throw MediaError.tooShort(url.path, seconds: media.durationSeconds) }
-        let embedder = try makeEmbedder()
         if let teacherProfile { try checkCompatible(teacherProfile) }
 
         let progressOfBoth = CombinedProgress(progress, parts: (hasSound ? 1 : 0) + (media.video.isEmpty ? 0 : 1))
         let watching = try watch(url, media: media, progress: progressOfBoth, part: hasSound ? 1 : 0)
-        var heard = Heard(segments: [], prosody: [], decodedSeconds: 0)
+        var heard = Heard(segments: [], prosody: [], decodedSeconds: 0, models: [])
         do {
-            if hasSound { heard = try listen(to: url, media: media, embedder: embedder, progress: progressOfBoth) }
+            if hasSound { heard = try listen(to: url, media: media, progress: progressOfBoth) }
         } catch {
             _ = watching?.finish()
             throw error
@@ -80,7 +79,7 @@ public final class LessonAnalyzer {
             speakers: speakers, turns: turns, talkMetrics: metrics, voice: voice, video: video,
             incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
-                             models: try ((hasSound ? ["silero-vad", embedder.modelID] : []) + (seen == nil ? [] : Self.faceModels))
+                             models: try (heard.models + (seen == nil ? [] : Self.faceModels))
                                  .map { ModelReference(try registry.entry($0)) },
                              configurationSHA256: configuration.sha256, configuration: configuration,
                              incidentRulesVersion: incidentRules.version, incidentRulesSHA256: incidentRules.sha256,
@@ -125,6 +124,8 @@ public final class LessonAnalyzer {
         var segments: [LabelledSegment]
         var prosody: [ProsodyFrame]
         var decodedSeconds: Double
+        /// The models that listened (for the lineage).
+        var models: [String]
     }
 
     /// What the voice thread owns while listening: its models and what it has found.
@@ -143,9 +144,9 @@ public final class LessonAnalyzer {
     /// Streams the audio once: each speech segment goes to the voice thread (speaker
     /// embeddings, loudness and pitch) as soon as the VAD closes it, and its samples are
     /// dropped there, so memory does not grow with the recording's length.
-    private func listen(to url: URL, media: MediaInfo, embedder: SpeakerEmbedding,
-                        progress: CombinedProgress) throws -> Heard {
+    private func listen(to url: URL, media: MediaInfo, progress: CombinedProgress) throws -> Heard {
         let detector = try makeVoiceActivityDetector()
+        let embedder = try makeEmbedder()
         let voices = BackgroundStage("edcontrol.voices", state: ListeningState(embedder: embedder, prosody: ProsodyAnalyzer(settings: configuration.prosody)))
         // Segments go to the voice thread in groups of about one batch of embedding windows,
         // so the LSTM's matrix products are large enough to run at full speed.
@@ -193,7 +194,8 @@ public final class LessonAnalyzer {
         if declared > 0, seconds < declared - max(5, 0.1 * declared) {
             throw MediaError.undecodable(url.path, detail: String(format: "only %.0f s of the %.0f s its header declares could be decoded", seconds, declared))
         }
-        return Heard(segments: listened.segments, prosody: listened.prosody, decodedSeconds: seconds)
+        return Heard(segments: listened.segments, prosody: listened.prosody, decodedSeconds: seconds,
+                     models: ["silero-vad", embedder.modelID])
     }
 
     static let faceModels = ["blazeface-full-range", "fer-mini-xception"]

@@ -33,6 +33,31 @@ T guarded(char *error, size_t capacity, T failure, Body body) {
     return failure;
 }
 
+// The `visible` part of a picture as an 8-bit image: its luma plane (`luma`, YUV only) or RGB.
+cv::Mat visible_pixels(const uint8_t *pixels, EdcPixelLayout layout, int width, int height, cv::Rect visible, bool luma) {
+    uint8_t *bytes = const_cast<uint8_t *>(pixels);
+    if (layout == EDC_PIXELS_RGB24) return cv::Mat(height, width, CV_8UC3, bytes)(visible);
+    if (luma) return cv::Mat(height, width, CV_8UC1, bytes)(visible);
+    // Colour from YUV 4:2:0: convert only the part needed, widened to even edges (chroma
+    // comes in 2×2 blocks), copied into the planar layout OpenCV converts.
+    cv::Rect even(visible.x & ~1, visible.y & ~1, 0, 0);
+    even.width = std::min(width, (visible.x + visible.width + 1) & ~1) - even.x;
+    even.height = std::min(height, (visible.y + visible.height + 1) & ~1) - even.y;
+    cv::Mat planar(even.height * 3 / 2, even.width, CV_8UC1);
+    uint8_t *out = planar.data;
+    cv::Mat(height, width, CV_8UC1, bytes)(even).copyTo(cv::Mat(even.height, even.width, CV_8UC1, out));
+    out += even.width * even.height;
+    cv::Rect half(even.x / 2, even.y / 2, even.width / 2, even.height / 2);
+    for (int plane = 0; plane < 2; ++plane) {
+        uint8_t *chroma = bytes + width * height + plane * (width / 2) * (height / 2);
+        cv::Mat(height / 2, width / 2, CV_8UC1, chroma)(half).copyTo(cv::Mat(half.height, half.width, CV_8UC1, out));
+        out += half.width * half.height;
+    }
+    cv::Mat rgb;
+    cv::cvtColor(planar, rgb, cv::COLOR_YUV2RGB_I420);
+    return rgb(cv::Rect(visible.x - even.x, visible.y - even.y, visible.width, visible.height));
+}
+
 }  // namespace
 
 struct EdcNet {
@@ -102,7 +127,7 @@ int edc_i420_to_rgb(const uint8_t *yuv, int width, int height, uint8_t *rgb, cha
     });
 }
 
-int edc_crop_to_planes(const uint8_t *rgb, int width, int height, int stride,
+int edc_crop_to_planes(const uint8_t *pixels, EdcPixelLayout layout, int width, int height,
                        int roi_x, int roi_y, int roi_side, int size, int gray, float scale, float shift,
                        float *planes, char *error, size_t error_capacity) {
     return guarded<int>(error, error_capacity, -1, [&]() -> int {
@@ -110,27 +135,35 @@ int edc_crop_to_planes(const uint8_t *rgb, int width, int height, int stride,
             set_error(error, error_capacity, "empty crop");
             return -1;
         }
-        cv::Mat image(height, width, CV_8UC3, const_cast<uint8_t *>(rgb), static_cast<size_t>(stride));
         // Resize only the visible part of the region and place it on a black square of the
         // output size: the same picture as resizing the whole padded square, without
         // building it (for a letterboxed 960×540 frame that copy cost half the work).
         cv::Rect roi(roi_x, roi_y, roi_side, roi_side);
         cv::Rect visible = roi & cv::Rect(0, 0, width, height);
+        // A grey crop of a YUV picture is a crop of its luma plane: no colour conversion.
+        bool luma = layout == EDC_PIXELS_I420 && gray != 0;
+        cv::Mat source = visible.area() > 0 ? visible_pixels(pixels, layout, width, height, visible, luma) : cv::Mat();
         int interpolation = roi_side > size ? cv::INTER_AREA : cv::INTER_LINEAR;
-        cv::Mat resized(size, size, CV_8UC3, cv::Scalar::all(0));
+        cv::Mat resized(size, size, luma ? CV_8UC1 : CV_8UC3, cv::Scalar::all(luma ? 16 : 0));
         double zoom = static_cast<double>(size) / roi_side;  // output pixels per region pixel
         int x0 = static_cast<int>(std::lround((visible.x - roi_x) * zoom));
         int y0 = static_cast<int>(std::lround((visible.y - roi_y) * zoom));
         int x1 = std::min(size, static_cast<int>(std::lround((visible.x + visible.width - roi_x) * zoom)));
         int y1 = std::min(size, static_cast<int>(std::lround((visible.y + visible.height - roi_y) * zoom)));
-        if (visible.area() > 0 && x1 > x0 && y1 > y0) {
-            cv::resize(image(visible), resized(cv::Rect(x0, y0, x1 - x0, y1 - y0)), cv::Size(x1 - x0, y1 - y0), 0, 0, interpolation);
+        if (!source.empty() && x1 > x0 && y1 > y0) {
+            cv::resize(source, resized(cv::Rect(x0, y0, x1 - x0, y1 - y0)), cv::Size(x1 - x0, y1 - y0), 0, 0, interpolation);
         }
         std::vector<cv::Mat> channels;
-        if (gray != 0) {
-            cv::Mat luma;
-            cv::cvtColor(resized, luma, cv::COLOR_RGB2GRAY);
-            channels.push_back(luma);
+        if (luma) {
+            // Limited-range luma (16–235) stretched to 0–255: the grey RGB's BT.601 luma gives.
+            cv::Mat full;
+            resized.convertTo(full, CV_32F, 255.0 / 219.0, -16.0 * 255.0 / 219.0);
+            cv::min(cv::max(full, 0.0), 255.0, full);
+            channels.push_back(full);
+        } else if (gray != 0) {
+            cv::Mat grey;
+            cv::cvtColor(resized, grey, cv::COLOR_RGB2GRAY);
+            channels.push_back(grey);
         } else {
             cv::split(resized, channels);
         }

@@ -18,9 +18,9 @@ struct VisionTests {
         var frames: [VideoFrame] = []
         try FFmpegVideoFrameDecoder().decode(video, media: try FFprobe().probe(video), framesPerSecond: 2, maxWidth: 640) { frames.append($0) }
         #expect(frames.count == 10)
-        #expect(frames.allSatisfy { $0.width == 640 && $0.height == 360 && $0.rgb.count == 640 * 360 * 3 })
+        #expect(try frames.allSatisfy { try $0.width == 640 && $0.height == 360 && $0.rgbPixels().count == 640 * 360 * 3 })
         #expect(frames.map(\.time) == (0..<10).map { Double($0) / 2 })
-        #expect(Set(frames.map(\.rgb)).count == 10, "testsrc2 changes every frame")
+        #expect(Set(try frames.map { try $0.rgbPixels() }).count == 10, "testsrc2 changes every frame")
     }
 
     /// A 130-second video with a key frame every 2 s, so cuts at key frames fall on the
@@ -45,7 +45,7 @@ struct VisionTests {
         #expect(onePass.count == 260)
         #expect(pieces.map(\.index) == Array(0..<260))
         #expect(pieces.map(\.time) == onePass.map(\.time))
-        let different = zip(onePass, pieces).filter { $0.rgb != $1.rgb }.map(\.0.time)
+        let different = try zip(onePass, pieces).filter { try $0.rgbPixels() != $1.rgbPixels() }.map(\.0.time)
         #expect(different.isEmpty, "frames that differ at \(different)")
     }
 
@@ -96,7 +96,7 @@ struct VisionTests {
             let reference = try Data(contentsOf: raw)
             #expect(frames.count >= 11 && reference.count == frames.count * width * height * 3,
                     "\(video.lastPathComponent): \(frames.count) frames, ffmpeg gave \(reference.count / (width * height * 3))")
-            #expect(Data(frames.flatMap(\.rgb)) == reference, "\(video.lastPathComponent): pixels differ from ffmpeg's")
+            #expect(Data(try frames.flatMap { try $0.rgbPixels() }) == reference, "\(video.lastPathComponent): pixels differ from ffmpeg's")
             #expect(frames.map(\.time) == frames.indices.map { Double($0) / 2 })
         }
     }
@@ -116,6 +116,37 @@ struct VisionTests {
         let stream = MediaInfo.VideoStream(codec: "h264", width: 3840, height: 2161, framesPerSecond: 30, rotationDegrees: 0)
         let size = FFmpegVideoFrameDecoder.outputSize(of: stream, maxWidth: 960)
         #expect(size.width == 960 && size.height == 540)
+    }
+
+    /// Video frames stay YUV: their colour crops are those of the frame converted to RGB,
+    /// pixel for pixel, and their grey crops (read from the luma plane) within a grey level and
+    /// a half of them (but for a few colours too saturated for RGB, which clips them), for
+    /// regions inside the picture, at odd positions, and reaching out of it.
+    @Test func cropsOfAVideoFrameAreThoseOfItsRGBPicture() throws {
+        let video = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
+        var frames: [VideoFrame] = []
+        try FFmpegVideoFrameDecoder().decode(video, media: try FFprobe().probe(video), framesPerSecond: 1, maxWidth: 640) { frame in
+            if frames.count < 3 { frames.append(frame) }
+        }
+        for frame in frames {
+            guard case .i420 = frame.pixels else { Issue.record("video frames are kept as YUV"); return }
+            let rgb = VideoFrame(index: frame.index, time: frame.time, width: frame.width, height: frame.height, pixels: .rgb(try frame.rgbPixels()))
+            let regions = [SquareRegion(x: 101, y: 37, side: 151), SquareRegion(x: -40, y: frame.height - 90, side: 200),
+                           SquareRegion(x: 0, y: 0, side: max(frame.width, frame.height))]
+            for region in regions {
+                for (size, gray) in [(192, false), (64, true), (24, true)] {
+                    var fromYUV: [Float] = [], fromRGB: [Float] = []
+                    try frame.appendPlanes(of: region, size: size, gray: gray, scale: 1, shift: 0, to: &fromYUV)
+                    try rgb.appendPlanes(of: region, size: size, gray: gray, scale: 1, shift: 0, to: &fromRGB)
+                    let differences = zip(fromYUV, fromRGB).map { abs($0 - $1) }
+                    let mean = differences.reduce(0, +) / Float(differences.count)
+                    let far = differences.filter { $0 > (gray ? 1.5 : 0) }.count
+                    #expect(far <= (gray ? differences.count / 50 : 0) && mean <= (gray ? 0.5 : 0),
+                            "\(region), \(size) px, grey \(gray): \(far) values differ, by \(mean) on average")
+                    #expect(fromYUV.contains { $0 > 50 }, "the crop holds the picture")
+                }
+            }
+        }
     }
 
     @Test func haarBaselineFindsARealFace() throws {

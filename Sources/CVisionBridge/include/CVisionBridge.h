@@ -34,11 +34,20 @@ int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
                     int output_count, float *const *outputs, const size_t *capacities, size_t *sizes,
                     char *error, size_t error_capacity);
 
+/// How a picture's bytes are laid out.
+typedef enum EdcPixelLayout {
+    /// Packed 8-bit RGB, rows of `width * 3` bytes.
+    EDC_PIXELS_RGB24 = 0,
+    /// Planar YUV 4:2:0 as ffmpeg's yuv420p writes it (Y, then U, then V; even sizes; BT.601,
+    /// limited range).
+    EDC_PIXELS_I420 = 1,
+} EdcPixelLayout;
+
 /// Writes the square region `roi` (it may reach outside the picture; outside is black) of
-/// an 8-bit RGB image, resized to `size`×`size`, as planar floats `pixel * scale + shift`:
-/// 3 planes (R, G, B), or 1 grey plane (BT.601 luma) when `gray` is non-zero.
+/// an 8-bit picture, resized to `size`×`size`, as planar floats `pixel * scale + shift`:
+/// 3 planes (R, G, B), or 1 grey plane (BT.601 luma, 0–255) when `gray` is non-zero.
 /// Returns 0, or -1 with the reason in `error`.
-int edc_crop_to_planes(const uint8_t *rgb, int width, int height, int stride,
+int edc_crop_to_planes(const uint8_t *pixels, EdcPixelLayout layout, int width, int height,
                        int roi_x, int roi_y, int roi_side, int size, int gray, float scale, float shift,
                        float *planes, char *error, size_t error_capacity);
 

@@ -26,7 +26,12 @@ public final class FaceAnalyzer {
         /// between, expressions and mouths are read where the faces were last found. People in
         /// a lesson mostly sit still in front of their camera, and a search costs about twenty
         /// times more than reading an expression (three 192×192 windows against one 64×64 face).
-        public var detectionIntervalSeconds = 4.0
+        public var detectionIntervalSeconds = 10.0
+        /// A search made because the picture changed is made again this much later, so what
+        /// follows a change is read in two boxes, not one: the expression model's reading moves
+        /// by as much as 0.1 when a box moves by a pixel (measured on a planted angry face:
+        /// 0.73 in one box, 0.83 in one a pixel lower), and a box is kept until the next search.
+        public var settlingSeconds = 1.0
         /// Mean grey-level change (0–1) of a face's thumbnail since it was found that means
         /// the face moved or left, so faces are searched for again.
         public var movedFaceChange = 0.1
@@ -70,6 +75,8 @@ public final class FaceAnalyzer {
         /// The faces' thumbnails in the frame where they were found.
         var thumbnailsWhenFound: [[Float]] = []
         var lastSearch = -Double.infinity
+        /// When a search made because the picture changed is to be repeated (see `Settings.settlingSeconds`).
+        var searchAgainAt: Double?
         var searches = 0
         var failure: Error?
     }
@@ -150,14 +157,16 @@ public final class FaceAnalyzer {
         let change = state.previousPicture.map { Self.meanChange($0, picture) } ?? 0
         state.previousPicture = picture
         var thumbnails: [[Float]] = []
-        var searchDue = change >= settings.tracking.shotCutChange
-            || frame.time - state.lastSearch >= settings.detectionIntervalSeconds - 1e-6
+        var changed = change >= settings.tracking.shotCutChange
             || Self.largestChangeAwayFromFaces(state.pictureAtSearch, picture, faces: state.faces, square: square) >= settings.newFaceChange
-        if !searchDue {
+        if !changed {
             thumbnails = try state.faces.map { try Self.thumbnail(of: $0, in: frame) }
-            searchDue = zip(thumbnails, state.thumbnailsWhenFound).contains { Self.meanChange($0, $1) >= settings.movedFaceChange }
+            changed = zip(thumbnails, state.thumbnailsWhenFound).contains { Self.meanChange($0, $1) >= settings.movedFaceChange }
         }
-        if searchDue {
+        let due = frame.time - state.lastSearch >= settings.detectionIntervalSeconds - 1e-6
+            || state.searchAgainAt.map { frame.time >= $0 - 1e-6 } ?? false
+        if changed || due {
+            state.searchAgainAt = changed ? frame.time + settings.settlingSeconds : nil
             state.faces = try detector.detect(in: frame, minimumFaceSize: minimumFaceSize)
             state.lastSearch = frame.time
             state.pictureAtSearch = picture

@@ -2,21 +2,44 @@ import Foundation
 
 /// One sampled video frame, 8-bit RGB, rows packed.
 public struct VideoFrame: Sendable {
+    /// A picture's bytes, as the decoder gave them.
+    public enum Pixels: Sendable {
+        /// Packed 8-bit RGB (pictures such as PNG photos).
+        case rgb([UInt8])
+        /// Planar YUV 4:2:0 (Y, then U, then V; BT.601, limited range), as video is stored:
+        /// half the bytes of RGB, and the grey crops the models read most are its luma.
+        case i420(Data)
+    }
+
     public var index: Int
     /// Seconds from the start of the recording.
     public var time: Double
     public var width: Int
     public var height: Int
-    public var rgb: [UInt8]
+    public var pixels: Pixels
+
+    public init(index: Int, time: Double, width: Int, height: Int, pixels: Pixels) {
+        self.index = index
+        self.time = time
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
 
     public var gray: GrayImage {
-        var pixels = [UInt8](repeating: 0, count: width * height)
-        for i in 0..<(width * height) {
-            // ITU-R BT.601 luma, as OpenCV's cvtColor computes it.
-            let r = UInt32(rgb[3 * i]), g = UInt32(rgb[3 * i + 1]), b = UInt32(rgb[3 * i + 2])
-            pixels[i] = UInt8((r * 4899 + g * 9617 + b * 1868 + 8192) >> 14)
+        var gray = [UInt8](repeating: 0, count: width * height)
+        switch pixels {
+        case .rgb(let rgb):
+            for i in gray.indices {
+                // ITU-R BT.601 luma, as OpenCV's cvtColor computes it.
+                let r = UInt32(rgb[3 * i]), g = UInt32(rgb[3 * i + 1]), b = UInt32(rgb[3 * i + 2])
+                gray[i] = UInt8((r * 4899 + g * 9617 + b * 1868 + 8192) >> 14)
+            }
+        case .i420(let yuv):
+            // Limited-range luma stretched to 0–255.
+            for i in gray.indices { gray[i] = UInt8(min(255, max(0, (Int(yuv[yuv.startIndex + i]) - 16) * 255 / 219))) }
         }
-        return GrayImage(width: width, height: height, pixels: pixels)
+        return GrayImage(width: width, height: height, pixels: gray)
     }
 }
 
@@ -41,7 +64,7 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
     /// How frames are kept between decoding and use.
     public enum PixelFormat: String, Sendable {
         /// YUV 4:2:0, as video is stored: half the bytes of RGB, so half the memory while
-        /// frames wait; they become RGB when taken.
+        /// frames wait; only the parts that need colour become RGB.
         case yuv420p
         /// RGB: pictures such as PNG photos keep their full colour.
         case rgb24
@@ -121,9 +144,8 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
             for ahead in decoders[number..<min(decoders.count, number + parallelism)] { ahead.start() }
             while let (picture, seconds) = try decoder.nextFrame(), decoder.segment.holds(seconds) {
                 let time = decoder.segment.start + seconds
-                try onFrame(pixelFormat == .rgb24
-                    ? VideoFrame(index: index, time: time, width: width, height: height, rgb: [UInt8](picture))
-                    : VideoFrame(index: index, time: time, width: width, height: height, i420: picture))
+                try onFrame(VideoFrame(index: index, time: time, width: width, height: height,
+                                       pixels: pixelFormat == .rgb24 ? .rgb([UInt8](picture)) : .i420(picture)))
                 index += 1
             }
             decoder.cancel()

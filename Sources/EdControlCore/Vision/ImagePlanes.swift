@@ -21,19 +21,23 @@ struct SquareRegion: Equatable {
 }
 
 extension VideoFrame {
-    /// A frame from a planar YUV 4:2:0 picture (`width` and `height` even), as ffmpeg
-    /// writes it: half the bytes of RGB, so half the memory while frames wait.
-    init(index: Int, time: Double, width: Int, height: Int, i420: Data) throws {
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)
-        var error = BridgeError()
-        let status = i420.withUnsafeBytes { yuv in
-            rgb.withUnsafeMutableBufferPointer { out in
-                edc_i420_to_rgb(yuv.bindMemory(to: UInt8.self).baseAddress, Int32(width), Int32(height), out.baseAddress,
-                                &error.bytes, error.bytes.count)
+    /// The picture as packed 8-bit RGB.
+    public func rgbPixels() throws -> [UInt8] {
+        switch pixels {
+        case .rgb(let rgb):
+            return rgb
+        case .i420(let yuv):
+            var rgb = [UInt8](repeating: 0, count: width * height * 3)
+            var error = BridgeError()
+            let status = yuv.withUnsafeBytes { yuv in
+                rgb.withUnsafeMutableBufferPointer { out in
+                    edc_i420_to_rgb(yuv.bindMemory(to: UInt8.self).baseAddress, Int32(width), Int32(height), out.baseAddress,
+                                    &error.bytes, error.bytes.count)
+                }
             }
+            guard status == 0 else { throw VisionError.inference(error.message) }
+            return rgb
         }
-        guard status == 0 else { throw VisionError.inference(error.message) }
-        self.init(index: index, time: time, width: width, height: height, rgb: rgb)
     }
 
     /// The region resized to `size`×`size` as planar floats `pixel * scale + shift`
@@ -42,12 +46,16 @@ extension VideoFrame {
         let start = planes.count
         planes += repeatElement(0, count: (gray ? 1 : 3) * size * size)
         var error = BridgeError()
-        let status = rgb.withUnsafeBufferPointer { pixels in
+        func crop(_ bytes: UnsafeRawBufferPointer, _ layout: EdcPixelLayout) -> Int32 {
             planes.withUnsafeMutableBufferPointer { out in
-                edc_crop_to_planes(pixels.baseAddress, Int32(width), Int32(height), Int32(width * 3),
+                edc_crop_to_planes(bytes.bindMemory(to: UInt8.self).baseAddress, layout, Int32(width), Int32(height),
                                    Int32(region.x), Int32(region.y), Int32(region.side), Int32(size), gray ? 1 : 0,
                                    scale, shift, out.baseAddress! + start, &error.bytes, error.bytes.count)
             }
+        }
+        let status = switch pixels {
+        case .rgb(let rgb): rgb.withUnsafeBytes { crop($0, EDC_PIXELS_RGB24) }
+        case .i420(let yuv): yuv.withUnsafeBytes { crop($0, EDC_PIXELS_I420) }
         }
         guard status == 0 else { throw VisionError.inference(error.message) }
     }

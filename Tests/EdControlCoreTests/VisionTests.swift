@@ -151,7 +151,7 @@ struct VisionTests {
 
     @Test func haarBaselineFindsARealFace() throws {
         let frame = try firstFrame(Self.graceHopper)
-        let faces = try HaarFaceDetector().detect(in: frame.gray)
+        let faces = try HaarFaceDetector().detect(in: frame.grayImage())
         #expect(faces.count == 1, "\(faces)")
         // Grace Hopper's face in the 512×600 portrait: centred horizontally, upper half.
         let face = try #require(faces.first)
@@ -164,7 +164,7 @@ struct VisionTests {
         let dir = try Fixtures.temporaryDirectory()
         let image = dir.appendingPathComponent("pattern.png")
         try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=640x360", "-frames:v", "1", image.path])
-        #expect(try HaarFaceDetector().detect(in: firstFrame(image.path).gray).isEmpty)
+        #expect(try HaarFaceDetector().detect(in: firstFrame(image.path).grayImage()).isEmpty)
     }
 
     @Test func bridgeReportsBadFilesInsteadOfCrashing() throws {
@@ -184,7 +184,7 @@ struct VisionTests {
         let faces = try blazeFace().detect(in: frame, minimumFaceSize: 24)
         #expect(faces.count == 1, "\(faces)")
         let face = try #require(faces.first)
-        let haar = try #require(try HaarFaceDetector().detect(in: frame.gray).first)
+        let haar = try #require(try HaarFaceDetector().detect(in: frame.grayImage()).first)
         #expect(face.box.intersectionOverUnion(haar) > 0.5, "BlazeFace \(face.box) vs Haar \(haar)")
         let mouth = try #require(face.mouth)
         #expect(mouth.y > face.box.centerY && mouth.y < face.box.y + face.box.height, "mouth in the lower half")

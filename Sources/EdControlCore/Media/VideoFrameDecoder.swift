@@ -1,6 +1,6 @@
 import Foundation
 
-/// One sampled video frame, 8-bit RGB, rows packed.
+/// One sampled video frame, as the decoder gave it.
 public struct VideoFrame: Sendable {
     /// A picture's bytes, as the decoder gave them.
     public enum Pixels: Sendable {
@@ -17,30 +17,6 @@ public struct VideoFrame: Sendable {
     public var width: Int
     public var height: Int
     public var pixels: Pixels
-
-    public init(index: Int, time: Double, width: Int, height: Int, pixels: Pixels) {
-        self.index = index
-        self.time = time
-        self.width = width
-        self.height = height
-        self.pixels = pixels
-    }
-
-    public var gray: GrayImage {
-        var gray = [UInt8](repeating: 0, count: width * height)
-        switch pixels {
-        case .rgb(let rgb):
-            for i in gray.indices {
-                // ITU-R BT.601 luma, as OpenCV's cvtColor computes it.
-                let r = UInt32(rgb[3 * i]), g = UInt32(rgb[3 * i + 1]), b = UInt32(rgb[3 * i + 2])
-                gray[i] = UInt8((r * 4899 + g * 9617 + b * 1868 + 8192) >> 14)
-            }
-        case .i420(let yuv):
-            // Limited-range luma stretched to 0–255.
-            for i in gray.indices { gray[i] = UInt8(min(255, max(0, (Int(yuv[yuv.startIndex + i]) - 16) * 255 / 219))) }
-        }
-        return GrayImage(width: width, height: height, pixels: gray)
-    }
 }
 
 /// Samples a recording's video at a fixed rate, downscaled, handing the frames over in order.

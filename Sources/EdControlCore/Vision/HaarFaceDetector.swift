@@ -47,6 +47,6 @@ public final class HaarFaceDetector {
 extension HaarFaceDetector: FaceDetecting {
     /// The cascade gives no confidence: every face it reports scores 1.
     public func detect(in frame: VideoFrame, minimumFaceSize: Int) throws -> [DetectedFace] {
-        try detect(in: frame.gray, minimumFaceSize: minimumFaceSize).map { DetectedFace(box: $0, score: 1) }
+        try detect(in: frame.grayImage(), minimumFaceSize: minimumFaceSize).map { DetectedFace(box: $0, score: 1) }
     }
 }

@@ -40,6 +40,16 @@ extension VideoFrame {
         }
     }
 
+    /// The picture as 8-bit grey (BT.601 luma, as OpenCV's cvtColor computes it from RGB).
+    public func grayImage() throws -> GrayImage {
+        let rgb = try rgbPixels()
+        let gray = (0..<(width * height)).map { i in
+            let r = UInt32(rgb[3 * i]), g = UInt32(rgb[3 * i + 1]), b = UInt32(rgb[3 * i + 2])
+            return UInt8((r * 4899 + g * 9617 + b * 1868 + 8192) >> 14)
+        }
+        return GrayImage(width: width, height: height, pixels: gray)
+    }
+
     /// The region resized to `size`×`size` as planar floats `pixel * scale + shift`
     /// (RGB planes, or one grey plane), appended to `planes`. Outside the picture is black.
     func appendPlanes(of region: SquareRegion, size: Int, gray: Bool, scale: Float, shift: Float, to planes: inout [Float]) throws {

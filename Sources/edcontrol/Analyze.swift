@@ -27,6 +27,9 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Incident rules (JSON) to use instead of the built-in ones; see `edcontrol incident-rules`.")
     var incidentRules: String?
 
+    @Option(name: .long, help: "Analysis configuration (JSON, any subset of what `edcontrol config` prints); --speakers and its kin override its speaker count.")
+    var config: String?
+
     @Flag(name: .long, help: "No progress bar.")
     var quiet = false
 
@@ -46,10 +49,10 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var configuration = AnalysisConfiguration()
+            var configuration = try config.map { try AnalysisConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? AnalysisConfiguration()
             if let speakers {
                 configuration.speakerCount = .exactly(speakers)
-            } else {
+            } else if minSpeakers != nil || maxSpeakers != nil {
                 configuration.speakerCount = SpeakerCountBounds(minimum: minSpeakers ?? configuration.speakerCount.minimum,
                                                                 maximum: maxSpeakers ?? configuration.speakerCount.maximum)
             }
@@ -99,6 +102,16 @@ struct EnrollTeacher: ParsableCommand {
             try encoder.encode(profile).write(to: URL(fileURLWithPath: out), options: .atomic)
             print(String(format: "wrote %@ (%.1f s of speech)", out, profile.speechSeconds))
         }
+    }
+}
+
+struct PrintConfiguration: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Print the default analysis configuration (JSON), to edit and pass to `analyze --config`.")
+
+    func run() {
+        print(String(decoding: AnalysisConfiguration().json, as: UTF8.self))
     }
 }
 

@@ -10,7 +10,7 @@ struct Evaluate: ParsableCommand {
                       EmotionEval.self])
 }
 
-/// Reference and hypothesis RTTM files, as both evaluations take them.
+/// Reference and hypothesis RTTM files, as the voice-activity evaluation takes them.
 struct RTTMPair: ParsableArguments {
     @Option(name: .long, help: "Reference (ground truth) RTTM.")
     var ref: String
@@ -19,29 +19,61 @@ struct RTTMPair: ParsableArguments {
     var hyp: String
 
     func load() throws -> (reference: [SpeakerTurn], hypothesis: [SpeakerTurn]) {
-        func read(_ path: String) throws -> [SpeakerTurn] {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ValidationFailure(message: "\(path): cannot read this RTTM file.")
-            }
-            return try reportingErrors { try RTTM.parse(text, source: path) }
-        }
-        return (try read(ref), try read(hyp))
+        (try readRTTM(ref), try readRTTM(hyp))
     }
 }
 
 struct DiarizationEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diarization",
-        abstract: "Diarization error rate (NIST md-eval semantics) with its parts.")
+        abstract: "Diarization error rate (NIST md-eval semantics) with its parts, for one recording or a corpus.",
+        discussion: """
+            One recording: --ref REF.rttm --hyp HYP.rttm. A corpus: --ref-dir holds NAME.rttm for each \
+            recording, --hyp-dir holds NAME.rttm or NAME/diarization.rttm (what `analyze --out HYP-DIR/NAME` \
+            writes); every reference must have its hypothesis.
+            """)
 
-    @OptionGroup var files: RTTMPair
+    @Option(name: .long, help: "Reference (ground truth) RTTM.")
+    var ref: String?
+
+    @Option(name: .long, help: "Hypothesis RTTM, e.g. the diarization.rttm that `analyze` wrote.")
+    var hyp: String?
+
+    @Option(name: .customLong("ref-dir"), help: "Folder of reference RTTMs, one per recording (corpus mode).")
+    var refDir: String?
+
+    @Option(name: .customLong("hyp-dir"), help: "Folder of hypotheses (corpus mode).")
+    var hypDir: String?
 
     @Option(name: .long, help: "No-score collar in seconds around each reference boundary.")
     var collar: Double = 0.25
 
+    @Flag(name: .long, help: "Print the corpus score as JSON (items and summary).")
+    var json = false
+
+    func validate() throws {
+        let single = ref != nil || hyp != nil, corpus = refDir != nil || hypDir != nil
+        guard single != corpus, single ? (ref != nil && hyp != nil) : (refDir != nil && hypDir != nil) else {
+            throw ValidationError("Give either --ref and --hyp (one recording) or --ref-dir and --hyp-dir (a corpus).")
+        }
+    }
+
     func run() throws {
-        let (reference, hypothesis) = try files.load()
+        if let ref, let hyp {
+            try scoreOne(reference: try readRTTM(ref), hypothesis: try readRTTM(hyp))
+        } else if let refDir, let hypDir {
+            try scoreCorpus(referenceFolder: refDir, hypothesisFolder: hypDir)
+        }
+    }
+
+    private func scoreOne(reference: [SpeakerTurn], hypothesis: [SpeakerTurn]) throws {
         let der = DiarizationErrorRate.compute(reference: reference, hypothesis: hypothesis, collar: collar)
+        if json {
+            let score = DiarizationCorpusScore.compute([(id: URL(fileURLWithPath: ref!).deletingPathExtension().lastPathComponent,
+                                                         reference: reference, hypothesis: hypothesis)], collar: collar)
+            print(try jsonText(score))
+            return
+        }
         func share(_ value: Double) -> String {
             String(format: "%6.2f%%  (%.2f s)", der.totalSpeech > 0 ? 100 * value / der.totalSpeech : 0, value)
         }
@@ -53,6 +85,49 @@ struct DiarizationEval: ParsableCommand {
         print("speakers          reference \(Set(reference.map(\.speaker)).count), hypothesis \(Set(hypothesis.map(\.speaker)).count)")
         for (ref, hyp) in der.mapping.sorted(by: { $0.key < $1.key }) { print("mapping           \(ref) -> \(hyp)") }
     }
+
+    private func scoreCorpus(referenceFolder: String, hypothesisFolder: String) throws {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: referenceFolder)) ?? [])
+            .filter { $0.hasSuffix(".rttm") }.sorted()
+        guard !names.isEmpty else { throw ValidationFailure(message: "\(referenceFolder): no .rttm references in this folder.") }
+        let pairs = try names.map { name -> (id: String, reference: [SpeakerTurn], hypothesis: [SpeakerTurn]) in
+            let id = String(name.dropLast(".rttm".count))
+            let candidates = ["\(hypothesisFolder)/\(id).rttm", "\(hypothesisFolder)/\(id)/diarization.rttm"]
+            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw ValidationFailure(message: "\(id): no hypothesis (looked for \(candidates.joined(separator: " and "))). Analyse it with `edcontrol analyze … --out \(hypothesisFolder)/\(id)`.")
+            }
+            return (id, try readRTTM("\(referenceFolder)/\(name)"), try readRTTM(found))
+        }
+        let score = DiarizationCorpusScore.compute(pairs, collar: collar)
+        if json {
+            print(try jsonText(score))
+            return
+        }
+        func column(_ text: String) -> String { text.padding(toLength: max(16, text.count), withPad: " ", startingAt: 0) }
+        print(column("recording") + "  speech s     DER%    miss%      FA%    conf%   hyp/ref")
+        for item in score.items {
+            print(column(item.id) + String(format: " %9.1f %8.2f %8.2f %8.2f %8.2f %5d/%-4d", item.scoredSeconds, 100 * item.der,
+                                           100 * item.missed, 100 * item.falseAlarm, 100 * item.confusion, item.hypothesisSpeakers, item.referenceSpeakers))
+        }
+        let summary = score.summary
+        print(String(format: "DER (collar ±%.2f s): mean %.2f%%, median %.2f%%, time-weighted %.2f%%", collar,
+                     100 * summary.meanDER, 100 * summary.medianDER, 100 * summary.timeWeightedDER))
+        print(String(format: "speaker count exact: %d of %d (%.0f%%)", summary.countExact, summary.items, 100 * summary.countExactShare))
+    }
+
+    private func jsonText(_ score: DiarizationCorpusScore) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(score), as: UTF8.self)
+    }
+}
+
+/// The turns of an RTTM file, or an error that says which file is wrong.
+func readRTTM(_ path: String) throws -> [SpeakerTurn] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw ValidationFailure(message: "\(path): cannot read this RTTM file.")
+    }
+    return try reportingErrors { try RTTM.parse(text, source: path) }
 }
 
 struct VoiceActivityEval: ParsableCommand {

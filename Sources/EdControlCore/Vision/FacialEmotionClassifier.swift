@@ -69,7 +69,7 @@ public final class MiniXceptionEmotionClassifier: FacialEmotionRecognizing {
             try frame.appendPlanes(of: SquareRegion(around: face, margin: Self.margin), size: size, gray: true,
                                    scale: 2 / 255, shift: -1, to: &batch)
         }
-        let output = try network.forward(batch, shape: (faces.count, 1, size, size), outputSizes: [faces.count * classes])[0]
+        let output = try network.forward(batch, shape: [faces.count, 1, size, size], outputSizes: [faces.count * classes])[0]
         return (0..<faces.count).map { i in EmotionProbabilities(output[(i * classes)..<((i + 1) * classes)].map(Double.init)) }
     }
 }

@@ -1,7 +1,8 @@
 import CVisionBridge
 import Foundation
 
-/// An ONNX network run by OpenCV's dnn module (through the C bridge).
+/// An ONNX network run by OpenCV's dnn module (through the C bridge): the face models and
+/// the speaker-segmentation model.
 final class OpenCVNetwork {
     private let net: OpaquePointer
     let outputCount: Int
@@ -21,24 +22,25 @@ final class OpenCVNetwork {
 
     deinit { edc_net_free(net) }
 
-    /// Runs an NCHW batch; returns each output flattened, in the network's output order.
-    /// - Parameter outputSizes: the number of values each output has for this batch.
-    func forward(_ input: [Float], shape: (Int, Int, Int, Int), outputSizes: [Int]) throws -> [[Float]] {
-        precondition(input.count == shape.0 * shape.1 * shape.2 * shape.3, "input does not match its shape")
+    /// Runs the network on one input tensor (NCHW for images); returns each output
+    /// flattened, in the network's output order.
+    /// - Parameter outputSizes: the number of values each output has for this input.
+    func forward(_ input: [Float], shape: [Int], outputSizes: [Int]) throws -> [[Float]] {
+        precondition(input.count == shape.reduce(1, *), "input does not match its shape")
         precondition(outputSizes.count == outputCount, "one size per output")
         let buffers = outputSizes.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, $0)) }
         defer { buffers.forEach { $0.deallocate() } }
         let pointers: [UnsafeMutablePointer<Float>?] = buffers.map(\.baseAddress)
         var sizes = [Int](repeating: 0, count: outputCount)
         var error = BridgeError()
-        let dims: [Int32] = [Int32(shape.0), Int32(shape.1), Int32(shape.2), Int32(shape.3)]
+        let dims = shape.map { Int32($0) }
         let status = input.withUnsafeBufferPointer { data in
-            edc_net_forward(net, data.baseAddress, dims, Int32(outputCount), pointers, outputSizes, &sizes,
+            edc_net_forward(net, data.baseAddress, dims, Int32(dims.count), Int32(outputCount), pointers, outputSizes, &sizes,
                             &error.bytes, error.bytes.count)
         }
-        guard status == 0 else { throw VisionError.inference(error.message) }
+        guard status == 0 else { throw ModelError.inference(error.message) }
         for (index, size) in sizes.enumerated() where size != outputSizes[index] {
-            throw VisionError.inference("output \(index) has \(size) values, \(outputSizes[index]) were expected")
+            throw ModelError.inference("output \(index) has \(size) values, \(outputSizes[index]) were expected")
         }
         return zip(buffers, outputSizes).map { Array($0.prefix($1)) }
     }

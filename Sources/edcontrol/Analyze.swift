@@ -105,6 +105,26 @@ struct EnrollTeacher: ParsableCommand {
     }
 }
 
+struct DetectSpeech: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect-speech",
+        abstract: "Print the speech the silero VAD baseline finds in a recording, as RTTM (speaker 'speech'), for `eval vad`.")
+
+    @Argument(help: "Recording (any format ffmpeg reads).")
+    var input: String
+
+    @OptionGroup var models: ModelOptions
+
+    func run() throws {
+        try reportingErrors {
+            let url = URL(fileURLWithPath: input)
+            let spans = try LessonAnalyzer(models: try models.registry()).detectSpeech(in: url)
+            print(RTTM.render(spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: "speech") },
+                              recordingID: url.deletingPathExtension().lastPathComponent), terminator: "")
+        }
+    }
+}
+
 struct PrintConfiguration: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",

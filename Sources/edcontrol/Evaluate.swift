@@ -10,19 +10,6 @@ struct Evaluate: ParsableCommand {
                       EmotionEval.self])
 }
 
-/// Reference and hypothesis RTTM files, as the voice-activity evaluation takes them.
-struct RTTMPair: ParsableArguments {
-    @Option(name: .long, help: "Reference (ground truth) RTTM.")
-    var ref: String
-
-    @Option(name: .long, help: "Hypothesis RTTM, e.g. the diarization.rttm that `analyze` wrote.")
-    var hyp: String
-
-    func load() throws -> (reference: [SpeakerTurn], hypothesis: [SpeakerTurn]) {
-        (try readRTTM(ref), try readRTTM(hyp))
-    }
-}
-
 struct DiarizationEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diarization",
@@ -33,17 +20,7 @@ struct DiarizationEval: ParsableCommand {
             writes); every reference must have its hypothesis.
             """)
 
-    @Option(name: .long, help: "Reference (ground truth) RTTM.")
-    var ref: String?
-
-    @Option(name: .long, help: "Hypothesis RTTM, e.g. the diarization.rttm that `analyze` wrote.")
-    var hyp: String?
-
-    @Option(name: .customLong("ref-dir"), help: "Folder of reference RTTMs, one per recording (corpus mode).")
-    var refDir: String?
-
-    @Option(name: .customLong("hyp-dir"), help: "Folder of hypotheses (corpus mode).")
-    var hypDir: String?
+    @OptionGroup var files: RTTMSources
 
     @Option(name: .long, help: "No-score collar in seconds around each reference boundary.")
     var collar: Double = 0.25
@@ -51,29 +28,19 @@ struct DiarizationEval: ParsableCommand {
     @Flag(name: .long, help: "Print the corpus score as JSON (items and summary).")
     var json = false
 
-    func validate() throws {
-        let single = ref != nil || hyp != nil, corpus = refDir != nil || hypDir != nil
-        guard single != corpus, single ? (ref != nil && hyp != nil) : (refDir != nil && hypDir != nil) else {
-            throw ValidationError("Give either --ref and --hyp (one recording) or --ref-dir and --hyp-dir (a corpus).")
-        }
-    }
-
     func run() throws {
-        if let ref, let hyp {
-            try scoreOne(reference: try readRTTM(ref), hypothesis: try readRTTM(hyp))
-        } else if let refDir, let hypDir {
-            try scoreCorpus(referenceFolder: refDir, hypothesisFolder: hypDir)
+        let pairs = try files.pairs()
+        if json {
+            print(try jsonText(DiarizationCorpusScore.compute(pairs, collar: collar)))
+        } else if files.isCorpus {
+            printCorpus(DiarizationCorpusScore.compute(pairs, collar: collar))
+        } else {
+            printOne(reference: pairs[0].reference, hypothesis: pairs[0].hypothesis)
         }
     }
 
-    private func scoreOne(reference: [SpeakerTurn], hypothesis: [SpeakerTurn]) throws {
+    private func printOne(reference: [SpeakerTurn], hypothesis: [SpeakerTurn]) {
         let der = DiarizationErrorRate.compute(reference: reference, hypothesis: hypothesis, collar: collar)
-        if json {
-            let score = DiarizationCorpusScore.compute([(id: URL(fileURLWithPath: ref!).deletingPathExtension().lastPathComponent,
-                                                         reference: reference, hypothesis: hypothesis)], collar: collar)
-            print(try jsonText(score))
-            return
-        }
         func share(_ value: Double) -> String {
             String(format: "%6.2f%%  (%.2f s)", der.totalSpeech > 0 ? 100 * value / der.totalSpeech : 0, value)
         }
@@ -86,23 +53,7 @@ struct DiarizationEval: ParsableCommand {
         for (ref, hyp) in der.mapping.sorted(by: { $0.key < $1.key }) { print("mapping           \(ref) -> \(hyp)") }
     }
 
-    private func scoreCorpus(referenceFolder: String, hypothesisFolder: String) throws {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: referenceFolder)) ?? [])
-            .filter { $0.hasSuffix(".rttm") }.sorted()
-        guard !names.isEmpty else { throw ValidationFailure(message: "\(referenceFolder): no .rttm references in this folder.") }
-        let pairs = try names.map { name -> (id: String, reference: [SpeakerTurn], hypothesis: [SpeakerTurn]) in
-            let id = String(name.dropLast(".rttm".count))
-            let candidates = ["\(hypothesisFolder)/\(id).rttm", "\(hypothesisFolder)/\(id)/diarization.rttm"]
-            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                throw ValidationFailure(message: "\(id): no hypothesis (looked for \(candidates.joined(separator: " and "))). Analyse it with `edcontrol analyze … --out \(hypothesisFolder)/\(id)`.")
-            }
-            return (id, try readRTTM("\(referenceFolder)/\(name)"), try readRTTM(found))
-        }
-        let score = DiarizationCorpusScore.compute(pairs, collar: collar)
-        if json {
-            print(try jsonText(score))
-            return
-        }
+    private func printCorpus(_ score: DiarizationCorpusScore) {
         func column(_ text: String) -> String { text.padding(toLength: max(16, text.count), withPad: " ", startingAt: 0) }
         print(column("recording") + "  speech s     DER%    miss%      FA%    conf%   hyp/ref")
         for item in score.items {
@@ -122,6 +73,49 @@ struct DiarizationEval: ParsableCommand {
     }
 }
 
+/// What an evaluation scores: one reference and hypothesis RTTM, or a corpus of them (a
+/// folder of references NAME.rttm and one of hypotheses, NAME.rttm or NAME/diarization.rttm,
+/// which is what `analyze --out HYP-DIR/NAME` writes).
+struct RTTMSources: ParsableArguments {
+    @Option(name: .long, help: "Reference (ground truth) RTTM.")
+    var ref: String?
+
+    @Option(name: .long, help: "Hypothesis RTTM, e.g. the diarization.rttm that `analyze` wrote.")
+    var hyp: String?
+
+    @Option(name: .customLong("ref-dir"), help: "Folder of reference RTTMs, one per recording (corpus mode).")
+    var refDir: String?
+
+    @Option(name: .customLong("hyp-dir"), help: "Folder of hypotheses: NAME.rttm or NAME/diarization.rttm (corpus mode).")
+    var hypDir: String?
+
+    var isCorpus: Bool { refDir != nil }
+
+    func validate() throws {
+        guard (ref != nil && hyp != nil && refDir == nil && hypDir == nil) || (ref == nil && hyp == nil && refDir != nil && hypDir != nil) else {
+            throw ValidationError("Give either --ref and --hyp (one recording) or --ref-dir and --hyp-dir (a corpus).")
+        }
+    }
+
+    func pairs() throws -> [(id: String, reference: [SpeakerTurn], hypothesis: [SpeakerTurn])] {
+        if let ref, let hyp {
+            return [(URL(fileURLWithPath: ref).deletingPathExtension().lastPathComponent, try readRTTM(ref), try readRTTM(hyp))]
+        }
+        let (referenceFolder, hypothesisFolder) = (refDir!, hypDir!)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: referenceFolder)) ?? [])
+            .filter { $0.hasSuffix(".rttm") }.sorted()
+        guard !names.isEmpty else { throw ValidationFailure(message: "\(referenceFolder): no .rttm references in this folder.") }
+        return try names.map { name in
+            let id = String(name.dropLast(".rttm".count))
+            let candidates = ["\(hypothesisFolder)/\(id).rttm", "\(hypothesisFolder)/\(id)/diarization.rttm"]
+            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw ValidationFailure(message: "\(id): no hypothesis (looked for \(candidates.joined(separator: " and "))). Analyse it with `edcontrol analyze … --out \(hypothesisFolder)/\(id)`.")
+            }
+            return (id, try readRTTM("\(referenceFolder)/\(name)"), try readRTTM(found))
+        }
+    }
+}
+
 /// The turns of an RTTM file, or an error that says which file is wrong.
 func readRTTM(_ path: String) throws -> [SpeakerTurn] {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -133,16 +127,16 @@ func readRTTM(_ path: String) throws -> [SpeakerTurn] {
 struct VoiceActivityEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vad",
-        abstract: "Frame-level speech detection precision, recall and F1 (speakers ignored).")
+        abstract: "Frame-level speech detection precision, recall and F1 (speakers ignored), for one recording or a corpus (frames pooled).")
 
-    @OptionGroup var files: RTTMPair
+    @OptionGroup var files: RTTMSources
 
     @Option(name: .long, help: "Frame length in seconds.")
     var frame: Double = 0.01
 
     func run() throws {
-        let (reference, hypothesis) = try files.load()
-        let score = VoiceActivityScore.compute(reference: reference.map(\.span), hypothesis: hypothesis.map(\.span), frame: frame)
+        let score = try files.pairs().map { VoiceActivityScore.compute(reference: $0.reference.map(\.span), hypothesis: $0.hypothesis.map(\.span), frame: frame) }
+            .reduce(.empty, +)
         print(String(format: "precision %.4f\nrecall    %.4f\nF1        %.4f", score.precision, score.recall, score.f1))
         print("frames    \(score.truePositiveFrames) TP, \(score.falsePositiveFrames) FP, \(score.falseNegativeFrames) FN, \(score.trueNegativeFrames) TN")
     }

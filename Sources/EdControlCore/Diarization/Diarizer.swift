@@ -1,3 +1,5 @@
+import Foundation
+
 /// The lesson's speakers and when each talks (turns of different speakers may overlap).
 public struct Diarization: Sendable {
     public var turns: [SpeakerTurn]
@@ -30,8 +32,10 @@ public struct Diarizer: Sendable {
         public var minimumSpeakerSeconds: Double = 0
         public var minimumSpeakerShare: Double = 0.01
         /// A 1.6-s stretch of a local speaker goes to another speaker when it is this much more
-        /// similar (cosine) to that speaker's mean voice than to its own speaker's.
-        public var switchSimilarityMargin: Float = 0.1
+        /// similar (cosine) to that speaker's mean voice than to its own speaker's. 0 (the
+        /// nearest speaker) measured best: mean DER 25.2 % real / 1.7 % generated, against
+        /// 25.6 % / 2.5 % at 0.1.
+        public var switchSimilarityMargin: Float = 0
         public init() {}
     }
 
@@ -96,16 +100,22 @@ public struct Diarizer: Sendable {
         for local in locals {
             guard let own = global[local.window][local.speaker] else { continue }
             // Each partial votes for its speaker over the frames it covers.
-            var votes: [Int: [Int: Int]] = [:]
+            var votes = [[Int: Int]](repeating: [:], count: local.frames.count)
             for partial in local.partials {
                 let similarity = centroids.map { $0.isEmpty ? -2 : partial.embedding.dot($0) }
                 let best = similarity.indices.max { similarity[$0] < similarity[$1] }!
                 let choice = best != own && similarity[best] - similarity[own] > settings.switchSimilarityMargin ? best : own
-                for position in partial.frames { votes[local.frames[position], default: [:]][choice, default: 0] += 1 }
+                for position in partial.frames { votes[position][choice, default: 0] += 1 }
             }
-            for (frame, tally) in votes {
-                let winner = tally.max { ($0.value, $0.key == own ? 1 : 0) < ($1.value, $1.key == own ? 1 : 0) }!.key
-                if winner != own { attribution[local.window][local.speaker]?.otherSpeakerAt[frame] = winner }
+            var winners: [Int?] = votes.map { tally in
+                tally.max { ($0.value, $0.key == own ? 1 : 0) < ($1.value, $1.key == own ? 1 : 0) }?.key
+            }
+            // The last partial is left out when it would be mostly padding: the frames no partial
+            // covers take the verdict of the nearest covered frame before them (or after, at the start).
+            for position in winners.indices.dropFirst() where winners[position] == nil { winners[position] = winners[position - 1] }
+            for position in winners.indices.reversed().dropFirst() where winners[position] == nil { winners[position] = winners[position + 1] }
+            for (position, winner) in winners.enumerated() where winner != nil && winner != own {
+                attribution[local.window][local.speaker]?.otherSpeakerAt[local.frames[position]] = winner
             }
         }
         return attribution
@@ -135,7 +145,8 @@ public struct Diarizer: Sendable {
 
     /// Each speaker's activity on the frame grid, averaged over the windows that see each frame;
     /// in every frame the `n` most active speakers talk, `n` being the windows' mean count of
-    /// simultaneous speakers there.
+    /// simultaneous speakers there. A window's frames count less towards its edges (a Hann
+    /// weight, as pyannote's aggregation uses), where the model knows least of the context.
     private func reconstruct(windows: [SegmentedWindow], global: [[LocalAttribution?]], speakerCount: Int,
                              geometry: SegmentationFrames, totalSamples: Int) -> [(label: Int, start: Double, end: Double)] {
         guard speakerCount > 0, totalSamples > 0 else { return [] }
@@ -144,15 +155,21 @@ public struct Diarizer: Sendable {
         var activity = [Float](repeating: 0, count: frameCount * speakerCount)
         var count = [Float](repeating: 0, count: frameCount)
         var seen = [Float](repeating: 0, count: frameCount)
+        let weights = (0..<geometry.frameCount).map { frame -> Float in
+            let phase = 2 * Double.pi * (Double(frame) + 0.5) / Double(geometry.frameCount)
+            return Float(0.5 - 0.5 * cos(phase))
+        }
         for (w, window) in windows.enumerated() {
             let offset = Int((Double(window.startSample) / Double(step)).rounded())
             for frame in 0..<window.frameCount {
                 let g = offset + frame
                 guard g < frameCount else { break }
-                seen[g] += 1
-                count[g] += Float(window.speakerCount(frame: frame))
+                // The recording's first and last frames are seen by one window only: full weight there.
+                let weight = g < geometry.frameCount / 2 || g >= frameCount - geometry.frameCount / 2 ? 1 : weights[frame]
+                seen[g] += weight
+                count[g] += weight * Float(window.speakerCount(frame: frame))
                 for local in 0..<SegmentedWindow.localSpeakers where window.isActive(frame: frame, speaker: local) {
-                    if let speaker = global[w][local]?.speaker(atFrame: frame) { activity[g * speakerCount + speaker] += 1 }
+                    if let speaker = global[w][local]?.speaker(atFrame: frame) { activity[g * speakerCount + speaker] += weight }
                 }
             }
         }

@@ -43,3 +43,16 @@ public struct VoiceActivityScore: Sendable, Equatable {
         return mask
     }
 }
+
+extension VoiceActivityScore {
+    /// No frames yet: the start of a pooled score.
+    public static let empty = VoiceActivityScore(truePositiveFrames: 0, falsePositiveFrames: 0, falseNegativeFrames: 0, trueNegativeFrames: 0)
+
+    /// Frames of two scores pooled (a corpus's score is its recordings' frames together).
+    public static func + (a: VoiceActivityScore, b: VoiceActivityScore) -> VoiceActivityScore {
+        VoiceActivityScore(truePositiveFrames: a.truePositiveFrames + b.truePositiveFrames,
+                           falsePositiveFrames: a.falsePositiveFrames + b.falsePositiveFrames,
+                           falseNegativeFrames: a.falseNegativeFrames + b.falseNegativeFrames,
+                           trueNegativeFrames: a.trueNegativeFrames + b.trueNegativeFrames)
+    }
+}

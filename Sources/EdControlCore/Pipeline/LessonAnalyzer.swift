@@ -90,6 +90,17 @@ public final class LessonAnalyzer {
                              incidentRules: incidentRules))
     }
 
+    /// Speech found by the silero VAD alone: the baseline the segmentation model's voice
+    /// activity is evaluated against.
+    public func detectSpeech(in url: URL) throws -> [TimeSpan] {
+        let media = try probe.probe(url)
+        guard !media.audio.isEmpty else { throw MediaError.noAudioTrack(url.path, hasVideo: !media.video.isEmpty) }
+        let detector = try makeVoiceActivityDetector()
+        var spans: [TimeSpan] = []
+        try decoder.decode(url, chunkSeconds: 10) { spans += detector.accept($0).map(\.span) }
+        return spans + detector.finish().map(\.span)
+    }
+
     /// A teacher's voice profile from a sample of their speech (silences are left out).
     /// - Parameter spans: only speech inside these stretches counts (e.g. one speaker's turns
     ///   in an analysed lesson); nil takes all of it (a recording of the teacher alone).

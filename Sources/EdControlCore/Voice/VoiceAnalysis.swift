@@ -78,9 +78,14 @@ public struct VoiceAnalysis: Sendable {
             return 1 / (1 + exp(-z))
         }
 
+        // A turn is measured on the frames whose middle it covers, overlapped ones included (a
+        // turn inside another speaker's talk has no frames of its own); a turn shorter than a
+        // frame, on the frame around its middle.
         let turnReports = turns.compactMap { turn -> VoiceReport.Turn? in
-            let own = zip(frames, speakerOfFrame).filter { $0.1 == turn.speaker && turn.start <= $0.0.time && $0.0.time < turn.end }.map(\.0)
-            guard !own.isEmpty else { return nil }
+            let middle = (turn.start + turn.end) / 2
+            var own = frames.filter { turn.span.contains($0.time + ProsodyAnalyzer.frameSeconds / 2) }
+            if own.isEmpty { own = frames.filter { $0.time <= middle && middle < $0.time + ProsodyAnalyzer.frameSeconds } }
+            guard !own.isEmpty, baselineOf[turn.speaker] != nil else { return nil }
             let pitches = own.compactMap(\.pitchHz).sorted()
             return VoiceReport.Turn(start: turn.start, end: turn.end, speaker: turn.speaker,
                                     loudnessLUFS: Self.energyMean(own.map { Double($0.loudnessLUFS) }),

@@ -10,6 +10,9 @@ public struct TimeSpan: Codable, Sendable, Equatable, Hashable {
 
     public var duration: Double { end - start }
 
+    /// Whether `time` falls inside (start included, end not).
+    public func contains(_ time: Double) -> Bool { start <= time && time < end }
+
     public func overlap(with other: TimeSpan) -> Double {
         max(0, min(end, other.end) - max(start, other.start))
     }

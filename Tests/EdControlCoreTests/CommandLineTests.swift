@@ -112,6 +112,33 @@ struct CommandLineTests {
         }
     }
 
+    /// A corpus is scored from a folder of references and one of `analyze` outputs; a
+    /// recording without its hypothesis is named; a mistyped configuration setting is refused.
+    @Test func corpusEvaluationAndConfigurationFiles() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let refs = dir.appendingPathComponent("refs"), hyps = dir.appendingPathComponent("hyps")
+        for folder in [refs, hyps.appendingPathComponent("b")] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let reference = "SPEAKER x 1 0.000 10.000 <NA> <NA> A <NA> <NA>\nSPEAKER x 1 10.000 10.000 <NA> <NA> B <NA> <NA>\n"
+        for name in ["a", "b"] { try reference.write(to: refs.appendingPathComponent("\(name).rttm"), atomically: true, encoding: .utf8) }
+        try reference.write(to: hyps.appendingPathComponent("a.rttm"), atomically: true, encoding: .utf8)
+        let missing = try Fixtures.run(edcontrol, ["eval", "diarization", "--ref-dir", refs.path, "--hyp-dir", hyps.path])
+        #expect(missing.status != 0 && missing.stderr.contains("b: no hypothesis"), "\(missing.stderr)")
+        // b's hypothesis, as analyze writes it: one speaker all along (half the speech confused).
+        try "SPEAKER x 1 0.000 20.000 <NA> <NA> S1 <NA> <NA>\n".write(to: hyps.appendingPathComponent("b/diarization.rttm"), atomically: true, encoding: .utf8)
+        let scored = try Fixtures.run(edcontrol, ["eval", "diarization", "--ref-dir", refs.path, "--hyp-dir", hyps.path, "--json", "--collar", "0"])
+        #expect(scored.status == 0, "\(scored.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(scored.stdout.utf8)) as? [String: Any])
+        let summary = try #require(json["summary"] as? [String: Any])
+        #expect(abs((summary["meanDER"] as? Double ?? -1) - 0.25) < 1e-9 && summary["countExact"] as? Int == 1, "\(summary)")
+
+        let config = dir.appendingPathComponent("config.json")
+        try #"{"clustering": {"mergeSimilarity": 0.9}, "diarizaton": {}}"#.write(to: config, atomically: true, encoding: .utf8)
+        let refused = try Fixtures.run(edcontrol, ["analyze", Fixtures.librivox[0], "--out", dir.appendingPathComponent("out").path, "--config", config.path])
+        #expect(refused.status != 0 && refused.stderr.contains("no setting 'diarizaton'"), "\(refused.stderr)")
+        let defaults = try Fixtures.run(edcontrol, ["config"])
+        #expect(defaults.status == 0 && defaults.stdout.contains("\"windowStepSeconds\" : 5"))
+    }
+
     @Test func conflictingSpeakerOptionsAreRejected() throws {
         let result = try Fixtures.run(edcontrol, ["analyze", "x.wav", "--out", "/tmp/x", "--speakers", "2", "--max-speakers", "3"])
         #expect(result.status != 0)

@@ -67,9 +67,10 @@ struct Analyze: ParsableCommand {
             try ReportWriter(directory: output).write(report, media: URL(fileURLWithPath: lesson))
             let seconds = Date().timeIntervalSince(started)
             let m = report.talkMetrics
-            let heard = report.voice.note ?? String(format: "%d speakers, %d turns; teacher %.0f%%, students %.0f%%, silence %.0f%%",
-                                                    report.speakers.count, report.turns.count,
-                                                    m.teacherTalkPercent, m.studentTalkPercent, m.silencePercent)
+            let unsure = report.speakerCount?.note.map { " (\($0))" } ?? ""
+            let heard = report.voice.note ?? String(format: "%d speakers%@, %d turns; teacher %.0f%%, students %.0f%%, overlap %.0f%%, silence %.0f%%",
+                                                    report.speakers.count, unsure, report.turns.count,
+                                                    m.teacherTalkPercent, m.studentTalkPercent, m.overlapPercent, m.silencePercent)
             let faces = report.video.tracks.count == 1 ? "1 face track" : "\(report.video.tracks.count) face tracks"
             print(String(format: "%@: %.1f min, %@; %@ (analysed in %.1f s, %.3f× real time)",
                          report.input.file, m.durationSeconds / 60, heard, faces, seconds,

@@ -54,8 +54,11 @@ public struct Diarizer: Sendable {
         let clusters = clustering.cluster(localSpeakers.map(\.embedding), weights: localSpeakers.map(\.speechSeconds),
                                           windows: localSpeakers.map(\.window), bounds: bounds)
         var centroids = MergingSpeakerClustering.centroids(of: localSpeakers.map(\.embedding), labels: clusters.labels)
-        var activity = reconstruct(windows: windows, global: attribute(localSpeakers, labels: clusters.labels, centroids: centroids, windowCount: windows.count),
-                                   speakerCount: centroids.count, geometry: geometry, totalSamples: totalSamples)
+        func rebuild() -> [(label: Int, start: Double, end: Double)] {
+            reconstruct(windows: windows, global: attribute(localSpeakers, labels: clusters.labels, centroids: centroids, windowCount: windows.count),
+                        speakerCount: centroids.count, geometry: geometry, totalSamples: totalSamples)
+        }
+        var activity = rebuild()
         // A cluster that ends up with almost no talk of its own is a stray of another voice:
         // its local speakers go to the other speakers and the activity is rebuilt.
         var talk = [Double](repeating: 0, count: centroids.count)
@@ -64,8 +67,7 @@ public struct Diarizer: Sendable {
         let strays = talk.indices.filter { talk[$0] < enough }
         if !strays.isEmpty, strays.count < centroids.count, bounds.minimum < centroids.count {
             for stray in strays.prefix(centroids.count - bounds.minimum) { centroids[stray] = [] }
-            activity = reconstruct(windows: windows, global: attribute(localSpeakers, labels: clusters.labels, centroids: centroids, windowCount: windows.count),
-                                   speakerCount: centroids.count, geometry: geometry, totalSamples: totalSamples)
+            activity = rebuild()
         }
         var turns = activity.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: String($0.label)) }
             .joiningPauses(shorterThan: settings.pauseBridgeSeconds, acrossOtherSpeakers: true)

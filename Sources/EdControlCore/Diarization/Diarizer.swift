@@ -186,7 +186,7 @@ public struct Diarizer: Sendable {
         }
         // Runs of active frames become turns; frame g stands for the `step` samples around its centre.
         let rate = Double(AudioFormat.sampleRate)
-        func time(_ g: Int) -> Double { Double(g * step + geometry.frameSpan / 2 - step / 2) / rate }
+        func time(_ g: Int) -> Double { Double(geometry.firstSample(ofFrame: g)) / rate }
         var runs: [(label: Int, start: Double, end: Double)] = []
         for speaker in 0..<speakerCount {
             var start: Int?

@@ -90,7 +90,7 @@ public final class LocalSpeakerEmbedder {
         var result: [Float] = []
         result.reserveCapacity(frames.count * geometry.frameStep)
         for frame in frames {
-            let from = frame * geometry.frameStep + geometry.frameSpan / 2 - geometry.frameStep / 2
+            let from = geometry.firstSample(ofFrame: frame)
             result += window[from..<(from + geometry.frameStep)]
         }
         return result

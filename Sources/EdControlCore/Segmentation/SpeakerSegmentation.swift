@@ -31,8 +31,9 @@ public struct SegmentationFrames: Sendable, Equatable {
     public var frameSpan: Int
     public var frameCount: Int
 
-    /// The sample in the middle of frame `frame` of a window starting at `windowStart`.
-    public func centreSample(frame: Int, windowStart: Int) -> Int { windowStart + frame * frameStep + frameSpan / 2 }
+    /// First of the `frameStep` samples around the centre of frame `frame`, from the window's
+    /// start: the stretch the frame stands for, so consecutive frames tile the audio.
+    public func firstSample(ofFrame frame: Int) -> Int { frame * frameStep + frameSpan / 2 - frameStep / 2 }
 }
 
 /// Finds speakers, and overlapped speech, in fixed-length windows of audio.

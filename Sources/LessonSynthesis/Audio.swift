@@ -4,6 +4,8 @@ import Foundation
 enum Audio {
     static let rate = Double(AudioFormat.sampleRate)
 
+    static func silence(_ seconds: Double) -> [Float] { [Float](repeating: 0, count: Int(seconds * rate)) }
+
     /// Drops leading and trailing near-silence (below −50 dBFS in 10 ms frames).
     static func trimSilence(_ samples: [Float]) -> [Float] {
         let active = activeFrames(samples)

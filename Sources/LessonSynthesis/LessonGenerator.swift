@@ -21,13 +21,37 @@ public struct LessonSpec: Sendable {
     public var facialEpisodeCount = 0
     /// Where scripts/setup.sh put the photos of real people.
     public var photos = URL(fileURLWithPath: ".deps/photos")
-    /// Voices to use, teacher first; nil picks `speakerCount` voices from `Voice.pool` by seed.
+    /// Where the voices come from when `voices` is nil.
+    public var voiceSet = VoiceSet.realTrain
+    /// Voices to use, teacher first; nil picks `speakerCount` voices from `voiceSet` by seed.
     public var voices: [Voice]?
 
     public init(seed: UInt64, speakerCount: Int, durationSeconds: Double) {
         self.seed = seed
         self.speakerCount = speakerCount
         self.durationSeconds = durationSeconds
+    }
+}
+
+/// Which voices a generated lesson uses, and how it sounds.
+public enum VoiceSet: String, Sendable, Codable, CaseIterable {
+    /// Real people (`RecordedSpeaker.catalogue`) in an online call: long teacher monologues,
+    /// backchannels and interruptions (5–15 % overlapped speech), students up to 20 dB
+    /// quieter, each participant through their own room, microphone and codec. Speakers of
+    /// the `train` split only, or of the `test` split only; a third of the lessons have
+    /// participants of one sex.
+    case realTrain = "real-train", realTest = "real-test"
+    /// The first generator: `Voice.pool` (espeak-ng voices and one LibriVox reader) taking
+    /// turns with a little overlap, in one room with white noise and hum. Needed for planted
+    /// raised-voice episodes (only synthetic voices can shout).
+    case classic
+
+    var split: RecordedSpeaker.Split? {
+        switch self {
+        case .realTrain: return .train
+        case .realTest: return .test
+        case .classic: return nil
+        }
     }
 }
 
@@ -44,6 +68,26 @@ public struct GeneratedLesson: Sendable {
     public var faces: [PlacedFace]
     /// Planted facial episodes (speaker `teacher`).
     public var facialEpisodes: [SpeakerTurn]
+    /// Each participant's channel (real-voice lessons only).
+    public var channels: [String: ParticipantChannel]
+    /// Whether all participants are of one sex (real-voice lessons only).
+    public var sameSex: Bool
+
+    /// Share of the speech time during which two or more people speak.
+    public var overlapShare: Double { SpeakerTurn.overlapShare(turns) }
+}
+
+/// One stretch of speech placed in the lesson.
+struct PlacedUtterance {
+    var speaker: Int
+    var start: Double
+    var samples: [Float]
+    var raised = false
+
+    func add(to buffer: inout [Float], gain: Float) {
+        let first = Int(start * Audio.rate)
+        for (offset, sample) in samples.enumerated() where first + offset < buffer.count { buffer[first + offset] += sample * gain }
+    }
 }
 
 /// Builds test lessons: a teacher who talks most, students who answer, pauses, short
@@ -55,45 +99,49 @@ public struct LessonGenerator {
         precondition(spec.speakerCount >= 1)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var random = SeededRandom(seed: spec.seed)
-        let voices = spec.voices ?? pickVoices(spec.speakerCount, &random)
+        var voices = spec.voices ?? []
+        var sameSex = false
+        if spec.voices == nil {
+            if let split = spec.voiceSet.split {
+                (voices, sameSex) = try pickRecordedVoices(spec.speakerCount, split: split, &random)
+            } else {
+                voices = pickVoices(spec.speakerCount, &random)
+            }
+        }
         let ids = ["teacher"] + (1..<max(1, voices.count)).map { "student\($0)" }
         let sources = voices.map { SpeechSource(voice: $0, scratch: directory) }
-        let gains = voices.map { _ in Float(random.uniform(0.6, 1.0)) }
-
         let total = Int(spec.durationSeconds * Audio.rate)
         var mix = [Float](repeating: 0, count: total)
-        var reference: [SpeakerTurn] = [], raisedVoice: [SpeakerTurn] = []
-        var time = random.uniform(0.3, 1.0)
-        var speaker = 0
-        while true {
-            let utteranceCount = speaker == 0 ? 1 + random.next(below: 4) : 1 + random.next(below: 2)
-            // Only draws a number when episodes are asked for, so other lessons stay as they were.
-            let raised = speaker == 0 && spec.raisedVoiceProbability > 0 && voices[0].isSynthetic
-                && random.nextUnit() < spec.raisedVoiceProbability
-            var turn: [Float] = []
-            for index in 0..<utteranceCount {
-                if index > 0 { turn += [Float](repeating: 0, count: Int(random.uniform(0.08, 0.18) * Audio.rate)) }
-                turn += try sources[speaker].utterance(&random, raised: raised)
+        var utterances: [PlacedUtterance]
+        var channels: [String: ParticipantChannel] = [:]
+        if spec.voiceSet == .classic {
+            let gains = voices.map { _ in Float(random.uniform(0.6, 1.0)) }
+            utterances = try classicConversation(spec, sources: sources, &random)
+            for utterance in utterances {
+                let gain = gains[utterance.speaker] * (utterance.raised ? 2 : 1)
+                utterance.add(to: &mix, gain: gain)
             }
-            let start = Int(time * Audio.rate)
-            guard start + turn.count < total - Int(0.3 * Audio.rate) else { break }
-            let gain = gains[speaker] * (raised ? 2 : 1)
-            for (offset, sample) in turn.enumerated() { mix[start + offset] += sample * gain }
-            let spans = Audio.speechSpans(turn, offset: time)
-            reference += spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[speaker]) }
-            if raised {
-                raisedVoice += spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[speaker]) }.joiningPauses(shorterThan: 0.5)
+            addNoise(&mix, dBFS: spec.noiseDBFS, &random)
+        } else {
+            utterances = try onlineConversation(spec, sources: sources, &random)
+            for index in voices.indices {
+                let channel = ParticipantChannel.random(forTeacher: index == 0, noiseDBFS: spec.noiseDBFS, &random)
+                var track = [Float](repeating: 0, count: total)
+                for utterance in utterances where utterance.speaker == index { utterance.add(to: &track, gain: 1) }
+                let heard = try channel.apply(to: track, seed: spec.seed &+ UInt64(index) &* 7919, scratch: directory)
+                for i in mix.indices { mix[i] += heard[i] }
+                channels[ids[index]] = channel
             }
-            let end = time + Double(turn.count) / Audio.rate
-
-            let next = nextSpeaker(after: speaker, count: voices.count, &random)
-            let overlaps = next != speaker && random.nextUnit() < spec.overlapProbability
-            time = overlaps ? end - random.uniform(0.2, 0.6) : end + random.uniform(0.4, 1.6)
-            speaker = next
         }
-        addNoise(&mix, dBFS: spec.noiseDBFS, &random)
         let peak = mix.map(abs).max() ?? 1
         if peak > 0.95 { for i in mix.indices { mix[i] *= 0.95 / peak } }
+        var reference: [SpeakerTurn] = [], raisedVoice: [SpeakerTurn] = []
+        for utterance in utterances.sorted(by: { $0.start < $1.start }) {
+            let spans = Audio.speechSpans(utterance.samples, offset: utterance.start)
+            let turns = spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[utterance.speaker]) }
+            reference += turns
+            if utterance.raised { raisedVoice += turns.joiningPauses(shorterThan: 0.5) }
+        }
 
         let wav = directory.appendingPathComponent("\(name).wav")
         try Audio.wav(mix).write(to: wav)
@@ -136,9 +184,103 @@ public struct LessonGenerator {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(raisedVoice).write(to: directory.appendingPathComponent("\(name).raised-voice.json"))
         }
-        return GeneratedLesson(media: media, rttm: rttm, turns: merged, raisedVoice: raisedVoice,
-                               voices: Dictionary(uniqueKeysWithValues: zip(ids, voices)), faces: faces,
-                               facialEpisodes: facialEpisodes)
+        let lesson = GeneratedLesson(media: media, rttm: rttm, turns: merged, raisedVoice: raisedVoice,
+                                     voices: Dictionary(uniqueKeysWithValues: zip(ids, voices)), faces: faces,
+                                     facialEpisodes: facialEpisodes, channels: channels, sameSex: sameSex)
+        try LessonDescription(lesson, name: name, spec: spec, ids: ids)
+            .jsonData().write(to: directory.appendingPathComponent("\(name).lesson.json"))
+        return lesson
+    }
+
+    /// The first generator's turn-taking: the teacher talks in turns of 1–4 sentences,
+    /// students answer in 1–2, and a new speaker sometimes starts 0.2–0.6 s early.
+    private func classicConversation(_ spec: LessonSpec, sources: [SpeechSource], _ random: inout SeededRandom) throws -> [PlacedUtterance] {
+        var placed: [PlacedUtterance] = []
+        var time = random.uniform(0.3, 1.0)
+        var speaker = 0
+        while true {
+            let utteranceCount = speaker == 0 ? 1 + random.next(below: 4) : 1 + random.next(below: 2)
+            // Only draws a number when episodes are asked for, so other lessons stay as they were.
+            let raised = speaker == 0 && spec.raisedVoiceProbability > 0 && sources[0].voice.isSynthetic
+                && random.nextUnit() < spec.raisedVoiceProbability
+            var turn: [Float] = []
+            for index in 0..<utteranceCount {
+                if index > 0 { turn += Audio.silence(random.uniform(0.08, 0.18)) }
+                turn += try sources[speaker].utterance(&random, raised: raised)
+            }
+            guard Int(time * Audio.rate) + turn.count < Int(spec.durationSeconds * Audio.rate) - Int(0.3 * Audio.rate) else { break }
+            placed.append(PlacedUtterance(speaker: speaker, start: time, samples: turn, raised: raised))
+            let end = time + Double(turn.count) / Audio.rate
+
+            let next = nextSpeaker(after: speaker, count: sources.count, &random)
+            let overlaps = next != speaker && random.nextUnit() < spec.overlapProbability
+            time = overlaps ? end - random.uniform(0.2, 0.6) : end + random.uniform(0.4, 1.6)
+            speaker = next
+        }
+        return placed
+    }
+
+    /// An online lesson's turn-taking: a third of the teacher's turns are monologues of 4–11
+    /// utterances; listeners say "mm", "yes" every 3–12 s while someone talks; three turns in
+    /// ten start by interrupting, up to 1.5 s before the previous one ends.
+    private func onlineConversation(_ spec: LessonSpec, sources: [SpeechSource], _ random: inout SeededRandom) throws -> [PlacedUtterance] {
+        var placed: [PlacedUtterance] = []
+        var time = random.uniform(0.3, 1.0)
+        var speaker = 0
+        while true {
+            let utteranceCount = speaker != 0 ? 1 + random.next(below: 2)
+                : random.nextUnit() < 0.3 ? 4 + random.next(below: 8) : 1 + random.next(below: 3)
+            var turn: [Float] = []
+            for index in 0..<utteranceCount {
+                if index > 0 { turn += Audio.silence(random.uniform(0.1, 0.5)) }
+                turn += try sources[speaker].utterance(&random)
+            }
+            let length = Double(turn.count) / Audio.rate
+            guard time + length < spec.durationSeconds - 0.3 else { break }
+            placed.append(PlacedUtterance(speaker: speaker, start: time, samples: turn))
+            if sources.count > 1 {
+                var at = time + random.uniform(1, 8)
+                while at < time + length - 1 {
+                    let other = random.next(below: sources.count - 1)
+                    let listener = other >= speaker ? other + 1 : other
+                    placed.append(PlacedUtterance(speaker: listener, start: at, samples: try sources[listener].backchannel(&random)))
+                    at += random.uniform(3, 12)
+                }
+            }
+            let next = nextSpeaker(after: speaker, count: sources.count, &random)
+            let interrupts = next != speaker && random.nextUnit() < 0.3
+            time += interrupts ? length - min(length / 2, random.uniform(0.3, 1.5)) : length + random.uniform(0.2, 1.2)
+            speaker = next
+        }
+        return placed
+    }
+
+    /// Real speakers of one split, teacher first (one with enough material to teach). A third
+    /// of the lessons draw everyone from one sex, when the split has enough such speakers.
+    private func pickRecordedVoices(_ count: Int, split: RecordedSpeaker.Split,
+                                    _ random: inout SeededRandom) throws -> (voices: [Voice], sameSex: Bool) {
+        let installed = RecordedSpeaker.catalogue.filter { $0.split == split && !$0.files().isEmpty }
+        var candidates = installed
+        if random.nextUnit() < 1.0 / 3 {
+            let sexes = [RecordedSpeaker.Sex.female, .male].filter { sex in
+                let group = installed.filter { $0.sex == sex }
+                return group.count >= count && group.contains(where: \.canTeach)
+            }
+            if !sexes.isEmpty {
+                let sex = sexes[random.next(below: sexes.count)]
+                candidates = installed.filter { $0.sex == sex }
+            }
+        }
+        let teachers = candidates.filter(\.canTeach)
+        guard candidates.count >= count, !teachers.isEmpty else {
+            throw GeneratorError("\(count) speakers asked for, but only \(installed.count) real speakers of the \(split.rawValue) split are installed "
+                                 + "(packages: \(RecordedSpeaker.packages.joined(separator: " "))); run scripts/setup.sh --with-test-tools")
+        }
+        let teacher = teachers[random.next(below: teachers.count)]
+        var others = candidates.filter { $0 != teacher }
+        var chosen = [teacher]
+        for _ in 1..<max(1, count) { chosen.append(others.remove(at: random.next(below: others.count))) }
+        return (chosen.map { .recorded($0) }, Set(chosen.map(\.sex)).count == 1)
     }
 
     /// Episodes of 6–12 s at random times, at least 10 s apart and clear of the ends.

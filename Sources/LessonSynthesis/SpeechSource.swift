@@ -10,9 +10,13 @@ final class SpeechSource {
     /// them, and running espeak-ng and ffmpeg again for each would dominate the run time.
     private var cache: [String: [Float]] = [:]
 
+    /// The recorded voice's clips not yet found undecodable.
+    private var clipFiles: [String]
+
     init(voice: Voice, scratch: URL) {
         self.voice = voice
         self.scratch = scratch
+        if case .recorded(let speaker) = voice { clipFiles = speaker.files() } else { clipFiles = [] }
     }
 
     /// One utterance: a sentence for synthetic voices, a clip or part of one for recordings.
@@ -26,25 +30,62 @@ final class SpeechSource {
             let rate = speed + 5 * (random.next(below: 5) - 2) + (raised ? 20 : 0)
             let pitch = min(99, basePitch + (raised ? 25 : 0))
             let amplitude = raised ? 200 : 100
-            let key = "\(name)|\(pitch)|\(rate)|\(amplitude)|\(text)"
-            if let cached = cache[key] { return cached }
-            let file = scratch.appendingPathComponent("espeak-\(UUID().uuidString).wav")
-            defer { try? FileManager.default.removeItem(at: file) }
-            let result = try Process.runTool("espeak-ng", ["-v", name, "-p", String(pitch), "-s", String(rate),
-                                                            "-a", String(amplitude), "-w", file.path, text])
-            guard result == 0 else { throw GeneratorError("espeak-ng failed for voice \(name); is espeak-ng installed?") }
-            let samples = try decode(file)
-            cache[key] = samples
-            return samples
-        case .recorded(_, let files):
-            let path = files[random.next(below: files.count)]
-            let clip = try cache[path] ?? decode(URL(fileURLWithPath: path))
-            cache[path] = clip
+            return try synthesise(text, voice: name, pitch: pitch, rate: rate, amplitude: amplitude)
+        case .recorded:
+            let clip = try anyClip(&random)
             // A random 2–6 s stretch, so turns vary in length.
             let length = min(clip.count, Int(Double(AudioFormat.sampleRate) * (2 + 4 * random.nextUnit())))
             let start = clip.count > length ? random.next(below: clip.count - length) : 0
             return Array(clip[start..<(start + length)])
         }
+    }
+
+    /// A listener's short reply said while someone else talks ("mm", "yes", "да"): a word
+    /// for synthetic voices; for recordings the first word of a clip (speech up to its first
+    /// pause), or its first 0.3–0.9 s, faded out, when the first word runs longer.
+    func backchannel(_ random: inout SeededRandom) throws -> [Float] {
+        switch voice {
+        case .synthetic(let name, let pitch, let speed):
+            let words = voice.language == "ru" ? ["да", "угу", "ага", "так"] : ["yes", "mm hm", "okay", "right"]
+            return try synthesise(words[random.next(below: words.count)], voice: name, pitch: pitch, rate: speed, amplitude: 100)
+        case .recorded:
+            let clip = try anyClip(&random)
+            let firstWord = Audio.speechSpans(clip, offset: 0, bridge: 0.12).first.map { Int($0.end * Audio.rate) } ?? clip.count
+            let longest = Int(random.uniform(0.3, 0.9) * Audio.rate)
+            var word = Array(clip.prefix(firstWord <= Int(1.2 * Audio.rate) ? firstWord : longest))
+            let fade = min(word.count, Int(0.03 * Audio.rate))
+            for i in 0..<fade { word[word.count - 1 - i] *= Float(i) / Float(fade) }
+            return word
+        }
+    }
+
+    /// A whole clip of a recorded voice, chosen by seed. Some packaged clips do not decode
+    /// (a few GSM prompts are truncated): those are dropped and another is chosen.
+    private func anyClip(_ random: inout SeededRandom) throws -> [Float] {
+        while !clipFiles.isEmpty {
+            let index = random.next(below: clipFiles.count)
+            let path = clipFiles[index]
+            if let cached = cache[path] { return cached }
+            if let clip = try? decode(URL(fileURLWithPath: path)), clip.count >= Int(0.2 * Audio.rate) {
+                cache[path] = clip
+                return clip
+            }
+            clipFiles.remove(at: index)
+        }
+        throw GeneratorError("no usable recordings for \(voice); install its Debian package (scripts/setup.sh --with-test-tools)")
+    }
+
+    private func synthesise(_ text: String, voice name: String, pitch: Int, rate: Int, amplitude: Int) throws -> [Float] {
+        let key = "\(name)|\(pitch)|\(rate)|\(amplitude)|\(text)"
+        if let cached = cache[key] { return cached }
+        let file = scratch.appendingPathComponent("espeak-\(UUID().uuidString).wav")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try Process.runTool("espeak-ng", ["-v", name, "-p", String(pitch), "-s", String(rate),
+                                                        "-a", String(amplitude), "-w", file.path, text])
+        guard result == 0 else { throw GeneratorError("espeak-ng failed for voice \(name); is espeak-ng installed?") }
+        let samples = try decode(file)
+        cache[key] = samples
+        return samples
     }
 
     private func decode(_ url: URL) throws -> [Float] {

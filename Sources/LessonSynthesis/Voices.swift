@@ -5,13 +5,13 @@ import Foundation
 public enum Voice: Sendable, Hashable, CustomStringConvertible {
     /// espeak-ng with a language+variant, pitch (0–99) and speed (words/min).
     case synthetic(voice: String, pitch: Int, speed: Int)
-    /// Real human recordings from Debian packages, all by one person.
-    case recorded(name: String, files: [String])
+    /// Real human recordings from a Debian package, all by one person.
+    case recorded(RecordedSpeaker)
 
     public var description: String {
         switch self {
         case .synthetic(let voice, let pitch, let speed): return "espeak-ng \(voice) p\(pitch) s\(speed)"
-        case .recorded(let name, _): return "recordings: \(name)"
+        case .recorded(let speaker): return "recordings: \(speaker)"
         }
     }
 
@@ -35,17 +35,14 @@ public enum Voice: Sendable, Hashable, CustomStringConvertible {
         .synthetic(voice: "ru+f4", pitch: 90, speed: 180),
         .synthetic(voice: "ru+iven3", pitch: 45, speed: 150),
         .synthetic(voice: "en+f5", pitch: 85, speed: 165),
-        .recorded(name: "LibriVox reader (pocketsphinx-testdata)",
-                  files: (["0870", "0880", "0890", "0920", "0930"]).map {
-                      "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-\($0).wav"
-                  }),
+        .recorded(.librivoxReader),
     ]
 
     /// Whether everything this voice needs is installed.
     public var isAvailable: Bool {
         switch self {
         case .synthetic: return true
-        case .recorded(_, let files): return files.allSatisfy { FileManager.default.fileExists(atPath: $0) }
+        case .recorded(let speaker): return !speaker.files().isEmpty
         }
     }
 }

@@ -64,6 +64,9 @@ struct DiarizationEval: ParsableCommand {
         print(String(format: "DER (collar ±%.2f s): mean %.2f%%, median %.2f%%, time-weighted %.2f%%", collar,
                      100 * summary.meanDER, 100 * summary.medianDER, 100 * summary.timeWeightedDER))
         print(String(format: "speaker count exact: %d of %d (%.0f%%)", summary.countExact, summary.items, 100 * summary.countExactShare))
+        let overlap = summary.overlapDetection
+        print(String(format: "overlapped speech found: recall %.2f at precision %.2f (%.0f s in the references)",
+                     overlap.recall, overlap.precision, overlap.referenceSeconds))
     }
 
     private func jsonText(_ score: DiarizationCorpusScore) throws -> String {

@@ -27,7 +27,10 @@ struct LessonGen: ParsableCommand {
     @Option(name: .long, help: "Background noise level in dBFS.")
     var noise = -45.0
 
-    @Option(name: .long, help: "Voices by index into the voice pool, teacher first, e.g. 6,3 (overrides --speakers). Pool: \(Voice.pool.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", "))")
+    @Option(name: .long, help: "Voices: real-train (real people of the train split in an online call: codecs, rooms, level differences, backchannels, interruptions), real-test (the same with the test split's speakers: never tune on these), or classic (espeak-ng voices and a LibriVox reader; the only set with raised-voice episodes).")
+    var voiceSet = VoiceSet.realTrain
+
+    @Option(name: .long, help: "Classic voices by index into the pool (implies --voice-set classic), teacher first, e.g. 6,3 (overrides --speakers). Pool: \(Voice.pool.enumerated().map { "\($0.offset)=\($0.element)" }.joined(separator: ", "))")
     var voices: String?
 
     @Option(name: .long, help: "Chance (0–1) that a teacher turn is shouted; writes NAME.raised-voice.json with the planted episodes.")
@@ -56,6 +59,12 @@ struct LessonGen: ParsableCommand {
 
     @Option(name: .long, help: "Photos of real people (scripts/setup.sh --with-test-tools fetches them).")
     var photos = ".deps/photos"
+
+    func validate() throws {
+        if raisedVoice > 0 && voices == nil && voiceSet != .classic {
+            throw ValidationError("--raised-voice needs synthetic voices: add --voice-set classic (real recordings cannot be made to shout)")
+        }
+    }
 
     func run() throws {
         if let stretchReport {
@@ -95,6 +104,7 @@ struct LessonGen: ParsableCommand {
             spec.facialEpisodeCount = facialEpisodes
             spec.photos = URL(fileURLWithPath: photos)
             spec.raisedVoiceProbability = raisedVoice
+            spec.voiceSet = voices == nil ? voiceSet : .classic
             if let voices {
                 let indices = voices.split(separator: ",").compactMap { Int($0) }
                 guard !indices.isEmpty, indices.allSatisfy(Voice.pool.indices.contains) else {
@@ -105,9 +115,12 @@ struct LessonGen: ParsableCommand {
             }
             let lesson = try LessonGenerator().generate(spec, into: directory, name: String(format: "lesson-%03d", lessonSeed))
             let voices = lesson.voices.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
-            print("\(lesson.media.path)\t\(spec.speakerCount) speakers\t\(voices)")
+            let overlap = String(format: "%.1f", lesson.overlapShare * 100)
+            print("\(lesson.media.path)\t\(spec.speakerCount) speakers\toverlap \(overlap) %\t\(voices)")
         }
     }
 }
+
+extension VoiceSet: ExpressibleByArgument {}
 
 LessonGen.main()

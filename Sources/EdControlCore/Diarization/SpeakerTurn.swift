@@ -34,4 +34,24 @@ extension Array where Element == SpeakerTurn {
         }
         return result
     }
+
+    /// Where at least `speakers` people talk at once (1: anyone speaking; 2: overlapped speech).
+    public func spans(withAtLeast speakers: Int) -> [TimeSpan] {
+        let starts: [(time: Double, change: Int)] = map { ($0.start, 1) }
+        let ends: [(time: Double, change: Int)] = map { ($0.end, -1) }
+        // Ends before starts at one instant: turns that only touch do not overlap.
+        let edges = (starts + ends).sorted { ($0.time, $0.change) < ($1.time, $1.change) }
+        var spans: [TimeSpan] = []
+        var active = 0
+        for edge in edges {
+            let before = active
+            active += edge.change
+            if before < speakers && active >= speakers {
+                spans.append(TimeSpan(start: edge.time, end: edge.time))
+            } else if before >= speakers && active < speakers, !spans.isEmpty {
+                spans[spans.count - 1].end = edge.time
+            }
+        }
+        return spans.filter { $0.end > $0.start }
+    }
 }

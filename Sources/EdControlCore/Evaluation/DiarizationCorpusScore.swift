@@ -21,6 +21,20 @@ public struct DiarizationCorpusScore: Codable, Sendable {
         public var timeWeightedDER: Double
         public var countExact: Int
         public var countExactShare: Double
+        /// Overlapped speech (two or more people at once) found, 10-ms frames of all items pooled.
+        public var overlapDetection: OverlapDetection
+    }
+
+    public struct OverlapDetection: Codable, Sendable {
+        public var precision: Double
+        public var recall: Double
+        public var referenceSeconds: Double
+
+        init(_ frames: VoiceActivityScore) {
+            precision = frames.precision
+            recall = frames.recall
+            referenceSeconds = Double(frames.truePositiveFrames + frames.falseNegativeFrames) / 100
+        }
     }
 
     public var collarSeconds: Double
@@ -31,7 +45,12 @@ public struct DiarizationCorpusScore: Codable, Sendable {
     public static func compute(_ pairs: [(id: String, reference: [SpeakerTurn], hypothesis: [SpeakerTurn])],
                                collar: Double = 0.25) -> DiarizationCorpusScore {
         var errors = 0.0, scored = 0.0
+        var overlap = VoiceActivityScore.empty
         let items = pairs.map { pair -> Item in
+            overlap = overlap + VoiceActivityScore.compute(reference: pair.reference.spans(withAtLeast: 2),
+                                                           hypothesis: pair.hypothesis.spans(withAtLeast: 2),
+                                                           duration: max(pair.reference.map(\.end).max() ?? 0,
+                                                                         pair.hypothesis.map(\.end).max() ?? 0))
             let score = DiarizationErrorRate.compute(reference: pair.reference, hypothesis: pair.hypothesis, collar: collar)
             errors += score.missedSpeech + score.falseAlarm + score.speakerConfusion
             scored += score.totalSpeech
@@ -49,6 +68,7 @@ public struct DiarizationCorpusScore: Codable, Sendable {
             collarSeconds: collar, items: items,
             summary: Summary(items: items.count, meanDER: items.isEmpty ? 0 : sorted.reduce(0, +) / Double(items.count),
                              medianDER: median, timeWeightedDER: scored > 0 ? errors / scored : 0, countExact: exact,
-                             countExactShare: items.isEmpty ? 0 : Double(exact) / Double(items.count)))
+                             countExactShare: items.isEmpty ? 0 : Double(exact) / Double(items.count),
+                             overlapDetection: OverlapDetection(overlap)))
     }
 }

@@ -44,7 +44,7 @@ echo "== real meetings, TEST split (never tuned on): .deps/corpora/real-meetings
 corpus real-test .deps/corpora/real-meetings-test
 echo
 echo "== generated lessons: $LESSONS × 5 min, 2–5 speakers (lessongen --seed 100…)"
-"$BIN/lessongen" --out "$WORK/generated" --count "$LESSONS" --seed 100 --duration 300 --speakers 2-5 >/dev/null
+"$BIN/lessongen" --out "$WORK/generated" --voice-set classic --count "$LESSONS" --seed 100 --duration 300 --speakers 2-5 >/dev/null
 mkdir -p "$WORK/generated/ref"; cp "$WORK"/generated/*.rttm "$WORK/generated/ref/"
 for media in "$WORK"/generated/*.wav; do
   "$BIN/edcontrol" analyze "$media" --out "$WORK/generated/hyp/$(basename "$media" .wav)" --quiet >/dev/null

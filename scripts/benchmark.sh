@@ -29,7 +29,7 @@ score_set() {
   local name=$1 count=$2 seconds=$3 speakers=$4 seed=$5 dir="$WORK/$1"
   echo
   echo "== $name: $count generated lessons of $((seconds / 60)) min $((seconds % 60)) s, $speakers speakers (seeds $seed…)"
-  "$BIN/lessongen" --out "$dir" --count "$count" --seed "$seed" --duration "$seconds" --speakers "$speakers" >"$dir.txt"
+  "$BIN/lessongen" --out "$dir" --voice-set classic --count "$count" --seed "$seed" --duration "$seconds" --speakers "$speakers" >"$dir.txt"
   printf '%-12s %8s %8s %8s %8s %9s %7s\n' lesson DER% miss% FA% conf% hyp/ref VAD-F1
   local exact=0 ders=() f1s=()
   for media in "$dir"/*.wav; do
@@ -61,7 +61,7 @@ score_set six-speakers 3 360 6 300
 
 echo
 echo "== planted raised voice: 6 generated lessons of $MINUTES min, 2–4 speakers, a fifth of the teacher's turns shouted (seeds 600…)"
-"$BIN/lessongen" --out "$WORK/raised" --count 6 --seed 600 --duration $((MINUTES * 60)) --speakers 2-4 --raised-voice 0.2 >"$WORK/raised.txt"
+"$BIN/lessongen" --out "$WORK/raised" --voice-set classic --count 6 --seed 600 --duration $((MINUTES * 60)) --speakers 2-4 --raised-voice 0.2 >"$WORK/raised.txt"
 printf '%-12s %9s %9s %9s %9s %9s\n' lesson planted episodes matched incidents matched
 totals=(0 0 0 0 0)
 for media in "$WORK"/raised/*.wav; do
@@ -108,7 +108,7 @@ echo "== filmed lessons: $FILMED galleries ($MINUTES min, 2–5 people, 3 plante
 printf '%-28s %7s %7s %9s %9s %6s %7s %7s %8s\n' lesson Mbit/s links face-P face-R ffmpeg analyse ratio RTF
 filmed() {
   local name=$1 seed=$2 speakers=$3 layout=$4 episodes=$5 dir="$WORK/filmed"
-  "$BIN/lessongen" --out "$dir" --seed "$seed" --duration $((MINUTES * 60)) --speakers "$speakers" --video --layout "$layout" \
+  "$BIN/lessongen" --out "$dir" --voice-set classic --seed "$seed" --duration $((MINUTES * 60)) --speakers "$speakers" --video --layout "$layout" \
     --facial-episodes "$episodes" >/dev/null
   local media="$dir/lesson-$(printf %03d "$seed").mp4" base="$dir/lesson-$(printf %03d "$seed")"
   local start mid end

@@ -32,6 +32,7 @@ struct DashboardTests {
     private func lessonWithIncidents() throws -> GeneratedLesson {
         // Three minutes, so that the analysis outlasts a few of the page's progress polls.
         var spec = LessonSpec(seed: 73, speakerCount: 3, durationSeconds: 180)
+        spec.voiceSet = .classic
         spec.voices = [Voice.pool[0], Voice.pool[6], Voice.pool[3]]
         spec.raisedVoiceProbability = 0.3
         spec.withVideo = true

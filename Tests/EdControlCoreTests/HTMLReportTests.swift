@@ -33,6 +33,7 @@ struct HTMLReportTests {
     @Test func clickingAnIncidentOrTheTimelineSeeksThePlayer() throws {
         let dir = try Fixtures.temporaryDirectory()
         var spec = LessonSpec(seed: 61, speakerCount: 3, durationSeconds: 120)
+        spec.voiceSet = .classic
         spec.voices = [Voice.pool[0], Voice.pool[1], Voice.pool[3]]
         spec.raisedVoiceProbability = 0.3
         spec.withVideo = true

@@ -43,10 +43,12 @@ struct PipelineTests {
         let dir = try Fixtures.temporaryDirectory()
         // A lesson where the "teacher" voice is the quieter one: swap who talks most.
         var spec = LessonSpec(seed: 5, speakerCount: 2, durationSeconds: 90)
+        spec.voiceSet = .classic
         spec.voices = [Voice.pool[1], Voice.pool[0]]
         let lesson = try LessonGenerator().generate(spec, into: dir, name: "swapped")
         // Enrol the voice that generated the *student* turns, as if it were the teacher.
         var sampleSpec = LessonSpec(seed: 99, speakerCount: 1, durationSeconds: 30)
+        sampleSpec.voiceSet = .classic
         sampleSpec.voices = [Voice.pool[0]]
         let sample = try LessonGenerator().generate(sampleSpec, into: dir, name: "sample")
         let engine = try analyzer()
@@ -65,6 +67,7 @@ struct PipelineTests {
     @Test func realHumanSpeechIsTellApartFromASyntheticVoice() throws {
         let dir = try Fixtures.temporaryDirectory()
         var spec = LessonSpec(seed: 8, speakerCount: 2, durationSeconds: 90)
+        spec.voiceSet = .classic
         spec.voices = [Voice.pool.last!, Voice.pool[3]]
         let lesson = try LessonGenerator().generate(spec, into: dir, name: "human")
         let report = try analyzer().analyze(lesson.media)

@@ -97,6 +97,7 @@ private final class LessonCache: @unchecked Sendable {
             let key = "lesson-s\(seed)-n\(speakers)-d\(Int(duration))" + (video ? "-\(layout.rawValue)-e\(facialEpisodes)" : "")
             if let lesson = made[key] { return lesson }
             var spec = LessonSpec(seed: seed, speakerCount: speakers, durationSeconds: duration)
+            spec.voiceSet = .classic
             spec.withVideo = video
             spec.videoLayout = layout
             spec.facialEpisodeCount = facialEpisodes

@@ -34,6 +34,7 @@ struct VoiceTests {
     @Test func plantedShoutsAreFoundAndCalmLessonsHaveNone() throws {
         let dir = try Fixtures.temporaryDirectory()
         var spec = LessonSpec(seed: 61, speakerCount: 3, durationSeconds: 180)
+        spec.voiceSet = .classic
         spec.voices = [Voice.pool[0], Voice.pool[1], Voice.pool[3]]
         spec.raisedVoiceProbability = 0.25
         let lesson = try LessonGenerator().generate(spec, into: dir, name: "shouting")

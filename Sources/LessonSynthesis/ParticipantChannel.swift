@@ -27,7 +27,9 @@ public struct ParticipantChannel: Sendable, Codable, Equatable {
     static let teacherSpeechDBFS = -23.0
 
     /// A channel drawn by seed: most participants on Opus, some on AAC, a few dialling in
-    /// by telephone or in the room; half in a reverberant room; students 0–20 dB quieter.
+    /// by telephone or in the room; half in a reverberant room; students 0–20 dB quieter;
+    /// microphone noise 5–20 dB under `noiseDBFS` (call apps suppress most of it, and it adds
+    /// up over the participants).
     static func random(forTeacher teacher: Bool, noiseDBFS: Double, _ random: inout SeededRandom) -> ParticipantChannel {
         let codecs: [(Codec, Double)] = [(.none, 0.15), (.opus16, 0.25), (.opus24, 0.3), (.aac, 0.2), (.telephone, 0.1)]
         var draw = random.nextUnit(), codec = Codec.opus24
@@ -37,7 +39,7 @@ public struct ParticipantChannel: Sendable, Codable, Equatable {
         }
         return ParticipantChannel(gainDB: teacher ? 0 : random.uniform(-20, 0),
                                   reverbSeconds: random.nextUnit() < 0.5 ? random.uniform(0.2, 0.6) : 0,
-                                  noiseDBFS: random.uniform(noiseDBFS - 15, noiseDBFS), codec: codec)
+                                  noiseDBFS: random.uniform(noiseDBFS - 20, noiseDBFS - 5), codec: codec)
     }
 
     /// The participant's track as the recording hears it. `speech` is the track's clean

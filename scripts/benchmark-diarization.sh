@@ -4,13 +4,17 @@
 #     its parts, speaker counts, mean/median/time-weighted DER; voice activity (frames pooled)
 #     of the segmentation model next to the silero VAD baseline;
 #   real meetings, TEST split (scripts/data/real-meetings-test.sh; never tuned on): the same;
-#   generated lessons (lessongen, 2–5 speakers, 5 min): DER and counts, as scripts/benchmark.sh;
+#   real-voice lessons (scripts/data/real-voice-lessons.sh: online calls mixed from real people's
+#     recordings), TRAIN split (tuned on) and TEST split (speakers never tuned on): the same, plus
+#     the lessons whose participants are all of one sex, and overlapped-speech detection;
+#   generated lessons (lessongen --voice-set classic, 2–5 speakers, 5 min): DER and counts;
 #   speed: audio analysis real-time factor on the generated lessons joined, and peak memory on a
 #     3-hour recording.
-# Usage: scripts/benchmark-diarization.sh [LESSONS=10]   (after scripts/setup.sh)
+# Usage: scripts/benchmark-diarization.sh [LESSONS=10] [REAL_VOICE_LESSONS=12]   (after scripts/setup.sh --with-test-tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LESSONS=${1:-10}
+REAL_VOICE_LESSONS=${2:-12}
 WORK=${BENCH_DIR:-.build/benchmark-diarization}
 SHARED=${EDCONTROL_SHARED:-../shared}
 rm -rf "$WORK"; mkdir -p "$WORK"
@@ -20,6 +24,8 @@ swift build -c release --product lessongen >/dev/null
 cp .build/release/edcontrol .build/release/lessongen "$WORK/"
 BIN=$WORK
 scripts/data/real-meetings-test.sh >/dev/null
+scripts/data/real-voice-lessons.sh "$REAL_VOICE_LESSONS" >/dev/null
+REAL_VOICES=.deps/corpora/real-voice-lessons
 
 # corpus NAME DIR: analyse every DIR/*.wav, score DER and voice activity (with the silero baseline).
 corpus() {
@@ -42,6 +48,21 @@ echo "targets: mean DER ≤ 25 %, speaker count exact ≥ 5 of 7, voice activity
 echo
 echo "== real meetings, TEST split (never tuned on): .deps/corpora/real-meetings-test"
 corpus real-test .deps/corpora/real-meetings-test
+echo
+for split in train test; do
+  note=$([[ $split == train ]] && echo "tuned on" || echo "speakers never tuned on")
+  echo "== real-voice lessons, ${split^^} split ($note): $REAL_VOICES/$split"
+  corpus "real-voice-$split" "$REAL_VOICES/$split"
+  same=$WORK/real-voice-$split/same-sex
+  mkdir -p "$same"
+  for description in $(grep -l '"sameSex" : true' "$REAL_VOICES/$split"/*.lesson.json); do
+    cp "${description%.lesson.json}.rttm" "$same/"
+  done
+  echo "-- lessons whose participants are all of one sex ($(ls "$same" | wc -l)):"
+  "$BIN/edcontrol" eval diarization --ref-dir "$same" --hyp-dir "$WORK/real-voice-$split/hyp" | tail -3
+  echo
+done
+echo "targets (test split): mean DER ≤ 8 %, count exact ≥ 90 %, same-sex lessons ≤ 10 %, overlapped speech recall ≥ 0.6 at precision ≥ 0.7"
 echo
 echo "== generated lessons: $LESSONS × 5 min, 2–5 speakers (lessongen --seed 100…)"
 "$BIN/lessongen" --out "$WORK/generated" --voice-set classic --count "$LESSONS" --seed 100 --duration 300 --speakers 2-5 >/dev/null

@@ -46,10 +46,9 @@ public struct ParticipantChannel: Sendable, Codable, Equatable {
     /// speech (the participant's utterances in place, silence elsewhere).
     func apply(to speech: [Float], seed: UInt64, scratch: URL) throws -> [Float] {
         var random = SeededRandom(seed: seed)
-        var track = speech
-        let level = Self.speechRMS(speech)
+        let speaking = Self.speechFrames(speech)
         let target = Float(pow(10, (Self.teacherSpeechDBFS + gainDB) / 20))
-        if level > 0 { for i in track.indices { track[i] *= target / level } }
+        var track = Self.scaled(speech, toRMS: target, over: speaking)
         let noise = Float(pow(10, noiseDBFS / 20) * 3.0.squareRoot()) // uniform noise RMS = a/√3
         for i in track.indices { track[i] += noise * Float(random.nextUnit() * 2 - 1) }
 
@@ -78,7 +77,8 @@ public struct ParticipantChannel: Sendable, Codable, Equatable {
         try FFmpegAudioDecoder().decode(output, chunkSeconds: 30) { heard += $0.samples }
         // Codecs pad the end a little: the track keeps its length, so times stay exact.
         if heard.count < track.count { heard += [Float](repeating: 0, count: track.count - heard.count) }
-        return Array(heard.prefix(track.count))
+        // The band limit and the codec change the level: set it again where the person speaks.
+        return Self.scaled(Array(heard.prefix(track.count)), toRMS: target, over: speaking)
     }
 
     private var fileExtension: String {
@@ -118,16 +118,21 @@ public struct ParticipantChannel: Sendable, Codable, Equatable {
         return response.map { $0 / energy }
     }
 
-    /// RMS over the 10-ms frames that carry speech (above −50 dBFS).
-    static func speechRMS(_ samples: [Float]) -> Float {
+    /// The 10-ms frames that carry speech (above −50 dBFS).
+    static func speechFrames(_ samples: [Float]) -> [Range<Int>] {
         let frame = AudioFormat.sampleRate / 100
-        var sum: Float = 0, count = 0
-        for start in stride(from: 0, to: samples.count, by: frame) {
-            let slice = samples[start..<min(samples.count, start + frame)]
-            let energy = slice.reduce(0) { $0 + $1 * $1 }
-            if energy / Float(slice.count) > 1e-5 { sum += energy; count += slice.count }
+        return stride(from: 0, to: samples.count, by: frame).map { $0..<min(samples.count, $0 + frame) }.filter { range in
+            samples[range].reduce(0) { $0 + $1 * $1 } / Float(range.count) > 1e-5
         }
-        return count > 0 ? (sum / Float(count)).squareRoot() : 0
+    }
+
+    /// `samples` scaled so that their RMS over `frames` is `target`.
+    static func scaled(_ samples: [Float], toRMS target: Float, over frames: [Range<Int>]) -> [Float] {
+        let energy = frames.reduce(Float(0)) { sum, range in samples[range].reduce(sum) { $0 + $1 * $1 } }
+        let count = frames.reduce(0) { $0 + $1.count }
+        guard energy > 0, count > 0 else { return samples }
+        let gain = target / (energy / Float(count)).squareRoot()
+        return samples.map { $0 * gain }
     }
 
     private static func raw(_ samples: [Float]) -> Data { samples.withUnsafeBufferPointer { Data(buffer: $0) } }

@@ -140,3 +140,21 @@ enum RealMeetings {
     #expect(score.summary.countExact == 2)
     #expect(score.items[1].missed == 0.5 && score.items[2].hypothesisSpeakers == 0)
 }
+
+/// Overlapped speech is where two or more turns cover the same time; the corpus score pools
+/// the frames where the reference and the hypothesis have it.
+@Test func overlappedSpeechIsFoundAndScored() {
+    func turns(_ spans: [(Double, Double, String)]) -> [SpeakerTurn] { spans.map { SpeakerTurn(start: $0.0, end: $0.1, speaker: $0.2) } }
+    let reference = turns([(0, 10, "A"), (8, 12, "B"), (12, 14, "A"), (13, 15, "C"), (13.5, 14, "B")])
+    #expect(reference.spans(withAtLeast: 1) == [TimeSpan(start: 0, end: 15)])
+    #expect(reference.spans(withAtLeast: 2) == [TimeSpan(start: 8, end: 10), TimeSpan(start: 13, end: 14)])
+    #expect(reference.spans(withAtLeast: 3) == [TimeSpan(start: 13.5, end: 14)])
+    // Turns that only touch do not overlap.
+    #expect(turns([(0, 5, "A"), (5, 9, "B")]).spans(withAtLeast: 2).isEmpty)
+
+    // Found 8–9 of the 3 s of overlap, and 20–21 where there is none: recall 1/3, precision 1/2.
+    let hypothesis = turns([(0, 10, "x"), (8, 9, "y"), (20, 21, "x"), (20, 21, "y")])
+    let overlap = DiarizationCorpusScore.compute([(id: "a", reference: reference, hypothesis: hypothesis)], collar: 0).summary.overlapDetection
+    #expect(abs(overlap.recall - 1.0 / 3) < 0.01 && abs(overlap.precision - 0.5) < 0.01)
+    #expect(abs(overlap.referenceSeconds - 3) < 0.02)
+}

@@ -47,6 +47,8 @@ extension Array where Element == SpeakerTurn {
             let before = active
             active += edge.change
             if before < speakers && active >= speakers {
+                // One turn ending as another begins does not break the span.
+                if let last = spans.last, last.end == edge.time { continue }
                 spans.append(TimeSpan(start: edge.time, end: edge.time))
             } else if before >= speakers && active < speakers, !spans.isEmpty {
                 spans[spans.count - 1].end = edge.time

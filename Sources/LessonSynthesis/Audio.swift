@@ -6,18 +6,21 @@ enum Audio {
 
     static func silence(_ seconds: Double) -> [Float] { [Float](repeating: 0, count: Int(seconds * rate)) }
 
-    /// Drops leading and trailing near-silence (below −50 dBFS in 10 ms frames).
-    static func trimSilence(_ samples: [Float]) -> [Float] {
-        let active = activeFrames(samples)
+    /// Drops leading and trailing near-silence (10-ms frames below −50 dBFS, or also below
+    /// the noise floor + 10 dB if `aboveNoiseFloor`; see `speechThreshold`).
+    static func trimSilence(_ samples: [Float], aboveNoiseFloor: Bool) -> [Float] {
+        let active = activeFrames(samples, aboveNoiseFloor: aboveNoiseFloor)
         guard let first = active.firstIndex(of: true), let last = active.lastIndex(of: true) else { return [] }
         let frame = AudioFormat.sampleRate / 100
         return Array(samples[(first * frame)..<min(samples.count, (last + 1) * frame)])
     }
 
-    /// Speech spans of a clean utterance placed at `offset` seconds: frames above −50 dBFS,
-    /// joined across pauses shorter than the NIST bridge. This is the exact ground truth.
-    static func speechSpans(_ samples: [Float], offset: Double, bridge: Double = SpeakerTurn.pauseBridgeSeconds) -> [TimeSpan] {
-        let active = activeFrames(samples)
+    /// Speech spans of a clean utterance placed at `offset` seconds: frames above −50 dBFS (and
+    /// the noise floor + 10 dB if `aboveNoiseFloor`), joined across pauses shorter than the
+    /// NIST bridge. This is the exact ground truth.
+    static func speechSpans(_ samples: [Float], offset: Double, aboveNoiseFloor: Bool,
+                            bridge: Double = SpeakerTurn.pauseBridgeSeconds) -> [TimeSpan] {
+        let active = activeFrames(samples, aboveNoiseFloor: aboveNoiseFloor)
         var spans: [TimeSpan] = []
         var index = 0
         while index < active.count {
@@ -35,13 +38,29 @@ enum Audio {
         return spans
     }
 
-    private static func activeFrames(_ samples: [Float]) -> [Bool] {
+    private static func activeFrames(_ samples: [Float], aboveNoiseFloor: Bool) -> [Bool] {
+        let energies = frameEnergies(samples)
+        let threshold = aboveNoiseFloor ? speechThreshold(energies) : 1e-5
+        return energies.map { $0 > threshold }
+    }
+
+    /// Mean square of each 10-ms frame.
+    private static func frameEnergies(_ samples: [Float]) -> [Float] {
         let frame = AudioFormat.sampleRate / 100
-        let threshold: Float = 1e-5 // −50 dBFS as mean square
         return stride(from: 0, to: samples.count, by: frame).map { start in
             let slice = samples[start..<min(samples.count, start + frame)]
-            return slice.reduce(0) { $0 + $1 * $1 } / Float(slice.count) > threshold
+            return slice.reduce(0) { $0 + $1 * $1 } / Float(slice.count)
         }
+    }
+
+    /// −50 dBFS, or 10 dB above the recording's own noise floor (its quietest tenth of frames,
+    /// digital silence left out) when that is higher: some packaged clips carry noise at
+    /// −40 dBFS through their pauses, which are not speech. (The classic lessons keep the fixed
+    /// −50 dBFS, so their truth stays as it was.)
+    private static func speechThreshold(_ energies: [Float]) -> Float {
+        let sounding = energies.filter { $0 > 0 }.sorted()
+        let floor = sounding.isEmpty ? 0 : sounding[sounding.count / 10]
+        return max(1e-5, 10 * floor) // 1e-5: −50 dBFS as mean square
     }
 
     /// 16-bit PCM mono WAV.

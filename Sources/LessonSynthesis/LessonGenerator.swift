@@ -109,7 +109,7 @@ public struct LessonGenerator {
             }
         }
         let ids = ["teacher"] + (1..<max(1, voices.count)).map { "student\($0)" }
-        let sources = voices.map { SpeechSource(voice: $0, scratch: directory) }
+        let sources = voices.map { SpeechSource(voice: $0, scratch: directory, aboveNoiseFloor: spec.voiceSet != .classic) }
         let total = Int(spec.durationSeconds * Audio.rate)
         var mix = [Float](repeating: 0, count: total)
         var utterances: [PlacedUtterance]
@@ -137,7 +137,7 @@ public struct LessonGenerator {
         if peak > 0.95 { for i in mix.indices { mix[i] *= 0.95 / peak } }
         var reference: [SpeakerTurn] = [], raisedVoice: [SpeakerTurn] = []
         for utterance in utterances.sorted(by: { $0.start < $1.start }) {
-            let spans = Audio.speechSpans(utterance.samples, offset: utterance.start)
+            let spans = Audio.speechSpans(utterance.samples, offset: utterance.start, aboveNoiseFloor: spec.voiceSet != .classic)
             let turns = spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[utterance.speaker]) }
             reference += turns
             if utterance.raised { raisedVoice += turns.joiningPauses(shorterThan: 0.5) }

@@ -13,9 +13,13 @@ final class SpeechSource {
     /// The recorded voice's clips not yet found undecodable.
     private var clipFiles: [String]
 
-    init(voice: Voice, scratch: URL) {
+    /// Whether speech is told from the clips' own noise floor (`Audio.speechThreshold`).
+    let aboveNoiseFloor: Bool
+
+    init(voice: Voice, scratch: URL, aboveNoiseFloor: Bool) {
         self.voice = voice
         self.scratch = scratch
+        self.aboveNoiseFloor = aboveNoiseFloor
         if case .recorded(let speaker) = voice { clipFiles = speaker.files() } else { clipFiles = [] }
     }
 
@@ -50,7 +54,7 @@ final class SpeechSource {
             return try synthesise(words[random.next(below: words.count)], voice: name, pitch: pitch, rate: speed, amplitude: 100)
         case .recorded:
             let clip = try anyClip(&random)
-            let firstWord = Audio.speechSpans(clip, offset: 0, bridge: 0.12).first.map { Int($0.end * Audio.rate) } ?? clip.count
+            let firstWord = Audio.speechSpans(clip, offset: 0, aboveNoiseFloor: aboveNoiseFloor, bridge: 0.12).first.map { Int($0.end * Audio.rate) } ?? clip.count
             let longest = Int(random.uniform(0.3, 0.9) * Audio.rate)
             var word = Array(clip.prefix(firstWord <= Int(1.2 * Audio.rate) ? firstWord : longest))
             let fade = min(word.count, Int(0.03 * Audio.rate))
@@ -91,7 +95,7 @@ final class SpeechSource {
     private func decode(_ url: URL) throws -> [Float] {
         var samples: [Float] = []
         try decoder.decode(url, chunkSeconds: 30) { samples += $0.samples }
-        return Audio.trimSilence(samples)
+        return Audio.trimSilence(samples, aboveNoiseFloor: aboveNoiseFloor)
     }
 }
 

@@ -74,7 +74,7 @@ done
 echo "target: no worse than the previous pipeline (mean 0.9 %, count exact 10 of 10)"
 echo
 echo "== speed and memory"
-ls "$WORK"/generated/*.wav | sed "s|^|file '$PWD/|; s|$|'|" >"$WORK/joined.txt"
+for media in "$WORK"/generated/*.wav; do echo "file '$(realpath "$media")'"; done >"$WORK/joined.txt"
 ffmpeg -nostdin -v error -f concat -safe 0 -i "$WORK/joined.txt" -c copy "$WORK/joined.wav"
 seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$WORK/joined.wav")
 start=$(date +%s.%N)

@@ -1,4 +1,5 @@
 @testable import EdControlCore
+import LessonSynthesis
 import Foundation
 import Testing
 
@@ -157,4 +158,25 @@ enum RealMeetings {
     let overlap = DiarizationCorpusScore.compute([(id: "a", reference: reference, hypothesis: hypothesis)], collar: 0).summary.overlapDetection
     #expect(abs(overlap.recall - 1.0 / 3) < 0.01 && abs(overlap.precision - 0.5) < 0.01)
     #expect(abs(overlap.referenceSeconds - 3) < 0.02)
+}
+
+@Suite(.serialized) struct RealVoiceLessonDiarizationTests {
+    /// Four short online lessons of real people (train split, as `lessongen --seed 1000
+    /// --count 4 --duration 120 --speakers 2-3`): codecs, level differences, backchannels.
+    /// Without the rule that fragments are not speakers the count is right in 1 of 4.
+    @Test func realVoiceLessonsAreCountedAndDiarized() throws {
+        let analyzer = LessonAnalyzer(models: try Fixtures.registry())
+        let directory = Fixtures.scratch.appendingPathComponent("real-voice-lessons")
+        var pairs: [(id: String, reference: [SpeakerTurn], hypothesis: [SpeakerTurn])] = []
+        for seed in UInt64(1000)...1003 {
+            var spec = LessonSpec(seed: seed, speakerCount: 2 + Int(seed % 2), durationSeconds: 120)
+            spec.voiceSet = .realTrain
+            let lesson = try LessonGenerator().generate(spec, into: directory, name: "lesson-\(seed)")
+            pairs.append(("\(seed)", lesson.turns, try analyzer.analyze(lesson.media).turns))
+        }
+        let score = DiarizationCorpusScore.compute(pairs).summary
+        #expect(score.meanDER < 0.10, "mean DER \(score.meanDER)")
+        #expect(score.countExact >= 2, "count exact in \(score.countExact) of 4")
+        #expect(score.overlapDetection.recall >= 0.4, "overlapped speech recall \(score.overlapDetection.recall)")
+    }
 }

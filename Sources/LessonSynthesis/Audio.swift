@@ -4,6 +4,8 @@ import Foundation
 enum Audio {
     static let rate = Double(AudioFormat.sampleRate)
 
+    static let frameSamples = AudioFormat.sampleRate / 100
+
     static func silence(_ seconds: Double) -> [Float] { [Float](repeating: 0, count: Int(seconds * rate)) }
 
     /// Drops leading and trailing near-silence (10-ms frames below −50 dBFS, or also below
@@ -11,8 +13,7 @@ enum Audio {
     static func trimSilence(_ samples: [Float], aboveNoiseFloor: Bool) -> [Float] {
         let active = activeFrames(samples, aboveNoiseFloor: aboveNoiseFloor)
         guard let first = active.firstIndex(of: true), let last = active.lastIndex(of: true) else { return [] }
-        let frame = AudioFormat.sampleRate / 100
-        return Array(samples[(first * frame)..<min(samples.count, (last + 1) * frame)])
+        return Array(samples[(first * frameSamples)..<min(samples.count, (last + 1) * frameSamples)])
     }
 
     /// Speech spans of a clean utterance placed at `offset` seconds: frames above −50 dBFS (and
@@ -38,7 +39,8 @@ enum Audio {
         return spans
     }
 
-    private static func activeFrames(_ samples: [Float], aboveNoiseFloor: Bool) -> [Bool] {
+    /// Whether each 10-ms frame carries speech (see `speechSpans`).
+    static func activeFrames(_ samples: [Float], aboveNoiseFloor: Bool) -> [Bool] {
         let energies = frameEnergies(samples)
         let threshold = aboveNoiseFloor ? speechThreshold(energies) : 1e-5
         return energies.map { $0 > threshold }
@@ -46,9 +48,8 @@ enum Audio {
 
     /// Mean square of each 10-ms frame.
     private static func frameEnergies(_ samples: [Float]) -> [Float] {
-        let frame = AudioFormat.sampleRate / 100
-        return stride(from: 0, to: samples.count, by: frame).map { start in
-            let slice = samples[start..<min(samples.count, start + frame)]
+        stride(from: 0, to: samples.count, by: frameSamples).map { start in
+            let slice = samples[start..<min(samples.count, start + frameSamples)]
             return slice.reduce(0) { $0 + $1 * $1 } / Float(slice.count)
         }
     }

@@ -53,6 +53,10 @@ public enum VoiceSet: String, Sendable, Codable, CaseIterable {
         case .classic: return nil
         }
     }
+
+    /// Whether the truth's speech is told from each clip's own noise floor
+    /// (`Audio.speechThreshold`); the classic lessons keep the fixed −50 dBFS.
+    var speechAboveNoiseFloor: Bool { self != .classic }
 }
 
 /// A generated lesson with its exact ground truth.
@@ -70,8 +74,15 @@ public struct GeneratedLesson: Sendable {
     public var facialEpisodes: [SpeakerTurn]
     /// Each participant's channel (real-voice lessons only).
     public var channels: [String: ParticipantChannel]
-    /// Whether all participants are of one sex (real-voice lessons only).
-    public var sameSex: Bool
+
+    /// Whether all participants are real people of one sex.
+    public var sameSex: Bool {
+        let sexes = voices.values.compactMap { voice -> RecordedSpeaker.Sex? in
+            if case .recorded(let speaker) = voice { return speaker.sex }
+            return nil
+        }
+        return sexes.count == voices.count && Set(sexes).count == 1
+    }
 
     /// Share of the speech time during which two or more people speak.
     public var overlapShare: Double { SpeakerTurn.overlapShare(turns) }
@@ -99,17 +110,10 @@ public struct LessonGenerator {
         precondition(spec.speakerCount >= 1)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var random = SeededRandom(seed: spec.seed)
-        var voices = spec.voices ?? []
-        var sameSex = false
-        if spec.voices == nil {
-            if let split = spec.voiceSet.split {
-                (voices, sameSex) = try pickRecordedVoices(spec.speakerCount, split: split, &random)
-            } else {
-                voices = pickVoices(spec.speakerCount, &random)
-            }
-        }
+        let voices = try spec.voices ?? spec.voiceSet.split.map { try pickRecordedVoices(spec.speakerCount, split: $0, &random) }
+            ?? pickVoices(spec.speakerCount, &random)
         let ids = ["teacher"] + (1..<max(1, voices.count)).map { "student\($0)" }
-        let sources = voices.map { SpeechSource(voice: $0, scratch: directory, aboveNoiseFloor: spec.voiceSet != .classic) }
+        let sources = voices.map { SpeechSource(voice: $0, scratch: directory, aboveNoiseFloor: spec.voiceSet.speechAboveNoiseFloor) }
         let total = Int(spec.durationSeconds * Audio.rate)
         var mix = [Float](repeating: 0, count: total)
         var utterances: [PlacedUtterance]
@@ -137,7 +141,7 @@ public struct LessonGenerator {
         if peak > 0.95 { for i in mix.indices { mix[i] *= 0.95 / peak } }
         var reference: [SpeakerTurn] = [], raisedVoice: [SpeakerTurn] = []
         for utterance in utterances.sorted(by: { $0.start < $1.start }) {
-            let spans = Audio.speechSpans(utterance.samples, offset: utterance.start, aboveNoiseFloor: spec.voiceSet != .classic)
+            let spans = Audio.speechSpans(utterance.samples, offset: utterance.start, aboveNoiseFloor: spec.voiceSet.speechAboveNoiseFloor)
             let turns = spans.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: ids[utterance.speaker]) }
             reference += turns
             if utterance.raised { raisedVoice += turns.joiningPauses(shorterThan: 0.5) }
@@ -186,7 +190,7 @@ public struct LessonGenerator {
         }
         let lesson = GeneratedLesson(media: media, rttm: rttm, turns: merged, raisedVoice: raisedVoice,
                                      voices: Dictionary(uniqueKeysWithValues: zip(ids, voices)), faces: faces,
-                                     facialEpisodes: facialEpisodes, channels: channels, sameSex: sameSex)
+                                     facialEpisodes: facialEpisodes, channels: channels)
         try LessonDescription(lesson, name: name, spec: spec, ids: ids)
             .jsonData().write(to: directory.appendingPathComponent("\(name).lesson.json"))
         return lesson
@@ -203,11 +207,7 @@ public struct LessonGenerator {
             // Only draws a number when episodes are asked for, so other lessons stay as they were.
             let raised = speaker == 0 && spec.raisedVoiceProbability > 0 && sources[0].voice.isSynthetic
                 && random.nextUnit() < spec.raisedVoiceProbability
-            var turn: [Float] = []
-            for index in 0..<utteranceCount {
-                if index > 0 { turn += Audio.silence(random.uniform(0.08, 0.18)) }
-                turn += try sources[speaker].utterance(&random, raised: raised)
-            }
+            let turn = try sources[speaker].turn(of: utteranceCount, pauses: 0.08...0.18, raised: raised, &random)
             guard Int(time * Audio.rate) + turn.count < Int(spec.durationSeconds * Audio.rate) - Int(0.3 * Audio.rate) else { break }
             placed.append(PlacedUtterance(speaker: speaker, start: time, samples: turn, raised: raised))
             let end = time + Double(turn.count) / Audio.rate
@@ -230,11 +230,7 @@ public struct LessonGenerator {
         while true {
             let utteranceCount = speaker != 0 ? 1 + random.next(below: 2)
                 : random.nextUnit() < 0.3 ? 4 + random.next(below: 8) : 1 + random.next(below: 3)
-            var turn: [Float] = []
-            for index in 0..<utteranceCount {
-                if index > 0 { turn += Audio.silence(random.uniform(0.1, 0.5)) }
-                turn += try sources[speaker].utterance(&random)
-            }
+            let turn = try sources[speaker].turn(of: utteranceCount, pauses: 0.1...0.5, &random)
             let length = Double(turn.count) / Audio.rate
             guard time + length < spec.durationSeconds - 0.3 else { break }
             placed.append(PlacedUtterance(speaker: speaker, start: time, samples: turn))
@@ -257,8 +253,7 @@ public struct LessonGenerator {
 
     /// Real speakers of one split, teacher first (one with enough material to teach). A third
     /// of the lessons draw everyone from one sex, when the split has enough such speakers.
-    private func pickRecordedVoices(_ count: Int, split: RecordedSpeaker.Split,
-                                    _ random: inout SeededRandom) throws -> (voices: [Voice], sameSex: Bool) {
+    private func pickRecordedVoices(_ count: Int, split: RecordedSpeaker.Split, _ random: inout SeededRandom) throws -> [Voice] {
         let installed = RecordedSpeaker.catalogue.filter { $0.split == split && !$0.files().isEmpty }
         var candidates = installed
         if random.nextUnit() < 1.0 / 3 {
@@ -280,7 +275,7 @@ public struct LessonGenerator {
         var others = candidates.filter { $0 != teacher }
         var chosen = [teacher]
         for _ in 1..<max(1, count) { chosen.append(others.remove(at: random.next(below: others.count))) }
-        return (chosen.map { .recorded($0) }, Set(chosen.map(\.sex)).count == 1)
+        return chosen.map { .recorded($0) }
     }
 
     /// Episodes of 6–12 s at random times, at least 10 s apart and clear of the ends.

@@ -120,10 +120,8 @@ public struct ParticipantChannel: Sendable, Codable, Equatable {
 
     /// The 10-ms frames that carry speech (above −50 dBFS).
     static func speechFrames(_ samples: [Float]) -> [Range<Int>] {
-        let frame = AudioFormat.sampleRate / 100
-        return stride(from: 0, to: samples.count, by: frame).map { $0..<min(samples.count, $0 + frame) }.filter { range in
-            samples[range].reduce(0) { $0 + $1 * $1 } / Float(range.count) > 1e-5
-        }
+        Audio.activeFrames(samples, aboveNoiseFloor: false).enumerated().filter(\.element)
+            .map { ($0.offset * Audio.frameSamples)..<min(samples.count, ($0.offset + 1) * Audio.frameSamples) }
     }
 
     /// `samples` scaled so that their RMS over `frames` is `target`.

@@ -44,6 +44,16 @@ final class SpeechSource {
         }
     }
 
+    /// `count` utterances separated by pauses drawn from `pauses` (seconds).
+    func turn(of count: Int, pauses: ClosedRange<Double>, raised: Bool = false, _ random: inout SeededRandom) throws -> [Float] {
+        var turn: [Float] = []
+        for index in 0..<count {
+            if index > 0 { turn += Audio.silence(random.uniform(pauses.lowerBound, pauses.upperBound)) }
+            turn += try utterance(&random, raised: raised)
+        }
+        return turn
+    }
+
     /// A listener's short reply said while someone else talks ("mm", "yes", "да"): a word
     /// for synthetic voices; for recordings the first word of a clip (speech up to its first
     /// pause), or its first 0.3–0.9 s, faded out, when the first word runs longer.

@@ -67,17 +67,8 @@ public struct Diarizer: Sendable {
                         speakerCount: centroids.count, geometry: geometry, totalSamples: totalSamples)
         }
         var activity = rebuild()
-        // A cluster that ends up with almost no talk of its own is a stray of another voice:
-        // its local speakers go to the other speakers and the activity is rebuilt.
-        var talk = [Double](repeating: 0, count: centroids.count)
-        for run in activity { talk[run.label] += run.end - run.start }
-        let enough = max(settings.minimumSpeakerSeconds, settings.minimumSpeakerShare * talk.reduce(0, +))
-        var speech = [Double](repeating: 0, count: centroids.count), members = [Int](repeating: 0, count: centroids.count)
-        for (local, label) in zip(localSpeakers, clusters.labels) { speech[label] += local.speechSeconds; members[label] += 1 }
-        let fragment = settings.minimumFragmentShare * speech.reduce(0, +) / Double(max(1, localSpeakers.count))
-        let strays = talk.indices.filter {
-            talk[$0] < enough || (members[$0] >= settings.fragmentMembers && speech[$0] / Double(members[$0]) < fragment)
-        }
+        // A stray cluster's local speakers go to the other speakers and the activity is rebuilt.
+        let strays = strayClusters(activity: activity, count: centroids.count, localSpeakers: localSpeakers, labels: clusters.labels)
         if !strays.isEmpty, strays.count < centroids.count, bounds.minimum < centroids.count {
             for stray in strays.prefix(centroids.count - bounds.minimum) { centroids[stray] = [] }
             activity = rebuild()
@@ -98,6 +89,21 @@ public struct Diarizer: Sendable {
         return Diarization(turns: turns,
                            centroids: Dictionary(uniqueKeysWithValues: names.map { ($0.value, centroids[Int($0.key)!]) }),
                            count: SpeakerCountEstimate(speakers: found, confidence: clusters.countConfidence, note: note))
+    }
+
+    /// Clusters that are not a person: those with almost no talk of their own after the
+    /// reconstruction (a stray of another voice), and those made of many fragments.
+    private func strayClusters(activity: [(label: Int, start: Double, end: Double)], count: Int,
+                               localSpeakers: [LocalSpeaker], labels: [Int]) -> [Int] {
+        var talk = [Double](repeating: 0, count: count)
+        for run in activity { talk[run.label] += run.end - run.start }
+        let enough = max(settings.minimumSpeakerSeconds, settings.minimumSpeakerShare * talk.reduce(0, +))
+        var speech = [Double](repeating: 0, count: count), members = [Int](repeating: 0, count: count)
+        for (local, label) in zip(localSpeakers, labels) { speech[label] += local.speechSeconds; members[label] += 1 }
+        let fragment = settings.minimumFragmentShare * speech.reduce(0, +) / Double(max(1, localSpeakers.count))
+        return talk.indices.filter {
+            talk[$0] < enough || (members[$0] >= settings.fragmentMembers && speech[$0] / Double(members[$0]) < fragment)
+        }
     }
 
     /// Who a local speaker is, frame by frame: their global speaker, except where a stretch of
@@ -122,8 +128,10 @@ public struct Diarizer: Sendable {
                 let choice = best != own && similarity[best] - similarity[own] > settings.switchSimilarityMargin ? best : own
                 for position in partial.frames { votes[position][choice, default: 0] += 1 }
             }
+            // Most votes; on a tie the own speaker, then the lower label (a dictionary's order
+            // changes from run to run, and the report must not).
             var winners: [Int?] = votes.map { tally in
-                tally.max { ($0.value, $0.key == own ? 1 : 0) < ($1.value, $1.key == own ? 1 : 0) }?.key
+                tally.max { ($0.value, $0.key == own ? 1 : 0, -$0.key) < ($1.value, $1.key == own ? 1 : 0, -$1.key) }?.key
             }
             // The last partial is left out when it would be mostly padding: the frames no partial
             // covers take the verdict of the nearest covered frame before them (or after, at the start).

@@ -48,9 +48,7 @@ public struct DiarizationCorpusScore: Codable, Sendable {
         var overlap = VoiceActivityScore.empty
         let items = pairs.map { pair -> Item in
             overlap = overlap + VoiceActivityScore.compute(reference: pair.reference.spans(withAtLeast: 2),
-                                                           hypothesis: pair.hypothesis.spans(withAtLeast: 2),
-                                                           duration: max(pair.reference.map(\.end).max() ?? 0,
-                                                                         pair.hypothesis.map(\.end).max() ?? 0))
+                                                           hypothesis: pair.hypothesis.spans(withAtLeast: 2))
             let score = DiarizationErrorRate.compute(reference: pair.reference, hypothesis: pair.hypothesis, collar: collar)
             errors += score.missedSpeech + score.falseAlarm + score.speakerConfusion
             scored += score.totalSpeech

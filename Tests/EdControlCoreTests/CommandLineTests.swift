@@ -139,6 +139,21 @@ struct CommandLineTests {
         #expect(defaults.status == 0 && defaults.stdout.contains("\"windowStepSeconds\" : 5"))
     }
 
+    /// A report is reproducible: separate runs on the same recording give the same speakers and
+    /// turns (trn08 has three-way ties between speakers' votes, which once went by a
+    /// dictionary's per-process order).
+    @Test func analysisIsReproducibleAcrossRuns() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        let recording = RealMeetings.audio("trn08").path
+        let outputs = try (0..<3).map { run -> String in
+            let out = dir.appendingPathComponent("run\(run)")
+            let result = try Fixtures.run(edcontrol, ["analyze", recording, "--out", out.path, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+            return try String(contentsOf: out.appendingPathComponent("diarization.rttm"), encoding: .utf8)
+        }
+        #expect(!outputs[0].isEmpty && Set(outputs).count == 1)
+    }
+
     @Test func conflictingSpeakerOptionsAreRejected() throws {
         let result = try Fixtures.run(edcontrol, ["analyze", "x.wav", "--out", "/tmp/x", "--speakers", "2", "--max-speakers", "3"])
         #expect(result.status != 0)

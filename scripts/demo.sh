@@ -59,7 +59,9 @@ Admin API token for "Demo school" (shown once): $TOKEN
 
   curl -H "Authorization: Bearer $TOKEN" $URL/api/v1/lessons
   curl -H "Authorization: Bearer $TOKEN" -X POST -T LESSON.mp4 "$URL/api/v1/lessons?filename=LESSON.mp4"
-  curl -H "Authorization: Bearer $TOKEN" $URL/metrics
+
+Operators' metrics (every school's figures) take the installation's metrics token:
+  curl -H "Authorization: Bearer $(cat $OUT/data/metrics.token)" $URL/metrics
 
 The command-line report of the same lesson: $OUT/report/report.html
 Server log: $OUT/server.log

@@ -5,6 +5,7 @@ import Foundation
 /// received, and per lesson its recording and the analysis results.
 ///
 ///     DIR/edcontrol.sqlite
+///     DIR/metrics.token                       (the operator's token for /metrics, readable by the owner only)
 ///     DIR/uploads/<uuid>.part                 (an upload in progress)
 ///     DIR/lessons/<lesson id>/recording.<ext>
 ///     DIR/lessons/<lesson id>/results/        (report.json, diarization.rttm, timeline.vtt, incidents.csv, report.html)
@@ -29,6 +30,21 @@ public struct DataDirectory: Sendable {
     /// The lesson's latest report, if it has been analysed.
     func report(of lessonID: String) -> LessonReport? {
         LessonReport.read(from: results(of: lessonID).appendingPathComponent(ReportWriter.reportFile))
+    }
+
+    /// The installation's token for `/metrics`, made on first use. Metrics cover every
+    /// school, so a school's own tokens do not open them; the operator's scraper sends this.
+    public func metricsToken() throws -> String {
+        let file = root.appendingPathComponent("metrics.token")
+        if let token = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+            return token
+        }
+        var random = SystemRandomNumberGenerator()
+        let token = "edm_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        guard FileManager.default.createFile(atPath: file.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: file.path])
+        }
+        return token
     }
 
     public func recording(of lesson: Lesson) -> URL? { lesson.mediaFile.map { lessonDirectory(lesson.id).appendingPathComponent($0) } }

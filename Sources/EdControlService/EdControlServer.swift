@@ -7,12 +7,16 @@ import ServiceLifecycle
 
 /// The EdControl service: the HTTP API and analysis workers in one process, over the
 /// embedded store (SQLite and files in one data directory).
-public struct EdControlServer {
+public struct EdControlServer: Sendable {
     public struct Settings: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var workers = 1
-        public var maxUploadBytes: Int64 = 4_000_000_000
+        /// A connection that sends nothing for this long — no request, headers that never
+        /// end, an upload that stalls — is closed, so idle clients cannot hold connections and
+        /// files open.
+        public var idleTimeoutSeconds = 30.0
+        public var lessons = LessonService.Limits()
         public var worker = AnalysisWorker.Settings()
         public var webhooks = WebhookSender.Settings()
         public var retention = RetentionPolicy.Settings()
@@ -40,27 +44,34 @@ public struct EdControlServer {
     }
 
     /// Workers named after this host and process, so a job's `workerId` says where it ran.
-    public static func workers(count: Int, store: EdControlStore, data: DataDirectory, models: ModelRegistry,
-                               settings: AnalysisWorker.Settings, reports: ReportCache? = nil, logger: Logger) -> [AnalysisWorker] {
+    public static func workers(count: Int, lessons: LessonService, models: ModelRegistry,
+                               settings: AnalysisWorker.Settings, logger: Logger) -> [AnalysisWorker] {
         let host = ProcessInfo.processInfo.hostName
         let pid = ProcessInfo.processInfo.processIdentifier
         return (0..<count).map {
-            AnalysisWorker(id: "\(host)-\(pid)-\($0 + 1)", store: store, data: data, models: models, settings: settings, reports: reports, logger: logger)
+            AnalysisWorker(id: "\(host)-\(pid)-\($0 + 1)", lessons: lessons, models: models, settings: settings, logger: logger)
         }
+    }
+
+    /// The owner of every lesson's life in this process.
+    var lessons: LessonService {
+        LessonService(store: store, data: data, limits: settings.lessons, reports: reports, logger: logger)
     }
 
     /// Serves until SIGTERM or SIGINT, then stops taking jobs, gives running ones back to
     /// the queue and closes connections. `onListening` gets the bound address (the port
     /// may have been 0: any free port).
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
-        var services: [any Service] = Self.workers(count: settings.workers, store: store, data: data, models: models,
-                                                   settings: settings.worker, reports: reports, logger: logger)
+        try await lessons.sweep()
+        var services: [any Service] = Self.workers(count: settings.workers, lessons: lessons, models: models,
+                                                   settings: settings.worker, logger: logger)
         services.append(WebhookSender(store: store, settings: settings.webhooks, logger: logger))
         if settings.retention.days != nil {
-            services.append(RetentionPolicy(store: store, data: data, settings: settings.retention, logger: logger))
+            services.append(RetentionPolicy(lessons: lessons, settings: settings.retention, logger: logger))
         }
         let application = Application(
             router: try router(),
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(settings.idleTimeoutSeconds * 1000)))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "EdControl"),
             services: services,
             onServerRunning: { [settings] channel in
@@ -74,21 +85,21 @@ public struct EdControlServer {
         let router = Router(context: APIContext.self)
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: TokenAuthenticator(store: store))
         router.add(middleware: SessionAuthenticator(store: store))
-        OperationsRoutes(store: store, models: models, prometheus: prometheus).add(to: router)
+        OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
         let api = router.group("api/v1")
-        let intake = LessonIntake(store: store, data: data)
-        LessonRoutes(store: store, data: data, intake: intake, maxUploadBytes: settings.maxUploadBytes).add(to: api)
+        let lessons = lessons
+        LessonRoutes(store: store, data: data, lessons: lessons).add(to: api)
         JobRoutes(store: store).add(to: api)
-        TeacherRoutes(store: store, data: data, models: models).add(to: api)
-        WebhookRoutes(store: store).add(to: api)
-        ReviewRoutes(store: store, data: data).add(to: api)
+        TeacherRoutes(store: store, lessons: lessons, models: models).add(to: api)
+        WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
+        ReviewRoutes(store: store, lessons: lessons).add(to: api)
         AuditRoutes(store: store).add(to: api)
         // Pages last: their error pages apply to them (and to unknown paths) only.
-        Dashboard(store: store, data: data, pages: try PageRenderer(), reports: reports,
-                  maxUploadBytes: settings.maxUploadBytes, maxAttempts: intake.maxAttempts).add(to: router)
+        Dashboard(store: store, data: data, pages: try PageRenderer(), reports: reports, lessons: lessons).add(to: router)
         return router
     }
 }

@@ -61,6 +61,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest upload accepted, in megabytes.")
     var maxUploadMb = 4000
 
+    @Option(name: .long, help: "Close a connection that sends nothing (no request, unfinished headers, a stalled upload) for this many seconds.")
+    var idleTimeoutSeconds = 30.0
+
+    @Option(name: .long, help: ArgumentHelp("A private network webhooks may be sent to (an LMS on the school's own network), such as 10.1.2.0/24; repeatable.",
+                                            discussion: "Webhooks go only to public addresses otherwise."))
+    var webhookAllowNetwork: [String] = []
+
     @Option(name: .long, help: "Seconds before the first retry of a failed webhook delivery (doubling after each).")
     var webhookRetrySeconds = 5.0
 
@@ -78,6 +85,9 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535") }
         guard (0...64).contains(workers) else { throw ValidationError("--workers must be 0–64") }
         guard maxUploadMb > 0 else { throw ValidationError("--max-upload-mb must be positive") }
+        for network in webhookAllowNetwork where IPNetwork(network) == nil {
+            throw ValidationError("--webhook-allow-network \(network) is not an address block such as 10.1.2.0/24 or fd00:1::/64")
+        }
     }
 
     func run() async throws {
@@ -87,9 +97,11 @@ struct Serve: AsyncParsableCommand {
         settings.host = host
         settings.port = port
         settings.workers = workers
-        settings.maxUploadBytes = Int64(maxUploadMb) * 1_000_000
+        settings.idleTimeoutSeconds = max(1, idleTimeoutSeconds)
+        settings.lessons.maxUploadBytes = Int64(maxUploadMb) * 1_000_000
         settings.worker = lease.workerSettings
         settings.webhooks.firstRetrySeconds = max(0.1, webhookRetrySeconds)
+        settings.webhooks.targets = WebhookTargetPolicy(allowedNetworks: webhookAllowNetwork.compactMap(IPNetwork.init))
         settings.retention.days = retentionDays.map { max(0, $0) }
         settings.retention.checkEverySeconds = max(1, retentionCheckSeconds)
         let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
@@ -119,7 +131,8 @@ struct Work: AsyncParsableCommand {
         _ = bootstrapMetrics()
         let logger = serviceLogger("edcontrol.worker")
         let group = ServiceGroup(configuration: .init(
-            services: EdControlServer.workers(count: workers, store: store, data: data, models: registry, settings: lease.workerSettings, logger: logger)
+            services: EdControlServer.workers(count: workers, lessons: LessonService(store: store, data: data, logger: logger), models: registry,
+                                           settings: lease.workerSettings, logger: logger)
                 .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -161,7 +174,7 @@ struct Tokens: AsyncParsableCommand {
 
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Dashboard users.", subcommands: [Create.self])
+        commandName: "user", abstract: "Dashboard users.", subcommands: [Create.self, SetPassword.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -193,6 +206,33 @@ struct Users: AsyncParsableCommand {
             do {
                 let user = try await UserAccounts.create(in: store, school: school, email: email, name: name ?? email, role: role, password: password)
                 print("created \(user.role.rawValue) \(user.email)" + (chosen == nil ? " with the password \(password)" : ""))
+            } catch let refusal as UserAccounts.Refusal {
+                throw ValidationError(refusal.description)
+            }
+        }
+    }
+
+    struct SetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-password",
+            abstract: "Give a dashboard user a new password: signs them out everywhere and lifts a sign-in lock after failed attempts.",
+            discussion: "Without --password a random one is made and printed once. EDCONTROL_PASSWORD, if set, is used instead of --password.")
+
+        @Option(name: .long, help: "The email the user signs in with.")
+        var email: String
+
+        @Option(name: .long, help: "The new password (at least 10 characters).")
+        var password: String?
+
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            let (_, store) = try dataOptions.open()
+            let chosen = ProcessInfo.processInfo.environment["EDCONTROL_PASSWORD"] ?? password
+            let password = chosen ?? UserAccounts.randomPassword()
+            do {
+                try await UserAccounts.setPassword(in: store, email: email, password: password)
+                print("new password set for \(email.lowercased())" + (chosen == nil ? ": \(password)" : ""))
             } catch let refusal as UserAccounts.Refusal {
                 throw ValidationError(refusal.description)
             }

@@ -26,7 +26,7 @@ struct OpenAPITests {
             assert spec["openapi"].startswith("3.1"), spec["openapi"]
             for path, item in spec["paths"].items():
                 for method in item:
-                    if method in ("get", "post", "put", "patch", "delete"):
+                    if method in ("get", "head", "post", "put", "patch", "delete"):
                         print(method.upper(), path)
             """, document.path])
         #expect(listing.status == 0, "\(listing.stderr)")

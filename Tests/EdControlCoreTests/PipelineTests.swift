@@ -93,13 +93,28 @@ struct PipelineTests {
         #expect(report.lineage.models.map(\.id) == ["pyannote-segmentation-3.0", "ge2e-resemblyzer"], "face models did not make this report")
     }
 
-    @Test func silentRecordingHasNoSpeakersAndAllSilence() throws {
+    /// Silence, a pure tone and a faceless video without sound have nothing to judge: the
+    /// lesson is "inconclusive", never a green "ok".
+    @Test func recordingsWithNothingToJudgeAreInconclusive() throws {
         let dir = try Fixtures.temporaryDirectory()
         let silent = dir.appendingPathComponent("silent.mp3")
         try Fixtures.ffmpeg(["-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "15", "-c:a", "libmp3lame", silent.path])
         let report = try analyzer().analyze(silent)
         #expect(report.speakers.isEmpty && report.turns.isEmpty)
         #expect(report.talkMetrics.silencePercent == 100)
+        #expect(report.summary.flag == .inconclusive && report.summary.reason.contains("nothing to judge"), "\(report.summary)")
+
+        let tone = dir.appendingPathComponent("tone.wav")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=20", tone.path])
+        #expect(try analyzer().analyze(tone).summary.flag == .inconclusive)
+
+        let blank = dir.appendingPathComponent("blank.mp4")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "color=c=gray:s=320x240:d=10", "-pix_fmt", "yuv420p", blank.path])
+        let faceless = try analyzer().analyze(blank)
+        #expect(faceless.summary.flag == .inconclusive && faceless.video.analysed, "\(faceless.summary)")
+
+        // Speech alone is something to judge.
+        #expect(try analyzer().analyze(URL(fileURLWithPath: Fixtures.librivox[0])).summary.flag == .ok)
     }
 
     @Test func oneSecondRecordingIsAnalysedAndShorterIsRefused() throws {

@@ -9,7 +9,7 @@ import Testing
 final class RunningServer: @unchecked Sendable {
     // @unchecked: `process` is replaced only by `restart`, which tests call from one task.
     let data: URL
-    private let arguments: [String]
+    private var arguments: [String]
     private var process: Process
     private(set) var url: URL
 
@@ -116,10 +116,12 @@ final class RunningServer: @unchecked Sendable {
         }
     }
 
-    /// Starts it again on the same data directory (on a new port).
-    func restart() throws {
+    /// Starts it again on the same data directory (on a new port), with other `serve`
+    /// arguments if given.
+    func restart(arguments: [String]? = nil) throws {
         if process.isRunning { stop() }
-        (process, url) = try Self.start(data: data, arguments: arguments)
+        if let arguments { self.arguments = arguments }
+        (process, url) = try Self.start(data: data, arguments: self.arguments)
     }
 
     var serverLog: String { (try? String(contentsOf: data.appendingPathComponent("server.log"), encoding: .utf8)) ?? "" }
@@ -186,5 +188,34 @@ final class RunningServer: @unchecked Sendable {
             if done(job) || Date() > deadline { return job }
             try await Task.sleep(for: .milliseconds(200))
         }
+    }
+}
+
+extension Fixtures {
+    /// Opens a TCP connection to the loopback `port`, sends `opening`, then nothing more,
+    /// and returns how many seconds passed until the server closed the connection (or
+    /// `giveUpAfter`). Plain sockets: URLSession cannot stall on purpose.
+    static func secondsUntilClosed(port: Int, sending opening: Data, giveUpAfter limit: Double) throws -> Double {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw POSIXError(.EIO) }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let started = Date()
+        _ = opening.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(started) < limit {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { break }  // closed (or reset)
+        }
+        return Date().timeIntervalSince(started)
     }
 }

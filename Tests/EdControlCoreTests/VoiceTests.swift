@@ -99,6 +99,7 @@ struct IncidentTests {
         lenient.alertPeakIntensity = 0.95
         #expect(IncidentDetector(rules: lenient).summary(incidents, speakers: speakers, faces: []).flag == .review)
         #expect(detector.summary([], speakers: speakers, faces: []).flag == .ok)
+        #expect(detector.summary([], speakers: [], faces: []).flag == .inconclusive, "no speech and no face: nothing was judged")
     }
 
     /// A face track whose seconds look angry from `angry` on (neutral before), absent in `gaps`.

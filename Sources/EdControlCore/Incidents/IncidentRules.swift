@@ -4,7 +4,7 @@ import Foundation
 /// versioned document of their own (`edcontrol incident-rules` prints it, `--incident-rules`
 /// loads an edited copy) and their version and hash go into every report's lineage.
 public struct IncidentRules: Codable, Sendable, Hashable {
-    public static let builtInVersion = "2026-11-25.3"
+    public static let builtInVersion = "2026-11-30.1"
 
     public var version = IncidentRules.builtInVersion
     /// Raised voice this far above the speaker's usual loudness is intensity 0…1, linearly.

@@ -69,7 +69,13 @@ public struct Finding: Codable, Sendable, Equatable {
 /// The lesson at a glance.
 public struct LessonSummary: Codable, Sendable, Equatable {
     public enum Flag: String, Codable, Sendable {
-        case ok, review, alert
+        /// No incident, with speech or faces to judge by.
+        case ok
+        case review, alert
+        /// No incident, but neither speech nor a face was found: nothing was judged (a silent
+        /// recording, music, a tone, a screen without people). Not "ok", which would vouch
+        /// for a lesson nobody could see or hear.
+        case inconclusive
     }
 
     public struct RoleFigures: Codable, Sendable, Equatable {
@@ -151,6 +157,9 @@ public struct IncidentDetector: Sendable {
         return incidents
     }
 
+    /// With less speech than this and no face, a lesson without incidents is inconclusive.
+    public static let minimumJudgedSpeechSeconds = 2.0
+
     public func summary(_ incidents: [Incident], speakers: [Speaker], faces: [FaceTrack]) -> LessonSummary {
         let roles = Set(speakers.map(\.role)).union(incidents.map(\.role)).union(faces.map(\.role)).sorted { $0.rawValue < $1.rawValue }
         let figures = roles.map { role in
@@ -164,6 +173,12 @@ public struct IncidentDetector: Sendable {
         }
         let total = incidents.map { $0.end - $0.start }.reduce(0, +)
         guard let strongest = incidents.max(by: { $0.peakIntensity < $1.peakIntensity }) else {
+            let speechSeconds = speakers.map(\.talkSeconds).reduce(0, +)
+            let faceSeconds = figures.map(\.faceSeconds).reduce(0, +)
+            if speechSeconds < Self.minimumJudgedSpeechSeconds && faceSeconds == 0 {
+                return LessonSummary(flag: .inconclusive, reason: String(format: "nothing to judge: %.1f s of speech and no face were found "
+                    + "(a silent recording, music or a tone?); listen to the recording", speechSeconds), roles: figures)
+            }
             return LessonSummary(flag: .ok, reason: "no incidents", roles: figures)
         }
         let when = ReportCharts.formatClock(strongest.start)

@@ -24,7 +24,7 @@ public enum HTMLReport {
         .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px}
         .figure{background:#f5f5f7;border-radius:6px;padding:8px}.figure b{display:block;font-size:1.3em}
         .flag{padding:6px 10px;border-radius:6px;border-left:6px solid}.flag-ok{border-color:#009E73;background:#e8f6f1}
-        .flag-review{border-color:#E69F00;background:#fdf4e3}.flag-alert{border-color:#D55E00;background:#fbe9e1}
+        .flag-review{border-color:#E69F00;background:#fdf4e3}.flag-alert{border-color:#D55E00;background:#fbe9e1}.flag-inconclusive{border-color:#767676;background:#f0f0f0}
         </style></head><body>
         <h1>\(escape(report.input.file))</h1>
         <p class="meta">\(formatDuration(duration)) · \(report.speakers.count) speakers · \(report.incidents.count) incidents · analysed \(escape(report.generatedAt)) by EdControl \(escape(report.lineage.softwareVersion))</p>

@@ -3,7 +3,7 @@ import Foundation
 /// The analysis of one lesson recording: `report.json`. Its shape is documented by
 /// `schemas/report.schema.json`; bump `currentSchemaVersion` with any change to it.
 public struct LessonReport: Codable, Sendable {
-    public static let currentSchemaVersion = 5
+    public static let currentSchemaVersion = 6
 
     public struct Input: Codable, Sendable {
         public var file: String

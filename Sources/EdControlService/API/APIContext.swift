@@ -2,17 +2,21 @@ import Foundation
 import Hummingbird
 import HummingbirdAuth
 import HTTPTypes
+import NIOCore
 
 /// Per-request state: Hummingbird's core context and who is calling.
-public struct APIContext: AuthRequestContext, RequestContext {
+public struct APIContext: AuthRequestContext, RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var identity: Principal?
+    /// The connected peer (sign-in throttling counts failures per address).
+    public let remoteAddress: SocketAddress?
     /// Set when the caller signed in to the dashboard (a session cookie rather than a
     /// token): the token its pages and scripts must send back with every change.
     public var csrfToken: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
         identity = nil
         csrfToken = nil
     }
@@ -41,12 +45,24 @@ struct TokenAuthenticator: AuthenticatorMiddleware {
     let store: AccessStore
 
     func authenticate(request: Request, context: APIContext) async throws -> Principal? {
-        guard let bearer = request.headers.bearer else { return nil }
-        guard let principal = try await store.principal(forToken: bearer.token) else {
+        // /metrics takes the installation's metrics token, not a school's (OperationsRoutes).
+        guard request.uri.path != "/metrics" else { return nil }
+        guard let token = Self.bearerToken(request.headers[.authorization]) else { return nil }
+        guard let principal = try await store.principal(forToken: token) else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer error=\"invalid_token\""],
                             message: "this API token is not valid (mistyped, or deleted); ask your administrator for a new one")
         }
         return principal
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header. The scheme's name is
+    /// case-insensitive (RFC 9110 §11.1), which HummingbirdAuth's `bearer` does not allow for.
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
     }
 }
 

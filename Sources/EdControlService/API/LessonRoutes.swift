@@ -1,35 +1,34 @@
 import EdControlCore
 import Foundation
 import Hummingbird
-import NIOCore
 
 /// `/api/v1/lessons`: upload, list, read, delete, re-analyse, and the analysis results.
 struct LessonRoutes {
     let store: EdControlStore
     let data: DataDirectory
-    let intake: LessonIntake
-    let maxUploadBytes: Int64
+    let lessons: LessonService
 
     func add(to api: RouterGroup<APIContext>) {
-        let lessons = api.group("lessons")
-        lessons.post(use: upload)
-        lessons.get(use: list)
-        lessons.get(":lesson", use: get)
-        lessons.delete(":lesson", use: delete)
-        lessons.post(":lesson/analyses", use: reanalyse)
-        lessons.get(":lesson/report.json") { request, context in
+        let routes = api.group("lessons")
+        routes.post(use: upload)
+        routes.get(use: list)
+        routes.get(":lesson", use: get)
+        routes.delete(":lesson", use: delete)
+        routes.post(":lesson/analyses", use: reanalyse)
+        routes.get(":lesson/report.json") { request, context in
             try await result(ReportWriter.reportFile, contentType: "application/json", request, context)
         }
-        lessons.get(":lesson/diarization.rttm") { request, context in
+        routes.get(":lesson/diarization.rttm") { request, context in
             try await result(ReportWriter.rttmFile, contentType: "text/plain; charset=utf-8", request, context)
         }
-        lessons.get(":lesson/timeline.vtt") { request, context in
+        routes.get(":lesson/timeline.vtt") { request, context in
             try await result(ReportWriter.vttFile, contentType: "text/vtt; charset=utf-8", request, context)
         }
-        lessons.get(":lesson/incidents.csv") { request, context in
+        routes.get(":lesson/incidents.csv") { request, context in
             try await result(ReportWriter.incidentsFile, contentType: "text/csv; charset=utf-8", request, context)
         }
-        lessons.get(":lesson/recording", use: recording)
+        routes.get(":lesson/recording", use: recording)
+        routes.head(":lesson/recording", use: recording)
     }
 
     /// The recording, with HTTP range requests so that a player can seek without loading
@@ -45,6 +44,7 @@ struct LessonRoutes {
                                    .cacheControl: "private, max-age=3600"]
         guard let rangeHeader = request.headers[.range] else {
             headers[.contentLength] = String(size)
+            if request.method == .head { return Response(status: .ok, headers: headers) }
             return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: file.path, context: context))
         }
         guard let range = Self.byteRange(rangeHeader, size: size) else {
@@ -53,6 +53,7 @@ struct LessonRoutes {
         }
         headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
         headers[.contentLength] = String(range.count)
+        if request.method == .head { return Response(status: .partialContent, headers: headers) }
         return Response(status: .partialContent, headers: headers,
                         body: try await FileIO().loadFile(path: file.path, range: range, context: context))
     }
@@ -65,7 +66,13 @@ struct LessonRoutes {
         let bounds = header.dropFirst("bytes=".count).split(separator: "-", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
         guard bounds.count == 2 else { return nil }
-        switch (Int(bounds[0]), Int(bounds[1])) {
+        // A position past what Int holds (a client asking for "everything" as 2^64) is past
+        // the end of any file, so it is clamped like any other.
+        func position(_ text: String) -> Int? {
+            guard !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) else { return nil }
+            return Int(text) ?? Int.max
+        }
+        switch (position(bounds[0]), position(bounds[1])) {
         case let (first?, last?) where first <= last && first < size: return first...min(last, size - 1)
         case let (first?, nil) where bounds[1].isEmpty && first < size: return first...(size - 1)
         case let (nil, suffix?) where bounds[0].isEmpty && suffix > 0: return max(0, size - suffix)...(size - 1)
@@ -89,42 +96,21 @@ struct LessonRoutes {
 
     /// The body is the recording itself (any content type), streamed to disk; details come
     /// in the query: `filename` (recommended), `title`, `teacherId`, `recordedAt` (ISO 8601).
+    /// Everything that can be checked without the body is checked before it is received.
     @Sendable func upload(_ request: Request, context: APIContext) async throws -> EditedResponse<LessonWithJob> {
         let caller = try context.require(.manager)
         let query = request.uri.queryParameters
-        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > maxUploadBytes {
-            throw HTTPError(.contentTooLarge, message: "the file is \(Self.megabytes(length)) and the limit is \(Self.megabytes(maxUploadBytes)); "
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > lessons.limits.maxUploadBytes {
+            throw HTTPError(.contentTooLarge, message: "the file is \(LessonService.megabytes(length)) and the limit is \(LessonService.megabytes(lessons.limits.maxUploadBytes)); "
                 + "compress the recording or ask the administrator to raise --max-upload-mb")
         }
         if request.headers[.contentLength] == "0" {
             throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body")
         }
-        let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
-        do {
-            try await FileIO().writeFile(contents: SizeLimitedBody(base: request.body, limit: maxUploadBytes), path: upload.path, context: context)
-        } catch is SizeLimitedBody.TooLarge {
-            try? FileManager.default.removeItem(at: upload)
-            throw HTTPError(.contentTooLarge, message: "the file is larger than the limit of \(Self.megabytes(maxUploadBytes)); "
-                + "compress the recording or ask the administrator to raise --max-upload-mb")
-        } catch {
-            try? FileManager.default.removeItem(at: upload)
-            throw error
-        }
-        let size = (try? FileManager.default.attributesOfItem(atPath: upload.path)[.size] as? Int64) ?? 0
-        guard size > 0 else {
-            try? FileManager.default.removeItem(at: upload)
-            throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body")
-        }
-        let recordedAt = try Self.date(query["recordedAt"], name: "recordedAt")
-        let details = LessonIntake.Details(title: query["title"].map(String.init), originalFilename: query["filename"].map(String.init) ?? "recording",
-                                           teacherID: query["teacherId"].map(String.init), recordedAt: recordedAt)
-        do {
-            let stored = try await intake.accept(upload, details: details, by: caller)
-            try await store.audit(caller, "lesson.upload", "lesson \(stored.lesson.id)", detail: details.originalFilename)
-            return EditedResponse(status: .created, headers: [.location: "/api/v1/lessons/\(stored.lesson.id)"], response: stored)
-        } catch let refusal as LessonIntake.Refusal {
-            throw HTTPError(refusal.kind == .notMedia ? .unsupportedMediaType : .unprocessableContent, message: refusal.message)
-        }
+        let details = LessonService.Details(title: query["title"].map(String.init), originalFilename: query["filename"].map(String.init) ?? "recording",
+                                            teacherID: query["teacherId"].map(String.init), recordedAt: try Self.date(query["recordedAt"], name: "recordedAt"))
+        let stored = try await lessons.upload(request.body, details: details, by: caller, context: context)
+        return EditedResponse(status: .created, headers: [.location: "/api/v1/lessons/\(stored.lesson.id)"], response: stored)
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> LessonList {
@@ -153,38 +139,13 @@ struct LessonRoutes {
     }
 
     @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
-        try await Self.erase(try context.parameters.require("lesson"), by: try context.require(.manager), store: store, data: data)
+        try await lessons.erase(try context.parameters.require("lesson"), by: try context.require(.manager))
         return Response(status: .noContent)
     }
 
-    /// Deletes a lesson, its recording and everything derived from it (the right to
-    /// erasure), and audits it. Shared by the API and the dashboard.
-    static func erase(_ id: String, by caller: Principal, store: EdControlStore, data: DataDirectory) async throws {
-        guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else {
-            throw HTTPError(.notFound, message: "there is no lesson \(id) in your school")
-        }
-        // The rows are gone first, so a worker that is analysing it now fails to store results.
-        try? FileManager.default.removeItem(at: data.lessonDirectory(removed.id))
-        try await store.audit(caller, "lesson.delete", "lesson \(removed.id)", detail: "\(removed.originalFilename), its recording and all results")
-    }
-
     @Sendable func reanalyse(_ request: Request, context: APIContext) async throws -> EditedResponse<Job> {
-        let job = try await Self.reanalyse(try context.parameters.require("lesson"), by: try context.require(.manager), store: store,
-                                           maxAttempts: intake.maxAttempts)
+        let job = try await lessons.reanalyse(try context.parameters.require("lesson"), by: try context.require(.manager))
         return EditedResponse(status: .accepted, headers: [.location: "/api/v1/jobs/\(job.id)"], response: job)
-    }
-
-    /// Queues another analysis of the lesson. Shared by the API and the dashboard.
-    static func reanalyse(_ id: String, by caller: Principal, store: EdControlStore, maxAttempts: Int) async throws -> Job {
-        let found = try await store.lesson(id, of: caller)
-        guard found.lesson.mediaFile != nil else {
-            throw HTTPError(.conflict, message: "the recording of this lesson has been deleted (retention policy); it cannot be analysed again")
-        }
-        do {
-            return try await store.enqueue(lessonID: found.lesson.id, schoolID: caller.schoolID, maxAttempts: maxAttempts)
-        } catch let conflict as StoreConflict {
-            throw HTTPError(.conflict, message: conflict.message)
-        }
     }
 
     /// A results file of the latest successful analysis.
@@ -202,8 +163,6 @@ struct LessonRoutes {
     private func lesson(_ context: APIContext, role: Role) async throws -> LessonWithJob {
         try await store.lesson(try context.parameters.require("lesson"), of: try context.require(role))
     }
-
-    static func megabytes(_ bytes: Int64) -> String { String(format: "%.0f MB", Double(bytes) / 1_000_000) }
 
     static func date(_ text: Substring?, name: String) throws -> Date? {
         guard let text else { return nil }
@@ -227,28 +186,3 @@ struct LessonList: ResponseEncodable {
 
 extension LessonWithJob: ResponseEncodable {}
 extension Job: ResponseEncodable {}
-
-/// The request body, failing with `TooLarge` as soon as it passes `limit` bytes, so an
-/// oversized upload is cut off rather than written to disk in full.
-struct SizeLimitedBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    struct TooLarge: Error {}
-
-    let base: RequestBody
-    let limit: Int64
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: RequestBody.AsyncIterator
-        let limit: Int64
-        var received: Int64 = 0
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else { return nil }
-            received += Int64(buffer.readableBytes)
-            if received > limit { throw TooLarge() }
-            return buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
-}

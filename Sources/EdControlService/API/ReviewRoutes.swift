@@ -6,7 +6,7 @@ import Hummingbird
 /// evaluation (`edcontrol eval incidents --ref` reads the episodes export).
 struct ReviewRoutes {
     let store: EdControlStore
-    let data: DataDirectory
+    let lessons: LessonService
 
     struct Verdict: Decodable {
         var verdict: IncidentReview.Verdict
@@ -58,30 +58,9 @@ struct ReviewRoutes {
         let lessonID = try context.parameters.require("lesson")
         _ = try await store.lesson(lessonID, of: caller)  // another school's lesson is a 404 whatever the body
         let body = try await request.decode(as: Verdict.self, context: context)
-        let saved = try await Self.save(body, lessonID: lessonID,
-                                        index: try context.parameters.require("index", as: Int.self), report: data.report(of:), by: caller, store: store)
+        let saved = try await lessons.review(body.verdict, note: body.note, lessonID: lessonID,
+                                             index: try context.parameters.require("index", as: Int.self), by: caller)
         return EditedResponse(status: .created, response: saved)
-    }
-
-    /// Stores a verdict on the lesson's incident `index` (its place in the current report),
-    /// with what the incident said, and audits it. Shared by the API and the dashboard.
-    static func save(_ verdict: Verdict, lessonID: String, index: Int, report: (String) async -> LessonReport?,
-                     by caller: Principal, store: EdControlStore) async throws -> IncidentReview {
-        let found = try await store.lesson(lessonID, of: caller)
-        guard let report = await report(found.lesson.id) else {
-            throw HTTPError(.conflict, message: "this lesson has no analysis results to review yet")
-        }
-        guard report.incidents.indices.contains(index) else {
-            throw HTTPError(.notFound, message: "the lesson's report has \(report.incidents.count) incidents, numbered from 0; there is no incident \(index)")
-        }
-        let incident = report.incidents[index]
-        let review = IncidentReview(id: newIdentifier(), lessonID: found.lesson.id, schoolID: caller.schoolID, incidentIndex: index,
-                                    start: incident.start, end: incident.end, person: incident.person, role: incident.role.rawValue,
-                                    modality: incident.modality.rawValue, verdict: verdict.verdict,
-                                    note: verdict.note.map { String($0.prefix(2000)) }, reviewer: caller.tokenName, reviewedAt: Date())
-        let saved = try await store.saveReview(review)
-        try await store.audit(caller, "review.save", "lesson \(found.lesson.id) incident \(index)", detail: verdict.verdict.rawValue)
-        return saved
     }
 }
 

@@ -5,7 +5,7 @@ import Hummingbird
 /// `/api/v1/teachers`: the school's teachers, whom lessons are filed under.
 struct TeacherRoutes {
     let store: LessonStore & AuditStore
-    let data: DataDirectory
+    let lessons: LessonService
     let models: ModelRegistry
 
     struct NewTeacher: Decodable { var name: String }
@@ -54,31 +54,9 @@ struct TeacherRoutes {
     /// its report), so their later lessons find them by voice rather than by talk time.
     @Sendable func enrol(_ request: Request, context: APIContext) async throws -> TeacherView {
         let caller = try context.require(.manager)
-        let teacher = try await teacher(context)
         let body = try await request.decode(as: Enrolment.self, context: context)
-        let found = try await store.lesson(body.lessonId, of: caller)
-        guard let recording = data.recording(of: found.lesson) else {
-            throw HTTPError(.conflict, message: "the recording of this lesson has been deleted; enrol from another lesson")
-        }
-        guard let report = data.report(of: found.lesson.id) else {
-            throw HTTPError(.conflict, message: "this lesson has not been analysed yet; enrol once its analysis has succeeded")
-        }
-        let turns = report.turns.filter { $0.speaker == body.speaker }.map(\.span)
-        guard !turns.isEmpty else {
-            throw HTTPError(.badRequest, message: "the lesson has no speaker \(body.speaker); its speakers are \(report.speakers.map(\.id).joined(separator: ", "))")
-        }
-        let profile: TeacherProfile
-        do {
-            profile = try await onOwnThread { [models] in try LessonAnalyzer(models: models).enrollTeacher(from: recording, during: turns) }
-        } catch let error as ProfileError {
-            throw HTTPError(.unprocessableContent, message: error.description.replacingOccurrences(of: recording.path, with: found.lesson.originalFilename))
-        }
-        let encoded = String(decoding: try JSONEncoder().encode(profile), as: UTF8.self)
-        try await store.setVoiceProfile(teacherID: teacher.id, schoolID: caller.schoolID, profile: encoded)
-        try await store.audit(caller, "teacher.voice_profile", "teacher \(teacher.id)", detail: "from lesson \(found.lesson.id), speaker \(body.speaker)")
-        var updated = teacher
-        updated.voiceProfile = encoded
-        return TeacherView(updated)
+        return TeacherView(try await lessons.enrolVoice(of: try context.parameters.require("teacher"), fromLesson: body.lessonId,
+                                                        speaker: body.speaker, models: models, by: caller))
     }
 
     private func teacher(_ context: APIContext) async throws -> Teacher {

@@ -4,6 +4,7 @@ import Hummingbird
 /// `/api/v1/webhooks` (admins): where the school's LMS hears about finished analyses.
 struct WebhookRoutes {
     let store: WebhookStore & AuditStore
+    let targets: WebhookTargetPolicy
 
     struct NewWebhook: Decodable {
         var url: String
@@ -32,8 +33,10 @@ struct WebhookRoutes {
         webhooks.post { request, context -> EditedResponse<WebhookView> in
             let caller = try context.require(.admin)
             let body = try await request.decode(as: NewWebhook.self, context: context)
-            guard let url = URL(string: body.url), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
-                throw HTTPError(.badRequest, message: "url must be an absolute http or https URL, such as https://lms.example.org/edcontrol")
+            do {
+                _ = try await targets.vet(body.url)
+            } catch let refusal as WebhookTargetPolicy.Refusal {
+                throw HTTPError(refusal.malformed ? .badRequest : .unprocessableContent, message: refusal.description)
             }
             guard body.secret.count >= 16 else {
                 throw HTTPError(.badRequest, message: "secret must be at least 16 characters: events are signed with it (HMAC-SHA256)")

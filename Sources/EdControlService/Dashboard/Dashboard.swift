@@ -11,8 +11,7 @@ struct Dashboard {
     let data: DataDirectory
     let pages: PageRenderer
     let reports: ReportCache
-    let maxUploadBytes: Int64
-    let maxAttempts: Int
+    let lessons: LessonService
 
     func add(to router: Router<APIContext>) {
         router.add(middleware: PageErrorMiddleware(pages: pages))
@@ -25,8 +24,8 @@ struct Dashboard {
             return response
         }
         SignInPage(store: store, pages: pages).add(to: router)
-        LessonsPage(store: store, pages: pages, maxUploadBytes: maxUploadBytes).add(to: router)
-        LessonPage(store: store, data: data, pages: pages, reports: reports, maxAttempts: maxAttempts).add(to: router)
+        LessonsPage(store: store, pages: pages, maxUploadBytes: lessons.limits.maxUploadBytes).add(to: router)
+        LessonPage(store: store, data: data, pages: pages, reports: reports, lessons: lessons).add(to: router)
         TeacherPages(store: store, pages: pages).add(to: router)
         ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)
     }

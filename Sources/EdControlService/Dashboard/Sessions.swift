@@ -99,6 +99,20 @@ public enum UserAccounts {
         }
     }
 
+    /// Replaces the user's password, signs them out everywhere and lifts the sign-in throttle
+    /// on their account.
+    public static func setPassword(in store: EdControlStore, email: String, password: String) async throws {
+        let email = email.trimmingCharacters(in: .whitespaces).lowercased()
+        if let weakness = Passwords.weakness(of: password) { throw Refusal(description: weakness) }
+        guard let user = try await store.user(email: email),
+              try await store.setPasswordHash(userID: user.id, passwordHash: try await Passwords.hash(password)) else {
+            throw Refusal(description: "there is no dashboard user \(email)")
+        }
+        try await SignInThrottle(store: store).succeeded(email: email)
+        try await store.record(AuditEvent(schoolID: user.schoolID, actor: "command line", action: "user.password", target: "user \(user.id)",
+                                          detail: "password replaced; sessions ended; sign-in lock lifted"))
+    }
+
     /// A random password people can type: 16 letters and digits without look-alikes.
     public static func randomPassword() -> String {
         let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")

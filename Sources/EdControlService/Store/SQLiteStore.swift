@@ -102,6 +102,12 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX dashboard_session_by_expiry ON dashboard_session(expires_at);
                 """)
         }
+        migrator.registerMigration("v8: failed sign-ins, for throttling") { db in
+            try db.execute(sql: """
+                CREATE TABLE sign_in_failure (key TEXT NOT NULL, at REAL NOT NULL);
+                CREATE INDEX sign_in_failure_by_key ON sign_in_failure(key, at);
+                """)
+        }
         return migrator
     }
 
@@ -184,6 +190,26 @@ public final class SQLiteStore: EdControlStore {
     public func deleteSession(secret: String) async throws {
         let hash = SHA256Digest.of(Data(secret.utf8))
         _ = try await database.write { db in try DashboardSession.filter(Column("secret_hash") == hash).deleteAll(db) }
+    }
+
+    public func signInFailures(key: String, since: Date) async throws -> [Date] {
+        try await database.read { db in
+            try Double.fetchAll(db, sql: "SELECT at FROM sign_in_failure WHERE key = ? AND at >= ? ORDER BY at",
+                                arguments: [key, since.timeIntervalSince1970]).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    public func recordSignInFailure(keys: [String], at date: Date, forgetBefore cutoff: Date) async throws {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM sign_in_failure WHERE at < ?", arguments: [cutoff.timeIntervalSince1970])
+            for key in keys {
+                try db.execute(sql: "INSERT INTO sign_in_failure (key, at) VALUES (?, ?)", arguments: [key, date.timeIntervalSince1970])
+            }
+        }
+    }
+
+    public func clearSignInFailures(key: String) async throws {
+        try await database.write { db in try db.execute(sql: "DELETE FROM sign_in_failure WHERE key = ?", arguments: [key]) }
     }
 
     /// A random secret as hex, from the system's cryptographic generator.
@@ -269,6 +295,10 @@ public final class SQLiteStore: EdControlStore {
             try lesson.delete(db)  // its jobs go with it (ON DELETE CASCADE)
             return lesson
         }
+    }
+
+    public func lessonIDs() async throws -> Set<String> {
+        try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM lesson")) }
     }
 
     // MARK: JobQueue

@@ -23,6 +23,11 @@ public protocol AccessStore: Sendable {
     /// Who a session belongs to and its CSRF token, or nil if it is unknown or has expired.
     func principal(forSession secret: String) async throws -> (principal: Principal, csrfToken: String)?
     func deleteSession(secret: String) async throws
+    /// When sign-ins counted under `key` (an account or an address) failed since `since`, oldest first.
+    func signInFailures(key: String, since: Date) async throws -> [Date]
+    /// Counts a failed sign-in under each key, and forgets failures older than `cutoff`.
+    func recordSignInFailure(keys: [String], at date: Date, forgetBefore cutoff: Date) async throws
+    func clearSignInFailures(key: String) async throws
 }
 
 /// Teachers and lessons, always within one school.
@@ -40,6 +45,8 @@ public protocol LessonStore: Sendable {
     /// Removes the lesson and everything derived from it; returns what was removed, so its
     /// files can go too.
     func deleteLesson(id: String, schoolID: String) async throws -> Lesson?
+    /// Every lesson's id, in all schools: what may have files.
+    func lessonIDs() async throws -> Set<String>
 }
 
 /// What a finished analysis tells the lesson list.

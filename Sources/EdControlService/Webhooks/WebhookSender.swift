@@ -1,9 +1,8 @@
+import AsyncHTTPClient
 import Crypto
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// How receivers check that an event came from this server and is fresh: the signature is
@@ -25,13 +24,16 @@ public enum WebhookSignature {
 
 /// Delivers queued webhook events: POSTs each signed, and on anything but a 2xx answer
 /// tries again later with exponential backoff (5 s, 10 s, 20 s, … up to an hour) until
-/// `maxAttempts`. Every attempt is kept in the delivery log.
+/// `maxAttempts`. Every attempt is kept in the delivery log. Each delivery first checks its
+/// target again (`WebhookTargetPolicy`) and connects to the address it checked; redirects
+/// are not followed (a receiver could point them inside the network).
 public struct WebhookSender: Service {
     public struct Settings: Sendable {
         public var maxAttempts = 8
         public var firstRetrySeconds = 5.0
         public var timeoutSeconds = 10.0
         public var pollSeconds = 0.5
+        public var targets = WebhookTargetPolicy()
 
         public init() {}
     }
@@ -47,11 +49,10 @@ public struct WebhookSender: Service {
     }
 
     public func run() async throws {
-        let session = URLSession(configuration: .ephemeral)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let due = (try? await store.dueDeliveries(limit: 20, lockSeconds: settings.timeoutSeconds * 3)) ?? []
             await withTaskGroup(of: Void.self) { group in
-                for (delivery, webhook) in due { group.addTask { await send(delivery, to: webhook, session: session) } }
+                for (delivery, webhook) in due { group.addTask { await send(delivery, to: webhook) } }
             }
             if due.isEmpty {
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(settings.pollSeconds)) }
@@ -59,27 +60,17 @@ public struct WebhookSender: Service {
         }
     }
 
-    private func send(_ delivery: WebhookDelivery, to webhook: Webhook, session: URLSession) async {
-        guard let url = URL(string: webhook.url) else { return }
-        let body = Data(delivery.payload.utf8)
-        let timestamp = Int(Date().timeIntervalSince1970)
-        var request = URLRequest(url: url, timeoutInterval: settings.timeoutSeconds)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("EdControl-Webhooks", forHTTPHeaderField: "User-Agent")
-        request.setValue(String(timestamp), forHTTPHeaderField: WebhookSignature.timestampHeader)
-        request.setValue(WebhookSignature.sign(body: body, timestamp: timestamp, secret: webhook.secret),
-                         forHTTPHeaderField: WebhookSignature.signatureHeader)
-        request.setValue(delivery.event, forHTTPHeaderField: WebhookSignature.eventHeader)
-        request.setValue(delivery.id, forHTTPHeaderField: WebhookSignature.deliveryHeader)
+    private func send(_ delivery: WebhookDelivery, to webhook: Webhook) async {
         var status: Int?
         var failure: String?
         do {
-            let (_, response) = try await session.upload(for: request, from: body)
-            status = (response as? HTTPURLResponse)?.statusCode
+            let target = try await settings.targets.vet(webhook.url)
+            status = try await post(delivery, to: target, secret: webhook.secret)
             if let status, !(200..<300).contains(status) { failure = "the receiver answered HTTP \(status)" }
+        } catch let refusal as WebhookTargetPolicy.Refusal {
+            failure = "not sent: \(refusal.description)"
         } catch {
-            failure = "no answer: \(error.localizedDescription)"
+            failure = "no answer: \(error)"
         }
         let delivered = failure == nil
         let attempt = delivery.attempts + 1
@@ -94,6 +85,41 @@ public struct WebhookSender: Service {
             logger.warning("webhook delivery failed", metadata: ["delivery": "\(delivery.id)", "url": "\(webhook.url)", "attempt": "\(attempt)",
                                                                  "error": "\(failure ?? "")", "retry": "\(retryAt.map { "\($0)" } ?? "no more")"])
         }
+    }
+
+    /// POSTs the signed event to the checked address (TLS still verifies the host's name);
+    /// the answer's status code.
+    private func post(_ delivery: WebhookDelivery, to target: WebhookTargetPolicy.Target, secret: String) async throws -> Int {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: .seconds(5), read: .seconds(Int64(settings.timeoutSeconds))))
+        configuration.dnsOverride = [target.host: target.address]
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            let status = try await post(delivery, with: client, to: target.url, secret: secret)
+            try? await client.shutdown()
+            return status
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    private func post(_ delivery: WebhookDelivery, with client: HTTPClient, to url: URL, secret: String) async throws -> Int {
+        let body = Data(delivery.payload.utf8)
+        let timestamp = Int(Date().timeIntervalSince1970)
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "EdControl-Webhooks")
+        request.headers.add(name: WebhookSignature.timestampHeader, value: String(timestamp))
+        request.headers.add(name: WebhookSignature.signatureHeader, value: WebhookSignature.sign(body: body, timestamp: timestamp, secret: secret))
+        request.headers.add(name: WebhookSignature.eventHeader, value: delivery.event)
+        request.headers.add(name: WebhookSignature.deliveryHeader, value: delivery.id)
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeoutSeconds)))
+        // The answer's body is not needed; reading a little of it lets the connection close cleanly.
+        _ = try? await response.body.collect(upTo: 64 << 10)
+        return Int(response.status.code)
     }
 }
 

@@ -18,20 +18,18 @@ public struct AnalysisWorker: Service {
     }
 
     let id: String
-    let store: EdControlStore
-    let data: DataDirectory
+    /// Publishes the results and records the outcome: the lessons' owner.
+    let lessons: LessonService
     let models: ModelRegistry
     let settings: Settings
     let logger: Logger
-    /// The server's cache of decoded reports, when the worker runs in the server's process.
-    let reports: ReportCache?
+    var store: EdControlStore { lessons.store }
+    var data: DataDirectory { lessons.data }
 
-    public init(id: String, store: EdControlStore, data: DataDirectory, models: ModelRegistry, settings: Settings = Settings(),
-                reports: ReportCache? = nil, logger: Logger = Logger(label: "edcontrol.worker")) {
+    public init(id: String, lessons: LessonService, models: ModelRegistry, settings: Settings = Settings(),
+                logger: Logger = Logger(label: "edcontrol.worker")) {
         self.id = id
-        self.reports = reports
-        self.store = store
-        self.data = data
+        self.lessons = lessons
         self.models = models
         self.settings = settings
         var logger = logger
@@ -105,19 +103,9 @@ public struct AnalysisWorker: Service {
         do {
             switch outcome {
             case .success(let report):
-                try data.publish(pending, lessonID: lesson.id)
-                await reports?.published(report, of: lesson.id)
-                let recorded = try await store.succeed(jobID: job.id, workerID: id, summary: AnalysisSummary(
-                    flag: report.summary.flag.rawValue, incidentCount: report.incidents.count,
-                    teacherTalkPercent: report.talkMetrics.teacherTalkPercent, speakerCount: report.speakers.count,
-                    durationSeconds: report.talkMetrics.durationSeconds, teacherNegativeShare: Self.teacherNegativeShare(report)))
-                if !recorded, try await store.lesson(id: lesson.id, schoolID: lesson.schoolID) == nil {
-                    // Deleted while it was being analysed: nothing of it may stay on disk.
-                    try? FileManager.default.removeItem(at: data.lessonDirectory(lesson.id))
-                }
+                _ = try await lessons.publish(report, from: pending, job: job, workerID: id)
                 ServiceMetrics.analysed(report, seconds: seconds)
                 ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
-                if recorded { try await WebhookEvent.queue("job.succeeded", lessonID: lesson.id, schoolID: lesson.schoolID, store: store) }
                 logger.info("analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
             case .failure(let error as AnalysisCancelled) where control.stopReason == .shutdown:
                 try await store.release(jobID: job.id, workerID: id)
@@ -127,9 +115,8 @@ public struct AnalysisWorker: Service {
                 logger.notice("analysis stopped: the job was cancelled or taken over")
             case .failure(let error):
                 let (reason, message) = Self.explain(error, lesson: lesson, recording: recording)
-                try await store.fail(jobID: job.id, workerID: id, reason: reason, message: message)
+                try await lessons.fail(job, workerID: id, reason: reason, message: message)
                 ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: reason)
-                try await WebhookEvent.queue("job.failed", lessonID: lesson.id, schoolID: lesson.schoolID, store: store)
                 logger.warning("analysis failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
             }
         } catch {
@@ -161,11 +148,6 @@ public struct AnalysisWorker: Service {
         }
     }
 
-    static func teacherNegativeShare(_ report: LessonReport) -> Double? {
-        guard let teacher = report.summary.roles.first(where: { $0.role == .teacher }), teacher.faceSeconds > 0 else { return nil }
-        return Emotion.negative.reduce(0) { $0 + (teacher.emotionShares[$1.rawValue] ?? 0) }
-    }
-
     /// A short reason for metrics and the sentence a school admin reads.
     static func explain(_ error: Error, lesson: Lesson, recording: URL) -> (reason: String, message: String) {
         switch error {
@@ -180,7 +162,7 @@ public struct AnalysisWorker: Service {
             case .tooShort: reason = "too_short"
             case .toolMissing: reason = "server_setup"
             }
-            return (reason, LessonIntake.words(media, file: lesson.originalFilename))
+            return (reason, LessonService.words(media, file: lesson.originalFilename))
         case is ModelError:
             return ("server_setup", "the server's analysis models are missing or damaged (\(error.localizedDescription)); the administrator should run scripts/setup.sh")
         default:

@@ -31,7 +31,9 @@ struct IncidentWords {
     /// The flag's reason, chosen as `IncidentDetector.summary` chooses it.
     func reason(_ report: LessonReport) -> String {
         let incidents = report.incidents
-        guard let strongest = incidents.max(by: { $0.peakIntensity < $1.peakIntensity }) else { return t["reason_none"] }
+        guard let strongest = incidents.max(by: { $0.peakIntensity < $1.peakIntensity }) else {
+            return report.summary.flag == .inconclusive ? t["reason_inconclusive"] : t["reason_none"]
+        }
         guard !strongest.findings.isEmpty else { return report.summary.reason }
         let when = ReportCharts.formatClock(strongest.start), peak = t.number(strongest.peakIntensity, decimals: 2)
         if strongest.peakIntensity >= report.lineage.incidentRules.alertPeakIntensity {

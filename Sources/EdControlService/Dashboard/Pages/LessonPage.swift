@@ -10,7 +10,7 @@ struct LessonPage {
     let data: DataDirectory
     let pages: PageRenderer
     let reports: ReportCache
-    let maxAttempts: Int
+    let lessons: LessonService
 
     struct IncidentRow {
         var index: Int
@@ -71,12 +71,12 @@ struct LessonPage {
         router.post("lessons/:lesson/analyses") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .manager)
             let id = try context.parameters.require("lesson")
-            _ = try await LessonRoutes.reanalyse(id, by: caller, store: store, maxAttempts: maxAttempts)
+            _ = try await lessons.reanalyse(id, by: caller)
             return Response.redirect(to: "/lessons/\(id)", type: .normal)
         }
         router.post("lessons/:lesson/delete") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .manager)
-            try await LessonRoutes.erase(try context.parameters.require("lesson"), by: caller, store: store, data: data)
+            try await lessons.erase(try context.parameters.require("lesson"), by: caller)
             return Response.redirect(to: "/lessons", type: .normal)
         }
     }
@@ -136,9 +136,10 @@ struct LessonPage {
             Figure(label: t["figure_silence"], value: t.number(m.silencePercent) + " %"),
             Figure(label: t["figure_turns"], value: "\(m.turnCount)"),
             Figure(label: t["figure_monologue"], value: ReportCharts.formatClock(m.longestTeacherMonologueSeconds)),
-            Figure(label: t["figure_student_turn"], value: t.number(m.meanStudentTurnSeconds, decimals: 1) + " " + t["unit_seconds"]),
+            // A mean of nothing is shown as a dash, not as 0.0 s.
+            Figure(label: t["figure_student_turn"], value: m.studentTalkPercent == 0 ? "—" : t.number(m.meanStudentTurnSeconds, decimals: 1) + " " + t["unit_seconds"]),
             Figure(label: t["figure_exchanges"], value: t.number(m.teacherToStudentExchangesPerMinute, decimals: 1) + " " + t["unit_per_minute"]),
-            Figure(label: t["figure_wait"], value: t.number(m.meanWaitAfterTeacherSeconds, decimals: 1) + " " + t["unit_seconds"]),
+            Figure(label: t["figure_wait"], value: m.teacherToStudentExchangesPerMinute == 0 ? "—" : t.number(m.meanWaitAfterTeacherSeconds, decimals: 1) + " " + t["unit_seconds"]),
         ]
         model.noSound = report.voice.note != nil
         model.talkChart = ReportCharts.talkBars(report, words: words)
@@ -167,7 +168,7 @@ struct LessonPage {
         guard let verdict = try? URLEncodedFormDecoder().decode(ReviewRoutes.Verdict.self, from: body) else {
             throw HTTPError(.badRequest, message: "choose Confirm or Reject")
         }
-        _ = try await ReviewRoutes.save(verdict, lessonID: lessonID, index: index, report: { await reports.report(of: $0) }, by: caller, store: store)
+        _ = try await lessons.review(verdict.verdict, note: verdict.note, lessonID: lessonID, index: index, by: caller)
         let back = PageRenderer.localPath(request.uri.queryParameters["back"])
         return Response.redirect(to: back == "/lessons" ? "/lessons/\(lessonID)#incident-\(index)" : back, type: .normal)
     }

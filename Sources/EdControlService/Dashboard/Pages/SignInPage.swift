@@ -5,6 +5,7 @@ import Hummingbird
 struct SignInPage {
     let store: EdControlStore
     let pages: PageRenderer
+    var throttle: SignInThrottle { SignInThrottle(store: store) }
     static let sessionLifetime: Double = 12 * 3600
 
     struct Form: Decodable {
@@ -45,12 +46,23 @@ struct SignInPage {
         }
         let next = PageRenderer.localPath(form.next.map { Substring($0) })
         let email = form.email.trimmingCharacters(in: .whitespaces)
+        let address = context.remoteAddress?.ipAddress
+        do {
+            try await throttle.check(email: email, address: address)
+        } catch let refusal as HTTPError {
+            let minutes = Int(refusal.headers[.retryAfter].flatMap(Double.init).map { ($0 / 60).rounded(.up) } ?? 1)
+            var response = page(Model(email: email, next: next, error: t.format("sign_in_throttled", minutes)), request, context, status: .tooManyRequests)
+            response.headers[.retryAfter] = refusal.headers[.retryAfter]
+            return response
+        }
         // The same answer and about the same time whether the email or the password is wrong.
         let user = try await store.user(email: email)
         let matches = try await Passwords.verify(form.password, hash: user?.passwordHash ?? Passwords.decoyHash)
         guard let user, matches else {
+            try await throttle.failed(email: email, address: address)
             return page(Model(email: email, next: next, error: t["sign_in_wrong"]), request, context, status: .unauthorized)
         }
+        try await throttle.succeeded(email: email)
         let (secret, _) = try await store.createSession(userID: user.id, lifetimeSeconds: Self.sessionLifetime)
         try await store.record(AuditEvent(schoolID: user.schoolID, actor: user.email, action: "user.sign_in", target: "user \(user.id)"))
         var response = Response.redirect(to: next, type: .normal)

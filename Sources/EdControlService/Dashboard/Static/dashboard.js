@@ -5,6 +5,10 @@
   const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content;
   const words = id => { const el = document.getElementById(id); return el ? JSON.parse(el.textContent) : {}; };
 
+  // Bars and meters: their widths come as data-percent, since the pages' security policy
+  // refuses inline style attributes.
+  document.querySelectorAll('[data-percent]').forEach(bar => { bar.style.width = bar.dataset.percent + '%'; });
+
   // Forms that cannot be undone ask first.
   document.querySelectorAll('form[data-confirm]').forEach(form => form.addEventListener('submit', event => {
     if (!confirm(form.dataset.confirm)) event.preventDefault();

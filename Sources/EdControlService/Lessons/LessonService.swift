@@ -1,0 +1,384 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The one owner of a lesson's life. Everything that creates, changes or removes a lesson's
+/// rows or files goes through here — intake, publishing an analysis, re-analysis, reviews,
+/// voice enrolment, erasure and the retention policy — so that routes, pages, workers and
+/// the retention service are thin callers, and the order is the same everywhere:
+/// files are written before the rows that point to them, rows are removed before their
+/// files, and `sweep` deletes what a crash between the two left behind.
+///
+/// Refusals are `HTTPError`s whose message tells the caller what is wrong and what to do;
+/// the API sends them as JSON and the dashboard as pages.
+public struct LessonService: Sendable {
+    public struct Limits: Sendable {
+        public var maxUploadBytes: Int64 = 4_000_000_000
+        public var maxTitleCharacters = 300
+        public var maxFilenameCharacters = 255
+        /// An upload slower than this on average, after its first minute, is cut off: a
+        /// stalled or trickling upload must not hold a connection and a file for hours.
+        public var minimumUploadBytesPerSecond = 2_000.0
+        public var maxAttempts = 3
+
+        public init() {}
+    }
+
+    /// What the uploader said about the recording.
+    public struct Details: Sendable {
+        public var title: String?
+        public var originalFilename: String
+        public var teacherID: String?
+        public var recordedAt: Date?
+
+        public init(title: String?, originalFilename: String, teacherID: String?, recordedAt: Date?) {
+            self.title = title
+            self.originalFilename = originalFilename
+            self.teacherID = teacherID
+            self.recordedAt = recordedAt
+        }
+    }
+
+    let store: EdControlStore
+    let data: DataDirectory
+    let limits: Limits
+    let probe: MediaProbing
+    /// The server's cache of decoded reports, when the caller runs in the server's process.
+    let reports: ReportCache?
+    let logger: Logger
+
+    public init(store: EdControlStore, data: DataDirectory, limits: Limits = Limits(), probe: MediaProbing = FFprobe(),
+                reports: ReportCache? = nil, logger: Logger = Logger(label: "edcontrol.lessons")) {
+        self.store = store
+        self.data = data
+        self.limits = limits
+        self.probe = probe
+        self.reports = reports
+        self.logger = logger
+    }
+
+    // MARK: Intake
+
+    /// Refuses details that cannot be stored, before any of the body is received.
+    public func check(_ details: Details, by caller: Principal) async throws {
+        if let title = details.title, title.count > limits.maxTitleCharacters {
+            throw HTTPError(.badRequest, message: "the title has \(title.count) characters and the limit is \(limits.maxTitleCharacters); shorten it")
+        }
+        let name = details.originalFilename
+        guard !name.isEmpty, name.count <= limits.maxFilenameCharacters, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw HTTPError(.badRequest, message: "filename must be 1–\(limits.maxFilenameCharacters) characters without control characters, such as lesson.mp4")
+        }
+        if let teacherID = details.teacherID, try await store.teacher(id: teacherID, schoolID: caller.schoolID) == nil {
+            throw HTTPError(.unprocessableContent, message: "there is no teacher \(teacherID) in this school; create the teacher first or leave teacherId out")
+        }
+    }
+
+    /// Receives an upload: checks the details, streams the body to the uploads folder (cut
+    /// off past the size limit or when it stalls), checks with ffprobe that it is media the
+    /// analysis can use, and stores the lesson with its first job. Whatever fails, nothing
+    /// of the upload stays.
+    public func upload(_ body: RequestBody, details: Details, by caller: Principal, context: some RequestContext) async throws -> LessonWithJob {
+        try await check(details, by: caller)
+        let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
+        defer { try? FileManager.default.removeItem(at: upload) }
+        do {
+            try await FileIO().writeFile(contents: UploadBody(base: body, limit: limits.maxUploadBytes,
+                                                              minimumBytesPerSecond: limits.minimumUploadBytesPerSecond),
+                                         path: upload.path, context: context)
+        } catch UploadBodyError.tooLarge {
+            throw HTTPError(.contentTooLarge, message: "the file is larger than the limit of \(Self.megabytes(limits.maxUploadBytes)); "
+                + "compress the recording or ask the administrator to raise --max-upload-mb")
+        } catch UploadBodyError.tooSlow {
+            throw HTTPError(.requestTimeout, message: "the upload was slower than \(Int(limits.minimumUploadBytesPerSecond / 1000)) kB/s and was stopped; try again on a better connection")
+        } catch UploadBodyError.interrupted {
+            throw HTTPError(.badRequest, message: "the upload ended before the whole recording arrived; send it again")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: upload.path)[.size] as? Int64) ?? 0
+        guard size > 0 else { throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body") }
+        let stored = try await accept(upload, details: details, by: caller)
+        try await store.audit(caller, "lesson.upload", "lesson \(stored.lesson.id)", detail: details.originalFilename)
+        return stored
+    }
+
+    /// Stores a received file as a new lesson: it is moved into the lesson's folder before the
+    /// lesson's row is written, and the folder is removed again if the row cannot be.
+    func accept(_ upload: URL, details: Details, by caller: Principal) async throws -> LessonWithJob {
+        let media: MediaInfo
+        do {
+            media = try probe.probe(upload)
+        } catch let error as MediaError {
+            throw HTTPError(.unsupportedMediaType, message: Self.words(error, file: details.originalFilename))
+        }
+        if let picture = Self.stillPicture(media) {
+            throw HTTPError(.unsupportedMediaType, message: "\(details.originalFilename) is a picture (\(picture)), not a recording; upload the lesson's video or sound file")
+        }
+        // A recording without sound is taken: its faces are analysed.
+        guard !media.audio.isEmpty || !media.video.isEmpty else {
+            throw HTTPError(.unprocessableContent, message: Self.words(MediaError.noAudioTrack(upload.path, hasVideo: false), file: details.originalFilename))
+        }
+        guard media.durationSeconds >= 1 else {
+            throw HTTPError(.unprocessableContent, message: Self.words(MediaError.tooShort(upload.path, seconds: media.durationSeconds), file: details.originalFilename))
+        }
+        try await check(details, by: caller)
+
+        let id = newIdentifier()
+        let fileName = "recording." + Self.fileExtension(for: details.originalFilename, container: media.container)
+        let folder = data.lessonDirectory(id)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.moveItem(at: upload, to: folder.appendingPathComponent(fileName))
+            let lesson = Lesson(id: id, schoolID: caller.schoolID, teacherID: details.teacherID,
+                                title: details.title ?? (details.originalFilename as NSString).deletingPathExtension,
+                                originalFilename: details.originalFilename, mediaBytes: media.sizeBytes, mediaFile: fileName,
+                                durationSeconds: media.durationSeconds, hasVideo: !media.video.isEmpty, recordedAt: details.recordedAt,
+                                uploadedAt: Date(), uploadedBy: caller.tokenName, flag: nil, incidentCount: nil,
+                                teacherTalkPercent: nil, speakerCount: nil, teacherNegativeShare: nil, analysedAt: nil)
+            let job = try await store.addLesson(lesson, maxAttempts: limits.maxAttempts)
+            return LessonWithJob(lesson: lesson, job: job)
+        } catch {
+            try? FileManager.default.removeItem(at: folder)
+            throw error
+        }
+    }
+
+    // MARK: Analysis
+
+    /// Queues another analysis of the lesson.
+    public func reanalyse(_ id: String, by caller: Principal) async throws -> Job {
+        let found = try await store.lesson(id, of: caller)
+        guard found.lesson.mediaFile != nil else {
+            throw HTTPError(.conflict, message: "the recording of this lesson has been deleted (retention policy); it cannot be analysed again")
+        }
+        do {
+            let job = try await store.enqueue(lessonID: found.lesson.id, schoolID: caller.schoolID, maxAttempts: limits.maxAttempts)
+            try await store.audit(caller, "lesson.reanalyse", "lesson \(found.lesson.id)", detail: "job \(job.id)")
+            return job
+        } catch let conflict as StoreConflict {
+            throw HTTPError(.conflict, message: conflict.message)
+        }
+    }
+
+    /// Makes a finished job's results (written to `pending`) the lesson's results, records
+    /// the job's success and tells the school's webhooks. False if the job was no longer the
+    /// worker's (cancelled, or the lesson was erased meanwhile: then nothing of it stays).
+    func publish(_ report: LessonReport, from pending: URL, job: Job, workerID: String) async throws -> Bool {
+        try data.publish(pending, lessonID: job.lessonID)
+        await reports?.published(report, of: job.lessonID)
+        let recorded = try await store.succeed(jobID: job.id, workerID: workerID, summary: AnalysisSummary(report))
+        if !recorded, try await store.lesson(id: job.lessonID, schoolID: job.schoolID) == nil {
+            try? FileManager.default.removeItem(at: data.lessonDirectory(job.lessonID))
+        }
+        if recorded { try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store) }
+        return recorded
+    }
+
+    /// Records that a job failed for good, and tells the school's webhooks.
+    func fail(_ job: Job, workerID: String, reason: String, message: String) async throws {
+        try await store.fail(jobID: job.id, workerID: workerID, reason: reason, message: message)
+        try await WebhookEvent.queue("job.failed", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
+    }
+
+    // MARK: Review
+
+    /// Stores a verdict on the lesson's incident `index` (its place in the current report),
+    /// with what the incident said, and audits it.
+    public func review(_ verdict: IncidentReview.Verdict, note: String?, lessonID: String, index: Int, by caller: Principal) async throws -> IncidentReview {
+        let found = try await store.lesson(lessonID, of: caller)
+        guard let report = await currentReport(of: found.lesson.id) else {
+            throw HTTPError(.conflict, message: "this lesson has no analysis results to review yet")
+        }
+        guard report.incidents.indices.contains(index) else {
+            throw HTTPError(.notFound, message: "the lesson's report has \(report.incidents.count) incidents, numbered from 0; there is no incident \(index)")
+        }
+        let incident = report.incidents[index]
+        let review = IncidentReview(id: newIdentifier(), lessonID: found.lesson.id, schoolID: caller.schoolID, incidentIndex: index,
+                                    start: incident.start, end: incident.end, person: incident.person, role: incident.role.rawValue,
+                                    modality: incident.modality.rawValue, verdict: verdict,
+                                    note: note.map { String($0.prefix(2000)) }, reviewer: caller.tokenName, reviewedAt: Date())
+        let saved = try await store.saveReview(review)
+        try await store.audit(caller, "review.save", "lesson \(found.lesson.id) incident \(index)", detail: verdict.rawValue)
+        return saved
+    }
+
+    private func currentReport(of lessonID: String) async -> LessonReport? {
+        if let reports { return await reports.report(of: lessonID) }
+        return data.report(of: lessonID)
+    }
+
+    // MARK: Voice enrolment
+
+    /// Enrols the teacher's voice from their turns in an analysed lesson (the speaker id of
+    /// its report), so their later lessons find them by voice rather than by talk time.
+    func enrolVoice(of teacherID: String, fromLesson lessonID: String, speaker: String, models: ModelRegistry, by caller: Principal) async throws -> Teacher {
+        guard var teacher = try await store.teacher(id: teacherID, schoolID: caller.schoolID) else {
+            throw HTTPError(.notFound, message: "there is no teacher \(teacherID) in your school")
+        }
+        let found = try await store.lesson(lessonID, of: caller)
+        guard let recording = data.recording(of: found.lesson) else {
+            throw HTTPError(.conflict, message: "the recording of this lesson has been deleted; enrol from another lesson")
+        }
+        guard let report = data.report(of: found.lesson.id) else {
+            throw HTTPError(.conflict, message: "this lesson has not been analysed yet; enrol once its analysis has succeeded")
+        }
+        let turns = report.turns.filter { $0.speaker == speaker }.map(\.span)
+        guard !turns.isEmpty else {
+            throw HTTPError(.badRequest, message: "the lesson has no speaker \(speaker); its speakers are \(report.speakers.map(\.id).joined(separator: ", "))")
+        }
+        let profile: TeacherProfile
+        do {
+            profile = try await onOwnThread { try LessonAnalyzer(models: models).enrollTeacher(from: recording, during: turns) }
+        } catch let error as ProfileError {
+            throw HTTPError(.unprocessableContent, message: error.description.replacingOccurrences(of: recording.path, with: found.lesson.originalFilename))
+        }
+        let encoded = String(decoding: try JSONEncoder().encode(profile), as: UTF8.self)
+        try await store.setVoiceProfile(teacherID: teacher.id, schoolID: caller.schoolID, profile: encoded)
+        try await store.audit(caller, "teacher.voice_profile", "teacher \(teacher.id)", detail: "from lesson \(found.lesson.id), speaker \(speaker)")
+        teacher.voiceProfile = encoded
+        return teacher
+    }
+
+    // MARK: Erasure and retention
+
+    /// Deletes a lesson, its recording and everything derived from it (the right to
+    /// erasure), and audits it. The rows go first, so a worker analysing it now fails to
+    /// store results; if the files cannot be removed now, `sweep` removes them later.
+    public func erase(_ id: String, by caller: Principal) async throws {
+        guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else {
+            throw HTTPError(.notFound, message: "there is no lesson \(id) in your school")
+        }
+        removeFiles(ofLesson: removed.id)
+        try await store.audit(caller, "lesson.delete", "lesson \(removed.id)", detail: "\(removed.originalFilename), its recording and all results")
+    }
+
+    /// Deletes recordings uploaded before `cutoff` while keeping their reports: lesson
+    /// videos show minors, and the figures are what schools need to keep. A lesson being
+    /// analysed keeps its recording until the analysis ends.
+    func expireRecordings(uploadedBefore cutoff: Date) async throws {
+        for lesson in try await store.lessonsWithMedia(uploadedBefore: cutoff) {
+            if let job = try await store.lesson(id: lesson.id, schoolID: lesson.schoolID)?.job, !job.state.isFinished { continue }
+            try await store.clearMedia(lessonID: lesson.id)
+            if let recording = data.recording(of: lesson) { try? FileManager.default.removeItem(at: recording) }
+            try await store.record(AuditEvent(schoolID: lesson.schoolID, actor: "retention policy", action: "media.expired",
+                                              target: "lesson \(lesson.id)", detail: "recording \(lesson.originalFilename) deleted; the report is kept"))
+            logger.info("recording deleted by the retention policy", metadata: ["lesson": "\(lesson.id)"])
+        }
+    }
+
+    /// Deletes what no lesson owns any more: folders of lessons whose rows are gone (the
+    /// process stopped between the two steps of an erasure) and uploads abandoned by a
+    /// crash. Returns how many it deleted. Run at start.
+    @discardableResult
+    public func sweep(uploadsOlderThan age: TimeInterval = 86400) async throws -> Int {
+        let files = FileManager.default
+        let known = try await store.lessonIDs()
+        var removed = 0
+        for folder in (try? files.contentsOfDirectory(atPath: data.lessons.path)) ?? [] where !known.contains(folder) {
+            removeFiles(ofLesson: folder)
+            removed += 1
+        }
+        let cutoff = Date().addingTimeInterval(-age)
+        for name in (try? files.contentsOfDirectory(atPath: data.uploads.path)) ?? [] {
+            let file = data.uploads.appendingPathComponent(name)
+            if let modified = try? files.attributesOfItem(atPath: file.path)[.modificationDate] as? Date, modified < cutoff {
+                try? files.removeItem(at: file)
+                removed += 1
+            }
+        }
+        if removed > 0 { logger.notice("deleted files that no lesson owns", metadata: ["count": "\(removed)"]) }
+        return removed
+    }
+
+    private func removeFiles(ofLesson id: String) {
+        do {
+            try FileManager.default.removeItem(at: data.lessonDirectory(id))
+        } catch CocoaError.fileNoSuchFile {
+        } catch {
+            logger.error("cannot delete a lesson's files; they will be deleted at the next start", metadata: ["lesson": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Words
+
+    /// A media error in the uploader's terms: their file name, not a path on the server.
+    static func words(_ error: MediaError, file: String) -> String {
+        let text = error.description
+        guard let colon = text.range(of: ": ") else { return text }
+        return "\(file): \(text[colon.upperBound...])"
+    }
+
+    /// The kind of picture, if the file is a still image (which ffprobe reads as a one-frame video).
+    static func stillPicture(_ media: MediaInfo) -> String? {
+        let imageContainers = ["image2", "jpeg_pipe", "png_pipe", "bmp_pipe", "gif", "webp_pipe", "tiff_pipe", "svg_pipe", "pgm_pipe", "ppm_pipe"]
+        guard media.audio.isEmpty, let container = media.container.split(separator: ",").first.map(String.init),
+              imageContainers.contains(container) || container.hasSuffix("_pipe") else { return nil }
+        return (media.video.first?.codec ?? container).uppercased().replacingOccurrences(of: "MJPEG", with: "JPEG")
+    }
+
+    /// The uploaded name's extension if it is a plain one, else one for the container.
+    static func fileExtension(for name: String, container: String) -> String {
+        let given = (name as NSString).pathExtension.lowercased()
+        if !given.isEmpty, given.count <= 5, given.allSatisfy({ $0.isLetter || $0.isNumber }) { return given }
+        return container.split(separator: ",").first.map(String.init) ?? "media"
+    }
+
+    static func megabytes(_ bytes: Int64) -> String { String(format: "%.0f MB", Double(bytes) / 1_000_000) }
+}
+
+extension AnalysisSummary {
+    /// What a report tells the lesson list.
+    init(_ report: LessonReport) {
+        let teacher = report.summary.roles.first { $0.role == .teacher }.flatMap { $0.faceSeconds > 0 ? $0 : nil }
+        self.init(flag: report.summary.flag.rawValue, incidentCount: report.incidents.count,
+                  teacherTalkPercent: report.talkMetrics.teacherTalkPercent, speakerCount: report.speakers.count,
+                  durationSeconds: report.talkMetrics.durationSeconds,
+                  teacherNegativeShare: teacher.map { teacher in Emotion.negative.reduce(0) { $0 + (teacher.emotionShares[$1.rawValue] ?? 0) } })
+    }
+}
+
+enum UploadBodyError: Error {
+    case tooLarge, tooSlow
+    /// The connection ended or was closed for idling before the whole body came: the
+    /// client's doing, not a server error.
+    case interrupted
+}
+
+/// The request body, failing with `tooLarge` as soon as it passes `limit` bytes (an
+/// oversized upload is cut off rather than written to disk in full), and with `tooSlow`
+/// when, after its first minute, it has come slower than `minimumBytesPerSecond`.
+struct UploadBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+
+    let base: Base
+    let limit: Int64
+    let minimumBytesPerSecond: Double
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let limit: Int64
+        let minimumBytesPerSecond: Double
+        let started = ContinuousClock.now
+        var received: Int64 = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            let next: ByteBuffer?
+            do {
+                next = try await base.next()
+            } catch {
+                throw UploadBodyError.interrupted
+            }
+            guard let buffer = next else { return nil }
+            received += Int64(buffer.readableBytes)
+            if received > limit { throw UploadBodyError.tooLarge }
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            if seconds > 60, Double(received) / seconds < minimumBytesPerSecond { throw UploadBodyError.tooSlow }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, minimumBytesPerSecond: minimumBytesPerSecond)
+    }
+}

@@ -1,0 +1,279 @@
+import EdControlCore
+@testable import EdControlService
+import Foundation
+import GRDB
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Prometheus
+import Testing
+
+/// The attacks of the hardening issue, each refused or handled. Most run against the
+/// server's router in-process (Hummingbird's testing framework) over a real SQLite store and
+/// real ffprobe; time-outs and webhook deliveries need a real server process.
+@Suite("Security")
+struct SecurityTests {
+    /// The server's router over a new data directory, a school and an admin token.
+    private struct Installation: Sendable {
+        let data: DataDirectory
+        let store: SQLiteStore
+        let server: EdControlServer
+        let token: String
+
+        init() async throws {
+            data = try DataDirectory(Fixtures.temporaryDirectory("security"))
+            store = try SQLiteStore(path: data.database.path)
+            server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(),
+                                     prometheus: PrometheusCollectorRegistry())
+            let school = try #require(try await store.school(named: "School A", createIfMissing: true))
+            token = try await store.createToken(schoolID: school.id, name: "admin", role: .admin).secret
+        }
+
+        func application() throws -> some ApplicationProtocol { Application(router: try server.router()) }
+        var bearer: HTTPFields { [.authorization: "Bearer \(token)"] }
+    }
+
+    @Test func pagesAndAnswersCarryHeadersThatStopFramingAndSniffing() async throws {
+        let site = try await Installation()
+        try await site.application().test(.router) { client in
+            let page = try await client.execute(uri: "/sign-in", method: .get)
+            let policy = try #require(page.headers[.contentSecurityPolicy])
+            #expect(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self'") && !policy.contains("unsafe"), "\(policy)")
+            #expect(page.headers[.xFrameOptions] == "DENY" && page.headers[.xContentTypeOptions] == "nosniff")
+            #expect(page.headers[.referrerPolicy] == "same-origin")
+            // JSON answers, errors included, may not be sniffed or run either.
+            for uri in ["/api/v1/lessons", "/api/v1/no-such-thing", "/api/v1/lessons/nobody/recording"] {
+                let answer = try await client.execute(uri: uri, method: .get, headers: site.bearer)
+                #expect(answer.headers[.xContentTypeOptions] == "nosniff" && answer.headers[.contentSecurityPolicy]?.contains("sandbox") == true,
+                        "\(uri): \(answer.status) \(answer.headers)")
+            }
+            // The pages need nothing the policy refuses: no inline style attributes or scripts.
+            let lessons = try await client.execute(uri: "/lessons", method: .get, headers: site.bearer)
+            let html = String(buffer: lessons.body)
+            #expect(lessons.status == .ok && html.contains("upload-form"), "\(lessons.status)")
+            #expect(!html.contains("style=\""), "an inline style attribute the policy would refuse")
+            let scripts = html.components(separatedBy: "<script").dropFirst()
+            #expect(scripts.allSatisfy { $0.hasPrefix(" src=") || $0.hasPrefix(" type=\"application/json\"") }, "inline script: \(scripts)")
+        }
+    }
+
+    @Test func bearerIsReadWhateverItsCase() async throws {
+        let site = try await Installation()
+        try await site.application().test(.router) { client in
+            for scheme in ["Bearer", "bearer", "BEARER"] {
+                let reply = try await client.execute(uri: "/api/v1/lessons", method: .get, headers: [.authorization: "\(scheme) \(site.token)"])
+                #expect(reply.status == .ok, "\(scheme): \(reply.status)")
+            }
+            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: [.authorization: "Basic \(site.token)"]).status == .unauthorized)
+        }
+    }
+
+    @Test func recordingAnswersHeadAndClampsRangesPastTheEnd() async throws {
+        let site = try await Installation()
+        let recording = try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[1]))
+        try await site.application().test(.router) { client in
+            let upload = try await client.execute(uri: "/api/v1/lessons?filename=clip.wav", method: .post, headers: site.bearer,
+                                                  body: ByteBuffer(bytes: recording))
+            #expect(upload.status == .created, "\(String(buffer: upload.body))")
+            let lesson = try #require(try await site.store.lessons(schoolID: site.store.school(named: "School A", createIfMissing: false)!.id,
+                                                                   matching: LessonQuery()).items.first?.lesson.id)
+            let uri = "/api/v1/lessons/\(lesson)/recording"
+            let head = try await client.execute(uri: uri, method: .head, headers: site.bearer)
+            #expect(head.status == .ok && head.headers[.contentLength] == String(recording.count) && head.body.readableBytes == 0)
+            #expect(head.headers[.contentType] == "audio/wav" && head.headers[.acceptRanges] == "bytes")
+            var ranged = site.bearer
+            ranged[.range] = "bytes=100-18446744073709551616"  // 2^64: "to the end", as some players ask
+            let tail = try await client.execute(uri: uri, method: .get, headers: ranged)
+            #expect(tail.status == .partialContent && tail.headers[.contentRange] == "bytes 100-\(recording.count - 1)/\(recording.count)")
+            #expect(tail.body.readableBytes == recording.count - 100)
+            ranged[.range] = "bytes=\(recording.count)-"
+            #expect(try await client.execute(uri: uri, method: .get, headers: ranged).status == .rangeNotSatisfiable)
+            ranged[.range] = "bytes=abc-def"
+            #expect(try await client.execute(uri: uri, method: .get, headers: ranged).status == .rangeNotSatisfiable)
+        }
+    }
+
+    @Test func metricsNeedTheInstallationsTokenNotASchools() async throws {
+        let site = try await Installation()
+        try await site.application().test(.router) { client in
+            let refused = try await client.execute(uri: "/metrics", method: .get, headers: site.bearer)
+            #expect(refused.status == .unauthorized && String(buffer: refused.body).contains("metrics.token"))
+            let metricsToken = try site.data.metricsToken()
+            let again = try site.data.metricsToken()
+            #expect(metricsToken.count == 68 && metricsToken == again, "made once, then kept")
+            let permissions = try FileManager.default.attributesOfItem(atPath: site.data.root.appendingPathComponent("metrics.token").path)[.posixPermissions] as? Int
+            #expect(permissions == 0o600)
+            let metrics = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(metricsToken)"])
+            // (What it holds is tested against a real server in ServiceAPITests: this process's metrics backend is not Prometheus.)
+            #expect(metrics.status == .ok && metrics.headers[.contentType]?.hasPrefix("text/plain") == true)
+        }
+    }
+
+    @Test func signInIsThrottledPerAccountAndPerAddress() async throws {
+        let site = try await Installation()
+        let password = "a correct password"
+        for name in ["anna", "boris"] {
+            _ = try await UserAccounts.create(in: site.store, school: "School A", email: "\(name)@school.org", name: name, role: .manager, password: password)
+        }
+        @Sendable func signIn(_ client: some TestClientProtocol, _ email: String, _ password: String) async throws -> TestResponse {
+            try await client.execute(uri: "/sign-in", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                     body: ByteBuffer(string: "email=\(email)&password=\(password.replacingOccurrences(of: " ", with: "+"))"))
+        }
+        // Live: the throttle counts by the connected address.
+        try await site.application().test(.live) { client in
+            for attempt in 1...5 {
+                #expect(try await signIn(client, "anna@school.org", "wrong \(attempt)").status == .unauthorized)
+            }
+            let locked = try await signIn(client, "anna@school.org", "wrong 6")
+            #expect(locked.status == .tooManyRequests && String(buffer: locked.body).contains("Too many failed sign-ins"))
+            let retryAfter = try #require(locked.headers[.retryAfter].flatMap(Int.init))
+            #expect(retryAfter > 800 && retryAfter <= 900, "\(retryAfter)")
+            // Locked means locked: the right password does not get through (no guessing oracle), and costs no bcrypt check.
+            #expect(try await signIn(client, "anna@school.org", password).status == .tooManyRequests)
+            // Another account is still open from this address…
+            let other = try await signIn(client, "boris@school.org", password)
+            #expect(other.status == .seeOther && other.headers[.setCookie] != nil, "\(other.status)")
+            // …until the address has failed 20 times (5 already, as anna).
+            for attempt in 1...15 { _ = try await signIn(client, "nobody\(attempt)@school.org", "guess") }
+            #expect(try await signIn(client, "boris@school.org", password).status == .tooManyRequests)
+            // A new password from the administrator lifts the account's lock (not the address's).
+            try await UserAccounts.setPassword(in: site.store, email: "anna@school.org", password: "another good password")
+            #expect(try await site.store.signInFailures(key: "account:anna@school.org", since: .distantPast).isEmpty)
+        }
+    }
+
+    /// Every spelling of a place inside the network is refused with its reason; public
+    /// addresses and networks the operator allowed are taken.
+    @Test func webhookTargetsInsideTheNetworkAreRefusedInAnySpelling() async throws {
+        let policy = WebhookTargetPolicy()
+        let refused: [(String, String)] = [
+            ("http://127.0.0.1:8080/hook", "loopback"), ("http://[::1]/", "loopback"), ("http://0x7f000001/", "loopback"),
+            ("http://2130706433/", "loopback"), ("http://0177.0.0.1/", "loopback"), ("http://127.1/", "loopback"),
+            ("http://localhost:9000/", "loopback"), ("http://[::ffff:127.0.0.1]/", "loopback"), ("http://[::ffff:7f00:1]/", "loopback"),
+            ("http://[2002:7f00:1::]/", "loopback"), ("http://10.0.0.1/", "private"), ("http://172.20.1.1/", "private"),
+            ("http://192.168.1.10/", "private"), ("http://[fd00:ec2::254]/", "private"), ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+            ("http://[64:ff9b::a9fe:a9fe]/", "cloud metadata"), ("http://[fe80::1]/", "link-local"), ("http://224.0.0.251/", "multicast"),
+            ("http://[ff02::1]/", "multicast"), ("http://0.0.0.0/", "this network"), ("http://100.64.0.1/", "carrier-NAT"),
+            ("http://255.255.255.255/", "reserved"),
+        ]
+        for (url, reason) in refused {
+            do {
+                let target = try await policy.vet(url)
+                Issue.record("\(url) was taken (\(target.address))")
+            } catch let refusal as WebhookTargetPolicy.Refusal {
+                #expect(refusal.description.contains(reason) && !refusal.malformed, "\(url): \(refusal)")
+            }
+        }
+        for url in ["ftp://lms.example.org/", "not a url", "http://user:secret@lms.example.org/"] {
+            await #expect(throws: WebhookTargetPolicy.Refusal.self, "\(url)") { try await policy.vet(url) }
+        }
+        #expect(try await policy.vet("https://93.184.215.14/edcontrol").address == "93.184.215.14")
+        #expect(try await policy.vet("http://[2606:4700::1111]:8443/").address == "2606:4700::1111")
+        let school = WebhookTargetPolicy(allowedNetworks: [try #require(IPNetwork("10.1.2.0/24")), try #require(IPNetwork("127.0.0.1"))])
+        #expect(try await school.vet("http://10.1.2.9/lms").address == "10.1.2.9")
+        #expect(try await school.vet("http://0x7f000001:9/").address == "127.0.0.1")
+        await #expect(throws: WebhookTargetPolicy.Refusal.self) { try await school.vet("http://10.1.3.1/") }
+        #expect(IPNetwork("10.0.0.0/33") == nil && IPNetwork("nonsense/8") == nil)
+    }
+
+    /// Registration refuses; a delivery checks again (the operator may have withdrawn the
+    /// allowance since), and a redirect is not followed.
+    @Test func deliveriesCheckTheirTargetAgainAndFollowNoRedirect() async throws {
+        let receiver = try await RecordingReceiver.start()
+        defer { receiver.task.cancel() }
+        let server = try RunningServer(arguments: ["--workers", "0", "--webhook-retry-seconds", "60", "--webhook-allow-network", "127.0.0.1/32"])
+        let admin = try server.token(school: "School A", role: "admin")
+        func register(_ path: String) async throws -> String {
+            let reply = try await server.request("POST", "/api/v1/webhooks", token: admin,
+                                                 body: Data(#"{"url": "\#(receiver.base)\#(path)", "secret": "a-long-shared-secret"}"#.utf8))
+            #expect(reply.status == 201, "\(reply.text)")
+            return try #require(try reply.json()["id"] as? String)
+        }
+        let refused = try await server.request("POST", "/api/v1/webhooks", token: admin,
+                                               body: Data(#"{"url": "http://[::1]:\#(receiver.port)/hook", "secret": "a-long-shared-secret"}"#.utf8))
+        #expect(refused.status == 422 && refused.message.contains("loopback"), "\(refused.text)")
+
+        let redirecting = try await register("/redirect")
+        let store = try SQLiteStore(path: server.data.appendingPathComponent("edcontrol.sqlite").path)
+        let school = try #require(try await store.school(named: "School A", createIfMissing: false))
+        try await store.queueEvent(schoolID: school.id, event: "job.succeeded") { _ in "{}" }
+        let redirected = try await firstAttempt(of: redirecting, server, admin)
+        #expect(redirected["lastStatus"] as? Int == 307 && redirected["state"] as? String != "delivered", "\(redirected)")
+        #expect(await receiver.log.paths == ["/redirect"], "the redirect's target was never called")
+
+        // Restarted without the allowance: the next delivery is not even sent.
+        _ = try await server.request("DELETE", "/api/v1/webhooks/\(redirecting)", token: admin)
+        let hook = try await register("/hook")
+        server.stop()
+        try server.restart(arguments: ["--workers", "0", "--webhook-retry-seconds", "60"])
+        try await store.queueEvent(schoolID: school.id, event: "job.succeeded") { _ in "{}" }
+        let withdrawn = try await firstAttempt(of: hook, server, admin)
+        #expect((withdrawn["lastError"] as? String)?.contains("not sent") == true && (withdrawn["lastError"] as? String)?.contains("loopback") == true,
+                "\(withdrawn)")
+        #expect(await receiver.log.paths == ["/redirect"], "nothing reached the receiver")
+    }
+
+    private func firstAttempt(of webhook: String, _ server: RunningServer, _ token: String) async throws -> [String: Any] {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let items = try await server.request("GET", "/api/v1/webhooks/\(webhook)/deliveries", token: token).json()["items"] as? [[String: Any]] ?? []
+            if let first = items.first, (first["attempts"] as? Int ?? 0) > 0 { return first }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("no delivery attempt within 30 s")
+        return [:]
+    }
+
+    /// Connections that send nothing, never finish their headers, or stall mid-upload are
+    /// closed after the idle time-out, and the stalled upload leaves no file.
+    @Test func silentAndStalledConnectionsAreClosed() async throws {
+        let server = try RunningServer(arguments: ["--workers", "0", "--idle-timeout-seconds", "2"])
+        let token = try server.token(school: "School A", role: "manager")
+        let port = try #require(server.url.port)
+        let stalls = ["", "GET /health HTTP/1.1\r\nHost: x\r\n",
+                      "POST /api/v1/lessons?filename=a.wav HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Length: 3000000000\r\n\r\n"
+                        + String(repeating: "a", count: 65536)]
+        for opening in stalls {
+            let seconds = try Fixtures.secondsUntilClosed(port: port, sending: Data(opening.utf8), giveUpAfter: 20)
+            #expect(seconds >= 1.5 && seconds < 6, "closed after \(seconds) s: \(opening.prefix(30))")
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: server.data.appendingPathComponent("uploads").path).isEmpty)
+        #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
+    }
+}
+
+/// A webhook receiver: `/hook` answers 200, `/redirect` answers 307 to `/hook`; it logs the
+/// paths called.
+private struct RecordingReceiver {
+    actor Log {
+        private(set) var paths: [String] = []
+        func add(_ path: String) { paths.append(path) }
+    }
+
+    let log: Log
+    let port: Int
+    let task: Task<Void, Error>
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    static func start() async throws -> RecordingReceiver {
+        let log = Log()
+        let router = Router()
+        router.post("hook") { _, _ -> HTTPResponse.Status in
+            await log.add("/hook")
+            return .ok
+        }
+        router.post("redirect") { _, _ -> Response in
+            await log.add("/redirect")
+            return Response(status: .temporaryRedirect, headers: [.location: "/hook"])
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var quiet = Logger(label: "receiver")
+        quiet.logLevel = .critical
+        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                      onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
+        let task = Task { try await application.run() }
+        var iterator = ports.makeAsyncIterator()
+        return RecordingReceiver(log: log, port: await iterator.next() ?? 0, task: task)
+    }
+}

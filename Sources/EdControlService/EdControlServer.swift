@@ -94,7 +94,7 @@ public struct EdControlServer: Sendable {
         let lessons = lessons
         LessonRoutes(store: store, data: data, lessons: lessons).add(to: api)
         JobRoutes(store: store).add(to: api)
-        TeacherRoutes(store: store, lessons: lessons, models: models).add(to: api)
+        TeacherRoutes(store: store, lessons: lessons).add(to: api)
         WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
         ReviewRoutes(store: store, lessons: lessons).add(to: api)
         AuditRoutes(store: store).add(to: api)

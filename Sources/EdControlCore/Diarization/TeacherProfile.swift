@@ -3,6 +3,8 @@ import Foundation
 /// A teacher's enrolled voice: the GE2E embedding of a clean sample of their speech.
 public struct TeacherProfile: Codable, Sendable {
     public static let currentFormat = 1
+    /// Less speech than this makes no profile (30 s or more gives a reliable one).
+    public static let minimumSpeechSeconds = 3.0
     public var format: Int
     public var model: ModelReference
     public var createdAt: String

@@ -125,8 +125,8 @@ public final class LessonAnalyzer {
         try decoder.decode(url, chunkSeconds: 10) { keep(detector.accept($0)) }
         keep(detector.finish())
         let seconds = Double(speech.count) / Double(AudioFormat.sampleRate)
-        guard seconds >= 3 else {
-            throw ProfileError("\(url.path): only \(String(format: "%.1f", seconds)) s of speech found; a voice profile needs at least 3 s (30 s or more gives a reliable one). Record the teacher speaking alone.")
+        guard seconds >= TeacherProfile.minimumSpeechSeconds else {
+            throw ProfileError("\(url.path): only \(String(format: "%.1f", seconds)) s of speech found; a voice profile needs at least \(Int(TeacherProfile.minimumSpeechSeconds)) s (30 s or more gives a reliable one). Record the teacher speaking alone.")
         }
         let embedder = try makeEmbedder()
         return TeacherProfile(model: ModelReference(try registry.entry(embedder.modelID)),

@@ -6,7 +6,6 @@ import Hummingbird
 struct TeacherRoutes {
     let store: LessonStore & AuditStore
     let lessons: LessonService
-    let models: ModelRegistry
 
     struct NewTeacher: Decodable { var name: String }
     struct TeacherList: ResponseEncodable { var items: [TeacherView] }
@@ -50,13 +49,14 @@ struct TeacherRoutes {
         }
     }
 
-    /// Enrols the teacher's voice from their turns in an analysed lesson (the speaker id of
-    /// its report), so their later lessons find them by voice rather than by talk time.
-    @Sendable func enrol(_ request: Request, context: APIContext) async throws -> TeacherView {
+    /// Queues enrolling the teacher's voice from their turns in an analysed lesson (the
+    /// speaker id of its report); the job's page says when the profile is ready.
+    @Sendable func enrol(_ request: Request, context: APIContext) async throws -> EditedResponse<Job> {
         let caller = try context.require(.manager)
         let body = try await request.decode(as: Enrolment.self, context: context)
-        return TeacherView(try await lessons.enrolVoice(of: try context.parameters.require("teacher"), fromLesson: body.lessonId,
-                                                        speaker: body.speaker, models: models, by: caller))
+        let job = try await lessons.requestVoiceEnrolment(of: try context.parameters.require("teacher"), fromLesson: body.lessonId,
+                                                          speaker: body.speaker, by: caller)
+        return EditedResponse(status: .accepted, headers: [.location: "/api/v1/jobs/\(job.id)"], response: job)
     }
 
     private func teacher(_ context: APIContext) async throws -> Teacher {

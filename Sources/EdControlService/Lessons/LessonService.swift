@@ -209,34 +209,66 @@ public struct LessonService: Sendable {
 
     // MARK: Voice enrolment
 
-    /// Enrols the teacher's voice from their turns in an analysed lesson (the speaker id of
-    /// its report), so their later lessons find them by voice rather than by talk time.
-    func enrolVoice(of teacherID: String, fromLesson lessonID: String, speaker: String, models: ModelRegistry, by caller: Principal) async throws -> Teacher {
-        guard var teacher = try await store.teacher(id: teacherID, schoolID: caller.schoolID) else {
+    /// Queues enrolling the teacher's voice from a speaker's turns in an analysed lesson (the
+    /// speaker id of its report), so their later lessons find them by voice rather than by
+    /// talk time. What can be checked now is checked now; the profile is made by a worker.
+    public func requestVoiceEnrolment(of teacherID: String, fromLesson lessonID: String, speaker: String, by caller: Principal) async throws -> Job {
+        guard try await store.teacher(id: teacherID, schoolID: caller.schoolID) != nil else {
             throw HTTPError(.notFound, message: "there is no teacher \(teacherID) in your school")
         }
         let found = try await store.lesson(lessonID, of: caller)
-        guard let recording = data.recording(of: found.lesson) else {
+        let report = try enrolmentSource(found.lesson, speaker: speaker)
+        let speech = report.turns.filter { $0.speaker == speaker }.map(\.duration).reduce(0, +)
+        guard speech >= TeacherProfile.minimumSpeechSeconds else {
+            throw HTTPError(.unprocessableContent, message: String(format: "speaker %@ talks for only %.1f s in this lesson; a voice profile needs at least %.0f s: enrol from a lesson where the teacher talks more",
+                                                                    speaker, speech, TeacherProfile.minimumSpeechSeconds))
+        }
+        do {
+            let job = try await store.enqueueVoiceEnrolment(teacherID: teacherID, lessonID: found.lesson.id, speaker: speaker,
+                                                            schoolID: caller.schoolID, maxAttempts: limits.maxAttempts)
+            try await store.audit(caller, "teacher.voice_profile.request", "teacher \(teacherID)", detail: "from lesson \(found.lesson.id), speaker \(speaker); job \(job.id)")
+            return job
+        } catch let conflict as StoreConflict {
+            throw HTTPError(.conflict, message: conflict.message)
+        }
+    }
+
+    /// The lesson's report, if the speaker's voice can be enrolled from it.
+    private func enrolmentSource(_ lesson: Lesson, speaker: String) throws -> LessonReport {
+        guard data.recording(of: lesson) != nil else {
             throw HTTPError(.conflict, message: "the recording of this lesson has been deleted; enrol from another lesson")
         }
-        guard let report = data.report(of: found.lesson.id) else {
+        guard let report = data.report(of: lesson.id) else {
             throw HTTPError(.conflict, message: "this lesson has not been analysed yet; enrol once its analysis has succeeded")
         }
-        let turns = report.turns.filter { $0.speaker == speaker }.map(\.span)
-        guard !turns.isEmpty else {
+        guard report.speakers.contains(where: { $0.id == speaker }) else {
             throw HTTPError(.badRequest, message: "the lesson has no speaker \(speaker); its speakers are \(report.speakers.map(\.id).joined(separator: ", "))")
         }
+        return report
+    }
+
+    /// A worker's part of an enrolment: makes the profile and stores it on the teacher.
+    /// Throws what the school's admin reads as the job's failure.
+    func enrolVoice(_ job: Job, workerID: String, models: ModelRegistry) async throws {
+        guard let teacherID = job.teacherID, let speaker = job.speaker,
+              let lesson = try await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson,
+              try await store.teacher(id: teacherID, schoolID: job.schoolID) != nil else {
+            throw HTTPError(.gone, message: "the lesson or the teacher has been deleted since the enrolment was asked for")
+        }
+        let report = try enrolmentSource(lesson, speaker: speaker)
+        guard let recording = data.recording(of: lesson) else { throw HTTPError(.gone, message: "the recording has been deleted") }
+        let turns = report.turns.filter { $0.speaker == speaker }.map(\.span)
         let profile: TeacherProfile
         do {
             profile = try await onOwnThread { try LessonAnalyzer(models: models).enrollTeacher(from: recording, during: turns) }
         } catch let error as ProfileError {
-            throw HTTPError(.unprocessableContent, message: error.description.replacingOccurrences(of: recording.path, with: found.lesson.originalFilename))
+            throw HTTPError(.unprocessableContent, message: error.description.replacingOccurrences(of: recording.path, with: lesson.originalFilename))
         }
         let encoded = String(decoding: try JSONEncoder().encode(profile), as: UTF8.self)
-        try await store.setVoiceProfile(teacherID: teacher.id, schoolID: caller.schoolID, profile: encoded)
-        try await store.audit(caller, "teacher.voice_profile", "teacher \(teacher.id)", detail: "from lesson \(found.lesson.id), speaker \(speaker)")
-        teacher.voiceProfile = encoded
-        return teacher
+        if try await store.succeedVoiceEnrolment(jobID: job.id, workerID: workerID, profile: encoded) {
+            try await store.record(AuditEvent(schoolID: job.schoolID, actor: "worker \(workerID)", action: "teacher.voice_profile",
+                                              target: "teacher \(teacherID)", detail: "from lesson \(lesson.id), speaker \(speaker)"))
+        }
     }
 
     // MARK: Erasure and retention

@@ -124,9 +124,20 @@ public struct Job: Codable, Sendable, Equatable {
         public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
     }
 
+    public enum Kind: String, Codable, Sendable {
+        /// Analyses the lesson's recording and publishes its results.
+        case analysis
+        /// Makes `teacherID`'s voice profile from `speaker`'s turns in the lesson.
+        case voiceEnrolment = "voice_enrolment"
+    }
+
     public var id: String
     public var lessonID: String
     public var schoolID: String
+    public var kind: Kind
+    /// For a voice enrolment: whose profile, from which speaker of the lesson's report.
+    public var teacherID: String?
+    public var speaker: String?
     public var state: State
     /// What the analysis is doing now, in words (see `AnalysisStage`), and how far the whole
     /// job has got, 0…1.

@@ -108,6 +108,13 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX sign_in_failure_by_key ON sign_in_failure(key, at);
                 """)
         }
+        migrator.registerMigration("v9: job kinds (analysis, voice enrolment)") { db in
+            try db.execute(sql: """
+                ALTER TABLE job ADD COLUMN kind TEXT NOT NULL DEFAULT 'analysis';
+                ALTER TABLE job ADD COLUMN teacher_id TEXT;
+                ALTER TABLE job ADD COLUMN speaker TEXT;
+                """)
+        }
         return migrator
     }
 
@@ -230,12 +237,6 @@ public final class SQLiteStore: EdControlStore {
         try await database.read { db in try Teacher.filter(Column("school_id") == schoolID).order(Column("name")).fetchAll(db) }
     }
 
-    public func setVoiceProfile(teacherID: String, schoolID: String, profile: String) async throws {
-        try await database.write { db in
-            try db.execute(sql: "UPDATE teacher SET voice_profile = ? WHERE id = ? AND school_id = ?", arguments: [profile, teacherID, schoolID])
-        }
-    }
-
     public func teacher(id: String, schoolID: String) async throws -> Teacher? {
         try await database.read { db in try Teacher.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) }
     }
@@ -247,18 +248,20 @@ public final class SQLiteStore: EdControlStore {
         }
     }
 
-    private static func insertJob(lessonID: String, schoolID: String, maxAttempts: Int, _ db: Database) throws -> Job {
-        let job = Job(id: newIdentifier(), lessonID: lessonID, schoolID: schoolID, state: .queued, stage: nil, progress: 0,
+    private static func insertJob(lessonID: String, schoolID: String, kind: Job.Kind = .analysis, teacherID: String? = nil, speaker: String? = nil,
+                                  maxAttempts: Int, _ db: Database) throws -> Job {
+        let job = Job(id: newIdentifier(), lessonID: lessonID, schoolID: schoolID, kind: kind, teacherID: teacherID, speaker: speaker,
+                      state: .queued, stage: nil, progress: 0,
                       attempts: 0, maxAttempts: maxAttempts, lastError: nil, failureReason: nil, createdAt: Date(),
                       startedAt: nil, finishedAt: nil, workerID: nil, leaseExpiresAt: nil, heartbeatAt: nil)
         try job.insert(db)
         return job
     }
 
-    /// The latest job of each lesson, joined in SQL so a page is one query.
+    /// The latest analysis of each lesson, joined in SQL so a page is one query.
     private static let lessonWithLatestJob = """
         SELECT lesson.*, job.id AS job_id FROM lesson
-        LEFT JOIN job ON job.id = (SELECT id FROM job WHERE lesson_id = lesson.id ORDER BY created_at DESC LIMIT 1)
+        LEFT JOIN job ON job.id = (SELECT id FROM job WHERE lesson_id = lesson.id AND kind = 'analysis' ORDER BY created_at DESC LIMIT 1)
         """
 
     public func lessons(schoolID: String, matching query: LessonQuery) async throws -> (items: [LessonWithJob], total: Int) {
@@ -303,14 +306,28 @@ public final class SQLiteStore: EdControlStore {
 
     // MARK: JobQueue
 
+    private static let active = [Job.State.queued.rawValue, Job.State.running.rawValue].contains(Column("state"))
+
     public func enqueue(lessonID: String, schoolID: String, maxAttempts: Int) async throws -> Job {
         try await database.write { db in
-            let active = try Job.filter(Column("lesson_id") == lessonID && [Job.State.queued.rawValue, Job.State.running.rawValue].contains(Column("state")))
-                .fetchCount(db)
-            guard active == 0 else {
-                throw StoreConflict(message: "this lesson is already queued or being analysed; cancel that job first or wait for it")
+            guard try Job.filter(Column("lesson_id") == lessonID && Self.active).fetchCount(db) == 0 else {
+                throw StoreConflict(message: "this lesson is already queued or being analysed, or a voice is being enrolled from it; cancel that job first or wait for it")
             }
             return try Self.insertJob(lessonID: lessonID, schoolID: schoolID, maxAttempts: maxAttempts, db)
+        }
+    }
+
+    public func enqueueVoiceEnrolment(teacherID: String, lessonID: String, speaker: String, schoolID: String, maxAttempts: Int) async throws -> Job {
+        try await database.write { db in
+            // The speaker ids are those of the lesson's current report, which an analysis would replace.
+            guard try Job.filter(Column("lesson_id") == lessonID && Column("kind") == Job.Kind.analysis.rawValue && Self.active).fetchCount(db) == 0 else {
+                throw StoreConflict(message: "this lesson is being analysed again, which renumbers its speakers; enrol once that analysis has finished")
+            }
+            guard try Job.filter(Column("teacher_id") == teacherID && Self.active).fetchCount(db) == 0 else {
+                throw StoreConflict(message: "this teacher's voice is already being enrolled; wait for that job or cancel it")
+            }
+            return try Self.insertJob(lessonID: lessonID, schoolID: schoolID, kind: .voiceEnrolment, teacherID: teacherID, speaker: speaker,
+                                      maxAttempts: maxAttempts, db)
         }
     }
 
@@ -371,6 +388,19 @@ public final class SQLiteStore: EdControlStore {
                 WHERE id = (SELECT lesson_id FROM job WHERE id = ?)
                 """, arguments: [summary.flag, summary.incidentCount, summary.teacherTalkPercent, summary.speakerCount,
                                  summary.durationSeconds, summary.teacherNegativeShare, now, jobID])
+            return true
+        }
+    }
+
+    public func succeedVoiceEnrolment(jobID: String, workerID: String, profile: String) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: """
+                UPDATE job SET state = 'succeeded', progress = 1, stage = NULL, finished_at = ?, worker_id = NULL, lease_expires_at = NULL,
+                    last_error = NULL, failure_reason = NULL
+                WHERE id = ? AND worker_id = ? AND state = 'running' AND kind = 'voice_enrolment'
+                """, arguments: [Date().timeIntervalSince1970, jobID, workerID])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(sql: "UPDATE teacher SET voice_profile = ? WHERE id = (SELECT teacher_id FROM job WHERE id = ?)", arguments: [profile, jobID])
             return true
         }
     }

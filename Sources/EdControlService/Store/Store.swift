@@ -35,9 +35,6 @@ public protocol LessonStore: Sendable {
     func createTeacher(schoolID: String, name: String) async throws -> Teacher
     func teachers(schoolID: String) async throws -> [Teacher]
     func teacher(id: String, schoolID: String) async throws -> Teacher?
-    /// Stores the teacher's voice profile (TeacherProfile JSON); their lessons are then
-    /// analysed with it, so the teacher is found by voice.
-    func setVoiceProfile(teacherID: String, schoolID: String, profile: String) async throws
     /// Stores a new lesson and queues its analysis in one transaction.
     func addLesson(_ lesson: Lesson, maxAttempts: Int) async throws -> Job
     func lessons(schoolID: String, matching query: LessonQuery) async throws -> (items: [LessonWithJob], total: Int)
@@ -73,8 +70,11 @@ public struct AnalysisSummary: Sendable, Equatable {
 
 /// The durable analysis queue: queued → running → succeeded | failed | cancelled.
 public protocol JobQueue: Sendable {
-    /// Queues another analysis of a lesson; refused while one is queued or running.
+    /// Queues another analysis of a lesson; refused while one of its jobs is queued or running.
     func enqueue(lessonID: String, schoolID: String, maxAttempts: Int) async throws -> Job
+    /// Queues making the teacher's voice profile from a speaker's turns in the lesson;
+    /// refused while the lesson is being analysed or the teacher already being enrolled.
+    func enqueueVoiceEnrolment(teacherID: String, lessonID: String, speaker: String, schoolID: String, maxAttempts: Int) async throws -> Job
     func job(id: String, schoolID: String) async throws -> Job?
     /// Hands the oldest waiting job to `workerID` under a lease. A running job whose lease
     /// has expired (its worker died) is waiting again; after `maxAttempts` it fails instead.
@@ -84,6 +84,10 @@ public protocol JobQueue: Sendable {
     func heartbeat(jobID: String, workerID: String, stage: String, progress: Double, leaseSeconds: Double) async throws -> Bool
     /// Records success; false if the job was no longer this worker's (cancelled, deleted).
     func succeed(jobID: String, workerID: String, summary: AnalysisSummary) async throws -> Bool
+    /// Records a voice enrolment's success and stores the profile (TeacherProfile JSON) on
+    /// the teacher in one transaction; their lessons are then analysed with it. False if the
+    /// job was no longer this worker's.
+    func succeedVoiceEnrolment(jobID: String, workerID: String, profile: String) async throws -> Bool
     func fail(jobID: String, workerID: String, reason: String, message: String) async throws
     /// Gives back a running job without counting the attempt (graceful shutdown).
     func release(jobID: String, workerID: String) async throws

@@ -1,10 +1,11 @@
 import EdControlCore
 import Foundation
+import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// One analysis worker: takes the oldest waiting job, analyses its lesson, stores the
-/// results, and goes on until shutdown. It holds the job under a lease that it renews with
+/// One analysis worker: takes the oldest waiting job, analyses its lesson (or enrols a
+/// teacher's voice from it), stores the results, and goes on until shutdown. It holds the job under a lease that it renews with
 /// every heartbeat; if the process dies, the lease runs out and another worker takes the
 /// job again. On graceful shutdown it stops the analysis and gives the job back.
 public struct AnalysisWorker: Service {
@@ -58,6 +59,42 @@ public struct AnalysisWorker: Service {
     }
 
     private func process(_ job: Job) async {
+        switch job.kind {
+        case .analysis: await analyse(job)
+        case .voiceEnrolment: await enrolVoice(job)
+        }
+    }
+
+    /// Makes a teacher's voice profile, keeping the job's lease while it runs. It is short
+    /// (at most five minutes of speech are embedded), so shutdown waits for it.
+    private func enrolVoice(_ job: Job) async {
+        var logger = logger
+        logger[metadataKey: "job"] = "\(job.id)"
+        let started = Date()
+        let control = JobControl()
+        control.update(stage: .listening, fraction: 0)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { [logger] group in
+                group.addTask { await heartbeats(job, control: control, logger: logger) }
+                defer { control.finish(); group.cancelAll() }
+                try await lessons.enrolVoice(job, workerID: id, models: models)
+            }
+            ServiceMetrics.jobFinished(.succeeded, seconds: Date().timeIntervalSince(started))
+            logger.info("voice enrolled", metadata: ["teacher": "\(job.teacherID ?? "")"])
+        } catch {
+            let message = (error as? HTTPError)?.body ?? (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            let reason = error is HTTPError ? "enrolment_refused" : "internal"
+            do {
+                try await store.fail(jobID: job.id, workerID: id, reason: reason, message: message)
+            } catch {
+                logger.error("cannot record the job's outcome; its lease will expire and it will run again", metadata: ["error": "\(error)"])
+            }
+            ServiceMetrics.jobFinished(.failed, seconds: Date().timeIntervalSince(started), failureReason: reason)
+            logger.warning("voice enrolment failed", metadata: ["error": "\(message)"])
+        }
+    }
+
+    private func analyse(_ job: Job) async {
         var jobLogger = logger
         jobLogger[metadataKey: "job"] = "\(job.id)"
         jobLogger[metadataKey: "lesson"] = "\(job.lessonID)"

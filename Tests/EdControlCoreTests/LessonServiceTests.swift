@@ -1,0 +1,89 @@
+import EdControlCore
+@testable import EdControlService
+import Foundation
+import Testing
+
+/// The owner of a lesson's life, on a real SQLite file, real files and real ffprobe: rows and
+/// files come and go together, and what a crash leaves behind is swept.
+@Suite("Lesson service")
+struct LessonServiceTests {
+    private func service() async throws -> (LessonService, Principal) {
+        let data = try DataDirectory(Fixtures.temporaryDirectory("lessons"))
+        let store = try SQLiteStore(path: data.database.path)
+        let school = try #require(try await store.school(named: "School A", createIfMissing: true))
+        let token = try await store.createToken(schoolID: school.id, name: "manager", role: .manager).token
+        return (LessonService(store: store, data: data), Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager))
+    }
+
+    /// A copy of a real recording in the uploads folder, as a received upload is.
+    private func received(_ data: DataDirectory) throws -> URL {
+        let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[0]), to: upload)
+        return upload
+    }
+
+    private func details(_ title: String? = nil, teacher: String? = nil) -> LessonService.Details {
+        LessonService.Details(title: title, originalFilename: "lesson.wav", teacherID: teacher, recordedAt: nil)
+    }
+
+    @Test func acceptedLessonOwnsItsFileAndErasureRemovesRowsThenFiles() async throws {
+        let (lessons, manager) = try await service()
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let recording = try #require(lessons.data.recording(of: stored.lesson))
+        #expect(FileManager.default.fileExists(atPath: recording.path) && stored.job?.state == .queued)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lessons.data.uploads.path).isEmpty, "the upload moved, not copied")
+
+        try await lessons.erase(stored.lesson.id, by: manager)
+        #expect(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID) == nil)
+        #expect(!FileManager.default.fileExists(atPath: lessons.data.lessonDirectory(stored.lesson.id).path))
+        let audit = try await lessons.store.auditEvents(schoolID: manager.schoolID, limit: 10, offset: 0)
+        #expect(audit.first?.action == "lesson.delete")
+        await #expect(throws: (any Error).self, "a second erasure finds nothing") { try await lessons.erase(stored.lesson.id, by: manager) }
+    }
+
+    @Test func refusedUploadsLeaveNothingAndDetailsAreCheckedBeforeAnyBytes() async throws {
+        let (lessons, manager) = try await service()
+        await #expect(throws: (any Error).self) { try await lessons.check(details(String(repeating: "x", count: 301)), by: manager) }
+        await #expect(throws: (any Error).self) { try await lessons.check(details(teacher: "nobody"), by: manager) }
+        let notMedia = lessons.data.uploads.appendingPathComponent("x.part")
+        try Data("just text, not a recording".utf8).write(to: notMedia)
+        await #expect(throws: (any Error).self) { try await lessons.accept(notMedia, details: details(), by: manager) }
+        #expect(try await lessons.store.lessonIDs().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lessons.data.lessons.path).isEmpty)
+    }
+
+    /// The process stopped between removing a lesson's rows and its files, and an upload was
+    /// cut off by a crash: at the next start both are swept, and nothing else is.
+    @Test func sweepDeletesWhatNoLessonOwns() async throws {
+        let (lessons, manager) = try await service()
+        let kept = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let orphan = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        _ = try await lessons.store.deleteLesson(id: orphan.lesson.id, schoolID: manager.schoolID)  // rows gone, files not
+        let stale = lessons.data.uploads.appendingPathComponent("stale.part")
+        let fresh = lessons.data.uploads.appendingPathComponent("fresh.part")
+        try Data(count: 1000).write(to: stale)
+        try Data(count: 1000).write(to: fresh)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 86400)], ofItemAtPath: stale.path)
+
+        #expect(try await lessons.sweep() == 2)
+        #expect(!FileManager.default.fileExists(atPath: lessons.data.lessonDirectory(orphan.lesson.id).path))
+        #expect(!FileManager.default.fileExists(atPath: stale.path) && FileManager.default.fileExists(atPath: fresh.path), "an upload in progress stays")
+        let keptRecording = try #require(lessons.data.recording(of: kept.lesson))
+        #expect(FileManager.default.fileExists(atPath: keptRecording.path))
+        #expect(try await lessons.sweep() == 0)
+    }
+
+    @Test func expiredRecordingsGoAndTheirLessonsStay() async throws {
+        let (lessons, manager) = try await service()
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        // Queued: not expired while a job may still read it.
+        try await lessons.expireRecordings(uploadedBefore: Date().addingTimeInterval(60))
+        #expect(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID)?.lesson.mediaFile != nil)
+        _ = try await lessons.store.cancel(jobID: try #require(stored.job?.id), schoolID: manager.schoolID)
+        try await lessons.expireRecordings(uploadedBefore: Date().addingTimeInterval(60))
+        let after = try #require(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID))
+        let recording = try #require(lessons.data.recording(of: stored.lesson))
+        #expect(after.lesson.mediaFile == nil && !FileManager.default.fileExists(atPath: recording.path))
+        await #expect(throws: (any Error).self, "nothing left to analyse") { try await lessons.reanalyse(stored.lesson.id, by: manager) }
+    }
+}

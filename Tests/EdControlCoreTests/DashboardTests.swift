@@ -1,4 +1,5 @@
 import EdControlCore
+@testable import EdControlService
 import Foundation
 import LessonSynthesis
 import Testing
@@ -257,14 +258,21 @@ struct DashboardTests {
         let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard/Text")
         let english = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("en.json")))
         let russian = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("ru.json")))
-        #expect(Set(english.keys) == Set(russian.keys))
+        // Counted texts have the plural forms of their language (CLDR): "key.one", "key.other" / "key.few", "key.many".
+        func base(_ key: String) -> String { String(key.split(separator: ".")[0]) }
+        #expect(Set(english.keys.map(base)) == Set(russian.keys.map(base)))
+        for (table, forms) in [(english, ["one", "other"]), (russian, ["one", "few", "many"])] {
+            for counted in Set(table.keys.filter { $0.contains(".") }.map(base)) {
+                #expect(Set(forms.map { "\(counted).\($0)" }).isSubset(of: table.keys), "\(counted) lacks plural forms")
+            }
+        }
         // Every key the templates and pages use exists.
         let dashboard = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard")
         var used: Set<String> = []
         for file in FileManager.default.enumerator(at: dashboard, includingPropertiesForKeys: nil)!.compactMap({ $0 as? URL })
         where ["mustache", "swift"].contains(file.pathExtension) {
             let source = try String(contentsOf: file, encoding: .utf8)
-            for pattern in [#"\{\{t\.([a-z_]+)\}\}"#, #"t\["([a-z_]+)"\]"#, #"t\.format\("([a-z_]+)""#] {
+            for pattern in [#"\{\{t\.([a-z_]+)\}\}"#, #"t\["([a-z_]+)"\]"#, #"t\.format\("([a-z_]+)""#, #"t\.count\("([a-z_]+)""#] {
                 let regex = try NSRegularExpression(pattern: pattern)
                 for match in regex.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
                     used.insert(String(source[Range(match.range(at: 1), in: source)!]))
@@ -272,10 +280,15 @@ struct DashboardTests {
             }
         }
         #expect(used.count > 100)
-        #expect(used.subtracting(english.keys).isEmpty, "missing texts: \(used.subtracting(english.keys).sorted())")
+        #expect(used.subtracting(english.keys.map(base)).isEmpty, "missing texts: \(used.subtracting(english.keys.map(base)).sorted())")
+        let specifiers = { (text: String) in text.matches(of: /%(\.\d)?[d@f%]/).map { String($0.output.0) } }
         for (key, value) in english where value.contains("%") {
-            let specifiers = { (text: String) in text.matches(of: /%(\.\d)?[d@f%]/).map { String($0.output.0) } }
-            #expect(specifiers(value) == specifiers(russian[key]!), "\(key): placeholders differ")
+            let other = russian[key] ?? russian[base(key) + ".many"] ?? ""
+            #expect(specifiers(value) == specifiers(other), "\(key): placeholders differ")
         }
+        // The rules themselves, on the numbers where Russian changes form.
+        #expect([0, 1, 2, 5, 11, 12, 21, 22, 25, 101, 111, 112, 1004].map(Language.ru.pluralForm)
+                == ["many", "one", "few", "many", "many", "many", "one", "few", "many", "one", "many", "many", "few"])
+        #expect([0, 1, 2].map(Language.en.pluralForm) == ["other", "one", "other"])
     }
 }

@@ -148,7 +148,7 @@ struct ServiceAPITests {
         let decoded = try JSONDecoder().decode(LessonReport.self, from: report.body)
         #expect(decoded.video.analysed && decoded.incidents.contains { $0.modality == .face })
         let csv = try await server.request("GET", "/api/v1/lessons/\(lesson)/incidents.csv", token: token)
-        #expect(csv.status == 200 && csv.text.hasPrefix(IncidentsCSV.header) && csv.text.contains(",face,"), "\(csv.text)")
+        #expect(csv.status == 200 && csv.text.hasPrefix(IncidentsCSV.header.joined(separator: ",")) && csv.text.contains(",face,"), "\(csv.text)")
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/timeline.vtt", token: token).text.hasPrefix("WEBVTT"))
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/diarization.rttm", token: token).status == 200)
 

@@ -8,16 +8,20 @@ public struct ChartWords: Sendable {
     public var modalities: [Incident.Modality: String]
     public var incidents: String
     public var face: String
-    /// "%.1f min (%.0f %% of the lesson)"
+    /// "%@ min (%@ %% of the lesson)", the numbers already formatted.
     public var talkBarLabel: String
     public var timelineDescription: String
     public var talkDescription: String
     public var emotionDescription: String
     public var intensity: String
+    /// A number with so many decimals, in the language's format ("1.5" or "1,5").
+    public var number: @Sendable (Double, Int) -> String
+    /// "2 faces", with the language's plural.
+    public var faceCount: @Sendable (Int) -> String
 
     public init(emotions: [Emotion: String], roles: [SpeakerRole: String], modalities: [Incident.Modality: String], incidents: String,
                 face: String, talkBarLabel: String, timelineDescription: String, talkDescription: String, emotionDescription: String,
-                intensity: String) {
+                intensity: String, number: @escaping @Sendable (Double, Int) -> String, faceCount: @escaping @Sendable (Int) -> String) {
         self.emotions = emotions
         self.roles = roles
         self.modalities = modalities
@@ -28,16 +32,37 @@ public struct ChartWords: Sendable {
         self.talkDescription = talkDescription
         self.emotionDescription = emotionDescription
         self.intensity = intensity
+        self.number = number
+        self.faceCount = faceCount
     }
 
     public static let english = ChartWords(
         emotions: Dictionary(uniqueKeysWithValues: Emotion.allCases.map { ($0, $0.rawValue) }),
         roles: [.teacher: "teacher", .student: "student", .unknown: "unknown"],
         modalities: [.voice: "voice", .face: "face", .both: "voice and face"],
-        incidents: "incidents", face: "face", talkBarLabel: "%.1f min (%.0f %% of the lesson)",
+        incidents: "incidents", face: "face", talkBarLabel: "%@ min (%@ %% of the lesson)",
         timelineDescription: "Timeline of speakers, faces' emotions and incidents; click to seek",
         talkDescription: "Talk time per speaker, minutes", emotionDescription: "Share of time in each emotion, per role",
-        intensity: "intensity")
+        intensity: "intensity", number: { String(format: "%.\($1)f", $0) }, faceCount: { $0 == 1 ? "1 face" : "\($0) faces" })
+}
+
+/// Where a chart's parts go. Charts are drawn in user units and scaled to the width they
+/// get, so a 1000-unit chart on a 390 px phone would print its 12-unit text at 5 px: phones
+/// get a narrow layout of their own instead.
+public struct ChartLayout: Sendable {
+    public var width: Int
+    public var laneLabelWidth: Int
+    /// Room right of the plot for the last axis label.
+    var plotWidth: Int { width - laneLabelWidth - 24 }
+    var isNarrow: Bool { width < 600 }
+    /// Keeps the two layouts' element ids apart on one page.
+    var idSuffix: String { isNarrow ? "-narrow" : "" }
+    var classSuffix: String { isNarrow ? " narrow" : " wide" }
+
+    /// Screens and printed reports.
+    public static let wide = ChartLayout(width: 1000, laneLabelWidth: 150)
+    /// Phones: about as many units as the screen has pixels.
+    public static let narrow = ChartLayout(width: 400, laneLabelWidth: 104)
 }
 
 /// SVG charts of one lesson's report, drawn on the server so they read without script:
@@ -52,10 +77,6 @@ public enum ReportCharts {
     public static let emotionColours: [Emotion: String] = [.angry: "#D55E00", .disgust: "#009E73", .fear: "#CC79A7", .happy: "#F0E442",
                                                            .sad: "#0072B2", .surprise: "#56B4E9", .neutral: "#D9D9D9"]
 
-    public static let width = 1000
-    static let laneLabelWidth = 150
-    /// Room right of the plot for the last axis label.
-    static let plotWidth = width - laneLabelWidth - 24
     static let laneHeight = 26
 
     /// The lesson's length as the charts draw it.
@@ -69,23 +90,24 @@ public enum ReportCharts {
     }
 
     /// The timeline. Its `data-` attributes tell a script where the plot is, so a click can
-    /// seek the player and the playhead (`#playhead`) can follow it.
-    public static func timeline(_ report: LessonReport, words: ChartWords = .english) -> String {
+    /// seek the player and the playhead (`.playhead`) can follow it.
+    public static func timeline(_ report: LessonReport, words: ChartWords = .english, layout: ChartLayout = .wide) -> String {
         let duration = duration(of: report)
         let speakers = speakersInOrder(report)
-        let width = Double(plotWidth)
+        let width = Double(layout.plotWidth), laneLabelWidth = layout.laneLabelWidth
         func x(_ t: Double) -> Double { Double(laneLabelWidth) + t / duration * width }
         let faces = report.video.tracks
         let lanes = speakers.count + faces.count + 1
         let axisY = lanes * laneHeight + 4
-        let height = axisY + 24 + (faces.isEmpty ? 0 : 22)
-        var svg = "<svg id=\"timeline\" class=\"timeline\" viewBox=\"0 0 \(Self.width) \(height)\" width=\"100%\" role=\"img\" "
-            + "aria-label=\"\(escape(words.timelineDescription))\" data-x0=\"\(laneLabelWidth)\" data-plot-width=\"\(plotWidth)\" "
-            + "data-view-width=\"\(Self.width)\" data-duration=\"\(duration)\">\n"
+        let legend = faces.isEmpty ? nil : emotionLegend(y: axisY + 26, words: words, layout: layout)
+        let height = axisY + 24 + (legend.map { $0.height + 4 } ?? 0)
+        var svg = "<svg id=\"timeline\(layout.idSuffix)\" class=\"timeline\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(height)\" width=\"100%\" role=\"img\" "
+            + "aria-label=\"\(escape(words.timelineDescription))\" data-x0=\"\(laneLabelWidth)\" data-plot-width=\"\(layout.plotWidth)\" "
+            + "data-view-width=\"\(layout.width)\" data-duration=\"\(duration)\">\n"
         for (lane, speaker) in speakers.enumerated() {
             let y = lane * laneHeight
             let colour = palette[lane % palette.count]
-            svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(escape(speaker.id)) \(escape(words.roles[speaker.role] ?? ""))</text>\n"
+            svg += laneLabel("\(speaker.id) \(words.roles[speaker.role] ?? "")", y: y + 17, layout: layout)
             for turn in report.turns where turn.speaker == speaker.id {
                 svg += "<rect x=\"\(c(x(turn.start)))\" y=\"\(y + 4)\" width=\"\(c(max(0.5, x(turn.end) - x(turn.start))))\" height=\"\(laneHeight - 8)\" "
                     + "fill=\"\(colour)\"><title>\(formatClock(turn.start))–\(formatClock(turn.end))</title></rect>"
@@ -93,11 +115,11 @@ public enum ReportCharts {
             svg += "\n"
         }
         // Faces: each bin's mean emotion probabilities, stacked; no bar where no face was seen.
-        let binSeconds = emotionBinSeconds(duration)
+        let binSeconds = emotionBinSeconds(duration, layout: layout)
         for (index, track) in faces.enumerated() {
             let y = (speakers.count + index) * laneHeight
             let who = track.speaker.map { "\(track.id) \(words.roles[track.role] ?? "") (\($0))" } ?? "\(track.id) \(words.face)"
-            svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(escape(who))</text>\n"
+            svg += laneLabel(who, y: y + 17, layout: layout)
             for (bin, emotions) in meanEmotions(track.timeline, binSeconds: binSeconds) {
                 var top = Double(y + 4)
                 let barHeight = Double(laneHeight - 8)
@@ -112,23 +134,23 @@ public enum ReportCharts {
             svg += "\n"
         }
         let alertY = (speakers.count + faces.count) * laneHeight
-        svg += "<text class=\"lane-label\" x=\"0\" y=\"\(alertY + 17)\">\(escape(words.incidents))</text>\n"
+        svg += laneLabel(words.incidents, y: alertY + 17, layout: layout)
         for (index, incident) in report.incidents.enumerated() {
             svg += "<rect class=\"incident-mark\" data-incident=\"\(index)\" x=\"\(c(x(incident.start)))\" y=\"\(alertY + 4)\" "
                 + "width=\"\(c(max(3, x(incident.end) - x(incident.start))))\" height=\"\(laneHeight - 8)\" fill=\"\(alertColour)\" "
                 + "fill-opacity=\"\(c(0.4 + 0.6 * incident.peakIntensity))\">"
                 + "<title>\(formatClock(incident.start)) \(escape(incident.person)) — \(escape(words.modalities[incident.modality] ?? "")), "
-                + "\(escape(words.intensity)) \(String(format: "%.2f", incident.peakIntensity))</title></rect>"
+                + "\(escape(words.intensity)) \(words.number(incident.peakIntensity, 2))</title></rect>"
         }
-        svg += "\n" + timeAxis(duration: duration, y: axisY, x: x)
-        svg += "<line id=\"playhead\" x1=\"\(laneLabelWidth)\" y1=\"0\" x2=\"\(laneLabelWidth)\" y2=\"\(axisY)\" stroke=\"#000\" stroke-width=\"2\"/>\n"
-        if !faces.isEmpty { svg += emotionLegend(y: axisY + 26, words: words) }
+        svg += "\n" + timeAxis(duration: duration, y: axisY, x: x, layout: layout)
+        svg += "<line class=\"playhead\" x1=\"\(laneLabelWidth)\" y1=\"0\" x2=\"\(laneLabelWidth)\" y2=\"\(axisY)\" stroke=\"#000\" stroke-width=\"2\"/>\n"
+        if let legend { svg += legend.svg }
         return svg + "</svg>"
     }
 
     /// Seconds per column of the faces' lanes: about one column per two units of plot width.
-    static func emotionBinSeconds(_ duration: Double) -> Int {
-        max(1, Int((duration / (Double(plotWidth) / 2)).rounded(.up)))
+    static func emotionBinSeconds(_ duration: Double, layout: ChartLayout = .wide) -> Int {
+        max(1, Int((duration / (Double(layout.plotWidth) / 2)).rounded(.up)))
     }
 
     /// Per bin of `binSeconds` with any face seen, the mean emotion probabilities, in order.
@@ -146,10 +168,12 @@ public enum ReportCharts {
         }
     }
 
-    /// A line with about eight labelled ticks at a round step (m:ss or h:mm:ss).
-    private static func timeAxis(duration: Double, y: Int, x: (Double) -> Double) -> String {
-        let step = [10.0, 30, 60, 120, 300, 600, 900, 1800].first { duration / $0 <= 10 } ?? 3600
-        var svg = "<line x1=\"\(laneLabelWidth)\" y1=\"\(y)\" x2=\"\(laneLabelWidth + plotWidth)\" y2=\"\(y)\" stroke=\"#999\"/>\n"
+    /// A line with labelled ticks at a round step (m:ss or h:mm:ss): at most ten on a wide
+    /// chart, four on a narrow one.
+    private static func timeAxis(duration: Double, y: Int, x: (Double) -> Double, layout: ChartLayout) -> String {
+        let ticks = layout.isNarrow ? 4.0 : 10
+        let step = [10.0, 30, 60, 120, 300, 600, 900, 1800, 3600].first { duration / $0 <= ticks } ?? 7200
+        var svg = "<line x1=\"\(layout.laneLabelWidth)\" y1=\"\(y)\" x2=\"\(layout.laneLabelWidth + layout.plotWidth)\" y2=\"\(y)\" stroke=\"#999\"/>\n"
         for tick in stride(from: 0.0, through: duration, by: step) {
             svg += String(format: "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%@</text>",
                           x(tick), y, x(tick), y + 4, x(tick), y + 17, formatClock(tick))
@@ -157,55 +181,80 @@ public enum ReportCharts {
         return svg + "\n"
     }
 
-    private static func emotionLegend(y: Int, words: ChartWords) -> String {
-        Emotion.allCases.enumerated().map { k, emotion in
-            let x = laneLabelWidth + k * 118
-            return "<rect x=\"\(x)\" y=\"\(y)\" width=\"12\" height=\"12\" fill=\"\(emotionColours[emotion]!)\" stroke=\"#999\"/>"
-                + "<text x=\"\(x + 16)\" y=\"\(y + 11)\">\(escape(words.emotions[emotion] ?? ""))</text>"
+    /// The emotions' colours, as many to a row as fit; its height.
+    private static func emotionLegend(y: Int, words: ChartWords, layout: ChartLayout) -> (svg: String, height: Int) {
+        let itemWidth = 112, left = layout.isNarrow ? 0 : layout.laneLabelWidth
+        let perRow = max(1, (layout.width - left) / itemWidth)
+        let svg = Emotion.allCases.enumerated().map { k, emotion in
+            let x = left + k % perRow * itemWidth, top = y + k / perRow * 18
+            return "<rect x=\"\(x)\" y=\"\(top)\" width=\"12\" height=\"12\" fill=\"\(emotionColours[emotion]!)\" stroke=\"#999\"/>"
+                + "<text x=\"\(x + 16)\" y=\"\(top + 11)\">\(escape(fit(words.emotions[emotion] ?? "", width: itemWidth - 20)))</text>"
         }.joined() + "\n"
+        return (svg, (Emotion.allCases.count + perRow - 1) / perRow * 18)
+    }
+
+    /// A lane label shortened to fit the label column (12 px text is about 7 units a
+    /// character), with the whole text as its tooltip when shortened.
+    static func laneLabel(_ text: String, y: Int, layout: ChartLayout) -> String {
+        let shown = fit(text, width: layout.laneLabelWidth - 6)
+        let title = shown == text ? "" : "<title>\(escape(text))</title>"
+        return "<text class=\"lane-label\" x=\"0\" y=\"\(y)\">\(title)\(escape(shown))</text>\n"
+    }
+
+    static func fit(_ text: String, width: Int) -> String {
+        let most = max(3, width / 7)
+        return text.count <= most ? text : String(text.prefix(most - 1)) + "…"
     }
 
     /// For each role with faces, the share of its face-seconds in each emotion, as one
     /// stacked bar; nil when no face was seen.
-    public static func emotionBars(_ report: LessonReport, words: ChartWords = .english) -> String? {
+    public static func emotionBars(_ report: LessonReport, words: ChartWords = .english, layout: ChartLayout = .wide) -> String? {
         let roles = report.summary.roles.filter { $0.faceSeconds > 0 }
         guard !roles.isEmpty else { return nil }
-        let barWidth = Double(plotWidth), rowHeight = 26
-        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(width) \(roles.count * rowHeight + 30)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.emotionDescription))\">\n"
+        let barWidth = Double(layout.plotWidth), rowHeight = 26
+        let legend = emotionLegend(y: roles.count * rowHeight + 8, words: words, layout: layout)
+        var svg = "<svg class=\"chart\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(roles.count * rowHeight + 12 + legend.height)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.emotionDescription))\">\n"
         for (row, figures) in roles.enumerated() {
             let y = row * rowHeight
-            svg += "<text class=\"lane-label\" x=\"0\" y=\"\(y + 17)\">\(escape(words.roles[figures.role] ?? "")) (\(formatClock(Double(figures.faceSeconds))))</text>\n"
-            var left = Double(laneLabelWidth)
+            // A role's faces are pooled: say how many, not their summed time (which can pass the lesson's length).
+            let faces = report.video.tracks.filter { $0.role == figures.role }.count
+            let role = words.roles[figures.role] ?? ""
+            svg += laneLabel(faces > 1 ? "\(role) (\(words.faceCount(faces)))" : role, y: y + 17, layout: layout)
+            var left = Double(layout.laneLabelWidth)
             for emotion in Emotion.allCases {
                 let share = figures.emotionShares[emotion.rawValue] ?? 0
                 guard share > 0 else { continue }
                 let name = escape(words.emotions[emotion] ?? "")
                 svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%@\"><title>%@ %.0f %%</title></rect>",
                               left, y + 4, share * barWidth, emotionColours[emotion]!, name, share * 100)
-                if share >= 0.1 {
-                    svg += String(format: "<text x=\"%.1f\" y=\"%d\">%@ %.0f%%</text>", left + 4, y + 17, name, share * 100)
+                // Named inside the bar when the name fits there.
+                let label = "\(name) \(Int((share * 100).rounded()))%"
+                if share * barWidth >= Double(label.count * 7 + 8) {
+                    svg += String(format: "<text x=\"%.1f\" y=\"%d\">%@</text>", left + 4, y + 17, label)
                 }
                 left += share * barWidth
             }
             svg += "\n"
         }
-        return svg + emotionLegend(y: roles.count * rowHeight + 8, words: words) + "</svg>"
+        return svg + legend.svg + "</svg>"
     }
 
     /// Each speaker's talk time as a labelled bar, in minutes.
-    public static func talkBars(_ report: LessonReport, words: ChartWords = .english) -> String {
+    public static func talkBars(_ report: LessonReport, words: ChartWords = .english, layout: ChartLayout = .wide) -> String {
         let speakers = speakersInOrder(report)
         let duration = duration(of: report)
-        let barWidth = 600.0, rowHeight = 24
+        let rowHeight = 24
+        // The bar's label goes right of the longest bar.
+        let barWidth = Double(layout.width - layout.laneLabelWidth) - 170
         let longest = max(speakers.map(\.talkSeconds).max() ?? 1, 1)
-        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(width) \(speakers.count * rowHeight + 8)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.talkDescription))\">\n"
+        var svg = "<svg class=\"chart\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(speakers.count * rowHeight + 8)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.talkDescription))\">\n"
         for (row, speaker) in speakers.enumerated() {
             let y = row * rowHeight
             let length = speaker.talkSeconds / longest * barWidth
-            svg += "<text x=\"0\" y=\"\(y + 16)\">\(escape(speaker.id)) \(escape(words.roles[speaker.role] ?? ""))</text>\n"
-            svg += String(format: "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>\n", laneLabelWidth, y + 4, length, palette[row % palette.count])
-            svg += "<text x=\"\(String(format: "%.1f", Double(laneLabelWidth) + length + 6))\" y=\"\(y + 16)\">"
-                + escape(String(format: words.talkBarLabel, speaker.talkSeconds / 60, 100 * speaker.talkSeconds / duration)) + "</text>\n"
+            svg += laneLabel("\(speaker.id) \(words.roles[speaker.role] ?? "")", y: y + 16, layout: layout)
+            svg += String(format: "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>\n", layout.laneLabelWidth, y + 4, length, palette[row % palette.count])
+            let label = String(format: words.talkBarLabel, words.number(speaker.talkSeconds / 60, 1), words.number(100 * speaker.talkSeconds / duration, 0))
+            svg += "<text x=\"\(c(Double(layout.laneLabelWidth) + length + 6))\" y=\"\(y + 16)\">\(escape(label))</text>\n"
         }
         return svg + "</svg>"
     }
@@ -216,7 +265,7 @@ public enum ReportCharts {
     /// report.html and served to the dashboard, so both behave alike.
     public static let playerScript = """
         (function () {
-          const player = document.getElementById('player'), timeline = document.getElementById('timeline');
+          const player = document.getElementById('player');
           if (!player) return;
           function seek(t) {
             player.currentTime = Math.max(0, t);
@@ -227,9 +276,10 @@ public enum ReportCharts {
             e.preventDefault();
             seek(parseFloat(el.dataset.seek));
           }));
-          if (!timeline) return;
+          // Each timeline (the dashboard has a wide and a narrow one, shown by screen width).
+          document.querySelectorAll('svg[data-duration]').forEach(timeline => {
           const x0 = +timeline.dataset.x0, plot = +timeline.dataset.plotWidth, view = +timeline.dataset.viewWidth,
-                duration = +timeline.dataset.duration, head = document.getElementById('playhead');
+                duration = +timeline.dataset.duration, head = timeline.querySelector('.playhead');
           timeline.setAttribute('tabindex', '0');
           timeline.style.cursor = 'pointer';
           timeline.addEventListener('click', e => {
@@ -246,6 +296,7 @@ public enum ReportCharts {
             const x = x0 + Math.min(player.currentTime, duration) / duration * plot;
             head.setAttribute('x1', x);
             head.setAttribute('x2', x);
+          });
           });
         })();
         """

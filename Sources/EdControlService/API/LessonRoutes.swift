@@ -12,6 +12,7 @@ struct LessonRoutes {
         let routes = api.group("lessons")
         routes.post(use: upload)
         routes.get(use: list)
+        api.get("lessons.csv", use: export)
         routes.get(":lesson", use: get)
         routes.delete(":lesson", use: delete)
         routes.post(":lesson/analyses", use: reanalyse)
@@ -107,30 +108,58 @@ struct LessonRoutes {
         if request.headers[.contentLength] == "0" {
             throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body")
         }
+        let recorded = try GivenDate(query["recordedAt"], name: "recordedAt")
         let details = LessonService.Details(title: query["title"].map(String.init), originalFilename: query["filename"].map(String.init) ?? "recording",
-                                            teacherID: query["teacherId"].map(String.init), recordedAt: try Self.date(query["recordedAt"], name: "recordedAt"))
+                                            teacherID: query["teacherId"].map(String.init), recordedAt: recorded?.date,
+                                            recordedAtHasTime: recorded?.hasTime ?? true)
         let stored = try await lessons.upload(request.body, details: details, by: caller, context: context)
         return EditedResponse(status: .created, headers: [.location: "/api/v1/lessons/\(stored.lesson.id)"], response: stored)
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> LessonList {
         let caller = try context.require(.viewer)
-        let parameters = request.uri.queryParameters
-        var query = LessonQuery()
-        query.teacherID = parameters["teacherId"].map(String.init)
-        if let status = parameters["status"] {
-            guard let state = Job.State(rawValue: String(status)) else {
-                throw HTTPError(.badRequest, message: "status must be one of \(Job.State.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.state = state
-        }
-        query.uploadedFrom = try Self.date(parameters["from"], name: "from")
-        query.uploadedBefore = try Self.date(parameters["to"], name: "to")
+        var query = try LessonQuery(request.uri.queryParameters)
         let page = try Paging(request, defaultLimit: 50, maxLimit: 500)
         (query.limit, query.offset) = (page.limit, page.offset)
         let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
         return LessonList(items: items, total: total, limit: query.limit, offset: query.offset)
     }
+
+    /// Every lesson matching the list's filters (up to `exportLimit`), one row each, for
+    /// spreadsheets: the school-wide export.
+    @Sendable func export(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try context.require(.viewer)
+        var query = try LessonQuery(request.uri.queryParameters)
+        query.limit = 500
+        var lessons: [LessonWithJob] = []
+        while lessons.count < Self.exportLimit {
+            let page = try await store.lessons(schoolID: caller.schoolID, matching: query).items
+            lessons += page
+            if page.count < query.limit { break }
+            query.offset += query.limit
+        }
+        let names = Dictionary(uniqueKeysWithValues: try await store.teachers(schoolID: caller.schoolID).map { ($0.id, $0.name) })
+        let iso = ISO8601DateFormatter()
+        func number(_ value: Double?, _ decimals: Int) -> String { value.map { String(format: "%.\(decimals)f", $0) } ?? "" }
+        let rows = lessons.prefix(Self.exportLimit).map { item -> [String] in
+            let lesson = item.lesson
+            return [lesson.id, lesson.title, lesson.teacherID.flatMap { names[$0] } ?? "",
+                    lesson.recordedAt.map { lesson.recordedAtHasTime ? iso.string(from: $0) : String(iso.string(from: $0).prefix(10)) } ?? "",
+                    iso.string(from: lesson.uploadedAt), number(lesson.durationSeconds, 1), item.job?.state.rawValue ?? "",
+                    lesson.flag ?? "", lesson.incidentCount.map(String.init) ?? "", number(lesson.teacherTalkPercent, 1),
+                    lesson.speakerCount.map(String.init) ?? "", number(lesson.teacherNegativeShare.map { $0 * 100 }, 1),
+                    lesson.analysedAt.map(iso.string) ?? ""]
+        }
+        try await store.audit(caller, "lessons.export", "\(rows.count) lessons", detail: request.uri.query)
+        let csv = CSV.document(header: ["lesson_id", "title", "teacher", "recorded_at", "uploaded_at", "duration_seconds", "analysis",
+                                        "flag", "incidents", "teacher_talk_percent", "speakers", "teacher_negative_face_percent", "analysed_at"],
+                               rows: Array(rows))
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                               .contentDisposition: "attachment; filename=\"lessons.csv\""],
+                        body: .init(byteBuffer: ByteBuffer(string: csv)))
+    }
+
+    static let exportLimit = 10_000
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> LessonWithJob {
         let found = try await lesson(context, role: .viewer)
@@ -164,17 +193,6 @@ struct LessonRoutes {
         try await store.lesson(try context.parameters.require("lesson"), of: try context.require(role))
     }
 
-    static func date(_ text: Substring?, name: String) throws -> Date? {
-        guard let text else { return nil }
-        if let date = ISO8601DateFormatter().date(from: String(text)) { return date }
-        let day = DateFormatter()
-        day.dateFormat = "yyyy-MM-dd"
-        day.timeZone = TimeZone(identifier: "UTC")
-        guard let date = day.date(from: String(text)) else {
-            throw HTTPError(.badRequest, message: "\(name) must be a date (2026-11-25) or an ISO 8601 time (2026-11-25T09:30:00Z)")
-        }
-        return date
-    }
 }
 
 struct LessonList: ResponseEncodable {

@@ -20,6 +20,24 @@ enum Language: String, CaseIterable, Sendable {
 
     var other: Language { self == .en ? .ru : .en }
     var locale: Locale { Locale(identifier: self == .en ? "en_GB" : "ru_RU") }
+
+    /// The plural category of a whole number, by CLDR's rules for the language (what ICU's
+    /// plural format picks): English one/other; Russian one (1, 21, 101…), few (2–4, 22–24…),
+    /// many (0, 5–20, 25–30…). Foundation on Linux has no plural rules of its own.
+    func pluralForm(_ count: Int) -> String {
+        let n = abs(count)
+        switch self {
+        case .en:
+            return n == 1 ? "one" : "other"
+        case .ru:
+            if n % 10 == 1 && n % 100 != 11 { return "one" }
+            if (2...4).contains(n % 10) && !(12...14).contains(n % 100) { return "few" }
+            return "many"
+        }
+    }
+
+    /// The forms a counted text needs in this language.
+    var pluralForms: [String] { self == .en ? ["one", "other"] : ["one", "few", "many"] }
 }
 
 /// The interface text of one language: Text/<language>.json, a flat table of keys.
@@ -34,6 +52,13 @@ struct InterfaceText: Sendable {
         String(format: self[key], locale: language.locale, arguments: arguments)
     }
 
+    /// A counted text: `key.one`, `key.few`, … chosen by `count`'s plural form, with `count`
+    /// as its first `%d` and `arguments` after it.
+    func count(_ key: String, _ count: Int, _ arguments: any CVarArg...) -> String {
+        let text = table["\(key).\(language.pluralForm(count))"] ?? key
+        return String(format: text, locale: language.locale, arguments: [count] + arguments)
+    }
+
     func number(_ value: Double, decimals: Int = 0) -> String {
         value.formatted(.number.precision(.fractionLength(decimals)).locale(language.locale))
     }
@@ -42,6 +67,19 @@ struct InterfaceText: Sendable {
 
     func date(_ date: Date) -> String {
         date.formatted(Date.FormatStyle(date: .abbreviated, time: .shortened).locale(language.locale))
+    }
+
+    /// When a lesson took place: its recording time, or only its day when only the day was
+    /// given (no made-up "at 0:00"), or else when it was uploaded.
+    func lessonDate(_ lesson: Lesson) -> String {
+        guard let recorded = lesson.recordedAt else { return date(lesson.uploadedAt) }
+        guard lesson.recordedAtHasTime else {
+            // A day is stored as its midnight in UTC; shown in UTC it stays that day.
+            var style = Date.FormatStyle(date: .abbreviated, time: .omitted).locale(language.locale)
+            style.timeZone = TimeZone(identifier: "UTC")!
+            return recorded.formatted(style)
+        }
+        return date(recorded)
     }
 
     /// Day and month, for chart axes.
@@ -57,6 +95,7 @@ struct InterfaceText: Sendable {
             modalities: [.voice: self["modality_voice"], .face: self["modality_face"], .both: self["modality_both"]],
             incidents: self["chart_incidents"], face: self["chart_face"], talkBarLabel: self["chart_talk_bar"],
             timelineDescription: self["chart_timeline_description"], talkDescription: self["chart_talk_description"],
-            emotionDescription: self["chart_emotion_description"], intensity: self["chart_intensity"])
+            emotionDescription: self["chart_emotion_description"], intensity: self["chart_intensity"],
+            number: { [self] in number($0, decimals: $1) }, faceCount: { [self] in count("chart_faces", $0) })
     }
 }

@@ -32,12 +32,15 @@ public struct LessonService: Sendable {
         public var originalFilename: String
         public var teacherID: String?
         public var recordedAt: Date?
+        /// False when only the day was given.
+        public var recordedAtHasTime: Bool
 
-        public init(title: String?, originalFilename: String, teacherID: String?, recordedAt: Date?) {
+        public init(title: String?, originalFilename: String, teacherID: String?, recordedAt: Date?, recordedAtHasTime: Bool = true) {
             self.title = title
             self.originalFilename = originalFilename
             self.teacherID = teacherID
             self.recordedAt = recordedAt
+            self.recordedAtHasTime = recordedAtHasTime
         }
     }
 
@@ -133,6 +136,7 @@ public struct LessonService: Sendable {
                                 title: details.title ?? (details.originalFilename as NSString).deletingPathExtension,
                                 originalFilename: details.originalFilename, mediaBytes: media.sizeBytes, mediaFile: fileName,
                                 durationSeconds: media.durationSeconds, hasVideo: !media.video.isEmpty, recordedAt: details.recordedAt,
+                                recordedAtHasTime: details.recordedAtHasTime,
                                 uploadedAt: Date(), uploadedBy: caller.tokenName, flag: nil, incidentCount: nil,
                                 teacherTalkPercent: nil, speakerCount: nil, teacherNegativeShare: nil, analysedAt: nil)
             let job = try await store.addLesson(lesson, maxAttempts: limits.maxAttempts)

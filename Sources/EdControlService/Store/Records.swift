@@ -105,6 +105,8 @@ public struct Lesson: Codable, Sendable, Equatable {
     public var durationSeconds: Double
     public var hasVideo: Bool
     public var recordedAt: Date?
+    /// False when only the day was given (`recordedAt` is then that day's midnight, UTC).
+    public var recordedAtHasTime: Bool
     public var uploadedAt: Date
     public var uploadedBy: String
     /// From the latest successful analysis.
@@ -157,12 +159,21 @@ public struct Job: Codable, Sendable, Equatable {
     public var heartbeatAt: Date?
 }
 
-/// Lessons matching a list request, a page at a time (newest first).
+/// Lessons matching a list request, a page at a time. A lesson's date is when it was
+/// recorded, or else when it was uploaded.
 public struct LessonQuery: Sendable {
+    public enum Order: String, Sendable, CaseIterable {
+        case newest, oldest, title, incidents
+    }
+
     public var teacherID: String?
     public var state: Job.State?
-    public var uploadedFrom: Date?
-    public var uploadedBefore: Date?
+    public var flag: String?
+    public var from: Date?
+    public var before: Date?
+    /// Words in the title or the teacher's name, whatever their case.
+    public var search: String?
+    public var order = Order.newest
     public var limit = 50
     public var offset = 0
 

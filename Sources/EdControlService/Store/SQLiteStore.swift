@@ -12,6 +12,11 @@ public final class SQLiteStore: EdControlStore {
         var configuration = Configuration()
         // Another process (a separate worker) may hold the write lock for a moment.
         configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            db.add(function: DatabaseFunction("edc_fold", argumentCount: 1, pure: true) { values in
+                String.fromDatabaseValue(values[0]).map(SQLiteStore.folded)
+            })
+        }
         database = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(database)
     }
@@ -113,6 +118,12 @@ public final class SQLiteStore: EdControlStore {
                 ALTER TABLE job ADD COLUMN kind TEXT NOT NULL DEFAULT 'analysis';
                 ALTER TABLE job ADD COLUMN teacher_id TEXT;
                 ALTER TABLE job ADD COLUMN speaker TEXT;
+                """)
+        }
+        migrator.registerMigration("v10: whether a lesson's recording time is known, and the lesson date's index") { db in
+            try db.execute(sql: """
+                ALTER TABLE lesson ADD COLUMN recorded_at_has_time INTEGER NOT NULL DEFAULT 1;
+                CREATE INDEX lesson_by_date ON lesson(school_id, COALESCE(recorded_at, uploaded_at));
                 """)
         }
         return migrator
@@ -258,6 +269,16 @@ public final class SQLiteStore: EdControlStore {
         return job
     }
 
+    /// A lesson's date: when it was recorded, or else uploaded.
+    private static let lessonDate = "COALESCE(lesson.recorded_at, lesson.uploaded_at)"
+
+    /// Text as searches compare it: lower case in any alphabet (SQLite's own lower() knows
+    /// only ASCII), without diacritics, ё as е.
+    static func folded(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased()
+            .replacingOccurrences(of: "ё", with: "е").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The latest analysis of each lesson, joined in SQL so a page is one query.
     private static let lessonWithLatestJob = """
         SELECT lesson.*, job.id AS job_id FROM lesson
@@ -270,11 +291,24 @@ public final class SQLiteStore: EdControlStore {
             var arguments: [any DatabaseValueConvertible] = [schoolID]
             if let teacher = query.teacherID { conditions.append("lesson.teacher_id = ?"); arguments.append(teacher) }
             if let state = query.state { conditions.append("job.state = ?"); arguments.append(state.rawValue) }
-            if let from = query.uploadedFrom { conditions.append("lesson.uploaded_at >= ?"); arguments.append(from.timeIntervalSince1970) }
-            if let before = query.uploadedBefore { conditions.append("lesson.uploaded_at < ?"); arguments.append(before.timeIntervalSince1970) }
-            let filtered = "\(Self.lessonWithLatestJob) WHERE \(conditions.joined(separator: " AND "))"
+            if let flag = query.flag { conditions.append("lesson.flag = ?"); arguments.append(flag) }
+            if let from = query.from { conditions.append("\(Self.lessonDate) >= ?"); arguments.append(from.timeIntervalSince1970) }
+            if let before = query.before { conditions.append("\(Self.lessonDate) < ?"); arguments.append(before.timeIntervalSince1970) }
+            if let search = query.search.map(Self.folded), !search.isEmpty {
+                conditions.append("(edc_fold(lesson.title) LIKE ? ESCAPE '\\' OR edc_fold(teacher.name) LIKE ? ESCAPE '\\')")
+                let pattern = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                    .replacingOccurrences(of: "_", with: "\\_") + "%"
+                arguments += [pattern, pattern]
+            }
+            let filtered = "\(Self.lessonWithLatestJob) LEFT JOIN teacher ON teacher.id = lesson.teacher_id WHERE \(conditions.joined(separator: " AND "))"
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(filtered))", arguments: StatementArguments(arguments)) ?? 0
-            let rows = try Row.fetchAll(db, sql: "\(filtered) ORDER BY lesson.uploaded_at DESC, lesson.id LIMIT ? OFFSET ?",
+            let order = switch query.order {
+            case .newest: "\(Self.lessonDate) DESC"
+            case .oldest: "\(Self.lessonDate) ASC"
+            case .title: "edc_fold(lesson.title) ASC"
+            case .incidents: "lesson.incident_count IS NULL, lesson.incident_count DESC, \(Self.lessonDate) DESC"
+            }
+            let rows = try Row.fetchAll(db, sql: "\(filtered) ORDER BY \(order), lesson.id LIMIT ? OFFSET ?",
                                         arguments: StatementArguments(arguments + [query.limit, query.offset]))
             return (try rows.map { try Self.lessonWithJob($0, db) }, total)
         }

@@ -40,8 +40,8 @@ struct IncidentWords {
             return t.format("reason_strongest", strongest.person, words.roles[strongest.role] ?? "", when, peak, finding(strongest.findings[0]))
         }
         if report.summary.flag == .alert {
-            return t.format("reason_total", incidents.count, t.number(incidents.map { $0.end - $0.start }.reduce(0, +)))
+            return t.count("reason_total", incidents.count, t.number(incidents.map { $0.end - $0.start }.reduce(0, +)))
         }
-        return t.format("reason_review", incidents.count, when, peak)
+        return t.count("reason_review", incidents.count, when, peak)
     }
 }

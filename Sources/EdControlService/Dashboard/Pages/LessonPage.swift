@@ -48,7 +48,9 @@ struct LessonPage {
         var flagText: String?
         var reason: String?
         var worst: IncidentRow?
+        /// Each chart twice: wide for screens, narrow for phones (CSS shows one).
         var timeline: String?
+        var narrowTimeline: String?
         var incidents: [IncidentRow]
         var noIncidents: Bool
         var canReview: Bool
@@ -57,7 +59,9 @@ struct LessonPage {
         var reviewed: String?
         var figures: [Figure]
         var talkChart: String?
+        var narrowTalkChart: String?
         var emotionChart: String?
+        var narrowEmotionChart: String?
         var noFaces: String?
         /// The recording has no sound, so nobody's speech was analysed.
         var noSound = false
@@ -95,12 +99,13 @@ struct LessonPage {
 
         var model = Model(
             id: lesson.id, title: lesson.title, teacher: teacher?.name, teacherHref: teacher.map { "/teachers/\($0.id)" },
-            when: t.date(lesson.recordedAt ?? lesson.uploadedAt), duration: ReportCharts.formatClock(lesson.durationSeconds),
+            when: t.lessonDate(lesson), duration: ReportCharts.formatClock(lesson.durationSeconds),
             recording: lesson.mediaFile == nil ? nil : "/api/v1/lessons/\(lesson.id)/recording", isVideo: lesson.hasVideo,
             recordingGone: lesson.mediaFile == nil, status: JobStatus(found.job, t), liveText: JobStatus.liveText(t),
-            analysed: report != nil, flag: nil, flagText: nil, reason: nil, worst: nil, timeline: nil, incidents: [], noIncidents: false,
+            analysed: report != nil, flag: nil, flagText: nil, reason: nil, worst: nil, timeline: nil, narrowTimeline: nil, incidents: [], noIncidents: false,
             canReview: caller.role >= .manager, canReanalyse: caller.role >= .manager && lesson.mediaFile != nil && !(found.job.map { !$0.state.isFinished } ?? false),
-            reviewed: nil, figures: [], talkChart: nil, emotionChart: nil, noFaces: nil, lineage: [], downloads: [])
+            reviewed: nil, figures: [], talkChart: nil, narrowTalkChart: nil, emotionChart: nil, narrowEmotionChart: nil, noFaces: nil,
+            lineage: [], downloads: [])
         if let report {
             fill(&model, from: report, verdicts: verdicts, t)
         }
@@ -114,6 +119,7 @@ struct LessonPage {
         model.flagText = t["flag_\(report.summary.flag.rawValue)"]
         model.reason = sentences.reason(report)
         model.timeline = ReportCharts.timeline(report, words: words)
+        model.narrowTimeline = ReportCharts.timeline(report, words: words, layout: .narrow)
         let strongest = report.incidents.indices.max { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }
         model.incidents = report.incidents.enumerated().map { index, incident in
             IncidentRow(index: index, start: incident.start, clock: ReportCharts.formatClock(incident.start),
@@ -143,7 +149,9 @@ struct LessonPage {
         ]
         model.noSound = report.voice.note != nil
         model.talkChart = ReportCharts.talkBars(report, words: words)
+        model.narrowTalkChart = ReportCharts.talkBars(report, words: words, layout: .narrow)
         model.emotionChart = ReportCharts.emotionBars(report, words: words)
+        model.narrowEmotionChart = ReportCharts.emotionBars(report, words: words, layout: .narrow)
         if model.emotionChart == nil {
             model.noFaces = report.video.analysed ? t["lesson_no_faces"] : (report.video.note ?? t["lesson_no_video"])
         }

@@ -31,11 +31,20 @@ struct LessonsPage {
     struct Model {
         var rows: [Row]
         var empty: Bool
+        /// Nothing matches the filters (as opposed to no lessons at all).
+        var noMatch: Bool
         var summary: String
         var teachers: [Option]
         var states: [Option]
+        var flags: [Option]
+        var orders: [Option]
+        var from: String
+        var to: String
+        var search: String
+        var filtered: Bool
         var previous: String?
         var next: String?
+        var export: String
         var canUpload: Bool
         var uploadTeachers: [Option]
         var maxUploadMB: Int64
@@ -51,9 +60,7 @@ struct LessonsPage {
         let caller = try PageRenderer.signedIn(request, context)
         let t = pages.text(for: request)
         let parameters = request.uri.queryParameters
-        var query = LessonQuery()
-        query.teacherID = parameters["teacher"].flatMap { $0.isEmpty ? nil : String($0) }
-        query.state = parameters["status"].flatMap { Job.State(rawValue: String($0)) }
+        var query = try LessonQuery(parameters)
         let page = max(1, parameters["page"].flatMap { Int($0) } ?? 1)
         query.limit = Self.pageSize
         query.offset = (page - 1) * Self.pageSize
@@ -64,24 +71,31 @@ struct LessonsPage {
         let rows = items.map { item in
             let lesson = item.lesson
             return Row(href: "/lessons/\(lesson.id)", title: lesson.title, teacher: lesson.teacherID.flatMap { names[$0] } ?? "—",
-                       date: t.date(lesson.recordedAt ?? lesson.uploadedAt), duration: ReportCharts.formatClock(lesson.durationSeconds),
+                       date: t.lessonDate(lesson), duration: ReportCharts.formatClock(lesson.durationSeconds),
                        status: JobStatus(item.job, t), incidents: lesson.incidentCount.map(String.init) ?? "—",
                        flag: lesson.flag, flagText: lesson.flag.map { t["flag_\($0)"] })
         }
-        func link(toPage number: Int) -> String {
-            var items = ["page=\(number)"]
-            if let teacher = query.teacherID { items.append("teacher=\(teacher)") }
-            if let state = query.state { items.append("status=\(state.rawValue)") }
-            return "/lessons?" + items.joined(separator: "&")
+        // The filters as given (without the page), for the pager's and the export's links.
+        let filters = ["teacherId", "status", "flag", "from", "to", "q", "sort"].compactMap { name -> String? in
+            guard let value = parameters[Substring(name)], !value.isEmpty else { return nil }
+            return name + "=" + PageRenderer.encoded(String(value))
         }
-        let teacherOptions = teachers.map { Option(value: $0.id, label: $0.name, selected: $0.id == query.teacherID) }
+        func link(toPage number: Int) -> String { "/lessons?" + (["page=\(number)"] + filters).joined(separator: "&") }
+        func options(_ values: [String], selected: String?, label: (String) -> String) -> [Option] {
+            values.map { Option(value: $0, label: label($0), selected: $0 == selected) }
+        }
         let model = Model(
-            rows: rows, empty: rows.isEmpty,
+            rows: rows, empty: rows.isEmpty && filters.isEmpty, noMatch: rows.isEmpty && !filters.isEmpty,
             summary: total == 0 ? "" : t.format("lessons_summary", query.offset + 1, query.offset + rows.count, total),
-            teachers: teacherOptions,
-            states: Job.State.allCases.map { Option(value: $0.rawValue, label: t["status_\($0.rawValue)"], selected: $0 == query.state) },
+            teachers: teachers.map { Option(value: $0.id, label: $0.name, selected: $0.id == query.teacherID) },
+            states: options(Job.State.allCases.map(\.rawValue), selected: query.state?.rawValue) { t["status_\($0)"] },
+            flags: options(["alert", "review", "ok", "inconclusive"], selected: query.flag) { t["flag_\($0)"] },
+            orders: options(LessonQuery.Order.allCases.map(\.rawValue), selected: query.order.rawValue) { t["sort_\($0)"] },
+            from: parameters["from"].map(String.init) ?? "", to: parameters["to"].map(String.init) ?? "",
+            search: query.search ?? "", filtered: !filters.isEmpty,
             previous: page > 1 ? link(toPage: page - 1) : nil,
             next: query.offset + rows.count < total ? link(toPage: page + 1) : nil,
+            export: "/api/v1/lessons.csv" + (filters.isEmpty ? "" : "?" + filters.joined(separator: "&")),
             canUpload: caller.role >= .manager,
             uploadTeachers: teachers.map { Option(value: $0.id, label: $0.name, selected: false) },
             maxUploadMB: maxUploadBytes / 1_000_000, liveText: JobStatus.liveText(t),

@@ -69,7 +69,8 @@ struct ReviewsPage {
             return t.format("reviews_precision", t.percent(Double(confirmed) / Double(reviews.count)), confirmed, reviews.count)
         }
         let model = Model(pending: pending.prefix(Self.shown).map(\.row),
-                          pendingSummary: t.format("reviews_pending_summary", pending.count, min(pending.count, Self.shown)),
+                          pendingSummary: pending.count <= Self.shown ? t.count("reviews_pending_all", pending.count)
+                                                                      : t.count("reviews_pending_some", pending.count, Self.shown),
                           empty: pending.isEmpty, canReview: caller.role >= .manager,
                           mine: precision(reviews.filter { $0.reviewer == caller.tokenName }), school: precision(reviews))
         return pages.render("reviews", title: t["reviews_title"], model: model, request: request, context: context)

@@ -106,13 +106,22 @@ struct TeacherPages {
                       negative: point.teacherNegativeShare.map { t.percent($0) } ?? "—",
                       flag: point.flag, flagText: point.flag.map { t["flag_\($0)"] })
         }
-        let summary = points.isEmpty ? t["teacher_no_lessons"] : t.format("teacher_summary", points.count,
-                                                                          t.number(trend.incidentsPerHour ?? 0, decimals: 1),
-                                                                          trend.meanTeacherTalkPercent.map { t.number($0) } ?? "—")
+        let summary = points.isEmpty ? t["teacher_no_lessons"] : Self.summary(trend, t)
         let model = DetailModel(name: teacher.name, voiceProfile: Self.profileText(teacher.voiceProfileStatus, t),
                                 enrolled: teacher.voiceProfileStatus.enrolled, summary: summary, charts: charts,
                                 lessons: Array(lessons), empty: points.isEmpty)
         return pages.render("teacher", title: teacher.name, model: model, request: request, context: context)
+    }
+
+    /// Lessons, incidents and talk share in words. A rate per hour only from an hour of
+    /// lessons or more: one 3-minute lesson with an incident is not "20 incidents per hour".
+    static func summary(_ trend: TeacherTrend, _ t: InterfaceText) -> String {
+        let hours = trend.points.reduce(0) { $0 + $1.durationSeconds } / 3600
+        let incidents = trend.points.reduce(0) { $0 + $1.incidentCount }
+        let rate = hours >= 1 ? t.format("teacher_rate", t.number(Double(incidents) / hours, decimals: 1))
+                              : t.count("teacher_incidents_in", incidents, t.number(hours * 60))
+        return [t.count("teacher_lessons", trend.lessonCount), rate]
+            .joined(separator: " · ") + (trend.meanTeacherTalkPercent.map { " · " + t.format("teacher_talk", t.number($0)) } ?? "")
     }
 
     static func profileText(_ status: VoiceProfileStatus, _ t: InterfaceText) -> String {

@@ -87,6 +87,8 @@ public struct EdControlServer: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: RequestIDMiddleware())
+        let pages = try PageRenderer()
+        router.add(middleware: PageErrorMiddleware(pages: pages))
         router.add(middleware: TokenAuthenticator(store: store))
         router.add(middleware: SessionAuthenticator(store: store))
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
@@ -98,8 +100,7 @@ public struct EdControlServer: Sendable {
         WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
         ReviewRoutes(store: store, lessons: lessons).add(to: api)
         AuditRoutes(store: store).add(to: api)
-        // Pages last: their error pages apply to them (and to unknown paths) only.
-        Dashboard(store: store, data: data, pages: try PageRenderer(), reports: reports, lessons: lessons).add(to: router)
+        Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons).add(to: router)
         return router
     }
 }

@@ -18,6 +18,11 @@ public struct ChartWords: Sendable {
     public var number: @Sendable (Double, Int) -> String
     /// "2 faces", with the language's plural.
     public var faceCount: @Sendable (Int) -> String
+    /// Names to show for speakers instead of "S1 teacher" (the lesson's teacher, by name).
+    public var speakerNames: [String: String] = [:]
+
+    /// How a speaker is labelled.
+    func speaker(_ speaker: Speaker) -> String { speakerNames[speaker.id] ?? "\(speaker.id) \(roles[speaker.role] ?? "")" }
 
     public init(emotions: [Emotion: String], roles: [SpeakerRole: String], modalities: [Incident.Modality: String], incidents: String,
                 face: String, talkBarLabel: String, timelineDescription: String, talkDescription: String, emotionDescription: String,
@@ -107,7 +112,7 @@ public enum ReportCharts {
         for (lane, speaker) in speakers.enumerated() {
             let y = lane * laneHeight
             let colour = palette[lane % palette.count]
-            svg += laneLabel("\(speaker.id) \(words.roles[speaker.role] ?? "")", y: y + 17, layout: layout)
+            svg += laneLabel(words.speaker(speaker), y: y + 17, layout: layout)
             for turn in report.turns where turn.speaker == speaker.id {
                 svg += "<rect x=\"\(c(x(turn.start)))\" y=\"\(y + 4)\" width=\"\(c(max(0.5, x(turn.end) - x(turn.start))))\" height=\"\(laneHeight - 8)\" "
                     + "fill=\"\(colour)\"><title>\(formatClock(turn.start))–\(formatClock(turn.end))</title></rect>"
@@ -193,16 +198,16 @@ public enum ReportCharts {
         return (svg, (Emotion.allCases.count + perRow - 1) / perRow * 18)
     }
 
-    /// A lane label shortened to fit the label column (12 px text is about 7 units a
-    /// character), with the whole text as its tooltip when shortened.
+    /// A lane label shortened to fit the label column (bold 12 px text takes up to 8 units
+    /// a character, in Cyrillic too), with the whole text as its tooltip when shortened.
     static func laneLabel(_ text: String, y: Int, layout: ChartLayout) -> String {
-        let shown = fit(text, width: layout.laneLabelWidth - 6)
+        let shown = fit(text, width: layout.laneLabelWidth - 6, unitsPerCharacter: 8)
         let title = shown == text ? "" : "<title>\(escape(text))</title>"
         return "<text class=\"lane-label\" x=\"0\" y=\"\(y)\">\(title)\(escape(shown))</text>\n"
     }
 
-    static func fit(_ text: String, width: Int) -> String {
-        let most = max(3, width / 7)
+    static func fit(_ text: String, width: Int, unitsPerCharacter: Int = 7) -> String {
+        let most = max(3, width / unitsPerCharacter)
         return text.count <= most ? text : String(text.prefix(most - 1)) + "…"
     }
 
@@ -245,13 +250,13 @@ public enum ReportCharts {
         let duration = duration(of: report)
         let rowHeight = 24
         // The bar's label goes right of the longest bar.
-        let barWidth = Double(layout.width - layout.laneLabelWidth) - 170
+        let barWidth = Double(layout.width - layout.laneLabelWidth) - 205
         let longest = max(speakers.map(\.talkSeconds).max() ?? 1, 1)
         var svg = "<svg class=\"chart\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(speakers.count * rowHeight + 8)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.talkDescription))\">\n"
         for (row, speaker) in speakers.enumerated() {
             let y = row * rowHeight
             let length = speaker.talkSeconds / longest * barWidth
-            svg += laneLabel("\(speaker.id) \(words.roles[speaker.role] ?? "")", y: y + 16, layout: layout)
+            svg += laneLabel(words.speaker(speaker), y: y + 16, layout: layout)
             svg += String(format: "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>\n", layout.laneLabelWidth, y + 4, length, palette[row % palette.count])
             let label = String(format: words.talkBarLabel, words.number(speaker.talkSeconds / 60, 1), words.number(100 * speaker.talkSeconds / duration, 0))
             svg += "<text x=\"\(c(Double(layout.laneLabelWidth) + length + 6))\" y=\"\(y + 16)\">\(escape(label))</text>\n"

@@ -14,9 +14,9 @@ struct Dashboard {
     let lessons: LessonService
 
     func add(to router: Router<APIContext>) {
-        router.add(middleware: PageErrorMiddleware(pages: pages))
         router.get("/") { _, _ in Response.redirect(to: "/lessons", type: .found) }
         router.get("static/:file", use: staticFile)
+        router.get("favicon.ico") { _, _ in Response.redirect(to: "/static/favicon.svg", type: .permanent) }
         router.get("language/:language") { request, context in
             let language = Language(rawValue: try context.parameters.require("language")) ?? .en
             var response = Response.redirect(to: PageRenderer.localPath(request.uri.queryParameters["back"]), type: .found)
@@ -37,6 +37,7 @@ struct Dashboard {
         case "player.js": (ReportCharts.playerScript, "text/javascript")
         case "dashboard.js": (pages.staticFiles[name], "text/javascript")
         case "dashboard.css": (pages.staticFiles[name], "text/css")
+        case "favicon.svg": (pages.staticFiles[name], "image/svg+xml")
         default: (nil, "")
         }
         guard let body else { throw HTTPError(.notFound, message: "there is no file \(name)") }
@@ -83,7 +84,7 @@ struct PageRenderer: Sendable {
         }
         self.text = text
         var files: [String: String] = [:]
-        for name in ["dashboard.css", "dashboard.js"] {
+        for name in ["dashboard.css", "dashboard.js", "favicon.svg"] {
             files[name] = try String(contentsOf: root.appendingPathComponent("Static/\(name)"), encoding: .utf8)
         }
         staticFiles = files
@@ -161,7 +162,7 @@ struct PageRenderer: Sendable {
 }
 
 /// Errors on pages become pages (in the visitor's language), not JSON; the API keeps its
-/// JSON errors.
+/// JSON errors. It wraps the sign-in check too, so a form without its CSRF token gets a page.
 struct PageErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let pages: PageRenderer

@@ -28,7 +28,12 @@ struct LessonPage {
         var worst: Bool
     }
 
-    struct Figure { var label: String; var value: String }
+    struct Figure {
+        var label: String
+        var value: String
+        /// What the figure means, one tap or hover away.
+        var help: String? = nil
+    }
     struct Download { var label: String; var href: String }
 
     struct Model {
@@ -58,6 +63,8 @@ struct LessonPage {
         var canReanalyse: Bool
         var reviewed: String?
         var figures: [Figure]
+        /// The terms the evidence uses, explained.
+        var glossary: [Figure] = []
         var talkChart: String?
         var narrowTalkChart: String?
         var emotionChart: String?
@@ -107,13 +114,17 @@ struct LessonPage {
             reviewed: nil, figures: [], talkChart: nil, narrowTalkChart: nil, emotionChart: nil, narrowEmotionChart: nil, noFaces: nil,
             lineage: [], downloads: [])
         if let report {
-            fill(&model, from: report, verdicts: verdicts, t)
+            fill(&model, from: report, teacher: teacher?.name, verdicts: verdicts, t)
         }
         return pages.render("lesson", title: lesson.title, model: model, request: request, context: context)
     }
 
-    private func fill(_ model: inout Model, from report: LessonReport, verdicts: [Int: IncidentReview.Verdict], _ t: InterfaceText) {
-        let words = t.chartWords
+    private func fill(_ model: inout Model, from report: LessonReport, teacher: String?, verdicts: [Int: IncidentReview.Verdict], _ t: InterfaceText) {
+        var words = t.chartWords
+        // The lesson's teacher by name, once the analysis has said which speaker teaches.
+        if let teacher, let speaker = report.speakers.first(where: { $0.role == .teacher }) {
+            words.speakerNames[speaker.id] = "\(teacher) (\(speaker.id))"
+        }
         let sentences = IncidentWords(t: t, words: words)
         model.flag = report.summary.flag.rawValue
         model.flagText = t["flag_\(report.summary.flag.rawValue)"]
@@ -123,7 +134,7 @@ struct LessonPage {
         let strongest = report.incidents.indices.max { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }
         model.incidents = report.incidents.enumerated().map { index, incident in
             IncidentRow(index: index, start: incident.start, clock: ReportCharts.formatClock(incident.start),
-                        who: "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modalities[incident.modality] ?? "",
+                        who: words.speakerNames[incident.person] ?? "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modalities[incident.modality] ?? "",
                         length: t.number(incident.end - incident.start, decimals: 1) + " " + t["unit_seconds"],
                         peak: t.number(incident.peakIntensity, decimals: 2), peakPercent: Int(incident.peakIntensity * 100),
                         mean: t.number(incident.meanIntensity, decimals: 2), evidence: sentences.evidence(incident),
@@ -136,17 +147,19 @@ struct LessonPage {
             model.reviewed = t.format("lesson_reviewed", verdicts.count, report.incidents.count)
         }
         let m = report.talkMetrics
+        func figure(_ name: String, _ value: String) -> Figure { Figure(label: t["figure_\(name)"], value: value, help: t["help_\(name)"]) }
         model.figures = [
-            Figure(label: t["figure_teacher_talk"], value: t.number(m.teacherTalkPercent) + " %"),
-            Figure(label: t["figure_student_talk"], value: t.number(m.studentTalkPercent) + " %"),
-            Figure(label: t["figure_silence"], value: t.number(m.silencePercent) + " %"),
-            Figure(label: t["figure_turns"], value: "\(m.turnCount)"),
-            Figure(label: t["figure_monologue"], value: ReportCharts.formatClock(m.longestTeacherMonologueSeconds)),
+            figure("teacher_talk", t.number(m.teacherTalkPercent) + " %"),
+            figure("student_talk", t.number(m.studentTalkPercent) + " %"),
+            figure("silence", t.number(m.silencePercent) + " %"),
+            figure("turns", "\(m.turnCount)"),
+            figure("monologue", ReportCharts.formatClock(m.longestTeacherMonologueSeconds)),
             // A mean of nothing is shown as a dash, not as 0.0 s.
-            Figure(label: t["figure_student_turn"], value: m.studentTalkPercent == 0 ? "—" : t.number(m.meanStudentTurnSeconds, decimals: 1) + " " + t["unit_seconds"]),
-            Figure(label: t["figure_exchanges"], value: t.number(m.teacherToStudentExchangesPerMinute, decimals: 1) + " " + t["unit_per_minute"]),
-            Figure(label: t["figure_wait"], value: m.teacherToStudentExchangesPerMinute == 0 ? "—" : t.number(m.meanWaitAfterTeacherSeconds, decimals: 1) + " " + t["unit_seconds"]),
+            figure("student_turn", m.studentTalkPercent == 0 ? "—" : t.number(m.meanStudentTurnSeconds, decimals: 1) + " " + t["unit_seconds"]),
+            figure("exchanges", t.number(m.teacherToStudentExchangesPerMinute, decimals: 1) + " " + t["unit_per_minute"]),
+            figure("wait", m.teacherToStudentExchangesPerMinute == 0 ? "—" : t.number(m.meanWaitAfterTeacherSeconds, decimals: 1) + " " + t["unit_seconds"]),
         ]
+        model.glossary = ["lu", "arousal", "intensity", "negative"].map { Figure(label: t["term_\($0)"], value: t["term_\($0)_meaning"]) }
         model.noSound = report.voice.note != nil
         model.talkChart = ReportCharts.talkBars(report, words: words)
         model.narrowTalkChart = ReportCharts.talkBars(report, words: words, layout: .narrow)

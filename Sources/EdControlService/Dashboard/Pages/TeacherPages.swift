@@ -8,9 +8,17 @@ struct TeacherPages {
     let store: EdControlStore
     let pages: PageRenderer
 
+    /// A teacher beside the others: how many lessons, how often flagged, incidents, talk
+    /// share and which way their incidents go.
     struct TeacherRow {
         var href: String
         var name: String
+        var lessons: String
+        var alerts: String
+        var incidents: String
+        var talk: String
+        var trend: String
+        var trendClass: String
         var voiceProfile: String
     }
 
@@ -68,8 +76,21 @@ struct TeacherPages {
         let caller = try PageRenderer.signedIn(request, context)
         let t = pages.text(for: request)
         let teachers = try await store.teachers(schoolID: caller.schoolID).sorted { $0.name.localizedCompare($1.name) == .orderedAscending }
-        let model = ListModel(teachers: teachers.map { TeacherRow(href: "/teachers/\($0.id)", name: $0.name, voiceProfile: Self.profileText($0.voiceProfileStatus, t)) },
-                              empty: teachers.isEmpty, canAdd: caller.role >= .manager, error: error)
+        var analysed = LessonQuery()
+        analysed.state = .succeeded
+        analysed.limit = 10_000
+        let lessons = Dictionary(grouping: try await store.lessons(schoolID: caller.schoolID, matching: analysed).items.map(\.lesson)) { $0.teacherID ?? "" }
+        let rows = teachers.map { teacher in
+            let trend = TeacherTrend(teacher: teacher, lessons: lessons[teacher.id] ?? [])
+            let alerts = trend.points.filter { $0.flag == LessonSummary.Flag.alert.rawValue }.count
+            let direction = Self.direction(trend.points)
+            return TeacherRow(href: "/teachers/\(teacher.id)", name: teacher.name, lessons: "\(trend.lessonCount)",
+                              alerts: trend.points.isEmpty ? "—" : t.count("teachers_alerts", trend.lessonCount, alerts),
+                              incidents: trend.points.isEmpty ? "—" : Self.incidents(trend, t),
+                              talk: trend.meanTeacherTalkPercent.map { t.number($0) + " %" } ?? "—",
+                              trend: t["trend_\(direction)"], trendClass: direction, voiceProfile: Self.profileText(teacher.voiceProfileStatus, t))
+        }
+        let model = ListModel(teachers: rows, empty: teachers.isEmpty, canAdd: caller.role >= .manager, error: error)
         return pages.render("teachers", title: t["teachers_title"], model: model, request: request, context: context,
                             status: error == nil ? .ok : .badRequest)
     }
@@ -113,15 +134,31 @@ struct TeacherPages {
         return pages.render("teacher", title: teacher.name, model: model, request: request, context: context)
     }
 
-    /// Lessons, incidents and talk share in words. A rate per hour only from an hour of
-    /// lessons or more: one 3-minute lesson with an incident is not "20 incidents per hour".
+    /// Lessons, incidents and talk share in words.
     static func summary(_ trend: TeacherTrend, _ t: InterfaceText) -> String {
+        [t.count("teacher_lessons", trend.lessonCount), incidents(trend, t)]
+            .joined(separator: " · ") + (trend.meanTeacherTalkPercent.map { " · " + t.format("teacher_talk", t.number($0)) } ?? "")
+    }
+
+    /// Incidents as a rate per hour only from an hour of lessons or more: one 3-minute
+    /// lesson with an incident is not "20 incidents per hour".
+    static func incidents(_ trend: TeacherTrend, _ t: InterfaceText) -> String {
         let hours = trend.points.reduce(0) { $0 + $1.durationSeconds } / 3600
         let incidents = trend.points.reduce(0) { $0 + $1.incidentCount }
-        let rate = hours >= 1 ? t.format("teacher_rate", t.number(Double(incidents) / hours, decimals: 1))
-                              : t.count("teacher_incidents_in", incidents, t.number(hours * 60))
-        return [t.count("teacher_lessons", trend.lessonCount), rate]
-            .joined(separator: " · ") + (trend.meanTeacherTalkPercent.map { " · " + t.format("teacher_talk", t.number($0)) } ?? "")
+        return hours >= 1 ? t.format("teacher_rate", t.number(Double(incidents) / hours, decimals: 1))
+                          : t.count("teacher_incidents_in", incidents, t.number(hours * 60))
+    }
+
+    /// Which way a teacher's incidents per hour go: the later half of their lessons against
+    /// the earlier half, "steady" within a fifth (or 0.5 per hour); "unknown" under 4 lessons.
+    static func direction(_ points: [TeacherTrend.Point]) -> String {
+        guard points.count >= 4 else { return "unknown" }
+        func rate(_ part: ArraySlice<TeacherTrend.Point>) -> Double {
+            Double(part.reduce(0) { $0 + $1.incidentCount }) / max(part.reduce(0) { $0 + $1.durationSeconds } / 3600, 1e-9)
+        }
+        let earlier = rate(points.prefix(points.count / 2)), later = rate(points.suffix(points.count - points.count / 2))
+        if abs(later - earlier) <= max(0.5, 0.2 * earlier) { return "steady" }
+        return later < earlier ? "better" : "worse"
     }
 
     static func profileText(_ status: VoiceProfileStatus, _ t: InterfaceText) -> String {

@@ -167,9 +167,21 @@ struct DashboardTests {
         try shot("7-lesson-ru")
         try browser.resize(width: 390, height: 844, mobile: true)
         try browser.click("a.brand", loads: true)
+        // The lessons as cards: every column there, the flag and incidents included, no sideways scroll.
+        #expect(try browser.evaluate("document.documentElement.scrollWidth") as? Int ?? 9999 <= 390)
+        #expect(try browser.evaluate("[...document.querySelectorAll('#lessons tbody tr:first-child td')].every(td => { const r = td.getBoundingClientRect(); return r.width > 0 && r.right <= 390; })") as? Bool == true,
+                "every cell of a lesson is on screen")
+        try shot("8-lessons-phone")
         try browser.click("#lessons tbody a", loads: true)
         #expect(try browser.evaluate("document.documentElement.scrollWidth") as? Int ?? 9999 <= 390)
-        try shot("8-lesson-phone")
+        // The narrow timeline shows the whole lesson with text of a readable size (not a 5 px shrink).
+        let narrow = "document.getElementById('timeline-narrow')"
+        #expect(try browser.evaluate("\(narrow).getBoundingClientRect().width > 300 && document.getElementById('timeline').getBoundingClientRect().width == 0") as? Bool == true)
+        let smallest = try browser.evaluate("Math.min(...[...document.querySelectorAll('.chart-narrow svg text')].map(t => t.getBoundingClientRect().height).filter(h => h > 0))") as? Double ?? 0
+        #expect(smallest >= 9, "chart text is \(smallest) px high on a phone")
+        let lastTick = try browser.evaluate("[...\(narrow).querySelectorAll('text[text-anchor=middle]')].pop().textContent") as? String ?? ""
+        #expect(lastTick == "3:00", "the axis reaches the end of the 3-minute lesson: \(lastTick)")
+        try shot("9-lesson-phone")
         try browser.resize(width: 1366, height: 768)
 
         // Signing out ends the session: the pages ask to sign in again.

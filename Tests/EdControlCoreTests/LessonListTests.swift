@@ -1,0 +1,98 @@
+import EdControlCore
+@testable import EdControlService
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Prometheus
+import Testing
+
+/// What a manager asks of the lesson list, through the API's router over a real SQLite
+/// store: filters by flag, date and words, orders, day-only dates, and the CSV export.
+@Suite("Lesson list")
+struct LessonListTests {
+    private struct School: Sendable {
+        let store: SQLiteStore
+        let server: EdControlServer
+        let token: String
+        let ids: [String: String]
+
+        /// Four lessons: title, teacher, recorded at, day only, flag, incidents.
+        init() async throws {
+            let data = try DataDirectory(Fixtures.temporaryDirectory("lesson-list"))
+            store = try SQLiteStore(path: data.database.path)
+            server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
+            let school = try #require(try await store.school(named: "School A", createIfMissing: true))
+            let (secret, token) = try await store.createToken(schoolID: school.id, name: "manager", role: .manager)
+            self.token = secret
+            let manager = Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager)
+            let anna = try await store.createTeacher(schoolID: school.id, name: "Анна Ёлкина")
+            let lessons = LessonService(store: store, data: data)
+            let day = 86400.0, start = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18
+            var ids: [String: String] = [:]
+            for (title, teacher, offset, hasTime, flag, incidents) in [
+                // Uploaded in this order, recorded in another.
+                ("Алгебра, 7Б", anna.id as String?, 0.0, true, "alert", 3), ("Geometry 8A", nil, 6 * day, false, "ok", 0),
+                ("=HYPERLINK(\"http://x\")", nil, 2 * day, true, "review", 1), ("Физика", anna.id as String?, 4 * day, true, "inconclusive", 0),
+            ] {
+                let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
+                try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[0]), to: upload)
+                let stored = try await lessons.accept(upload, details: .init(title: title, originalFilename: "a.wav", teacherID: teacher,
+                                                                           recordedAt: start + offset, recordedAtHasTime: hasTime), by: manager)
+                let job = try #require(try await store.claimNext(workerID: "w", leaseSeconds: 30))
+                #expect(job.lessonID == stored.lesson.id)
+                _ = try await store.succeed(jobID: job.id, workerID: "w", summary: AnalysisSummary(
+                    flag: flag, incidentCount: incidents, teacherTalkPercent: 60, speakerCount: 2, durationSeconds: 7, teacherNegativeShare: nil))
+                ids[title] = stored.lesson.id
+            }
+            self.ids = ids
+        }
+
+        /// The titles a list request answers, in order.
+        func titles(_ client: some TestClientProtocol, _ query: String) async throws -> [String] {
+            let reply = try await client.execute(uri: "/api/v1/lessons?" + query, method: .get, headers: [.authorization: "Bearer \(token)"])
+            #expect(reply.status == .ok, "\(query): \(String(buffer: reply.body))")
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [String: Any]
+            return (body?["items"] as? [[String: Any]] ?? []).compactMap { ($0["lesson"] as? [String: Any])?["title"] as? String }
+        }
+    }
+
+    @Test func filtersSearchAndOrders() async throws {
+        let school = try await School()
+        try await Application(router: try school.server.router()).test(.router) { client in
+            #expect(try await school.titles(client, "") == ["Geometry 8A", "Физика", "=HYPERLINK(\"http://x\")", "Алгебра, 7Б"], "newest lesson date first")
+            #expect(try await school.titles(client, "sort=oldest").first == "Алгебра, 7Б")
+            #expect(try await school.titles(client, "sort=incidents").prefix(2) == ["Алгебра, 7Б", "=HYPERLINK(\"http://x\")"])
+            #expect(try await school.titles(client, "flag=alert") == ["Алгебра, 7Б"])
+            #expect(try await school.titles(client, "flag=inconclusive") == ["Физика"])
+            // Words of the title or of the teacher's name, in any case, ё as е.
+            #expect(try await school.titles(client, "q=%D0%90%D0%9B%D0%93%D0%95%D0%91") == ["Алгебра, 7Б"], "АЛГЕБ")
+            #expect(try await school.titles(client, "q=%D0%B5%D0%BB%D0%BA%D0%B8%D0%BD&sort=title") == ["Алгебра, 7Б", "Физика"], "елкин finds Ёлкина")
+            #expect(try await school.titles(client, "q=100%25").isEmpty, "% is a character, not a wildcard")
+            // A day given as "to" counts whole: the lesson of 2026-11-24 is in.
+            #expect(try await school.titles(client, "from=2026-11-21&to=2026-11-24") == ["Geometry 8A", "Физика"])
+            let refused = try await client.execute(uri: "/api/v1/lessons?flag=purple", method: .get, headers: [.authorization: "Bearer \(school.token)"])
+            #expect(refused.status == .badRequest && String(buffer: refused.body).contains("flag must be one of ok, review, alert, inconclusive"))
+        }
+    }
+
+    @Test func dayOnlyDatesShowNoTimeAndTheExportIsSafeForSpreadsheets() async throws {
+        let school = try await School()
+        try await Application(router: try school.server.router()).test(.router) { client in
+            let bearer: HTTPFields = [.authorization: "Bearer \(school.token)"]
+            let csv = try await client.execute(uri: "/api/v1/lessons.csv?sort=oldest", method: .get, headers: bearer)
+            let text = String(buffer: csv.body)
+            #expect(csv.status == .ok && csv.headers[.contentType] == "text/csv; charset=utf-8" && csv.headers[.contentDisposition]?.contains("lessons.csv") == true)
+            let lines = text.split(separator: "\r\n").map(String.init)
+            #expect(lines.count == 5 && lines[0].hasPrefix("lesson_id,title,teacher,recorded_at"))
+            #expect(lines[1].contains(",\"Алгебра, 7Б\",Анна Ёлкина,2026-11-18T") && lines[1].contains(",alert,3,60.0,"), "\(lines[1])")
+            #expect(lines[4].contains(",Geometry 8A,,2026-11-24,"), "a day-only date stays a day: \(lines[4])")
+            #expect(lines[2].contains(",\"'=HYPERLINK(\"\"http://x\"\")\","), "a formula stays text: \(lines[2])")
+            #expect(try await client.execute(uri: "/api/v1/lessons.csv?flag=ok", method: .get, headers: bearer).body.readableBytes < text.utf8.count)
+            let page = String(buffer: try await client.execute(uri: "/lessons/\(school.ids["Geometry 8A"]!)", method: .get, headers: bearer).body)
+            #expect(page.contains("24 Nov 2026 · ") && !page.contains("24 Nov 2026 at"), "the day without a made-up time")
+            let list = String(buffer: try await client.execute(uri: "/lessons?flag=review", method: .get, headers: bearer).body)
+            #expect(list.contains("href=\"/api/v1/lessons.csv?flag=review\""), "the export link keeps the filters")
+            #expect(list.contains("HYPERLINK") && !list.contains("Geometry 8A"))
+        }
+    }
+}

@@ -113,9 +113,19 @@ public enum ReportCharts {
             let y = lane * laneHeight
             let colour = palette[lane % palette.count]
             svg += laneLabel(words.speaker(speaker), y: y + 17, layout: layout)
+            // Turns closer than a unit of width apart look as one bar, and are drawn as one:
+            // a 3-hour lesson's lanes shrink to a fraction of their shapes.
+            var bars: [TimeSpan] = []
             for turn in report.turns where turn.speaker == speaker.id {
-                svg += "<rect x=\"\(c(x(turn.start)))\" y=\"\(y + 4)\" width=\"\(c(max(0.5, x(turn.end) - x(turn.start))))\" height=\"\(laneHeight - 8)\" "
-                    + "fill=\"\(colour)\"><title>\(formatClock(turn.start))–\(formatClock(turn.end))</title></rect>"
+                if let last = bars.last, x(turn.start) - x(last.end) < 1 {
+                    bars[bars.count - 1].end = max(last.end, turn.end)
+                } else {
+                    bars.append(turn.span)
+                }
+            }
+            for bar in bars {
+                svg += "<rect x=\"\(c(x(bar.start)))\" y=\"\(y + 4)\" width=\"\(c(max(0.5, x(bar.end) - x(bar.start))))\" height=\"\(laneHeight - 8)\" "
+                    + "fill=\"\(colour)\"><title>\(formatClock(bar.start))–\(formatClock(bar.end))</title></rect>"
             }
             svg += "\n"
         }

@@ -107,8 +107,8 @@ struct DashboardTests {
         // The lesson page: the worst moment is one click away and seeks the player.
         try browser.click("#lessons tbody a", loads: true)
         try browser.waitFor("document.getElementById('player').readyState >= 1", timeout: 30)
-        let report = try await server.request("GET", "/api/v1/lessons/\(try #require(browser.evaluate("location.pathname.split('/')[2]") as? String))/report.json",
-                                              token: token).json()
+        let lessonID = try #require(browser.evaluate("location.pathname.split('/')[2]") as? String)
+        let report = try await server.request("GET", "/api/v1/lessons/\(lessonID)/report.json", token: token).json()
         let incidents = try #require(report["incidents"] as? [[String: Any]])
         try #require(!incidents.isEmpty, "the lesson has planted shouts")
         let worst = try #require(incidents.max { ($0["peakIntensity"] as! Double) < ($1["peakIntensity"] as! Double) })
@@ -152,6 +152,16 @@ struct DashboardTests {
         try browser.click("a[href^='/teachers/']", loads: true)
         #expect(try browser.evaluate("document.querySelectorAll('svg.trend').length") as? Int == 3)
         try shot("5-teacher")
+
+        // Enrolling the teacher's voice from the lesson page: a job, and the teacher's page follows it until enrolled.
+        try browser.open(server.url.appendingPathComponent("lessons/\(lessonID)"))
+        #expect(try browser.evaluate("document.getElementById('enrol-teacher').selectedOptions[0].textContent") as? String == "Анна Петрова")
+        #expect(try browser.evaluate("document.getElementById('enrol-speaker').value") as? String == "S1", "the speaker found teaching is offered first")
+        try browser.click("#enrol-button", loads: true)
+        #expect(try browser.evaluate("location.pathname") as? String == "/teachers/\(teacher["id"] as! String)")
+        try browser.waitFor("document.getElementById('voice').textContent.includes('enrolled from')", timeout: 120)
+        #expect(try browser.evaluate("document.getElementById('enrolment-status') === null") as? Bool == true, "no job status once enrolled")
+        try shot("5b-teacher-enrolled")
         try browser.click("nav a[href='/reviews']", loads: true)
         #expect(try browser.evaluate("document.getElementById('my-precision').textContent") as? String == "100 % (1 of 1)")
         #expect(try browser.evaluate("document.querySelectorAll('table.pending tbody tr').length") as? Int == incidents.count - 1)

@@ -28,6 +28,7 @@ struct Dashboard {
         LessonPage(store: store, data: data, pages: pages, reports: reports, lessons: lessons).add(to: router)
         TeacherPages(store: store, pages: pages).add(to: router)
         ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)
+        UsersPage(store: store, pages: pages).add(to: router)
     }
 
     /// The stylesheet and scripts; the player script is the one report.html inlines.
@@ -99,7 +100,9 @@ struct PageRenderer: Sendable {
         let t = text(for: request)
         let caller = context.identity
         let section = request.uri.path.split(separator: "/").first.map(String.init) ?? ""
-        let nav = caller == nil ? [] : [("lessons", "nav_lessons"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")].map {
+        let sections = [("lessons", "nav_lessons"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")]
+            + (caller?.role == .admin ? [("users", "nav_users")] : [])
+        let nav = caller == nil ? [] : sections.map {
             PageFrame.Link(href: "/\($0.0)", label: t[$0.1], current: section == $0.0)
         }
         let frame = PageFrame(lang: t.language.rawValue, otherLanguage: t.language.other.rawValue,

@@ -85,13 +85,22 @@ public enum UserAccounts {
 
     /// A new user of `school` (created if new) with a bcrypt hash of `password`.
     public static func create(in store: EdControlStore, school: String, email: String, name: String, role: Role, password: String) async throws -> User {
-        let email = email.trimmingCharacters(in: .whitespaces).lowercased()
-        guard email.contains("@"), email.count <= 254 else { throw Refusal(description: "'\(email)' is not an email address") }
-        if let weakness = Passwords.weakness(of: password) { throw Refusal(description: weakness) }
         guard let school = try await store.school(named: school, createIfMissing: true) else { throw Refusal(description: "no school") }
+        return try await create(in: store, schoolID: school.id, email: email, name: name, role: role, password: password, by: "command line")
+    }
+
+    /// A new user of the school, audited as done by `actor`.
+    static func create(in store: EdControlStore, schoolID: String, email: String, name: String, role: Role, password: String, by actor: String) async throws -> User {
+        let email = email.trimmingCharacters(in: .whitespaces).lowercased()
+        guard email.contains("@"), email.count <= 254, !email.contains(where: \.isWhitespace) else {
+            throw Refusal(description: "'\(email)' is not an email address")
+        }
+        if let weakness = Passwords.weakness(of: password) { throw Refusal(description: weakness) }
+        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         do {
-            let user = try await store.createUser(schoolID: school.id, email: email, name: name, role: role, passwordHash: try await Passwords.hash(password))
-            try await store.record(AuditEvent(schoolID: school.id, actor: "command line", action: "user.create", target: "user \(user.id)",
+            let user = try await store.createUser(schoolID: schoolID, email: email, name: String((name.isEmpty ? email : name).prefix(200)), role: role,
+                                                  passwordHash: try await Passwords.hash(password))
+            try await store.record(AuditEvent(schoolID: schoolID, actor: actor, action: "user.create", target: "user \(user.id)",
                                               detail: "\(role.rawValue) \(email)"))
             return user
         } catch let conflict as StoreConflict {
@@ -101,7 +110,7 @@ public enum UserAccounts {
 
     /// Replaces the user's password, signs them out everywhere and lifts the sign-in throttle
     /// on their account.
-    public static func setPassword(in store: EdControlStore, email: String, password: String) async throws {
+    public static func setPassword(in store: EdControlStore, email: String, password: String, by actor: String = "command line") async throws {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
         if let weakness = Passwords.weakness(of: password) { throw Refusal(description: weakness) }
         guard let user = try await store.user(email: email),
@@ -109,7 +118,7 @@ public enum UserAccounts {
             throw Refusal(description: "there is no dashboard user \(email)")
         }
         try await SignInThrottle(store: store).succeeded(email: email)
-        try await store.record(AuditEvent(schoolID: user.schoolID, actor: "command line", action: "user.password", target: "user \(user.id)",
+        try await store.record(AuditEvent(schoolID: user.schoolID, actor: actor, action: "user.password", target: "user \(user.id)",
                                           detail: "password replaced; sessions ended; sign-in lock lifted"))
     }
 

@@ -174,6 +174,36 @@ public final class SQLiteStore: EdControlStore {
         try await database.read { db in try User.filter(Column("email") == email.lowercased()).fetchOne(db) }
     }
 
+    public func users(schoolID: String) async throws -> [User] {
+        try await database.read { db in try User.filter(Column("school_id") == schoolID).order(Column("email")).fetchAll(db) }
+    }
+
+    public func setRole(userID: String, schoolID: String, role: Role) async throws -> Bool {
+        try await database.write { db in
+            guard let user = try User.filter(Column("id") == userID && Column("school_id") == schoolID).fetchOne(db) else { return false }
+            if user.role == .admin, role != .admin { try Self.keepAnAdmin(schoolID: schoolID, db) }
+            try db.execute(sql: "UPDATE user SET role = ? WHERE id = ?", arguments: [role.rawValue, userID])
+            try DashboardSession.filter(Column("user_id") == userID).deleteAll(db)
+            return true
+        }
+    }
+
+    public func deleteUser(id: String, schoolID: String) async throws -> User? {
+        try await database.write { db in
+            guard let user = try User.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) else { return nil }
+            if user.role == .admin { try Self.keepAnAdmin(schoolID: schoolID, db) }
+            try user.delete(db)  // sessions go with it (ON DELETE CASCADE)
+            return user
+        }
+    }
+
+    /// Refuses a change that would leave the school with no admin to manage it.
+    private static func keepAnAdmin(schoolID: String, _ db: Database) throws {
+        guard try User.filter(Column("school_id") == schoolID && Column("role") == Role.admin.rawValue).fetchCount(db) > 1 else {
+            throw StoreConflict(message: "this is the school's only admin; make someone else admin first")
+        }
+    }
+
     public func setPasswordHash(userID: String, passwordHash: String) async throws -> Bool {
         try await database.write { db in
             try db.execute(sql: "UPDATE user SET password_hash = ? WHERE id = ?", arguments: [passwordHash, userID])
@@ -367,6 +397,13 @@ public final class SQLiteStore: EdControlStore {
 
     public func job(id: String, schoolID: String) async throws -> Job? {
         try await database.read { db in try Job.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) }
+    }
+
+    public func latestVoiceEnrolment(teacherID: String, schoolID: String) async throws -> Job? {
+        try await database.read { db in
+            try Job.filter(Column("teacher_id") == teacherID && Column("school_id") == schoolID && Column("kind") == Job.Kind.voiceEnrolment.rawValue)
+                .order(Column("created_at").desc).fetchOne(db)
+        }
     }
 
     public func claimNext(workerID: String, leaseSeconds: Double) async throws -> Job? {

@@ -16,6 +16,13 @@ public protocol AccessStore: Sendable {
     /// A new dashboard user; refused (`StoreConflict`) if the email is taken.
     func createUser(schoolID: String, email: String, name: String, role: Role, passwordHash: String) async throws -> User
     func user(email: String) async throws -> User?
+    /// The school's users, by email.
+    func users(schoolID: String) async throws -> [User]
+    /// Changes a user's role (and signs them out everywhere, so it applies at once); refused
+    /// (`StoreConflict`) when it would leave the school without an admin. False if no such user.
+    func setRole(userID: String, schoolID: String, role: Role) async throws -> Bool
+    /// Removes a user and their sessions; refused (`StoreConflict`) for the school's last admin.
+    func deleteUser(id: String, schoolID: String) async throws -> User?
     /// Replaces the user's password hash (and signs them out everywhere); false if no such user.
     func setPasswordHash(userID: String, passwordHash: String) async throws -> Bool
     /// Starts a session for the user; the secret (for the cookie) is returned once.
@@ -76,6 +83,8 @@ public protocol JobQueue: Sendable {
     /// refused while the lesson is being analysed or the teacher already being enrolled.
     func enqueueVoiceEnrolment(teacherID: String, lessonID: String, speaker: String, schoolID: String, maxAttempts: Int) async throws -> Job
     func job(id: String, schoolID: String) async throws -> Job?
+    /// The teacher's latest voice enrolment, if any.
+    func latestVoiceEnrolment(teacherID: String, schoolID: String) async throws -> Job?
     /// Hands the oldest waiting job to `workerID` under a lease. A running job whose lease
     /// has expired (its worker died) is waiting again; after `maxAttempts` it fails instead.
     func claimNext(workerID: String, leaseSeconds: Double) async throws -> Job?

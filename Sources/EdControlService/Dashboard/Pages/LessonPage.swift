@@ -28,6 +28,9 @@ struct LessonPage {
         var worst: Bool
     }
 
+    struct EnrolmentForm: Decodable { var teacher: String; var speaker: String }
+    struct Choice { var value: String; var label: String; var selected: Bool }
+
     struct Figure {
         var label: String
         var value: String
@@ -74,6 +77,10 @@ struct LessonPage {
         var noSound = false
         var lineage: [Figure]
         var downloads: [Download]
+        /// Managers may enrol a teacher's voice from an analysed lesson whose recording is kept.
+        var canEnrol = false
+        var enrolTeachers: [Choice] = []
+        var enrolSpeakers: [Choice] = []
     }
 
     func add(to router: Router<APIContext>) {
@@ -84,6 +91,16 @@ struct LessonPage {
             let id = try context.parameters.require("lesson")
             _ = try await lessons.reanalyse(id, by: caller)
             return Response.redirect(to: "/lessons/\(id)", type: .normal)
+        }
+        router.post("lessons/:lesson/enrolment") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .manager)
+            let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
+            guard let form = try? URLEncodedFormDecoder().decode(EnrolmentForm.self, from: body) else {
+                throw HTTPError(.badRequest, message: pages.text(for: request)["enrol_invalid"])
+            }
+            _ = try await lessons.requestVoiceEnrolment(of: form.teacher, fromLesson: try context.parameters.require("lesson"),
+                                                        speaker: form.speaker, by: caller)
+            return Response.redirect(to: "/teachers/\(form.teacher)#voice", type: .normal)
         }
         router.post("lessons/:lesson/delete") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .manager)
@@ -115,6 +132,16 @@ struct LessonPage {
             lineage: [], downloads: [])
         if let report {
             fill(&model, from: report, teacher: teacher?.name, verdicts: verdicts, t)
+            if model.canReview, lesson.mediaFile != nil, !report.speakers.isEmpty {
+                model.enrolTeachers = try await store.teachers(schoolID: caller.schoolID).map {
+                    Choice(value: $0.id, label: $0.name, selected: $0.id == lesson.teacherID)
+                }
+                model.enrolSpeakers = ReportCharts.speakersInOrder(report).map { speaker in
+                    Choice(value: speaker.id, label: "\(speaker.id) · \(t["role_\(speaker.role.rawValue)"]) · \(ReportCharts.formatClock(speaker.talkSeconds))",
+                           selected: speaker.role == .teacher)
+                }
+                model.canEnrol = !model.enrolTeachers.isEmpty
+            }
         }
         return pages.render("lesson", title: lesson.title, model: model, request: request, context: context)
     }

@@ -46,6 +46,9 @@ struct TeacherPages {
     struct DetailModel {
         var name: String
         var voiceProfile: String
+        /// The latest voice enrolment while it runs, or if it failed.
+        var enrolment: JobStatus?
+        var liveText: String
         var enrolled: Bool
         var summary: String
         var charts: [Chart]
@@ -128,7 +131,10 @@ struct TeacherPages {
                       flag: point.flag, flagText: point.flag.map { t["flag_\($0)"] })
         }
         let summary = points.isEmpty ? t["teacher_no_lessons"] : Self.summary(trend, t)
+        let enrolment = try await store.latestVoiceEnrolment(teacherID: teacher.id, schoolID: caller.schoolID)
         let model = DetailModel(name: teacher.name, voiceProfile: Self.profileText(teacher.voiceProfileStatus, t),
+                                enrolment: enrolment.flatMap { $0.state == .succeeded || $0.state == .cancelled ? nil : JobStatus($0, t) },
+                                liveText: JobStatus.liveText(t),
                                 enrolled: teacher.voiceProfileStatus.enrolled, summary: summary, charts: charts,
                                 lessons: Array(lessons), empty: points.isEmpty)
         return pages.render("teacher", title: teacher.name, model: model, request: request, context: context)

@@ -1,0 +1,113 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+
+/// `/users` (admins): the school's dashboard users — add one, change a role, give a new
+/// password, remove one. New passwords are made here and shown once; every change is
+/// audited, and a role change or a new password signs the user out everywhere.
+struct UsersPage {
+    let store: EdControlStore
+    let pages: PageRenderer
+
+    struct Row {
+        var id: String
+        var email: String
+        var name: String
+        var roles: [Option]
+        var created: String
+        var isYou: Bool
+    }
+
+    struct Option { var value: String; var label: String; var selected: Bool }
+
+    struct Model {
+        var users: [Row]
+        var roles: [Option]
+        /// What the last change did, e.g. the new password to pass on.
+        var notice: String?
+        var password: String?
+        var error: String?
+    }
+
+    struct NewUser: Decodable { var email: String; var name: String?; var role: String }
+    struct RoleForm: Decodable { var role: String }
+
+    func add(to router: Router<APIContext>) {
+        router.get("users") { request, context in try await page(request, context) }
+        router.post("users") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .admin)
+            let t = pages.text(for: request)
+            guard let form: NewUser = try await Self.form(request), let role = Role(rawValue: form.role) else {
+                return try await page(request, context, error: t["users_invalid"], status: .badRequest)
+            }
+            let password = UserAccounts.randomPassword()
+            do {
+                let user = try await UserAccounts.create(in: store, schoolID: caller.schoolID, email: form.email, name: form.name ?? "",
+                                                         role: role, password: password, by: caller.tokenName)
+                return try await page(request, context, notice: t.format("users_created", user.email), password: password)
+            } catch let refusal as UserAccounts.Refusal {
+                return try await page(request, context, error: refusal.description, status: .unprocessableContent)
+            }
+        }
+        router.post("users/:user/role") { request, context in
+            let (caller, user) = try await target(request, context)
+            let t = pages.text(for: request)
+            guard let form: RoleForm = try await Self.form(request), let role = Role(rawValue: form.role) else {
+                return try await page(request, context, error: t["users_invalid"], status: .badRequest)
+            }
+            do {
+                _ = try await store.setRole(userID: user.id, schoolID: caller.schoolID, role: role)
+            } catch let conflict as StoreConflict {
+                return try await page(request, context, error: conflict.message, status: .conflict)
+            }
+            try await store.audit(caller, "user.role", "user \(user.id)", detail: "\(user.role.rawValue) → \(role.rawValue)")
+            return try await page(request, context, notice: t.format("users_role_changed", user.email, t["role_name_\(role.rawValue)"]))
+        }
+        router.post("users/:user/password") { request, context in
+            let (caller, user) = try await target(request, context)
+            let password = UserAccounts.randomPassword()
+            try await UserAccounts.setPassword(in: store, email: user.email, password: password, by: caller.tokenName)
+            return try await page(request, context, notice: pages.text(for: request).format("users_password_set", user.email), password: password)
+        }
+        router.post("users/:user/delete") { request, context in
+            let (caller, user) = try await target(request, context)
+            do {
+                _ = try await store.deleteUser(id: user.id, schoolID: caller.schoolID)
+            } catch let conflict as StoreConflict {
+                return try await page(request, context, error: conflict.message, status: .conflict)
+            }
+            try await store.audit(caller, "user.delete", "user \(user.id)", detail: user.email)
+            return try await page(request, context, notice: pages.text(for: request).format("users_removed", user.email))
+        }
+    }
+
+    /// The admin, and the user of their school the request is about (404 for another school's).
+    private func target(_ request: Request, _ context: APIContext) async throws -> (Principal, User) {
+        let caller = try PageRenderer.signedIn(request, context, role: .admin)
+        let id = try context.parameters.require("user")
+        guard let user = try await store.users(schoolID: caller.schoolID).first(where: { $0.id == id }) else {
+            throw HTTPError(.notFound, message: "there is no user \(id) in your school")
+        }
+        return (caller, user)
+    }
+
+    private static func form<T: Decodable>(_ request: Request) async throws -> T? {
+        try? URLEncodedFormDecoder().decode(T.self, from: String(buffer: try await request.body.collect(upTo: 64 << 10)))
+    }
+
+    private func page(_ request: Request, _ context: APIContext, notice: String? = nil, password: String? = nil, error: String? = nil,
+                      status: HTTPResponse.Status = .ok) async throws -> Response {
+        let caller = try PageRenderer.signedIn(request, context, role: .admin)
+        let t = pages.text(for: request)
+        func roles(_ selected: Role?) -> [Option] {
+            Role.allCases.reversed().map { Option(value: $0.rawValue, label: t["role_name_\($0.rawValue)"], selected: $0 == selected) }
+        }
+        let users = try await store.users(schoolID: caller.schoolID).map { user in
+            Row(id: user.id, email: user.email, name: user.name, roles: roles(user.role), created: t.date(user.createdAt), isYou: user.id == caller.tokenID)
+        }
+        let model = Model(users: users, roles: roles(.viewer), notice: notice, password: password, error: error)
+        var response = pages.render("users", title: t["users_title"], model: model, request: request, context: context, status: status)
+        response.headers[.cacheControl] = "no-store"  // a new password is on it
+        return response
+    }
+}

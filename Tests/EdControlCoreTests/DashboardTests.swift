@@ -110,6 +110,11 @@ struct DashboardTests {
         let lessonID = try #require(browser.evaluate("location.pathname.split('/')[2]") as? String)
         let report = try await server.request("GET", "/api/v1/lessons/\(lessonID)/report.json", token: token).json()
         let incidents = try #require(report["incidents"] as? [[String: Any]])
+        // A picture of every face, so "F1" has a face.
+        let tracks = ((report["video"] as? [String: Any])?["tracks"] as? [[String: Any]] ?? []).count
+        try browser.waitFor("[...document.querySelectorAll('ul.faces img')].every(img => img.complete && img.naturalHeight === 96)")
+        let pictures = try browser.evaluate("document.querySelectorAll('ul.faces img').length") as? Int
+        #expect(tracks > 0 && pictures == tracks)
         try #require(!incidents.isEmpty, "the lesson has planted shouts")
         let worst = try #require(incidents.max { ($0["peakIntensity"] as! Double) < ($1["peakIntensity"] as! Double) })
         // The page writes the evidence from the report's findings; in English it reads as the report's own sentences.

@@ -151,6 +151,16 @@ struct ServiceAPITests {
         #expect(csv.status == 200 && csv.text.hasPrefix(IncidentsCSV.header.joined(separator: ",")) && csv.text.contains(",face,"), "\(csv.text)")
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/timeline.vtt", token: token).text.hasPrefix("WEBVTT"))
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/diarization.rttm", token: token).status == 200)
+        // Each face track has its picture, a JPEG cut from the recording; nothing else is reachable that way.
+        for track in decoded.video.tracks {
+            let picture = try await server.request("GET", "/api/v1/lessons/\(lesson)/faces/\(track.id).jpg", token: token)
+            #expect(picture.status == 200 && picture.headers["content-type"] == "image/jpeg" && picture.body.starts(with: [0xFF, 0xD8, 0xFF]),
+                    "\(track.id): \(picture.status)")
+        }
+        #expect(!decoded.video.tracks.isEmpty)
+        for name in ["report.json", "..%2Freport.json", "F1.png", "F99.jpg"] {
+            #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/faces/\(name)", token: token).status == 404, "\(name)")
+        }
 
         let byTeacher = try await server.request("GET", "/api/v1/lessons?teacherId=\(teacherID)&status=succeeded", token: token).json()
         #expect(byTeacher["total"] as? Int == 1)
@@ -268,6 +278,9 @@ struct ServiceAPITests {
         }
         #expect(stored["mediaFile"] == nil, "the recording is forgotten: \(stored)")
         #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)/recording.mp4").path))
+        #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)/results/faces").path),
+                "the faces' pictures go with the recording")
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/faces/F1.jpg", token: admin).status == 404)
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: admin).status == 200, "the report stays")
         let again = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", token: admin)
         #expect(again.status == 409 && again.message.contains("deleted"), "\(again.text)")

@@ -25,6 +25,7 @@ public struct ReportWriter: Sendable {
         try place(Data(WebVTT.render(report).utf8), as: Self.vttFile)
         try place(Data(IncidentsCSV.render(report.incidents).utf8), as: Self.incidentsFile)
         try place(Data(HTMLReport.render(report, mediaSource: Self.relativePath(from: directory, to: media)).utf8), as: Self.htmlFile)
+        try FaceThumbnails.write(report.video.tracks, from: media, into: directory)
         // report.json last: its presence means the whole output is complete.
         try place(report.jsonData(), as: Self.reportFile)
         try place(report.overview().jsonData(), as: Self.overviewFile)

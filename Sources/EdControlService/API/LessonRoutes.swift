@@ -30,6 +30,7 @@ struct LessonRoutes {
         }
         routes.get(":lesson/recording", use: recording)
         routes.head(":lesson/recording", use: recording)
+        routes.get(":lesson/faces/:face", use: face)
     }
 
     /// The recording, with HTTP range requests so that a player can seek without loading
@@ -57,6 +58,22 @@ struct LessonRoutes {
         if request.method == .head { return Response(status: .partialContent, headers: headers) }
         return Response(status: .partialContent, headers: headers,
                         body: try await FileIO().loadFile(path: file.path, range: range, context: context))
+    }
+
+    /// A face track's picture (`F1.jpg`), while the recording is kept.
+    @Sendable func face(_ request: Request, context: APIContext) async throws -> Response {
+        let found = try await lesson(context, role: .viewer)
+        let name = try context.parameters.require("face")
+        // Only a track's own file name: nothing else of the results folder is reachable this way.
+        guard name.wholeMatch(of: /[A-Za-z]+[0-9]+\.jpg/) != nil else {
+            throw HTTPError(.notFound, message: "there is no face picture \(name); they are named like F1.jpg")
+        }
+        let path = data.results(of: found.lesson.id).appendingPathComponent(FaceThumbnails.folder).appendingPathComponent(name).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw HTTPError(.notFound, message: "this lesson has no picture \(name) (no such face, or the recording has been deleted)")
+        }
+        return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=3600"],
+                        body: try await FileIO().loadFile(path: path, context: context))
     }
 
     /// A `Range: bytes=…` header (one range: first-last, first-, or -suffix) as the bytes

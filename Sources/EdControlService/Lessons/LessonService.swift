@@ -296,6 +296,8 @@ public struct LessonService: Sendable {
             if let job = try await store.lesson(id: lesson.id, schoolID: lesson.schoolID)?.job, !job.state.isFinished { continue }
             try await store.clearMedia(lessonID: lesson.id)
             if let recording = data.recording(of: lesson) { try? FileManager.default.removeItem(at: recording) }
+            // The faces' pictures are cut from the recording and go with it.
+            try? FileManager.default.removeItem(at: data.results(of: lesson.id).appendingPathComponent(FaceThumbnails.folder))
             try await store.record(AuditEvent(schoolID: lesson.schoolID, actor: "retention policy", action: "media.expired",
                                               target: "lesson \(lesson.id)", detail: "recording \(lesson.originalFilename) deleted; the report is kept"))
             logger.info("recording deleted by the retention policy", metadata: ["lesson": "\(lesson.id)"])

@@ -38,6 +38,7 @@ struct LessonPage {
         var help: String? = nil
     }
     struct Download { var label: String; var href: String }
+    struct Face { var src: String; var label: String }
 
     struct Model {
         var id: String
@@ -73,6 +74,8 @@ struct LessonPage {
         var emotionChart: String?
         var narrowEmotionChart: String?
         var noFaces: String?
+        /// Each face track's picture, so "F1" has a face.
+        var faces: [Face] = []
         /// The recording has no sound, so nobody's speech was analysed.
         var noSound = false
         var lineage: [Figure]
@@ -194,6 +197,12 @@ struct LessonPage {
         model.narrowEmotionChart = ReportCharts.emotionBars(report, words: words, layout: .narrow)
         if model.emotionChart == nil {
             model.noFaces = report.video.analysed ? t["lesson_no_faces"] : (report.video.note ?? t["lesson_no_video"])
+        }
+        let pictures = data.results(of: model.id).appendingPathComponent(FaceThumbnails.folder)
+        model.faces = report.video.tracks.compactMap { track in
+            guard FileManager.default.fileExists(atPath: pictures.appendingPathComponent(FaceThumbnails.file(of: track.id)).path) else { return nil }
+            let who = track.speaker.flatMap { words.speakerNames[$0] } ?? (words.roles[track.role] ?? "")
+            return Face(src: "/api/v1/lessons/\(model.id)/faces/\(FaceThumbnails.file(of: track.id))", label: "\(track.id) · \(who)")
         }
         let lineage = report.lineage
         model.lineage = [Figure(label: t["lineage_software"], value: "\(lineage.software) \(lineage.softwareVersion)")]

@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
 # Sets up everything (as scripts/setup.sh, plus the reference tools the tests compare
-# against: librosa, pyannote.metrics, jsonschema) and runs the whole test suite.
-# Tests run optimised (-c release) because they analyse real recordings.
+# against: librosa, pyannote.metrics, jsonschema) and runs the tests. Tests run optimised
+# (-c release) because they analyse real recordings.
+# Usage: scripts/test.sh [all|unit|router|e2e]
+#   unit    the engine's stages, each alone, on real models and media (no server)
+#   router  the service's API and pages through Hummingbird's testing framework, in-process,
+#           over a temporary SQLite store (no server process, no browser)
+#   e2e     real `edcontrol` processes, a real browser (Chromium), schemathesis, the real
+#           corpora: the end-to-end tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+KIND=${1:-all}
+UNIT='TalkMetricsTests|EvaluationTests|IncidentTests|VoiceTests|EmbeddingTests|MediaTests|OddFormatTests|VoiceActivityTests|ReportOverviewTests|SegmentationTests|VisionTests|LessonSynthesisTests|FaceTests|PipelineTests'
+ROUTER='SecurityTests|LessonServiceTests|LessonListTests|UserAdministrationTests'
+case $KIND in
+  all) SELECT=() ;;
+  unit) SELECT=(--filter "EdControlCoreTests\.($UNIT)/") ;;
+  router) SELECT=(--filter "EdControlCoreTests\.($ROUTER)/") ;;
+  e2e) SELECT=(--skip "EdControlCoreTests\.($UNIT|$ROUTER)/") ;;
+  *) echo "usage: scripts/test.sh [all|unit|router|e2e]" >&2; exit 2 ;;
+esac
 EDCONTROL_SKIP_BUILD=1 scripts/setup.sh --with-test-tools
 swift build -c release --build-tests -Xswiftc -enable-testing
-swift test -c release -Xswiftc -enable-testing --skip-build
+swift test -c release -Xswiftc -enable-testing --skip-build ${SELECT[@]+"${SELECT[@]}"}

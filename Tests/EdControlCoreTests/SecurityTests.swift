@@ -8,9 +8,9 @@ import Logging
 import Prometheus
 import Testing
 
-/// The attacks of the hardening issue, each refused or handled. Most run against the
-/// server's router in-process (Hummingbird's testing framework) over a real SQLite store and
-/// real ffprobe; time-outs and webhook deliveries need a real server process.
+/// The attacks of the hardening issue, each refused or handled: here those that the
+/// server's router shows in-process (Hummingbird's testing framework) over a real SQLite
+/// store and real ffprobe; `LiveSecurityTests` has those that need a server process.
 @Suite("Security")
 struct SecurityTests {
     /// The server's router over a new data directory, a school and an admin token.
@@ -176,6 +176,12 @@ struct SecurityTests {
         #expect(IPNetwork("10.0.0.0/33") == nil && IPNetwork("nonsense/8") == nil)
     }
 
+}
+
+/// The attacks that need a real server process: webhook deliveries and connections that
+/// stall.
+@Suite("Security, against a running server")
+struct LiveSecurityTests {
     /// Registration refuses; a delivery checks again (the operator may have withdrawn the
     /// allowance since), and a redirect is not followed.
     @Test func deliveriesCheckTheirTargetAgainAndFollowNoRedirect() async throws {

@@ -103,6 +103,16 @@ struct DashboardTests {
         #expect(seen.contains { $0.contains("status-succeeded") && $0.contains("Done") }, "the analysis finished: \(seen)")
         try browser.waitFor("document.querySelector('#lessons td:nth-child(6)').textContent !== '—'")
         try shot("3-lessons")
+        // Finding it again: words of the title in another case, and a flag that it has not.
+        try browser.type("ALGEBRA", into: "input[name=q]")
+        try browser.click(".filters button[type=submit]", loads: true)
+        #expect(try browser.evaluate("document.querySelectorAll('#lessons tbody tr').length") as? Int == 1)
+        try browser.evaluate("document.querySelector('select[name=flag]').value = 'inconclusive'")
+        try browser.click(".filters button[type=submit]", loads: true)
+        #expect(try browser.evaluate("document.querySelector('#lessons') === null && document.querySelector('p.empty a[href=\"/lessons\"]') !== null") as? Bool == true,
+                "nothing matches, and the filters can be cleared")
+        #expect(try browser.evaluate("location.search.includes('q=ALGEBRA') && location.search.includes('flag=inconclusive')") as? Bool == true)
+        try browser.click("p.empty a", loads: true)
 
         // The lesson page: the worst moment is one click away and seeks the player.
         try browser.click("#lessons tbody a", loads: true)
@@ -154,7 +164,11 @@ struct DashboardTests {
         #expect(reviews["confirmed"] as? Int == 1 && (reviews["items"] as? [[String: Any]])?.first?["reviewer"] as? String == "manager@school.test")
 
         // The teacher's history and the review queue.
-        try browser.click("a[href^='/teachers/']", loads: true)
+        // The teachers side by side, then one teacher's history.
+        try browser.click("nav a[href='/teachers']", loads: true)
+        let overview = try browser.evaluate("[...document.querySelectorAll('#teachers tbody tr:first-child td')].map(td => td.textContent.trim()).join(' | ')") as? String ?? ""
+        #expect(overview.hasPrefix("Анна Петрова | 1 | ") && overview.contains("too few lessons"), "\(overview)")
+        try browser.click("#teachers a[href^='/teachers/']", loads: true)
         #expect(try browser.evaluate("document.querySelectorAll('svg.trend').length") as? Int == 3)
         try shot("5-teacher")
 

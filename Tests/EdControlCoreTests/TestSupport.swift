@@ -27,11 +27,13 @@ enum Fixtures {
         return directory.appendingPathComponent("edcontrol").path
     }()
 
-    /// This run's scratch folder; earlier runs' folders are removed when it is first used.
+    /// This run's scratch folder; folders of earlier runs whose process has ended are removed
+    /// when it is first used (a run still going on, in another clone, keeps its own).
     static let scratch: URL = {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("edcontrol-tests")
         let mine = "run-\(getpid())"
         for old in (try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? [] where old != mine {
+            if let pid = Int32(old.dropFirst("run-".count)), kill(pid, 0) == 0 { continue }  // still running
             try? FileManager.default.removeItem(at: base.appendingPathComponent(old))
         }
         return base.appendingPathComponent(mine)

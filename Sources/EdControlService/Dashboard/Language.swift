@@ -23,7 +23,8 @@ enum Language: String, CaseIterable, Sendable {
 
     /// The plural category of a whole number, by CLDR's rules for the language (what ICU's
     /// plural format picks): English one/other; Russian one (1, 21, 101…), few (2–4, 22–24…),
-    /// many (0, 5–20, 25–30…). Foundation on Linux has no plural rules of its own.
+    /// many (0, 5–20, 25–30…). Foundation applies plural rules only to localized string
+    /// catalogs in bundles; the dashboard's texts are JSON tables, so the rules are here.
     func pluralForm(_ count: Int) -> String {
         let n = abs(count)
         switch self {

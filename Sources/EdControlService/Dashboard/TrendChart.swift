@@ -18,6 +18,8 @@ struct TrendChart {
     var meanLabel: String
     var colour: String
     var points: [Point]
+    /// Numbers in the page's language ("1.5" or "1,5"), with so many decimals.
+    var number: (Double, Int) -> String
 
     // Small enough that the 12-px labels stay readable when three charts share a row.
     static let width = 440.0, height = 230.0
@@ -37,7 +39,7 @@ struct TrendChart {
         svg += "<title>\(escape(title))</title>\n"
         for tick in stride(from: 0.0, through: top + step / 2, by: step) {
             svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e3e3e3\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%@</text>",
-                          Self.left, y(tick), Self.left + plotWidth, y(tick), Self.left - 6, y(tick) + 4, Self.format(tick, step: step))
+                          Self.left, y(tick), Self.left + plotWidth, y(tick), Self.left - 6, y(tick) + 4, format(tick, step: step))
         }
         svg += String(format: "\n<text x=\"4\" y=\"14\" class=\"axis-unit\">%@</text>\n", escape(unit))
         svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n", Self.left, y(0), Self.left + plotWidth, y(0))
@@ -48,7 +50,7 @@ struct TrendChart {
         if !values.isEmpty {
             let mean = values.reduce(0, +) / Double(values.count)
             svg += String(format: "\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#666\" stroke-dasharray=\"4 4\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"mean\">%@ %@</text>\n",
-                          Self.left, y(mean), Self.left + plotWidth, y(mean), Self.left + plotWidth, y(mean) - 4, escape(meanLabel), Self.format(mean, step: step / 10))
+                          Self.left, y(mean), Self.left + plotWidth, y(mean), Self.left + plotWidth, y(mean) - 4, escape(meanLabel), format(mean, step: step / 10))
         }
         let line = points.enumerated().compactMap { index, point in point.value.map { String(format: "%.1f,%.1f", x(index), y($0)) } }
         if line.count > 1 { svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(line.joined(separator: " "))\"/>\n" }
@@ -70,8 +72,8 @@ struct TrendChart {
         return [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= rough } ?? 10 * power
     }
 
-    static func format(_ value: Double, step: Double) -> String {
-        let decimals = max(0, min(3, Int(-floor(log10(max(step, 1e-9))))))
-        return String(format: "%.\(decimals)f", value)
+    /// With as many decimals as the step needs.
+    func format(_ value: Double, step: Double) -> String {
+        number(value, max(0, min(3, Int(-floor(log10(max(step, 1e-9)))))))
     }
 }

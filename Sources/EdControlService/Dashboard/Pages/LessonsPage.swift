@@ -33,6 +33,7 @@ struct LessonsPage {
         var empty: Bool
         /// Nothing matches the filters (as opposed to no lessons at all).
         var noMatch: Bool
+        var hasRows: Bool
         var summary: String
         var teachers: [Option]
         var states: [Option]
@@ -85,7 +86,7 @@ struct LessonsPage {
             values.map { Option(value: $0, label: label($0), selected: $0 == selected) }
         }
         let model = Model(
-            rows: rows, empty: rows.isEmpty && filters.isEmpty, noMatch: rows.isEmpty && !filters.isEmpty,
+            rows: rows, empty: rows.isEmpty && filters.isEmpty, noMatch: rows.isEmpty && !filters.isEmpty, hasRows: !rows.isEmpty,
             summary: total == 0 ? "" : t.format("lessons_summary", query.offset + 1, query.offset + rows.count, total),
             teachers: teachers.map { Option(value: $0.id, label: $0.name, selected: $0.id == query.teacherID) },
             states: options(Job.State.allCases.map(\.rawValue), selected: query.state?.rawValue) { t["status_\($0)"] },

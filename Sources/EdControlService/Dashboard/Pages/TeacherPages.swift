@@ -116,7 +116,7 @@ struct TeacherPages {
             return Chart(title: title, svg: TrendChart(title: title, unit: t[unitKey], meanLabel: t["chart_mean"], colour: colour, points: points.map { point in
                 TrendChart.Point(label: t.shortDay(point.date), value: value(point), href: "/lessons/\(point.lessonID)",
                                  tooltip: "\(point.title): " + (value(point).map { t.number($0, decimals: 1) } ?? "—"))
-            }).svg())
+            }, number: { t.number($0, decimals: $1) }).svg())
         }
         let charts = [
             chart("trend_incidents", "unit_incidents_per_hour", ReportCharts.palette[5]) { $0.incidentsPerHour },
@@ -125,7 +125,8 @@ struct TeacherPages {
         ]
         let lessons = points.reversed().map { point in
             LessonRow(href: "/lessons/\(point.lessonID)", title: point.title, date: t.date(point.date), duration: ReportCharts.formatClock(point.durationSeconds),
-                      incidents: "\(point.incidentCount)", perHour: t.number(point.incidentsPerHour, decimals: 1),
+                      // A rate per hour from a lesson of half an hour or more; a 3-minute one would be extrapolated 20 times.
+                      incidents: "\(point.incidentCount)", perHour: point.durationSeconds >= 1800 ? t.number(point.incidentsPerHour, decimals: 1) : "—",
                       talk: point.teacherTalkPercent.map { t.number($0) + " %" } ?? "—",
                       negative: point.teacherNegativeShare.map { t.percent($0) } ?? "—",
                       flag: point.flag, flagText: point.flag.map { t["flag_\($0)"] })

@@ -33,8 +33,15 @@ struct LessonServiceTests {
         #expect(FileManager.default.fileExists(atPath: recording.path) && stored.job?.state == .queued)
         #expect(try FileManager.default.contentsOfDirectory(atPath: lessons.data.uploads.path).isEmpty, "the upload moved, not copied")
 
+        // A webhook delivery about it names it: erasure takes it too, and leaves other lessons' deliveries.
+        _ = try await lessons.store.addWebhook(schoolID: manager.schoolID, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
+        try await lessons.store.queueEvent(schoolID: manager.schoolID, lessonID: stored.lesson.id, event: "job.succeeded") { _ in "{\"title\": \"lesson\"}" }
+        try await lessons.store.queueEvent(schoolID: manager.schoolID, lessonID: "another lesson", event: "job.succeeded") { _ in "{}" }
+        #expect(try await lessons.store.dueDeliveries(limit: 10, lockSeconds: 0).count == 2)
+
         try await lessons.erase(stored.lesson.id, by: manager)
         #expect(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID) == nil)
+        #expect(try await lessons.store.dueDeliveries(limit: 10, lockSeconds: 0).map(\.0.lessonID) == ["another lesson"])
         #expect(!FileManager.default.fileExists(atPath: lessons.data.lessonDirectory(stored.lesson.id).path))
         let audit = try await lessons.store.auditEvents(schoolID: manager.schoolID, limit: 10, offset: 0)
         #expect(audit.first?.action == "lesson.delete")

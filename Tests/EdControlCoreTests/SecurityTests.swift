@@ -202,7 +202,7 @@ struct LiveSecurityTests {
         let redirecting = try await register("/redirect")
         let store = try SQLiteStore(path: server.data.appendingPathComponent("edcontrol.sqlite").path)
         let school = try #require(try await store.school(named: "School A", createIfMissing: false))
-        try await store.queueEvent(schoolID: school.id, event: "job.succeeded") { _ in "{}" }
+        try await store.queueEvent(schoolID: school.id, lessonID: "no-lesson", event: "job.succeeded") { _ in "{}" }
         let redirected = try await firstAttempt(of: redirecting, server, admin)
         #expect(redirected["lastStatus"] as? Int == 307 && redirected["state"] as? String != "delivered", "\(redirected)")
         #expect(await receiver.log.paths == ["/redirect"], "the redirect's target was never called")
@@ -212,7 +212,7 @@ struct LiveSecurityTests {
         let hook = try await register("/hook")
         server.stop()
         try server.restart(arguments: ["--workers", "0", "--webhook-retry-seconds", "60"])
-        try await store.queueEvent(schoolID: school.id, event: "job.succeeded") { _ in "{}" }
+        try await store.queueEvent(schoolID: school.id, lessonID: "no-lesson", event: "job.succeeded") { _ in "{}" }
         let withdrawn = try await firstAttempt(of: hook, server, admin)
         #expect((withdrawn["lastError"] as? String)?.contains("not sent") == true && (withdrawn["lastError"] as? String)?.contains("loopback") == true,
                 "\(withdrawn)")

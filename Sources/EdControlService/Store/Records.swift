@@ -203,6 +203,8 @@ public struct WebhookDelivery: Codable, Sendable, Equatable {
     public var id: String
     public var webhookID: String
     public var schoolID: String
+    /// The lesson the event is about: its erasure removes the delivery, which names it.
+    public var lessonID: String?
     public var event: String
     /// The JSON body sent, exactly (the signature covers these bytes).
     public var payload: String

@@ -126,6 +126,12 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX lesson_by_date ON lesson(school_id, COALESCE(recorded_at, uploaded_at));
                 """)
         }
+        migrator.registerMigration("v11: the lesson a webhook delivery is about") { db in
+            try db.execute(sql: """
+                ALTER TABLE webhook_delivery ADD COLUMN lesson_id TEXT;
+                CREATE INDEX webhook_delivery_by_lesson ON webhook_delivery(lesson_id);
+                """)
+        }
         return migrator
     }
 
@@ -359,7 +365,9 @@ public final class SQLiteStore: EdControlStore {
     public func deleteLesson(id: String, schoolID: String) async throws -> Lesson? {
         try await database.write { db in
             guard let lesson = try Lesson.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) else { return nil }
-            try lesson.delete(db)  // its jobs go with it (ON DELETE CASCADE)
+            try lesson.delete(db)  // its jobs and reviews go with it (ON DELETE CASCADE)
+            // Webhook deliveries carry the lesson's title and file name in their bodies.
+            try db.execute(sql: "DELETE FROM webhook_delivery WHERE lesson_id = ?", arguments: [lesson.id])
             return lesson
         }
     }
@@ -537,11 +545,11 @@ extension SQLiteStore {
         }
     }
 
-    public func queueEvent(schoolID: String, event: String, payload: (String) -> String) async throws {
+    public func queueEvent(schoolID: String, lessonID: String, event: String, payload: (String) -> String) async throws {
         let hooks = try await webhooks(schoolID: schoolID)
         let deliveries = hooks.map { hook in
             let id = newIdentifier()
-            return WebhookDelivery(id: id, webhookID: hook.id, schoolID: schoolID, event: event, payload: payload(id), state: .pending,
+            return WebhookDelivery(id: id, webhookID: hook.id, schoolID: schoolID, lessonID: lessonID, event: event, payload: payload(id), state: .pending,
                                    attempts: 0, nextAttemptAt: Date(), lastStatus: nil, lastError: nil, createdAt: Date(), deliveredAt: nil)
         }
         try await database.write { db in for delivery in deliveries { try delivery.insert(db) } }

@@ -46,8 +46,8 @@ public protocol LessonStore: Sendable {
     func addLesson(_ lesson: Lesson, maxAttempts: Int) async throws -> Job
     func lessons(schoolID: String, matching query: LessonQuery) async throws -> (items: [LessonWithJob], total: Int)
     func lesson(id: String, schoolID: String) async throws -> LessonWithJob?
-    /// Removes the lesson and everything derived from it; returns what was removed, so its
-    /// files can go too.
+    /// Removes the lesson and everything derived from it (jobs, reviews, webhook deliveries
+    /// about it); returns what was removed, so its files can go too.
     func deleteLesson(id: String, schoolID: String) async throws -> Lesson?
     /// Every lesson's id, in all schools: what may have files.
     func lessonIDs() async throws -> Set<String>
@@ -111,8 +111,8 @@ public protocol WebhookStore: Sendable {
     func addWebhook(schoolID: String, url: String, secret: String) async throws -> Webhook
     func webhooks(schoolID: String) async throws -> [Webhook]
     func deleteWebhook(id: String, schoolID: String) async throws -> Bool
-    /// Queues `event` with `payload` for every webhook of the school.
-    func queueEvent(schoolID: String, event: String, payload: (_ deliveryID: String) -> String) async throws
+    /// Queues `event` about a lesson, with `payload`, for every webhook of the school.
+    func queueEvent(schoolID: String, lessonID: String, event: String, payload: (_ deliveryID: String) -> String) async throws
     /// Deliveries due now, each locked for `lockSeconds` so that no other sender takes it.
     func dueDeliveries(limit: Int, lockSeconds: Double) async throws -> [(WebhookDelivery, Webhook)]
     /// Records one attempt: delivered, or retried at `retryAt`, or failed for good when nil.

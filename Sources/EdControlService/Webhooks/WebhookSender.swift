@@ -135,7 +135,7 @@ struct WebhookEvent: Encodable {
     static func queue(_ event: String, lessonID: String, schoolID: String, store: EdControlStore) async throws {
         guard let current = try await store.lesson(id: lessonID, schoolID: schoolID), let job = current.job else { return }
         let encoder = JSONEncoder.api
-        try await store.queueEvent(schoolID: schoolID, event: event) { deliveryID in
+        try await store.queueEvent(schoolID: schoolID, lessonID: lessonID, event: event) { deliveryID in
             let body = WebhookEvent(id: deliveryID, event: event, occurredAt: Date(), job: job, lesson: current.lesson)
             return String(decoding: (try? encoder.encode(body)) ?? Data("{}".utf8), as: UTF8.self)
         }

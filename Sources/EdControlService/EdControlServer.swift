@@ -31,6 +31,8 @@ public struct EdControlServer: Sendable {
     let prometheus: PrometheusCollectorRegistry
     let logger: Logger
     let reports: ReportCache
+    /// The owner of every lesson's life in this process, shared by routes, pages and workers.
+    let lessons: LessonService
 
     public init(settings: Settings, data: DataDirectory, store: EdControlStore, models: ModelRegistry,
                 prometheus: PrometheusCollectorRegistry, logger: Logger = Logger(label: "edcontrol.server")) {
@@ -41,6 +43,7 @@ public struct EdControlServer: Sendable {
         self.prometheus = prometheus
         self.logger = logger
         reports = ReportCache(data: data)
+        lessons = LessonService(store: store, data: data, limits: settings.lessons, reports: reports, logger: logger)
     }
 
     /// Workers named after this host and process, so a job's `workerId` says where it ran.
@@ -53,10 +56,6 @@ public struct EdControlServer: Sendable {
         }
     }
 
-    /// The owner of every lesson's life in this process.
-    var lessons: LessonService {
-        LessonService(store: store, data: data, limits: settings.lessons, reports: reports, logger: logger)
-    }
 
     /// Serves until SIGTERM or SIGINT, then stops taking jobs, gives running ones back to
     /// the queue and closes connections. `onListening` gets the bound address (the port
@@ -93,7 +92,6 @@ public struct EdControlServer: Sendable {
         router.add(middleware: SessionAuthenticator(store: store))
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
         let api = router.group("api/v1")
-        let lessons = lessons
         LessonRoutes(store: store, data: data, lessons: lessons).add(to: api)
         JobRoutes(store: store).add(to: api)
         TeacherRoutes(store: store, lessons: lessons).add(to: api)

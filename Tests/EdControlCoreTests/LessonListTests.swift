@@ -11,22 +11,18 @@ import Testing
 @Suite("Lesson list")
 struct LessonListTests {
     private struct School: Sendable {
-        let store: SQLiteStore
-        let server: EdControlServer
-        let token: String
+        let site: RouterInstallation
         let ids: [String: String]
+        var store: SQLiteStore { site.store }
+        var server: EdControlServer { site.server }
+        var token: String { site.token }
 
         /// Four lessons: title, teacher, recorded at, day only, flag, incidents.
         init() async throws {
-            let data = try DataDirectory(Fixtures.temporaryDirectory("lesson-list"))
-            store = try SQLiteStore(path: data.database.path)
-            server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
-            let school = try #require(try await store.school(named: "School A", createIfMissing: true))
-            let (secret, token) = try await store.createToken(schoolID: school.id, name: "manager", role: .manager)
-            self.token = secret
-            let manager = Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager)
-            let anna = try await store.createTeacher(schoolID: school.id, name: "Анна Ёлкина")
-            let lessons = LessonService(store: store, data: data)
+            site = try await RouterInstallation("lesson-list", role: .manager)
+            let (store, manager) = (site.store, site.caller)
+            let anna = try await store.createTeacher(schoolID: manager.schoolID, name: "Анна Ёлкина")
+            let lessons = site.server.lessons
             let day = 86400.0, start = Date(timeIntervalSince1970: 1_795_000_000)  // 2026-11-18
             var ids: [String: String] = [:]
             for (title, teacher, offset, hasTime, flag, incidents) in [
@@ -34,7 +30,7 @@ struct LessonListTests {
                 ("Алгебра, 7Б", anna.id as String?, 0.0, true, "alert", 3), ("Geometry 8A", nil, 6 * day, false, "ok", 0),
                 ("=HYPERLINK(\"http://x\")", nil, 2 * day, true, "review", 1), ("Физика", anna.id as String?, 4 * day, true, "inconclusive", 0),
             ] {
-                let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
+                let upload = site.data.uploads.appendingPathComponent(UUID().uuidString + ".part")
                 try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[0]), to: upload)
                 let stored = try await lessons.accept(upload, details: .init(title: title, originalFilename: "a.wav", teacherID: teacher,
                                                                            recordedAt: start + offset, recordedAtHasTime: hasTime), by: manager)

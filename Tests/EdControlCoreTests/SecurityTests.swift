@@ -13,28 +13,8 @@ import Testing
 /// store and real ffprobe; `LiveSecurityTests` has those that need a server process.
 @Suite("Security")
 struct SecurityTests {
-    /// The server's router over a new data directory, a school and an admin token.
-    private struct Installation: Sendable {
-        let data: DataDirectory
-        let store: SQLiteStore
-        let server: EdControlServer
-        let token: String
-
-        init() async throws {
-            data = try DataDirectory(Fixtures.temporaryDirectory("security"))
-            store = try SQLiteStore(path: data.database.path)
-            server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(),
-                                     prometheus: PrometheusCollectorRegistry())
-            let school = try #require(try await store.school(named: "School A", createIfMissing: true))
-            token = try await store.createToken(schoolID: school.id, name: "admin", role: .admin).secret
-        }
-
-        func application() throws -> some ApplicationProtocol { Application(router: try server.router()) }
-        var bearer: HTTPFields { [.authorization: "Bearer \(token)"] }
-    }
-
     @Test func pagesAndAnswersCarryHeadersThatStopFramingAndSniffing() async throws {
-        let site = try await Installation()
+        let site = try await RouterInstallation("security", role: .admin)
         try await site.application().test(.router) { client in
             let page = try await client.execute(uri: "/sign-in", method: .get)
             let policy = try #require(page.headers[.contentSecurityPolicy])
@@ -58,7 +38,7 @@ struct SecurityTests {
     }
 
     @Test func bearerIsReadWhateverItsCase() async throws {
-        let site = try await Installation()
+        let site = try await RouterInstallation("security", role: .admin)
         try await site.application().test(.router) { client in
             for scheme in ["Bearer", "bearer", "BEARER"] {
                 let reply = try await client.execute(uri: "/api/v1/lessons", method: .get, headers: [.authorization: "\(scheme) \(site.token)"])
@@ -69,7 +49,7 @@ struct SecurityTests {
     }
 
     @Test func recordingAnswersHeadAndClampsRangesPastTheEnd() async throws {
-        let site = try await Installation()
+        let site = try await RouterInstallation("security", role: .admin)
         let recording = try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[1]))
         try await site.application().test(.router) { client in
             let upload = try await client.execute(uri: "/api/v1/lessons?filename=clip.wav", method: .post, headers: site.bearer,
@@ -94,7 +74,7 @@ struct SecurityTests {
     }
 
     @Test func metricsNeedTheInstallationsTokenNotASchools() async throws {
-        let site = try await Installation()
+        let site = try await RouterInstallation("security", role: .admin)
         try await site.application().test(.router) { client in
             let refused = try await client.execute(uri: "/metrics", method: .get, headers: site.bearer)
             #expect(refused.status == .unauthorized && String(buffer: refused.body).contains("metrics.token"))
@@ -110,7 +90,7 @@ struct SecurityTests {
     }
 
     @Test func signInIsThrottledPerAccountAndPerAddress() async throws {
-        let site = try await Installation()
+        let site = try await RouterInstallation("security", role: .admin)
         let password = "a correct password"
         for name in ["anna", "boris"] {
             _ = try await UserAccounts.create(in: site.store, school: "School A", email: "\(name)@school.org", name: name, role: .manager, password: password)

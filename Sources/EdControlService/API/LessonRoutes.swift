@@ -147,18 +147,12 @@ struct LessonRoutes {
     @Sendable func export(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try context.require(.viewer)
         var query = try LessonQuery(request.uri.queryParameters)
-        query.limit = 500
-        var lessons: [LessonWithJob] = []
-        while lessons.count < Self.exportLimit {
-            let page = try await store.lessons(schoolID: caller.schoolID, matching: query).items
-            lessons += page
-            if page.count < query.limit { break }
-            query.offset += query.limit
-        }
+        query.limit = Self.exportLimit
+        let lessons = try await store.lessons(schoolID: caller.schoolID, matching: query).items
         let names = Dictionary(uniqueKeysWithValues: try await store.teachers(schoolID: caller.schoolID).map { ($0.id, $0.name) })
         let iso = ISO8601DateFormatter()
         func number(_ value: Double?, _ decimals: Int) -> String { value.map { String(format: "%.\(decimals)f", $0) } ?? "" }
-        let rows = lessons.prefix(Self.exportLimit).map { item -> [String] in
+        let rows = lessons.map { item -> [String] in
             let lesson = item.lesson
             return [lesson.id, lesson.title, lesson.teacherID.flatMap { names[$0] } ?? "",
                     lesson.recordedAt.map { lesson.recordedAtHasTime ? iso.string(from: $0) : String(iso.string(from: $0).prefix(10)) } ?? "",
@@ -170,7 +164,7 @@ struct LessonRoutes {
         try await store.audit(caller, "lessons.export", "\(rows.count) lessons", detail: request.uri.query)
         let csv = CSV.document(header: ["lesson_id", "title", "teacher", "recorded_at", "uploaded_at", "duration_seconds", "analysis",
                                         "flag", "incidents", "teacher_talk_percent", "speakers", "teacher_negative_face_percent", "analysed_at"],
-                               rows: Array(rows))
+                               rows: rows)
         return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
                                                .contentDisposition: "attachment; filename=\"lessons.csv\""],
                         body: .init(byteBuffer: ByteBuffer(string: csv)))

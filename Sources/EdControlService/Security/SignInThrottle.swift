@@ -1,9 +1,8 @@
 import Foundation
-import Hummingbird
 
 /// Slows down password guessing: after `perAccount` failed sign-ins to one account, or
 /// `perAddress` from one address, within `window`, further attempts are refused with 429
-/// and Retry-After — before the password is checked, so guessing costs no bcrypt time
+/// and Retry-After (by the sign-in page) — before the password is checked, so guessing costs no bcrypt time
 /// either. Failures are kept in the store, so every server process behind a load balancer
 /// counts the same ones. A successful sign-in clears its account's count.
 struct SignInThrottle: Sendable {
@@ -12,8 +11,8 @@ struct SignInThrottle: Sendable {
     var window: TimeInterval = 15 * 60
     let store: AccessStore
 
-    /// Throws 429 if this account or this address has failed too often lately.
-    func check(email: String, address: String?) async throws {
+    /// How many seconds until this account and this address may try again; nil when they may now.
+    func wait(email: String, address: String?) async throws -> TimeInterval? {
         let now = Date()
         var wait: TimeInterval = 0
         for (key, limit) in keys(email: email, address: address) {
@@ -23,10 +22,7 @@ struct SignInThrottle: Sendable {
             let freeing = failures[failures.count - limit]
             wait = max(wait, freeing.addingTimeInterval(window).timeIntervalSince(now))
         }
-        guard wait > 0 else { return }
-        let minutes = Int((wait / 60).rounded(.up))
-        throw HTTPError(.tooManyRequests, headers: [.retryAfter: String(Int(wait.rounded(.up)))],
-                        message: "too many failed sign-ins; try again in \(minutes) minute\(minutes == 1 ? "" : "s"), or ask your administrator for a new password (edcontrol user set-password)")
+        return wait > 0 ? wait : nil
     }
 
     func failed(email: String, address: String?) async throws {

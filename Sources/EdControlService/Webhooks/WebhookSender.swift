@@ -93,6 +93,8 @@ public struct WebhookSender: Service {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
                                                      timeout: .init(connect: .seconds(5), read: .seconds(Int64(settings.timeoutSeconds))))
         configuration.dnsOverride = [target.host: target.address]
+        // A client per delivery: its DNS override pins this delivery's checked address, and
+        // deliveries are few (one per finished job and webhook).
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         do {
             let status = try await post(delivery, with: client, to: target.url, secret: secret)

@@ -47,12 +47,10 @@ struct SignInPage {
         let next = PageRenderer.localPath(form.next.map { Substring($0) })
         let email = form.email.trimmingCharacters(in: .whitespaces)
         let address = context.remoteAddress?.ipAddress
-        do {
-            try await throttle.check(email: email, address: address)
-        } catch let refusal as HTTPError {
-            let minutes = Int(refusal.headers[.retryAfter].flatMap(Double.init).map { ($0 / 60).rounded(.up) } ?? 1)
-            var response = page(Model(email: email, next: next, error: t.format("sign_in_throttled", minutes)), request, context, status: .tooManyRequests)
-            response.headers[.retryAfter] = refusal.headers[.retryAfter]
+        if let wait = try await throttle.wait(email: email, address: address) {
+            var response = page(Model(email: email, next: next, error: t.format("sign_in_throttled", Int((wait / 60).rounded(.up)))),
+                                request, context, status: .tooManyRequests)
+            response.headers[.retryAfter] = String(Int(wait.rounded(.up)))
             return response
         }
         // The same answer and about the same time whether the email or the password is wrong.

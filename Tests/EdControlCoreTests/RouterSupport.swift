@@ -1,0 +1,32 @@
+import EdControlCore
+@testable import EdControlService
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Prometheus
+import Testing
+
+/// What the router-level tests run against: the server's router (in-process, through
+/// Hummingbird's testing framework) over a new data directory and SQLite store, with one
+/// school and a token of `role`.
+struct RouterInstallation: Sendable {
+    let data: DataDirectory
+    let store: SQLiteStore
+    let server: EdControlServer
+    let token: String
+    let caller: Principal
+
+    init(_ name: String, role: Role) async throws {
+        data = try DataDirectory(Fixtures.temporaryDirectory(name))
+        store = try SQLiteStore(path: data.database.path)
+        server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(),
+                                 prometheus: PrometheusCollectorRegistry())
+        let school = try #require(try await store.school(named: "School A", createIfMissing: true))
+        let (secret, token) = try await store.createToken(schoolID: school.id, name: role.rawValue, role: role)
+        self.token = secret
+        caller = Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: role)
+    }
+
+    func application() throws -> some ApplicationProtocol { Application(router: try server.router()) }
+    var bearer: HTTPFields { [.authorization: "Bearer \(token)"] }
+}

@@ -1,6 +1,7 @@
 import EdControlCore
 @testable import EdControlService
 import Foundation
+import Hummingbird
 import Testing
 
 /// The owner of a lesson's life, on a real SQLite file, real files and real ffprobe: rows and
@@ -78,6 +79,25 @@ struct LessonServiceTests {
         let keptRecording = try #require(lessons.data.recording(of: kept.lesson))
         #expect(FileManager.default.fileExists(atPath: keptRecording.path))
         #expect(try await lessons.sweep() == 0)
+    }
+
+    /// A re-analysis renumbers the speakers an enrolment names, so neither is queued while
+    /// the other waits or runs (no worker here: the jobs stay queued as long as the test needs).
+    @Test func reanalysisAndVoiceEnrolmentOfOneLessonExcludeEachOther() async throws {
+        let (lessons, manager) = try await service()
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let teacher = try await lessons.store.createTeacher(schoolID: manager.schoolID, name: "Ivan")
+        await #expect(throws: StoreConflict.self, "the first analysis is still queued") {
+            try await lessons.store.enqueueVoiceEnrolment(teacherID: teacher.id, lessonID: stored.lesson.id, speaker: "S1",
+                                                          schoolID: manager.schoolID, maxAttempts: 3)
+        }
+        _ = try await lessons.store.cancel(jobID: try #require(stored.job?.id), schoolID: manager.schoolID)
+        let enrolment = try await lessons.store.enqueueVoiceEnrolment(teacherID: teacher.id, lessonID: stored.lesson.id, speaker: "S1",
+                                                                      schoolID: manager.schoolID, maxAttempts: 3)
+        let refused = await #expect(throws: HTTPError.self) { try await lessons.reanalyse(stored.lesson.id, by: manager) }
+        #expect(refused?.status == .conflict)
+        _ = try await lessons.store.cancel(jobID: enrolment.id, schoolID: manager.schoolID)
+        #expect(try await lessons.reanalyse(stored.lesson.id, by: manager).state == .queued)
     }
 
     @Test func expiredRecordingsGoAndTheirLessonsStay() async throws {

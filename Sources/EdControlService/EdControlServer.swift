@@ -56,12 +56,28 @@ public struct EdControlServer: Sendable {
         }
     }
 
+    /// The champion must be usable before workers take jobs: on a fresh installation the
+    /// built-in configuration becomes it; one whose models are no longer installed stops the
+    /// start with what to do, rather than failing every analysis.
+    public static func checkChampion(store: EdControlStore, models: ModelRegistry) async throws {
+        let registry = ConfigurationRegistry(store: store, models: models)
+        let champion = try await registry.champion()
+        do {
+            try registry.checkInstalled(champion.configuration)
+        } catch {
+            throw ConfigurationError("""
+                the champion configuration \(champion.name) cannot run: \((error as? LocalizedError)?.errorDescription ?? "\(error)")
+                Register one for the installed models and promote it: `edcontrol config > current.json`,                 `edcontrol models register NAME --config current.json --reason …`, `edcontrol models promote NAME --reason …`.
+                """)
+        }
+    }
 
     /// Serves until SIGTERM or SIGINT, then stops taking jobs, gives running ones back to
     /// the queue and closes connections. `onListening` gets the bound address (the port
     /// may have been 0: any free port).
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         try await lessons.sweep()
+        try await Self.checkChampion(store: store, models: models)
         var services: [any Service] = Self.workers(count: settings.workers, lessons: lessons, models: models,
                                                    settings: settings.worker, logger: logger)
         services.append(WebhookSender(store: store, settings: settings.webhooks, logger: logger))
@@ -98,7 +114,7 @@ public struct EdControlServer: Sendable {
         WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
         ReviewRoutes(store: store, lessons: lessons).add(to: api)
         AuditRoutes(store: store).add(to: api)
-        Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons).add(to: router)
+        Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models).add(to: router)
         return router
     }
 }

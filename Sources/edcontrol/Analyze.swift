@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdControlCore
+import EdControlService
 import Foundation
 
 struct Analyze: ParsableCommand {
@@ -24,10 +25,10 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Teacher voice profile made by `edcontrol enroll-teacher`.")
     var teacherProfile: String?
 
-    @Option(name: .long, help: "Incident rules (JSON) to use instead of the built-in ones; see `edcontrol incident-rules`.")
+    @Option(name: .long, help: "Incident rules (JSON) to use instead of the configuration's; see `edcontrol incident-rules`.")
     var incidentRules: String?
 
-    @Option(name: .long, help: "Analysis configuration (JSON, any subset of what `edcontrol config` prints); --speakers and its kin override its speaker count.")
+    @Option(name: .long, help: "Analysis configuration (JSON: models, settings, incident rules; any subset of what `edcontrol config` prints); --speakers and its kin override its speaker count.")
     var config: String?
 
     @Flag(name: .long, help: "No progress bar.")
@@ -49,16 +50,18 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var configuration = try config.map { try AnalysisConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? AnalysisConfiguration()
+            let registry = try models.registry()
+            let standard = AnalysisConfiguration.standard(installedIn: registry)
+            var configuration = try config.map { try AnalysisConfiguration.load(from: URL(fileURLWithPath: $0), defaults: standard) } ?? standard
             if let speakers {
-                configuration.speakerCount = .exactly(speakers)
+                configuration.settings.speakerCount = .exactly(speakers)
             } else if minSpeakers != nil || maxSpeakers != nil {
-                configuration.speakerCount = SpeakerCountBounds(minimum: minSpeakers ?? configuration.speakerCount.minimum,
-                                                                maximum: maxSpeakers ?? configuration.speakerCount.maximum)
+                let bounds = configuration.settings.speakerCount
+                configuration.settings.speakerCount = SpeakerCountBounds(minimum: minSpeakers ?? bounds.minimum, maximum: maxSpeakers ?? bounds.maximum)
             }
+            if let incidentRules { configuration.incidentRules = try IncidentRules.load(from: URL(fileURLWithPath: incidentRules)) }
             let profile = try teacherProfile.map { try TeacherProfile.load(from: URL(fileURLWithPath: $0)) }
-            let rules = try incidentRules.map { try IncidentRules.load(from: URL(fileURLWithPath: $0)) } ?? IncidentRules()
-            let analyzer = LessonAnalyzer(models: try models.registry(), configuration: configuration, incidentRules: rules)
+            let analyzer = LessonAnalyzer(models: registry, configuration: configuration)
             let bar = ProgressBar(enabled: !quiet)
             let started = Date()
             let report = try analyzer.analyze(URL(fileURLWithPath: lesson), teacherProfile: profile, progress: bar)
@@ -126,13 +129,28 @@ struct DetectSpeech: ParsableCommand {
     }
 }
 
-struct PrintConfiguration: ParsableCommand {
+struct PrintConfiguration: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Print the default analysis configuration (JSON), to edit and pass to `analyze --config`.")
+        abstract: "Print the default analysis configuration (JSON: the installed models by id and sha256, every setting, the incident rules), to edit and pass to `analyze --config` or `models register`.")
 
-    func run() {
-        print(String(decoding: AnalysisConfiguration().json, as: UTF8.self))
+    @Option(name: .long, help: "Print this registered version instead (from --data), e.g. the champion's name from `models list`.")
+    var version: String?
+
+    @OptionGroup var models: ModelOptions
+    @OptionGroup var dataOptions: DataOptions
+
+    func run() async throws {
+        if let version {
+            let (_, store) = try dataOptions.open()
+            guard let found = try await store.configurationVersion(named: version) else {
+                throw ValidationFailure(message: "no configuration named \(version) in \(dataOptions.data); `edcontrol models list --data \(dataOptions.data)` shows them.")
+            }
+            print(found.document)
+        } else {
+            let registry = try reportingErrors { try models.registry() }
+            print(String(decoding: AnalysisConfiguration.standard(installedIn: registry).json, as: UTF8.self))
+        }
     }
 }
 

@@ -288,36 +288,17 @@ struct EmotionEval: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: labels)
         let images = try loadJSON([LabelledExpression].self, from: labels, what: "a list of {image, emotion}")
-        let registry = try reportingErrors { try models.registry() }
-        let (detector, classifier) = try reportingErrors {
-            (try BlazeFaceDetector(modelPath: try registry.path(of: "blazeface-full-range")),
-             try MiniXceptionEmotionClassifier(modelPath: try registry.path(of: "fer-mini-xception")))
-        }
+        let analyzer = LessonAnalyzer(models: try reportingErrors { try models.registry() })
         var score = ClassificationScore(classes: Emotion.allCases.map(\.rawValue))
         var wholePictures = 0
         for image in images {
-            let frame = try reportingErrors {
-                try FFmpegVideoFrameDecoder().firstFrame(of: url.deletingLastPathComponent().appendingPathComponent(image.image), maxWidth: 4096)
-            }
-            var face = image.face
-            if face == nil {
-                face = try reportingErrors { try detector.detect(in: frame, minimumFaceSize: 20) }.max { $0.box.width < $1.box.width }?.box
-            }
-            if face == nil { wholePictures += 1 }
-            let box = face ?? FaceBox(x: 0, y: 0, width: Double(frame.width), height: Double(frame.height))
-            let probabilities = try reportingErrors { try classifier.classify([box], in: frame) }[0]
-            score.add(truth: Emotion.allCases.firstIndex(of: image.emotion)!,
-                      predicted: Emotion.allCases.firstIndex(of: probabilities.mostLikely)!)
+            let read = try reportingErrors { try analyzer.readExpression(in: url.deletingLastPathComponent().appendingPathComponent(image.image), face: image.face) }
+            if !read.faceFound { wholePictures += 1 }
+            score.add(truth: Emotion.allCases.firstIndex(of: image.emotion)!, predicted: Emotion.allCases.firstIndex(of: read.emotion)!)
         }
         print("images \(images.count) (\(wholePictures) without a face found: the whole picture was classified)")
         printClassificationScore(score, name: "fer-mini-xception")
         printClassificationScore(score.mostFrequentClassBaseline, name: "most frequent class (baseline)")
-    }
-
-    struct LabelledExpression: Decodable {
-        var image: String
-        var emotion: Emotion
-        var face: FaceBox?
     }
 }
 

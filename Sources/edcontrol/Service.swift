@@ -106,10 +106,10 @@ struct Serve: AsyncParsableCommand {
         settings.retention.checkEverySeconds = max(1, retentionCheckSeconds)
         let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
                                      prometheus: bootstrapMetrics(), logger: serviceLogger("edcontrol.server"))
-        try await server.run { url in
+        try await refusals { try await server.run { url in
             // Unbuffered, so a supervisor (or a test) reading the output sees it at once.
             FileHandle.standardOutput.write(Data("EdControl is listening on \(url) (data in \(data.root.path), \(workers) worker\(workers == 1 ? "" : "s"))\n".utf8))
-        }
+        } }
     }
 }
 
@@ -128,6 +128,7 @@ struct Work: AsyncParsableCommand {
     func run() async throws {
         let registry = try reportingErrors { try models.registry() }
         let (data, store) = try dataOptions.open()
+        try await refusals { try await EdControlServer.checkChampion(store: store, models: registry) }
         _ = bootstrapMetrics()
         let logger = serviceLogger("edcontrol.worker")
         let group = ServiceGroup(configuration: .init(

@@ -132,11 +132,22 @@ struct CommandLineTests {
         #expect(abs((summary["meanDER"] as? Double ?? -1) - 0.25) < 1e-9 && summary["countExact"] as? Int == 1, "\(summary)")
 
         let config = dir.appendingPathComponent("config.json")
-        try #"{"clustering": {"mergeSimilarity": 0.9}, "diarizaton": {}}"#.write(to: config, atomically: true, encoding: .utf8)
+        try #"{"settings": {"clustering": {"mergeSimilarity": 0.9}, "diarizaton": {}}}"#.write(to: config, atomically: true, encoding: .utf8)
         let refused = try Fixtures.run(edcontrol, ["analyze", Fixtures.librivox[0], "--out", dir.appendingPathComponent("out").path, "--config", config.path])
-        #expect(refused.status != 0 && refused.stderr.contains("no setting 'diarizaton'"), "\(refused.stderr)")
+        #expect(refused.status != 0 && refused.stderr.contains("no setting 'settings.diarizaton'"), "\(refused.stderr)")
+        try #"{"clustering": {"mergeSimilarity": 0.9}}"#.write(to: config, atomically: true, encoding: .utf8)
+        let oldShape = try Fixtures.run(edcontrol, ["analyze", Fixtures.librivox[0], "--out", dir.appendingPathComponent("out").path, "--config", config.path])
+        #expect(oldShape.status != 0 && oldShape.stderr.contains(#"write "settings": {"clustering""#), "\(oldShape.stderr)")
+        // A model pinned to another file than the installed one is refused before any analysis.
+        try #"{"models": {"speakerEmbedding": {"sha256": "0000000000000000000000000000000000000000000000000000000000000000"}}}"#
+            .write(to: config, atomically: true, encoding: .utf8)
+        let otherModel = try Fixtures.run(edcontrol, ["analyze", Fixtures.librivox[0], "--out", dir.appendingPathComponent("out").path, "--config", config.path])
+        #expect(otherModel.status != 0 && otherModel.stderr.contains("wants model 'ge2e-resemblyzer' with sha256 000000000000…"), "\(otherModel.stderr)")
         let defaults = try Fixtures.run(edcontrol, ["config"])
-        #expect(defaults.status == 0 && defaults.stdout.contains("\"windowStepSeconds\" : 5"))
+        let document = try JSONDecoder().decode(AnalysisConfiguration.self, from: Data(defaults.stdout.utf8))
+        let standard = AnalysisConfiguration.standard(installedIn: try Fixtures.registry())
+        #expect(defaults.status == 0 && document == standard)
+        #expect(document.models.speakerSegmentation.sha256.count == 64 && document.settings.segmentation.windowStepSeconds == 5)
     }
 
     /// A report is reproducible: separate runs on the same recording give the same speakers and

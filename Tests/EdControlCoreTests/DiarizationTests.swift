@@ -119,8 +119,8 @@ enum RealMeetings {
 
     /// A given count bounds the speakers found, and the report says the count was given.
     @Test func givenSpeakerCountIsKept() throws {
-        var configuration = AnalysisConfiguration()
-        configuration.speakerCount = .exactly(2)
+        var configuration = AnalysisConfiguration.standard(installedIn: try Fixtures.registry())
+        configuration.settings.speakerCount = .exactly(2)
         let report = try LessonAnalyzer(models: try Fixtures.registry(), configuration: configuration).analyze(RealMeetings.audio("trn09"))
         #expect(report.speakers.count == 2)
         #expect(report.speakerCount?.confidence == 1 && report.speakerCount?.note == nil)

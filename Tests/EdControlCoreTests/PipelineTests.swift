@@ -5,9 +5,9 @@ import Testing
 
 @Suite("Lesson analysis, end to end on real media")
 struct PipelineTests {
-    private func analyzer(_ configure: (inout AnalysisConfiguration) -> Void = { _ in }) throws -> LessonAnalyzer {
-        var configuration = AnalysisConfiguration()
-        configure(&configuration)
+    private func analyzer(_ configure: (inout AnalysisSettings) -> Void = { _ in }) throws -> LessonAnalyzer {
+        var configuration = AnalysisConfiguration.standard(installedIn: try Fixtures.registry())
+        configure(&configuration.settings)
         return LessonAnalyzer(models: try Fixtures.registry(), configuration: configuration)
     }
 
@@ -24,7 +24,9 @@ struct PipelineTests {
         #expect(report.talkMetrics.teacherTalkPercent > report.talkMetrics.studentTalkPercent)
         #expect(report.talkMetrics.turnCount > 5)
         #expect(report.lineage.models.map(\.id) == ["pyannote-segmentation-3.0", "ge2e-resemblyzer"])
-        #expect(report.lineage.configurationSHA256 == AnalysisConfiguration().sha256)
+        #expect(report.lineage.configurationSHA256 == AnalysisSettings().sha256)
+        #expect(report.lineage.analysisConfigurationSHA256 == AnalysisConfiguration.standard(installedIn: try Fixtures.registry()).sha256)
+        #expect(report.lineage.configurationVersion == nil, "analysed by hand, not by a registered version")
     }
 
     @Test func speakerCountOptionsAreObeyed() throws {

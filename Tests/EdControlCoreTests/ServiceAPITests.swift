@@ -212,6 +212,7 @@ struct ServiceAPITests {
         let (lesson, job) = try await upload(server, recording, token: token, query: "&teacherId=\(teacherID)")
         #expect(try await server.waitForJob(job, token: token)["state"] as? String == "succeeded")
         let first = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: token).body)
+        #expect(first.lineage.configurationVersion?.hasPrefix("built-in-") == true, "a fresh installation's champion is the built-in configuration")
         let quieter = try #require(first.speakers.min { $0.talkSeconds < $1.talkSeconds })
         #expect(quieter.role == .student && first.speakers.count == 2, "by talk time the quieter speaker is a student")
 
@@ -243,11 +244,18 @@ struct ServiceAPITests {
                 "the enrolled voice is the teacher now: \(second.speakers)")
     }
 
-    /// `edcontrol worker` in a process of its own takes the jobs of a server that has none.
+    /// `edcontrol worker` in a process of its own takes the jobs of a server that has none,
+    /// and analyses them with the registry's champion, which the report names.
     @Test func separateWorkerProcessAnalysesTheServersJobs() async throws {
         let server = try RunningServer(arguments: ["--workers", "0"])
         let token = try server.token(school: "School A", role: "manager")
-        let (_, job) = try await upload(server, crying, token: token)
+        let rules = server.data.appendingPathComponent("../strict-rules.json")
+        try #"{"incidentRules": {"version": "strict-test", "negativeEmotionThreshold": 0.4}}"#.write(to: rules, atomically: true, encoding: .utf8)
+        for step in [["register", "strict", "--config", rules.path], ["promote", "strict"]] {
+            let done = try Fixtures.run(Fixtures.edcontrol, ["models"] + step + ["--reason", "test", "--data", server.data.path])
+            #expect(done.status == 0, "\(done.stderr)")
+        }
+        let (lesson, job) = try await upload(server, crying, token: token)
         let worker = Process()
         worker.executableURL = URL(fileURLWithPath: Fixtures.edcontrol)
         worker.arguments = ["worker", "--data", server.data.path]
@@ -260,6 +268,9 @@ struct ServiceAPITests {
         let finished = try await server.waitForJob(job, token: token)
         #expect(finished["state"] as? String == "succeeded" && (finished["workerID"] as? String) == nil, "\(finished)")
         #expect(try await server.request("GET", "/api/v1/jobs/\(job)", token: token).json()["attempts"] as? Int == 1)
+        let report = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: token).body)
+        #expect(report.lineage.configurationVersion == "strict" && report.lineage.incidentRulesVersion == "strict-test"
+                && report.lineage.incidentRules.negativeEmotionThreshold == 0.4, "\(report.lineage)")
     }
 
     /// Recordings go after the retention period; reports stay; the audit log says who did what.

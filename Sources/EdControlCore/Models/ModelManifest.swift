@@ -38,6 +38,8 @@ public enum ModelError: Error, CustomStringConvertible, LocalizedError {
     case missing(id: String, directory: String)
     case unusable(String, reason: String)
     case checksumMismatch(id: String, path: String)
+    /// The configuration pins another file of this model than the one installed.
+    case notConfigured(id: String, configured: String, installed: String)
     /// A loaded network failed to run.
     case inference(String)
 
@@ -51,6 +53,8 @@ public enum ModelError: Error, CustomStringConvertible, LocalizedError {
             return "\(path): \(reason). Re-run scripts/setup.sh to reinstall the models."
         case .checksumMismatch(let id, let path):
             return "Model '\(id)' at \(path) does not match the sha256 in its manifest: the file was changed or damaged. Re-run scripts/setup.sh."
+        case .notConfigured(let id, let configured, let installed):
+            return "The configuration wants model '\(id)' with sha256 \(configured.prefix(12))…, but the installed file is \(installed.prefix(12))…. Install that file, or use a configuration made for the installed models (`edcontrol config` prints one)."
         case .inference(let reason):
             return "a model failed to run: \(reason)"
         }

@@ -1,77 +1,117 @@
 import Foundation
 
-/// Every setting that changes what the analysis produces. Its hash goes into each
-/// report's lineage, so two reports with the same hash and models are comparable.
+/// Everything that decides what an analysis produces, as one JSON document: which model file
+/// does each job (by id and sha256), every stage's settings, and the incident rules.
+/// `edcontrol config` prints the default; the service's registry keeps named, immutable
+/// versions of it, one of them the champion that analyses the lessons.
 public struct AnalysisConfiguration: Codable, Sendable, Hashable {
-    public var voiceActivity = SileroVoiceActivityDetector.Settings()
-    public var segmentation = WindowedSegmenter.Settings()
-    public var localSpeakers = LocalSpeakerEmbedder.Settings()
-    public var embedding = GE2ESpeakerEmbedder.Settings()
-    public var clustering = MergingSpeakerClustering.Settings()
-    public var diarization = Diarizer.Settings()
-    public var speakerCount = SpeakerCountBounds()
-    public var teacher = TeacherIdentification.Settings()
-    public var talk = TalkMetricsCalculator.Settings()
-    public var prosody = ProsodyAnalyzer.Settings()
-    public var voice = VoiceAnalysis.Settings()
-    public var faces = FaceAnalyzer.Settings()
-    public var faceTimeline = FaceTimelineBuilder.Settings()
+    /// The model of each job. A job's stage runs one architecture (silero, pyannote
+    /// segmentation, GE2E, BlazeFace, mini-Xception); the pin says which file of it, so a
+    /// retrained or re-converted file is a different configuration.
+    public struct Models: Codable, Sendable, Hashable {
+        public var voiceActivity: ModelReference
+        public var speakerSegmentation: ModelReference
+        public var speakerEmbedding: ModelReference
+        public var faceDetection: ModelReference
+        public var facialEmotion: ModelReference
 
-    public init() {}
+        static let builtInIDs = (voiceActivity: "silero-vad", speakerSegmentation: "pyannote-segmentation-3.0",
+                                 speakerEmbedding: "ge2e-resemblyzer", faceDetection: "blazeface-full-range",
+                                 facialEmotion: "fer-mini-xception")
 
+        /// The built-in model of each job, pinned to the file installed in `registry` (a model
+        /// that is not installed gets an empty pin, and analyses with it say so).
+        public init(installedIn registry: ModelRegistry) {
+            func pin(_ id: String) -> ModelReference {
+                (try? registry.entry(id)).map(ModelReference.init) ?? ModelReference(id: id, version: "", sha256: "")
+            }
+            let ids = Self.builtInIDs
+            voiceActivity = pin(ids.voiceActivity)
+            speakerSegmentation = pin(ids.speakerSegmentation)
+            speakerEmbedding = pin(ids.speakerEmbedding)
+            faceDetection = pin(ids.faceDetection)
+            facialEmotion = pin(ids.facialEmotion)
+        }
+
+        /// Each job's name (as in the JSON) with its model.
+        public var byJob: [(job: String, model: ModelReference)] {
+            [("voiceActivity", voiceActivity), ("speakerSegmentation", speakerSegmentation), ("speakerEmbedding", speakerEmbedding),
+             ("faceDetection", faceDetection), ("facialEmotion", facialEmotion)]
+        }
+    }
+
+    public var models: Models
+    public var settings: AnalysisSettings
+    public var incidentRules: IncidentRules
+
+    public init(models: Models, settings: AnalysisSettings = AnalysisSettings(), incidentRules: IncidentRules = IncidentRules()) {
+        self.models = models
+        self.settings = settings
+        self.incidentRules = incidentRules
+    }
+
+    /// The built-in settings and rules with the models installed in `registry`.
+    public static func standard(installedIn registry: ModelRegistry) -> AnalysisConfiguration {
+        AnalysisConfiguration(models: Models(installedIn: registry))
+    }
+
+    /// Identifies the whole document: two analyses with the same hash used the same model
+    /// files, settings and rules.
     public var sha256: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return SHA256Digest.of((try? encoder.encode(self)) ?? Data())
     }
-}
 
-extension AnalysisConfiguration {
-    /// The configuration as pretty JSON with sorted keys (what `edcontrol config` prints).
+    /// Pretty JSON with sorted keys (what `edcontrol config` prints and the registry stores).
     public var json: Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return (try? encoder.encode(self)) ?? Data()
     }
+}
 
-    /// Reads a configuration file: any subset of the settings `edcontrol config` prints; the
-    /// rest keep their defaults. A setting that does not exist is an error, so a typo is not
+extension AnalysisConfiguration {
+    /// Reads a configuration file: any subset of what `edcontrol config` prints; the rest is
+    /// taken from `defaults`. A setting that does not exist is an error, so a typo is not
     /// silently ignored.
-    public static func load(from url: URL) throws -> AnalysisConfiguration {
+    public static func load(from url: URL, defaults: AnalysisConfiguration) throws -> AnalysisConfiguration {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ConfigurationError("\(url.path): cannot read this file.")
         }
+        return try decode(data, source: url.path, defaults: defaults)
+    }
+
+    /// A configuration document (or a part of one) completed from `defaults`; `source` names
+    /// it in errors.
+    public static func decode(_ data: Data, source: String, defaults: AnalysisConfiguration) throws -> AnalysisConfiguration {
         guard let given = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ConfigurationError("\(url.path): not a JSON object. Start from the output of `edcontrol config`.")
+            throw ConfigurationError("\(source): not a JSON object. Start from the output of `edcontrol config`.")
         }
-        let defaults = try JSONSerialization.jsonObject(with: AnalysisConfiguration().json) as! [String: Any]
-        let merged = try merge(given, into: defaults, path: [], file: url.path)
+        let base = try JSONSerialization.jsonObject(with: defaults.json) as! [String: Any]
+        let merged = try merge(given, into: base, path: [], source: source)
         do {
             return try JSONDecoder().decode(AnalysisConfiguration.self, from: JSONSerialization.data(withJSONObject: merged))
         } catch {
-            throw ConfigurationError("\(url.path): a setting has a value of the wrong kind (\(error)). Compare with `edcontrol config`.")
+            throw ConfigurationError("\(source): a setting has a value of the wrong kind (\(error)). Compare with `edcontrol config`.")
         }
     }
 
-    private static func merge(_ given: [String: Any], into defaults: [String: Any], path: [String], file: String) throws -> [String: Any] {
+    private static func merge(_ given: [String: Any], into defaults: [String: Any], path: [String], source: String) throws -> [String: Any] {
         var result = defaults
         for (key, value) in given {
             let name = (path + [key]).joined(separator: ".")
             guard let current = defaults[key] else {
-                throw ConfigurationError("\(file): there is no setting '\(name)'. `edcontrol config` lists them all.")
+                let hint = path.isEmpty && (defaults["settings"] as? [String: Any])?[key] != nil
+                    ? " Stage settings now sit under \"settings\": write \"settings\": {\"\(key)\": …}." : ""
+                throw ConfigurationError("\(source): there is no setting '\(name)'.\(hint) `edcontrol config` lists them all.")
             }
             if let nested = value as? [String: Any], let currentNested = current as? [String: Any] {
-                result[key] = try merge(nested, into: currentNested, path: path + [key], file: file)
+                result[key] = try merge(nested, into: currentNested, path: path + [key], source: source)
             } else {
                 result[key] = value
             }
         }
         return result
     }
-}
-
-public struct ConfigurationError: Error, CustomStringConvertible, LocalizedError {
-    public var description: String
-    init(_ description: String) { self.description = description }
-    public var errorDescription: String? { description }
 }

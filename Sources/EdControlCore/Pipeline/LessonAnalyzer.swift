@@ -8,23 +8,26 @@ import Logging
 /// then faces are linked to speakers and both feed the incidents.
 public final class LessonAnalyzer {
     public let configuration: AnalysisConfiguration
-    public let incidentRules: IncidentRules
+    /// The registry's name for `configuration`, recorded in the lineage (nil: run by hand).
+    public let configurationVersion: String?
+    private var settings: AnalysisSettings { configuration.settings }
     private let registry: ModelRegistry
     private let probe: MediaProbing
     private let decoder: AudioDecoding
     private let diarizer: Diarizer
     private let logger: Logger
 
-    public init(models registry: ModelRegistry, configuration: AnalysisConfiguration = AnalysisConfiguration(),
-                incidentRules: IncidentRules = IncidentRules(), probe: MediaProbing = FFprobe(), decoder: AudioDecoding = FFmpegAudioDecoder(),
+    /// - Parameter configuration: nil takes the built-in one with the installed models.
+    public init(models registry: ModelRegistry, configuration: AnalysisConfiguration? = nil, configurationVersion: String? = nil,
+                probe: MediaProbing = FFprobe(), decoder: AudioDecoding = FFmpegAudioDecoder(),
                 logger: Logger = Logger(label: "edcontrol.analyzer")) {
         self.registry = registry
-        self.configuration = configuration
-        self.incidentRules = incidentRules
+        self.configuration = configuration ?? .standard(installedIn: registry)
+        self.configurationVersion = configurationVersion
         self.probe = probe
         self.decoder = decoder
-        diarizer = Diarizer(clustering: MergingSpeakerClustering(settings: configuration.clustering),
-                            settings: configuration.diarization)
+        diarizer = Diarizer(clustering: MergingSpeakerClustering(settings: self.configuration.settings.clustering),
+                            settings: self.configuration.settings.diarization)
         self.logger = logger
         LibraryThreads.runCallsOnCallingThread()
     }
@@ -52,7 +55,7 @@ public final class LessonAnalyzer {
         let seen = try watching?.finish().result?.get()
         progress.update(stage: .clustering, fraction: 0)
         let diarization = diarizer.diarize(windows: heard.windows, localSpeakers: heard.localSpeakers, frames: heard.frames,
-                                           totalSamples: heard.decodedSamples, bounds: configuration.speakerCount)
+                                           totalSamples: heard.decodedSamples, bounds: settings.speakerCount)
         let turns = diarization.turns
 
         progress.update(stage: .summarising, fraction: 0)
@@ -60,17 +63,17 @@ public final class LessonAnalyzer {
         let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
         let duration = max(media.durationSeconds, heard.decodedSeconds)
         let speakerCount = hasSound ? diarization.count : nil
-        let metrics = TalkMetricsCalculator(settings: configuration.talk)
+        let metrics = TalkMetricsCalculator(settings: settings.talk)
             .metrics(turns: turns, roles: roles, durationSeconds: duration)
-        var voice = VoiceAnalysis(settings: configuration.voice).analyze(frames: heard.prosody, turns: turns)
+        var voice = VoiceAnalysis(settings: settings.voice).analyze(frames: heard.prosody, turns: turns)
         if !hasSound { voice.note = "the recording has no audio track: speakers, talk time and voices were not analysed" }
         let video = seen.map { seen in
             VideoReport(analysed: true, note: nil, framesPerSecond: seen.framesPerSecond, sampledFrames: seen.sampledFrames,
                         framesWithFaces: seen.framesWithFaces, mostFacesInAFrame: seen.mostFacesInAFrame,
-                        tracks: FaceTimelineBuilder(settings: configuration.faceTimeline)
+                        tracks: FaceTimelineBuilder(settings: settings.faceTimeline)
                             .tracks(seen.tracks, turns: turns, speakers: speakers, durationSeconds: duration))
         } ?? .notAnalysed("the recording has no video track")
-        let detector = IncidentDetector(rules: incidentRules)
+        let detector = IncidentDetector(rules: configuration.incidentRules)
         let incidents = detector.incidents(voice: voice, faces: video.tracks, speakers: speakers)
         logger.info("analysed", metadata: ["file": "\(url.lastPathComponent)", "speakers": "\(speakers.count)",
                                            "turns": "\(turns.count)", "frames": "\(seen?.sampledFrames ?? 0)",
@@ -83,11 +86,11 @@ public final class LessonAnalyzer {
             speakers: speakers, speakerCount: speakerCount, turns: turns, talkMetrics: metrics, voice: voice, video: video,
             incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
-                             models: try (heard.models + (seen == nil ? [] : Self.faceModels))
-                                 .map { ModelReference(try registry.entry($0)) },
-                             configurationSHA256: configuration.sha256, configuration: configuration,
-                             incidentRulesVersion: incidentRules.version, incidentRulesSHA256: incidentRules.sha256,
-                             incidentRules: incidentRules))
+                             models: heard.models + (seen == nil ? [] : [configuration.models.faceDetection, configuration.models.facialEmotion]),
+                             configurationVersion: configurationVersion, analysisConfigurationSHA256: configuration.sha256,
+                             configurationSHA256: settings.sha256, configuration: settings,
+                             incidentRulesVersion: configuration.incidentRules.version,
+                             incidentRulesSHA256: configuration.incidentRules.sha256, incidentRules: configuration.incidentRules))
     }
 
     /// Speech found by the silero VAD alone: the baseline the segmentation model's voice
@@ -129,8 +132,23 @@ public final class LessonAnalyzer {
             throw ProfileError("\(url.path): only \(String(format: "%.1f", seconds)) s of speech found; a voice profile needs at least \(Int(TeacherProfile.minimumSpeechSeconds)) s (30 s or more gives a reliable one). Record the teacher speaking alone.")
         }
         let embedder = try makeEmbedder()
-        return TeacherProfile(model: ModelReference(try registry.entry(embedder.modelID)),
+        return TeacherProfile(model: configuration.models.speakerEmbedding,
                               speechSeconds: seconds, embedding: embedder.embedUtterance(speech))
+    }
+
+    /// The expression read on one labelled picture: in `face` if given, else in the largest
+    /// face found, else in the whole picture (a face crop, as in FER2013) — the per-item
+    /// score of `eval emotions` and of experiments on expressions.
+    public func readExpression(in image: URL, face: FaceBox?) throws -> (emotion: Emotion, faceFound: Bool) {
+        let frame = try FFmpegVideoFrameDecoder().firstFrame(of: image, maxWidth: 4096)
+        var box = face
+        if box == nil {
+            let detector = try BlazeFaceDetector(modelPath: try verifiedPath(configuration.models.faceDetection), settings: settings.faces.detector)
+            box = try detector.detect(in: frame, minimumFaceSize: 20).max { $0.box.width < $1.box.width }?.box
+        }
+        let classifier = try MiniXceptionEmotionClassifier(modelPath: try verifiedPath(configuration.models.facialEmotion))
+        let probabilities = try classifier.classify([box ?? FaceBox(x: 0, y: 0, width: Double(frame.width), height: Double(frame.height))], in: frame)[0]
+        return (probabilities.mostLikely, box != nil)
     }
 
     // MARK: Stages
@@ -143,7 +161,7 @@ public final class LessonAnalyzer {
         var decodedSamples = 0
         var decodedSeconds: Double { Double(decodedSamples) / Double(AudioFormat.sampleRate) }
         /// The models that listened (for the lineage).
-        var models: [String] = []
+        var models: [ModelReference] = []
     }
 
     /// What the segmentation thread owns: the model, and why it failed if it did.
@@ -163,13 +181,13 @@ public final class LessonAnalyzer {
     /// window; the voice thread embeds their voices. Only the current window's audio is kept,
     /// so memory does not grow with the recording's length.
     private func listen(to url: URL, media: MediaInfo, progress: CombinedProgress) throws -> Heard {
-        let model = try PyannoteSegmenter(modelPath: try verifiedPath("pyannote-segmentation-3.0"))
+        let model = try PyannoteSegmenter(modelPath: try verifiedPath(configuration.models.speakerSegmentation))
         let voiceModel = try makeEmbedder()
-        let prosody = ProsodyAnalyzer(settings: configuration.prosody)
+        let prosody = ProsodyAnalyzer(settings: settings.prosody)
         // The models are used only on their stages' threads from here on.
-        nonisolated(unsafe) let segmentingState = SegmentingState(segmenter: WindowedSegmenter(segmenter: model, settings: configuration.segmentation))
+        nonisolated(unsafe) let segmentingState = SegmentingState(segmenter: WindowedSegmenter(segmenter: model, settings: settings.segmentation))
         nonisolated(unsafe) let embeddingState = EmbeddingState(embedder: LocalSpeakerEmbedder(embedder: voiceModel, frames: model.frames,
-                                                                                               settings: configuration.localSpeakers))
+                                                                                               settings: settings.localSpeakers))
         let segmenting = BackgroundStage("edcontrol.segmentation", state: segmentingState)
         let embedding = BackgroundStage("edcontrol.voices", state: embeddingState)
         @Sendable func segment(_ step: (WindowedSegmenter) throws -> [SegmentedAudio], _ state: inout SegmentingState) {
@@ -211,10 +229,8 @@ public final class LessonAnalyzer {
         }
         return Heard(windows: segmented.segmenter.windows, localSpeakers: embedded.localSpeakers,
                      frames: model.frames, prosody: prosodyFrames, decodedSamples: decodedSamples,
-                     models: [model.modelID, voiceModel.modelID])
+                     models: [configuration.models.speakerSegmentation, configuration.models.speakerEmbedding])
     }
-
-    static let faceModels = ["blazeface-full-range", "fer-mini-xception"]
 
     /// What the video thread owns: its analyzer, and what it found (or why it failed).
     private struct WatchingState {
@@ -225,9 +241,9 @@ public final class LessonAnalyzer {
     /// - Parameter part: which part of `progress` the video is.
     private func watch(_ url: URL, media: MediaInfo, progress: CombinedProgress, part: Int) throws -> BackgroundStage<WatchingState>? {
         guard !media.video.isEmpty else { return nil }
-        let analyzer = FaceAnalyzer(detector: try BlazeFaceDetector(modelPath: try verifiedPath(Self.faceModels[0]), settings: configuration.faces.detector),
-                                    emotions: try MiniXceptionEmotionClassifier(modelPath: try verifiedPath(Self.faceModels[1])),
-                                    settings: configuration.faces)
+        let analyzer = FaceAnalyzer(detector: try BlazeFaceDetector(modelPath: try verifiedPath(configuration.models.faceDetection), settings: settings.faces.detector),
+                                    emotions: try MiniXceptionEmotionClassifier(modelPath: try verifiedPath(configuration.models.facialEmotion)),
+                                    settings: settings.faces)
         let stage = BackgroundStage("edcontrol.faces", state: WatchingState())
         nonisolated(unsafe) let unsafeAnalyzer = analyzer  // used only on the stage's thread from here on
         stage.submit { state in
@@ -243,28 +259,32 @@ public final class LessonAnalyzer {
     private func identifySpeakers(turns: [SpeakerTurn], centroids: [String: [Float]], profile: TeacherProfile?) -> [Speaker] {
         var talk: [String: Double] = [:]
         for turn in turns { talk[turn.speaker, default: 0] += turn.duration }
-        return TeacherIdentification(settings: configuration.teacher)
+        return TeacherIdentification(settings: settings.teacher)
             .assignRoles(talkSeconds: talk, centroids: centroids, profile: profile)
     }
 
     private func makeVoiceActivityDetector() throws -> VoiceActivityDetecting {
-        try SileroVoiceActivityDetector(modelPath: try verifiedPath("silero-vad"), settings: configuration.voiceActivity)
+        try SileroVoiceActivityDetector(modelPath: try verifiedPath(configuration.models.voiceActivity), settings: settings.voiceActivity)
     }
 
     private func makeEmbedder() throws -> SpeakerEmbedding {
-        try GE2ESpeakerEmbedder(weightsURL: URL(fileURLWithPath: try verifiedPath("ge2e-resemblyzer")),
-                                settings: configuration.embedding)
+        try GE2ESpeakerEmbedder(weightsURL: URL(fileURLWithPath: try verifiedPath(configuration.models.speakerEmbedding)),
+                                settings: settings.embedding)
     }
 
-    private func verifiedPath(_ id: String) throws -> String {
-        let entry = try registry.entry(id)
-        let path = try registry.path(of: id)
-        guard registry.verify(entry) else { throw ModelError.checksumMismatch(id: id, path: path) }
+    /// The installed file of the pinned model, once its bytes are checked against the pin.
+    private func verifiedPath(_ pin: ModelReference) throws -> String {
+        let entry = try registry.entry(pin.id)
+        let path = try registry.path(of: pin.id)
+        guard entry.sha256 == pin.sha256 else {
+            throw ModelError.notConfigured(id: pin.id, configured: pin.sha256, installed: entry.sha256)
+        }
+        guard registry.verify(entry) else { throw ModelError.checksumMismatch(id: pin.id, path: path) }
         return path
     }
 
     private func checkCompatible(_ profile: TeacherProfile) throws {
-        let current = try registry.entry("ge2e-resemblyzer")
+        let current = configuration.models.speakerEmbedding
         guard profile.model.sha256 == current.sha256 else {
             throw ProfileError("The teacher profile was made with voice model \(profile.model.id) \(profile.model.version) (\(profile.model.sha256.prefix(12))…), but \(current.sha256.prefix(12))… is installed: voices cannot be compared across models. Enrol the teacher again.")
         }

@@ -3,7 +3,7 @@ import Foundation
 /// The analysis of one lesson recording: `report.json`. Its shape is documented by
 /// `schemas/report.schema.json`; bump `currentSchemaVersion` with any change to it.
 public struct LessonReport: Codable, Sendable {
-    public static let currentSchemaVersion = 6
+    public static let currentSchemaVersion = 7
 
     public struct Input: Codable, Sendable {
         public var file: String
@@ -54,15 +54,19 @@ public struct LessonReport: Codable, Sendable {
 }
 
 /// Identifies one model file exactly.
-public struct ModelReference: Codable, Sendable, Equatable {
+public struct ModelReference: Codable, Sendable, Hashable {
     public var id: String
     public var version: String
     public var sha256: String
 
+    public init(id: String, version: String, sha256: String) {
+        self.id = id
+        self.version = version
+        self.sha256 = sha256
+    }
+
     public init(_ entry: ModelManifest.Entry) {
-        id = entry.id
-        version = entry.version
-        sha256 = entry.sha256
+        self.init(id: entry.id, version: entry.version, sha256: entry.sha256)
     }
 }
 
@@ -71,8 +75,13 @@ public struct Lineage: Codable, Sendable {
     public var software: String
     public var softwareVersion: String
     public var models: [ModelReference]
+    /// The name of the registry's configuration version that made the report (nil for an
+    /// analysis run by hand), and the sha256 of that whole configuration document.
+    public var configurationVersion: String?
+    public var analysisConfigurationSHA256: String?
+    /// The stage settings alone (the name stays from when they were the whole configuration).
     public var configurationSHA256: String
-    public var configuration: AnalysisConfiguration
+    public var configuration: AnalysisSettings
     public var incidentRulesVersion: String
     public var incidentRulesSHA256: String
     public var incidentRules: IncidentRules

@@ -38,7 +38,6 @@ public struct SegmentationFrames: Sendable, Equatable {
 
 /// Finds speakers, and overlapped speech, in fixed-length windows of audio.
 public protocol SpeakerSegmenting: AnyObject {
-    var modelID: String { get }
     var frames: SegmentationFrames { get }
     /// - Parameter samples: exactly `frames.windowSamples` samples at 16 kHz.
     func segment(_ samples: ArraySlice<Float>, startSample: Int) throws -> SegmentedWindow
@@ -48,7 +47,6 @@ public protocol SpeakerSegmenting: AnyObject {
 /// classifier over silence, three single speakers and their three pairs), run by OpenCV's dnn
 /// module on the graph that scripts/models/pyannote_segmentation.py prepares for it.
 public final class PyannoteSegmenter: SpeakerSegmenting {
-    public let modelID = "pyannote-segmentation-3.0"
     /// The model's receptive field: 991 samples, one frame every 270 (about 17 ms).
     public let frames = SegmentationFrames(windowSamples: 160_000, frameStep: 270, frameSpan: 991, frameCount: 589)
     private let network: OpenCVNetwork

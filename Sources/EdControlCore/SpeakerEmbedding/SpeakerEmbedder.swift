@@ -8,7 +8,6 @@ public struct WindowEmbedding: Sendable {
 
 /// Turns speech into speaker embeddings: windows of 1.6 s (GE2E's partial utterances).
 public protocol SpeakerEmbedding: AnyObject {
-    var modelID: String { get }
     /// For each speech segment, embeddings of overlapping windows covering it. Passing
     /// several segments at once lets their windows share matrix products.
     func embedWindows(of segments: [SpeechSegment]) -> [[WindowEmbedding]]
@@ -28,7 +27,6 @@ public final class GE2ESpeakerEmbedder: SpeakerEmbedding {
         public init() {}
     }
 
-    public let modelID = "ge2e-resemblyzer"
     static let windowFrames = 160
     private let encoder: GE2EEncoder
     private let mel = MelSpectrogram()

@@ -12,6 +12,7 @@ struct Dashboard {
     let pages: PageRenderer
     let reports: ReportCache
     let lessons: LessonService
+    let models: ModelRegistry
 
     func add(to router: Router<APIContext>) {
         router.get("/") { _, _ in Response.redirect(to: "/lessons", type: .found) }
@@ -29,6 +30,7 @@ struct Dashboard {
         TeacherPages(store: store, pages: pages).add(to: router)
         ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)
         UsersPage(store: store, pages: pages).add(to: router)
+        ModelsPage(store: store, models: models, pages: pages).add(to: router)
     }
 
     /// The stylesheet and scripts; the player script is the one report.html inlines.
@@ -101,7 +103,7 @@ struct PageRenderer: Sendable {
         let caller = context.identity
         let section = request.uri.path.split(separator: "/").first.map(String.init) ?? ""
         let sections = [("lessons", "nav_lessons"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")]
-            + (caller?.role == .admin ? [("users", "nav_users")] : [])
+            + (caller?.role == .admin ? [("users", "nav_users"), ("models", "nav_models")] : [])
         let nav = caller == nil ? [] : sections.map {
             PageFrame.Link(href: "/\($0.0)", label: t[$0.1], current: section == $0.0)
         }

@@ -132,6 +132,21 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX webhook_delivery_by_lesson ON webhook_delivery(lesson_id);
                 """)
         }
+        migrator.registerMigration("v12: the registry of analysis configurations, champion changes, experiments") { db in
+            try db.execute(sql: """
+                CREATE TABLE configuration_version (
+                    name TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, document TEXT NOT NULL,
+                    registered_by TEXT NOT NULL, registered_at REAL NOT NULL, reason TEXT NOT NULL);
+                CREATE TABLE champion_change (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL REFERENCES configuration_version(name),
+                    previous TEXT, action TEXT NOT NULL, changed_by TEXT NOT NULL, changed_at REAL NOT NULL, reason TEXT NOT NULL);
+                CREATE TABLE experiment (
+                    id TEXT PRIMARY KEY, created_at REAL NOT NULL, created_by TEXT NOT NULL, metric TEXT NOT NULL,
+                    corpus_hash TEXT NOT NULL, champion_hash TEXT NOT NULL, challenger_hash TEXT NOT NULL,
+                    verdict TEXT NOT NULL, result TEXT NOT NULL);
+                CREATE INDEX experiment_by_time ON experiment(created_at);
+                """)
+        }
         return migrator
     }
 
@@ -701,3 +716,6 @@ extension Webhook: StoredRecord { public static let databaseTableName = "webhook
 extension AuditEvent: StoredRecord { public static let databaseTableName = "audit_event" }
 extension IncidentReview: StoredRecord { public static let databaseTableName = "incident_review" }
 extension WebhookDelivery: StoredRecord { public static let databaseTableName = "webhook_delivery" }
+extension ConfigurationVersion: StoredRecord { public static let databaseTableName = "configuration_version" }
+extension ChampionChange: StoredRecord { public static let databaseTableName = "champion_change" }
+extension ExperimentRecord: StoredRecord { public static let databaseTableName = "experiment" }

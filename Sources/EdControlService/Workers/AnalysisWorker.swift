@@ -108,7 +108,17 @@ public struct AnalysisWorker: Service {
             ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "recording_missing")
             return
         }
-        logger.info("analysis started", metadata: ["attempt": "\(job.attempts)"])
+        let champion: (name: String, configuration: AnalysisConfiguration)
+        do {
+            champion = try await ConfigurationRegistry(store: store, models: models).champion()
+        } catch {
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            logger.error("cannot use the champion configuration", metadata: ["error": "\(message)"])
+            try? await lessons.fail(job, workerID: id, reason: "configuration", message: "the analysis configuration cannot be used: \(message)")
+            ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "configuration")
+            return
+        }
+        logger.info("analysis started", metadata: ["attempt": "\(job.attempts)", "configuration": "\(champion.name)"])
         let teacherProfile = await voiceProfile(of: lesson)
         let pending = data.pendingResults(of: lesson.id, job: job.id)
         defer { try? FileManager.default.removeItem(at: pending) }
@@ -119,7 +129,8 @@ public struct AnalysisWorker: Service {
                 let result: Result<LessonReport, Error>
                 do {
                     result = .success(try await onOwnThread { [models] in
-                        let report = try LessonAnalyzer(models: models, logger: logger)
+                        let report = try LessonAnalyzer(models: models, configuration: champion.configuration,
+                                                        configurationVersion: champion.name, logger: logger)
                             .analyze(recording, teacherProfile: teacherProfile, progress: control)
                         try ReportWriter(directory: pending).write(report, media: recording)
                         return report

@@ -1,0 +1,65 @@
+import EdControlCore
+import Foundation
+
+/// The registry as the workers, the pages and the command line use it: which configuration
+/// analyses lessons, and how a new one becomes the champion.
+public struct ConfigurationRegistry: Sendable {
+    public let store: RegistryStore
+    public let models: ModelRegistry
+
+    public init(store: RegistryStore, models: ModelRegistry) {
+        self.store = store
+        self.models = models
+    }
+
+    /// The champion; on an installation that has none yet, the built-in configuration with
+    /// the installed models is registered and promoted first, so every report names the
+    /// registered version that made it.
+    public func champion() async throws -> (name: String, configuration: AnalysisConfiguration) {
+        if let champion = try await store.champion() { return (champion.name, try champion.configuration) }
+        let standard = AnalysisConfiguration.standard(installedIn: models)
+        let name = "built-in-\(standard.sha256.prefix(8))"
+        do {
+            try await store.register(ConfigurationVersion(name: name, configuration: standard, registeredBy: "edcontrol",
+                                                          reason: "the built-in configuration, registered at the first analysis"))
+            _ = try await store.promote(name, by: "edcontrol", reason: "the first champion of this installation")
+        } catch is StoreConflict {
+            // Another worker or process did it at the same moment.
+        }
+        guard let champion = try await store.champion() else { throw ConfigurationError("the registry has no champion") }
+        return (champion.name, try champion.configuration)
+    }
+
+    /// Registers a configuration document under a new name.
+    public func register(_ configuration: AnalysisConfiguration, name: String, by: String, reason: String) async throws -> ConfigurationVersion {
+        guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"#, options: .regularExpression) != nil else {
+            throw ConfigurationError("'\(name)' cannot name a configuration: use up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit.")
+        }
+        try checkInstalled(configuration)
+        _ = try await champion()  // on a fresh installation, the built-in one is registered first: what the new one is compared with
+        let version = ConfigurationVersion(name: name, configuration: configuration, registeredBy: by, reason: reason)
+        try await store.register(version)
+        return version
+    }
+
+    /// Makes a registered version the champion, once its models are checked to be installed.
+    public func promote(_ name: String, by: String, reason: String) async throws -> ChampionChange {
+        guard let version = try await store.configurationVersion(named: name) else {
+            throw StoreConflict(message: "there is no configuration named \(name); `edcontrol models list` shows the registered ones")
+        }
+        try checkInstalled(try version.configuration)
+        _ = try await champion()
+        return try await store.promote(name, by: by, reason: reason)
+    }
+
+    /// Every model the configuration pins must be installed with that very sha256, or
+    /// every analysis with it would fail.
+    public func checkInstalled(_ configuration: AnalysisConfiguration) throws {
+        for pin in configuration.models.byJob.map(\.model) {
+            let installed = try models.entry(pin.id)
+            guard installed.sha256 == pin.sha256 else {
+                throw ModelError.notConfigured(id: pin.id, configured: pin.sha256, installed: installed.sha256)
+            }
+        }
+    }
+}

@@ -81,6 +81,7 @@ public struct EdControlServer: Sendable {
         var services: [any Service] = Self.workers(count: settings.workers, lessons: lessons, models: models,
                                                    settings: settings.worker, logger: logger)
         services.append(WebhookSender(store: store, settings: settings.webhooks, logger: logger))
+        services.append(DriftGauges(store: store, logger: logger))
         if settings.retention.days != nil {
             services.append(RetentionPolicy(lessons: lessons, settings: settings.retention, logger: logger))
         }
@@ -114,6 +115,7 @@ public struct EdControlServer: Sendable {
         WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
         ReviewRoutes(store: store, lessons: lessons).add(to: api)
         AuditRoutes(store: store).add(to: api)
+        MonitoringRoutes(monitor: DriftMonitor(store: store)).add(to: api)
         Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models).add(to: router)
         return router
     }

@@ -271,6 +271,10 @@ struct ServiceAPITests {
         let report = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: token).body)
         #expect(report.lineage.configurationVersion == "strict" && report.lineage.incidentRulesVersion == "strict-test"
                 && report.lineage.incidentRules.negativeEmotionThreshold == 0.4, "\(report.lineage)")
+        // The analysed lesson's features are kept for drift monitoring: this week's window has it.
+        let admin = try server.token(school: "School A", role: "admin")
+        let drift = try await server.request("GET", "/api/v1/monitoring/drift", token: admin).json()
+        #expect((drift["current"] as? [String: Any])?["lessons"] as? Int == 1, "\(drift)")
     }
 
     /// Recordings go after the retention period; reports stay; the audit log says who did what.

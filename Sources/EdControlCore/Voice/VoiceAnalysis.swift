@@ -36,6 +36,10 @@ public struct VoiceReport: Codable, Sendable, Equatable {
     public var raisedVoice: [RaisedVoiceEpisode]
     /// Why nobody's voice was analysed (a recording without sound); nil when it was.
     public var note: String? = nil
+    /// Median loudness of the moments nobody speaks (the room and the line), floored at
+    /// −70 LUFS; nil with under 5 s of them. With the speech's loudness it estimates the
+    /// signal-to-noise ratio that drift monitoring follows.
+    public var noiseFloorLUFS: Double? = nil
 }
 
 /// Compares each speaker's voice with their own typical voice in the lesson.
@@ -120,7 +124,10 @@ public struct VoiceAnalysis: Sendable {
             }
             close()
         }
-        return VoiceReport(baselines: baselines, turns: turnReports, raisedVoice: episodes.sorted { $0.start < $1.start })
+        let quiet = zip(frames, speakerOfFrame).filter { $0.1 == nil }.map { max(-70, Double($0.0.loudnessLUFS)) }.sorted()
+        let enoughQuiet = Double(quiet.count) * ProsodyAnalyzer.frameSeconds >= 5
+        return VoiceReport(baselines: baselines, turns: turnReports, raisedVoice: episodes.sorted { $0.start < $1.start },
+                           noiseFloorLUFS: enoughQuiet ? quiet[quiet.count / 2] : nil)
     }
 
     /// The speaker talking at each frame's midpoint, if any (frames and turns sorted by time).

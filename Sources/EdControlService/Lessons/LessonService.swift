@@ -174,7 +174,10 @@ public struct LessonService: Sendable {
         if !recorded, try await store.lesson(id: job.lessonID, schoolID: job.schoolID) == nil {
             try? FileManager.default.removeItem(at: data.lessonDirectory(job.lessonID))
         }
-        if recorded { try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store) }
+        if recorded {
+            try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
+            try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
+        }
         return recorded
     }
 

@@ -147,6 +147,15 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX experiment_by_time ON experiment(created_at);
                 """)
         }
+        migrator.registerMigration("v13: each analysed lesson's features, for drift monitoring") { db in
+            try db.execute(sql: """
+                CREATE TABLE lesson_features (
+                    lesson_id TEXT PRIMARY KEY REFERENCES lesson(id) ON DELETE CASCADE,
+                    school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    analysed_at REAL NOT NULL, features TEXT NOT NULL);
+                CREATE INDEX lesson_features_by_time ON lesson_features(analysed_at);
+                """)
+        }
         return migrator
     }
 
@@ -380,7 +389,7 @@ public final class SQLiteStore: EdControlStore {
     public func deleteLesson(id: String, schoolID: String) async throws -> Lesson? {
         try await database.write { db in
             guard let lesson = try Lesson.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) else { return nil }
-            try lesson.delete(db)  // its jobs and reviews go with it (ON DELETE CASCADE)
+            try lesson.delete(db)  // its jobs, reviews and features go with it (ON DELETE CASCADE)
             // Webhook deliveries carry the lesson's title and file name in their bodies.
             try db.execute(sql: "DELETE FROM webhook_delivery WHERE lesson_id = ?", arguments: [lesson.id])
             return lesson

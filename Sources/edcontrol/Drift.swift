@@ -85,14 +85,15 @@ struct Drift: AsyncParsableCommand {
             line += " " + number(feature.referenceMean, "%11.3f").leftPadded(11) + " " + number(feature.currentMean, "%11.3f").leftPadded(11)
             line += " " + number(feature.psi, "%7.3f").leftPadded(7) + " " + number(feature.kolmogorovSmirnov?.statistic, "%6.3f").leftPadded(6)
                 + " " + number(feature.kolmogorovSmirnov?.pValue, "%7.4f").leftPadded(7)
-            if feature.alert { line += "  ALERT (PSI > \(report.alertPSI))" }
+            if feature.alert { line += "  ALERT" }
             if let categories = feature.categories {
                 line += "  " + categories.map { String(format: "%@ %.0f%%→%.0f%%", $0.category, 100 * $0.referenceShare, 100 * $0.currentShare) }.joined(separator: ", ")
             }
             if let note = feature.note { line += "  (\(note))" }
             Swift.print(line)
         }
-        Swift.print(report.alerts.isEmpty ? "no feature drifted past PSI \(report.alertPSI)" : "drift alerts: \(report.alerts.joined(separator: ", "))")
+        Swift.print("alert: PSI > \(report.alertPSI); below \(DriftReport.confidentLessons) lessons in a window a numeric feature also needs Kolmogorov–Smirnov p < \(DriftReport.alertKSPValue)")
+        Swift.print(report.alerts.isEmpty ? "no feature drifted" : "drift alerts: \(report.alerts.joined(separator: ", "))")
     }
 }
 

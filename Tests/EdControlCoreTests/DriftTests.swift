@@ -38,10 +38,21 @@ struct DriftTests {
         #expect(report.alerts == ["speechShare", "audioCodec"], "\(report.alerts)")
         let speech = report.features.first { $0.name == "speechShare" }!
         let expected = PopulationStabilityIndex.compute(reference: lessons(20, speech: 0.7, codec: "aac").map { $0.numbers["speechShare"]! },
-                                                        current: lessons(20, speech: 0.4, codec: "opus").map { $0.numbers["speechShare"]! })!
+                                                        current: lessons(20, speech: 0.4, codec: "opus").map { $0.numbers["speechShare"]! },
+                                                        bins: 4)!  // 20 lessons a window: a fifth of them, 4 bins
         #expect(speech.psi == expected.value && speech.kolmogorovSmirnov?.pValue ?? 1 < 0.001)
         #expect(report.features.first { $0.name == "speakerCount" }?.alert == false, "the same spread of speakers")
         #expect(report.features.first { $0.name == "videoHeight" }?.note?.contains("too few lessons") == true)
+        // Twelve lessons a window, shifted by less than their spread: PSI passes 0.2 on two bins,
+        // but Kolmogorov–Smirnov does not call it a difference, so there is no alert.
+        func spread(_ base: Double) -> [LessonFeatures] {
+            (0..<12).map { (index: Int) -> LessonFeatures in
+                LessonFeatures(numbers: ["speechShare": base + 0.01 * Double(index)], categories: [:])
+            }
+        }
+        let small = DriftReport(reference: spread(0.5), current: spread(0.53), referenceLabel: "a", currentLabel: "b")
+        let slight = small.features.first { $0.name == "speechShare" }!
+        #expect((slight.psi ?? 0) > 0.2 && (slight.kolmogorovSmirnov?.pValue ?? 0) > 0.05 && !slight.alert && slight.bins?.count == 2, "\(slight)")
         let same = DriftReport(reference: lessons(20, speech: 0.7, codec: "aac"), current: lessons(20, speech: 0.7, codec: "aac"),
                                referenceLabel: "a", currentLabel: "b")
         #expect(same.alerts.isEmpty && same.features.first { $0.name == "speechShare" }?.psi == 0)

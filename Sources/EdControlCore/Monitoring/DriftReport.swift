@@ -1,12 +1,16 @@
 import Foundation
 
 /// How the lessons of a current window differ from those of a reference window, feature by
-/// feature: the population stability index (reference deciles; categories for codecs) and
-/// the two-sample Kolmogorov–Smirnov test, with an alert past the stated threshold.
+/// feature: the population stability index (reference quantile bins; categories for codecs)
+/// and the two-sample Kolmogorov–Smirnov test, with an alert past the stated threshold.
 public struct DriftReport: Codable, Sendable {
     /// PSI above this is an alert: the usual reading is < 0.1 stable, 0.1–0.2 a moderate
-    /// shift, > 0.2 a shift that needs looking at.
+    /// shift, > 0.2 a shift that needs looking at. Below `confidentLessons` lessons in a
+    /// window PSI swings by more than that on sampling alone, so a numeric feature's alert
+    /// then also needs the Kolmogorov–Smirnov test at p < `alertKSPValue`.
     public static let alertPSI = 0.2
+    public static let confidentLessons = 50
+    public static let alertKSPValue = 0.05
     /// Fewer lessons than this in either window cannot show a distribution.
     public static let minimumLessons = 5
 
@@ -58,6 +62,11 @@ public struct DriftReport: Codable, Sendable {
         alerts = features.filter(\.alert).map(\.name)
     }
 
+    /// Deciles once both windows hold 50 lessons; fewer bins below that (a fifth of the smaller
+    /// window, at least 2), because with a handful of lessons per decile a bin is empty by
+    /// chance and its floored share alone would push PSI past the threshold.
+    static func bins(_ a: Int, _ b: Int) -> Int { max(2, min(10, min(a, b) / 5)) }
+
     private static func tooFew(_ a: Int, _ b: Int) -> String? {
         min(a, b) < minimumLessons ? "too few lessons to compare (\(a) and \(b); at least \(minimumLessons) in each)" : nil
     }
@@ -66,11 +75,13 @@ public struct DriftReport: Codable, Sendable {
         func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
         var feature = Feature(name: name, referenceCount: a.count, currentCount: b.count, referenceMean: mean(a), currentMean: mean(b),
                               alert: false, note: tooFew(a.count, b.count))
-        guard feature.note == nil, let psi = PopulationStabilityIndex.compute(reference: a, current: b) else { return feature }
+        guard feature.note == nil, let psi = PopulationStabilityIndex.compute(reference: a, current: b, bins: bins(a.count, b.count)) else { return feature }
         feature.psi = psi.value
         feature.bins = psi.bins
-        feature.kolmogorovSmirnov = KolmogorovSmirnovTest.twoSample(a, b)
-        feature.alert = psi.value > alertPSI
+        let ks = KolmogorovSmirnovTest.twoSample(a, b)
+        feature.kolmogorovSmirnov = ks
+        let enoughLessons = min(a.count, b.count) >= confidentLessons
+        feature.alert = psi.value > alertPSI && (enoughLessons || (ks?.pValue ?? 1) < alertKSPValue)
         return feature
     }
 

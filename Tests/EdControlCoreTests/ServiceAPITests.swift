@@ -275,6 +275,34 @@ struct ServiceAPITests {
         let admin = try server.token(school: "School A", role: "admin")
         let drift = try await server.request("GET", "/api/v1/monitoring/drift", token: admin).json()
         #expect((drift["current"] as? [String: Any])?["lessons"] as? Int == 1, "\(drift)")
+
+        // Reviewers' verdicts become a versioned labelled dataset, which an experiment reads.
+        #expect(!report.incidents.isEmpty, "the crying is an incident")
+        for index in report.incidents.indices {
+            let verdict = index == 0 ? "confirmed" : "rejected"
+            #expect(try await server.request("POST", "/api/v1/lessons/\(lesson)/incidents/\(index)/review", token: token,
+                                             body: Data(#"{"verdict": "\#(verdict)"}"#.utf8)).status == 201)
+        }
+        let dataset = server.data.appendingPathComponent("../reviews-v1")
+        let exported = try Fixtures.run(Fixtures.edcontrol, ["dataset", "export", "--school", "School A", "--out", dataset.path, "--data", server.data.path])
+        #expect(exported.status == 0 && exported.stdout.contains("1 fully reviewed lessons, 1 confirmed"), "\(exported.stdout) \(exported.stderr)")
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dataset.appendingPathComponent("MANIFEST.json"))) as? [String: Any])
+        let files = try #require(manifest["files"] as? [[String: Any]])
+        #expect(Set(files.compactMap { $0["file"] as? String }) == ["\(lesson).mp4", "\(lesson).episodes.json", "\(lesson).verdicts.json"])
+        for file in files {
+            let name = try #require(file["file"] as? String)
+            #expect(try SHA256Digest.ofFile(at: dataset.appendingPathComponent(name)) == file["sha256"] as? String, "\(name) is pinned")
+        }
+        let episodes = try JSONDecoder().decode([SpeakerTurn].self, from: Data(contentsOf: dataset.appendingPathComponent("\(lesson).episodes.json")))
+        #expect(episodes.map(\.span) == [TimeSpan(start: report.incidents[0].start, end: report.incidents[0].end)])
+        let again = try Fixtures.run(Fixtures.edcontrol, ["dataset", "export", "--school", "School A", "--out", dataset.path, "--data", server.data.path])
+        #expect(again.status != 0 && again.stderr.contains("never overwritten"), "a version is not overwritten")
+        let compared = try Fixtures.run(Fixtures.edcontrol, ["experiment", "compare", "--champion", "strict", "--challenger", rules.path, "--corpus", dataset.path,
+                                                             "--metric", "incident-f1", "--json", "--quiet", "--data", server.data.path])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        let experiment = try #require(try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as? [String: Any])
+        let item = try #require((experiment["items"] as? [[String: Any]])?.first)
+        #expect(item["id"] as? String == lesson && (item["champion"] as? Double ?? 0) > 0 && experiment["verdict"] as? String == "inconclusive", "\(experiment)")
     }
 
     /// Recordings go after the retention period; reports stay; the audit log says who did what.

@@ -55,7 +55,7 @@ struct Experiments: AsyncParsableCommand {
         func run() async throws {
             let registry = try reportingErrors { try models.registry() }
             let (_, store) = try dataOptions.open()
-            let sides = try await [champion, challenger].asyncMap { try await resolve($0, store: store, models: registry) }
+            let sides = try await [champion, challenger].asyncMap { try await resolveConfiguration($0, store: store, models: registry, data: dataOptions.data) }
             let items = try reportingErrors { try EvaluationCorpus.load(corpus, metric: metric) }
             let started = Date()
             let bar = ItemProgress(enabled: !quiet)
@@ -82,29 +82,6 @@ struct Experiments: AsyncParsableCommand {
             } else {
                 ExperimentText.print(experiment)
             }
-        }
-
-        /// A registered version by name, or a configuration file completed from the built-in one.
-        private func resolve(_ given: String?, store: SQLiteStore, models: ModelRegistry) async throws -> (side: Experiment.Side, configuration: AnalysisConfiguration) {
-            if let given, FileManager.default.fileExists(atPath: given) {
-                let configuration = try reportingErrors { try AnalysisConfiguration.load(from: URL(fileURLWithPath: given), defaults: .standard(installedIn: models)) }
-                return (Experiment.Side(name: "file \(URL(fileURLWithPath: given).lastPathComponent)", sha256: configuration.sha256), configuration)
-            }
-            let registry = ConfigurationRegistry(store: store, models: models)
-            let version: ConfigurationVersion
-            if let given {
-                guard let found = try await store.configurationVersion(named: given) else {
-                    throw ValidationFailure(message: "\(given) is neither a file nor a registered configuration; `edcontrol models list --data \(dataOptions.data)` shows the registered ones.")
-                }
-                version = found
-            } else {
-                let champion = try await registry.champion()
-                guard let found = try await store.configurationVersion(named: champion.name) else { throw ValidationFailure(message: "the registry has no champion") }
-                version = found
-            }
-            let configuration = try reportingErrors { try version.configuration }
-            try reportingErrors { try registry.checkInstalled(configuration) }
-            return (Experiment.Side(name: version.name, sha256: version.sha256), configuration)
         }
     }
 
@@ -185,4 +162,28 @@ extension Array {
         for element in self { result.append(try await transform(element)) }
         return result
     }
+}
+
+/// A registered version by name, or a configuration file completed from the built-in one;
+/// nil is the registry's champion. Its models must be installed.
+func resolveConfiguration(_ given: String?, store: SQLiteStore, models: ModelRegistry, data: String) async throws -> (side: Experiment.Side, configuration: AnalysisConfiguration) {
+    if let given, FileManager.default.fileExists(atPath: given) {
+        let configuration = try reportingErrors { try AnalysisConfiguration.load(from: URL(fileURLWithPath: given), defaults: .standard(installedIn: models)) }
+        return (Experiment.Side(name: "file \(URL(fileURLWithPath: given).lastPathComponent)", sha256: configuration.sha256), configuration)
+    }
+    let registry = ConfigurationRegistry(store: store, models: models)
+    let version: ConfigurationVersion
+    if let given {
+        guard let found = try await store.configurationVersion(named: given) else {
+            throw ValidationFailure(message: "\(given) is neither a file nor a registered configuration; `edcontrol models list --data \(data)` shows the registered ones.")
+        }
+        version = found
+    } else {
+        let champion = try await registry.champion()
+        guard let found = try await store.configurationVersion(named: champion.name) else { throw ValidationFailure(message: "the registry has no champion") }
+        version = found
+    }
+    let configuration = try reportingErrors { try version.configuration }
+    try reportingErrors { try registry.checkInstalled(configuration) }
+    return (Experiment.Side(name: version.name, sha256: version.sha256), configuration)
 }

@@ -276,19 +276,25 @@ struct ServiceAPITests {
         let drift = try await server.request("GET", "/api/v1/monitoring/drift", token: admin).json()
         #expect((drift["current"] as? [String: Any])?["lessons"] as? Int == 1, "\(drift)")
 
-        // Reviewers' verdicts become a versioned labelled dataset, which an experiment reads.
+        // Reviewers' verdicts on two lessons become a versioned labelled dataset, which an
+        // experiment reads and the incident rules are calibrated on.
         #expect(!report.incidents.isEmpty, "the crying is an incident")
-        for index in report.incidents.indices {
-            let verdict = index == 0 ? "confirmed" : "rejected"
-            #expect(try await server.request("POST", "/api/v1/lessons/\(lesson)/incidents/\(index)/review", token: token,
-                                             body: Data(#"{"verdict": "\#(verdict)"}"#.utf8)).status == 201)
+        let (second, secondJob) = try await upload(server, crying, token: token)
+        #expect(try await server.waitForJob(secondJob, token: token)["state"] as? String == "succeeded")
+        for reviewed in [lesson, second] {
+            let incidents = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(reviewed)/report.json", token: token).body).incidents
+            for index in incidents.indices {
+                let verdict = index == 0 ? "confirmed" : "rejected"
+                #expect(try await server.request("POST", "/api/v1/lessons/\(reviewed)/incidents/\(index)/review", token: token,
+                                                 body: Data(#"{"verdict": "\#(verdict)"}"#.utf8)).status == 201)
+            }
         }
         let dataset = server.data.appendingPathComponent("../reviews-v1")
         let exported = try Fixtures.run(Fixtures.edcontrol, ["dataset", "export", "--school", "School A", "--out", dataset.path, "--data", server.data.path])
-        #expect(exported.status == 0 && exported.stdout.contains("1 fully reviewed lessons, 1 confirmed"), "\(exported.stdout) \(exported.stderr)")
+        #expect(exported.status == 0 && exported.stdout.contains("2 fully reviewed lessons, 2 confirmed"), "\(exported.stdout) \(exported.stderr)")
         let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dataset.appendingPathComponent("MANIFEST.json"))) as? [String: Any])
         let files = try #require(manifest["files"] as? [[String: Any]])
-        #expect(Set(files.compactMap { $0["file"] as? String }) == ["\(lesson).mp4", "\(lesson).episodes.json", "\(lesson).verdicts.json"])
+        #expect(Set(files.compactMap { $0["file"] as? String }) == Set([lesson, second].flatMap { ["\($0).mp4", "\($0).episodes.json", "\($0).verdicts.json"] }))
         for file in files {
             let name = try #require(file["file"] as? String)
             #expect(try SHA256Digest.ofFile(at: dataset.appendingPathComponent(name)) == file["sha256"] as? String, "\(name) is pinned")
@@ -301,8 +307,17 @@ struct ServiceAPITests {
                                                              "--metric", "incident-f1", "--json", "--quiet", "--data", server.data.path])
         #expect(compared.status == 0, "\(compared.stderr)")
         let experiment = try #require(try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as? [String: Any])
-        let item = try #require((experiment["items"] as? [[String: Any]])?.first)
-        #expect(item["id"] as? String == lesson && (item["champion"] as? Double ?? 0) > 0 && experiment["verdict"] as? String == "inconclusive", "\(experiment)")
+        let items = try #require(experiment["items"] as? [[String: Any]])
+        #expect(Set(items.compactMap { $0["id"] as? String }) == [lesson, second] && items.allSatisfy { ($0["champion"] as? Double ?? 0) > 0 }
+                && experiment["verdict"] as? String == "inconclusive", "\(experiment)")
+        let fitted = server.data.appendingPathComponent("../calibrated.json")
+        let calibrated = try Fixtures.run(Fixtures.edcontrol, ["calibrate", "incident-rules", "--dataset", dataset.path, "--folds", "2", "--out", fitted.path,
+                                                               "--quiet", "--data", server.data.path])
+        #expect(calibrated.status == 0 && calibrated.stdout.contains("2 reviewed lessons, 2 confirmed incidents")
+                && calibrated.stdout.contains("cross-validated incident F1 (2 folds, pooled)"), "\(calibrated.stdout) \(calibrated.stderr)")
+        let registered = try Fixtures.run(Fixtures.edcontrol, ["models", "register", "calibrated", "--config", fitted.path, "--reason", "fitted to reviews",
+                                                               "--data", server.data.path])
+        #expect(registered.status == 0, "the fitted rules are a configuration: \(registered.stderr)")
     }
 
     /// Recordings go after the retention period; reports stay; the audit log says who did what.

@@ -116,6 +116,7 @@ public struct EdControlServer: Sendable {
         ReviewRoutes(store: store, lessons: lessons).add(to: api)
         AuditRoutes(store: store).add(to: api)
         MonitoringRoutes(monitor: DriftMonitor(store: store)).add(to: api)
+        RegistryRoutes(store: store).add(to: api)
         Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models).add(to: router)
         return router
     }

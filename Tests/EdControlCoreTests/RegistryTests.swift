@@ -163,6 +163,14 @@ struct RegistryTests {
             #expect(html.contains(#"id="card-fer-mini-xception""#) && html.contains("resting faces as sad"), "model cards with their known limits")
             let refused = try await client.execute(uri: "/models", method: .get, headers: [.authorization: "Bearer \(manager)"])
             #expect(refused.status == .forbidden)
+            // The same for scripts.
+            let api = try await client.execute(uri: "/api/v1/registry", method: .get, headers: admin.bearer)
+            let registry = try #require(try JSONSerialization.jsonObject(with: Data(buffer: api.body)) as? [String: Any])
+            #expect(api.status == .ok && registry["champion"] as? String == "longer-merge")
+            #expect((registry["configurations"] as? [[String: Any]])?.compactMap { $0["name"] as? String }.sorted() == [first, "longer-merge"].sorted())
+            #expect((registry["championChanges"] as? [[String: Any]])?.first?["reason"] as? String == "verdict challenger-better")
+            #expect((registry["experiments"] as? [[String: Any]])?.first?["verdict"] as? String == "challenger-better")
+            #expect(try await client.execute(uri: "/api/v1/registry", method: .get, headers: [.authorization: "Bearer \(manager)"]).status == .forbidden)
         }
     }
 }

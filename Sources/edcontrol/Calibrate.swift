@@ -46,12 +46,12 @@ struct Calibrate: AsyncParsableCommand {
             let chosen = try await resolveConfiguration(config, store: store, models: registry, data: dataOptions.data)
             let corpus = try reportingErrors { try EvaluationCorpus.load(dataset, metric: .incidentF1) }
             let analyzer = LessonAnalyzer(models: registry, configuration: chosen.configuration)
-            let bar = ItemProgress(enabled: !quiet)
+            let bar = ProgressBar(enabled: !quiet)
             let lessons = try reportingErrors {
                 try corpus.items.enumerated().map { index, item -> IncidentRulesCalibration.Lesson in
                     let report = try analyzer.analyze(item.media)
                     let confirmed = try item.references.flatMap { try JSONDecoder().decode([SpeakerTurn].self, from: Data(contentsOf: $0)) }
-                    bar.update(index + 1, of: corpus.items.count)
+                    bar.update(item: index + 1, of: corpus.items.count)
                     return .init(id: item.id, report: report, confirmed: confirmed.map(\.span))
                 }
             }

@@ -20,7 +20,7 @@ struct Dataset: AsyncParsableCommand {
         var out: String
 
         @Option(name: .long, help: "Who exported it (default: the user running the command).")
-        var by = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+        var by = commandUser
 
         @OptionGroup var dataOptions: DataOptions
 

@@ -57,3 +57,6 @@ struct ValidationFailure: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
+
+/// Who runs the command, as changes to the registry and datasets record it (`--by` overrides).
+let commandUser = ProcessInfo.processInfo.environment["USER"] ?? "operator"

@@ -47,7 +47,7 @@ struct Experiments: AsyncParsableCommand {
         var quiet = false
 
         @Option(name: .long, help: "Who ran it (default: the user running the command).")
-        var by = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+        var by = commandUser
 
         @OptionGroup var models: ModelOptions
         @OptionGroup var dataOptions: DataOptions
@@ -55,12 +55,13 @@ struct Experiments: AsyncParsableCommand {
         func run() async throws {
             let registry = try reportingErrors { try models.registry() }
             let (_, store) = try dataOptions.open()
-            let sides = try await [champion, challenger].asyncMap { try await resolveConfiguration($0, store: store, models: registry, data: dataOptions.data) }
+            let sides = [try await resolveConfiguration(champion, store: store, models: registry, data: dataOptions.data),
+                         try await resolveConfiguration(challenger, store: store, models: registry, data: dataOptions.data)]
             let items = try reportingErrors { try EvaluationCorpus.load(corpus, metric: metric) }
             let started = Date()
-            let bar = ItemProgress(enabled: !quiet)
+            let bar = ProgressBar(enabled: !quiet)
             let scores = try reportingErrors {
-                try ExperimentRunner(models: registry).score(items, metric: metric, configurations: sides.map(\.configuration)) { bar.update($0, of: $1) }
+                try ExperimentRunner(models: registry).score(items, metric: metric, configurations: sides.map(\.configuration)) { bar.update(item: $0, of: $1) }
             }
             bar.finish()
             var rule = Experiment.Rule()
@@ -142,27 +143,7 @@ enum ExperimentText {
     }
 }
 
-/// "item 3 of 7" on standard error while a corpus is scored.
-final class ItemProgress: @unchecked Sendable {
-    // @unchecked: called from the scoring loop only.
-    private let enabled: Bool
-    init(enabled: Bool) { self.enabled = enabled && isatty(STDERR_FILENO) != 0 }
-    func update(_ done: Int, of total: Int) {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: 30 * done / max(1, total)).padding(toLength: 30, withPad: "-", startingAt: 0))] item \(done) of \(total)\u{1B}[K".utf8))
-    }
-    func finish() { if enabled { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
-}
-
 extension ExperimentMetric: ExpressibleByArgument {}
-
-extension Array {
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async throws -> [T] {
-        var result: [T] = []
-        for element in self { result.append(try await transform(element)) }
-        return result
-    }
-}
 
 /// A registered version by name, or a configuration file completed from the built-in one;
 /// nil is the registry's champion. Its models must be installed.
@@ -172,18 +153,15 @@ func resolveConfiguration(_ given: String?, store: SQLiteStore, models: ModelReg
         return (Experiment.Side(name: "file \(URL(fileURLWithPath: given).lastPathComponent)", sha256: configuration.sha256), configuration)
     }
     let registry = ConfigurationRegistry(store: store, models: models)
-    let version: ConfigurationVersion
+    let chosen: (name: String, configuration: AnalysisConfiguration)
     if let given {
         guard let found = try await store.configurationVersion(named: given) else {
             throw ValidationFailure(message: "\(given) is neither a file nor a registered configuration; `edcontrol models list --data \(data)` shows the registered ones.")
         }
-        version = found
+        chosen = (found.name, try reportingErrors { try found.configuration })
     } else {
-        let champion = try await registry.champion()
-        guard let found = try await store.configurationVersion(named: champion.name) else { throw ValidationFailure(message: "the registry has no champion") }
-        version = found
+        chosen = try await registry.champion()
     }
-    let configuration = try reportingErrors { try version.configuration }
-    try reportingErrors { try registry.checkInstalled(configuration) }
-    return (Experiment.Side(name: version.name, sha256: version.sha256), configuration)
+    try reportingErrors { try registry.checkInstalled(chosen.configuration) }
+    return (Experiment.Side(name: chosen.name, sha256: chosen.configuration.sha256), chosen.configuration)
 }

@@ -131,7 +131,7 @@ struct ChangeOptions: ParsableArguments {
     var reason: String
 
     @Option(name: .long, help: "Who (default: the user running the command).")
-    var by = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+    var by = commandUser
 
     func validate() throws {
         if reason.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--reason must say why.") }

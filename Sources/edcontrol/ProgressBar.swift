@@ -21,11 +21,20 @@ final class ProgressBar: AnalysisProgress, @unchecked Sendable {
             .probing: (0, 0.01), .listening: (0.01, 0.9), .clustering: (0.91, 0.07), .summarising: (0.98, 0.02),
         ]
         let (base, share) = weights[stage]!
-        let total = min(1, base + share * max(0, min(1, fraction)))
+        draw(min(1, base + share * max(0, min(1, fraction))), stage.rawValue)
+    }
+
+    /// Progress through a corpus: "item 3 of 7".
+    func update(item done: Int, of total: Int) {
+        guard enabled else { return }
+        draw(Double(done) / Double(max(1, total)), "item \(done) of \(total)")
+    }
+
+    private func draw(_ total: Double, _ label: String) {
         let width = 30
         let filled = Int(total * Double(width))
         let line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            + String(format: "] %3d%%  %@", Int(total * 100), stage.rawValue)
+            + String(format: "] %3d%%  %@", Int(total * 100), label)
         lock.withLock {
             guard line != lastLine else { return }
             lastLine = line

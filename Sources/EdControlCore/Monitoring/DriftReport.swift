@@ -85,17 +85,13 @@ public struct DriftReport: Codable, Sendable {
         return feature
     }
 
-    /// PSI over the categories seen in either window, with the same floor for an empty share.
+    /// PSI over the categories seen in either window.
     private static func categorical(_ name: String, _ a: [String], _ b: [String]) -> Feature {
         var feature = Feature(name: name, referenceCount: a.count, currentCount: b.count, alert: false, note: tooFew(a.count, b.count))
         guard feature.note == nil else { return feature }
         func share(_ category: String, _ values: [String]) -> Double { Double(values.filter { $0 == category }.count) / Double(values.count) }
         let shares = Set(a + b).sorted().map { CategoryShare(category: $0, referenceShare: share($0, a), currentShare: share($0, b)) }
-        let floor = PopulationStabilityIndex.shareFloor
-        let psi = shares.map { share -> Double in
-            let reference = max(share.referenceShare, floor), current = max(share.currentShare, floor)
-            return (current - reference) * log(current / reference)
-        }.reduce(0, +)
+        let psi = PopulationStabilityIndex.value(referenceShares: shares.map(\.referenceShare), currentShares: shares.map(\.currentShare))
         feature.psi = psi
         feature.categories = shares
         feature.alert = psi > alertPSI

@@ -16,6 +16,8 @@ public final class LessonAnalyzer {
     private let decoder: AudioDecoding
     private let diarizer: Diarizer
     private let logger: Logger
+    /// The face models of `readExpression`, loaded (and their files checked) at its first picture.
+    private var pictureModels: (detector: BlazeFaceDetector, classifier: MiniXceptionEmotionClassifier)?
 
     /// - Parameter configuration: nil takes the built-in one with the installed models.
     public init(models registry: ModelRegistry, configuration: AnalysisConfiguration? = nil, configurationVersion: String? = nil,
@@ -140,14 +142,12 @@ public final class LessonAnalyzer {
     /// face found, else in the whole picture (a face crop, as in FER2013) — the per-item
     /// score of `eval emotions` and of experiments on expressions.
     public func readExpression(in image: URL, face: FaceBox?) throws -> (emotion: Emotion, faceFound: Bool) {
+        let models = try pictureModels ?? (BlazeFaceDetector(modelPath: try verifiedPath(configuration.models.faceDetection), settings: settings.faces.detector),
+                                           MiniXceptionEmotionClassifier(modelPath: try verifiedPath(configuration.models.facialEmotion)))
+        pictureModels = models
         let frame = try FFmpegVideoFrameDecoder().firstFrame(of: image, maxWidth: 4096)
-        var box = face
-        if box == nil {
-            let detector = try BlazeFaceDetector(modelPath: try verifiedPath(configuration.models.faceDetection), settings: settings.faces.detector)
-            box = try detector.detect(in: frame, minimumFaceSize: 20).max { $0.box.width < $1.box.width }?.box
-        }
-        let classifier = try MiniXceptionEmotionClassifier(modelPath: try verifiedPath(configuration.models.facialEmotion))
-        let probabilities = try classifier.classify([box ?? FaceBox(x: 0, y: 0, width: Double(frame.width), height: Double(frame.height))], in: frame)[0]
+        let box = try face ?? models.detector.detect(in: frame, minimumFaceSize: 20).max { $0.box.width < $1.box.width }?.box
+        let probabilities = try models.classifier.classify([box ?? FaceBox(x: 0, y: 0, width: Double(frame.width), height: Double(frame.height))], in: frame)[0]
         return (probabilities.mostLikely, box != nil)
     }
 

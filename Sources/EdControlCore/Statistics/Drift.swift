@@ -47,12 +47,20 @@ public struct PopulationStabilityIndex: Codable, Sendable, Equatable {
             edges.append(edge)
         }
         let referenceShares = shares(reference, edges: edges), currentShares = shares(current, edges: edges)
-        let terms = zip(referenceShares, currentShares).map { r, c in (c - r) * log(c / r) }
         let result = (0..<referenceShares.count).map { index in
             Bin(upperEdge: index < edges.count ? edges[index] : nil,
                 referenceShare: referenceShares[index], currentShare: currentShares[index])
         }
-        return PopulationStabilityIndex(value: PairwiseSum.sum(terms), bins: result)
+        return PopulationStabilityIndex(value: value(referenceShares: referenceShares, currentShares: currentShares), bins: result)
+    }
+
+    /// Σ (current − reference)·ln(current / reference) over paired shares of the same bins
+    /// or categories, each share floored at `shareFloor` first.
+    public static func value(referenceShares: [Double], currentShares: [Double]) -> Double {
+        PairwiseSum.sum(zip(referenceShares, currentShares).map { r, c in
+            let (r, c) = (max(r, shareFloor), max(c, shareFloor))
+            return (c - r) * log(c / r)
+        })
     }
 
     /// numpy.quantile(method="linear"): interpolate at the virtual index (n − 1)·q, with the

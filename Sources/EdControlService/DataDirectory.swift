@@ -10,6 +10,7 @@ import Foundation
 ///     DIR/lessons/<lesson id>/recording.<ext>
 ///     DIR/lessons/<lesson id>/results/        (report.json, diarization.rttm, timeline.vtt, incidents.csv, report.html)
 ///     DIR/lessons/<lesson id>/results-<job>/  (a job's results before they replace the previous ones)
+///     DIR/lessons/<lesson id>/shadow/<configuration>/report.json  (a shadow run's report, never shown to the school)
 public struct DataDirectory: Sendable {
     public let root: URL
 
@@ -27,6 +28,9 @@ public struct DataDirectory: Sendable {
     public func lessonDirectory(_ lessonID: String) -> URL { lessons.appendingPathComponent(lessonID) }
     public func results(of lessonID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results") }
     func pendingResults(of lessonID: String, job jobID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results-\(jobID)") }
+    func shadowResults(of lessonID: String, challenger: String) -> URL {
+        lessonDirectory(lessonID).appendingPathComponent("shadow").appendingPathComponent(challenger)
+    }
     /// The lesson's latest report, if it has been analysed.
     func report(of lessonID: String) -> LessonReport? {
         LessonReport.read(from: results(of: lessonID).appendingPathComponent(ReportWriter.reportFile))
@@ -52,7 +56,17 @@ public struct DataDirectory: Sendable {
     /// Makes a job's results the lesson's results. They sit beside the recording like the
     /// old ones, so report.html's relative link to the recording stays valid.
     func publish(_ pending: URL, lessonID: String) throws {
-        let results = results(of: lessonID)
+        try replace(results(of: lessonID), with: pending)
+    }
+
+    /// Makes a shadow job's results the challenger's results for the lesson.
+    func publishShadow(_ pending: URL, lessonID: String, challenger: String) throws {
+        let results = shadowResults(of: lessonID, challenger: challenger)
+        try FileManager.default.createDirectory(at: results.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try replace(results, with: pending)
+    }
+
+    private func replace(_ results: URL, with pending: URL) throws {
         try? FileManager.default.removeItem(at: results)
         try FileManager.default.moveItem(at: pending, to: results)
     }

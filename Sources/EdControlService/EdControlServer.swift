@@ -20,6 +20,10 @@ public struct EdControlServer: Sendable {
         public var worker = AnalysisWorker.Settings()
         public var webhooks = WebhookSender.Settings()
         public var retention = RetentionPolicy.Settings()
+        /// The challenger to run in the shadow and the share of lessons it analyses; nil stops any shadow run.
+        public var shadow: (name: String, share: Double)?
+        /// Who started the service, for the registry's log.
+        public var operatorName = "edcontrol"
 
         public init() {}
     }
@@ -72,12 +76,39 @@ public struct EdControlServer: Sendable {
         }
     }
 
+    /// Starts the shadow run the settings ask for (kept as it is when it already runs), or
+    /// stops the current one when they ask for none.
+    func startShadowRun() async throws {
+        guard let shadow = settings.shadow else {
+            if let stopped = try await store.stopShadow() {
+                logger.notice("shadow run stopped: the service started without --shadow", metadata: ["challenger": "\(stopped.name)"])
+            }
+            return
+        }
+        guard let version = try await store.configurationVersion(named: shadow.name) else {
+            throw ConfigurationError("--shadow \(shadow.name): there is no such configuration; `edcontrol models list` shows the registered ones, `edcontrol models register` adds one")
+        }
+        do {
+            try ConfigurationRegistry(store: store, models: models).checkInstalled(try version.configuration)
+        } catch {
+            throw ConfigurationError("--shadow \(shadow.name) cannot run: \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
+        }
+        if let current = try await store.currentShadow(), current.name == shadow.name, current.share == shadow.share { return }
+        do {
+            let run = try await store.startShadow(ShadowRun(name: shadow.name, share: shadow.share, startedBy: settings.operatorName))
+            logger.notice("shadow run started", metadata: ["challenger": "\(run.name)", "share": "\(run.share)"])
+        } catch let conflict as StoreConflict {
+            throw ConfigurationError("--shadow \(shadow.name): \(conflict.message)")
+        }
+    }
+
     /// Serves until SIGTERM or SIGINT, then stops taking jobs, gives running ones back to
     /// the queue and closes connections. `onListening` gets the bound address (the port
     /// may have been 0: any free port).
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         try await lessons.sweep()
         try await Self.checkChampion(store: store, models: models)
+        try await startShadowRun()
         var services: [any Service] = Self.workers(count: settings.workers, lessons: lessons, models: models,
                                                    settings: settings.worker, logger: logger)
         services.append(WebhookSender(store: store, settings: settings.webhooks, logger: logger))

@@ -61,6 +61,15 @@ struct Models: AsyncParsableCommand {
             for change in changes {
                 print("  \(ISO8601DateFormatter().string(from: change.changedAt))  \(change.action.rawValue) \(change.previous ?? "(none)") → \(change.name)  by \(change.changedBy): \(change.reason)")
             }
+            if let run = try await store.shadowRuns(limit: 1).first {
+                let shadow = try await ShadowComparison.load(challenger: run.name, from: store)
+                print("""
+
+                shadow run: \(run.name) on \(Int((run.share * 100).rounded())) % of lessons since \(ISO8601DateFormatter().string(from: run.startedAt)) by \(run.startedBy)\(run.stoppedAt == nil ? "" : " (stopped)")
+                  \(shadow.lessons) lessons, same flag on \(shadow.sameFlag); incidents champion \(shadow.championIncidents), challenger \(shadow.challengerIncidents), paired \(shadow.pairedIncidents)
+                  reviewed lessons \(shadow.reviewedLessons): confirmed/judged champion \(shadow.champion.confirmed)/\(shadow.champion.judged), challenger \(shadow.challengerJudged.confirmed)/\(shadow.challengerJudged.judged); the Models page has the paired statistics
+                """)
+            }
         }
     }
 

@@ -77,6 +77,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "How often the retention policy looks for recordings to delete, in seconds.")
     var retentionCheckSeconds = 3600.0
 
+    @Option(name: .long, help: ArgumentHelp("A registered challenger configuration that also analyses a share of the lessons, its results kept apart (never shown to schools or sent by webhook).",
+                                            discussion: "The Models page compares it with the champion. Starting without --shadow stops the run."))
+    var shadow: String?
+
+    @Option(name: .long, help: "The share of analysed lessons the --shadow challenger also analyses (0–1).")
+    var shadowShare = 0.2
+
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var lease: LeaseOptions
     @OptionGroup var models: ModelOptions
@@ -85,6 +92,7 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535") }
         guard (0...64).contains(workers) else { throw ValidationError("--workers must be 0–64") }
         guard maxUploadMb > 0 else { throw ValidationError("--max-upload-mb must be positive") }
+        guard shadowShare > 0, shadowShare <= 1 else { throw ValidationError("--shadow-share must be more than 0 and at most 1, such as 0.2") }
         for network in webhookAllowNetwork where IPNetwork(network) == nil {
             throw ValidationError("--webhook-allow-network \(network) is not an address block such as 10.1.2.0/24 or fd00:1::/64")
         }
@@ -104,6 +112,8 @@ struct Serve: AsyncParsableCommand {
         settings.webhooks.targets = WebhookTargetPolicy(allowedNetworks: webhookAllowNetwork.compactMap(IPNetwork.init))
         settings.retention.days = retentionDays.map { max(0, $0) }
         settings.retention.checkEverySeconds = max(1, retentionCheckSeconds)
+        settings.shadow = shadow.map { ($0, shadowShare) }
+        settings.operatorName = commandUser
         let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
                                      prometheus: bootstrapMetrics(), logger: serviceLogger("edcontrol.server"))
         try await refusals { try await server.run { url in

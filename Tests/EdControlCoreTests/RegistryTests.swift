@@ -140,6 +140,48 @@ struct RegistryTests {
         #expect(experiment(lines(10, champion: (0.30, 0.01), challenger: (0.25, 0.011)), metric: .vadF1).verdict == Experiment.Verdict.challengerWorse)
     }
 
+    /// The shadow's share is a stable sample; the comparison's counts and paired precision
+    /// follow from the incidents and verdicts as worked out by hand.
+    @Test func shadowComparisonPairsIncidentsAndJudgesThemByTheReviews() throws {
+        let run = ShadowRun(name: "lenient", share: 0.2, startedBy: "anna")
+        let ids = (0..<2000).map { "lesson-\($0)" }
+        let chosen = ids.filter { run.selects(lessonID: $0) }
+        #expect(abs(Double(chosen.count) / 2000 - 0.2) < 0.03, "\(chosen.count) of 2000")
+        #expect(chosen == ids.filter { run.selects(lessonID: $0) }, "the same lessons every time")
+        #expect(chosen != ids.filter { ShadowRun(name: "other", share: 0.2, startedBy: "anna").selects(lessonID: $0) }, "another challenger, another sample")
+
+        func incidents(_ spans: [(Double, Double)]) -> [ShadowIncident] {
+            spans.map { ShadowIncident(start: $0.0, end: $0.1, role: "teacher", modality: "voice") }
+        }
+        func result(_ id: String, _ flags: (String, String), champion: [(Double, Double)], challenger: [(Double, Double)]) -> ShadowResult {
+            ShadowResult(lessonID: id, schoolID: "s", challenger: "lenient", champion: "built-in", analysedAt: Date(), championFlag: flags.0,
+                         challengerFlag: flags.1, championIncidents: incidents(champion), challengerIncidents: incidents(challenger))
+        }
+        func review(_ lesson: String, _ span: (Double, Double), _ verdict: IncidentReview.Verdict, by reviewer: String) -> IncidentReview {
+            IncidentReview(id: UUID().uuidString, lessonID: lesson, schoolID: "s", incidentIndex: 0, start: span.0, end: span.1, person: "S1",
+                           role: "teacher", modality: "voice", verdict: verdict, note: nil, reviewer: reviewer, reviewedAt: Date())
+        }
+        // a: the challenger keeps the confirmed incident and drops the rejected one (precision 1/2 → 1/1);
+        // b: it drops the confirmed one and keeps the rejected one (1/2 → 0/1); c: not reviewed.
+        let results = [result("a", ("alert", "review"), champion: [(10, 20), (40, 50)], challenger: [(11, 20)]),
+                       result("b", ("alert", "alert"), champion: [(10, 20), (40, 50)], challenger: [(40, 49), (70, 80)]),
+                       result("c", ("ok", "ok"), champion: [], challenger: [(5, 6)])]
+        let reviews = ["a": [review("a", (10, 20), .confirmed, by: "anna"), review("a", (40, 50), .rejected, by: "boris")],
+                       "b": [review("b", (10, 20), .confirmed, by: "anna"), review("b", (40, 50), .rejected, by: "anna")]]
+        let comparison = ShadowComparison(challenger: "lenient", results: results, reviews: reviews)
+        #expect(comparison.lessons == 3 && comparison.sameFlag == 2 && comparison.flagAgreement == 2.0 / 3)
+        #expect(comparison.flagPairs.first { $0.champion == "alert" && $0.challenger == "review" }?.lessons == 1)
+        #expect(comparison.championIncidents == 4 && comparison.challengerIncidents == 4 && comparison.pairedIncidents == 2)
+        #expect(comparison.incidentAgreement == 0.5)
+        #expect(comparison.reviewedLessons == 2 && comparison.confirmedIncidents == 2)
+        #expect(comparison.champion == .init(judged: 4, confirmed: 2) && comparison.challengerJudged == .init(judged: 2, confirmed: 1))
+        #expect(comparison.confirmedFoundByChampion == 2 && comparison.confirmedFoundByChallenger == 1)
+        #expect(comparison.precision.items == 2 && comparison.precision.meanDifference == 0, "(+0.5 and −0.5)")
+        let anna = try #require(comparison.reviewers.first { $0.reviewer == "anna" })
+        #expect(anna.champion == .init(judged: 3, confirmed: 2) && anna.challenger == .init(judged: 2, confirmed: 1))
+        #expect(comparison.reviewers.map(\.reviewer) == ["anna", "boris"])
+    }
+
     /// Admins see the champion, the versions, the log and the experiments; managers do not.
     @Test func modelsPageShowsTheRegistryToAdminsOnly() async throws {
         let admin = try await RouterInstallation("models-page", role: .admin)

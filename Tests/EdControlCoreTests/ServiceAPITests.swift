@@ -320,6 +320,76 @@ struct ServiceAPITests {
         #expect(registered.status == 0, "the fitted rules are a configuration: \(registered.stderr)")
     }
 
+    /// A challenger in the shadow analyses the lessons after the champion; its report is kept
+    /// apart, never shown to the school nor sent by webhook, and the registry compares it
+    /// with the champion and with the reviewers' verdicts. Starting without --shadow stops it.
+    @Test func shadowRunAnalysesLessonsApartAndIsComparedWithTheChampionAndReviews() async throws {
+        let data = try Fixtures.temporaryDirectory("shadow")
+        let rules = data.appendingPathComponent("../lenient-rules.json")
+        try #"{"incidentRules": {"version": "lenient-test", "minimumNegativeEmotionSeconds": 60}}"#.write(to: rules, atomically: true, encoding: .utf8)
+        let registered = try Fixtures.run(Fixtures.edcontrol, ["models", "register", "lenient", "--config", rules.path, "--reason", "fewer face incidents", "--data", data.path])
+        #expect(registered.status == 0, "\(registered.stderr)")
+        for (shadow, refusal) in [("missing", "no such configuration"), ("lenient", "--shadow-share must be")] {
+            let refused = try Fixtures.run(Fixtures.edcontrol, ["serve", "--port", "0", "--shadow", shadow, "--shadow-share", shadow == "lenient" ? "0" : "0.5", "--data", data.path])
+            #expect(refused.status != 0 && refused.stderr.contains(refusal), "\(refused.stderr)")
+        }
+        let server = try RunningServer(data: data, arguments: ["--shadow", "lenient", "--shadow-share", "1", "--webhook-allow-network", "127.0.0.1/32"])
+        let admin = try server.token(school: "School A", role: "admin")
+        let hook = try await server.request("POST", "/api/v1/webhooks", token: admin,
+                                            body: Data(#"{"url": "http://127.0.0.1:9/hook", "secret": "a-long-shared-secret-for-tests"}"#.utf8))
+        let hookID = try #require(try hook.json()["id"] as? String)
+        let (lesson, job) = try await upload(server, crying, token: admin)
+        #expect(try await server.waitForJob(job, token: admin)["state"] as? String == "succeeded")
+
+        var shadow: [String: Any] = [:]
+        for _ in 0..<600 {
+            shadow = try await server.request("GET", "/api/v1/registry", token: admin).json()["shadow"] as? [String: Any] ?? [:]
+            if (shadow["comparison"] as? [String: Any])?["lessons"] as? Int == 1 { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        let comparison = try #require(shadow["comparison"] as? [String: Any], "\(shadow)\n\(server.serverLog.suffix(3000))")
+        #expect((shadow["run"] as? [String: Any])?["name"] as? String == "lenient" && comparison["lessons"] as? Int == 1, "\(shadow)")
+        let champion = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: admin).body)
+        let shadowFolder = data.appendingPathComponent("lessons/\(lesson)/shadow/lenient")
+        let challenger = try #require(LessonReport.read(from: shadowFolder.appendingPathComponent("report.json")))
+        #expect(champion.lineage.configurationVersion?.hasPrefix("built-in-") == true && challenger.lineage.configurationVersion == "lenient"
+                && challenger.lineage.incidentRulesVersion == "lenient-test")
+        #expect(!FileManager.default.fileExists(atPath: shadowFolder.appendingPathComponent("report.html").path), "only what the comparison reads")
+        #expect(comparison["championIncidents"] as? Int == champion.incidents.count && comparison["challengerIncidents"] as? Int == challenger.incidents.count)
+        #expect(comparison["sameFlag"] as? Int == (champion.summary.flag == challenger.summary.flag ? 1 : 0))
+        #expect(challenger.incidents.count < champion.incidents.count, "the lenient rules flag less: \(challenger.incidents.count) vs \(champion.incidents.count)")
+
+        // The school sees its own analysis only, and its webhook hears of that one alone.
+        let stored = try await server.request("GET", "/api/v1/lessons/\(lesson)", token: admin).json()
+        #expect((stored["job"] as? [String: Any])?["id"] as? String == job, "\(stored)")
+        let deliveries = try await server.request("GET", "/api/v1/webhooks/\(hookID)/deliveries", token: admin).json()["items"] as? [[String: Any]] ?? []
+        #expect(deliveries.map { $0["event"] as? String } == ["job.succeeded"] && !deliveries.contains { ($0["payload"] as? String ?? "").contains("lenient") },
+                "\(deliveries)")
+
+        // Reviews of the champion's incidents judge the challenger's where they pair.
+        for index in champion.incidents.indices {
+            #expect(try await server.request("POST", "/api/v1/lessons/\(lesson)/incidents/\(index)/review", token: admin,
+                                             body: Data(#"{"verdict": "\#(index == 0 ? "confirmed" : "rejected")"}"#.utf8)).status == 201)
+        }
+        let reviewed = try #require(try await server.request("GET", "/api/v1/registry", token: admin).json()["shadow"] as? [String: Any])["comparison"] as? [String: Any]
+        let championJudged = reviewed?["champion"] as? [String: Any]
+        #expect(reviewed?["reviewedLessons"] as? Int == 1 && reviewed?["confirmedIncidents"] as? Int == 1
+                && championJudged?["judged"] as? Int == champion.incidents.count && championJudged?["confirmed"] as? Int == 1, "\(reviewed ?? [:])")
+        #expect((reviewed?["reviewers"] as? [[String: Any]])?.count == 1)
+        let page = try await server.request("GET", "/models", token: admin)
+        #expect(page.status == 200 && page.text.contains(#"id="shadow-agreement""#) && page.text.contains("<strong>lenient</strong>"))
+
+        // Started without --shadow, the run stops: the next lesson is analysed by the champion alone.
+        try server.restart(arguments: [])
+        let stopped = try await server.request("GET", "/api/v1/registry", token: admin).json()["shadow"] as? [String: Any]
+        #expect((stopped?["run"] as? [String: Any])?["stoppedAt"] != nil, "\(stopped ?? [:])")
+        let (_, secondJob) = try await upload(server, crying, token: admin)
+        #expect(try await server.waitForJob(secondJob, token: admin)["state"] as? String == "succeeded")
+        try await Task.sleep(for: .seconds(2))
+        let after = try await server.request("GET", "/api/v1/registry", token: admin).json()["shadow"] as? [String: Any]
+        #expect((after?["comparison"] as? [String: Any])?["lessons"] as? Int == 1)
+    }
+
     /// Recordings go after the retention period; reports stay; the audit log says who did what.
     @Test func retentionDeletesRecordingsButKeepsReportsAndEverythingIsAudited() async throws {
         let server = try RunningServer(arguments: ["--retention-days", "0", "--retention-check-seconds", "1"])

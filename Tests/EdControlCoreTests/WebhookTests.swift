@@ -72,7 +72,9 @@ struct WebhookTests {
         let finished = try await server.waitForJob(job, token: manager)
         #expect(finished["state"] as? String == "succeeded", "\(finished)")
 
-        // Two refusals, then accepted: three attempts, in the delivery log.
+        // Two refusals, then accepted, in the delivery log. An attempt the receiver accepted
+        // can still count as failed when its answer is late (this test process is busy with
+        // other tests' analyses), so the sender's count must equal what the receiver saw.
         let deadline = Date().addingTimeInterval(180)
         var log: [[String: Any]] = []
         while Date() < deadline {
@@ -81,10 +83,9 @@ struct WebhookTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         let delivery = try #require(log.first, "a delivery is logged")
-        #expect(delivery["state"] as? String == "delivered" && delivery["attempts"] as? Int == 3 && delivery["lastStatus"] as? Int == 200,
-                "\(delivery)")
         let received = await receiver.received
-        #expect(received.count == 3)
+        #expect(delivery["state"] as? String == "delivered" && delivery["lastStatus"] as? Int == 200, "\(delivery)")
+        #expect(received.count >= 3 && delivery["attempts"] as? Int == received.count, "\(received.count) received: \(delivery)")
         for request in received {
             let timestamp = try #require(request.header(WebhookSignature.timestampHeader).flatMap { Int($0) })
             #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 120)

@@ -11,6 +11,12 @@ public struct EpisodeScore: Sendable, Equatable {
     public var f1: Double { precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0 }
 
     public static func compute(reference: [TimeSpan], hypothesis: [TimeSpan], minimumIoU: Double = 0.5) -> EpisodeScore {
+        EpisodeScore(referenceCount: reference.count, hypothesisCount: hypothesis.count,
+                     matched: pairs(reference: reference, hypothesis: hypothesis, minimumIoU: minimumIoU).count)
+    }
+
+    /// The one-to-one pairs (reference index, hypothesis index) that count as hits.
+    public static func pairs(reference: [TimeSpan], hypothesis: [TimeSpan], minimumIoU: Double = 0.5) -> [(reference: Int, hypothesis: Int)] {
         let iou = reference.map { ref in
             hypothesis.map { hyp in
                 let intersection = ref.overlap(with: hyp)
@@ -18,8 +24,6 @@ public struct EpisodeScore: Sendable, Equatable {
                 return union > 0 ? intersection / union : 0
             }
         }
-        let pairs = Assignment.maximumWeight(iou)
-        return EpisodeScore(referenceCount: reference.count, hypothesisCount: hypothesis.count,
-                            matched: pairs.filter { iou[$0.0][$0.1] >= minimumIoU }.count)
+        return Assignment.maximumWeight(iou).filter { iou[$0.0][$0.1] >= minimumIoU }.map { (reference: $0.0, hypothesis: $0.1) }
     }
 }

@@ -31,6 +31,12 @@ public struct ReportWriter: Sendable {
         try place(report.overview().jsonData(), as: Self.overviewFile)
     }
 
+    /// Writes report.json alone.
+    public func writeReport(_ report: LessonReport) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try place(report.jsonData(), as: Self.reportFile)
+    }
+
     /// `to` as seen from `directory`, so the page keeps working when both move together.
     static func relativePath(from directory: URL, to file: URL) -> String {
         let base = directory.standardizedFileURL.resolvingSymlinksInPath().pathComponents

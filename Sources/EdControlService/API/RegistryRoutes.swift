@@ -3,23 +3,34 @@ import Foundation
 import Hummingbird
 
 /// `/api/v1/registry` (admins): the analysis configurations with the champion, the log of
-/// champion changes and the latest experiments — what the Models page shows, for scripts.
+/// champion changes, the latest experiments and the latest shadow run with its comparison —
+/// what the Models page shows, for scripts.
 struct RegistryRoutes {
-    let store: RegistryStore
+    let store: EdControlStore
 
     struct Registry: ResponseEncodable {
         var champion: String?
         var configurations: [ConfigurationVersion]
         var championChanges: [ChampionChange]
         var experiments: [Experiment]
+        var shadow: Shadow?
+    }
+
+    struct Shadow: Encodable {
+        var run: ShadowRun
+        var comparison: ShadowComparison
     }
 
     func add(to api: RouterGroup<APIContext>) {
         api.get("registry") { _, context -> Registry in
             _ = try context.require(.admin)
+            var shadow: Shadow?
+            if let run = try await store.shadowRuns(limit: 1).first {
+                shadow = Shadow(run: run, comparison: try await ShadowComparison.load(challenger: run.name, from: store))
+            }
             return Registry(champion: try await store.champion()?.name, configurations: try await store.configurationVersions(),
                             championChanges: try await store.championChanges(limit: 100),
-                            experiments: try await store.experiments(limit: 50).compactMap { try? $0.experiment })
+                            experiments: try await store.experiments(limit: 50).compactMap { try? $0.experiment }, shadow: shadow)
         }
     }
 }

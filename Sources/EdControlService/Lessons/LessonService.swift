@@ -177,14 +177,51 @@ public struct LessonService: Sendable {
         if recorded {
             try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
             try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
+            await queueShadowAnalysis(of: job, championReport: report)
         }
         return recorded
     }
 
-    /// Records that a job failed for good, and tells the school's webhooks.
+    /// Records that a job failed for good, and tells the school's webhooks (not of a shadow
+    /// analysis: the school never hears of those).
     func fail(_ job: Job, workerID: String, reason: String, message: String) async throws {
         try await store.fail(jobID: job.id, workerID: workerID, reason: reason, message: message)
+        guard job.kind == .analysis else { return }
         try await WebhookEvent.queue("job.failed", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
+    }
+
+    // MARK: Shadow runs
+
+    /// Queues the shadow run's challenger on the lesson the champion has just analysed, if
+    /// the lesson is in the run's share. The school's results are published already: a
+    /// failure here is logged, never theirs.
+    private func queueShadowAnalysis(of job: Job, championReport: LessonReport) async {
+        do {
+            guard let run = try await store.currentShadow(), run.name != championReport.lineage.configurationVersion,
+                  run.selects(lessonID: job.lessonID) else { return }
+            if let queued = try await store.enqueueShadow(lessonID: job.lessonID, schoolID: job.schoolID, configuration: run.name,
+                                                          maxAttempts: limits.maxAttempts) {
+                logger.info("shadow analysis queued", metadata: ["lesson": "\(job.lessonID)", "job": "\(queued.id)", "challenger": "\(run.name)"])
+            }
+        } catch {
+            logger.error("cannot queue the shadow analysis", metadata: ["lesson": "\(job.lessonID)", "error": "\(error)"])
+        }
+    }
+
+    /// Keeps a shadow job's report apart from the lesson's results, with what it and the
+    /// lesson's published (champion) report say, for the Models page. False if the job was no
+    /// longer the worker's.
+    func publishShadow(_ report: LessonReport, from pending: URL, job: Job, workerID: String) async throws -> Bool {
+        guard let challenger = job.configurationVersion, let championReport = data.report(of: job.lessonID) else {
+            throw HTTPError(.gone, message: "the lesson has no published report to compare the shadow analysis with (erased, or its recording expired)")
+        }
+        try data.publishShadow(pending, lessonID: job.lessonID, challenger: challenger)
+        let result = ShadowResult(lessonID: job.lessonID, schoolID: job.schoolID, champion: championReport, challenger: report, challengerName: challenger)
+        let recorded = try await store.succeedShadow(jobID: job.id, workerID: workerID, result: result)
+        if !recorded, try await store.lesson(id: job.lessonID, schoolID: job.schoolID) == nil {
+            try? FileManager.default.removeItem(at: data.lessonDirectory(job.lessonID))
+        }
+        return recorded
     }
 
     // MARK: Review

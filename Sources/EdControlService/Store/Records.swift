@@ -131,6 +131,9 @@ public struct Job: Codable, Sendable, Equatable {
         case analysis
         /// Makes `teacherID`'s voice profile from `speaker`'s turns in the lesson.
         case voiceEnrolment = "voice_enrolment"
+        /// Analyses the lesson with the shadow run's challenger (`configurationVersion`) and
+        /// keeps the results apart: never shown to the school or sent to its webhooks.
+        case shadow
     }
 
     public var id: String
@@ -140,6 +143,8 @@ public struct Job: Codable, Sendable, Equatable {
     /// For a voice enrolment: whose profile, from which speaker of the lesson's report.
     public var teacherID: String?
     public var speaker: String?
+    /// For a shadow analysis: the challenger configuration.
+    public var configurationVersion: String?
     public var state: State
     /// What the analysis is doing now, in words (see `AnalysisStage`), and how far the whole
     /// job has got, 0…1.

@@ -156,6 +156,22 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX lesson_features_by_time ON lesson_features(analysed_at);
                 """)
         }
+        migrator.registerMigration("v14: shadow runs of a challenger and their results") { db in
+            try db.execute(sql: """
+                ALTER TABLE job ADD COLUMN configuration_version TEXT;
+                CREATE TABLE shadow_run (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL REFERENCES configuration_version(name),
+                    share REAL NOT NULL, started_by TEXT NOT NULL, started_at REAL NOT NULL, stopped_at REAL);
+                CREATE TABLE shadow_result (
+                    lesson_id TEXT NOT NULL REFERENCES lesson(id) ON DELETE CASCADE,
+                    school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    challenger TEXT NOT NULL, champion TEXT NOT NULL, analysed_at REAL NOT NULL,
+                    champion_flag TEXT NOT NULL, challenger_flag TEXT NOT NULL,
+                    champion_incidents TEXT NOT NULL, challenger_incidents TEXT NOT NULL,
+                    PRIMARY KEY (lesson_id, challenger));
+                CREATE INDEX shadow_result_by_challenger ON shadow_result(challenger, analysed_at);
+                """)
+        }
         return migrator
     }
 
@@ -319,10 +335,10 @@ public final class SQLiteStore: EdControlStore {
         }
     }
 
-    private static func insertJob(lessonID: String, schoolID: String, kind: Job.Kind = .analysis, teacherID: String? = nil, speaker: String? = nil,
-                                  maxAttempts: Int, _ db: Database) throws -> Job {
+    static func insertJob(lessonID: String, schoolID: String, kind: Job.Kind = .analysis, teacherID: String? = nil, speaker: String? = nil,
+                          configurationVersion: String? = nil, maxAttempts: Int, _ db: Database) throws -> Job {
         let job = Job(id: newIdentifier(), lessonID: lessonID, schoolID: schoolID, kind: kind, teacherID: teacherID, speaker: speaker,
-                      state: .queued, stage: nil, progress: 0,
+                      configurationVersion: configurationVersion, state: .queued, stage: nil, progress: 0,
                       attempts: 0, maxAttempts: maxAttempts, lastError: nil, failureReason: nil, createdAt: Date(),
                       startedAt: nil, finishedAt: nil, workerID: nil, leaseExpiresAt: nil, heartbeatAt: nil)
         try job.insert(db)
@@ -403,10 +419,12 @@ public final class SQLiteStore: EdControlStore {
     // MARK: JobQueue
 
     private static let active = [Job.State.queued.rawValue, Job.State.running.rawValue].contains(Column("state"))
+    /// Shadow runs are the operator's: schools never see their jobs, and they hold up nothing of the school's.
+    private static let schoolsJob = Column("kind") != Job.Kind.shadow.rawValue
 
     public func enqueue(lessonID: String, schoolID: String, maxAttempts: Int) async throws -> Job {
         try await database.write { db in
-            guard try Job.filter(Column("lesson_id") == lessonID && Self.active).fetchCount(db) == 0 else {
+            guard try Job.filter(Column("lesson_id") == lessonID && Self.schoolsJob && Self.active).fetchCount(db) == 0 else {
                 throw StoreConflict(message: "this lesson is already queued or being analysed, or a voice is being enrolled from it; cancel that job first or wait for it")
             }
             return try Self.insertJob(lessonID: lessonID, schoolID: schoolID, maxAttempts: maxAttempts, db)
@@ -428,7 +446,7 @@ public final class SQLiteStore: EdControlStore {
     }
 
     public func job(id: String, schoolID: String) async throws -> Job? {
-        try await database.read { db in try Job.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) }
+        try await database.read { db in try Job.filter(Column("id") == id && Column("school_id") == schoolID && Self.schoolsJob).fetchOne(db) }
     }
 
     public func latestVoiceEnrolment(teacherID: String, schoolID: String) async throws -> Job? {
@@ -450,7 +468,8 @@ public final class SQLiteStore: EdControlStore {
                 """, arguments: [now.timeIntervalSince1970, now.timeIntervalSince1970])
             guard var job = try Job.filter(sql: "state = 'queued' OR (state = 'running' AND lease_expires_at < ?)",
                                            arguments: [now.timeIntervalSince1970])
-                .order(Column("created_at")).fetchOne(db) else { return nil }
+                // Schools' work first: a shadow analysis waits until no lesson of theirs does.
+                .order(Self.schoolsJob.desc, Column("created_at")).fetchOne(db) else { return nil }
             job.state = .running
             job.attempts += 1
             job.workerID = workerID
@@ -532,10 +551,10 @@ public final class SQLiteStore: EdControlStore {
         try await database.write { db in
             try db.execute(sql: """
                 UPDATE job SET state = 'cancelled', stage = NULL, finished_at = ?, worker_id = NULL, lease_expires_at = NULL
-                WHERE id = ? AND school_id = ? AND state IN ('queued', 'running')
+                WHERE id = ? AND school_id = ? AND state IN ('queued', 'running') AND kind != 'shadow'
                 """, arguments: [Date().timeIntervalSince1970, jobID, schoolID])
             let cancelled = db.changesCount == 1
-            return try Job.filter(Column("id") == jobID && Column("school_id") == schoolID).fetchOne(db).map { ($0, cancelled) }
+            return try Job.filter(Column("id") == jobID && Column("school_id") == schoolID && Self.schoolsJob).fetchOne(db).map { ($0, cancelled) }
         }
     }
 

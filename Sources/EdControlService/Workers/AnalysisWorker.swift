@@ -60,7 +60,7 @@ public struct AnalysisWorker: Service {
 
     private func process(_ job: Job) async {
         switch job.kind {
-        case .analysis: await analyse(job)
+        case .analysis, .shadow: await analyse(job)
         case .voiceEnrolment: await enrolVoice(job)
         }
     }
@@ -108,17 +108,17 @@ public struct AnalysisWorker: Service {
             ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "recording_missing")
             return
         }
-        let champion: (name: String, configuration: AnalysisConfiguration)
+        let configuration: (name: String, configuration: AnalysisConfiguration)
         do {
-            champion = try await ConfigurationRegistry(store: store, models: models).champion()
+            configuration = try await self.configuration(for: job)
         } catch {
             let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-            logger.error("cannot use the champion configuration", metadata: ["error": "\(message)"])
+            logger.error("cannot use the analysis configuration", metadata: ["error": "\(message)"])
             try? await lessons.fail(job, workerID: id, reason: "configuration", message: "the analysis configuration cannot be used: \(message)")
             ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "configuration")
             return
         }
-        logger.info("analysis started", metadata: ["attempt": "\(job.attempts)", "configuration": "\(champion.name)"])
+        logger.info("analysis started", metadata: ["attempt": "\(job.attempts)", "configuration": "\(configuration.name)", "kind": "\(job.kind.rawValue)"])
         let teacherProfile = await voiceProfile(of: lesson)
         let pending = data.pendingResults(of: lesson.id, job: job.id)
         defer { try? FileManager.default.removeItem(at: pending) }
@@ -129,10 +129,15 @@ public struct AnalysisWorker: Service {
                 let result: Result<LessonReport, Error>
                 do {
                     result = .success(try await onOwnThread { [models] in
-                        let report = try LessonAnalyzer(models: models, configuration: champion.configuration,
-                                                        configurationVersion: champion.name, logger: logger)
+                        let report = try LessonAnalyzer(models: models, configuration: configuration.configuration,
+                                                        configurationVersion: configuration.name, logger: logger)
                             .analyze(recording, teacherProfile: teacherProfile, progress: control)
-                        try ReportWriter(directory: pending).write(report, media: recording)
+                        if job.kind == .shadow {
+                            // Only what the comparison reads: nobody looks at a shadow's pages or face pictures.
+                            try ReportWriter(directory: pending).writeReport(report)
+                        } else {
+                            try ReportWriter(directory: pending).write(report, media: recording)
+                        }
                         return report
                     })
                 } catch {
@@ -150,6 +155,10 @@ public struct AnalysisWorker: Service {
         for (stage, stageSeconds) in control.stageDurations() { ServiceMetrics.stageFinished(stage, seconds: stageSeconds) }
         do {
             switch outcome {
+            case .success(let report) where job.kind == .shadow:
+                _ = try await lessons.publishShadow(report, from: pending, job: job, workerID: id)
+                ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
+                logger.info("shadow analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
             case .success(let report):
                 _ = try await lessons.publish(report, from: pending, job: job, workerID: id)
                 ServiceMetrics.analysed(report, seconds: seconds)
@@ -170,6 +179,18 @@ public struct AnalysisWorker: Service {
         } catch {
             logger.error("cannot record the job's outcome; its lease will expire and it will run again", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The champion for a school's analysis; the shadow run's challenger for a shadow one.
+    private func configuration(for job: Job) async throws -> (name: String, configuration: AnalysisConfiguration) {
+        let registry = ConfigurationRegistry(store: store, models: models)
+        guard job.kind == .shadow else { return try await registry.champion() }
+        guard let name = job.configurationVersion, let version = try await store.configurationVersion(named: name) else {
+            throw ConfigurationError("the shadow job names no registered configuration")
+        }
+        let configuration = try version.configuration
+        try registry.checkInstalled(configuration)
+        return (name, configuration)
     }
 
     /// The lesson's teacher's enrolled voice, so the analysis finds them by it; none if the

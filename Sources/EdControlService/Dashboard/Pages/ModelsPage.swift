@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 
 /// `/models` (admins): the analysis configurations in the registry with the champion, the
-/// log of champion changes, the experiments that compared configurations, and each
-/// installed model's card. Read-only: the champion analyses every school's lessons, so it
+/// log of champion changes, the experiments that compared configurations, the shadow run's
+/// comparison with the champion on real lessons, and each installed model's card. Read-only: the champion analyses every school's lessons, so it
 /// is changed by the installation's operator (`edcontrol models promote|rollback`).
 struct ModelsPage {
     let store: EdControlStore
@@ -22,8 +22,19 @@ struct ModelsPage {
         var id: String; var version: String; var licence: String; var source: String; var sha: String
         var purpose: String; var training: String; var figures: [ModelCard.Figure]; var command: String; var limits: [String]
     }
+    struct Shadow {
+        var name: String; var share: String; var since: String; var by: String; var running: Bool
+        var lessons: Int; var sameFlag: String; var flagPairs: [ShadowComparison.FlagPair]
+        var championIncidents: Int; var challengerIncidents: Int; var pairedIncidents: Int; var incidentAgreement: String
+        var reviewedLessons: Int; var confirmed: Int
+        var championJudged: String; var challengerJudged: String; var championFound: Int; var challengerFound: Int
+        var pairedLessons: Int; var difference: String; var interval: String; var tTest: String; var wilcoxon: String
+        var reviewers: [ReviewerRow]
+    }
+    struct ReviewerRow { var reviewer: String; var champion: String; var challenger: String }
     struct Model {
         var champion: Version?
+        var shadow: Shadow?
         var versions: [Version]
         var changes: [Change]
         var experiments: [ExperimentRow]
@@ -51,21 +62,48 @@ struct ModelsPage {
                             purpose: card?.purpose ?? "", training: card?.trainingData ?? "", figures: card?.measuredHere ?? [],
                             command: card?.command ?? "", limits: card?.knownLimits ?? [])
             }
-            let model = Model(champion: versions.first(where: \.isChampion), versions: versions, changes: changes, experiments: experiments, cards: cards)
+            var shadow: Shadow?
+            if let run = try await store.shadowRuns(limit: 1).first {
+                shadow = self.shadow(run, try await ShadowComparison.load(challenger: run.name, from: store), t)
+            }
+            let model = Model(champion: versions.first(where: \.isChampion), shadow: shadow, versions: versions, changes: changes, experiments: experiments, cards: cards)
             return pages.render("models", title: t["models_title"], model: model, request: request, context: context)
         }
     }
 
+    private func shadow(_ run: ShadowRun, _ comparison: ShadowComparison, _ t: InterfaceText) -> Shadow {
+        func share(_ value: Double?) -> String { value.map(t.percent) ?? "—" }
+        func judged(_ side: ShadowComparison.Judged) -> String {
+            "\(side.confirmed) / \(side.judged)" + (side.precision.map { " (\(t.percent($0)))" } ?? "")
+        }
+        let precision = comparison.precision
+        return Shadow(
+            name: run.name, share: t.percent(run.share), since: t.date(run.startedAt), by: run.startedBy, running: run.stoppedAt == nil,
+            lessons: comparison.lessons, sameFlag: "\(comparison.sameFlag) / \(comparison.lessons) (\(share(comparison.flagAgreement)))",
+            flagPairs: comparison.flagPairs, championIncidents: comparison.championIncidents, challengerIncidents: comparison.challengerIncidents,
+            pairedIncidents: comparison.pairedIncidents, incidentAgreement: share(comparison.incidentAgreement),
+            reviewedLessons: comparison.reviewedLessons, confirmed: comparison.confirmedIncidents,
+            championJudged: judged(comparison.champion), challengerJudged: judged(comparison.challengerJudged),
+            championFound: comparison.confirmedFoundByChampion, challengerFound: comparison.confirmedFoundByChallenger,
+            pairedLessons: precision.items, difference: Self.signed(precision.meanDifference, t), interval: Self.interval(precision, t),
+            tTest: Self.p(precision.pairedTTest?.pValue, t), wilcoxon: Self.p(precision.wilcoxon?.pValue, t),
+            reviewers: comparison.reviewers.map { ReviewerRow(reviewer: $0.reviewer, champion: judged($0.champion), challenger: judged($0.challenger)) })
+    }
+
+    static func p(_ value: Double?, _ t: InterfaceText) -> String { value.map { $0 < 0.0001 ? "< 0.0001" : t.number($0, decimals: 4) } ?? "—" }
+    static func signed(_ value: Double, _ t: InterfaceText) -> String { (value >= 0 ? "+" : "") + t.number(value, decimals: 4) }
+    static func interval(_ comparison: PairedComparison, _ t: InterfaceText) -> String {
+        comparison.confidenceInterval95.map { "[\(t.number($0.lower, decimals: 4)); \(t.number($0.upper, decimals: 4))]" } ?? "—"
+    }
+
     private func row(_ experiment: Experiment, _ t: InterfaceText) -> ExperimentRow {
         let comparison = experiment.comparison
-        func p(_ value: Double?) -> String { value.map { $0 < 0.0001 ? "< 0.0001" : t.number($0, decimals: 4) } ?? "—" }
         return ExperimentRow(
             id: String(experiment.id.prefix(8)), at: t.date(experiment.createdAt), metric: experiment.metric.rawValue,
             challenger: experiment.challenger.name, champion: experiment.champion.name,
             corpus: "\(URL(fileURLWithPath: experiment.corpus.path).lastPathComponent) (\(experiment.corpus.manifestSHA256.prefix(8)))",
-            items: experiment.items.count, difference: (comparison.meanDifference >= 0 ? "+" : "") + t.number(comparison.meanDifference, decimals: 4),
-            interval: comparison.confidenceInterval95.map { "[\(t.number($0.lower, decimals: 4)); \(t.number($0.upper, decimals: 4))]" } ?? "—",
-            tTest: p(experiment.pairedTTest?.pValue), wilcoxon: p(experiment.wilcoxon?.pValue),
+            items: experiment.items.count, difference: Self.signed(comparison.meanDifference, t), interval: Self.interval(comparison, t),
+            tTest: Self.p(experiment.pairedTTest?.pValue, t), wilcoxon: Self.p(experiment.wilcoxon?.pValue, t),
             verdict: t["models_verdict_\(experiment.verdict.rawValue)"], verdictClass: experiment.verdict.rawValue, reason: experiment.reason)
     }
 }

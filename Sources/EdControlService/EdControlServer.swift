@@ -148,6 +148,7 @@ public struct EdControlServer: Sendable {
         AuditRoutes(store: store).add(to: api)
         MonitoringRoutes(monitor: DriftMonitor(store: store)).add(to: api)
         RegistryRoutes(store: store).add(to: api)
+        PilotRoutes(reporter: PilotReporter(store: store, data: data)).add(to: api)
         Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models).add(to: router)
         return router
     }

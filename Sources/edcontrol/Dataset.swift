@@ -33,7 +33,8 @@ struct Dataset: AsyncParsableCommand {
                 try await ReviewDataset(store: store, data: data).export(school: found, to: URL(fileURLWithPath: out), by: by)
             }
             let confirmed = manifest.items.map(\.confirmed).reduce(0, +), rejected = manifest.items.map(\.rejected).reduce(0, +)
-            print("wrote \(out): \(manifest.items.count) fully reviewed lessons, \(confirmed) confirmed and \(rejected) rejected incidents "
+            let corrected = manifest.items.map(\.corrected).reduce(0, +)
+            print("wrote \(out): \(manifest.items.count) fully reviewed lessons, \(confirmed) confirmed (\(corrected) corrected by the reviewer) and \(rejected) rejected incidents "
                   + "(\(manifest.partiallyReviewed) partly reviewed and \(manifest.withoutRecording) without their recording left out); "
                   + "MANIFEST.json sha256 \(try SHA256Digest.ofFile(at: URL(fileURLWithPath: out).appendingPathComponent("MANIFEST.json")))")
         }

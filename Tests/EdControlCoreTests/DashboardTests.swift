@@ -162,6 +162,18 @@ struct DashboardTests {
         #expect(try browser.evaluate("document.querySelector('#incident-0 .verdict')?.textContent") as? String == "Confirmed by a reviewer")
         let reviews = try await server.request("GET", "/api/v1/reviews", token: token).json()
         #expect(reviews["confirmed"] as? Int == 1 && (reviews["items"] as? [[String: Any]])?.first?["reviewer"] as? String == "manager@school.test")
+        // It happened, but ended two seconds later: confirmed again with the correction. The
+        // start goes back as the form shows it (to a tenth of a second).
+        let first = try #require(incidents.first)
+        let correctedEnd = (first["end"] as! Double) + 2
+        try browser.evaluate("document.querySelector('#incident-0 details.correct').open = true; document.querySelector('#correct-0 input[name=end]').value = '\(correctedEnd)'")
+        try browser.click("#correct-0 button[type=submit]", loads: true)
+        let correctedText = try browser.evaluate("document.querySelector('#incident-0 .verdict')?.textContent") as? String ?? ""
+        #expect(correctedText.hasPrefix("Confirmed by a reviewer · corrected: "), "\(correctedText)")
+        let correctedReview = try #require((try await server.request("GET", "/api/v1/reviews", token: token).json()["items"] as? [[String: Any]])?.first)
+        #expect(correctedReview["correctedEnd"] as? Double == correctedEnd
+                && abs((correctedReview["correctedStart"] as? Double ?? -1) - (first["start"] as! Double)) <= 0.05
+                && correctedReview["correctedPerson"] == nil, "\(correctedReview)")
 
         // The teacher's history and the review queue.
         // The teachers side by side, then one teacher's history.

@@ -1,4 +1,5 @@
 import EdControlCore
+import EdControlService
 import Foundation
 import Testing
 
@@ -281,17 +282,47 @@ struct ServiceAPITests {
         #expect(!report.incidents.isEmpty, "the crying is an incident")
         let (second, secondJob) = try await upload(server, crying, token: token)
         #expect(try await server.waitForJob(secondJob, token: token)["state"] as? String == "succeeded")
+        // The first lesson's first incident is confirmed with a correction: it began a second
+        // later and ended a second earlier. Corrections that cannot be are refused.
+        let corrected = TimeSpan(start: report.incidents[0].start + 1, end: report.incidents[0].end - 1)
+        for (body, refusal) in [(#"{"verdict": "rejected", "start": 1, "end": 2}"#, "only a confirmed incident"),
+                                (#"{"verdict": "confirmed", "start": 5, "end": 4}"#, "0 ≤ start < end"),
+                                (#"{"verdict": "confirmed", "start": 1, "end": 99999}"#, "the lesson's length"),
+                                (#"{"verdict": "confirmed", "person": "S99"}"#, "no person S99"),
+                                (#"{"verdict": "confirmed", "modality": "smell"}"#, "voice, face or both")] {
+            let refused = try await server.request("POST", "/api/v1/lessons/\(lesson)/incidents/0/review", token: token, body: Data(body.utf8))
+            #expect(refused.status == 400 && refused.message.contains(refusal), "\(body): \(refused.text)")
+        }
+        var verdictsGiven = 0
         for reviewed in [lesson, second] {
             let incidents = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(reviewed)/report.json", token: token).body).incidents
+            verdictsGiven += incidents.count
             for index in incidents.indices {
                 let verdict = index == 0 ? "confirmed" : "rejected"
-                #expect(try await server.request("POST", "/api/v1/lessons/\(reviewed)/incidents/\(index)/review", token: token,
-                                                 body: Data(#"{"verdict": "\#(verdict)"}"#.utf8)).status == 201)
+                let correction = reviewed == lesson && index == 0 ? #", "start": \#(corrected.start), "end": \#(corrected.end), "modality": "both""# : ""
+                let saved = try await server.request("POST", "/api/v1/lessons/\(reviewed)/incidents/\(index)/review", token: token,
+                                                     body: Data(#"{"verdict": "\#(verdict)"\#(correction)}"#.utf8))
+                #expect(saved.status == 201, "\(saved.text)")
+                if !correction.isEmpty {
+                    #expect(try saved.json()["correctedStart"] as? Double == corrected.start && saved.json()["correctedModality"] as? String == "both", "\(saved.text)")
+                }
             }
         }
+        // The pilot figures count both lessons, flagged, with the verdicts just given.
+        let month = PilotFigures.recentMonths(1)[0]
+        let pilot = try await server.request("GET", "/api/v1/pilot?from=\(month)", token: token).json()
+        let figures = try #require((pilot["months"] as? [[String: Any]])?.first, "\(pilot)")
+        let judged = (figures["precisionByFlag"] as? [String: [String: Any]])?.values.compactMap { $0["judged"] as? Int }.reduce(0, +)
+        #expect(figures["month"] as? String == month && figures["lessonsAnalysed"] as? Int == 2 && figures["lessonsFlagged"] as? Int == 2
+                && figures["lessonsWithVerdict"] as? Int == 2 && (figures["medianMinutesToVerdict"] as? Double ?? -1) >= 0, "\(figures)")
+        #expect(judged == verdictsGiven, "every verdict is counted: \(figures)")
+        #expect((figures["minutesSaved"] as? Double ?? -1) >= 0 && (figures["minutesRecorded"] as? Double ?? 0) > 0)
+        #expect(try await server.request("GET", "/api/v1/pilot?from=2026-13", token: token).status == 400)
+        let pilotPage = try await server.request("GET", "/pilot", token: token, headers: ["Accept-Language": "ru"])
+        #expect(pilotPage.status == 200 && pilotPage.text.contains("Итоги пилота") && pilotPage.text.contains(#"id="pilot""#))
         let dataset = server.data.appendingPathComponent("../reviews-v1")
         let exported = try Fixtures.run(Fixtures.edcontrol, ["dataset", "export", "--school", "School A", "--out", dataset.path, "--data", server.data.path])
-        #expect(exported.status == 0 && exported.stdout.contains("2 fully reviewed lessons, 2 confirmed"), "\(exported.stdout) \(exported.stderr)")
+        #expect(exported.status == 0 && exported.stdout.contains("2 fully reviewed lessons, 2 confirmed (1 corrected by the reviewer)"), "\(exported.stdout) \(exported.stderr)")
         let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: dataset.appendingPathComponent("MANIFEST.json"))) as? [String: Any])
         let files = try #require(manifest["files"] as? [[String: Any]])
         #expect(Set(files.compactMap { $0["file"] as? String }) == Set([lesson, second].flatMap { ["\($0).mp4", "\($0).episodes.json", "\($0).verdicts.json"] }))
@@ -300,7 +331,7 @@ struct ServiceAPITests {
             #expect(try SHA256Digest.ofFile(at: dataset.appendingPathComponent(name)) == file["sha256"] as? String, "\(name) is pinned")
         }
         let episodes = try JSONDecoder().decode([SpeakerTurn].self, from: Data(contentsOf: dataset.appendingPathComponent("\(lesson).episodes.json")))
-        #expect(episodes.map(\.span) == [TimeSpan(start: report.incidents[0].start, end: report.incidents[0].end)])
+        #expect(episodes.map(\.span) == [corrected], "the reviewer's times are the label")
         let again = try Fixtures.run(Fixtures.edcontrol, ["dataset", "export", "--school", "School A", "--out", dataset.path, "--data", server.data.path])
         #expect(again.status != 0 && again.stderr.contains("never overwritten"), "a version is not overwritten")
         let compared = try Fixtures.run(Fixtures.edcontrol, ["experiment", "compare", "--champion", "strict", "--challenger", rules.path, "--corpus", dataset.path,

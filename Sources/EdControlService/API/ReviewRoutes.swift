@@ -2,8 +2,9 @@ import EdControlCore
 import Foundation
 import Hummingbird
 
-/// Reviewers confirm or reject incidents; confirmed ones are labelled episodes for the next
-/// evaluation (`edcontrol eval incidents --ref` reads the episodes export).
+/// Reviewers confirm or reject incidents, and correct confirmed ones (other times, another
+/// person, another modality); confirmed ones, as corrected, are labelled episodes for the
+/// next evaluation (`edcontrol eval incidents --ref` reads the episodes export).
 struct ReviewRoutes {
     let store: EdControlStore
     let lessons: LessonService
@@ -11,6 +12,13 @@ struct ReviewRoutes {
     struct Verdict: Decodable {
         var verdict: IncidentReview.Verdict
         var note: String?
+        /// A correction of a confirmed incident; any part may be left out.
+        var start: Double?
+        var end: Double?
+        var person: String?
+        var modality: String?
+
+        var correction: ReviewCorrection { ReviewCorrection(start: start, end: end, person: person, modality: modality) }
     }
 
     struct ReviewList: ResponseEncodable {
@@ -46,7 +54,7 @@ struct ReviewRoutes {
             let lesson = try await store.lesson(try context.parameters.require("lesson"), of: caller).lesson.id
             return Episodes(episodes: try await store.reviews(lessonID: lesson, schoolID: caller.schoolID)
                 .filter { $0.verdict == .confirmed }
-                .map { SpeakerTurn(start: $0.start, end: $0.end, speaker: $0.person) })
+                .map { SpeakerTurn(start: $0.labelledSpan.start, end: $0.labelledSpan.end, speaker: $0.labelledPerson) })
         }
         api.get("reviews") { _, context in
             ReviewList(try await store.reviews(schoolID: try context.require(.viewer).schoolID))
@@ -58,7 +66,7 @@ struct ReviewRoutes {
         let lessonID = try context.parameters.require("lesson")
         _ = try await store.lesson(lessonID, of: caller)  // another school's lesson is a 404 whatever the body
         let body = try await request.decode(as: Verdict.self, context: context)
-        let saved = try await lessons.review(body.verdict, note: body.note, lessonID: lessonID,
+        let saved = try await lessons.review(body.verdict, note: body.note, correction: body.correction, lessonID: lessonID,
                                              index: try context.parameters.require("index", as: Int.self), by: caller)
         return EditedResponse(status: .created, response: saved)
     }

@@ -32,6 +32,7 @@ struct Dashboard {
         UsersPage(store: store, pages: pages).add(to: router)
         ModelsPage(store: store, models: models, pages: pages).add(to: router)
         ModelHealthPage(monitor: DriftMonitor(store: store), pages: pages).add(to: router)
+        PilotPage(reporter: PilotReporter(store: store, data: data), pages: pages).add(to: router)
     }
 
     /// The stylesheet and scripts; the player script is the one report.html inlines.
@@ -104,6 +105,7 @@ struct PageRenderer: Sendable {
         let caller = context.identity
         let section = request.uri.path.split(separator: "/").first.map(String.init) ?? ""
         let sections = [("lessons", "nav_lessons"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")]
+            + ((caller?.role ?? .viewer) >= .manager ? [("pilot", "nav_pilot")] : [])
             + (caller?.role == .admin ? [("users", "nav_users"), ("models", "nav_models"), ("monitoring", "nav_health")] : [])
         let nav = caller == nil ? [] : sections.map {
             PageFrame.Link(href: "/\($0.0)", label: t[$0.1], current: section == $0.0)

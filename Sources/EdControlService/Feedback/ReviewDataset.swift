@@ -2,7 +2,8 @@ import EdControlCore
 import Foundation
 
 /// Reviewers' verdicts turned into a labelled dataset: for each lesson whose every incident
-/// has been judged, its recording, the confirmed incidents as reference episodes
+/// has been judged, its recording, the confirmed incidents (as the reviewers corrected
+/// them: times, person) as reference episodes
 /// (`ID.episodes.json`, what `experiment compare --metric incident-f1` reads) and every verdict
 /// with who gave it and when (`ID.verdicts.json`); a MANIFEST.json pins each file by sha256,
 /// so the dataset is versioned like the code and an experiment records which version it used.
@@ -12,6 +13,8 @@ public struct ReviewDataset: Sendable {
         public var media: String
         public var confirmed: Int
         public var rejected: Int
+        /// Confirmed incidents whose times, person or modality the reviewer corrected.
+        public var corrected: Int
         public var reviewers: [String]
         public var firstVerdictAt: Date
         public var lastVerdictAt: Date
@@ -61,11 +64,13 @@ public struct ReviewDataset: Sendable {
             guard let recording = data.recording(of: lesson) else { withoutRecording += 1; continue }
             let media = "\(lessonID).\(recording.pathExtension.lowercased())"
             try FileManager.default.copyItem(at: recording, to: partial.appendingPathComponent(media))
-            let confirmed = reviews.filter { $0.verdict == .confirmed }.sorted { $0.start < $1.start }
-            try Self.write(confirmed.map { SpeakerTurn(start: $0.start, end: $0.end, speaker: $0.person) }, to: partial.appendingPathComponent("\(lessonID).episodes.json"))
+            let confirmed = reviews.filter { $0.verdict == .confirmed }.sorted { $0.labelledSpan.start < $1.labelledSpan.start }
+            try Self.write(confirmed.map { SpeakerTurn(start: $0.labelledSpan.start, end: $0.labelledSpan.end, speaker: $0.labelledPerson) },
+                           to: partial.appendingPathComponent("\(lessonID).episodes.json"))
             try Self.write(reviews, to: partial.appendingPathComponent("\(lessonID).verdicts.json"))
             let times = reviews.map(\.reviewedAt)
             items.append(Item(lesson: lessonID, media: media, confirmed: confirmed.count, rejected: reviews.count - confirmed.count,
+                              corrected: confirmed.filter(\.isCorrected).count,
                               reviewers: Array(Set(reviews.map(\.reviewer))).sorted(), firstVerdictAt: times.min()!, lastVerdictAt: times.max()!))
         }
         let files = try FileManager.default.contentsOfDirectory(at: partial, includingPropertiesForKeys: nil)

@@ -227,8 +227,10 @@ public struct LessonService: Sendable {
     // MARK: Review
 
     /// Stores a verdict on the lesson's incident `index` (its place in the current report),
-    /// with what the incident said, and audits it.
-    public func review(_ verdict: IncidentReview.Verdict, note: String?, lessonID: String, index: Int, by caller: Principal) async throws -> IncidentReview {
+    /// with what the incident said and the reviewer's correction of a confirmed one, and
+    /// audits it.
+    public func review(_ verdict: IncidentReview.Verdict, note: String?, correction: ReviewCorrection? = nil, lessonID: String, index: Int,
+                       by caller: Principal) async throws -> IncidentReview {
         let found = try await store.lesson(lessonID, of: caller)
         guard let report = await currentReport(of: found.lesson.id) else {
             throw HTTPError(.conflict, message: "this lesson has no analysis results to review yet")
@@ -237,13 +239,46 @@ public struct LessonService: Sendable {
             throw HTTPError(.notFound, message: "the lesson's report has \(report.incidents.count) incidents, numbered from 0; there is no incident \(index)")
         }
         let incident = report.incidents[index]
-        let review = IncidentReview(id: newIdentifier(), lessonID: found.lesson.id, schoolID: caller.schoolID, incidentIndex: index,
+        var review = IncidentReview(id: newIdentifier(), lessonID: found.lesson.id, schoolID: caller.schoolID, incidentIndex: index,
                                     start: incident.start, end: incident.end, person: incident.person, role: incident.role.rawValue,
                                     modality: incident.modality.rawValue, verdict: verdict,
                                     note: note.map { String($0.prefix(2000)) }, reviewer: caller.tokenName, reviewedAt: Date())
+        if let correction, !correction.isEmpty {
+            try Self.check(correction, of: incident, verdict: verdict, in: report)
+            // Times within a twentieth of a second of the incident's are the incident's (a form sends them back as shown).
+            if let start = correction.start, let end = correction.end, abs(start - incident.start) >= 0.05 || abs(end - incident.end) >= 0.05 {
+                (review.correctedStart, review.correctedEnd) = (start, end)
+            }
+            review.correctedPerson = correction.person == incident.person ? nil : correction.person
+            review.correctedModality = correction.modality == incident.modality.rawValue ? nil : correction.modality
+        }
         let saved = try await store.saveReview(review)
-        try await store.audit(caller, "review.save", "lesson \(found.lesson.id) incident \(index)", detail: verdict.rawValue)
+        try await store.audit(caller, "review.save", "lesson \(found.lesson.id) incident \(index)",
+                              detail: verdict.rawValue + (saved.isCorrected ? " (corrected)" : ""))
         return saved
+    }
+
+    /// A correction must describe an incident that happened (a confirmed one), inside the
+    /// lesson, about one of its people, in a modality there is.
+    static func check(_ correction: ReviewCorrection, of incident: Incident, verdict: IncidentReview.Verdict, in report: LessonReport) throws {
+        guard verdict == .confirmed else {
+            throw HTTPError(.badRequest, message: "only a confirmed incident can be corrected; a rejected one did not happen")
+        }
+        if correction.start != nil || correction.end != nil {
+            let duration = report.talkMetrics.durationSeconds
+            guard let start = correction.start, let end = correction.end, start.isFinite, end.isFinite, start >= 0, start < end, end <= duration + 0.5 else {
+                throw HTTPError(.badRequest, message: String(format: "corrected times need both start and end in seconds, 0 ≤ start < end ≤ %.1f (the lesson's length)", duration))
+            }
+        }
+        if let person = correction.person {
+            let people = Set(report.speakers.map(\.id) + report.video.tracks.map(\.id))
+            guard people.contains(person) else {
+                throw HTTPError(.badRequest, message: "the lesson has no person \(person); its people are \(people.sorted().joined(separator: ", "))")
+            }
+        }
+        if let modality = correction.modality, Incident.Modality(rawValue: modality) == nil {
+            throw HTTPError(.badRequest, message: "modality must be voice, face or both, not \(modality)")
+        }
     }
 
     private func currentReport(of lessonID: String) async -> LessonReport? {

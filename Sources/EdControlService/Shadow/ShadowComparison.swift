@@ -18,11 +18,7 @@ public struct ShadowComparison: Codable, Sendable, Equatable {
     }
 
     /// Judged incidents of one configuration.
-    public struct Judged: Codable, Sendable, Equatable {
-        public var judged = 0
-        public var confirmed = 0
-        public var precision: Double? { judged > 0 ? Double(confirmed) / Double(judged) : nil }
-    }
+    public typealias Judged = JudgedIncidents
 
     public struct Reviewer: Codable, Sendable, Equatable {
         public var reviewer: String
@@ -76,9 +72,11 @@ public struct ShadowComparison: Codable, Sendable, Equatable {
         for result in results {
             guard let judged = reviews[result.lessonID], !judged.isEmpty else { continue }
             reviewedLessons += 1
-            let spans = judged.map { TimeSpan(start: $0.start, end: $0.end) }
-            let championPairs = EpisodeScore.pairs(reference: spans, hypothesis: result.championIncidents.map(\.span))
-            let challengerPairs = EpisodeScore.pairs(reference: spans, hypothesis: result.challengerIncidents.map(\.span))
+            // The champion's incidents pair with what was judged; the challenger's with what
+            // happened, as the reviewer corrected it.
+            let championPairs = EpisodeScore.pairs(reference: judged.map { TimeSpan(start: $0.start, end: $0.end) },
+                                                   hypothesis: result.championIncidents.map(\.span))
+            let challengerPairs = EpisodeScore.pairs(reference: judged.map(\.labelledSpan), hypothesis: result.challengerIncidents.map(\.span))
             var lessonChampion = Judged(), lessonChallenger = Judged()
             // Every reviewed incident was one of the champion's (if the report changed since, its pair says so).
             for (index, review) in judged.enumerated() {
@@ -88,21 +86,19 @@ public struct ShadowComparison: Codable, Sendable, Equatable {
                 if isConfirmed { confirmed += 1 }
                 var reviewer = byReviewer[review.reviewer] ?? Reviewer(reviewer: review.reviewer, champion: Judged(), challenger: Judged())
                 if inChampion {
-                    lessonChampion.judged += 1
-                    reviewer.champion.judged += 1
-                    if isConfirmed { lessonChampion.confirmed += 1; reviewer.champion.confirmed += 1; foundByChampion += 1 }
+                    lessonChampion.add(review.verdict)
+                    reviewer.champion.add(review.verdict)
+                    if isConfirmed { foundByChampion += 1 }
                 }
                 if inChallenger {
-                    lessonChallenger.judged += 1
-                    reviewer.challenger.judged += 1
-                    if isConfirmed { lessonChallenger.confirmed += 1; reviewer.challenger.confirmed += 1; foundByChallenger += 1 }
+                    lessonChallenger.add(review.verdict)
+                    reviewer.challenger.add(review.verdict)
+                    if isConfirmed { foundByChallenger += 1 }
                 }
                 byReviewer[review.reviewer] = reviewer
             }
-            champion.judged += lessonChampion.judged
-            champion.confirmed += lessonChampion.confirmed
-            challengerJudged.judged += lessonChallenger.judged
-            challengerJudged.confirmed += lessonChallenger.confirmed
+            champion.add(lessonChampion)
+            challengerJudged.add(lessonChallenger)
             if let a = lessonChampion.precision, let b = lessonChallenger.precision {
                 pairedPrecision.champion.append(a)
                 pairedPrecision.challenger.append(b)

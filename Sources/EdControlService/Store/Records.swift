@@ -242,6 +242,35 @@ public struct IncidentReview: Codable, Sendable, Equatable {
     public var note: String?
     public var reviewer: String
     public var reviewedAt: Date
+    /// A confirmed incident the reviewer corrected: when it really was, who it was about, how
+    /// it showed. Nil where the incident was right.
+    public var correctedStart: Double? = nil
+    public var correctedEnd: Double? = nil
+    public var correctedPerson: String? = nil
+    public var correctedModality: String? = nil
+
+    /// What the incident was, as the reviewer labelled it: the correction where there is one.
+    public var labelledSpan: TimeSpan { TimeSpan(start: correctedStart ?? start, end: correctedEnd ?? end) }
+    public var labelledPerson: String { correctedPerson ?? person }
+    public var isCorrected: Bool { correctedStart != nil || correctedPerson != nil || correctedModality != nil }
+}
+
+/// A reviewer's correction of an incident that did happen, but at other times, about another
+/// person or in another modality than the analysis said. Any part may be left out.
+public struct ReviewCorrection: Sendable, Equatable {
+    public var start: Double?
+    public var end: Double?
+    public var person: String?
+    public var modality: String?
+
+    public init(start: Double? = nil, end: Double? = nil, person: String? = nil, modality: String? = nil) {
+        self.start = start
+        self.end = end
+        self.person = person
+        self.modality = modality
+    }
+
+    public var isEmpty: Bool { start == nil && end == nil && person == nil && modality == nil }
 }
 
 /// Who read, changed or deleted what, and when.

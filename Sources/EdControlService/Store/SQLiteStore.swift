@@ -172,6 +172,14 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX shadow_result_by_challenger ON shadow_result(challenger, analysed_at);
                 """)
         }
+        migrator.registerMigration("v15: reviewers' corrections of confirmed incidents") { db in
+            try db.execute(sql: """
+                ALTER TABLE incident_review ADD COLUMN corrected_start REAL;
+                ALTER TABLE incident_review ADD COLUMN corrected_end REAL;
+                ALTER TABLE incident_review ADD COLUMN corrected_person TEXT;
+                ALTER TABLE incident_review ADD COLUMN corrected_modality TEXT;
+                """)
+        }
         return migrator
     }
 

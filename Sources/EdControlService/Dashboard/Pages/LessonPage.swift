@@ -25,7 +25,14 @@ struct LessonPage {
         var evidence: String
         var verdict: String?
         var verdictText: String?
+        /// The reviewer's correction, in words.
+        var correction: String?
         var worst: Bool
+        /// The correction form's fields, filled with what the analysis said.
+        var startClock: String
+        var endClock: String
+        var people: [Choice]
+        var modalities: [Choice]
     }
 
     struct EnrolmentForm: Decodable { var teacher: String; var speaker: String }
@@ -120,7 +127,7 @@ struct LessonPage {
         let report = lesson.analysedAt == nil ? nil : await reports.report(of: lesson.id)
         var teacher: Teacher?
         if let id = lesson.teacherID { teacher = try await store.teacher(id: id, schoolID: caller.schoolID) }
-        let verdicts = Dictionary(try await store.reviews(lessonID: lesson.id, schoolID: caller.schoolID).map { ($0.incidentIndex, $0.verdict) },
+        let verdicts = Dictionary(try await store.reviews(lessonID: lesson.id, schoolID: caller.schoolID).map { ($0.incidentIndex, $0) },
                                   uniquingKeysWith: { _, latest in latest })
         try await store.audit(caller, "lesson.read", "lesson \(lesson.id)", detail: "dashboard")
 
@@ -149,7 +156,7 @@ struct LessonPage {
         return pages.render("lesson", title: lesson.title, model: model, request: request, context: context)
     }
 
-    private func fill(_ model: inout Model, from report: LessonReport, teacher: String?, verdicts: [Int: IncidentReview.Verdict], _ t: InterfaceText) {
+    private func fill(_ model: inout Model, from report: LessonReport, teacher: String?, verdicts: [Int: IncidentReview], _ t: InterfaceText) {
         var words = t.chartWords
         // The lesson's teacher by name, once the analysis has said which speaker teaches.
         if let teacher, let speaker = report.speakers.first(where: { $0.role == .teacher }) {
@@ -162,14 +169,20 @@ struct LessonPage {
         model.timeline = ReportCharts.timeline(report, words: words)
         model.narrowTimeline = ReportCharts.timeline(report, words: words, layout: .narrow)
         let strongest = report.incidents.indices.max { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }
+        let people = ReportCharts.speakersInOrder(report).map(\.id) + report.video.tracks.map(\.id)
         model.incidents = report.incidents.enumerated().map { index, incident in
             IncidentRow(index: index, start: incident.start, clock: ReportCharts.formatClock(incident.start),
                         who: words.speakerNames[incident.person] ?? "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modalities[incident.modality] ?? "",
                         length: t.number(incident.end - incident.start, decimals: 1) + " " + t["unit_seconds"],
                         peak: t.number(incident.peakIntensity, decimals: 2), peakPercent: Int(incident.peakIntensity * 100),
                         mean: t.number(incident.meanIntensity, decimals: 2), evidence: sentences.evidence(incident),
-                        verdict: verdicts[index]?.rawValue, verdictText: verdicts[index].map { t["verdict_\($0.rawValue)"] },
-                        worst: index == strongest)
+                        verdict: verdicts[index]?.verdict.rawValue, verdictText: verdicts[index].map { t["verdict_\($0.verdict.rawValue)"] },
+                        correction: verdicts[index].flatMap { correctionWords($0, words: words, t) },
+                        worst: index == strongest, startClock: Self.preciseClock(incident.start), endClock: Self.preciseClock(incident.end),
+                        people: people.map { Choice(value: $0, label: words.speakerNames[$0] ?? $0, selected: $0 == incident.person) },
+                        modalities: [Incident.Modality.voice, .face, .both].map {
+                            Choice(value: $0.rawValue, label: words.modalities[$0] ?? $0.rawValue, selected: $0 == incident.modality)
+                        })
         }
         model.worst = strongest.map { model.incidents[$0] }
         model.noIncidents = report.incidents.isEmpty
@@ -216,17 +229,59 @@ struct LessonPage {
             .map { Download(label: t[$0.1], href: base + $0.0) }
     }
 
+    /// "1:23.4": a time to a tenth of a second, for the correction form (and read back by `ReviewForm`).
+    static func preciseClock(_ seconds: Double) -> String {
+        let tenths = Int((seconds * 10).rounded())
+        return String(format: "%d:%02d.%d", tenths / 600, tenths / 10 % 60, tenths % 10)
+    }
+
+    /// "Corrected: 1:20–1:31, S2, voice" — the parts the reviewer changed.
+    private func correctionWords(_ review: IncidentReview, words: ChartWords, _ t: InterfaceText) -> String? {
+        guard review.isCorrected else { return nil }
+        var parts: [String] = []
+        if review.correctedStart != nil {
+            parts.append("\(ReportCharts.formatClock(review.labelledSpan.start))–\(ReportCharts.formatClock(review.labelledSpan.end))")
+        }
+        if let person = review.correctedPerson { parts.append(words.speakerNames[person] ?? person) }
+        if let modality = review.correctedModality.flatMap(Incident.Modality.init) { parts.append(words.modalities[modality] ?? modality.rawValue) }
+        return t["review_corrected"] + " " + parts.joined(separator: ", ")
+    }
+
     /// A reviewer's verdict from the incident list's form; back to the same incident.
     @Sendable func review(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try PageRenderer.signedIn(request, context, role: .manager)
         let lessonID = try context.parameters.require("lesson")
         let index = try context.parameters.require("index", as: Int.self)
         let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
-        guard let verdict = try? URLEncodedFormDecoder().decode(ReviewRoutes.Verdict.self, from: body) else {
+        guard let form = try? URLEncodedFormDecoder().decode(ReviewForm.self, from: body) else {
             throw HTTPError(.badRequest, message: "choose Confirm or Reject")
         }
-        _ = try await lessons.review(verdict.verdict, note: verdict.note, lessonID: lessonID, index: index, by: caller)
+        _ = try await lessons.review(form.verdict, note: form.note, correction: try form.correction(), lessonID: lessonID, index: index, by: caller)
         let back = PageRenderer.localPath(request.uri.queryParameters["back"])
         return Response.redirect(to: back == "/lessons" ? "/lessons/\(lessonID)#incident-\(index)" : back, type: .normal)
+    }
+}
+
+/// The incident list's review form: its correction fields arrive as text, empty when unused;
+/// times as seconds or as m:ss.
+struct ReviewForm: Decodable {
+    var verdict: IncidentReview.Verdict
+    var note: String?
+    var start: String?
+    var end: String?
+    var person: String?
+    var modality: String?
+
+    func correction() throws -> ReviewCorrection {
+        func given(_ text: String?) -> String? { text.map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
+        func seconds(_ text: String?) throws -> Double? {
+            guard let text = given(text) else { return nil }
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.replacingOccurrences(of: ",", with: ".")) }
+            guard (1...3).contains(parts.count), parts.allSatisfy({ $0 != nil && $0! >= 0 }) else {
+                throw HTTPError(.badRequest, message: "'\(text)' is not a time: write seconds (83.5) or minutes and seconds (1:23.5)")
+            }
+            return parts.reduce(0) { $0 * 60 + $1! }
+        }
+        return ReviewCorrection(start: try seconds(start), end: try seconds(end), person: given(person), modality: given(modality))
     }
 }

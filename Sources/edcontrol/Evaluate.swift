@@ -7,7 +7,60 @@ struct Evaluate: ParsableCommand {
         commandName: "eval",
         abstract: "Score analysis output against labelled references.",
         subcommands: [DiarizationEval.self, VoiceActivityEval.self, RaisedVoiceEval.self, IncidentEval.self, FaceDetectionEval.self,
-                      EmotionEval.self])
+                      EmotionEval.self, WordErrorRateEval.self])
+}
+
+struct WordErrorRateEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wer",
+        abstract: "Word error rate of transcripts, with substitutions, deletions and insertions.",
+        discussion: """
+            --ref and --hyp are each a plain text file, an STM file (one item per file id) or a folder of .txt/.stm \
+            files (items by name; a hypothesis folder may also hold NAME/transcript.txt as `analyze --out` writes). \
+            Texts are compared lower-cased, without punctuation, with ё read as е. Every reference item needs its hypothesis.
+            """)
+
+    @Option(name: .long, help: "Reference transcript(s).")
+    var ref: String
+
+    @Option(name: .long, help: "Hypothesis transcript(s).")
+    var hyp: String
+
+    @Flag(name: .long, help: "Print the items and the pooled score as JSON.")
+    var json = false
+
+    struct Item: Encodable { var id: String; var score: WordErrorRate; var rate: Double }
+    struct Summary: Encodable { var items: [Item]; var pooled: WordErrorRate; var rate: Double }
+
+    func run() throws {
+        let references = try reportingErrors { try TranscriptTexts.read(URL(fileURLWithPath: ref)) }
+        var hypotheses = try reportingErrors { try TranscriptTexts.read(URL(fileURLWithPath: hyp)) }
+        // One file against one file: the names need not match.
+        if references.count == 1, hypotheses.count == 1, let only = references.keys.first { hypotheses = [only: hypotheses.values.first!] }
+        var items: [Item] = []
+        for (id, reference) in references.sorted(by: { $0.key < $1.key }) {
+            let nested = URL(fileURLWithPath: hyp).appendingPathComponent(id).appendingPathComponent("transcript.txt")
+            guard let hypothesis = hypotheses[id] ?? (try? String(contentsOf: nested, encoding: .utf8)) else {
+                throw ValidationFailure(message: "\(id): no hypothesis in \(hyp) (looked for \(id).txt, an STM file id \(id) and \(id)/transcript.txt).")
+            }
+            let score = WordErrorRate.compute(reference: reference, hypothesis: hypothesis)
+            items.append(Item(id: id, score: score, rate: score.rate))
+        }
+        let pooled = items.map(\.score).reduce(WordErrorRate(), +)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(Summary(items: items, pooled: pooled, rate: pooled.rate)), as: UTF8.self))
+            return
+        }
+        func line(_ id: String, _ score: WordErrorRate) -> String {
+            id.padding(toLength: max(16, id.count), withPad: " ", startingAt: 0)
+                + String(format: " %6d %7.2f%% %6d %6d %6d", score.referenceWords, 100 * score.rate, score.substitutions, score.deletions, score.insertions)
+        }
+        print("item".padding(toLength: 16, withPad: " ", startingAt: 0) + "  words     WER   subs   dels   ins")
+        for item in items { print(line(item.id, item.score)) }
+        if items.count > 1 { print(line("all (pooled)", pooled)) }
+    }
 }
 
 struct DiarizationEval: ParsableCommand {

@@ -9,6 +9,8 @@ import PackageDescription
 // (runs the silero VAD network) comes from its PyPI wheel, unpacked by scripts/setup.sh
 // into .deps/ — its library needs a search path and an rpath, hence the unsafe flags.
 let sherpaLib = Context.packageDirectory + "/.deps/sherpa-onnx/lib"
+// whisper.cpp (transcription) likewise comes from a PyPI wheel (crispasr), unpacked into .deps/.
+let whisperLib = Context.packageDirectory + "/.deps/whisper/lib"
 
 let package = Package(
     name: "EdControl",
@@ -36,6 +38,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSherpaOnnx"),
+        .systemLibrary(name: "CWhisper"),
         .systemLibrary(name: "CEBUR128", pkgConfig: "libebur128", providers: [.apt(["libebur128-dev"])]),
         .systemLibrary(name: "CAubio", pkgConfig: "aubio", providers: [.apt(["libaubio-dev"])]),
         // Debian's libopencv-dev. Only the four modules the bridge uses are linked:
@@ -54,12 +57,13 @@ let package = Package(
         .target(
             name: "EdControlCore",
             dependencies: [
-                "COpenBLAS", "CFFTW", "CSherpaOnnx", "CVisionBridge", "CMediaBridge", "CEBUR128", "CAubio",
+                "COpenBLAS", "CFFTW", "CSherpaOnnx", "CWhisper", "CVisionBridge", "CMediaBridge", "CEBUR128", "CAubio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             linkerSettings: [
-                .unsafeFlags(["-L", sherpaLib, "-Xlinker", "-rpath", "-Xlinker", sherpaLib]),
+                .unsafeFlags(["-L", sherpaLib, "-Xlinker", "-rpath", "-Xlinker", sherpaLib,
+                              "-L", whisperLib, "-Xlinker", "-rpath", "-Xlinker", whisperLib]),
             ]
         ),
         // The service: HTTP API, dashboard, durable job queue and workers over the same engine.

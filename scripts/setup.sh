@@ -61,6 +61,20 @@ if [[ ! -f "$DEPS/sherpa-onnx/lib/libsherpa-onnx-c-api.so" ]]; then
   rm -rf "$DEPS/sherpa-unpack"
 fi
 
+# whisper.cpp's library (CrispASR's build of it, with ggml and OpenBLAS beside it): transcribes
+# in-process. Its parameter structs are declared in Sources/CWhisper for exactly this version.
+if [[ ! -f "$DEPS/whisper/lib/libwhisper.so" ]]; then
+  say "unpacking the whisper.cpp runtime"
+  rm -rf "$DEPS/whisper" "$DEPS/whisper-unpack"
+  "$PY" -m zipfile -e "$DEPS"/wheels/crispasr-0.8.45-*.whl "$DEPS/whisper-unpack"
+  mkdir -p "$DEPS/whisper"
+  mv "$DEPS/whisper-unpack/crispasr" "$DEPS/whisper/lib"
+  # One OpenBLAS in the process: Debian's, which the rest of the analysis uses (same soname
+  # and API; the wheel's copy would otherwise come first on the library path).
+  rm -f "$DEPS/whisper/lib/libopenblas.so.0" "$DEPS/whisper/lib/libgfortran.so.5" "$DEPS/whisper/lib/libquadmath.so.0"
+  rm -rf "$DEPS/whisper-unpack"
+fi
+
 # Photos of real people for generated video lessons, the face tests and the labelled face
 # set (see Sources/LessonSynthesis/FacePhotos.swift): scikit-image's sample data and the
 # test images of the face_recognition source package (both shipped in the packages, BSD/MIT).

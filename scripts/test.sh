@@ -21,5 +21,10 @@ case $KIND in
   *) echo "usage: scripts/test.sh [all|unit|router|e2e]" >&2; exit 2 ;;
 esac
 EDCONTROL_SKIP_BUILD=1 scripts/setup.sh --with-test-tools
+# Real recorded speech with reference texts, for the transcription tests.
+scripts/data/asr-real-speech.sh >/dev/null
 swift build -c release --build-tests -Xswiftc -enable-testing
+# whisper.cpp's OpenMP threads wait by spinning; beside the tests' other work on two cores
+# that spinning slowed transcription several times over (measured), so they sleep instead.
+export OMP_WAIT_POLICY=PASSIVE
 swift test -c release -Xswiftc -enable-testing --skip-build ${SELECT[@]+"${SELECT[@]}"}

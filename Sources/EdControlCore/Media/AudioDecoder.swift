@@ -17,6 +17,15 @@ public protocol AudioDecoding: Sendable {
     func decode(_ url: URL, chunkSeconds: Double, onChunk: (AudioChunk) throws -> Void) throws
 }
 
+extension AudioDecoding {
+    /// The whole recording's samples at once: for clips, not lessons (a 45-minute lesson is 170 MB of samples).
+    public func samples(of url: URL) throws -> [Float] {
+        var samples: [Float] = []
+        try decode(url, chunkSeconds: 30) { samples += $0.samples }
+        return samples
+    }
+}
+
 /// Decodes with the ffmpeg CLI into a pipe of 16-bit PCM.
 public struct FFmpegAudioDecoder: AudioDecoding {
     public init() {}

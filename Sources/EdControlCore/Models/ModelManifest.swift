@@ -128,6 +128,17 @@ public enum SHA256Digest {
 }
 
 enum ModelFileCheck {
+    /// A whisper.cpp model starts with the ggml magic 0x67676d6c, little-endian.
+    static func requireGGML(at path: String, purpose: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ModelError.unusable(path, reason: "the \(purpose) model file is missing")
+        }
+        defer { try? handle.close() }
+        guard (try? handle.read(upToCount: 4)) == Data([0x6c, 0x6d, 0x67, 0x67]) else {
+            throw ModelError.unusable(path, reason: "the \(purpose) model is not a whisper.cpp (ggml) file")
+        }
+    }
+
     /// An ONNX file is a protobuf ModelProto whose first field is `ir_version` (tag 0x08).
     static func requireONNX(at path: String, purpose: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {

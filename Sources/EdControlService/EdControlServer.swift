@@ -85,11 +85,8 @@ public struct EdControlServer: Sendable {
             }
             return
         }
-        guard let version = try await store.configurationVersion(named: shadow.name) else {
-            throw ConfigurationError("--shadow \(shadow.name): there is no such configuration; `edcontrol models list` shows the registered ones, `edcontrol models register` adds one")
-        }
         do {
-            try ConfigurationRegistry(store: store, models: models).checkInstalled(try version.configuration)
+            _ = try await ConfigurationRegistry(store: store, models: models).installedConfiguration(named: shadow.name)
         } catch {
             throw ConfigurationError("--shadow \(shadow.name) cannot run: \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
         }

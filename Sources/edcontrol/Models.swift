@@ -61,8 +61,7 @@ struct Models: AsyncParsableCommand {
             for change in changes {
                 print("  \(ISO8601DateFormatter().string(from: change.changedAt))  \(change.action.rawValue) \(change.previous ?? "(none)") → \(change.name)  by \(change.changedBy): \(change.reason)")
             }
-            if let run = try await store.shadowRuns(limit: 1).first {
-                let shadow = try await ShadowComparison.load(challenger: run.name, from: store)
+            if let (run, shadow) = try await ShadowComparison.latest(from: store) {
                 print("""
 
                 shadow run: \(run.name) on \(Int((run.share * 100).rounded())) % of lessons since \(ISO8601DateFormatter().string(from: run.startedAt)) by \(run.startedBy)\(run.stoppedAt == nil ? "" : " (stopped)")

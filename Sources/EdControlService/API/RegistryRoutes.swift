@@ -24,10 +24,7 @@ struct RegistryRoutes {
     func add(to api: RouterGroup<APIContext>) {
         api.get("registry") { _, context -> Registry in
             _ = try context.require(.admin)
-            var shadow: Shadow?
-            if let run = try await store.shadowRuns(limit: 1).first {
-                shadow = Shadow(run: run, comparison: try await ShadowComparison.load(challenger: run.name, from: store))
-            }
+            let shadow = try await ShadowComparison.latest(from: store).map { Shadow(run: $0.run, comparison: $0.comparison) }
             return Registry(champion: try await store.champion()?.name, configurations: try await store.configurationVersions(),
                             championChanges: try await store.championChanges(limit: 100),
                             experiments: try await store.experiments(limit: 50).compactMap { try? $0.experiment }, shadow: shadow)

@@ -171,9 +171,7 @@ public struct LessonService: Sendable {
         try data.publish(pending, lessonID: job.lessonID)
         await reports?.published(report, of: job.lessonID)
         let recorded = try await store.succeed(jobID: job.id, workerID: workerID, summary: AnalysisSummary(report))
-        if !recorded, try await store.lesson(id: job.lessonID, schoolID: job.schoolID) == nil {
-            try? FileManager.default.removeItem(at: data.lessonDirectory(job.lessonID))
-        }
+        try await removeFilesIfErased(job, recorded: recorded)
         if recorded {
             try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
             try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
@@ -218,10 +216,16 @@ public struct LessonService: Sendable {
         try data.publishShadow(pending, lessonID: job.lessonID, challenger: challenger)
         let result = ShadowResult(lessonID: job.lessonID, schoolID: job.schoolID, champion: championReport, challenger: report, challengerName: challenger)
         let recorded = try await store.succeedShadow(jobID: job.id, workerID: workerID, result: result)
+        try await removeFilesIfErased(job, recorded: recorded)
+        return recorded
+    }
+
+    /// A job whose success was not recorded may have lost its lesson to an erasure meanwhile:
+    /// then the files it just published are removed with the folder.
+    private func removeFilesIfErased(_ job: Job, recorded: Bool) async throws {
         if !recorded, try await store.lesson(id: job.lessonID, schoolID: job.schoolID) == nil {
             try? FileManager.default.removeItem(at: data.lessonDirectory(job.lessonID))
         }
-        return recorded
     }
 
     // MARK: Review

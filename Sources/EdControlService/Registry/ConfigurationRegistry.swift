@@ -52,6 +52,16 @@ public struct ConfigurationRegistry: Sendable {
         return try await store.promote(name, by: by, reason: reason)
     }
 
+    /// A registered version's configuration, once its models are checked to be installed.
+    public func installedConfiguration(named name: String) async throws -> AnalysisConfiguration {
+        guard let version = try await store.configurationVersion(named: name) else {
+            throw ConfigurationError("\(name): there is no such configuration; `edcontrol models list` shows the registered ones, `edcontrol models register` adds one")
+        }
+        let configuration = try version.configuration
+        try checkInstalled(configuration)
+        return configuration
+    }
+
     /// Every model the configuration pins must be installed with that very sha256, or
     /// every analysis with it would fail.
     public func checkInstalled(_ configuration: AnalysisConfiguration) throws {

@@ -116,13 +116,15 @@ public struct ShadowComparison: Codable, Sendable, Equatable {
 }
 
 extension ShadowComparison {
-    /// The comparison for the store's results of `challenger`, with the verdicts on those lessons.
-    public static func load(challenger: String, from store: EdControlStore) async throws -> ShadowComparison {
-        let results = try await store.shadowResults(challenger: challenger)
+    /// The latest shadow run (running or stopped) and its comparison, if there has been one.
+    public static func latest(from store: EdControlStore) async throws -> (run: ShadowRun, comparison: ShadowComparison)? {
+        guard let run = try await store.shadowRuns(limit: 1).first else { return nil }
+        let results = try await store.shadowResults(challenger: run.name)
+        // The verdicts of each school once, not a query per lesson.
         var reviews: [String: [IncidentReview]] = [:]
-        for result in results {
-            reviews[result.lessonID] = try await store.reviews(lessonID: result.lessonID, schoolID: result.schoolID)
+        for schoolID in Set(results.map(\.schoolID)) {
+            for review in try await store.reviews(schoolID: schoolID) { reviews[review.lessonID, default: []].append(review) }
         }
-        return ShadowComparison(challenger: challenger, results: results, reviews: reviews)
+        return (run, ShadowComparison(challenger: run.name, results: results, reviews: reviews))
     }
 }

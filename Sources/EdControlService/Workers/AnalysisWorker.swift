@@ -185,12 +185,8 @@ public struct AnalysisWorker: Service {
     private func configuration(for job: Job) async throws -> (name: String, configuration: AnalysisConfiguration) {
         let registry = ConfigurationRegistry(store: store, models: models)
         guard job.kind == .shadow else { return try await registry.champion() }
-        guard let name = job.configurationVersion, let version = try await store.configurationVersion(named: name) else {
-            throw ConfigurationError("the shadow job names no registered configuration")
-        }
-        let configuration = try version.configuration
-        try registry.checkInstalled(configuration)
-        return (name, configuration)
+        guard let name = job.configurationVersion else { throw ConfigurationError("the shadow job names no configuration") }
+        return (name, try await registry.installedConfiguration(named: name))
     }
 
     /// The lesson's teacher's enrolled voice, so the analysis finds them by it; none if the

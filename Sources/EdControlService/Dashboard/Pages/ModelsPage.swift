@@ -62,10 +62,7 @@ struct ModelsPage {
                             purpose: card?.purpose ?? "", training: card?.trainingData ?? "", figures: card?.measuredHere ?? [],
                             command: card?.command ?? "", limits: card?.knownLimits ?? [])
             }
-            var shadow: Shadow?
-            if let run = try await store.shadowRuns(limit: 1).first {
-                shadow = self.shadow(run, try await ShadowComparison.load(challenger: run.name, from: store), t)
-            }
+            let shadow = try await ShadowComparison.latest(from: store).map { self.shadow($0.run, $0.comparison, t) }
             let model = Model(champion: versions.first(where: \.isChampion), shadow: shadow, versions: versions, changes: changes, experiments: experiments, cards: cards)
             return pages.render("models", title: t["models_title"], model: model, request: request, context: context)
         }

@@ -235,6 +235,8 @@ whisper_token      whisper_token_eot(struct whisper_context * ctx);   /* ids >= 
 
 int          whisper_full_lang_id(struct whisper_context * ctx);
 int          whisper_pcm_to_mel(struct whisper_context * ctx, const float * samples, int n_samples, int n_threads);
+/* data: n_mel rows of n_len frames, row-major; frames past n_len are read as 0 by the encoder. */
+int          whisper_set_mel(struct whisper_context * ctx, const float * data, int n_len, int n_mel);
 int          whisper_lang_auto_detect(struct whisper_context * ctx, int offset_ms, int n_threads, float * lang_probs);
 int          whisper_lang_max_id(void);
 int          whisper_lang_id(const char * lang);

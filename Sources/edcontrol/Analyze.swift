@@ -5,7 +5,7 @@ import Foundation
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Analyse a lesson recording and write report.json, report.html, diarization.rttm, timeline.vtt and incidents.csv.")
+        abstract: "Analyse a lesson recording and write report.json, report.html, diarization.rttm, timeline.vtt, incidents.csv and the transcript (transcript.txt, .vtt, .srt).")
 
     @Argument(help: "The recording: mp4, mkv, webm, mov, wav, mp3, m4a or ogg.")
     var lesson: String
@@ -31,6 +31,12 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Analysis configuration (JSON: models, settings, incident rules; any subset of what `edcontrol config` prints); --speakers and its kin override its speaker count.")
     var config: String?
 
+    @Option(name: .long, help: "The language spoken (ru, en, …), or auto to detect it.")
+    var language = "auto"
+
+    @Flag(name: .long, help: "Do not transcribe the speech.")
+    var noTranscript = false
+
     @Flag(name: .long, help: "No progress bar.")
     var quiet = false
 
@@ -46,6 +52,14 @@ struct Analyze: ParsableCommand {
         if let low = minSpeakers, let high = maxSpeakers, low > high {
             throw ValidationError("--min-speakers (\(low)) is larger than --max-speakers (\(high)).")
         }
+        if language != "auto", !WhisperTranscriber.knows(language: language) {
+            throw ValidationError("--language \(language): Whisper does not know this language; give an ISO 639-1 code such as ru or en, or auto.")
+        }
+    }
+
+    private var transcription: TranscriptionRequest {
+        if noTranscript { return .off(reason: "transcription was switched off for this analysis (--no-transcript)") }
+        return language == "auto" ? .detectLanguage : .language(language)
     }
 
     func run() throws {
@@ -64,7 +78,7 @@ struct Analyze: ParsableCommand {
             let analyzer = LessonAnalyzer(models: registry, configuration: configuration)
             let bar = ProgressBar(enabled: !quiet)
             let started = Date()
-            let report = try analyzer.analyze(URL(fileURLWithPath: lesson), teacherProfile: profile, progress: bar)
+            let report = try analyzer.analyze(URL(fileURLWithPath: lesson), teacherProfile: profile, transcription: transcription, progress: bar)
             bar.finish()
             let output = URL(fileURLWithPath: out)
             try ReportWriter(directory: output).write(report, media: URL(fileURLWithPath: lesson))
@@ -78,8 +92,14 @@ struct Analyze: ParsableCommand {
             print(String(format: "%@: %.1f min, %@; %@ (analysed in %.1f s, %.3f× real time)",
                          report.input.file, m.durationSeconds / 60, heard, faces, seconds,
                          seconds / max(m.durationSeconds, 1e-9)))
+            if let transcript = report.transcript {
+                print(transcript.analysed
+                      ? "transcript: \(transcript.language ?? "?"), \(transcript.segments.count) segments, \(transcript.segments.reduce(0) { $0 + ($1.words?.count ?? 0) }) words\(transcript.note.map { " (\($0))" } ?? "")"
+                      : "no transcript: \(transcript.note ?? "")")
+            }
             print("\(report.summary.flag.rawValue.uppercased()): \(report.summary.reason)")
-            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile), \(ReportWriter.vttFile), \(ReportWriter.incidentsFile) and \(ReportWriter.htmlFile)")
+            print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile), \(ReportWriter.vttFile), \(ReportWriter.incidentsFile), \(ReportWriter.htmlFile)"
+                  + (report.transcript?.analysed == true ? " and \(ReportWriter.transcriptFiles.joined(separator: ", "))" : ""))
         }
     }
 }

@@ -14,10 +14,13 @@ public struct AnalysisConfiguration: Codable, Sendable, Hashable {
         public var speakerEmbedding: ModelReference
         public var faceDetection: ModelReference
         public var facialEmotion: ModelReference
+        /// Speech to text; nil in configurations made before transcription, which analyse
+        /// without a transcript.
+        public var transcription: ModelReference?
 
         static let builtInIDs = (voiceActivity: "silero-vad", speakerSegmentation: "pyannote-segmentation-3.0",
                                  speakerEmbedding: "ge2e-resemblyzer", faceDetection: "blazeface-full-range",
-                                 facialEmotion: "fer-mini-xception")
+                                 facialEmotion: "fer-mini-xception", transcription: WhisperTranscriber.modelID)
 
         /// The built-in model of each job, pinned to the file installed in `registry` (a model
         /// that is not installed gets an empty pin, and analyses with it say so).
@@ -31,12 +34,13 @@ public struct AnalysisConfiguration: Codable, Sendable, Hashable {
             speakerEmbedding = pin(ids.speakerEmbedding)
             faceDetection = pin(ids.faceDetection)
             facialEmotion = pin(ids.facialEmotion)
+            transcription = pin(ids.transcription)
         }
 
         /// Each job's name (as in the JSON) with its model.
         public var byJob: [(job: String, model: ModelReference)] {
             [("voiceActivity", voiceActivity), ("speakerSegmentation", speakerSegmentation), ("speakerEmbedding", speakerEmbedding),
-             ("faceDetection", faceDetection), ("facialEmotion", facialEmotion)]
+             ("faceDetection", faceDetection), ("facialEmotion", facialEmotion)] + (transcription.map { [("transcription", $0)] } ?? [])
         }
     }
 

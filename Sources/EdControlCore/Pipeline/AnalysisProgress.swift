@@ -5,6 +5,7 @@ public enum AnalysisStage: String, Sendable, CaseIterable {
     case probing = "reading file"
     case listening = "finding speech, voices and faces"
     case clustering = "telling speakers apart"
+    case transcribing = "transcribing speech"
     case summarising = "summarising"
 }
 

@@ -17,6 +17,8 @@ public struct AnalysisSettings: Codable, Sendable, Hashable {
     public var voice = VoiceAnalysis.Settings()
     public var faces = FaceAnalyzer.Settings()
     public var faceTimeline = FaceTimelineBuilder.Settings()
+    /// nil in settings made before transcription (their hash stays what it was).
+    public var transcription: TranscriptionSettings? = TranscriptionSettings()
 
     public init() {}
 

@@ -5,7 +5,8 @@ import Logging
 /// and overlap → voice embeddings → speakers → turns → roles → talk metrics, loudness and
 /// pitch) and the video
 /// (frames → faces → expressions → tracks) are read at the same time on separate threads;
-/// then faces are linked to speakers and both feed the incidents.
+/// then the speakers' speech is transcribed, faces are linked to speakers, and both feed the
+/// incidents.
 public final class LessonAnalyzer {
     public let configuration: AnalysisConfiguration
     /// The registry's name for `configuration`, recorded in the lineage (nil: run by hand).
@@ -34,7 +35,8 @@ public final class LessonAnalyzer {
         LibraryThreads.runCallsOnCallingThread()
     }
 
-    public func analyze(_ url: URL, teacherProfile: TeacherProfile? = nil,
+    /// - Parameter transcription: whether to transcribe, and in which language.
+    public func analyze(_ url: URL, teacherProfile: TeacherProfile? = nil, transcription: TranscriptionRequest = .detectLanguage,
                         progress: AnalysisProgress = NoProgress()) throws -> LessonReport {
         progress.update(stage: .probing, fraction: 0)
         let media = try probe.probe(url)
@@ -60,9 +62,11 @@ public final class LessonAnalyzer {
                                            totalSamples: heard.decodedSamples, bounds: settings.speakerCount)
         let turns = diarization.turns
 
-        progress.update(stage: .summarising, fraction: 0)
         let speakers = identifySpeakers(turns: turns, centroids: diarization.centroids, profile: teacherProfile)
         let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
+        let transcript = hasSound ? try transcribe(url, turns: turns, speakers: speakers, request: transcription, progress: progress)
+            : .notAnalysed("the recording has no audio track")
+        progress.update(stage: .summarising, fraction: 0)
         let duration = max(media.durationSeconds, heard.decodedSeconds)
         let speakerCount = hasSound ? diarization.count : nil
         let metrics = TalkMetricsCalculator(settings: settings.talk)
@@ -86,9 +90,10 @@ public final class LessonAnalyzer {
             input: .init(file: url.lastPathComponent, media: media, analysedSampleRate: AudioFormat.sampleRate,
                          analysedAudioSeconds: heard.decodedSeconds),
             speakers: speakers, speakerCount: speakerCount, turns: turns, talkMetrics: metrics, voice: voice, video: video,
-            incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
+            transcript: transcript, incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
-                             models: heard.models + (seen == nil ? [] : [configuration.models.faceDetection, configuration.models.facialEmotion]),
+                             models: heard.models + (seen == nil ? [] : [configuration.models.faceDetection, configuration.models.facialEmotion])
+                                 + (transcript.analysed ? configuration.models.transcription.map { [$0] } ?? [] : []),
                              configurationVersion: configurationVersion, analysisConfigurationSHA256: configuration.sha256,
                              configurationSHA256: settings.sha256, configuration: settings,
                              incidentRulesVersion: configuration.incidentRules.version,
@@ -254,6 +259,23 @@ public final class LessonAnalyzer {
             }
         }
         return stage
+    }
+
+    private func transcribe(_ url: URL, turns: [SpeakerTurn], speakers: [Speaker], request: TranscriptionRequest,
+                            progress: AnalysisProgress) throws -> Transcript {
+        if case .off(let reason) = request { return .notAnalysed(reason) }
+        guard let model = configuration.models.transcription else {
+            return .notAnalysed("the analysis configuration predates transcription and names no speech-to-text model; register one made by `edcontrol config` to get transcripts")
+        }
+        progress.update(stage: .transcribing, fraction: 0)
+        // Transcription runs alone after the rest of the audio's work, so it may use every core.
+        let transcriber = try WhisperTranscriber(modelPath: try verifiedPath(model), modelName: "\(model.id) \(model.version)",
+                                                 threads: min(4, ProcessInfo.processInfo.activeProcessorCount))
+        return try LessonTranscription(transcriber: transcriber, settings: settings.transcription ?? TranscriptionSettings(), decoder: decoder)
+            .transcribe(url, turns: turns, speakers: speakers, request: request) { fraction in
+                if progress.isCancelled { throw AnalysisCancelled() }
+                progress.update(stage: .transcribing, fraction: fraction)
+            }
     }
 
     private func identifySpeakers(turns: [SpeakerTurn], centroids: [String: [Float]], profile: TeacherProfile?) -> [Speaker] {

@@ -3,7 +3,7 @@ import Foundation
 /// The analysis of one lesson recording: `report.json`. Its shape is documented by
 /// `schemas/report.schema.json`; bump `currentSchemaVersion` with any change to it.
 public struct LessonReport: Codable, Sendable {
-    public static let currentSchemaVersion = 7
+    public static let currentSchemaVersion = 8
 
     public struct Input: Codable, Sendable {
         public var file: String
@@ -23,6 +23,8 @@ public struct LessonReport: Codable, Sendable {
     public var talkMetrics: TalkMetrics
     public var voice: VoiceReport
     public var video: VideoReport
+    /// What was said; nil in reports made before transcription (schema 7 and older).
+    public var transcript: Transcript?
     public var incidents: [Incident]
     public var summary: LessonSummary
     public var lineage: Lineage
@@ -38,6 +40,8 @@ public struct LessonReport: Codable, Sendable {
                 FaceSecond(t: $0.bin * binSeconds, face: true, box: nil, emotions: $0.emotions, mouthMotion: nil)
             }
         }
+        // Word times are for search and captions, not drawn.
+        for index in overview.transcript?.segments.indices ?? [].indices { overview.transcript?.segments[index].words = nil }
         return overview
     }
 

@@ -13,6 +13,10 @@ public struct ReportWriter: Sendable {
     public static let vttFile = "timeline.vtt"
     public static let htmlFile = "report.html"
     public static let incidentsFile = "incidents.csv"
+    public static let transcriptTextFile = "transcript.txt"
+    public static let transcriptVTTFile = "transcript.vtt"
+    public static let transcriptSRTFile = "transcript.srt"
+    public static var transcriptFiles: [String] { [transcriptTextFile, transcriptVTTFile, transcriptSRTFile] }
     /// The report's `overview()`, for pages. Written after report.json, from which it is
     /// derived: one older than report.json is stale.
     public static let overviewFile = "report-overview.json"
@@ -26,6 +30,14 @@ public struct ReportWriter: Sendable {
         try place(Data(IncidentsCSV.render(report.incidents).utf8), as: Self.incidentsFile)
         try place(Data(HTMLReport.render(report, mediaSource: Self.relativePath(from: directory, to: media)).utf8), as: Self.htmlFile)
         try FaceThumbnails.write(report.video.tracks, from: media, into: directory)
+        if let transcript = report.transcript, transcript.analysed {
+            try place(Data(TranscriptFiles.text(transcript).utf8), as: Self.transcriptTextFile)
+            try place(Data(TranscriptFiles.webVTT(transcript).utf8), as: Self.transcriptVTTFile)
+            try place(Data(TranscriptFiles.srt(transcript).utf8), as: Self.transcriptSRTFile)
+        } else {
+            // An earlier analysis's transcript must not pass for this one's.
+            for name in Self.transcriptFiles { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
+        }
         // report.json last: its presence means the whole output is complete.
         try place(report.jsonData(), as: Self.reportFile)
         try place(report.overview().jsonData(), as: Self.overviewFile)

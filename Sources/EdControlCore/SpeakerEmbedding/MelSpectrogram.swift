@@ -1,14 +1,18 @@
 import CFFTW
 import Foundation
 
-/// The mel power spectrogram Resemblyzer's GE2E encoder was trained on, computed the way
-/// `librosa.feature.melspectrogram` does with its defaults: periodic Hann window, centred
-/// frames with zero padding, power spectrum, Slaney-style mel filters with Slaney
-/// normalisation, no logarithm.
+/// A mel power spectrogram computed the way `librosa.feature.melspectrogram` does: periodic
+/// Hann window, centred frames, power spectrum, Slaney-style mel filters with Slaney
+/// normalisation, no logarithm. Resemblyzer's GE2E encoder was trained on it with zero-padded
+/// centring (librosa's default), Whisper's front end with reflected centring (torch.stft's).
 final class MelSpectrogram {
+    /// How the signal is extended by half a window at both ends so frames can be centred.
+    enum Centring { case zeros, reflection }
+
     let fftLength: Int
     let hopLength: Int
     let bandCount: Int
+    let centring: Centring
     private let window: [Float]
     /// bandCount × binCount, row-major.
     private let filters: [Float]
@@ -17,7 +21,9 @@ final class MelSpectrogram {
     private let input: UnsafeMutablePointer<Float>
     private let output: UnsafeMutablePointer<fftwf_complex>
 
-    init(sampleRate: Int = 16_000, fftLength: Int = 400, hopLength: Int = 160, bandCount: Int = 40) {
+    init(sampleRate: Int = 16_000, fftLength: Int = 400, hopLength: Int = 160, bandCount: Int = 40,
+         centring: Centring = .zeros) {
+        self.centring = centring
         self.fftLength = fftLength
         self.hopLength = hopLength
         self.bandCount = bandCount
@@ -48,14 +54,12 @@ final class MelSpectrogram {
     func compute(_ samples: ArraySlice<Float>) -> [Float] {
         let frames = frameCount(for: samples.count)
         let half = fftLength / 2
-        let base = samples.startIndex
         var result = [Float](repeating: 0, count: frames * bandCount)
         var power = [Float](repeating: 0, count: binCount)
         for frame in 0..<frames {
             let first = frame * hopLength - half
             for i in 0..<fftLength {
-                let index = first + i
-                input[i] = index >= 0 && index < samples.count ? samples[base + index] * window[i] : 0
+                input[i] = sample(at: first + i, of: samples) * window[i]
             }
             fftwf_execute(plan)
             for bin in 0..<binCount {
@@ -70,6 +74,16 @@ final class MelSpectrogram {
             }
         }
         return result
+    }
+
+    private func sample(at index: Int, of samples: ArraySlice<Float>) -> Float {
+        if index >= 0 && index < samples.count { return samples[samples.startIndex + index] }
+        switch centring {
+        case .zeros: return 0
+        case .reflection:
+            let reflected = index < 0 ? -index : 2 * (samples.count - 1) - index
+            return reflected >= 0 && reflected < samples.count ? samples[samples.startIndex + reflected] : 0
+        }
     }
 
     // MARK: Slaney mel scale (librosa.filters.mel with htk=False, norm="slaney")

@@ -1,21 +1,34 @@
 import Foundation
 
-/// What was said in a lesson: the language, the model that heard it, and the words in
-/// segments of one speaker each.
+/// What was said in a lesson (report.json's `transcript`): the language, the model that heard
+/// it, and the words in segments of one speaker each — or, when nothing was transcribed, why.
 public struct Transcript: Codable, Sendable, Equatable {
-    /// ISO 639-1 code ("ru", "en").
-    public var language: String
+    public var analysed: Bool
+    /// Why there is no transcript, or what to keep in mind reading it.
+    public var note: String?
+    /// ISO 639-1 code ("ru", "en"); nil when nothing was transcribed.
+    public var language: String?
     /// How sure the language detection was (0…1); nil when the language was given.
     public var languageProbability: Double?
     /// The model's id and version, e.g. "whisper-base 1.0.0".
-    public var model: String
+    public var model: String?
     public var segments: [TranscriptSegment]
 
-    public init(language: String, languageProbability: Double?, model: String, segments: [TranscriptSegment]) {
+    public init(language: String, languageProbability: Double?, model: String, segments: [TranscriptSegment], note: String? = nil) {
+        analysed = true
+        self.note = note
         self.language = language
         self.languageProbability = languageProbability
         self.model = model
         self.segments = segments
+    }
+
+    public static func notAnalysed(_ reason: String) -> Transcript {
+        var transcript = Transcript(language: "", languageProbability: nil, model: "", segments: [], note: reason)
+        transcript.analysed = false
+        transcript.language = nil
+        transcript.model = nil
+        return transcript
     }
 
     /// The whole text, a segment a line.
@@ -25,23 +38,43 @@ public struct Transcript: Codable, Sendable, Equatable {
 public struct TranscriptSegment: Codable, Sendable, Equatable {
     public var start: Double
     public var end: Double
-    /// The diarization's speaker whose turn the segment overlaps most; nil where nobody's does.
+    /// The diarization's speaker who said it; nil outside any speaker's turn.
     public var speaker: String?
+    public var role: SpeakerRole?
     public var text: String
+    /// Each word with its time, where the model gave them.
+    public var words: [TranscriptWord]?
 
-    public init(start: Double, end: Double, speaker: String?, text: String) {
+    public init(start: Double, end: Double, speaker: String? = nil, role: SpeakerRole? = nil, text: String, words: [TranscriptWord]? = nil) {
         self.start = start
         self.end = end
         self.speaker = speaker
+        self.role = role
+        self.text = text
+        self.words = words
+    }
+}
+
+public struct TranscriptWord: Codable, Sendable, Equatable {
+    public var start: Double
+    public var end: Double
+    /// As the model wrote it, punctuation included.
+    public var text: String
+
+    public init(start: Double, end: Double, text: String) {
+        self.start = start
+        self.end = end
         self.text = text
     }
 }
 
 /// Speech to text, one stage of the analysis.
 public protocol Transcribing {
+    /// The model's id and version, as reports name it.
+    var modelName: String { get }
     /// The language most likely spoken in `samples` (16 kHz mono) and its probability.
     func detectLanguage(_ samples: [Float]) throws -> (language: String, probability: Double)
     /// Transcribes `samples` (16 kHz mono, any length: it is read in 30-s windows) in
-    /// `language`; segment times are seconds from the first sample.
+    /// `language`; segment and word times are seconds from the first sample.
     func transcribe(_ samples: [Float], language: String) throws -> [TranscriptSegment]
 }

@@ -1,3 +1,4 @@
+import EdControlCore
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,3 +1,4 @@
+import EdControlCore
 import Foundation
 #if canImport(Glibc)
 import Glibc

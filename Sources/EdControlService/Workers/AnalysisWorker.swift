@@ -277,28 +277,20 @@ final class JobControl: AnalysisProgress, @unchecked Sendable {
 
     func stageDurations() -> [(AnalysisStage, Double)] { lock.withLock { durations } }
 
-    /// The stage in words and the whole job's progress, 0…1: reading the recording is most
-    /// of the work, so it spans 2–90 %.
+    /// The stage in words and the whole job's progress, 0…1: reading the recording and
+    /// transcribing its speech are most of the work (a lesson without transcription skips
+    /// from 50 % to 95 %).
     func snapshot() -> (stage: String, progress: Double) {
         lock.withLock {
             let span: (Double, Double)
             switch stage {
             case .probing: span = (0, 0.02)
-            case .listening: span = (0.02, 0.9)
-            case .clustering: span = (0.9, 0.95)
+            case .listening: span = (0.02, 0.45)
+            case .clustering: span = (0.45, 0.5)
+            case .transcribing: span = (0.5, 0.95)
             case .summarising: span = (0.95, 1)
             }
             return (stage.rawValue, span.0 + (span.1 - span.0) * min(1, max(0, fraction)))
         }
-    }
-}
-
-/// Runs long, blocking, CPU-bound work (an analysis) on a thread of its own rather than on
-/// one of the few threads Swift concurrency shares between all tasks.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.stackSize = 16 << 20
-        thread.start()
     }
 }

@@ -202,6 +202,63 @@ struct ServiceAPITests {
                 "the lesson's reviews go with it")
     }
 
+    /// Transcripts: a lesson of real English speech is transcribed in the language its upload
+    /// gives, its lines are searchable within the school only, the school's setting switches
+    /// transcription off for later uploads, and erasing the lesson erases its lines.
+    @Test func transcriptsFollowTheSettingsAndAreSearchableWithinTheSchool() async throws {
+        let server = try RunningServer()
+        let admin = try server.token(school: "School A", role: "admin")
+        let manager = try server.token(school: "School A", role: "manager")
+        let otherSchool = try server.token(school: "School B", role: "admin")
+        let (recording, parts) = try Fixtures.realConversation()
+        #expect(try await server.request("GET", "/api/v1/settings", token: manager).json()["transcription"] as? String == "auto")
+
+        #expect(try await server.request("POST", "/api/v1/lessons?filename=a.wav&transcription=klingon", token: manager, file: recording).status == 400)
+        let (lesson, job) = try await upload(server, recording, token: manager, query: "&title=Reading&transcription=en")
+        #expect(try await server.waitForJob(job, token: manager)["state"] as? String == "succeeded", "\(server.serverLog.suffix(2000))")
+        let report = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: manager).body)
+        let transcript = try #require(report.transcript)
+        #expect(transcript.analysed && transcript.language == "en" && transcript.languageProbability == nil, "given, not detected: \(transcript)")
+        let vtt = try await server.request("GET", "/api/v1/lessons/\(lesson)/transcript.vtt", token: manager)
+        #expect(vtt.status == 200 && vtt.headers["content-type"]?.hasPrefix("text/vtt") == true && vtt.text.contains("<v S"), "\(vtt.text)")
+        #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/transcript.srt", token: manager).status == 200)
+
+        // Words, as prefixes, case folded; the hit says where and who.
+        let search = { (query: String, token: String) in
+            try await server.request("GET", "/api/v1/transcripts/search?q=\(query)", token: token).json()["hits"] as? [[String: Any]] ?? []
+        }
+        let hits = try await search("DASHW%20prudent", manager)
+        #expect(hits.count == 1, "\(hits)")
+        let hit = try #require(hits.first)
+        #expect(hit["lessonID"] as? String == lesson && hit["lessonTitle"] as? String == "Reading" && hit["speaker"] != nil)
+        #expect(parts[0].span.contains(hit["start"] as? Double ?? -1), "'dashwood' is said in the first part \(parts[0].span): \(hit)")
+        #expect(try await search("pound%20key", manager).first.map { parts[1].span.contains($0["start"] as? Double ?? -1) } == true)
+        #expect(try await search("dashwood%20yesterday", manager).isEmpty, "every word must occur")
+        #expect(try await search("dashwood", otherSchool).isEmpty, "another school's lessons are not searched")
+        #expect(try await server.request("GET", "/api/v1/transcripts/search?q=%20", token: manager).status == 400)
+        #expect(try await server.request("GET", "/api/v1/transcripts/search?q=%22%29%20OR%20*", token: manager).status == 200, "FTS5 syntax is taken as words")
+        #expect(try await server.request("GET", "/api/v1/transcripts/search?q=dashwood&lessonId=\(lesson)", token: otherSchool).status == 404)
+        let within = try await server.request("GET", "/api/v1/transcripts/search?q=the&lessonId=\(lesson)", token: manager).json()["hits"] as? [[String: Any]] ?? []
+        #expect(within.count >= 2 && within.map { $0["start"] as? Double ?? 0 } == within.map { $0["start"] as? Double ?? 0 }.sorted(), "in the order said: \(within)")
+
+        // Only an admin changes the school's setting; a bad value is refused with the choices.
+        #expect(try await server.request("PUT", "/api/v1/settings", token: manager, body: Data(#"{"transcription": "off"}"#.utf8)).status == 403)
+        let bad = try await server.request("PUT", "/api/v1/settings", token: admin, body: Data(#"{"transcription": "english"}"#.utf8))
+        #expect(bad.status == 400 && bad.text.contains("auto"), "\(bad.text)")
+        #expect(try await server.request("PUT", "/api/v1/settings", token: admin, body: Data(#"{"transcription": "off"}"#.utf8)).status == 200)
+        let (quiet, quietJob) = try await upload(server, recording, token: manager, query: "&title=Untranscribed")
+        #expect(try await server.waitForJob(quietJob, token: manager)["state"] as? String == "succeeded")
+        let untranscribed = try JSONDecoder().decode(LessonReport.self, from: try await server.request("GET", "/api/v1/lessons/\(quiet)/report.json", token: manager).body)
+        #expect(untranscribed.transcript == .notAnalysed("transcription is switched off for this school"))
+        let missing = try await server.request("GET", "/api/v1/lessons/\(quiet)/transcript.txt", token: manager)
+        #expect(missing.status == 404 && missing.text.contains("no transcript"), "\(missing.text)")
+        #expect(try await search("dashwood", manager).count == 1, "the untranscribed lesson adds no lines")
+
+        // Erasing the lesson erases its lines.
+        #expect(try await server.request("DELETE", "/api/v1/lessons/\(lesson)", token: manager).status == 204)
+        #expect(try await search("dashwood", manager).isEmpty)
+    }
+
     /// Enrolling a voice from a lesson: the enrolled person is the teacher from then on, even
     /// when someone else talks more.
     @Test func teacherEnrolledFromALessonIsFoundByVoice() async throws {

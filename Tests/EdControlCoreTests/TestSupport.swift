@@ -72,6 +72,34 @@ enum Fixtures {
         #expect(result.status == 0, "ffmpeg failed: \(result.stderr)")
     }
 
+    /// A real three-part conversation in English: a LibriVox reader, a telephone voice, the
+    /// reader again, with pauses (from scripts/data/asr-real-speech.sh); each part's span and
+    /// reference text. Made once per test run.
+    static func realConversation() throws -> (url: URL, parts: [(span: TimeSpan, text: String)]) {
+        let corpus = repository.appendingPathComponent(".deps/corpora/asr-real-speech")
+        let names = ["en-librivox-austen-0870", "en-asterisk-allison-vm-rec-name", "en-librivox-austen-0880"]
+        let url = scratch.appendingPathComponent("real-conversation.wav")
+        var inputs: [String] = [], filter = "", start = 0.0
+        var parts: [(span: TimeSpan, text: String)] = []
+        for (index, name) in names.enumerated() {
+            let wav = corpus.appendingPathComponent("\(name).wav")
+            inputs += ["-i", wav.path, "-f", "lavfi", "-t", "1.5", "-i", "anullsrc=r=16000:cl=mono"]
+            filter += "[\(2 * index)][\(2 * index + 1)]"
+            let seconds = try FFprobe().probe(wav).durationSeconds
+            parts.append((TimeSpan(start: start, end: start + seconds), try String(contentsOf: corpus.appendingPathComponent("\(name).txt"), encoding: .utf8)))
+            start += seconds + 1.5
+        }
+        try conversationLock.withLock {
+            guard !FileManager.default.fileExists(atPath: url.path) else { return }
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            let partial = scratch.appendingPathComponent("real-conversation.partial.wav")
+            try ffmpeg(inputs + ["-filter_complex", filter + "concat=n=\(2 * names.count):v=0:a=1", "-ar", "16000", "-ac", "1", partial.path])
+            try FileManager.default.moveItem(at: partial, to: url)
+        }
+        return (url, parts)
+    }
+    private static let conversationLock = NSLock()
+
     /// Photos of real people (scripts/setup.sh fetches them).
     static let photos = repository.appendingPathComponent(".deps/photos")
     /// Videos of real people, and labelled expressions (scripts/setup.sh fetches them).

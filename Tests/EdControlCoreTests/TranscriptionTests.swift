@@ -114,27 +114,8 @@ struct TranscriptionTests {
 
     // MARK: In the analysis
 
-    /// A real three-part conversation: a LibriVox reader, a telephone voice, the reader again,
-    /// with pauses; the reference text of each part.
-    private func conversation() throws -> (url: URL, parts: [(span: TimeSpan, text: String)]) {
-        let names = ["en-librivox-austen-0870", "en-asterisk-allison-vm-rec-name", "en-librivox-austen-0880"]
-        let url = try Fixtures.temporaryDirectory("conversation").appendingPathComponent("conversation.wav")
-        var inputs: [String] = [], filter = "", start = 0.0
-        var parts: [(span: TimeSpan, text: String)] = []
-        for (index, name) in names.enumerated() {
-            let wav = Self.corpus.appendingPathComponent("\(name).wav")
-            inputs += ["-i", wav.path, "-f", "lavfi", "-t", "1.5", "-i", "anullsrc=r=16000:cl=mono"]
-            filter += "[\(2 * index)][\(2 * index + 1)]"
-            let seconds = try FFprobe().probe(wav).durationSeconds
-            parts.append((TimeSpan(start: start, end: start + seconds), try String(contentsOf: Self.corpus.appendingPathComponent("\(name).txt"), encoding: .utf8)))
-            start += seconds + 1.5
-        }
-        try Fixtures.ffmpeg(inputs + ["-filter_complex", filter + "concat=n=\(2 * names.count):v=0:a=1", "-ar", "16000", "-ac", "1", url.path])
-        return (url, parts)
-    }
-
     @Test func analysisTranscribesEachSpeakersWordsAtTheirTimes() async throws {
-        let (url, parts) = try conversation()
+        let (url, parts) = try Fixtures.realConversation()
         let report = try await onOwnThread { try LessonAnalyzer(models: try Fixtures.registry()).analyze(url) }
         let transcript = try #require(report.transcript)
         #expect(transcript.analysed && transcript.language == "en" && (transcript.languageProbability ?? 0) > 0.8, "\(transcript)")
@@ -175,7 +156,7 @@ struct TranscriptionTests {
     }
 
     @Test func analysisWithoutTranscriptSaysWhy() async throws {
-        let (url, _) = try conversation()
+        let (url, _) = try Fixtures.realConversation()
         let silent = try Fixtures.temporaryDirectory("silent-lesson").appendingPathComponent("silent.wav")
         try Fixtures.ffmpeg(["-f", "lavfi", "-t", "20", "-i", "anullsrc=r=16000:cl=mono", silent.path])
         let (off, quiet, older) = try await onOwnThread {

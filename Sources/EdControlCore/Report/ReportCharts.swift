@@ -291,6 +291,26 @@ public enum ReportCharts {
             e.preventDefault();
             seek(parseFloat(el.dataset.seek));
           }));
+          // A link to a moment (?t=83, from a search result) starts the player there.
+          const start = parseFloat(new URLSearchParams(location.search).get('t'));
+          if (start >= 0) player.addEventListener('loadedmetadata', () => { player.currentTime = start; }, {once: true});
+          // The transcript follows playback: the line being said is marked and scrolled into
+          // its list's view (the list scrolls, not the page).
+          const lines = Array.from(document.querySelectorAll('[data-cue-start]'));
+          let current = null;
+          if (lines.length) player.addEventListener('timeupdate', () => {
+            const t = player.currentTime;
+            const line = lines.find(l => +l.dataset.cueStart <= t && t < +l.dataset.cueEnd) || null;
+            if (line === current) return;
+            if (current) current.classList.remove('current');
+            current = line;
+            if (!line) return;
+            line.classList.add('current');
+            const list = line.parentElement;
+            if (line.offsetTop < list.scrollTop || line.offsetTop > list.scrollTop + list.clientHeight - line.offsetHeight) {
+              list.scrollTop = line.offsetTop - list.clientHeight / 3;
+            }
+          });
           // Each timeline (the dashboard has a wide and a narrow one, shown by screen width).
           document.querySelectorAll('svg[data-duration]').forEach(timeline => {
           const x0 = +timeline.dataset.x0, plot = +timeline.dataset.plotWidth, view = +timeline.dataset.viewWidth,

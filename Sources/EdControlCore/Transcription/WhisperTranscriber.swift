@@ -4,9 +4,10 @@ import Foundation
 /// Whisper run in-process by whisper.cpp (CrispASR 0.8.45's libwhisper.so) on the model
 /// converted at setup from the CTranslate2 weights (scripts/models/whisper_ggml.py).
 ///
-/// Decoding is greedy at temperature 0 without fallback and without conditioning on the
-/// previous text, blank and non-speech tokens suppressed: the settings under which the
-/// converted model was checked against faster-whisper on the original weights. A context
+/// Decoding is greedy at temperature 0, falling back to higher temperatures only for a window
+/// whose text loops or is improbable, without conditioning on the previous text, blank and
+/// non-speech tokens suppressed: the settings under which the converted model was checked
+/// against faster-whisper on the original weights. A context
 /// holds decoding state, so one transcriber serves one analysis at a time.
 public final class WhisperTranscriber: Transcribing {
     public static let modelID = "whisper-base"
@@ -82,7 +83,10 @@ public final class WhisperTranscriber: Transcribing {
         parameters.n_threads = threads
         parameters.greedy.best_of = 1
         parameters.temperature = 0
-        parameters.temperature_inc = 0
+        // A window whose greedy text loops on itself (low entropy) or is improbable is decoded
+        // again at temperatures 0.2, 0.4, …, as OpenAI's and faster-whisper's transcribe do:
+        // without it, Whisper base wrote one word 150 times over a shouting child.
+        parameters.temperature_inc = 0.2
         parameters.no_context = true
         parameters.suppress_blank = true
         parameters.suppress_nst = true

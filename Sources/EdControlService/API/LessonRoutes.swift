@@ -28,6 +28,12 @@ struct LessonRoutes {
         routes.get(":lesson/incidents.csv") { request, context in
             try await result(ReportWriter.incidentsFile, contentType: "text/csv; charset=utf-8", request, context)
         }
+        for (file, type) in [(ReportWriter.transcriptTextFile, "text/plain"), (ReportWriter.transcriptVTTFile, "text/vtt"),
+                             (ReportWriter.transcriptSRTFile, "application/x-subrip")] {
+            routes.get(RouterPath(":lesson/\(file)")) { request, context in
+                try await result(file, contentType: "\(type); charset=utf-8", request, context)
+            }
+        }
         routes.get(":lesson/recording", use: recording)
         routes.head(":lesson/recording", use: recording)
         routes.get(":lesson/faces/:face", use: face)
@@ -113,7 +119,8 @@ struct LessonRoutes {
     }
 
     /// The body is the recording itself (any content type), streamed to disk; details come
-    /// in the query: `filename` (recommended), `title`, `teacherId`, `recordedAt` (ISO 8601).
+    /// in the query: `filename` (recommended), `title`, `teacherId`, `recordedAt` (ISO 8601),
+    /// `transcription` (auto, off or a language code; the school's setting if absent).
     /// Everything that can be checked without the body is checked before it is received.
     @Sendable func upload(_ request: Request, context: APIContext) async throws -> EditedResponse<LessonWithJob> {
         let caller = try context.require(.manager)
@@ -128,7 +135,8 @@ struct LessonRoutes {
         let recorded = try GivenDate(query["recordedAt"], name: "recordedAt")
         let details = LessonService.Details(title: query["title"].map(String.init), originalFilename: query["filename"].map(String.init) ?? "recording",
                                             teacherID: query["teacherId"].map(String.init), recordedAt: recorded?.date,
-                                            recordedAtHasTime: recorded?.hasTime ?? true)
+                                            recordedAtHasTime: recorded?.hasTime ?? true,
+                                            transcription: try query["transcription"].map { try TranscriptionChoice.parse(String($0), field: "transcription") })
         let stored = try await lessons.upload(request.body, details: details, by: caller, context: context)
         return EditedResponse(status: .created, headers: [.location: "/api/v1/lessons/\(stored.lesson.id)"], response: stored)
     }
@@ -192,8 +200,13 @@ struct LessonRoutes {
     private func result(_ file: String, contentType: String, _ request: Request, _ context: APIContext) async throws -> Response {
         let found = try await lesson(context, role: .viewer)
         let path = data.results(of: found.lesson.id).appendingPathComponent(file).path
-        guard found.lesson.analysedAt != nil, FileManager.default.fileExists(atPath: path) else {
+        guard found.lesson.analysedAt != nil else {
             throw HTTPError(.notFound, message: "this lesson has no results yet (its analysis is \(found.job?.state.rawValue ?? "not queued"))")
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw HTTPError(.notFound, message: ReportWriter.transcriptFiles.contains(file)
+                ? "this lesson's analysis made no transcript; report.json's transcript.note says why"
+                : "this lesson's results have no \(file)")
         }
         let body = try await FileIO().loadFile(path: path, context: context)
         try await store.audit(try context.require(.viewer), "results.read", "lesson \(found.lesson.id)", detail: file)

@@ -30,6 +30,7 @@ struct Dashboard {
         TeacherPages(store: store, pages: pages).add(to: router)
         ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)
         UsersPage(store: store, pages: pages).add(to: router)
+        SearchPage(store: store, pages: pages).add(to: router)
         ModelsPage(store: store, models: models, pages: pages).add(to: router)
         ModelHealthPage(monitor: DriftMonitor(store: store), pages: pages).add(to: router)
         PilotPage(reporter: PilotReporter(store: store, data: data), pages: pages).add(to: router)
@@ -104,7 +105,7 @@ struct PageRenderer: Sendable {
         let t = text(for: request)
         let caller = context.identity
         let section = request.uri.path.split(separator: "/").first.map(String.init) ?? ""
-        let sections = [("lessons", "nav_lessons"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")]
+        let sections = [("lessons", "nav_lessons"), ("search", "nav_search"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")]
             + ((caller?.role ?? .viewer) >= .manager ? [("pilot", "nav_pilot")] : [])
             + (caller?.role == .admin ? [("users", "nav_users"), ("models", "nav_models"), ("monitoring", "nav_health")] : [])
         let nav = caller == nil ? [] : sections.map {

@@ -48,6 +48,10 @@ struct InterfaceText: Sendable {
 
     subscript(_ key: String) -> String { table[key] ?? key }
 
+    /// A transcription choice in words: "detect the language", "no transcript", a language's
+    /// name where the page has it, else its code.
+    func transcriptionName(_ choice: String) -> String { table["transcription_\(choice)"] ?? choice }
+
     /// `key`'s text with `%@`/`%d`-style placeholders filled in.
     func format(_ key: String, _ arguments: any CVarArg...) -> String {
         String(format: self[key], locale: language.locale, arguments: arguments)

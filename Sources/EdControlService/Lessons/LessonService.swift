@@ -34,8 +34,12 @@ public struct LessonService: Sendable {
         public var recordedAt: Date?
         /// False when only the day was given.
         public var recordedAtHasTime: Bool
+        /// nil follows the school's setting.
+        public var transcription: TranscriptionChoice?
 
-        public init(title: String?, originalFilename: String, teacherID: String?, recordedAt: Date?, recordedAtHasTime: Bool = true) {
+        public init(title: String?, originalFilename: String, teacherID: String?, recordedAt: Date?, recordedAtHasTime: Bool = true,
+                    transcription: TranscriptionChoice? = nil) {
+            self.transcription = transcription
             self.title = title
             self.originalFilename = originalFilename
             self.teacherID = teacherID
@@ -138,7 +142,8 @@ public struct LessonService: Sendable {
                                 durationSeconds: media.durationSeconds, hasVideo: !media.video.isEmpty, recordedAt: details.recordedAt,
                                 recordedAtHasTime: details.recordedAtHasTime,
                                 uploadedAt: Date(), uploadedBy: caller.tokenName, flag: nil, incidentCount: nil,
-                                teacherTalkPercent: nil, speakerCount: nil, teacherNegativeShare: nil, analysedAt: nil)
+                                teacherTalkPercent: nil, speakerCount: nil, teacherNegativeShare: nil, analysedAt: nil,
+                                transcription: details.transcription)
             let job = try await store.addLesson(lesson, maxAttempts: limits.maxAttempts)
             return LessonWithJob(lesson: lesson, job: job)
         } catch {
@@ -174,6 +179,7 @@ public struct LessonService: Sendable {
         try await removeFilesIfErased(job, recorded: recorded)
         if recorded {
             try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
+            try await store.indexTranscript(report.transcript, lessonID: job.lessonID, schoolID: job.schoolID)
             try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
             await queueShadowAnalysis(of: job, championReport: report)
         }

@@ -9,6 +9,8 @@ public struct School: Codable, Sendable, Equatable {
     public var id: String
     public var name: String
     public var createdAt: Date
+    /// Whether and in which language its lessons are transcribed, unless an upload says otherwise.
+    public var transcription: TranscriptionChoice
 }
 
 /// What a token may do. Each role can do everything the roles below it can.
@@ -116,6 +118,8 @@ public struct Lesson: Codable, Sendable, Equatable {
     public var speakerCount: Int?
     public var teacherNegativeShare: Double?
     public var analysedAt: Date?
+    /// This upload's choice of transcription; nil follows the school's.
+    public var transcription: TranscriptionChoice? = nil
 }
 
 /// One analysis of one lesson, as the durable queue holds it.

@@ -180,6 +180,17 @@ public final class SQLiteStore: EdControlStore {
                 ALTER TABLE incident_review ADD COLUMN corrected_modality TEXT;
                 """)
         }
+        migrator.registerMigration("v16: transcription per school and per upload; searchable transcripts") { db in
+            // The index's rows are the transcript's segments; lesson and school are stored
+            // beside the text but not indexed. unicode61 folds case and diacritics (ё as е).
+            try db.execute(sql: """
+                ALTER TABLE school ADD COLUMN transcription TEXT NOT NULL DEFAULT 'auto';
+                ALTER TABLE lesson ADD COLUMN transcription TEXT;
+                CREATE VIRTUAL TABLE transcript_line USING fts5(
+                    text, lesson_id UNINDEXED, school_id UNINDEXED, start UNINDEXED, end UNINDEXED,
+                    speaker UNINDEXED, role UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
+                """)
+        }
         return migrator
     }
 
@@ -190,7 +201,7 @@ public final class SQLiteStore: EdControlStore {
         try await database.write { db in
             if let school = try School.filter(Column("name") == name).fetchOne(db) { return school }
             guard createIfMissing else { return nil }
-            let school = School(id: newIdentifier(), name: name, createdAt: Date())
+            let school = School(id: newIdentifier(), name: name, createdAt: Date(), transcription: .automatic)
             try school.insert(db)
             return school
         }
@@ -414,6 +425,8 @@ public final class SQLiteStore: EdControlStore {
         try await database.write { db in
             guard let lesson = try Lesson.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) else { return nil }
             try lesson.delete(db)  // its jobs, reviews and features go with it (ON DELETE CASCADE)
+            // A full-text index has no foreign keys: its lines go by hand.
+            try db.execute(sql: "DELETE FROM transcript_line WHERE lesson_id = ?", arguments: [lesson.id])
             // Webhook deliveries carry the lesson's title and file name in their bodies.
             try db.execute(sql: "DELETE FROM webhook_delivery WHERE lesson_id = ?", arguments: [lesson.id])
             return lesson

@@ -147,7 +147,7 @@ extension AuditStore {
     }
 }
 
-public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore & ReviewStore & AuditStore & RegistryStore & MonitoringStore & ShadowStore
+public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore & ReviewStore & AuditStore & RegistryStore & MonitoringStore & ShadowStore & TranscriptStore
 
 /// A request the store refuses, in words for the caller.
 public struct StoreConflict: Error, LocalizedError {

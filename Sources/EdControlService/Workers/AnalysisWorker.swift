@@ -109,8 +109,10 @@ public struct AnalysisWorker: Service {
             return
         }
         let configuration: (name: String, configuration: AnalysisConfiguration)
+        let transcription: TranscriptionRequest
         do {
             configuration = try await self.configuration(for: job)
+            transcription = try await transcriptionRequest(for: lesson)
         } catch {
             let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             logger.error("cannot use the analysis configuration", metadata: ["error": "\(message)"])
@@ -131,7 +133,7 @@ public struct AnalysisWorker: Service {
                     result = .success(try await onOwnThread { [models] in
                         let report = try LessonAnalyzer(models: models, configuration: configuration.configuration,
                                                         configurationVersion: configuration.name, logger: logger)
-                            .analyze(recording, teacherProfile: teacherProfile, progress: control)
+                            .analyze(recording, teacherProfile: teacherProfile, transcription: transcription, progress: control)
                         if job.kind == .shadow {
                             // Only what the comparison reads: nobody looks at a shadow's pages or face pictures.
                             try ReportWriter(directory: pending).writeReport(report)
@@ -191,6 +193,12 @@ public struct AnalysisWorker: Service {
 
     /// The lesson's teacher's enrolled voice, so the analysis finds them by it; none if the
     /// lesson has no teacher, the teacher is not enrolled, or the profile cannot be read.
+    /// The upload's choice of transcription, else the school's.
+    private func transcriptionRequest(for lesson: Lesson) async throws -> TranscriptionRequest {
+        if let chosen = lesson.transcription { return chosen.request(source: "for this upload") }
+        return try await store.transcriptionChoice(schoolID: lesson.schoolID).request(source: "for this school")
+    }
+
     private func voiceProfile(of lesson: Lesson) async -> TeacherProfile? {
         guard let teacherID = lesson.teacherID,
               let json = try? await store.teacher(id: teacherID, schoolID: lesson.schoolID)?.voiceProfile else { return nil }

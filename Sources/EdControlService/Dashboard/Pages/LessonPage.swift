@@ -28,6 +28,8 @@ struct LessonPage {
         /// The reviewer's correction, in words.
         var correction: String?
         var worst: Bool
+        /// The transcript's words around the incident.
+        var said: String?
         /// The correction form's fields, filled with what the analysis said.
         var startClock: String
         var endClock: String
@@ -45,6 +47,18 @@ struct LessonPage {
         var help: String? = nil
     }
     struct Download { var label: String; var href: String }
+
+    /// The transcript beside the player: every line seeks it, the line being played is marked.
+    struct TranscriptPanel {
+        struct Line { var start: Double; var end: Double; var clock: String; var who: String; var role: String; var text: String }
+        var meta: String
+        var note: String?
+        var lines: [Line]
+        /// The search within the lesson, when one was made.
+        var query: String?
+        var hits: [Line]?
+        var hitsText: String?
+    }
     struct Face { var src: String; var label: String }
 
     struct Model {
@@ -91,6 +105,9 @@ struct LessonPage {
         var canEnrol = false
         var enrolTeachers: [Choice] = []
         var enrolSpeakers: [Choice] = []
+        var transcript: TranscriptPanel?
+        /// Why there is no transcript.
+        var noTranscript: String?
     }
 
     func add(to router: Router<APIContext>) {
@@ -142,6 +159,14 @@ struct LessonPage {
             lineage: [], downloads: [])
         if let report {
             fill(&model, from: report, teacher: teacher?.name, verdicts: verdicts, t)
+            if var panel = model.transcript, let text = request.uri.queryParameters["q"].map(String.init), !text.isEmpty {
+                let query = try TranscriptSearchQuery(text)
+                let hits = try await store.searchTranscripts(schoolID: caller.schoolID, query: query, lessonID: lesson.id, limit: 200)
+                panel.query = text
+                panel.hits = hits.map { hit in panel.lines.first { $0.start == hit.start && $0.text == hit.text } ?? Self.line(hit, t) }
+                panel.hitsText = hits.isEmpty ? t["transcript_no_hits"] : t.count("transcript_hits", hits.count)
+                model.transcript = panel
+            }
             if model.canReview, lesson.mediaFile != nil, !report.speakers.isEmpty {
                 model.enrolTeachers = try await store.teachers(schoolID: caller.schoolID).map {
                     Choice(value: $0.id, label: $0.name, selected: $0.id == lesson.teacherID)
@@ -185,6 +210,26 @@ struct LessonPage {
                         })
         }
         model.worst = strongest.map { model.incidents[$0] }
+        if let transcript = report.transcript, transcript.analysed {
+            func who(_ speaker: String?) -> String { speaker.map { words.speakerNames[$0] ?? $0 } ?? t["transcript_unknown_speaker"] }
+            let lines = transcript.segments.map { segment in
+                TranscriptPanel.Line(start: segment.start, end: segment.end, clock: ReportCharts.formatClock(segment.start),
+                                     who: who(segment.speaker), role: segment.role?.rawValue ?? "unknown", text: segment.text)
+            }
+            let language = t.transcriptionName(transcript.language ?? "")
+            let how = transcript.languageProbability.map { t.format("transcript_language_detected", t.percent($0)) } ?? transcript.model ?? ""
+            model.transcript = TranscriptPanel(meta: t.format("transcript_meta", language, how), note: transcript.note, lines: lines)
+            for index in model.incidents.indices {
+                let incident = report.incidents[index]
+                let around = lines.filter { $0.end > incident.start - 3 && $0.start < incident.end + 3 }
+                let said = around.map { "\($0.who): \($0.text)" }.joined(separator: " · ")
+                // A long incident's words would fill the list: its beginning, the rest a click away (the transcript).
+                let words = said.split(separator: " ")
+                model.incidents[index].said = around.isEmpty ? nil : words.count > 60 ? words.prefix(60).joined(separator: " ") + " …" : said
+            }
+        } else if let transcript = report.transcript {
+            model.noTranscript = transcript.note
+        }
         model.noIncidents = report.incidents.isEmpty
         if !report.incidents.isEmpty {
             model.reviewed = t.format("lesson_reviewed", verdicts.count, report.incidents.count)
@@ -224,9 +269,17 @@ struct LessonPage {
                Figure(label: t.format("lineage_rules", lineage.incidentRulesVersion), value: "sha256 \(lineage.incidentRulesSHA256)"),
                Figure(label: t["lineage_generated"], value: report.generatedAt)]
         let base = "/api/v1/lessons/\(model.id)/"
-        model.downloads = [("report.json", "download_json"), ("diarization.rttm", "download_rttm"),
-                           ("timeline.vtt", "download_vtt"), ("incidents.csv", "download_csv")]
+        let transcriptFiles = report.transcript?.analysed == true
+            ? [(ReportWriter.transcriptTextFile, "download_transcript_txt"), (ReportWriter.transcriptVTTFile, "download_transcript_vtt"),
+               (ReportWriter.transcriptSRTFile, "download_transcript_srt")] : []
+        model.downloads = ([("report.json", "download_json"), ("diarization.rttm", "download_rttm"),
+                            ("timeline.vtt", "download_vtt"), ("incidents.csv", "download_csv")] + transcriptFiles)
             .map { Download(label: t[$0.1], href: base + $0.0) }
+    }
+
+    static func line(_ hit: TranscriptHit, _ t: InterfaceText) -> TranscriptPanel.Line {
+        TranscriptPanel.Line(start: hit.start, end: hit.end, clock: ReportCharts.formatClock(hit.start),
+                             who: hit.speaker ?? t["transcript_unknown_speaker"], role: hit.role ?? "unknown", text: hit.text)
     }
 
     /// "1:23.4": a time to a tenth of a second, for the correction form (and read back by `ReviewForm`).

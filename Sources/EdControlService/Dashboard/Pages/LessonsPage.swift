@@ -48,6 +48,8 @@ struct LessonsPage {
         var export: String
         var canUpload: Bool
         var uploadTeachers: [Option]
+        /// The school's transcription setting first (sent as nothing), then the other choices.
+        var uploadTranscriptions: [Option]
         var maxUploadMB: Int64
         var liveText: String
         var uploadText: String
@@ -67,6 +69,7 @@ struct LessonsPage {
         query.offset = (page - 1) * Self.pageSize
         let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
         let teachers = try await store.teachers(schoolID: caller.schoolID)
+        let schoolTranscription = try await store.transcriptionChoice(schoolID: caller.schoolID)
         let names = Dictionary(uniqueKeysWithValues: teachers.map { ($0.id, $0.name) })
 
         let rows = items.map { item in
@@ -99,6 +102,8 @@ struct LessonsPage {
             export: "/api/v1/lessons.csv" + (filters.isEmpty ? "" : "?" + filters.joined(separator: "&")),
             canUpload: caller.role >= .manager,
             uploadTeachers: teachers.map { Option(value: $0.id, label: $0.name, selected: false) },
+            uploadTranscriptions: [Option(value: "", label: t.format("upload_transcription_school", t.transcriptionName(schoolTranscription.rawValue)), selected: true)]
+                + options(TranscriptionChoice.offered, selected: nil) { t.transcriptionName($0) },
             maxUploadMB: maxUploadBytes / 1_000_000, liveText: JobStatus.liveText(t),
             uploadText: PageRenderer.scriptJSON(["uploading": t["upload_uploading"], "checking": t["upload_checking"], "failed": t["upload_failed"],
                                                  "tooLarge": t["upload_too_large"], "done": t["upload_done"]]))

@@ -27,7 +27,11 @@ struct UsersPage {
         var notice: String?
         var password: String?
         var error: String?
+        /// The school's settings (transcription), which admins change here.
+        var transcriptions: [Option]
     }
+
+    struct SettingsForm: Decodable { var transcription: String }
 
     struct NewUser: Decodable { var email: String; var name: String?; var role: String }
     struct RoleForm: Decodable { var role: String }
@@ -48,6 +52,16 @@ struct UsersPage {
             } catch let refusal as UserAccounts.Refusal {
                 return try await page(request, context, error: refusal.description, status: .unprocessableContent)
             }
+        }
+        router.post("settings") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .admin)
+            let t = pages.text(for: request)
+            guard let form: SettingsForm = try await Self.form(request), let choice = TranscriptionChoice(rawValue: form.transcription) else {
+                return try await page(request, context, error: t["users_invalid"], status: .badRequest)
+            }
+            try await store.setTranscriptionChoice(choice, schoolID: caller.schoolID)
+            try await store.audit(caller, "settings.update", "school", detail: "transcription \(choice)")
+            return try await page(request, context, notice: t["settings_title"] + ": " + t["settings_transcription"] + " — " + t.transcriptionName(choice.rawValue))
         }
         router.post("users/:user/role") { request, context in
             let (caller, user) = try await target(request, context)
@@ -105,7 +119,10 @@ struct UsersPage {
         let users = try await store.users(schoolID: caller.schoolID).map { user in
             Row(id: user.id, email: user.email, name: user.name, roles: roles(user.role), created: t.date(user.createdAt), isYou: user.id == caller.tokenID)
         }
-        let model = Model(users: users, roles: roles(.viewer), notice: notice, password: password, error: error)
+        let transcription = try await store.transcriptionChoice(schoolID: caller.schoolID)
+        let choices = (TranscriptionChoice.offered + (TranscriptionChoice.offered.contains(transcription.rawValue) ? [] : [transcription.rawValue]))
+            .map { Option(value: $0, label: t.transcriptionName($0), selected: $0 == transcription.rawValue) }
+        let model = Model(users: users, roles: roles(.viewer), notice: notice, password: password, error: error, transcriptions: choices)
         var response = pages.render("users", title: t["users_title"], model: model, request: request, context: context, status: status)
         response.headers[.cacheControl] = "no-store"  // a new password is on it
         return response

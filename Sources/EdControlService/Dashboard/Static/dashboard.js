@@ -52,7 +52,8 @@
     if (file.size > +form.dataset.maxBytes) return say(text.tooLarge, true);
     // Percent-encoded (not URLSearchParams, whose '+' for a space the API keeps as '+').
     const fields = {filename: file.name, title: document.getElementById('upload-title-input').value.trim(),
-                    teacherId: document.getElementById('upload-teacher').value, recordedAt: document.getElementById('upload-date').value};
+                    teacherId: document.getElementById('upload-teacher').value, recordedAt: document.getElementById('upload-date').value,
+                    transcription: document.getElementById('upload-transcription').value};
     const query = Object.entries(fields).filter(([, value]) => value).map(([name, value]) => name + '=' + encodeURIComponent(value)).join('&');
     const request = new XMLHttpRequest();
     request.open('POST', '/api/v1/lessons?' + query);

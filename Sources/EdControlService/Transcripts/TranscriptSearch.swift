@@ -1,0 +1,46 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+
+/// One line of a transcript that matched a search.
+public struct TranscriptHit: Codable, Sendable, Equatable {
+    public var lessonID: String
+    public var lessonTitle: String
+    public var start: Double
+    public var end: Double
+    public var speaker: String?
+    public var role: String?
+    public var text: String
+}
+
+/// What users type in the search box, as an FTS5 query: every word must occur, each as a
+/// prefix, so "урок" also finds "урока" and "уроками" and "explain" finds "explained" (SQLite
+/// has no Russian stemmer; prefixes cover most of Russian inflection). Case and diacritics are
+/// folded by the index's tokenizer (ё matches е).
+public struct TranscriptSearchQuery: Sendable, Equatable {
+    public let words: [String]
+
+    public init(_ text: String) throws {
+        let words = text.lowercased().components(separatedBy: CharacterSet.alphanumerics.inverted).filter { !$0.isEmpty }
+        guard !words.isEmpty else {
+            throw HTTPError(.badRequest, message: "the search needs at least one word (letters or digits)")
+        }
+        guard words.count <= 10, words.allSatisfy({ $0.count <= 50 }) else {
+            throw HTTPError(.badRequest, message: "search for at most 10 words of at most 50 letters each")
+        }
+        self.words = words
+    }
+
+    /// Each word quoted (so nothing in it is FTS5 syntax) and marked as a prefix.
+    public var match: String { words.map { "\"\($0)\"*" }.joined(separator: " ") }
+}
+
+/// The transcripts of a school's lessons, searchable.
+public protocol TranscriptStore: Sendable {
+    /// Replaces the lesson's indexed transcript (none when `transcript` is nil or not analysed).
+    func indexTranscript(_ transcript: Transcript?, lessonID: String, schoolID: String) async throws
+    /// Matching lines, best first; only in `lessonID` if given.
+    func searchTranscripts(schoolID: String, query: TranscriptSearchQuery, lessonID: String?, limit: Int) async throws -> [TranscriptHit]
+    func transcriptionChoice(schoolID: String) async throws -> TranscriptionChoice
+    func setTranscriptionChoice(_ choice: TranscriptionChoice, schoolID: String) async throws
+}

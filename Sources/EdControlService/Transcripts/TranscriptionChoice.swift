@@ -1,0 +1,43 @@
+import EdControlCore
+import Foundation
+import Hummingbird
+
+/// Whether and in which language lessons are transcribed: a school's default, which one
+/// upload may override. `auto` detects each lesson's language, `off` makes no transcript, an
+/// ISO 639-1 code (ru, en, …) gives the language.
+public struct TranscriptionChoice: RawRepresentable, Codable, Sendable, Equatable, CustomStringConvertible {
+    public let rawValue: String
+
+    public static let automatic = TranscriptionChoice(checked: "auto")
+    public static let off = TranscriptionChoice(checked: "off")
+
+    private init(checked: String) { rawValue = checked }
+
+    /// nil for anything but auto, off or a language Whisper knows.
+    public init?(rawValue: String) {
+        guard rawValue == "auto" || rawValue == "off" || WhisperTranscriber.knows(language: rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// Parses a value given by a user, or says what is wrong with it.
+    public static func parse(_ text: String, field: String) throws -> TranscriptionChoice {
+        guard let choice = TranscriptionChoice(rawValue: text.lowercased()) else {
+            throw HTTPError(.badRequest, message: "\(field) '\(text)' is not understood: use auto (detect the language), off (no transcript) or a language code such as ru or en")
+        }
+        return choice
+    }
+
+    public var description: String { rawValue }
+
+    /// What the dashboard offers (the API takes any language Whisper knows).
+    public static let offered = ["auto", "ru", "en", "off"]
+
+    /// What the analysis is asked; `source` says whose choice it is, for the report's note.
+    public func request(source: String) -> TranscriptionRequest {
+        switch rawValue {
+        case "auto": .detectLanguage
+        case "off": .off(reason: "transcription is switched off \(source)")
+        default: .language(rawValue)
+        }
+    }
+}

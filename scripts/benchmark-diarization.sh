@@ -10,6 +10,7 @@
 #   generated lessons (lessongen --voice-set classic, 2–5 speakers, 5 min): DER and counts;
 #   speed: audio analysis real-time factor on the generated lessons joined, and peak memory on a
 #     3-hour recording.
+# Transcription is switched off here: scripts/benchmark-transcription.sh measures it.
 # Usage: scripts/benchmark-diarization.sh [LESSONS=10] [REAL_VOICE_LESSONS=12]   (after scripts/setup.sh --with-test-tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ corpus() {
   cp "$dir"/*.rttm "$out/ref/"
   for media in "$dir"/*.wav; do
     local id; id=$(basename "$media" .wav)
-    "$BIN/edcontrol" analyze "$media" --out "$out/hyp/$id" --quiet >/dev/null
+    "$BIN/edcontrol" analyze "$media" --out "$out/hyp/$id" --quiet --no-transcript >/dev/null
     "$BIN/edcontrol" detect-speech "$media" >"$out/silero/$id.rttm"
   done
   "$BIN/edcontrol" eval diarization --ref-dir "$out/ref" --hyp-dir "$out/hyp"
@@ -68,7 +69,7 @@ echo "== generated lessons: $LESSONS × 5 min, 2–5 speakers (lessongen --seed 
 "$BIN/lessongen" --out "$WORK/generated" --voice-set classic --count "$LESSONS" --seed 100 --duration 300 --speakers 2-5 >/dev/null
 mkdir -p "$WORK/generated/ref"; cp "$WORK"/generated/*.rttm "$WORK/generated/ref/"
 for media in "$WORK"/generated/*.wav; do
-  "$BIN/edcontrol" analyze "$media" --out "$WORK/generated/hyp/$(basename "$media" .wav)" --quiet >/dev/null
+  "$BIN/edcontrol" analyze "$media" --out "$WORK/generated/hyp/$(basename "$media" .wav)" --quiet --no-transcript >/dev/null
 done
 "$BIN/edcontrol" eval diarization --ref-dir "$WORK/generated/ref" --hyp-dir "$WORK/generated/hyp"
 echo "target: no worse than the previous pipeline (mean 0.9 %, count exact 10 of 10)"
@@ -78,10 +79,10 @@ for media in "$WORK"/generated/*.wav; do echo "file '$(realpath "$media")'"; don
 ffmpeg -nostdin -v error -f concat -safe 0 -i "$WORK/joined.txt" -c copy "$WORK/joined.wav"
 seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$WORK/joined.wav")
 start=$(date +%s.%N)
-"$BIN/edcontrol" analyze "$WORK/joined.wav" --out "$WORK/joined" --quiet >/dev/null
+"$BIN/edcontrol" analyze "$WORK/joined.wav" --out "$WORK/joined" --quiet --no-transcript >/dev/null
 end=$(date +%s.%N)
 awk -v s="$seconds" -v a="$start" -v b="$end" 'BEGIN { printf "audio real-time factor:   %.4f (%.0f s of audio in %.1f s; target ≤ 0.03)\n", (b-a)/s, s, b-a }'
 ffmpeg -nostdin -v error -stream_loop 35 -i "$WORK/generated/$(ls "$WORK/generated" | grep -m1 '\.wav$')" -t 10800 -ac 1 -ar 16000 "$WORK/three-hours.wav"
-/usr/bin/time -f '%M %e' -o "$WORK/time.txt" "$BIN/edcontrol" analyze "$WORK/three-hours.wav" --out "$WORK/three-hours" --quiet >/dev/null
+/usr/bin/time -f '%M %e' -o "$WORK/time.txt" "$BIN/edcontrol" analyze "$WORK/three-hours.wav" --out "$WORK/three-hours" --quiet --no-transcript >/dev/null
 read -r kb wall <"$WORK/time.txt"
 awk -v k="$kb" -v w="$wall" 'BEGIN { printf "3-hour recording:         peak memory %.0f MB, real-time factor %.4f (target ≤ 500 MB)\n", k/1024, w/10800 }'

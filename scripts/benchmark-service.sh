@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the service's figures, measured in one run (after scripts/setup.sh):
 #   - status and report requests at ~200 requests/s from a second process (wrk) while the
-#     server's one worker analyses a 3-hour recording: throughput and latency percentiles;
+#     server's one worker transcribes a 3-hour recording of speech: throughput and latency percentiles;
 #   - uploading a 1 GB recording: throughput next to this disk's sequential write speed
 #     (dd, same file system), and the server's memory before, during and after.
 # Usage: scripts/benchmark-service.sh [SECONDS=30]
@@ -37,7 +37,9 @@ start_server busy 1
 read -r LESSON JOB < <(upload .deps/videos/crying-then-laughing.mp4)
 until [[ $(job_state "$JOB") == succeeded* ]]; do sleep 0.5; done
 read -r _ BUSY_JOB < <(upload "$WORK/three-hours.m4a")
-until [[ $(job_state "$BUSY_JOB") == running* ]]; do sleep 0.5; done
+# The load starts once the worker transcribes (the heaviest stage: whisper.cpp on every core).
+job_stage() { curl -sf -H "Authorization: Bearer $TOKEN" "$URL/api/v1/jobs/$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin).get("stage") or "")'; }
+until [[ $(job_stage "$BUSY_JOB") == transcribing* ]]; do sleep 1; done
 cat >"$WORK/load.lua" <<LUA
 -- Half report.json, half job status; 10 connections, each pausing 45 ms: about 200 requests/s.
 local paths = {"/api/v1/lessons/$LESSON/report.json", "/api/v1/jobs/$BUSY_JOB"}
@@ -48,7 +50,8 @@ delay = function() return 45 end
 LUA
 wrk -t2 -c10 -d"${SECONDS_OF_LOAD}s" --latency -s "$WORK/load.lua" "$URL" | tee "$WORK/wrk.txt" | grep -E "Requests/sec|Latency  |50%|90%|99%|requests in|Non-2xx"
 echo "worker still busy after the load: $(job_state "$BUSY_JOB")"
-echo "target: p99 < 50 ms at 200 requests/s with a worker analysing"
+echo "worker stage after the load: $(job_stage "$BUSY_JOB")"
+echo "target: p99 < 50 ms at 200 requests/s with a worker transcribing"
 kill "$PID"; wait "$PID" 2>/dev/null || true
 
 echo

@@ -8,6 +8,7 @@
 #   lessons (720p30 H.264): face-speaker links, planted facial episodes, analysis time against
 #   ffmpeg's full decode of the same file, real-time factor and memory; memory on a 3-hour
 #   filmed lesson; facial emotion accuracy and macro-F1 next to the most-frequent-class baseline.
+# Transcription is switched off here: scripts/benchmark-transcription.sh measures it.
 # Usage: scripts/benchmark.sh [LESSONS=10] [MINUTES=5] [FILMED=4]   (after scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,7 @@ score_set() {
   for media in "$dir"/*.wav; do
     local lesson der vad total miss fa conf ref hyp f1
     lesson=$(basename "$media" .wav)
-    "$BIN/edcontrol" analyze "$media" --out "$dir/out/$lesson" --quiet >/dev/null
+    "$BIN/edcontrol" analyze "$media" --out "$dir/out/$lesson" --quiet --no-transcript >/dev/null
     der=$("$BIN/edcontrol" eval diarization --ref "$dir/$lesson.rttm" --hyp "$dir/out/$lesson/diarization.rttm")
     vad=$("$BIN/edcontrol" eval vad --ref "$dir/$lesson.rttm" --hyp "$dir/out/$lesson/diarization.rttm")
     total=$(awk '/^DER/ {gsub("%","",$2); print $2}' <<<"$der")
@@ -66,7 +67,7 @@ printf '%-12s %9s %9s %9s %9s %9s\n' lesson planted episodes matched incidents m
 totals=(0 0 0 0 0)
 for media in "$WORK"/raised/*.wav; do
   lesson=$(basename "$media" .wav)
-  "$BIN/edcontrol" analyze "$media" --out "$WORK/raised/out/$lesson" --quiet >/dev/null
+  "$BIN/edcontrol" analyze "$media" --out "$WORK/raised/out/$lesson" --quiet --no-transcript >/dev/null
   episodes=$("$BIN/edcontrol" eval raised-voice --ref "$WORK/raised/$lesson.raised-voice.json" --hyp "$WORK/raised/out/$lesson/report.json")
   incidents=$("$BIN/edcontrol" eval incidents --modality voice --ref "$WORK/raised/$lesson.raised-voice.json" --hyp "$WORK/raised/out/$lesson/report.json")
   read -r planted found matched < <(awk '/^episodes/ {gsub(",", ""); print $3, $5, $7}' <<<"$episodes")
@@ -85,7 +86,7 @@ for f in "$WORK"/main/*.wav; do echo "file '$(realpath "$f")'"; done >"$WORK/con
 ffmpeg -nostdin -v error -y -f concat -safe 0 -i "$WORK/concat.txt" -c:a aac -b:a 64k "$WORK/long.m4a"
 long_seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$WORK/long.m4a")
 start=$(date +%s.%N)
-"$BIN/edcontrol" analyze "$WORK/long.m4a" --out "$WORK/out/long" --quiet >/dev/null
+"$BIN/edcontrol" analyze "$WORK/long.m4a" --out "$WORK/out/long" --quiet --no-transcript >/dev/null
 end=$(date +%s.%N)
 awk -v a="$long_seconds" -v s="$start" -v e="$end" 'BEGIN {printf "real-time factor:         %.4f (%.1f min of audio in %.1f s; target ≤ 0.02)\n", (e-s)/a, a/60, e-s}'
 
@@ -93,7 +94,7 @@ echo
 echo "== memory: a 3-hour recording"
 loops=$(awk -v a="$long_seconds" 'BEGIN {print int(10800 / a)}')
 ffmpeg -nostdin -v error -y -stream_loop "$loops" -i "$WORK/long.m4a" -t 10800 -c copy "$WORK/three-hours.m4a"
-/usr/bin/time -f "%M %e" -o "$WORK/time.txt" "$BIN/edcontrol" analyze "$WORK/three-hours.m4a" --out "$WORK/out/three-hours" --quiet >/dev/null
+/usr/bin/time -f "%M %e" -o "$WORK/time.txt" "$BIN/edcontrol" analyze "$WORK/three-hours.m4a" --out "$WORK/out/three-hours" --quiet --no-transcript >/dev/null
 read -r rss_kb elapsed <"$WORK/time.txt"
 awk -v k="$rss_kb" -v e="$elapsed" 'BEGIN {printf "peak memory, 3 h:         %.0f MB (analysed in %.0f s, RTF %.4f; target ≤ 500 MB)\n", k/1024, e, e/10800}'
 
@@ -115,7 +116,7 @@ filmed() {
   start=$(date +%s.%N)
   ffmpeg -nostdin -v error -i "$media" -f null -
   mid=$(date +%s.%N)
-  /usr/bin/time -f "%M" -o "$dir/$seed.rss" "$BIN/edcontrol" analyze "$media" --out "$dir/out-$seed" --quiet >/dev/null
+  /usr/bin/time -f "%M" -o "$dir/$seed.rss" "$BIN/edcontrol" analyze "$media" --out "$dir/out-$seed" --quiet --no-transcript >/dev/null
   end=$(date +%s.%N)
   "$BIN/edcontrol" eval diarization --ref "$base.rttm" --hyp "$dir/out-$seed/diarization.rttm" >"$dir/$seed.der"
   local links p r
@@ -158,7 +159,7 @@ echo "ratio: analysis time / ffmpeg's full decode of the same file, measured bac
 echo
 echo "== memory: a 3-hour filmed lesson (gallery-1 looped)"
 ffmpeg -nostdin -v error -y -stream_loop 40 -i "$WORK/filmed/lesson-401.mp4" -t 10800 -c copy "$WORK/three-hours.mp4"
-/usr/bin/time -f "%M %e" -o "$WORK/time-video.txt" "$BIN/edcontrol" analyze "$WORK/three-hours.mp4" --out "$WORK/out/three-hours-video" --quiet >/dev/null
+/usr/bin/time -f "%M %e" -o "$WORK/time-video.txt" "$BIN/edcontrol" analyze "$WORK/three-hours.mp4" --out "$WORK/out/three-hours-video" --quiet --no-transcript >/dev/null
 read -r rss_kb elapsed <"$WORK/time-video.txt"
 awk -v k="$rss_kb" -v e="$elapsed" 'BEGIN {printf "peak memory, 3 h video:   %.0f MB (analysed in %.0f s, RTF %.4f; target ≤ 1 GB)\n", k/1024, e, e/10800}'
 

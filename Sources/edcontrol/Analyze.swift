@@ -92,6 +92,12 @@ struct Analyze: ParsableCommand {
             print(String(format: "%@: %.1f min, %@; %@ (analysed in %.1f s, %.3f× real time)",
                          report.input.file, m.durationSeconds / 60, heard, faces, seconds,
                          seconds / max(m.durationSeconds, 1e-9)))
+            if let teaching = report.teaching {
+                print(String(format: "teaching: %d teacher questions (%.0f an hour; %d open, %d closed)%@, student words %@",
+                             teaching.teacherQuestions, teaching.questionsPerHour, teaching.openQuestions, teaching.closedQuestions,
+                             teaching.medianWaitSeconds.map { String(format: ", median wait %.1f s", $0) } ?? "",
+                             teaching.studentWordShare.map { String(format: "%.0f%%", $0 * 100) } ?? "—"))
+            }
             if let transcript = report.transcript {
                 print(transcript.analysed
                       ? "transcript: \(transcript.language ?? "?"), \(transcript.segments.count) segments, \(transcript.segments.reduce(0) { $0 + ($1.words?.count ?? 0) }) words\(transcript.note.map { " (\($0))" } ?? "")"
@@ -181,5 +187,15 @@ struct PrintIncidentRules: ParsableCommand {
 
     func run() {
         print(String(decoding: IncidentRules().json, as: UTF8.self))
+    }
+}
+
+struct PrintVerbalLexicon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verbal-lexicon",
+        abstract: "Print the built-in lexicon of verbal incidents (JSON; docs/teaching-measures.md); an edited copy goes into a configuration as \"verbalLexicon\".")
+
+    func run() {
+        print(String(decoding: VerbalLexicon().json, as: UTF8.self))
     }
 }

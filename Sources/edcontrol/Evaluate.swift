@@ -242,7 +242,7 @@ struct IncidentEval: ParsableCommand {
         switch modality {
         case "face": kinds = [.face, .both]
         case "voice": kinds = [.voice, .both]
-        case "any": kinds = [.face, .voice, .both]
+        case "any": kinds = [.face, .voice, .words, .both]
         default: throw ValidationError("--modality must be face, voice or any")
         }
         let (reference, report) = try loadEpisodesAndReport(ref: ref, hyp: hyp)

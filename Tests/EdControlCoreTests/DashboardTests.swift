@@ -155,6 +155,14 @@ struct DashboardTests {
         try browser.waitFor("Math.abs(document.getElementById('player').currentTime - \(before + 10)) < 0.5")
         #expect(try browser.evaluate("document.activeElement.id") as? String == "timeline")
         try browser.evaluate("document.getElementById('player').pause()")
+        // The transcript beside the player: a line seeks the player, and the line being played is marked.
+        let noTranscript = try browser.evaluate("document.getElementById('no-transcript')?.textContent ?? ''") as? String ?? ""
+        #expect((try browser.evaluate("document.querySelectorAll('#transcript-lines li').length") as? Int ?? 0) >= 3, "\(noTranscript)")
+        let lineStart = try #require((try browser.evaluate("+document.querySelectorAll('#transcript-lines li')[2].dataset.cueStart") as? NSNumber)?.doubleValue)
+        try browser.evaluate("document.querySelectorAll('#transcript-lines li')[2].querySelector('button').click()")
+        try browser.waitFor("Math.abs(document.getElementById('player').currentTime - \(lineStart)) < 0.5")
+        try browser.waitFor("document.querySelector('#transcript-lines li.current') !== null")
+        try browser.evaluate("document.getElementById('player').pause()")
         try shot("4-lesson")
 
         // Confirming an incident stores the review and shows it.

@@ -121,6 +121,10 @@ struct TranscriptionTests {
         #expect(transcript.analysed && transcript.language == "en" && (transcript.languageProbability ?? 0) > 0.8, "\(transcript)")
         #expect(transcript.model == "whisper-base 1.0.0")
         #expect(report.lineage.models.contains { $0.id == WhisperTranscriber.modelID })
+        #expect(report.lineage.verbalLexiconVersion == VerbalLexicon.builtInVersion && report.lineage.questionRulesVersion == QuestionRules.version)
+        let teaching = try #require(report.teaching)
+        #expect(teaching.teacherWords + teaching.studentWords >= 30 && teaching.teacherQuestions == 0, "\(teaching)")
+        #expect(!report.incidents.contains { $0.modality == .words }, "nothing rude is said")
 
         let words = transcript.segments.flatMap { $0.words ?? [] }
         let whole = WordErrorRate.compute(reference: parts.map(\.text).joined(separator: " "), hypothesis: words.map(\.text).joined(separator: " "))
@@ -171,6 +175,7 @@ struct TranscriptionTests {
         }
         #expect(off.transcript == .notAnalysed("switched off for this school"))
         #expect(!off.lineage.models.contains { $0.id == WhisperTranscriber.modelID })
+        #expect(off.teaching == nil && off.lineage.verbalLexiconVersion == nil && off.lineage.questionRulesVersion == nil)
         // Silence: no speech, no transcript, and the report says so.
         #expect(quiet.transcript?.analysed == false && quiet.transcript?.note?.contains("no speech") == true, "\(String(describing: quiet.transcript))")
         // The configuration made before transcription analyses without it, and says so.

@@ -31,13 +31,16 @@ public struct ExperimentRunner: Sendable {
         return scores
     }
 
+    /// Speaker turns do not depend on the words: scoring them, transcription would only cost time.
+    private static let noTranscript = TranscriptionRequest.off(reason: "not needed to score speaker turns")
+
     private func score(_ item: EvaluationCorpus.Item, metric: ExperimentMetric, analyzer: LessonAnalyzer) throws -> Double {
         switch metric {
         case .der:
-            let report = try analyzer.analyze(item.media)
+            let report = try analyzer.analyze(item.media, transcription: Self.noTranscript)
             return DiarizationErrorRate.compute(reference: try turns(in: item.references[0]), hypothesis: report.turns, collar: Self.collar).errorRate
         case .vadF1:
-            let report = try analyzer.analyze(item.media)
+            let report = try analyzer.analyze(item.media, transcription: Self.noTranscript)
             return VoiceActivityScore.compute(reference: try turns(in: item.references[0]).map(\.span), hypothesis: report.turns.map(\.span)).f1
         case .incidentF1:
             let report = try analyzer.analyze(item.media)

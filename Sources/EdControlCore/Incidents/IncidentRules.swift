@@ -3,7 +3,7 @@ import Foundation
 /// The thresholds that turn measurements into incidents and a lesson flag. They are a
 /// versioned document of their own (`edcontrol incident-rules` prints it, `--incident-rules`
 /// loads an edited copy) and their version and hash go into every report's lineage.
-public struct IncidentRules: Codable, Sendable, Hashable {
+public struct IncidentRules: Codable, Sendable, Hashable, JSONDocument {
     public static let builtInVersion = "2026-11-30.1"
 
     public var version = IncidentRules.builtInVersion
@@ -40,17 +40,6 @@ public struct IncidentRules: Codable, Sendable, Hashable {
         }
     }
 
-    public var json: Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return (try? encoder.encode(self)) ?? Data()
-    }
-
-    public var sha256: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return SHA256Digest.of((try? encoder.encode(self)) ?? Data())
-    }
 }
 
 public struct RulesError: Error, CustomStringConvertible, LocalizedError {

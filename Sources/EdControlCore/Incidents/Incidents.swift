@@ -1,7 +1,9 @@
 /// An episode a manager should look at: when, who, how strong, and why.
 public struct Incident: Codable, Sendable, Equatable {
+    /// What the evidence is: a raised voice, a face, words said, or `both`: more than one of
+    /// these (its findings say which).
     public enum Modality: String, Codable, Sendable {
-        case voice, face, both
+        case voice, face, words, both
     }
 
     public var start: Double
@@ -39,7 +41,7 @@ extension Incident {
 
 /// One episode that makes (part of) an incident, as measured.
 public struct Finding: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case raisedVoice, negativeFace }
+    public enum Kind: String, Codable, Sendable { case raisedVoice, negativeFace, verbal }
 
     public var kind: Kind
     public var seconds: Double
@@ -54,9 +56,16 @@ public struct Finding: Codable, Sendable, Equatable {
     public var meanNegative: Double?
     public var peakNegative: Double?
     public var usualNegative: Double?
+    /// Verbal: the words said and the lexicon's kind of language.
+    public var said: String?
+    public var language: VerbalLexicon.Kind?
 
     public static func raisedVoice(seconds: Double, aboveBaselineLU: Double, arousal: Double) -> Finding {
         Finding(kind: .raisedVoice, seconds: seconds, aboveBaselineLU: aboveBaselineLU, arousal: arousal)
+    }
+
+    public static func verbal(seconds: Double, said: String, kind: VerbalLexicon.Kind) -> Finding {
+        Finding(kind: .verbal, seconds: seconds, said: said, language: kind)
     }
 
     public static func negativeFace(seconds: Double, face: String, speaker: String?, emotion: Emotion,
@@ -99,7 +108,8 @@ public struct IncidentDetector: Sendable {
 
     public init(rules: IncidentRules = IncidentRules()) { self.rules = rules }
 
-    public func incidents(voice: VoiceReport, faces: [FaceTrack], speakers: [Speaker]) -> [Incident] {
+    /// - Parameter verbal: lexicon words found in the transcript.
+    public func incidents(voice: VoiceReport, faces: [FaceTrack], speakers: [Speaker], verbal: [VerbalMatch] = []) -> [Incident] {
         let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
         func intensity(_ aboveBaseline: Double) -> Double { Self.scale(aboveBaseline, onto: rules.raisedVoiceIntensityRangeLU) }
         let fromVoice = voice.raisedVoice.filter { $0.end - $0.start >= rules.minimumRaisedVoiceSeconds }.map { episode in
@@ -111,7 +121,14 @@ public struct IncidentDetector: Sendable {
                      findings: [.raisedVoice(seconds: episode.end - episode.start, aboveBaselineLU: episode.peakAboveBaselineLU,
                                              arousal: episode.meanArousal)])
         }
-        return merge(fromVoice + faces.flatMap(negativeEmotion))
+        let fromWords = verbal.map { match in
+            // A word lasts a fraction of a second: the incident spans at least a second, so it can be played.
+            return Incident(start: match.start, end: max(match.end, match.start + 1), person: match.speaker ?? "unknown", role: match.role,
+                            modality: .words, peakIntensity: match.intensity, meanIntensity: match.intensity,
+                            evidence: ["said \u{201C}\(match.said)\u{201D} (\(match.kind.rawValue))"],
+                            findings: [.verbal(seconds: max(match.end - match.start, 0), said: match.said, kind: match.kind)])
+        }
+        return merge(fromVoice + faces.flatMap(negativeEmotion) + fromWords)
     }
 
     private static func scale(_ value: Double, onto range: ClosedRange<Double>) -> Double {

@@ -127,6 +127,26 @@ public enum SHA256Digest {
     }
 }
 
+/// A versioned JSON document (a configuration, incident rules, a lexicon): what reports pin by
+/// hash and commands print.
+public protocol JSONDocument: Encodable {}
+
+extension JSONDocument {
+    /// Identifies the document: the sha256 of its JSON with sorted keys.
+    public var sha256: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return SHA256Digest.of((try? encoder.encode(self)) ?? Data())
+    }
+
+    /// Pretty JSON with sorted keys, as commands print it.
+    public var json: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return (try? encoder.encode(self)) ?? Data()
+    }
+}
+
 enum ModelFileCheck {
     /// A whisper.cpp model starts with the ggml magic 0x67676d6c, little-endian.
     static func requireGGML(at path: String, purpose: String) throws {

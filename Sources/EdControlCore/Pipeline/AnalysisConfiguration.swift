@@ -4,7 +4,7 @@ import Foundation
 /// does each job (by id and sha256), every stage's settings, and the incident rules.
 /// `edcontrol config` prints the default; the service's registry keeps named, immutable
 /// versions of it, one of them the champion that analyses the lessons.
-public struct AnalysisConfiguration: Codable, Sendable, Hashable {
+public struct AnalysisConfiguration: Codable, Sendable, Hashable, JSONDocument {
     /// The model of each job. A job's stage runs one architecture (silero, pyannote
     /// segmentation, GE2E, BlazeFace, mini-Xception); the pin says which file of it, so a
     /// retrained or re-converted file is a different configuration.
@@ -47,11 +47,15 @@ public struct AnalysisConfiguration: Codable, Sendable, Hashable {
     public var models: Models
     public var settings: AnalysisSettings
     public var incidentRules: IncidentRules
+    /// The words that make verbal incidents; nil in configurations made before transcription.
+    public var verbalLexicon: VerbalLexicon?
 
-    public init(models: Models, settings: AnalysisSettings = AnalysisSettings(), incidentRules: IncidentRules = IncidentRules()) {
+    public init(models: Models, settings: AnalysisSettings = AnalysisSettings(), incidentRules: IncidentRules = IncidentRules(),
+                verbalLexicon: VerbalLexicon? = VerbalLexicon()) {
         self.models = models
         self.settings = settings
         self.incidentRules = incidentRules
+        self.verbalLexicon = verbalLexicon
     }
 
     /// The built-in settings and rules with the models installed in `registry`.
@@ -59,20 +63,6 @@ public struct AnalysisConfiguration: Codable, Sendable, Hashable {
         AnalysisConfiguration(models: Models(installedIn: registry))
     }
 
-    /// Identifies the whole document: two analyses with the same hash used the same model
-    /// files, settings and rules.
-    public var sha256: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return SHA256Digest.of((try? encoder.encode(self)) ?? Data())
-    }
-
-    /// Pretty JSON with sorted keys (what `edcontrol config` prints and the registry stores).
-    public var json: Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return (try? encoder.encode(self)) ?? Data()
-    }
 }
 
 extension AnalysisConfiguration {

@@ -3,7 +3,7 @@ import Foundation
 /// Every setting of the analysis's stages (the thresholds and sizes; the models and incident
 /// rules are the other parts of an `AnalysisConfiguration`). Its hash goes into each report's
 /// lineage, so two reports with the same hash and models are comparable.
-public struct AnalysisSettings: Codable, Sendable, Hashable {
+public struct AnalysisSettings: Codable, Sendable, Hashable, JSONDocument {
     public var voiceActivity = SileroVoiceActivityDetector.Settings()
     public var segmentation = WindowedSegmenter.Settings()
     public var localSpeakers = LocalSpeakerEmbedder.Settings()
@@ -22,11 +22,6 @@ public struct AnalysisSettings: Codable, Sendable, Hashable {
 
     public init() {}
 
-    public var sha256: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return SHA256Digest.of((try? encoder.encode(self)) ?? Data())
-    }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible, LocalizedError {

@@ -79,8 +79,10 @@ public final class LessonAnalyzer {
                         tracks: FaceTimelineBuilder(settings: settings.faceTimeline)
                             .tracks(seen.tracks, turns: turns, speakers: speakers, durationSeconds: duration))
         } ?? .notAnalysed("the recording has no video track")
+        let teaching = transcript.analysed ? TeachingMeasurer().measure(transcript, durationSeconds: duration) : nil
+        let verbal = configuration.verbalLexicon.map { VerbalIncidentFinder(lexicon: $0).matches(in: transcript) } ?? []
         let detector = IncidentDetector(rules: configuration.incidentRules)
-        let incidents = detector.incidents(voice: voice, faces: video.tracks, speakers: speakers)
+        let incidents = detector.incidents(voice: voice, faces: video.tracks, speakers: speakers, verbal: verbal)
         logger.info("analysed", metadata: ["file": "\(url.lastPathComponent)", "speakers": "\(speakers.count)",
                                            "turns": "\(turns.count)", "frames": "\(seen?.sampledFrames ?? 0)",
                                            "faceSearches": "\(seen?.searches ?? 0)"])
@@ -90,14 +92,17 @@ public final class LessonAnalyzer {
             input: .init(file: url.lastPathComponent, media: media, analysedSampleRate: AudioFormat.sampleRate,
                          analysedAudioSeconds: heard.decodedSeconds),
             speakers: speakers, speakerCount: speakerCount, turns: turns, talkMetrics: metrics, voice: voice, video: video,
-            transcript: transcript, incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
+            transcript: transcript, teaching: teaching, incidents: incidents, summary: detector.summary(incidents, speakers: speakers, faces: video.tracks),
             lineage: Lineage(software: "edcontrol", softwareVersion: EdControl.version,
                              models: heard.models + (seen == nil ? [] : [configuration.models.faceDetection, configuration.models.facialEmotion])
                                  + (transcript.analysed ? configuration.models.transcription.map { [$0] } ?? [] : []),
                              configurationVersion: configurationVersion, analysisConfigurationSHA256: configuration.sha256,
                              configurationSHA256: settings.sha256, configuration: settings,
                              incidentRulesVersion: configuration.incidentRules.version,
-                             incidentRulesSHA256: configuration.incidentRules.sha256, incidentRules: configuration.incidentRules))
+                             incidentRulesSHA256: configuration.incidentRules.sha256, incidentRules: configuration.incidentRules,
+                             verbalLexiconVersion: transcript.analysed ? configuration.verbalLexicon?.version : nil,
+                             verbalLexiconSHA256: transcript.analysed ? configuration.verbalLexicon?.sha256 : nil,
+                             questionRulesVersion: teaching?.questionRulesVersion))
     }
 
     /// Speech found by the silero VAD alone: the baseline the segmentation model's voice

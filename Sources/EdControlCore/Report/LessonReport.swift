@@ -25,6 +25,8 @@ public struct LessonReport: Codable, Sendable {
     public var video: VideoReport
     /// What was said; nil in reports made before transcription (schema 7 and older).
     public var transcript: Transcript?
+    /// Questions, answers, wait time and words by role, from the transcript; nil without one.
+    public var teaching: TeachingMeasures?
     public var incidents: [Incident]
     public var summary: LessonSummary
     public var lineage: Lineage
@@ -89,6 +91,10 @@ public struct Lineage: Codable, Sendable {
     public var incidentRulesVersion: String
     public var incidentRulesSHA256: String
     public var incidentRules: IncidentRules
+    /// The lexicon of verbal incidents and the rules of the teaching measures (nil before transcripts).
+    public var verbalLexiconVersion: String?
+    public var verbalLexiconSHA256: String?
+    public var questionRulesVersion: String?
 }
 
 public enum EdControl {

@@ -41,10 +41,24 @@ public struct ChartWords: Sendable {
         self.faceCount = faceCount
     }
 
+    /// What an incident's evidence is, from its findings ("voice + words"); reports without
+    /// findings name their modality.
+    public func modality(of incident: Incident) -> String {
+        let kinds: [Incident.Modality] = incident.findings.map {
+            switch $0.kind {
+            case .raisedVoice: .voice
+            case .negativeFace: .face
+            case .verbal: .words
+            }
+        }
+        let named = [Incident.Modality.voice, .face, .words].filter(kinds.contains).compactMap { modalities[$0] }
+        return named.isEmpty ? modalities[incident.modality] ?? incident.modality.rawValue : named.joined(separator: " + ")
+    }
+
     public static let english = ChartWords(
         emotions: Dictionary(uniqueKeysWithValues: Emotion.allCases.map { ($0, $0.rawValue) }),
         roles: [.teacher: "teacher", .student: "student", .unknown: "unknown"],
-        modalities: [.voice: "voice", .face: "face", .both: "voice and face"],
+        modalities: [.voice: "voice", .face: "face", .words: "words", .both: "voice and face"],
         incidents: "incidents", face: "face", talkBarLabel: "%@ min (%@ %% of the lesson)",
         timelineDescription: "Timeline of speakers, faces' emotions and incidents; click to seek",
         talkDescription: "Talk time per speaker, minutes", emotionDescription: "Share of time in each emotion, per role",
@@ -154,7 +168,7 @@ public enum ReportCharts {
             svg += "<rect class=\"incident-mark\" data-incident=\"\(index)\" x=\"\(c(x(incident.start)))\" y=\"\(alertY + 4)\" "
                 + "width=\"\(c(max(3, x(incident.end) - x(incident.start))))\" height=\"\(laneHeight - 8)\" fill=\"\(alertColour)\" "
                 + "fill-opacity=\"\(c(0.4 + 0.6 * incident.peakIntensity))\">"
-                + "<title>\(formatClock(incident.start)) \(escape(incident.person)) — \(escape(words.modalities[incident.modality] ?? "")), "
+                + "<title>\(formatClock(incident.start)) \(escape(incident.person)) — \(escape(words.modality(of: incident))), "
                 + "\(escape(words.intensity)) \(words.number(incident.peakIntensity, 2))</title></rect>"
         }
         svg += "\n" + timeAxis(duration: duration, y: axisY, x: x, layout: layout)

@@ -97,7 +97,7 @@ struct InterfaceText: Sendable {
         ChartWords(
             emotions: Dictionary(uniqueKeysWithValues: Emotion.allCases.map { ($0, self["emotion_\($0.rawValue)"]) }),
             roles: [.teacher: self["role_teacher"], .student: self["role_student"], .unknown: self["role_unknown"]],
-            modalities: [.voice: self["modality_voice"], .face: self["modality_face"], .both: self["modality_both"]],
+            modalities: [.voice: self["modality_voice"], .face: self["modality_face"], .words: self["modality_words"], .both: self["modality_both"]],
             incidents: self["chart_incidents"], face: self["chart_face"], talkBarLabel: self["chart_talk_bar"],
             timelineDescription: self["chart_timeline_description"], talkDescription: self["chart_talk_description"],
             emotionDescription: self["chart_emotion_description"], intensity: self["chart_intensity"],

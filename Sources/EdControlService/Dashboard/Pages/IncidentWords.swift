@@ -25,6 +25,8 @@ struct IncidentWords {
             return t.format("evidence_negative_face", who, finding.emotion.flatMap { words.emotions[$0] } ?? "",
                             t.number(finding.meanNegative ?? 0, decimals: 2), t.number(finding.peakNegative ?? 0, decimals: 2),
                             t.number(finding.usualNegative ?? 0, decimals: 2), t.number(finding.seconds))
+        case .verbal:
+            return t.format("evidence_verbal", finding.said ?? "", t["verbal_\(finding.language?.rawValue ?? "sharp")"])
         }
     }
 

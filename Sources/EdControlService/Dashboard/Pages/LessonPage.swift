@@ -197,7 +197,7 @@ struct LessonPage {
         let people = ReportCharts.speakersInOrder(report).map(\.id) + report.video.tracks.map(\.id)
         model.incidents = report.incidents.enumerated().map { index, incident in
             IncidentRow(index: index, start: incident.start, clock: ReportCharts.formatClock(incident.start),
-                        who: words.speakerNames[incident.person] ?? "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modalities[incident.modality] ?? "",
+                        who: words.speakerNames[incident.person] ?? "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modality(of: incident),
                         length: t.number(incident.end - incident.start, decimals: 1) + " " + t["unit_seconds"],
                         peak: t.number(incident.peakIntensity, decimals: 2), peakPercent: Int(incident.peakIntensity * 100),
                         mean: t.number(incident.meanIntensity, decimals: 2), evidence: sentences.evidence(incident),
@@ -205,7 +205,7 @@ struct LessonPage {
                         correction: verdicts[index].flatMap { correctionWords($0, words: words, t) },
                         worst: index == strongest, startClock: Self.preciseClock(incident.start), endClock: Self.preciseClock(incident.end),
                         people: people.map { Choice(value: $0, label: words.speakerNames[$0] ?? $0, selected: $0 == incident.person) },
-                        modalities: [Incident.Modality.voice, .face, .both].map {
+                        modalities: [Incident.Modality.voice, .face, .words, .both].map {
                             Choice(value: $0.rawValue, label: words.modalities[$0] ?? $0.rawValue, selected: $0 == incident.modality)
                         })
         }
@@ -247,6 +247,16 @@ struct LessonPage {
             figure("exchanges", t.number(m.teacherToStudentExchangesPerMinute, decimals: 1) + " " + t["unit_per_minute"]),
             figure("wait", m.teacherToStudentExchangesPerMinute == 0 ? "—" : t.number(m.meanWaitAfterTeacherSeconds, decimals: 1) + " " + t["unit_seconds"]),
         ]
+        if let teaching = report.teaching {
+            model.figures += [
+                figure("questions", t.number(teaching.questionsPerHour) + " " + t["unit_per_hour"] + " (\(teaching.teacherQuestions))"),
+                figure("open_questions", teaching.teacherQuestions == 0 ? "—"
+                       : t.percent(Double(teaching.openQuestions) / Double(teaching.teacherQuestions)) + " (\(teaching.openQuestions))"),
+                figure("answered", teaching.answeredShare.map { t.percent($0) } ?? "—"),
+                figure("question_wait", teaching.medianWaitSeconds.map { t.number($0, decimals: 1) + " " + t["unit_seconds"] } ?? "—"),
+                figure("student_words", teaching.studentWordShare.map { t.percent($0) } ?? "—"),
+            ]
+        }
         model.glossary = ["lu", "arousal", "intensity", "negative"].map { Figure(label: t["term_\($0)"], value: t["term_\($0)_meaning"]) }
         model.noSound = report.voice.note != nil
         model.talkChart = ReportCharts.talkBars(report, words: words)

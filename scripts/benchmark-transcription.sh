@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints the transcription figures, measured in one run (after scripts/setup.sh):
+# Prints the transcription figures, measured in one run (after scripts/setup.sh --with-test-tools):
 #   - WER on the real Russian and English sets (scripts/data/asr-real-speech.sh, test split),
 #     ours next to faster-whisper's on the original CTranslate2 weights, same audio, same settings;
 #   - transcription's real-time factor on speech-dense real speech (a 10-minute audiobook

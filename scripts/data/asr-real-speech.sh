@@ -43,8 +43,8 @@ then
 fi
 
 # --- Debian packages -------------------------------------------------------------------------
-# Audio packages are installed; the two text-only packages are merely downloaded and unpacked
-# (we need one doc file from each, not the package on the system).
+# Audio packages must be installed; the two text-only packages are merely downloaded and
+# unpacked (we need one doc file from each, not the package on the system).
 APT_PACKAGES=(ffmpeg python3 asterisk-core-sounds-ru-wav asterisk-core-sounds-en-wav pocketsphinx-testdata)
 TEXT_DEBS=(asterisk-core-sounds-ru asterisk-core-sounds-en)
 as_root=(); [[ $(id -u) -ne 0 ]] && as_root=(sudo -E)
@@ -53,16 +53,12 @@ APT_TMP=$PWD/.deps/apt-tmp   # apt's own temporary files stay in our folder
 apt_updated=0
 apt_update() { ((apt_updated)) || { TMPDIR=$APT_TMP "${as_root[@]}" apt-get update -qq || true; apt_updated=1; }; }
 
+# scripts/setup.sh --with-test-tools installs the audio packages; this script only checks.
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if ((${#missing[@]})); then
-  say "installing Debian packages: ${missing[*]}"
-  apt_install() { TMPDIR=$APT_TMP DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }
-  # A fresh machine may have no package lists yet: update once, then try again.
-  apt_install || { apt_update; apt_install; } || die "cannot install ${missing[*]} (apt-get install failed; is the Debian archive reachable?)"
-fi
+((${#missing[@]} == 0)) || die "missing Debian packages: ${missing[*]}; run scripts/setup.sh --with-test-tools first"
 
 WORK=$OUT.work
 rm -rf "$WORK" "$OUT.partial" && mkdir -p "$WORK/debs" "$OUT.partial"

@@ -34,8 +34,7 @@ struct TranscriptRoutes {
         let lessonID = parameters["lessonId"].map(String.init)
         if let lessonID { _ = try await store.lesson(lessonID, of: caller) }  // another school's lesson is a 404
         let limit = try Paging(request, defaultLimit: 50, maxLimit: 500).limit
-        let hits = try await store.searchTranscripts(schoolID: caller.schoolID, query: query, lessonID: lessonID, limit: limit)
-        try await store.audit(caller, "transcripts.search", lessonID.map { "lesson \($0)" } ?? "school", detail: "\(hits.count) lines")
+        let hits = try await query.hits(lessonID: lessonID, limit: limit, for: caller, in: store)
         return SearchResult(query: query.words.joined(separator: " "), hits: hits)
     }
 

@@ -160,8 +160,7 @@ struct LessonPage {
         if let report {
             fill(&model, from: report, teacher: teacher?.name, verdicts: verdicts, t)
             if var panel = model.transcript, let text = request.uri.queryParameters["q"].map(String.init), !text.isEmpty {
-                let query = try TranscriptSearchQuery(text)
-                let hits = try await store.searchTranscripts(schoolID: caller.schoolID, query: query, lessonID: lesson.id, limit: 200)
+                let hits = try await TranscriptSearchQuery(text).hits(lessonID: lesson.id, limit: 200, for: caller, in: store)
                 panel.query = text
                 panel.hits = hits.map { hit in panel.lines.first { $0.start == hit.start && $0.text == hit.text } ?? Self.line(hit, t) }
                 panel.hitsText = hits.isEmpty ? t["transcript_no_hits"] : t.count("transcript_hits", hits.count)

@@ -25,8 +25,7 @@ struct SearchPage {
             var model = Model(query: text, summary: nil, hits: [], error: nil)
             if !text.trimmingCharacters(in: .whitespaces).isEmpty {
                 do {
-                    let hits = try await store.searchTranscripts(schoolID: caller.schoolID, query: try TranscriptSearchQuery(text), lessonID: nil, limit: 100)
-                    try await store.audit(caller, "transcripts.search", "school", detail: "\(hits.count) lines")
+                    let hits = try await TranscriptSearchQuery(text).hits(lessonID: nil, limit: 100, for: caller, in: store)
                     model.hits = hits.map { hit in
                         Hit(href: "/lessons/\(PageRenderer.encoded(hit.lessonID))?t=\(Int(hit.start))#transcript", lesson: hit.lessonTitle,
                             clock: ReportCharts.formatClock(hit.start),

@@ -47,15 +47,50 @@ static int select_video_stream(AVFormatContext *format) {
 /// instead, and warnings such as a damaged frame's are no business of the user's.
 static void quiet_logging(void) { av_log_set_level(AV_LOG_QUIET); }
 
+/// Opens `path` as media of one of the `allowed_formats` (libavformat demuxer names, comma
+/// separated) through the `file` protocol only: a playlist, a concat list or a manifest
+/// would otherwise make the demuxer open other files or URLs named inside the upload.
+static int open_media(AVFormatContext **format, const char *path, const char *allowed_formats) {
+    AVDictionary *options = NULL;
+    av_dict_set(&options, "protocol_whitelist", "file", 0);
+    av_dict_set(&options, "format_whitelist", allowed_formats, 0);
+    int status = avformat_open_input(format, path, NULL, &options);
+    av_dict_free(&options);
+    return status;
+}
+
+int edc_media_format(const char *path, char *name, size_t name_capacity, char *error, size_t error_capacity) {
+    quiet_logging();
+    AVDictionary *options = NULL;
+    av_dict_set(&options, "protocol_whitelist", "file", 0);
+    AVIOContext *input = NULL;
+    int status = avio_open2(&input, path, AVIO_FLAG_READ, NULL, &options);
+    av_dict_free(&options);
+    if (status < 0) {
+        set_av_error(error, error_capacity, "cannot open it", status);
+        return -1;
+    }
+    // Guessing reads the first bytes only; no demuxer is opened, so nothing the file names is read.
+    const AVInputFormat *detected = NULL;
+    status = av_probe_input_buffer2(input, &detected, path, NULL, 0, 0);
+    avio_closep(&input);
+    if (status < 0 || detected == NULL) {
+        set_av_error(error, error_capacity, "not a known media format", status < 0 ? status : AVERROR_INVALIDDATA);
+        return -1;
+    }
+    snprintf(name, name_capacity, "%s", detected->name);
+    return 0;
+}
+
 static int64_t file_start_microseconds(const AVFormatContext *format) {
     return format->start_time == AV_NOPTS_VALUE ? 0 : format->start_time;
 }
 
-int edc_video_key_frames(const char *path, const double *times, int count, double *key_times,
+int edc_video_key_frames(const char *path, const char *allowed_formats, const double *times, int count, double *key_times,
                          char *error, size_t error_capacity) {
     quiet_logging();
     AVFormatContext *format = NULL;
-    int status = avformat_open_input(&format, path, NULL, NULL);
+    int status = open_media(&format, path, allowed_formats);
     if (status < 0) {
         set_av_error(error, error_capacity, "cannot open it", status);
         return -1;
@@ -181,7 +216,7 @@ static int configure_filters(EdcVideoSampler *sampler, const AVFrame *frame, cha
     return status < 0 ? -1 : 0;
 }
 
-EdcVideoSampler *edc_video_sampler_open(const char *path, double start, const char *filters, int threads,
+EdcVideoSampler *edc_video_sampler_open(const char *path, const char *allowed_formats, double start, const char *filters, int threads,
                                         int skip_nonreference, char *error, size_t error_capacity) {
     quiet_logging();
     EdcVideoSampler *sampler = av_mallocz(sizeof *sampler);
@@ -189,7 +224,7 @@ EdcVideoSampler *edc_video_sampler_open(const char *path, double start, const ch
     sampler->packet = av_packet_alloc();
     sampler->decoded = av_frame_alloc();
     sampler->filtered = av_frame_alloc();
-    int status = avformat_open_input(&sampler->format, path, NULL, NULL);
+    int status = open_media(&sampler->format, path, allowed_formats);
     if (status < 0) {
         set_av_error(error, error_capacity, "cannot open it", status);
         goto failed;

@@ -1,5 +1,6 @@
 import EdControlCore
 import Foundation
+import Logging
 
 /// Where the embedded service keeps everything: the SQLite database, uploads being
 /// received, and per lesson its recording and the analysis results.
@@ -11,14 +12,47 @@ import Foundation
 ///     DIR/lessons/<lesson id>/results/        (report.json, diarization.rttm, timeline.vtt, incidents.csv, report.html)
 ///     DIR/lessons/<lesson id>/results-<job>/  (a job's results before they replace the previous ones)
 ///     DIR/lessons/<lesson id>/shadow/<configuration>/report.json  (a shadow run's report, never shown to the school)
+///
+/// Everything in it is private to the service's user (folders 0700, files 0600): recordings
+/// show minors and the database holds webhook secrets.
 public struct DataDirectory: Sendable {
     public let root: URL
 
+    /// Opens (creating) the folder. From here on this process, and the ffmpeg and SQLite
+    /// files it makes, create files for their owner only, whatever umask it was started with.
     public init(_ root: URL) throws {
+        umask(0o077)
         self.root = root.standardizedFileURL
         for directory in [self.root, uploads, lessons] {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
+    }
+
+    /// Makes every folder and file in the data folder private to its owner again, and says
+    /// how many were not (an earlier release, a copy or restore, or an operator's chmod).
+    /// Returns the paths changed, relative to the root.
+    @discardableResult
+    public func makePrivate(logger: Logger) throws -> [String] {
+        var changed: [String] = []
+        func restrict(_ url: URL, folder: Bool) throws {
+            let mode = try (FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue ?? 0
+            guard mode & 0o077 != 0 else { return }
+            try FileManager.default.setAttributes([.posixPermissions: folder ? 0o700 : mode & 0o700 | 0o600], ofItemAtPath: url.path)
+            let relative = String(url.path.dropFirst(root.path.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            changed.append(relative.isEmpty ? "." : relative)
+        }
+        try restrict(root, folder: true)
+        let walk = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey, .isSymbolicLinkKey])
+        while let url = walk?.nextObject() as? URL {
+            let kind = try url.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey])
+            if kind.isSymbolicLink == true { continue }  // its target is not the data folder's to change
+            try restrict(url, folder: kind.isDirectory == true)
+        }
+        if !changed.isEmpty {
+            logger.warning("the data folder was readable by other users of this machine; made private to the service's user (folders 0700, files 0600)",
+                           metadata: ["folder": "\(root.path)", "changed": "\(changed.count)", "first": "\(changed.prefix(5).joined(separator: ", "))"])
+        }
+        return changed
     }
 
     public var database: URL { root.appendingPathComponent("edcontrol.sqlite") }

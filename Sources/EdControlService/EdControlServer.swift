@@ -103,6 +103,7 @@ public struct EdControlServer: Sendable {
     /// the queue and closes connections. `onListening` gets the bound address (the port
     /// may have been 0: any free port).
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
+        try data.makePrivate(logger: logger)
         try await lessons.sweep()
         try await Self.checkChampion(store: store, models: models)
         try await startShadowRun()

@@ -5,7 +5,8 @@ import Foundation
 final class SpeechSource {
     let voice: Voice
     let scratch: URL
-    private let decoder = FFmpegAudioDecoder()
+    /// Clips come from Debian's packages, some of them GSM (not an upload's format).
+    private let decoder = FFmpegAudioDecoder(anyFormat: true)
     /// Synthesised sentences and decoded clips, by how they were made: a lesson repeats
     /// them, and running espeak-ng and ffmpeg again for each would dominate the run time.
     private var cache: [String: [Float]] = [:]

@@ -141,6 +141,7 @@ struct Work: AsyncParsableCommand {
         try await refusals { try await EdControlServer.checkChampion(store: store, models: registry) }
         _ = bootstrapMetrics()
         let logger = serviceLogger("edcontrol.worker")
+        try data.makePrivate(logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: EdControlServer.workers(count: workers, lessons: LessonService(store: store, data: data, logger: logger), models: registry,
                                            settings: lease.workerSettings, logger: logger)
@@ -232,6 +233,9 @@ struct Users: AsyncParsableCommand {
         @Option(name: .long, help: "The email the user signs in with.")
         var email: String
 
+        @Option(name: .long, help: "The user's school, needed when the email is a user of several schools.")
+        var school: String?
+
         @Option(name: .long, help: "The new password (at least 10 characters).")
         var password: String?
 
@@ -242,7 +246,7 @@ struct Users: AsyncParsableCommand {
             let chosen = ProcessInfo.processInfo.environment["EDCONTROL_PASSWORD"] ?? password
             let password = chosen ?? UserAccounts.randomPassword()
             do {
-                try await UserAccounts.setPassword(in: store, email: email, password: password)
+                try await UserAccounts.setPassword(in: store, user: UserAccounts.user(in: store, email: email, school: school), password: password)
                 print("new password set for \(email.lowercased())" + (chosen == nil ? ": \(password)" : ""))
             } catch let refusal as UserAccounts.Refusal {
                 throw ValidationError(refusal.description)

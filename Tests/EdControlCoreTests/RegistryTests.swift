@@ -180,6 +180,10 @@ struct RegistryTests {
         let anna = try #require(comparison.reviewers.first { $0.reviewer == "anna" })
         #expect(anna.champion == .init(judged: 3, confirmed: 2) && anna.challenger == .init(judged: 2, confirmed: 1))
         #expect(comparison.reviewers.map(\.reviewer) == ["anna", "boris"])
+        // Reviewers are people of their own school: another school's admin sees none of them.
+        #expect(comparison.seen(by: "s").reviewers.map(\.reviewer) == ["anna", "boris"])
+        let elsewhere = comparison.seen(by: "another school")
+        #expect(elsewhere.reviewers.isEmpty && elsewhere.champion == comparison.champion && elsewhere.precision == comparison.precision)
     }
 
     /// Admins see the champion, the versions, the log and the experiments; managers do not.

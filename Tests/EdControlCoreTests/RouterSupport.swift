@@ -16,10 +16,10 @@ struct RouterInstallation: Sendable {
     let token: String
     let caller: Principal
 
-    init(_ name: String, role: Role) async throws {
+    init(_ name: String, role: Role, settings: EdControlServer.Settings = .init()) async throws {
         data = try DataDirectory(Fixtures.temporaryDirectory(name))
         store = try SQLiteStore(path: data.database.path)
-        server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(),
+        server = EdControlServer(settings: settings, data: data, store: store, models: try Fixtures.registry(),
                                  prometheus: PrometheusCollectorRegistry())
         let school = try #require(try await store.school(named: "School A", createIfMissing: true))
         let (secret, token) = try await store.createToken(schoolID: school.id, name: role.rawValue, role: role)

@@ -1,6 +1,9 @@
-import EdControlCore
+@testable import EdControlCore
 @testable import EdControlService
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import GRDB
 import Hummingbird
 import HummingbirdTesting
@@ -35,6 +38,150 @@ struct SecurityTests {
             let scripts = html.components(separatedBy: "<script").dropFirst()
             #expect(scripts.allSatisfy { $0.hasPrefix(" src=") || $0.hasPrefix(" type=\"application/json\"") }, "inline script: \(scripts)")
         }
+    }
+
+    /// Uploads that are not recordings but name one: a playlist, a concat list, a manifest, a
+    /// session description and protocol-prefixed references, each pointing at another
+    /// "school's" recording on the same disk. Each is refused before any demuxer reads it, and
+    /// the recording they name is never opened (the kernel's inotify would tell).
+    @Test func uploadsThatNameOtherFilesAreRefusedAndNeverFollowed() async throws {
+        let site = try await RouterInstallation("security", role: .admin)
+        let elsewhere = try Fixtures.temporaryDirectory("canary")
+        let canary = elsewhere.appendingPathComponent("recording.wav")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[1]), to: canary)
+        let path = canary.path
+        let references: [(name: String, text: String, kind: String)] = [
+            ("playlist.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:30\n#EXTINF:30,\n\(path)\n#EXT-X-ENDLIST\n", "HLS playlist"),
+            ("prefixed.m3u8", "#EXTM3U\n#EXT-X-TARGETDURATION:30\n#EXTINF:30,\nconcat:\(path)|\(path)\n#EXT-X-ENDLIST\n", "HLS playlist"),
+            ("list.ffconcat", "ffconcat version 1.0\nfile '\(path)'\n", "concat list"),
+            ("subfile.ffconcat", "ffconcat version 1.0\nfile 'subfile,,start,0,end,0,,:\(path)'\n", "concat list"),
+            ("manifest.mpd", """
+                <?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT30S" minBufferTime="PT1S" profiles="urn:mpeg:dash:profile:isoff-on-demand:2011">
+                <Period><AdaptationSet mimeType="audio/wav"><Representation id="a" bandwidth="256000"><BaseURL>file://\(path)</BaseURL></Representation></AdaptationSet></Period></MPD>
+                """, "DASH manifest"),
+            ("session.sdp", "v=0\no=- 0 0 IN IP4 127.0.0.1\ns=lesson\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 5004 RTP/AVP 0\n", "session description"),
+        ]
+        let watch = try FileOpenWatch(canary)
+        try await site.application().test(.router) { client in
+            for reference in references {
+                let reply = try await client.execute(uri: "/api/v1/lessons?filename=\(reference.name)", method: .post, headers: site.bearer,
+                                                     body: ByteBuffer(string: reference.text))
+                let message = String(buffer: reply.body)
+                #expect(reply.status == .unsupportedMediaType && message.contains(reference.kind) && message.contains("MP4, MOV"),
+                        "\(reference.name): \(reply.status) \(message)")
+                #expect(!message.contains(path), "\(reference.name): \(message)")
+            }
+        }
+        #expect(watch.opens() == 0, "the canary recording was opened")
+        #expect(try await site.store.lessons(schoolID: site.caller.schoolID, matching: LessonQuery()).total == 0)
+        for folder in [site.data.uploads, site.data.lessons] {
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "\(folder.lastPathComponent) keeps a refused upload")
+        }
+        // The engine's readers refuse them too (a lesson stored before this check, or the command line).
+        let playlist = elsewhere.appendingPathComponent("playlist.m3u8")
+        try references[0].text.write(to: playlist, atomically: true, encoding: .utf8)
+        #expect(throws: MediaError.formatNotAccepted(playlist.path, format: "hls")) { try FFprobe().probe(playlist) }
+        #expect(throws: MediaError.self) { try FFmpegAudioDecoder().decode(playlist, chunkSeconds: 10) { _ in } }
+        #expect(throws: MediaError.self) { try VideoSampler(url: playlist, start: 0, filters: "null", threads: 1, skipNonReference: false) }
+        #expect(throws: MediaError.self) { try VideoSampler.keyFrames(in: playlist, atOrBefore: [0]) }
+        #expect(watch.opens() == 0, "the canary recording was opened by an engine reader")
+        // The canary itself is an accepted recording (so the watch would see it read).
+        _ = try FFprobe().probe(canary)
+        #expect(watch.opens() > 0)
+    }
+
+    /// The language switch and the sign-in form go back only to paths on this site, whatever
+    /// a browser would make of the target (it drops tabs and line breaks, reads "\\" as "/").
+    @Test func redirectsGoOnlyToPathsOnThisSite() async throws {
+        let site = try await RouterInstallation("security", role: .admin)
+        _ = try await UserAccounts.create(in: site.store, school: "School A", email: "anna@school.org", name: "Anna", role: .manager, password: "a correct password")
+        let tricks = ["/%09/evil.example", "/%0A/evil.example", "/%0D%0A/evil.example", "%2F%2Fevil.example", "/%5Cevil.example",
+                      "%5C%5Cevil.example", "/%5C/evil.example", "https://evil.example", "//evil.example", "/%2F/evil.example",
+                      "javascript:alert(1)", "%20//evil.example", "/%E3%80%82/evil.example", "/%00/evil.example", "/lessons%0D%0ASet-Cookie:x=1", ""]
+        try await site.application().test(.router) { client in
+            for trick in tricks {
+                let language = try await client.execute(uri: "/language/ru?back=\(trick)", method: .get)
+                #expect(language.status == .found && language.headers[.location] == "/lessons", "back=\(trick): \(language.headers[.location] ?? "none")")
+                let form = try await client.execute(uri: "/sign-in", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                    body: ByteBuffer(string: "email=anna%40school.org&password=a+correct+password&next=\(trick)"))
+                #expect(form.status == .seeOther && form.headers[.location] == "/lessons", "next=\(trick): \(form.headers[.location] ?? "none")")
+            }
+            // A path on this site, with its query, is kept.
+            let local = try await client.execute(uri: "/language/ru?back=%2Flessons%3Fq%3Dmath%26page%3D2", method: .get)
+            #expect(local.headers[.location] == "/lessons?q=math&page=2")
+        }
+    }
+
+    /// An upload that fails keeps its meaning (408 too slow, 413 too large also when chunked,
+    /// 400 cut short), never 500, and leaves nothing in uploads/.
+    @Test func failedUploadsAnswerWhyNot500() async throws {
+        var settings = EdControlServer.Settings()
+        settings.lessons.maxUploadBytes = 200_000
+        settings.lessons.minimumUploadBytesPerSecond = 20_000
+        settings.lessons.uploadGraceSeconds = 0.5
+        let site = try await RouterInstallation("security", role: .admin, settings: settings)
+        let token = site.token
+        try await site.application().test(.live) { client in
+            let port = try #require(client.port)
+            func head(_ framing: String) -> Data {
+                Data("POST /api/v1/lessons?filename=a.wav HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\(framing)\r\n\r\n".utf8)
+            }
+            let kilobyte = Data(repeating: 0x61, count: 1000)
+            let chunk = Data("3e8\r\n".utf8) + kilobyte + Data("\r\n".utf8)
+            let cases: [(name: String, parts: [(data: Data, pause: Double)], halfClose: Bool, status: String, words: String)] = [
+                ("chunked past the limit", [(head("Transfer-Encoding: chunked"), 0)] + Array(repeating: (chunk, 0), count: 250), false, "413", "limit"),
+                ("declared past the limit", [(head("Content-Length: 300000"), 0)] + Array(repeating: (kilobyte, 0), count: 250), false, "413", "limit"),
+                ("trickling", [(head("Content-Length: 150000"), 0)] + Array(repeating: (kilobyte, 0.15), count: 8), false, "408", "slower than 20 kB"),
+                ("cut short", [(head("Content-Length: 150000"), 0), (kilobyte, 0.2)], true, "400", "ended before"),
+            ]
+            for upload in cases {
+                // On its own thread: blocking the cooperative pool would stall the server in this process.
+                let answer = try await onOwnThread { try Fixtures.exchange(port: port, parts: upload.parts, halfClose: upload.halfClose) }
+                #expect(answer.hasPrefix("HTTP/1.1 \(upload.status)") && answer.contains(upload.words), "\(upload.name): \(answer.replacingOccurrences(of: "\r\n", with: " | "))")
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: site.data.uploads.path).isEmpty)
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+        }
+    }
+
+    /// The data folder and everything in it are the service user's alone (recordings of
+    /// minors, webhook secrets in the database), whatever the umask it was started with; a
+    /// folder made readable by others is made private again at start, with a warning.
+    @Test func theDataFolderIsPrivateToTheServiceUser() async throws {
+        umask(0o022)
+        let site = try await RouterInstallation("security", role: .admin)
+        try await site.application().test(.router) { client in
+            let upload = try await client.execute(uri: "/api/v1/lessons?filename=clip.wav", method: .post, headers: site.bearer,
+                                                  body: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[1]))))
+            #expect(upload.status == .created)
+        }
+        // (The test made the folder itself, before the service: that is the operator's case below.)
+        func shared() throws -> [String] {
+            var paths: [String] = []
+            let walk = FileManager.default.enumerator(atPath: site.data.root.path)
+            while let relative = walk?.nextObject() as? String { paths.append(site.data.root.appendingPathComponent(relative).path) }
+            return try paths.filter { path in
+                let mode = try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? 0
+                return mode & 0o077 != 0
+            }
+        }
+        let exposed = try shared()
+        #expect(exposed.isEmpty, "readable by others: \(exposed)")
+        #expect(FileManager.default.fileExists(atPath: site.data.database.path + "-wal"))
+
+        // An operator's copy or chmod: found and undone at start.
+        let lesson = try #require(try FileManager.default.contentsOfDirectory(at: site.data.lessons, includingPropertiesForKeys: nil).first)
+        let recording = lesson.appendingPathComponent("recording.wav")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: site.data.root.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: lesson.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: recording.path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: site.data.database.path)
+        let changed = try site.data.makePrivate(logger: Logger(label: "test"))
+        #expect(Set(changed) == [".", "edcontrol.sqlite", "lessons/\(lesson.lastPathComponent)", "lessons/\(lesson.lastPathComponent)/recording.wav"], "\(changed)")
+        #expect(try shared().isEmpty)
+        #expect(try FileManager.default.attributesOfItem(atPath: site.data.root.path)[.posixPermissions] as? NSNumber == 0o700)
+        #expect(try site.data.makePrivate(logger: Logger(label: "test")).isEmpty)
     }
 
     @Test func bearerIsReadWhateverItsCase() async throws {
@@ -117,8 +264,37 @@ struct SecurityTests {
             for attempt in 1...15 { _ = try await signIn(client, "nobody\(attempt)@school.org", "guess") }
             #expect(try await signIn(client, "boris@school.org", password).status == .tooManyRequests)
             // A new password from the administrator lifts the account's lock (not the address's).
-            try await UserAccounts.setPassword(in: site.store, email: "anna@school.org", password: "another good password")
-            #expect(try await site.store.signInFailures(key: "account:anna@school.org", since: .distantPast).isEmpty)
+            try await UserAccounts.setPassword(in: site.store, user: UserAccounts.user(in: site.store, email: "anna@school.org", school: nil), password: "another good password")
+            // (A limit of one attempt is refused while any failure of the account is left.)
+            let lifted = try await site.store.countSignInAttempt([SignInLimit(key: "account:anna@school.org", attempts: 1)], at: Date(), window: 900)
+            if case .refused = lifted { Issue.record("the account's failures are left after a new password") }
+        }
+    }
+
+    /// Wrong passwords sent at once are each counted before their password is checked, so no
+    /// more of them are checked than the limit allows.
+    @Test func concurrentSignInsCannotRaceTheThrottle() async throws {
+        let site = try await RouterInstallation("security", role: .admin)
+        _ = try await UserAccounts.create(in: site.store, school: "School A", email: "anna@school.org", name: "Anna", role: .manager, password: "a correct password")
+        try await site.application().test(.live) { client in
+            let port = try #require(client.port)
+            let configuration = URLSessionConfiguration.ephemeral
+            configuration.httpMaximumConnectionsPerHost = 12
+            let session = URLSession(configuration: configuration)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for attempt in 1...12 {
+                    group.addTask {
+                        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/sign-in")!)
+                        request.httpMethod = "POST"
+                        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+                        request.httpBody = Data("email=anna%40school.org&password=wrong+\(attempt)".utf8)
+                        let (_, response) = try await session.data(for: request)
+                        return (response as? HTTPURLResponse)?.statusCode ?? 0
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count == 5 && statuses.filter { $0 == 429 }.count == 7, "\(statuses.sorted())")
         }
     }
 
@@ -261,5 +437,32 @@ private struct RecordingReceiver {
         let task = Task { try await application.run() }
         var iterator = ports.makeAsyncIterator()
         return RecordingReceiver(log: log, port: await iterator.next() ?? 0, task: task)
+    }
+}
+
+/// Counts the times a file is opened, through the kernel's inotify: a test's proof that
+/// nothing read a file, whichever process or library would have.
+final class FileOpenWatch {
+    private let descriptor: Int32
+
+    init(_ file: URL) throws {
+        descriptor = inotify_init1(Int32(IN_NONBLOCK))
+        guard descriptor >= 0, inotify_add_watch(descriptor, file.path, UInt32(IN_OPEN)) >= 0 else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: file.path])
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    /// Opens since the last call.
+    func opens() -> Int {
+        var count = 0
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let read = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            guard read > 0 else { return count }
+            // Events without a name (the watch is on the file itself) are of fixed size.
+            count += read / MemoryLayout<inotify_event>.size
+        }
     }
 }

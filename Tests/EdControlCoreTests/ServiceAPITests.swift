@@ -464,6 +464,10 @@ struct ServiceAPITests {
         #expect(reviewed?["reviewedLessons"] as? Int == 1 && reviewed?["confirmedIncidents"] as? Int == 1
                 && championJudged?["judged"] as? Int == champion.incidents.count && championJudged?["confirmed"] as? Int == 1, "\(reviewed ?? [:])")
         #expect((reviewed?["reviewers"] as? [[String: Any]])?.count == 1)
+        // Another school's admin sees the installation's figures, but no reviewer's name.
+        let otherAdmin = try server.token(school: "School B", role: "admin")
+        let seenElsewhere = try #require(try await server.request("GET", "/api/v1/registry", token: otherAdmin).json()["shadow"] as? [String: Any])["comparison"] as? [String: Any]
+        #expect(seenElsewhere?["reviewedLessons"] as? Int == 1 && (seenElsewhere?["reviewers"] as? [[String: Any]])?.isEmpty == true, "\(seenElsewhere ?? [:])")
         let page = try await server.request("GET", "/models", token: admin)
         #expect(page.status == 200 && page.text.contains(#"id="shadow-agreement""#) && page.text.contains("<strong>lenient</strong>"))
 

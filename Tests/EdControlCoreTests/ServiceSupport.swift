@@ -192,13 +192,47 @@ final class RunningServer: @unchecked Sendable {
 }
 
 extension Fixtures {
-    /// Opens a TCP connection to the loopback `port`, sends `opening`, then nothing more,
-    /// and returns how many seconds passed until the server closed the connection (or
-    /// `giveUpAfter`). Plain sockets: URLSession cannot stall on purpose.
-    static func secondsUntilClosed(port: Int, sending opening: Data, giveUpAfter limit: Double) throws -> Double {
+    /// Sends `parts` over one TCP connection to the loopback `port`, pausing after each as
+    /// it says, optionally half-closes (the client's body ends early), and returns what the
+    /// server answered: one whole response, or what came before it closed (or `giveUpAfter` passed). Plain sockets: URLSession
+    /// cannot trickle a body or cut it short on purpose.
+    static func exchange(port: Int, parts: [(data: Data, pause: Double)], halfClose: Bool = false, giveUpAfter limit: Double = 20) throws -> String {
+        let socket = try connectedSocket(port: port)
+        defer { close(socket) }
+        for part in parts {
+            _ = part.data.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            Thread.sleep(forTimeInterval: part.pause)
+        }
+        if halfClose { shutdown(socket, Int32(SHUT_WR)) }
+        let started = Date()
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var answer = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(started) < limit {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count > 0 {
+                answer.append(contentsOf: buffer[0..<count])
+                if isWholeResponse(answer) { break }
+                continue
+            }
+            if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { break }  // closed (or reset)
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+
+    /// Whether `data` holds a response's head and as much body as its Content-Length says.
+    private static func isWholeResponse(_ data: Data) -> Bool {
+        guard let end = data.range(of: Data("\r\n\r\n".utf8)) else { return false }
+        let head = String(decoding: data[..<end.lowerBound], as: UTF8.self).lowercased()
+        let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        return data.count - end.upperBound >= length
+    }
+
+    private static func connectedSocket(port: Int) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw POSIXError(.EIO) }
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -206,7 +240,16 @@ extension Fixtures {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard connected == 0 else { close(socket); throw POSIXError(.ECONNREFUSED) }
+        return socket
+    }
+
+    /// Opens a TCP connection to the loopback `port`, sends `opening`, then nothing more,
+    /// and returns how many seconds passed until the server closed the connection (or
+    /// `giveUpAfter`). Plain sockets: URLSession cannot stall on purpose.
+    static func secondsUntilClosed(port: Int, sending opening: Data, giveUpAfter limit: Double) throws -> Double {
+        let socket = try connectedSocket(port: port)
+        defer { close(socket) }
         let started = Date()
         _ = opening.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)

@@ -64,16 +64,16 @@ struct UserAdministrationTests {
             // A form without its CSRF token is refused with a page, not raw JSON.
             let forged = try await head.post("/users", "email=evil%40x.y&role=admin", csrf: false)
             #expect(forged.status == .forbidden && forged.headers[.contentType]?.hasPrefix("text/html") == true)
-            #expect(try await store.user(email: "evil@x.y") == nil)
+            #expect(try await store.users(email: "evil@x.y").isEmpty)
 
             // Roles: the only admin cannot step down or be removed; with a second admin they can.
-            let olgaID = try #require(try await store.user(email: "teacher.one@school.test")?.id)
+            let olgaID = try #require(try await store.users(email: "teacher.one@school.test").first?.id)
             let alone = try await head.post("/users/\(admin.id)/role", "role=viewer")
             #expect(alone.status == .conflict && String(buffer: alone.body).contains("only admin"))
             #expect(try await head.post("/users/\(olgaID)/role", "role=admin").status == .ok)
             #expect(try await client.execute(uri: "/lessons", method: .get, headers: [.cookie: olga.cookie]).status == .seeOther,
                     "a role change signs the user out (to the sign-in page)")
-            #expect(try await store.user(email: "teacher.one@school.test")?.role == .admin)
+            #expect(try await store.users(email: "teacher.one@school.test").first?.role == .admin)
 
             // A new password replaces the old one.
             let renewed = String(buffer: try await head.post("/users/\(olgaID)/password", "").body)
@@ -89,5 +89,39 @@ struct UserAdministrationTests {
             #expect(try await head.post("/users/nobody/delete", "").status == .notFound)
             #expect(try await client.execute(uri: "/favicon.ico", method: .get).headers[.location] == "/static/favicon.svg")
         }
+    }
+
+    /// An admin who adds a user learns nothing of other schools: an email that is a user of
+    /// another school is simply added to this one, and each account keeps its own password,
+    /// school and data.
+    @Test func addingAUserRevealsNothingOfOtherSchools() async throws {
+        let data = try DataDirectory(Fixtures.temporaryDirectory("users"))
+        let store = try SQLiteStore(path: data.database.path)
+        _ = try await UserAccounts.create(in: store, school: "School A", email: "head@a.test", name: "Head A", role: .admin, password: "a good admin password")
+        let elsewhere = try await UserAccounts.create(in: store, school: "School A", email: "anna@mail.test", name: "Anna", role: .manager, password: "anna's password at A")
+        let adminB = try await UserAccounts.create(in: store, school: "School B", email: "head@b.test", name: "Head B", role: .admin, password: "a good admin password")
+        let server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
+        try await Application(router: try server.router()).test(.router) { client in
+            var head = Browser(client: client)
+            #expect(try await head.signIn("head@b.test", "a+good+admin+password"))
+            let added = try await head.post("/users", "email=Anna%40mail.test&name=Anna&role=viewer")
+            let page = String(buffer: added.body)
+            #expect(added.status == .ok && page.contains("anna@mail.test can now sign in") && !page.contains("already a user"), "\(added.status) \(page.prefix(300))")
+            let password = try #require(page.firstMatch(of: /id="new-password">([A-Za-z0-9]{16})</)?.1).description
+            // Within the school, a second one is refused as before.
+            let again = try await head.post("/users", "email=anna%40mail.test&role=viewer")
+            #expect(again.status == .unprocessableContent && String(buffer: again.body).contains("in this school"))
+
+            // Each password opens its own school's account.
+            var atB = Browser(client: client)
+            #expect(try await atB.signIn("anna@mail.test", password))
+            var atA = Browser(client: client)
+            #expect(try await atA.signIn("anna@mail.test", "anna%27s+password+at+A"))
+            let users = try await store.users(email: "anna@mail.test")
+            #expect(users.map(\.schoolID) == [elsewhere.schoolID, adminB.schoolID])
+        }
+        // The command line, which sees every school, asks which one is meant.
+        await #expect(throws: UserAccounts.Refusal.self) { try await UserAccounts.user(in: store, email: "anna@mail.test", school: nil) }
+        #expect(try await UserAccounts.user(in: store, email: "anna@mail.test", school: "School B").schoolID == adminB.schoolID)
     }
 }

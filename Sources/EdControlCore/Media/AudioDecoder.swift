@@ -28,13 +28,19 @@ extension AudioDecoding {
 
 /// Decodes with the ffmpeg CLI into a pipe of 16-bit PCM.
 public struct FFmpegAudioDecoder: AudioDecoding {
-    public init() {}
+    private let inputOptions: [String]
+
+    /// Reads only the containers of `AcceptedFormats`; `anyFormat` lifts that for files the
+    /// system ships or the program made itself (the test voices' GSM prompts).
+    public init(anyFormat: Bool = false) {
+        inputOptions = anyFormat ? [] : AcceptedFormats.commandLineOptions
+    }
 
     public func decode(_ url: URL, chunkSeconds: Double = 10, onChunk: (AudioChunk) throws -> Void) throws {
         let bytesPerChunk = max(1, Int(chunkSeconds * Double(AudioFormat.sampleRate))) * 2
         var position = 0
         let result = try ExternalTool(name: "ffmpeg").stream([
-            "-nostdin", "-hide_banner", "-v", "error", "-i", url.path,
+            "-nostdin", "-hide_banner", "-v", "error"] + inputOptions + ["-i", AcceptedFormats.commandLineInput(url),
             "-map", "0:a:0", "-vn", "-ac", "1", "-ar", String(AudioFormat.sampleRate),
             "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1",
         ], blockBytes: bytesPerChunk) { block in

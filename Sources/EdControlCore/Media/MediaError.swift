@@ -6,6 +6,8 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case fileNotFound(String)
     case emptyFile(String)
     case notMedia(String, detail: String)
+    /// FFmpeg knows the format (its demuxer's name), but it is not a recording EdControl accepts.
+    case formatNotAccepted(String, format: String)
     case noAudioTrack(String, hasVideo: Bool)
     case undecodable(String, detail: String)
     case videoUndecodable(String, detail: String)
@@ -19,7 +21,11 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case .emptyFile(let path):
             return "\(path): the file is empty (0 bytes). The upload or copy probably failed; supply the recording again."
         case .notMedia(let path, let detail):
-            return "\(path): this is not an audio or video recording that can be read (\(detail)). Supply an mp4, mkv, webm, mov, wav, mp3, m4a or ogg file."
+            return "\(path): this is not an audio or video recording that can be read (\(detail)). Supply it as \(AcceptedFormats.description)."
+        case .formatNotAccepted(let path, let format):
+            let kind = AcceptedFormats.kind(of: format)
+            let why = kind.hasPrefix("a picture") ? "not a recording" : "not a recording: only the recording itself is read, never files or addresses named inside it"
+            return "\(path): this is \(kind), \(why). Upload the lesson's video or sound as \(AcceptedFormats.description)."
         case .noAudioTrack(let path, let hasVideo):
             return hasVideo
                 ? "\(path): the recording has a video track but no audio track, so nobody's speech can be analysed. Export the lesson with its sound."

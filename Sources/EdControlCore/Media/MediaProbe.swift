@@ -5,7 +5,8 @@ public protocol MediaProbing: Sendable {
     func probe(_ url: URL) throws -> MediaInfo
 }
 
-/// `ffprobe`-backed probe: it recognises every container and codec ffmpeg can decode.
+/// `ffprobe`-backed probe of the accepted containers (`AcceptedFormats`), with every codec
+/// ffmpeg can decode.
 public struct FFprobe: MediaProbing {
     public init() {}
 
@@ -16,9 +17,10 @@ public struct FFprobe: MediaProbing {
         }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         if size == 0 { throw MediaError.emptyFile(path) }
+        try AcceptedFormats.check(url)
 
-        let output = try ExternalTool(name: "ffprobe").run([
-            "-v", "error", "-print_format", "json", "-show_format", "-show_streams", path,
+        let output = try ExternalTool(name: "ffprobe").run(["-v", "error"] + AcceptedFormats.commandLineOptions + [
+            "-print_format", "json", "-show_format", "-show_streams", AcceptedFormats.commandLineInput(url),
         ])
         guard output.status == 0,
               let report = try? JSONDecoder().decode(ProbeReport.self, from: output.stdout),

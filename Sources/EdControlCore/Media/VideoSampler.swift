@@ -14,7 +14,7 @@ final class VideoSampler {
     ///   - skipNonReference: skip decoding B-frames and the deblocking filter.
     init(url: URL, start: Double, filters: String, threads: Int, skipNonReference: Bool) throws {
         var error = BridgeError()
-        guard let sampler = edc_video_sampler_open(url.path, start, filters, Int32(threads), skipNonReference ? 1 : 0,
+        guard let sampler = edc_video_sampler_open(url.path, AcceptedFormats.demuxerList, start, filters, Int32(threads), skipNonReference ? 1 : 0,
                                                    &error.bytes, error.bytes.count)
         else { throw MediaError.videoUndecodable(url.path, detail: error.message) }
         self.sampler = sampler
@@ -47,7 +47,7 @@ final class VideoSampler {
         guard !times.isEmpty else { return [] }
         var keyTimes = [Double](repeating: .nan, count: times.count)
         var error = BridgeError()
-        guard edc_video_key_frames(url.path, times, Int32(times.count), &keyTimes, &error.bytes, error.bytes.count) == 0 else {
+        guard edc_video_key_frames(url.path, AcceptedFormats.demuxerList, times, Int32(times.count), &keyTimes, &error.bytes, error.bytes.count) == 0 else {
             throw MediaError.videoUndecodable(url.path, detail: error.message)
         }
         return keyTimes.filter(\.isFinite)

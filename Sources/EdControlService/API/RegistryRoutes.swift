@@ -23,8 +23,8 @@ struct RegistryRoutes {
 
     func add(to api: RouterGroup<APIContext>) {
         api.get("registry") { _, context -> Registry in
-            _ = try context.require(.admin)
-            let shadow = try await ShadowComparison.latest(from: store).map { Shadow(run: $0.run, comparison: $0.comparison) }
+            let caller = try context.require(.admin)
+            let shadow = try await ShadowComparison.latest(from: store).map { Shadow(run: $0.run, comparison: $0.comparison.seen(by: caller.schoolID)) }
             return Registry(champion: try await store.champion()?.name, configurations: try await store.configurationVersions(),
                             championChanges: try await store.championChanges(limit: 100),
                             experiments: try await store.experiments(limit: 50).compactMap { try? $0.experiment }, shadow: shadow)

@@ -109,16 +109,30 @@ public enum UserAccounts {
         }
     }
 
+    /// The user with this email, in `school` when several schools have one (the command line's
+    /// way of naming a user; it is the operator's, who sees every school).
+    public static func user(in store: EdControlStore, email: String, school: String?) async throws -> User {
+        let email = email.trimmingCharacters(in: .whitespaces).lowercased()
+        var found = try await store.users(email: email)
+        if let school {
+            guard let schoolID = try await store.school(named: school, createIfMissing: false)?.id else { throw Refusal(description: "there is no school \(school)") }
+            found = found.filter { $0.schoolID == schoolID }
+        }
+        guard let user = found.first else { throw Refusal(description: "there is no dashboard user \(email)" + (school.map { " in \($0)" } ?? "")) }
+        guard found.count == 1 else {
+            throw Refusal(description: "\(email) is a user of \(found.count) schools; say which with --school")
+        }
+        return user
+    }
+
     /// Replaces the user's password, signs them out everywhere and lifts the sign-in throttle
     /// on their account.
-    public static func setPassword(in store: EdControlStore, email: String, password: String, by actor: String = "command line") async throws {
-        let email = email.trimmingCharacters(in: .whitespaces).lowercased()
+    public static func setPassword(in store: EdControlStore, user: User, password: String, by actor: String = "command line") async throws {
         if let weakness = Passwords.weakness(of: password) { throw Refusal(description: weakness) }
-        guard let user = try await store.user(email: email),
-              try await store.setPasswordHash(userID: user.id, passwordHash: try await Passwords.hash(password)) else {
-            throw Refusal(description: "there is no dashboard user \(email)")
+        guard try await store.setPasswordHash(userID: user.id, passwordHash: try await Passwords.hash(password)) else {
+            throw Refusal(description: "there is no dashboard user \(user.email)")
         }
-        try await SignInThrottle(store: store).succeeded(email: email)
+        try await SignInThrottle(store: store).clear(email: user.email)
         try await store.record(AuditEvent(schoolID: user.schoolID, actor: actor, action: "user.password", target: "user \(user.id)",
                                           detail: "password replaced; sessions ended; sign-in lock lifted"))
     }

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import _NIOFileSystem
 
 /// The one owner of a lesson's life. Everything that creates, changes or removes a lesson's
 /// rows or files goes through here — intake, publishing an analysis, re-analysis, reviews,
@@ -18,9 +19,10 @@ public struct LessonService: Sendable {
         public var maxUploadBytes: Int64 = 4_000_000_000
         public var maxTitleCharacters = 300
         public var maxFilenameCharacters = 255
-        /// An upload slower than this on average, after its first minute, is cut off: a
-        /// stalled or trickling upload must not hold a connection and a file for hours.
+        /// An upload slower than this on average, after its first `uploadGraceSeconds`, is cut
+        /// off: a stalled or trickling upload must not hold a connection and a file for hours.
         public var minimumUploadBytesPerSecond = 2_000.0
+        public var uploadGraceSeconds = 60.0
         public var maxAttempts = 3
 
         public init() {}
@@ -83,24 +85,21 @@ public struct LessonService: Sendable {
     }
 
     /// Receives an upload: checks the details, streams the body to the uploads folder (cut
-    /// off past the size limit or when it stalls), checks with ffprobe that it is media the
-    /// analysis can use, and stores the lesson with its first job. Whatever fails, nothing
-    /// of the upload stays.
+    /// off past the size limit or when it stalls), checks that it is a recording of an
+    /// accepted format (`AcceptedFormats`: never a playlist or a list naming other files) that
+    /// the analysis can use, and stores the lesson with its first job. Whatever fails,
+    /// nothing of the upload stays.
     public func upload(_ body: RequestBody, details: Details, by caller: Principal, context: some RequestContext) async throws -> LessonWithJob {
         try await check(details, by: caller)
         let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
         defer { try? FileManager.default.removeItem(at: upload) }
         do {
             try await FileIO().writeFile(contents: UploadBody(base: body, limit: limits.maxUploadBytes,
-                                                              minimumBytesPerSecond: limits.minimumUploadBytesPerSecond),
+                                                              minimumBytesPerSecond: limits.minimumUploadBytesPerSecond,
+                                                              graceSeconds: limits.uploadGraceSeconds),
                                          path: upload.path, context: context)
-        } catch UploadBodyError.tooLarge {
-            throw HTTPError(.contentTooLarge, message: "the file is larger than the limit of \(Self.megabytes(limits.maxUploadBytes)); "
-                + "compress the recording or ask the administrator to raise --max-upload-mb")
-        } catch UploadBodyError.tooSlow {
-            throw HTTPError(.requestTimeout, message: "the upload was slower than \(Int(limits.minimumUploadBytesPerSecond / 1000)) kB/s and was stopped; try again on a better connection")
-        } catch UploadBodyError.interrupted {
-            throw HTTPError(.badRequest, message: "the upload ended before the whole recording arrived; send it again")
+        } catch {
+            throw refusal(ofUploadFailure: error)
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: upload.path)[.size] as? Int64) ?? 0
         guard size > 0 else { throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body") }
@@ -117,9 +116,6 @@ public struct LessonService: Sendable {
             media = try probe.probe(upload)
         } catch let error as MediaError {
             throw HTTPError(.unsupportedMediaType, message: Self.words(error, file: details.originalFilename))
-        }
-        if let picture = Self.stillPicture(media) {
-            throw HTTPError(.unsupportedMediaType, message: "\(details.originalFilename) is a picture (\(picture)), not a recording; upload the lesson's video or sound file")
         }
         // A recording without sound is taken: its faces are analysed.
         guard !media.audio.isEmpty || !media.video.isEmpty else {
@@ -424,19 +420,29 @@ public struct LessonService: Sendable {
 
     // MARK: Words
 
+    /// The answer to an upload whose body stopped, by the body's own reason, which the file
+    /// writer wraps in its `FileSystemError` (as its `cause`); any other error as it is.
+    func refusal(ofUploadFailure error: Error) -> Error {
+        var cause: Error? = error
+        while let wrapped = cause as? FileSystemError { cause = wrapped.cause }
+        switch cause as? UploadBodyError {
+        case .tooLarge:
+            return HTTPError(.contentTooLarge, message: "the file is larger than the limit of \(Self.megabytes(limits.maxUploadBytes)); "
+                + "compress the recording or ask the administrator to raise --max-upload-mb")
+        case .tooSlow:
+            return HTTPError(.requestTimeout, message: "the upload was slower than \(Int(limits.minimumUploadBytesPerSecond / 1000)) kB/s and was stopped; try again on a better connection")
+        case .interrupted:
+            return HTTPError(.badRequest, message: "the upload ended before the whole recording arrived; send it again")
+        case nil:
+            return error
+        }
+    }
+
     /// A media error in the uploader's terms: their file name, not a path on the server.
     static func words(_ error: MediaError, file: String) -> String {
         let text = error.description
         guard let colon = text.range(of: ": ") else { return text }
         return "\(file): \(text[colon.upperBound...])"
-    }
-
-    /// The kind of picture, if the file is a still image (which ffprobe reads as a one-frame video).
-    static func stillPicture(_ media: MediaInfo) -> String? {
-        let imageContainers = ["image2", "jpeg_pipe", "png_pipe", "bmp_pipe", "gif", "webp_pipe", "tiff_pipe", "svg_pipe", "pgm_pipe", "ppm_pipe"]
-        guard media.audio.isEmpty, let container = media.container.split(separator: ",").first.map(String.init),
-              imageContainers.contains(container) || container.hasSuffix("_pipe") else { return nil }
-        return (media.video.first?.codec ?? container).uppercased().replacingOccurrences(of: "MJPEG", with: "JPEG")
     }
 
     /// The uploaded name's extension if it is a plain one, else one for the container.
@@ -469,18 +475,20 @@ enum UploadBodyError: Error {
 
 /// The request body, failing with `tooLarge` as soon as it passes `limit` bytes (an
 /// oversized upload is cut off rather than written to disk in full), and with `tooSlow`
-/// when, after its first minute, it has come slower than `minimumBytesPerSecond`.
+/// when, after its first `graceSeconds`, it has come slower than `minimumBytesPerSecond`.
 struct UploadBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
     typealias Element = ByteBuffer
 
     let base: Base
     let limit: Int64
     let minimumBytesPerSecond: Double
+    let graceSeconds: Double
 
     struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
         let limit: Int64
         let minimumBytesPerSecond: Double
+        let graceSeconds: Double
         let started = ContinuousClock.now
         var received: Int64 = 0
 
@@ -496,12 +504,12 @@ struct UploadBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where
             if received > limit { throw UploadBodyError.tooLarge }
             let elapsed = ContinuousClock.now - started
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            if seconds > 60, Double(received) / seconds < minimumBytesPerSecond { throw UploadBodyError.tooSlow }
+            if seconds > graceSeconds, Double(received) / seconds < minimumBytesPerSecond { throw UploadBodyError.tooSlow }
             return buffer
         }
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, minimumBytesPerSecond: minimumBytesPerSecond)
+        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, minimumBytesPerSecond: minimumBytesPerSecond, graceSeconds: graceSeconds)
     }
 }

@@ -20,7 +20,10 @@ public struct ShadowComparison: Codable, Sendable, Equatable {
     /// Judged incidents of one configuration.
     public typealias Judged = JudgedIncidents
 
+    /// Precision by reviewer. Reviewers are people of one school: only their own school's
+    /// admins may see their names (`reviewers(of:)`).
     public struct Reviewer: Codable, Sendable, Equatable {
+        public var schoolID: String
         public var reviewer: String
         public var champion: Judged
         public var challenger: Judged
@@ -84,7 +87,8 @@ public struct ShadowComparison: Codable, Sendable, Equatable {
                 let inChampion = championPairs.contains { $0.reference == index }
                 let inChallenger = challengerPairs.contains { $0.reference == index }
                 if isConfirmed { confirmed += 1 }
-                var reviewer = byReviewer[review.reviewer] ?? Reviewer(reviewer: review.reviewer, champion: Judged(), challenger: Judged())
+                let key = review.schoolID + "\u{0}" + review.reviewer
+                var reviewer = byReviewer[key] ?? Reviewer(schoolID: review.schoolID, reviewer: review.reviewer, champion: Judged(), challenger: Judged())
                 if inChampion {
                     lessonChampion.add(review.verdict)
                     reviewer.champion.add(review.verdict)
@@ -95,7 +99,7 @@ public struct ShadowComparison: Codable, Sendable, Equatable {
                     reviewer.challenger.add(review.verdict)
                     if isConfirmed { foundByChallenger += 1 }
                 }
-                byReviewer[review.reviewer] = reviewer
+                byReviewer[key] = reviewer
             }
             champion.add(lessonChampion)
             challengerJudged.add(lessonChallenger)
@@ -116,6 +120,14 @@ public struct ShadowComparison: Codable, Sendable, Equatable {
 }
 
 extension ShadowComparison {
+    /// The comparison as one school's admin may see it: the installation-wide figures, and
+    /// of the reviewers only the school's own.
+    public func seen(by schoolID: String) -> ShadowComparison {
+        var seen = self
+        seen.reviewers = reviewers.filter { $0.schoolID == schoolID }
+        return seen
+    }
+
     /// The latest shadow run (running or stopped) and its comparison, if there has been one.
     public static func latest(from store: EdControlStore) async throws -> (run: ShadowRun, comparison: ShadowComparison)? {
         guard let run = try await store.shadowRuns(limit: 1).first else { return nil }

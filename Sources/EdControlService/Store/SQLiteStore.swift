@@ -191,6 +191,23 @@ public final class SQLiteStore: EdControlStore {
                     speaker UNINDEXED, role UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
                 """)
         }
+        migrator.registerMigration("v17: sign-in attempts counted before the password is checked") { db in
+            try db.execute(sql: "ALTER TABLE sign_in_failure ADD COLUMN attempt TEXT")
+        }
+        migrator.registerMigration("v18: a user's email is unique within their school, not across schools") { db in
+            // SQLite cannot drop a constraint: the table is rebuilt (its foreign keys are
+            // checked when the migration ends).
+            try db.execute(sql: """
+                CREATE TABLE user_by_school (
+                    id TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                    email TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
+                    password_hash TEXT NOT NULL, created_at REAL NOT NULL, UNIQUE (school_id, email));
+                INSERT INTO user_by_school SELECT id, school_id, email, name, role, password_hash, created_at FROM user;
+                DROP TABLE user;
+                ALTER TABLE user_by_school RENAME TO user;
+                CREATE INDEX user_by_email ON user(email);
+                """)
+        }
         return migrator
     }
 
@@ -227,16 +244,18 @@ public final class SQLiteStore: EdControlStore {
         let user = User(id: newIdentifier(), schoolID: schoolID, email: email.lowercased(), name: name, role: role,
                         passwordHash: passwordHash, createdAt: Date())
         try await database.write { db in
-            guard try User.filter(Column("email") == user.email).fetchCount(db) == 0 else {
-                throw StoreConflict(message: "there is already a user with the email \(user.email)")
+            guard try User.filter(Column("email") == user.email && Column("school_id") == schoolID).fetchCount(db) == 0 else {
+                throw StoreConflict(message: "there is already a user with the email \(user.email) in this school")
             }
             try user.insert(db)
         }
         return user
     }
 
-    public func user(email: String) async throws -> User? {
-        try await database.read { db in try User.filter(Column("email") == email.lowercased()).fetchOne(db) }
+    public func users(email: String) async throws -> [User] {
+        try await database.read { db in
+            try User.filter(Column("email") == email.lowercased()).order(Column("created_at"), Column("id")).fetchAll(db)
+        }
     }
 
     public func users(schoolID: String) async throws -> [User] {
@@ -305,19 +324,30 @@ public final class SQLiteStore: EdControlStore {
         _ = try await database.write { db in try DashboardSession.filter(Column("secret_hash") == hash).deleteAll(db) }
     }
 
-    public func signInFailures(key: String, since: Date) async throws -> [Date] {
-        try await database.read { db in
-            try Double.fetchAll(db, sql: "SELECT at FROM sign_in_failure WHERE key = ? AND at >= ? ORDER BY at",
-                                arguments: [key, since.timeIntervalSince1970]).map(Date.init(timeIntervalSince1970:))
+    public func countSignInAttempt(_ limits: [SignInLimit], at date: Date, window: TimeInterval) async throws -> SignInAttemptCount {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM sign_in_failure WHERE at < ?", arguments: [date.timeIntervalSince1970 - window])
+            var refusedUntil: Date?
+            for limit in limits {
+                let times = try Double.fetchAll(db, sql: "SELECT at FROM sign_in_failure WHERE key = ? ORDER BY at", arguments: [limit.key])
+                guard times.count >= limit.attempts else { continue }
+                // Allowed again once enough of these attempts have left the window.
+                let frees = Date(timeIntervalSince1970: times[times.count - limit.attempts] + window)
+                refusedUntil = max(refusedUntil ?? frees, frees)
+            }
+            if let refusedUntil { return .refused(until: refusedUntil) }
+            let attempt = UUID().uuidString
+            for limit in limits {
+                try db.execute(sql: "INSERT INTO sign_in_failure (key, at, attempt) VALUES (?, ?, ?)",
+                               arguments: [limit.key, date.timeIntervalSince1970, attempt])
+            }
+            return .counted(attempt)
         }
     }
 
-    public func recordSignInFailure(keys: [String], at date: Date, forgetBefore cutoff: Date) async throws {
+    public func forgetSignInAttempt(_ attempt: String, clearing key: String) async throws {
         try await database.write { db in
-            try db.execute(sql: "DELETE FROM sign_in_failure WHERE at < ?", arguments: [cutoff.timeIntervalSince1970])
-            for key in keys {
-                try db.execute(sql: "INSERT INTO sign_in_failure (key, at) VALUES (?, ?)", arguments: [key, date.timeIntervalSince1970])
-            }
+            try db.execute(sql: "DELETE FROM sign_in_failure WHERE attempt = ? OR key = ?", arguments: [attempt, key])
         }
     }
 

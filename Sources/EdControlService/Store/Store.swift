@@ -13,9 +13,12 @@ public protocol AccessStore: Sendable {
     func createToken(schoolID: String, name: String, role: Role) async throws -> (secret: String, token: APIToken)
     /// Who a token belongs to, or nil if it is unknown.
     func principal(forToken secret: String) async throws -> Principal?
-    /// A new dashboard user; refused (`StoreConflict`) if the email is taken.
+    /// A new dashboard user; refused (`StoreConflict`) if the email is taken in the school.
+    /// Other schools' users are no business of the school's: the same email may be a user of
+    /// several schools, and nothing here tells one school of another's users.
     func createUser(schoolID: String, email: String, name: String, role: Role, passwordHash: String) async throws -> User
-    func user(email: String) async throws -> User?
+    /// The users with this email in every school, oldest first (sign-in finds whose password it is).
+    func users(email: String) async throws -> [User]
     /// The school's users, by email.
     func users(schoolID: String) async throws -> [User]
     /// Changes a user's role (and signs them out everywhere, so it applies at once); refused
@@ -30,11 +33,24 @@ public protocol AccessStore: Sendable {
     /// Who a session belongs to and its CSRF token, or nil if it is unknown or has expired.
     func principal(forSession secret: String) async throws -> (principal: Principal, csrfToken: String)?
     func deleteSession(secret: String) async throws
-    /// When sign-ins counted under `key` (an account or an address) failed since `since`, oldest first.
-    func signInFailures(key: String, since: Date) async throws -> [Date]
-    /// Counts a failed sign-in under each key, and forgets failures older than `cutoff`.
-    func recordSignInFailure(keys: [String], at date: Date, forgetBefore cutoff: Date) async throws
+    /// In one transaction: refuses the sign-in attempt if any key (an account, an address)
+    /// already has its limit of attempts within `window` before `date`, else counts it under
+    /// every key. Concurrent attempts can never pass a limit together.
+    func countSignInAttempt(_ limits: [SignInLimit], at date: Date, window: TimeInterval) async throws -> SignInAttemptCount
+    /// Takes back a counted attempt (its password was right) and clears `key`'s failures.
+    func forgetSignInAttempt(_ attempt: String, clearing key: String) async throws
     func clearSignInFailures(key: String) async throws
+}
+
+public struct SignInLimit: Sendable {
+    public var key: String
+    public var attempts: Int
+}
+
+public enum SignInAttemptCount: Sendable, Equatable {
+    case counted(String)
+    /// Until this moment, when enough counted attempts have left the window.
+    case refused(until: Date)
 }
 
 /// Teachers and lessons, always within one school.

@@ -230,6 +230,7 @@ public struct AnalysisWorker: Service {
             case .fileNotFound: reason = "recording_missing"
             case .emptyFile: reason = "empty_file"
             case .notMedia: reason = "not_media"
+            case .formatNotAccepted: reason = "format_not_accepted"
             case .noAudioTrack: reason = "no_audio"
             case .undecodable, .videoUndecodable: reason = "undecodable"
             case .tooShort: reason = "too_short"

@@ -43,7 +43,7 @@ struct ModelsPage {
 
     func add(to router: Router<APIContext>) {
         router.get("models") { request, context in
-            _ = try PageRenderer.signedIn(request, context, role: .admin)
+            let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let t = pages.text(for: request)
             let championName = try await store.champion()?.name
             let versions = try await store.configurationVersions().map {
@@ -62,7 +62,7 @@ struct ModelsPage {
                             purpose: card?.purpose ?? "", training: card?.trainingData ?? "", figures: card?.measuredHere ?? [],
                             command: card?.command ?? "", limits: card?.knownLimits ?? [])
             }
-            let shadow = try await ShadowComparison.latest(from: store).map { self.shadow($0.run, $0.comparison, t) }
+            let shadow = try await ShadowComparison.latest(from: store).map { self.shadow($0.run, $0.comparison.seen(by: caller.schoolID), t) }
             let model = Model(champion: versions.first(where: \.isChampion), shadow: shadow, versions: versions, changes: changes, experiments: experiments, cards: cards)
             return pages.render("models", title: t["models_title"], model: model, request: request, context: context)
         }

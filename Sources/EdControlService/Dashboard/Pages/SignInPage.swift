@@ -47,20 +47,28 @@ struct SignInPage {
         let next = PageRenderer.localPath(form.next.map { Substring($0) })
         let email = form.email.trimmingCharacters(in: .whitespaces)
         let address = context.remoteAddress?.ipAddress
-        if let wait = try await throttle.wait(email: email, address: address) {
+        let attempt: String
+        switch try await throttle.begin(email: email, address: address) {
+        case .counted(let counted):
+            attempt = counted
+        case .wait(let wait):
             var response = page(Model(email: email, next: next, error: t.format("sign_in_throttled", Int((wait / 60).rounded(.up)))),
                                 request, context, status: .tooManyRequests)
             response.headers[.retryAfter] = String(Int(wait.rounded(.up)))
             return response
         }
         // The same answer and about the same time whether the email or the password is wrong.
-        let user = try await store.user(email: email)
-        let matches = try await Passwords.verify(form.password, hash: user?.passwordHash ?? Passwords.decoyHash)
-        guard let user, matches else {
-            try await throttle.failed(email: email, address: address)
+        // An email may be a user of several schools: the password says whose account it is
+        // (the oldest, should one person have given two accounts the same password).
+        var user: User?
+        for candidate in try await store.users(email: email) where user == nil {
+            if try await Passwords.verify(form.password, hash: candidate.passwordHash) { user = candidate }
+        }
+        if user == nil { _ = try await Passwords.verify(form.password, hash: Passwords.decoyHash) }
+        guard let user else {
             return page(Model(email: email, next: next, error: t["sign_in_wrong"]), request, context, status: .unauthorized)
         }
-        try await throttle.succeeded(email: email)
+        try await throttle.succeeded(attempt, email: email)
         let (secret, _) = try await store.createSession(userID: user.id, lifetimeSeconds: Self.sessionLifetime)
         try await store.record(AuditEvent(schoolID: user.schoolID, actor: user.email, action: "user.sign_in", target: "user \(user.id)"))
         var response = Response.redirect(to: next, type: .normal)

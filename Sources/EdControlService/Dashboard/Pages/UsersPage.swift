@@ -80,7 +80,7 @@ struct UsersPage {
         router.post("users/:user/password") { request, context in
             let (caller, user) = try await target(request, context)
             let password = UserAccounts.randomPassword()
-            try await UserAccounts.setPassword(in: store, email: user.email, password: password, by: caller.tokenName)
+            try await UserAccounts.setPassword(in: store, user: user, password: password, by: caller.tokenName)
             return try await page(request, context, notice: pages.text(for: request).format("users_password_set", user.email), password: password)
         }
         router.post("users/:user/delete") { request, context in

@@ -1,0 +1,61 @@
+import CMediaBridge
+import Foundation
+
+/// The containers EdControl reads, and how every reader of a recording (the probe, the audio
+/// decoder, the video sampler, the face pictures) is held to them.
+///
+/// An upload is a file of the school's, but FFmpeg has demuxers that read *other* files or
+/// URLs named inside it: HLS and DASH playlists, concat lists, SDP descriptions, image
+/// sequences, protocol prefixes. Analysed on the server, such a "recording" would read
+/// another school's lesson. So the format is checked from the file's first bytes before any
+/// demuxer opens it, and every open names the allowed demuxers and the `file` protocol only,
+/// so a reader never follows anything but the one path it was given.
+public enum AcceptedFormats {
+    /// libavformat demuxer names, each for what schools upload: mov (MP4, MOV, M4A, 3GP from
+    /// phones and Zoom/Teams exports), matroska (MKV, WebM from browsers and OBS), avi,
+    /// mpegts and mpeg (TS and PS from cameras and TV-style recorders), flv (OBS's old default),
+    /// asf (WMV/WMA from older Windows recorders), wav, mp3, aac (ADTS), ogg (Vorbis, Opus),
+    /// flac and amr (phone voice memos). None of them opens another file (mov's external
+    /// data references stay off, FFmpeg's default).
+    public static let demuxers = ["mov", "matroska", "avi", "mpegts", "mpeg", "flv", "asf",
+                                  "wav", "mp3", "aac", "ogg", "flac", "amr"]
+    /// What a person is told they may upload.
+    public static let description = "MP4, MOV, M4A, 3GP, MKV, WebM, AVI, MPEG-TS, MPEG-PS, FLV, WMV/WMA, WAV, MP3, AAC, Ogg/Opus, FLAC or AMR"
+
+    static let demuxerList = demuxers.joined(separator: ",")
+
+    /// The input options that hold the ffmpeg and ffprobe command lines to the same rules.
+    static let commandLineOptions = ["-protocol_whitelist", "file", "-format_whitelist", demuxerList]
+
+    /// How the command-line tools name the file: as a local file, whatever characters its path has.
+    static func commandLineInput(_ url: URL) -> String { "file:" + url.path }
+
+    /// Refuses a file whose format is not accepted, naming what it is, without opening it as media.
+    public static func check(_ url: URL) throws {
+        var name = [CChar](repeating: 0, count: 128)
+        var error = BridgeError()
+        guard edc_media_format(url.path, &name, name.count, &error.bytes, error.bytes.count) == 0 else {
+            throw MediaError.notMedia(url.path, detail: error.message)
+        }
+        let format = String(cString: name)
+        let accepted = format.split(separator: ",").contains { demuxers.contains(String($0)) }
+        if !accepted { throw MediaError.formatNotAccepted(url.path, format: format) }
+    }
+
+    /// What a refused file is, in words ("an HLS playlist"), for the refusal.
+    static func kind(of format: String) -> String {
+        let first = format.split(separator: ",").first.map(String.init) ?? format
+        switch first {
+        case "hls": return "an HLS playlist"
+        case "dash", "webm_dash_manifest": return "a DASH manifest"
+        case "concat": return "an FFmpeg concat list"
+        case "sdp", "rtp", "rtsp": return "a streaming session description (SDP)"
+        case "image2", "gif", "apng": return "a picture"
+        default:
+            if let picture = first.split(separator: "_").first, first.hasSuffix("_pipe") {
+                return "a picture (\(picture.uppercased()))"
+            }
+            return "a file of a format EdControl does not accept (\(first))"
+        }
+    }
+}

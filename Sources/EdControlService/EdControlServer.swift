@@ -142,6 +142,7 @@ public struct EdControlServer: Sendable {
         JobRoutes(store: store).add(to: api)
         TeacherRoutes(store: store, lessons: lessons).add(to: api)
         WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
+        TokenRoutes(store: store).add(to: api)
         ReviewRoutes(store: store, lessons: lessons).add(to: api)
         TranscriptRoutes(store: store).add(to: api)
         AuditRoutes(store: store).add(to: api)

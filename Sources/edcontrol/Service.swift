@@ -153,7 +153,7 @@ struct Work: AsyncParsableCommand {
 
 struct Tokens: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "API tokens.", subcommands: [Create.self])
+        commandName: "token", abstract: "API tokens: create, list, revoke.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -168,6 +168,9 @@ struct Tokens: AsyncParsableCommand {
         @Option(name: .long, help: "Who or what the token is for, e.g. 'LMS integration'.")
         var name = "command line"
 
+        @Option(name: .long, help: "Days until the token stops working by itself (default: valid until revoked).")
+        var expiresInDays: Int?
+
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
@@ -176,10 +179,53 @@ struct Tokens: AsyncParsableCommand {
             guard !name.isEmpty else { throw ValidationError("--school must not be empty") }
             let (_, store) = try dataOptions.open()
             guard let school = try await store.school(named: name, createIfMissing: true) else { return }
-            let (secret, token) = try await store.createToken(schoolID: school.id, name: self.name, role: role)
-            try await store.record(AuditEvent(schoolID: school.id, actor: "command line", action: "token.create",
-                                              target: "token \(token.id)", detail: "\(role.rawValue) token '\(self.name)'"))
-            print(secret)
+            do {
+                let (secret, _) = try await APITokens.create(in: store, schoolID: school.id, name: self.name, role: role,
+                                                             expiresInDays: expiresInDays, by: "command line")
+                print(secret)
+            } catch let refusal as APITokens.Refusal {
+                throw ValidationError(refusal.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a school's API tokens: id, role, name, made, expiry, last use (never the secrets).")
+
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            let time = { (date: Date?) in date.map { ISO8601DateFormatter().string(from: $0) } ?? "-" }
+            for token in try await store.tokens(schoolID: school.id) {
+                print([token.id, token.role.rawValue, "made \(time(token.createdAt))", token.isExpired() ? "EXPIRED \(time(token.expiresAt))" : "expires \(time(token.expiresAt))",
+                       "last used \(time(token.lastUsedAt))", token.name].joined(separator: "  "))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an API token (by the id `token list` shows): refused from its next request on.")
+
+        @Argument(help: "The token's id.")
+        var id: String
+
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: school, createIfMissing: false),
+                  let token = try await APITokens.revoke(in: store, id: id, schoolID: school.id, by: "command line") else {
+                throw ValidationError("there is no token \(id) in \(self.school); `edcontrol token list --school NAME` shows the ids")
+            }
+            print("revoked \(token.role.rawValue) token '\(token.name)'")
         }
     }
 }

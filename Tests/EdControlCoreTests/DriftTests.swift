@@ -72,7 +72,7 @@ struct DriftTests {
             try await admin.store.saveFeatures(features, lessonID: lesson.lesson.id, schoolID: admin.caller.schoolID, analysedAt: analysedAt)
             ids.append(lesson.lesson.id)
         }
-        let manager = try await admin.store.createToken(schoolID: admin.caller.schoolID, name: "manager", role: .manager).secret
+        let manager = try await admin.store.createToken(schoolID: admin.caller.schoolID, name: "manager", role: .manager, expiresAt: nil).secret
         let query = "reference=2026-10-01..2026-10-31&current=2026-11-01..2026-11-30"
 
         try await admin.application().test(.router) { client in

@@ -12,7 +12,7 @@ struct LessonServiceTests {
         let data = try DataDirectory(Fixtures.temporaryDirectory("lessons"))
         let store = try SQLiteStore(path: data.database.path)
         let school = try #require(try await store.school(named: "School A", createIfMissing: true))
-        let token = try await store.createToken(schoolID: school.id, name: "manager", role: .manager).token
+        let token = try await store.createToken(schoolID: school.id, name: "manager", role: .manager, expiresAt: nil).token
         return (LessonService(store: store, data: data), Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager))
     }
 

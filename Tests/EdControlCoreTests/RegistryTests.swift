@@ -197,7 +197,7 @@ struct RegistryTests {
                                     champion: .init(name: first, sha256: "a"), challenger: .init(name: "longer-merge", sha256: "b"),
                                     items: (0..<7).map { Experiment.Item(id: "trn\($0)", champion: 0.3, challenger: 0.3 - 0.01 * Double($0 + 1)) }, seconds: 40)
         try await admin.store.saveExperiment(try ExperimentRecord(experiment))
-        let manager = try await admin.store.createToken(schoolID: admin.caller.schoolID, name: "manager", role: .manager).secret
+        let manager = try await admin.store.createToken(schoolID: admin.caller.schoolID, name: "manager", role: .manager, expiresAt: nil).secret
 
         try await admin.application().test(.router) { client in
             let page = try await client.execute(uri: "/models", method: .get, headers: admin.bearer)

@@ -22,7 +22,7 @@ struct RouterInstallation: Sendable {
         server = EdControlServer(settings: settings, data: data, store: store, models: try Fixtures.registry(),
                                  prometheus: PrometheusCollectorRegistry())
         let school = try #require(try await store.school(named: "School A", createIfMissing: true))
-        let (secret, token) = try await store.createToken(schoolID: school.id, name: role.rawValue, role: role)
+        let (secret, token) = try await store.createToken(schoolID: school.id, name: role.rawValue, role: role, expiresAt: nil)
         self.token = secret
         caller = Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: role)
     }

@@ -82,8 +82,8 @@ struct SecurityTests {
         try references[0].text.write(to: playlist, atomically: true, encoding: .utf8)
         #expect(throws: MediaError.formatNotAccepted(playlist.path, format: "hls")) { try FFprobe().probe(playlist) }
         #expect(throws: MediaError.self) { try FFmpegAudioDecoder().decode(playlist, chunkSeconds: 10) { _ in } }
-        #expect(throws: MediaError.self) { try VideoSampler(url: playlist, start: 0, filters: "null", threads: 1, skipNonReference: false) }
-        #expect(throws: MediaError.self) { try VideoSampler.keyFrames(in: playlist, atOrBefore: [0]) }
+        #expect(throws: MediaError.self) { try VideoSampler(url: playlist, formats: .picturesAndRecordings, start: 0, filters: "null", threads: 1, skipNonReference: false) }
+        #expect(throws: MediaError.self) { try VideoSampler.keyFrames(in: playlist, formats: .picturesAndRecordings, atOrBefore: [0]) }
         #expect(watch.opens() == 0, "the canary recording was opened by an engine reader")
         // The canary itself is an accepted recording (so the watch would see it read).
         _ = try FFprobe().probe(canary)
@@ -182,6 +182,47 @@ struct SecurityTests {
         #expect(try shared().isEmpty)
         #expect(try FileManager.default.attributesOfItem(atPath: site.data.root.path)[.posixPermissions] as? NSNumber == 0o700)
         #expect(try site.data.makePrivate(logger: Logger(label: "test")).isEmpty)
+    }
+
+    /// Tokens have a name, an expiry and a last use; admins list, make and revoke them, a
+    /// revoked or expired token is refused at once, and every change is audited.
+    @Test func tokensExpireAndAdminsListAndRevokeThem() async throws {
+        let site = try await RouterInstallation("security", role: .admin)
+        let other = try #require(try await site.store.school(named: "School B", createIfMissing: true))
+        let foreign = try await site.store.createToken(schoolID: other.id, name: "B's LMS", role: .admin, expiresAt: nil).token
+        let expired = try await site.store.createToken(schoolID: site.caller.schoolID, name: "old", role: .admin, expiresAt: Date().addingTimeInterval(-1)).secret
+        try await site.application().test(.router) { client in
+            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: [.authorization: "Bearer \(expired)"]).status == .unauthorized)
+            let made = try await client.execute(uri: "/api/v1/tokens", method: .post, headers: site.bearer,
+                                                body: ByteBuffer(string: #"{"name": "LMS integration", "role": "manager", "expiresInDays": 30}"#))
+            #expect(made.status == .created && made.headers[.cacheControl] == "no-store", "\(made.status) \(String(buffer: made.body))")
+            let created = try #require(try JSONSerialization.jsonObject(with: Data(buffer: made.body)) as? [String: Any])
+            let secret = try #require(created["secret"] as? String)
+            let id = try #require((created["token"] as? [String: Any])?["id"] as? String)
+            let lms: HTTPFields = [.authorization: "Bearer \(secret)"]
+            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: lms).status == .ok)
+            #expect(try await client.execute(uri: "/api/v1/tokens", method: .get, headers: lms).status == .forbidden, "managers do not manage tokens")
+            for refused in [#"{"name": "", "role": "viewer"}"#, #"{"name": "x", "role": "viewer", "expiresInDays": 0}"#, #"{"name": "x", "role": "owner"}"#] {
+                #expect(try await client.execute(uri: "/api/v1/tokens", method: .post, headers: site.bearer, body: ByteBuffer(string: refused)).status == .badRequest, "\(refused)")
+            }
+
+            let list = try await client.execute(uri: "/api/v1/tokens", method: .get, headers: site.bearer)
+            let items = try #require((try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [String: Any])?["items"] as? [[String: Any]])
+            #expect(Set(items.compactMap { $0["name"] as? String }) == ["LMS integration", "old", "admin"], "only this school's: \(items)")
+            #expect(!String(buffer: list.body).contains(secret) && !String(buffer: list.body).contains("secretHash"))
+            let lmsItem = try #require(items.first { $0["id"] as? String == id })
+            #expect(lmsItem["lastUsedAt"] != nil && lmsItem["expiresAt"] != nil && lmsItem["expired"] as? Bool == false, "\(lmsItem)")
+            #expect(items.first { $0["name"] as? String == "old" }?["expired"] as? Bool == true)
+
+            // Another school's token cannot be revoked from here; this school's is, at once.
+            #expect(try await client.execute(uri: "/api/v1/tokens/\(foreign.id)", method: .delete, headers: site.bearer).status == .notFound)
+            #expect(try await client.execute(uri: "/api/v1/tokens/\(id)", method: .delete, headers: site.bearer).status == .noContent)
+            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: lms).status == .unauthorized)
+            #expect(try await client.execute(uri: "/api/v1/tokens/\(id)", method: .delete, headers: site.bearer).status == .notFound)
+        }
+        let actions = try await site.store.auditEvents(schoolID: site.caller.schoolID, limit: 50, offset: 0).map(\.action)
+        #expect(actions.contains("token.create") && actions.contains("token.revoke"), "\(actions)")
+        #expect(try await site.store.tokens(schoolID: other.id).map(\.id) == [foreign.id])
     }
 
     @Test func bearerIsReadWhateverItsCase() async throws {

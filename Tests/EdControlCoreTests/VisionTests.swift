@@ -36,7 +36,7 @@ struct VisionTests {
     /// and pixels of one pass through it.
     @Test func piecesDecodedInParallelGiveTheFramesOfOnePass() throws {
         let (video, media) = try longVideo()
-        #expect(try VideoSampler.keyFrames(in: video, atOrBefore: [61, 95.5]) == [60, 94])
+        #expect(try VideoSampler.keyFrames(in: video, formats: .recordings, atOrBefore: [61, 95.5]) == [60, 94])
         let inPieces = FFmpegVideoFrameDecoder(segmentSeconds: 30, parallelism: 2)
         #expect(inPieces.segments(of: video, media: media).map(\.start) == [0, 32, 64, 96])
         var onePass: [VideoFrame] = [], pieces: [VideoFrame] = []

@@ -10,28 +10,36 @@ import Foundation
 /// another school's lesson. So the format is checked from the file's first bytes before any
 /// demuxer opens it, and every open names the allowed demuxers and the `file` protocol only,
 /// so a reader never follows anything but the one path it was given.
-public enum AcceptedFormats {
-    /// libavformat demuxer names, each for what schools upload: mov (MP4, MOV, M4A, 3GP from
-    /// phones and Zoom/Teams exports), matroska (MKV, WebM from browsers and OBS), avi,
-    /// mpegts and mpeg (TS and PS from cameras and TV-style recorders), flv (OBS's old default),
-    /// asf (WMV/WMA from older Windows recorders), wav, mp3, aac (ADTS), ogg (Vorbis, Opus),
-    /// flac and amr (phone voice memos). None of them opens another file (mov's external
-    /// data references stay off, FFmpeg's default).
-    public static let demuxers = ["mov", "matroska", "avi", "mpegts", "mpeg", "flv", "asf",
-                                  "wav", "mp3", "aac", "ogg", "flac", "amr"]
+public struct AcceptedFormats: Sendable {
+    /// libavformat demuxer names.
+    public let demuxers: [String]
+
+    /// What schools upload: mov (MP4, MOV, M4A, 3GP from phones and Zoom/Teams exports),
+    /// matroska (MKV, WebM from browsers and OBS), avi, mpegts and mpeg (TS and PS from
+    /// cameras and TV-style recorders), flv (OBS's old default), asf (WMV/WMA from older
+    /// Windows recorders), wav, mp3, aac (ADTS), ogg (Vorbis, Opus), flac and amr (phone voice
+    /// memos). None of them opens another file (mov's external data references stay off,
+    /// FFmpeg's default).
+    public static let recordings = AcceptedFormats(demuxers: ["mov", "matroska", "avi", "mpegts", "mpeg", "flv", "asf",
+                                                              "wav", "mp3", "aac", "ogg", "flac", "amr"])
+    /// Recordings and single pictures: the labelled photos the lab's evaluations read (the
+    /// operator's own files, never an upload).
+    public static let picturesAndRecordings = AcceptedFormats(demuxers: recordings.demuxers
+        + ["image2", "jpeg_pipe", "png_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe"])
+
     /// What a person is told they may upload.
     public static let description = "MP4, MOV, M4A, 3GP, MKV, WebM, AVI, MPEG-TS, MPEG-PS, FLV, WMV/WMA, WAV, MP3, AAC, Ogg/Opus, FLAC or AMR"
 
-    static let demuxerList = demuxers.joined(separator: ",")
+    var demuxerList: String { demuxers.joined(separator: ",") }
 
     /// The input options that hold the ffmpeg and ffprobe command lines to the same rules.
-    static let commandLineOptions = ["-protocol_whitelist", "file", "-format_whitelist", demuxerList]
+    var commandLineOptions: [String] { ["-protocol_whitelist", "file", "-format_whitelist", demuxerList] }
 
     /// How the command-line tools name the file: as a local file, whatever characters its path has.
     static func commandLineInput(_ url: URL) -> String { "file:" + url.path }
 
     /// Refuses a file whose format is not accepted, naming what it is, without opening it as media.
-    public static func check(_ url: URL) throws {
+    public func check(_ url: URL) throws {
         var name = [CChar](repeating: 0, count: 128)
         var error = BridgeError()
         guard edc_media_format(url.path, &name, name.count, &error.bytes, error.bytes.count) == 0 else {

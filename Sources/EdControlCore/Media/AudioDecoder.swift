@@ -33,7 +33,7 @@ public struct FFmpegAudioDecoder: AudioDecoding {
     /// Reads only the containers of `AcceptedFormats`; `anyFormat` lifts that for files the
     /// system ships or the program made itself (the test voices' GSM prompts).
     public init(anyFormat: Bool = false) {
-        inputOptions = anyFormat ? [] : AcceptedFormats.commandLineOptions
+        inputOptions = anyFormat ? [] : AcceptedFormats.recordings.commandLineOptions
     }
 
     public func decode(_ url: URL, chunkSeconds: Double = 10, onChunk: (AudioChunk) throws -> Void) throws {

@@ -8,7 +8,11 @@ public protocol MediaProbing: Sendable {
 /// `ffprobe`-backed probe of the accepted containers (`AcceptedFormats`), with every codec
 /// ffmpeg can decode.
 public struct FFprobe: MediaProbing {
-    public init() {}
+    let formats: AcceptedFormats
+
+    public init(formats: AcceptedFormats = .recordings) {
+        self.formats = formats
+    }
 
     public func probe(_ url: URL) throws -> MediaInfo {
         let path = url.path
@@ -17,9 +21,9 @@ public struct FFprobe: MediaProbing {
         }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
         if size == 0 { throw MediaError.emptyFile(path) }
-        try AcceptedFormats.check(url)
+        try formats.check(url)
 
-        let output = try ExternalTool(name: "ffprobe").run(["-v", "error"] + AcceptedFormats.commandLineOptions + [
+        let output = try ExternalTool(name: "ffprobe").run(["-v", "error"] + formats.commandLineOptions + [
             "-print_format", "json", "-show_format", "-show_streams", AcceptedFormats.commandLineInput(url),
         ])
         guard output.status == 0,

@@ -53,12 +53,14 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
     public var segmentSeconds: Double
     public var parallelism: Int
     public var pixelFormat: PixelFormat
+    public var formats: AcceptedFormats
 
     public init(segmentSeconds: Double = 90, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
-                pixelFormat: PixelFormat = .yuv420p) {
+                pixelFormat: PixelFormat = .yuv420p, formats: AcceptedFormats = .recordings) {
         self.segmentSeconds = segmentSeconds
         self.parallelism = max(1, parallelism)
         self.pixelFormat = pixelFormat
+        self.formats = formats
     }
 
     /// The size frames come out at: at most `maxWidth` wide, aspect kept, even dimensions.
@@ -91,7 +93,7 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
         let duration = media.durationSeconds
         let count = Int((duration / segmentSeconds).rounded())
         let cuts = (1..<max(1, count)).map { duration * Double($0) / Double(count) }
-        guard parallelism > 1, !cuts.isEmpty, let keyFrames = try? VideoSampler.keyFrames(in: url, atOrBefore: cuts) else {
+        guard parallelism > 1, !cuts.isEmpty, let keyFrames = try? VideoSampler.keyFrames(in: url, formats: formats, atOrBefore: cuts) else {
             return [Segment(start: 0, end: nil)]
         }
         var starts: [Double] = [0]
@@ -110,7 +112,7 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
         let filters = "fps=\(framesPerSecond):round=near:eof_action=pass,scale=\(width):\(height):flags=\(scaler),format=\(pixelFormat.rawValue)"
         let pieces = segments(of: url, media: media)
         let decoders = pieces.map { piece in
-            SegmentDecoder(url: url, segment: piece, filters: filters, frameBytes: pixelFormat.bytesPerFrame(width: width, height: height),
+            SegmentDecoder(url: url, formats: formats, segment: piece, filters: filters, frameBytes: pixelFormat.bytesPerFrame(width: width, height: height),
                            singleThreaded: pieces.count > 1)
         }
         var index = 0
@@ -129,11 +131,11 @@ public struct FFmpegVideoFrameDecoder: VideoFrameDecoding {
     }
 
     /// The first frame of a picture or video, e.g. one labelled photo.
-    public func firstFrame(of url: URL, maxWidth: Int, probe: MediaProbing = FFprobe()) throws -> VideoFrame {
+    public func firstFrame(of url: URL, maxWidth: Int, probe: MediaProbing = FFprobe(formats: .picturesAndRecordings)) throws -> VideoFrame {
         struct Enough: Error {}
         var first: VideoFrame?
         do {
-            try FFmpegVideoFrameDecoder(parallelism: 1, pixelFormat: .rgb24).decode(url, media: try probe.probe(url), framesPerSecond: 1,
+            try FFmpegVideoFrameDecoder(parallelism: 1, pixelFormat: .rgb24, formats: .picturesAndRecordings).decode(url, media: try probe.probe(url), framesPerSecond: 1,
                                                                                     maxWidth: maxWidth) { first = $0; throw Enough() }
         } catch is Enough {}
         guard let first else { throw MediaError.videoUndecodable(url.path, detail: "no frame could be decoded") }
@@ -148,6 +150,7 @@ private final class SegmentDecoder: @unchecked Sendable {
     // read and written only while holding `condition`.
     let segment: FFmpegVideoFrameDecoder.Segment
     private let url: URL
+    private let formats: AcceptedFormats
     private let filters: String
     private let frameBytes: Int
     private let singleThreaded: Bool
@@ -162,8 +165,9 @@ private final class SegmentDecoder: @unchecked Sendable {
     private var taking = false
     private let framesAheadOfCaller = 8
 
-    init(url: URL, segment: FFmpegVideoFrameDecoder.Segment, filters: String, frameBytes: Int, singleThreaded: Bool) {
+    init(url: URL, formats: AcceptedFormats, segment: FFmpegVideoFrameDecoder.Segment, filters: String, frameBytes: Int, singleThreaded: Bool) {
         self.url = url
+        self.formats = formats
         self.segment = segment
         self.filters = filters
         self.frameBytes = frameBytes
@@ -218,7 +222,7 @@ private final class SegmentDecoder: @unchecked Sendable {
             // decoding saves a third of the time on streams that have them, and skipping the
             // deblocking filter another tenth (measured); the models see frames downscaled,
             // where neither shows. Pieces decoded side by side take one core each.
-            let sampler = try VideoSampler(url: url, start: segment.start, filters: filters, threads: singleThreaded ? 1 : 0,
+            let sampler = try VideoSampler(url: url, formats: formats, start: segment.start, filters: filters, threads: singleThreaded ? 1 : 0,
                                            skipNonReference: true)
             while waitForRoom(), let frame = try sampler.next(bytes: frameBytes) {
                 condition.lock()

@@ -12,9 +12,9 @@ final class VideoSampler {
     ///   - start: seconds from the file's start; a key frame's time, or 0.
     ///   - threads: the decoder's threads (0: FFmpeg's choice for the machine).
     ///   - skipNonReference: skip decoding B-frames and the deblocking filter.
-    init(url: URL, start: Double, filters: String, threads: Int, skipNonReference: Bool) throws {
+    init(url: URL, formats: AcceptedFormats, start: Double, filters: String, threads: Int, skipNonReference: Bool) throws {
         var error = BridgeError()
-        guard let sampler = edc_video_sampler_open(url.path, AcceptedFormats.demuxerList, start, filters, Int32(threads), skipNonReference ? 1 : 0,
+        guard let sampler = edc_video_sampler_open(url.path, formats.demuxerList, start, filters, Int32(threads), skipNonReference ? 1 : 0,
                                                    &error.bytes, error.bytes.count)
         else { throw MediaError.videoUndecodable(url.path, detail: error.message) }
         self.sampler = sampler
@@ -43,11 +43,11 @@ final class VideoSampler {
     /// cutting a video into pieces that decode independently. Only the packets just after each
     /// seek are read, so this takes milliseconds however long the file is. Times where no key
     /// frame is found are left out.
-    static func keyFrames(in url: URL, atOrBefore times: [Double]) throws -> [Double] {
+    static func keyFrames(in url: URL, formats: AcceptedFormats, atOrBefore times: [Double]) throws -> [Double] {
         guard !times.isEmpty else { return [] }
         var keyTimes = [Double](repeating: .nan, count: times.count)
         var error = BridgeError()
-        guard edc_video_key_frames(url.path, AcceptedFormats.demuxerList, times, Int32(times.count), &keyTimes, &error.bytes, error.bytes.count) == 0 else {
+        guard edc_video_key_frames(url.path, formats.demuxerList, times, Int32(times.count), &keyTimes, &error.bytes, error.bytes.count) == 0 else {
             throw MediaError.videoUndecodable(url.path, detail: error.message)
         }
         return keyTimes.filter(\.isFinite)

@@ -24,7 +24,7 @@ public enum FaceThumbnails {
             let width = min(1 - x, box[2] * (1 + 2 * margin)), height = min(1 - y, box[3] * (1 + 2 * margin))
             let crop = String(format: "crop=iw*%.4f:ih*%.4f:iw*%.4f:ih*%.4f,scale=-2:96", width, height, x, y)
             _ = try ExternalTool(name: "ffmpeg").run([
-                "-v", "error", "-nostdin", "-y", "-ss", String(format: "%.2f", Double(second) + 0.5)] + AcceptedFormats.commandLineOptions + [
+                "-v", "error", "-nostdin", "-y", "-ss", String(format: "%.2f", Double(second) + 0.5)] + AcceptedFormats.recordings.commandLineOptions + [
                 "-i", AcceptedFormats.commandLineInput(media),
                 "-frames:v", "1", "-vf", crop, "-q:v", "4", faces.appendingPathComponent(file(of: track.id)).path,
             ])

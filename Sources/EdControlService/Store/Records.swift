@@ -65,7 +65,12 @@ public struct APIToken: Codable, Sendable, Equatable {
     public var role: Role
     public var secretHash: String
     public var createdAt: Date
+    /// When it was last used, to the minute (a busy integration does not write on every request).
     public var lastUsedAt: Date?
+    /// After this it is refused; nil: until revoked.
+    public var expiresAt: Date?
+
+    public func isExpired(at date: Date = Date()) -> Bool { expiresAt.map { $0 <= date } ?? false }
 }
 
 public struct Teacher: Codable, Sendable, Equatable {

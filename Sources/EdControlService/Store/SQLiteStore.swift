@@ -208,6 +208,9 @@ public final class SQLiteStore: EdControlStore {
                 CREATE INDEX user_by_email ON user(email);
                 """)
         }
+        migrator.registerMigration("v19: API tokens expire") { db in
+            try db.execute(sql: "ALTER TABLE api_token ADD COLUMN expires_at REAL")
+        }
         return migrator
     }
 
@@ -224,20 +227,41 @@ public final class SQLiteStore: EdControlStore {
         }
     }
 
-    public func createToken(schoolID: String, name: String, role: Role) async throws -> (secret: String, token: APIToken) {
+    public func createToken(schoolID: String, name: String, role: Role, expiresAt: Date?) async throws -> (secret: String, token: APIToken) {
         let secret = "edc_" + Self.randomHex(bytes: 32)
         let token = APIToken(id: newIdentifier(), schoolID: schoolID, name: name, role: role,
-                             secretHash: SHA256Digest.of(Data(secret.utf8)), createdAt: Date(), lastUsedAt: nil)
+                             secretHash: SHA256Digest.of(Data(secret.utf8)), createdAt: Date(), lastUsedAt: nil, expiresAt: expiresAt)
         try await database.write { db in try token.insert(db) }
         return (secret, token)
     }
 
     public func principal(forToken secret: String) async throws -> Principal? {
         let hash = SHA256Digest.of(Data(secret.utf8))
-        guard let token = try await database.read({ db in try APIToken.filter(Column("secret_hash") == hash).fetchOne(db) }) else {
+        let now = Date()
+        guard let token = try await database.read({ db in try APIToken.filter(Column("secret_hash") == hash).fetchOne(db) }),
+              !token.isExpired(at: now) else {
             return nil
         }
+        if (token.lastUsedAt.map { now.timeIntervalSince($0) >= 60 } ?? true) {
+            try await database.write { db in
+                try db.execute(sql: "UPDATE api_token SET last_used_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, token.id])
+            }
+        }
         return Principal(tokenID: token.id, tokenName: token.name, schoolID: token.schoolID, role: token.role)
+    }
+
+    public func tokens(schoolID: String) async throws -> [APIToken] {
+        try await database.read { db in
+            try APIToken.filter(Column("school_id") == schoolID).order(Column("created_at").desc, Column("id")).fetchAll(db)
+        }
+    }
+
+    public func revokeToken(id: String, schoolID: String) async throws -> APIToken? {
+        try await database.write { db in
+            guard let token = try APIToken.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) else { return nil }
+            try token.delete(db)
+            return token
+        }
     }
 
     public func createUser(schoolID: String, email: String, name: String, role: Role, passwordHash: String) async throws -> User {

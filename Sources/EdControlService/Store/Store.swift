@@ -9,10 +9,15 @@ import Foundation
 public protocol AccessStore: Sendable {
     /// The school with this name, created if asked and missing.
     func school(named name: String, createIfMissing: Bool) async throws -> School?
-    /// A new token; the secret is returned once and only its hash is kept.
-    func createToken(schoolID: String, name: String, role: Role) async throws -> (secret: String, token: APIToken)
-    /// Who a token belongs to, or nil if it is unknown.
+    /// A new token, valid until `expiresAt` (nil: until revoked); the secret is returned
+    /// once and only its hash is kept.
+    func createToken(schoolID: String, name: String, role: Role, expiresAt: Date?) async throws -> (secret: String, token: APIToken)
+    /// Who a token belongs to, or nil if it is unknown, revoked or expired; notes its use.
     func principal(forToken secret: String) async throws -> Principal?
+    /// The school's tokens, newest first (expired ones too, until revoked).
+    func tokens(schoolID: String) async throws -> [APIToken]
+    /// Removes a token of the school: refused from the next request on. Nil if no such token.
+    func revokeToken(id: String, schoolID: String) async throws -> APIToken?
     /// A new dashboard user; refused (`StoreConflict`) if the email is taken in the school.
     /// Other schools' users are no business of the school's: the same email may be a user of
     /// several schools, and nothing here tells one school of another's users.

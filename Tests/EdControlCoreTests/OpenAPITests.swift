@@ -36,6 +36,19 @@ struct OpenAPITests {
         #expect(served.count >= 20)
     }
 
+    /// The document is valid OpenAPI 3.1 by the OpenAPI Initiative's own validator (a comma
+    /// in an unquoted description inside a flow mapping splits it into bogus keys).
+    @Test func documentIsValidOpenAPI31() throws {
+        let check = try Fixtures.run(Fixtures.python, ["-c", """
+            import sys, yaml
+            from openapi_spec_validator import OpenAPIV31SpecValidator
+            errors = list(OpenAPIV31SpecValidator(yaml.safe_load(open(sys.argv[1]))).iter_errors())
+            for error in errors: print("/".join(map(str, error.absolute_path)), error.message)
+            sys.exit(1 if errors else 0)
+            """, document.path])
+        #expect(check.status == 0, "openapi.yaml is not valid OpenAPI 3.1:\n\(check.stdout)\(check.stderr)")
+    }
+
     /// schemathesis generates requests from the document (valid and invalid) against a real
     /// server holding an analysed lesson: no 5xx, and answers conform to the document.
     @Test func fuzzingFromTheDocumentFindsNoServerErrors() async throws {

@@ -124,4 +124,33 @@ struct UserAdministrationTests {
         await #expect(throws: UserAccounts.Refusal.self) { try await UserAccounts.user(in: store, email: "anna@mail.test", school: nil) }
         #expect(try await UserAccounts.user(in: store, email: "anna@mail.test", school: "School B").schoolID == adminB.schoolID)
     }
+
+    /// The Users page's token section: a token made there works once shown, is listed with
+    /// its expiry and last use, and stops working the moment it is revoked.
+    @Test func anAdminMakesAndRevokesTokensOnTheUsersPage() async throws {
+        let data = try DataDirectory(Fixtures.temporaryDirectory("users"))
+        let store = try SQLiteStore(path: data.database.path)
+        _ = try await UserAccounts.create(in: store, school: "School A", email: "head@school.test", name: "Head", role: .admin, password: "a good admin password")
+        let server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
+        try await Application(router: try server.router()).test(.router) { client in
+            var head = Browser(client: client)
+            #expect(try await head.signIn("head@school.test", "a+good+admin+password"))
+            let made = try await head.post("/tokens", "name=LMS+integration&role=manager&days=30")
+            let page = String(buffer: made.body)
+            #expect(made.status == .ok && made.headers[.cacheControl] == "no-store" && page.contains("The token for LMS integration is made"), "\(made.status)")
+            let secret = try #require(page.firstMatch(of: /id="new-token">(edc_[0-9a-f]+)</)?.1).description
+            let bearer: HTTPFields = [.authorization: "Bearer \(secret)"]
+            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: bearer).status == .ok)
+            let school = try #require(try await store.school(named: "School A", createIfMissing: false))
+            let id = try #require(try await store.tokens(schoolID: school.id).first?.id)
+            let listed = try await head.get("/users")
+            #expect(listed.contains("id=\"token-\(id)\"") && !listed.contains(secret), "the secret is shown once only")
+            #expect(try await head.post("/tokens", "name=&role=viewer").status == .unprocessableContent)
+            #expect(try await head.post("/tokens/\(id)/revoke", "", csrf: false).status == .forbidden, "a form without its CSRF token")
+            let revoked = try await head.post("/tokens/\(id)/revoke", "")
+            #expect(revoked.status == .ok && String(buffer: revoked.body).contains("The token for LMS integration is revoked"))
+            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: bearer).status == .unauthorized)
+            #expect(try await head.post("/tokens/\(id)/revoke", "").status == .notFound)
+        }
+    }
 }

@@ -3,8 +3,9 @@ import Foundation
 import Hummingbird
 
 /// `/users` (admins): the school's dashboard users — add one, change a role, give a new
-/// password, remove one. New passwords are made here and shown once; every change is
-/// audited, and a role change or a new password signs the user out everywhere.
+/// password, remove one — and its API tokens — make one, see when each was last used and
+/// when it expires, revoke one. New passwords and tokens are made here and shown once;
+/// every change is audited, and a role change or a new password signs the user out everywhere.
 struct UsersPage {
     let store: EdControlStore
     let pages: PageRenderer
@@ -20,6 +21,16 @@ struct UsersPage {
 
     struct Option { var value: String; var label: String; var selected: Bool }
 
+    struct TokenRow {
+        var id: String
+        var name: String
+        var role: String
+        var created: String
+        var expires: String
+        var expired: Bool
+        var lastUsed: String
+    }
+
     struct Model {
         var users: [Row]
         var roles: [Option]
@@ -29,12 +40,17 @@ struct UsersPage {
         var error: String?
         /// The school's settings (transcription), which admins change here.
         var transcriptions: [Option]
+        var tokens: [TokenRow]
+        var expiries: [Option]
+        /// A token just made, shown once.
+        var secret: String?
     }
 
     struct SettingsForm: Decodable { var transcription: String }
 
     struct NewUser: Decodable { var email: String; var name: String?; var role: String }
     struct RoleForm: Decodable { var role: String }
+    struct NewToken: Decodable { var name: String; var role: String; var days: String? }
 
     func add(to router: Router<APIContext>) {
         router.get("users") { request, context in try await page(request, context) }
@@ -62,6 +78,28 @@ struct UsersPage {
             try await store.setTranscriptionChoice(choice, schoolID: caller.schoolID)
             try await store.audit(caller, "settings.update", "school", detail: "transcription \(choice)")
             return try await page(request, context, notice: t["settings_title"] + ": " + t["settings_transcription"] + " — " + t.transcriptionName(choice.rawValue))
+        }
+        router.post("tokens") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .admin)
+            let t = pages.text(for: request)
+            guard let form: NewToken = try await Self.form(request), let role = Role(rawValue: form.role) else {
+                return try await page(request, context, error: t["tokens_invalid"], status: .badRequest)
+            }
+            do {
+                let (secret, token) = try await APITokens.create(in: store, schoolID: caller.schoolID, name: form.name, role: role,
+                                                                 expiresInDays: form.days.flatMap { Int($0) }, by: caller.tokenName)
+                return try await page(request, context, notice: t.format("tokens_created", token.name), secret: secret)
+            } catch let refusal as APITokens.Refusal {
+                return try await page(request, context, error: refusal.description, status: .unprocessableContent)
+            }
+        }
+        router.post("tokens/:token/revoke") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .admin)
+            let id = try context.parameters.require("token")
+            guard let token = try await APITokens.revoke(in: store, id: id, schoolID: caller.schoolID, by: caller.tokenName) else {
+                throw HTTPError(.notFound, message: "there is no token \(id) in your school")
+            }
+            return try await page(request, context, notice: pages.text(for: request).format("tokens_revoked", token.name))
         }
         router.post("users/:user/role") { request, context in
             let (caller, user) = try await target(request, context)
@@ -109,8 +147,8 @@ struct UsersPage {
         try? URLEncodedFormDecoder().decode(T.self, from: String(buffer: try await request.body.collect(upTo: 64 << 10)))
     }
 
-    private func page(_ request: Request, _ context: APIContext, notice: String? = nil, password: String? = nil, error: String? = nil,
-                      status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func page(_ request: Request, _ context: APIContext, notice: String? = nil, password: String? = nil, secret: String? = nil,
+                      error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let caller = try PageRenderer.signedIn(request, context, role: .admin)
         let t = pages.text(for: request)
         func roles(_ selected: Role?) -> [Option] {
@@ -122,9 +160,17 @@ struct UsersPage {
         let transcription = try await store.transcriptionChoice(schoolID: caller.schoolID)
         let choices = (TranscriptionChoice.offered + (TranscriptionChoice.offered.contains(transcription.rawValue) ? [] : [transcription.rawValue]))
             .map { Option(value: $0, label: t.transcriptionName($0), selected: $0 == transcription.rawValue) }
-        let model = Model(users: users, roles: roles(.viewer), notice: notice, password: password, error: error, transcriptions: choices)
+        let tokens = try await store.tokens(schoolID: caller.schoolID).map { token in
+            TokenRow(id: token.id, name: token.name, role: t["role_name_\(token.role.rawValue)"], created: t.date(token.createdAt),
+                     expires: token.expiresAt.map(t.date) ?? t["tokens_never"], expired: token.isExpired(),
+                     lastUsed: token.lastUsedAt.map(t.date) ?? t["tokens_unused"])
+        }
+        let expiries = [Option(value: "", label: t["tokens_never"], selected: false)]
+            + [30, 90, 365].map { Option(value: String($0), label: t.format("tokens_days", $0), selected: $0 == 365) }
+        let model = Model(users: users, roles: roles(.viewer), notice: notice, password: password, error: error, transcriptions: choices,
+                          tokens: tokens, expiries: expiries, secret: secret)
         var response = pages.render("users", title: t["users_title"], model: model, request: request, context: context, status: status)
-        response.headers[.cacheControl] = "no-store"  // a new password is on it
+        response.headers[.cacheControl] = "no-store"  // a new password or token is on it
         return response
     }
 }

@@ -381,6 +381,36 @@ struct SecurityTests {
 struct LiveSecurityTests {
     /// Registration refuses; a delivery checks again (the operator may have withdrawn the
     /// allowance since), and a redirect is not followed.
+    /// Every block of IANA's special-purpose address registries is refused, each shown by an
+    /// address inside it (written here, not taken from the table); addresses just outside
+    /// them are public and taken.
+    @Test func webhookTargetsFollowTheSpecialPurposeRegistriesInFull() async throws {
+        let policy = WebhookTargetPolicy()
+        let inside = ["0.1.2.3", "10.255.0.1", "100.127.255.254", "127.8.8.8", "169.254.1.1", "172.31.255.255", "192.0.0.9", "192.0.0.170",
+                      "192.0.2.77", "192.31.196.1", "192.52.193.1", "192.88.99.1", "192.168.200.1", "192.175.48.6", "198.19.0.1",
+                      "198.51.100.5", "203.0.113.250", "239.255.255.250", "250.1.1.1", "255.255.255.255",
+                      "::", "::1", "::8.8.8.8", "::ffff:8.8.8.8", "::ffff:0:808:808", "64:ff9b:1::8.8.8.8", "100::1", "100:0:0:1::1",
+                      "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:1::1", "2001:2::1", "2001:3::1", "2001:4:112::1",
+                      "2001:20::1", "2001:db8:1::1", "2002:808:808::1", "2620:4f:8000::53", "3fff:fff::1", "5f00:1::1",
+                      "fd12:3456::1", "fe80::abcd", "fec0::1", "ff05::2"]
+        for text in inside {
+            let address = try #require(IPAddress(text), "\(text)")
+            #expect(policy.refusal(of: address) != nil, "\(text) is special-purpose but was taken")
+        }
+        for text in ["8.8.8.8", "1.1.1.1", "192.0.1.255", "192.88.100.1", "198.20.0.1", "100.128.0.1", "223.255.255.254",
+                     "2606:4700::1111", "2a00:1450:4001::200e", "64:ff9b::808:808", "2001:200::1", "2003::1"] {
+            let address = try #require(IPAddress(text), "\(text)")
+            #expect(policy.refusal(of: address) == nil, "\(text) is public but was refused: \(policy.refusal(of: address) ?? "")")
+        }
+        // In a URL, with its reason.
+        do {
+            _ = try await policy.vet("http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/")
+            Issue.record("Teredo was taken")
+        } catch let refusal as WebhookTargetPolicy.Refusal {
+            #expect(refusal.description.contains("Teredo"), "\(refusal)")
+        }
+    }
+
     @Test func deliveriesCheckTheirTargetAgainAndFollowNoRedirect() async throws {
         let receiver = try await RecordingReceiver.start()
         defer { receiver.task.cancel() }

@@ -62,20 +62,31 @@ public struct WebhookTargetPolicy: Sendable {
     /// Why an address may not be called, or nil if it may.
     func refusal(of address: IPAddress) -> String? {
         if allowedNetworks.contains(where: { $0.contains(address) }) { return nil }
-        // An IPv6 address that carries an IPv4 one reaches that IPv4 address.
-        if let embedded = address.embeddedIPv4 { return refusal(of: embedded) }
+        // An IPv6 address that carries an IPv4 one reaches that IPv4 address: its reason
+        // says more than the IPv6 block's.
+        if let embedded = address.embeddedIPv4, let reason = refusal(of: embedded) { return reason }
         return Self.reserved.first { $0.network.contains(address) }?.kind
     }
 
-    /// Networks that are not the public internet (IANA special-purpose registries).
+    /// Every block of IANA's IPv4 and IPv6 Special-Purpose Address Registries (as of 2025),
+    /// and the multicast ranges, refused whether or not the registry calls it globally
+    /// reachable (anycast relays and AS112 sinks are no LMS). Blocks inside a larger one
+    /// listed here (192.0.0.0/29 in 192.0.0.0/24, Teredo and ORCHID in 2001::/23) are covered by it.
     static let reserved: [(network: IPNetwork, kind: String)] = [
-        ("0.0.0.0/8", "\"this network\""), ("10.0.0.0/8", "private"), ("100.64.0.0/10", "carrier-NAT"),
+        // IPv4 (RFC 6890 and its updates)
+        ("0.0.0.0/8", "\"this network\""), ("10.0.0.0/8", "private"), ("100.64.0.0/10", "carrier-NAT (shared address space)"),
         ("127.0.0.0/8", "loopback"), ("169.254.0.0/16", "link-local (cloud metadata)"), ("172.16.0.0/12", "private"),
-        ("192.0.0.0/24", "IETF protocol"), ("192.0.2.0/24", "documentation"), ("192.168.0.0/16", "private"),
-        ("198.18.0.0/15", "benchmarking"), ("198.51.100.0/24", "documentation"), ("203.0.113.0/24", "documentation"),
-        ("224.0.0.0/4", "multicast"), ("240.0.0.0/4", "reserved"),
-        ("::/128", "unspecified"), ("::1/128", "loopback"), ("100::/64", "discard"), ("2001:db8::/32", "documentation"),
-        ("fc00::/7", "private (unique local)"), ("fe80::/10", "link-local"), ("fec0::/10", "site-local"), ("ff00::/8", "multicast"),
+        ("192.0.0.0/24", "IETF protocol assignment"), ("192.0.2.0/24", "documentation"), ("192.31.196.0/24", "AS112 DNS sink"),
+        ("192.52.193.0/24", "AMT relay anycast"), ("192.88.99.0/24", "6to4 relay anycast (deprecated)"), ("192.168.0.0/16", "private"),
+        ("192.175.48.0/24", "AS112 DNS sink"), ("198.18.0.0/15", "benchmarking"), ("198.51.100.0/24", "documentation"),
+        ("203.0.113.0/24", "documentation"), ("224.0.0.0/4", "multicast"), ("240.0.0.0/4", "reserved"),
+        // IPv6 (RFC 6890 and its updates)
+        ("::/128", "unspecified"), ("::1/128", "loopback"), ("::/96", "IPv4-compatible (deprecated)"),
+        ("::ffff:0:0/96", "IPv4-mapped"), ("::ffff:0:0:0/96", "IPv4-translated"), ("64:ff9b:1::/48", "local-use NAT64"),
+        ("100::/64", "discard"), ("100:0:0:1::/64", "dummy"), ("2001::/23", "IETF protocol assignment (Teredo, ORCHID, benchmarking)"),
+        ("2001:db8::/32", "documentation"), ("2002::/16", "6to4"), ("2620:4f:8000::/48", "AS112 DNS sink"),
+        ("3fff::/20", "documentation"), ("5f00::/16", "segment routing (SRv6)"), ("fc00::/7", "private (unique local)"),
+        ("fe80::/10", "link-local"), ("fec0::/10", "site-local (deprecated)"), ("ff00::/8", "multicast"),
     ].map { (IPNetwork($0.0)!, $0.1) }
 
     /// The host's addresses from the system resolver (getaddrinfo, on a thread of its own:

@@ -7,7 +7,7 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Analyse a lesson recording and write report.json, report.html, diarization.rttm, timeline.vtt, incidents.csv and the transcript (transcript.txt, .vtt, .srt).")
 
-    @Argument(help: "The recording: mp4, mkv, webm, mov, wav, mp3, m4a or ogg.")
+    @Argument(help: "The recording: MP4, MOV, M4A, 3GP, MKV, WebM, AVI, MPEG-TS/PS, FLV, WMV/WMA, WAV, MP3, AAC, Ogg/Opus, FLAC or AMR.")
     var lesson: String
 
     @Option(name: .long, help: "Output directory.")

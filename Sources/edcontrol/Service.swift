@@ -64,6 +64,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Close a connection that sends nothing (no request, unfinished headers, a stalled upload) for this many seconds.")
     var idleTimeoutSeconds = 30.0
 
+    @Option(name: .long, help: "Stop an upload that has come slower than this (kB/s) on average after its first --upload-grace-seconds.")
+    var minUploadKbps = 2.0
+
+    @Option(name: .long, help: "Seconds an upload may take before its average speed is checked.")
+    var uploadGraceSeconds = 60.0
+
     @Option(name: .long, help: ArgumentHelp("A private network webhooks may be sent to (an LMS on the school's own network), such as 10.1.2.0/24; repeatable.",
                                             discussion: "Webhooks go only to public addresses otherwise."))
     var webhookAllowNetwork: [String] = []
@@ -107,6 +113,8 @@ struct Serve: AsyncParsableCommand {
         settings.workers = workers
         settings.idleTimeoutSeconds = max(1, idleTimeoutSeconds)
         settings.lessons.maxUploadBytes = Int64(maxUploadMb) * 1_000_000
+        settings.lessons.minimumUploadBytesPerSecond = max(0, minUploadKbps) * 1000
+        settings.lessons.uploadGraceSeconds = max(1, uploadGraceSeconds)
         settings.worker = lease.workerSettings
         settings.webhooks.firstRetrySeconds = max(0.1, webhookRetrySeconds)
         settings.webhooks.targets = WebhookTargetPolicy(allowedNetworks: webhookAllowNetwork.compactMap(IPNetwork.init))

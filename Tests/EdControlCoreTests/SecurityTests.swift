@@ -112,119 +112,6 @@ struct SecurityTests {
         }
     }
 
-    /// An upload that fails keeps its meaning (408 too slow, 413 too large also when chunked,
-    /// 400 cut short), never 500, and leaves nothing in uploads/.
-    @Test func failedUploadsAnswerWhyNot500() async throws {
-        var settings = EdControlServer.Settings()
-        settings.lessons.maxUploadBytes = 200_000
-        settings.lessons.minimumUploadBytesPerSecond = 20_000
-        settings.lessons.uploadGraceSeconds = 0.5
-        let site = try await RouterInstallation("security", role: .admin, settings: settings)
-        let token = site.token
-        try await site.application().test(.live) { client in
-            let port = try #require(client.port)
-            func head(_ framing: String) -> Data {
-                Data("POST /api/v1/lessons?filename=a.wav HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\(framing)\r\n\r\n".utf8)
-            }
-            let kilobyte = Data(repeating: 0x61, count: 1000)
-            let chunk = Data("3e8\r\n".utf8) + kilobyte + Data("\r\n".utf8)
-            let cases: [(name: String, parts: [(data: Data, pause: Double)], halfClose: Bool, status: String, words: String)] = [
-                ("chunked past the limit", [(head("Transfer-Encoding: chunked"), 0)] + Array(repeating: (chunk, 0), count: 250), false, "413", "limit"),
-                ("declared past the limit", [(head("Content-Length: 300000"), 0)] + Array(repeating: (kilobyte, 0), count: 250), false, "413", "limit"),
-                ("trickling", [(head("Content-Length: 150000"), 0)] + Array(repeating: (kilobyte, 0.15), count: 8), false, "408", "slower than 20 kB"),
-                ("cut short", [(head("Content-Length: 150000"), 0), (kilobyte, 0.2)], true, "400", "ended before"),
-            ]
-            for upload in cases {
-                // On its own thread: blocking the cooperative pool would stall the server in this process.
-                let answer = try await onOwnThread { try Fixtures.exchange(port: port, parts: upload.parts, halfClose: upload.halfClose) }
-                #expect(answer.hasPrefix("HTTP/1.1 \(upload.status)") && answer.contains(upload.words), "\(upload.name): \(answer.replacingOccurrences(of: "\r\n", with: " | "))")
-            }
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(try FileManager.default.contentsOfDirectory(atPath: site.data.uploads.path).isEmpty)
-            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
-        }
-    }
-
-    /// The data folder and everything in it are the service user's alone (recordings of
-    /// minors, webhook secrets in the database), whatever the umask it was started with; a
-    /// folder made readable by others is made private again at start, with a warning.
-    @Test func theDataFolderIsPrivateToTheServiceUser() async throws {
-        umask(0o022)
-        let site = try await RouterInstallation("security", role: .admin)
-        try await site.application().test(.router) { client in
-            let upload = try await client.execute(uri: "/api/v1/lessons?filename=clip.wav", method: .post, headers: site.bearer,
-                                                  body: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[1]))))
-            #expect(upload.status == .created)
-        }
-        // (The test made the folder itself, before the service: that is the operator's case below.)
-        func shared() throws -> [String] {
-            var paths: [String] = []
-            let walk = FileManager.default.enumerator(atPath: site.data.root.path)
-            while let relative = walk?.nextObject() as? String { paths.append(site.data.root.appendingPathComponent(relative).path) }
-            return try paths.filter { path in
-                let mode = try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? 0
-                return mode & 0o077 != 0
-            }
-        }
-        let exposed = try shared()
-        #expect(exposed.isEmpty, "readable by others: \(exposed)")
-        #expect(FileManager.default.fileExists(atPath: site.data.database.path + "-wal"))
-
-        // An operator's copy or chmod: found and undone at start.
-        let lesson = try #require(try FileManager.default.contentsOfDirectory(at: site.data.lessons, includingPropertiesForKeys: nil).first)
-        let recording = lesson.appendingPathComponent("recording.wav")
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: site.data.root.path)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: lesson.path)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: recording.path)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: site.data.database.path)
-        let changed = try site.data.makePrivate(logger: Logger(label: "test"))
-        #expect(Set(changed) == [".", "edcontrol.sqlite", "lessons/\(lesson.lastPathComponent)", "lessons/\(lesson.lastPathComponent)/recording.wav"], "\(changed)")
-        #expect(try shared().isEmpty)
-        #expect(try FileManager.default.attributesOfItem(atPath: site.data.root.path)[.posixPermissions] as? NSNumber == 0o700)
-        #expect(try site.data.makePrivate(logger: Logger(label: "test")).isEmpty)
-    }
-
-    /// Tokens have a name, an expiry and a last use; admins list, make and revoke them, a
-    /// revoked or expired token is refused at once, and every change is audited.
-    @Test func tokensExpireAndAdminsListAndRevokeThem() async throws {
-        let site = try await RouterInstallation("security", role: .admin)
-        let other = try #require(try await site.store.school(named: "School B", createIfMissing: true))
-        let foreign = try await site.store.createToken(schoolID: other.id, name: "B's LMS", role: .admin, expiresAt: nil).token
-        let expired = try await site.store.createToken(schoolID: site.caller.schoolID, name: "old", role: .admin, expiresAt: Date().addingTimeInterval(-1)).secret
-        try await site.application().test(.router) { client in
-            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: [.authorization: "Bearer \(expired)"]).status == .unauthorized)
-            let made = try await client.execute(uri: "/api/v1/tokens", method: .post, headers: site.bearer,
-                                                body: ByteBuffer(string: #"{"name": "LMS integration", "role": "manager", "expiresInDays": 30}"#))
-            #expect(made.status == .created && made.headers[.cacheControl] == "no-store", "\(made.status) \(String(buffer: made.body))")
-            let created = try #require(try JSONSerialization.jsonObject(with: Data(buffer: made.body)) as? [String: Any])
-            let secret = try #require(created["secret"] as? String)
-            let id = try #require((created["token"] as? [String: Any])?["id"] as? String)
-            let lms: HTTPFields = [.authorization: "Bearer \(secret)"]
-            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: lms).status == .ok)
-            #expect(try await client.execute(uri: "/api/v1/tokens", method: .get, headers: lms).status == .forbidden, "managers do not manage tokens")
-            for refused in [#"{"name": "", "role": "viewer"}"#, #"{"name": "x", "role": "viewer", "expiresInDays": 0}"#, #"{"name": "x", "role": "owner"}"#] {
-                #expect(try await client.execute(uri: "/api/v1/tokens", method: .post, headers: site.bearer, body: ByteBuffer(string: refused)).status == .badRequest, "\(refused)")
-            }
-
-            let list = try await client.execute(uri: "/api/v1/tokens", method: .get, headers: site.bearer)
-            let items = try #require((try JSONSerialization.jsonObject(with: Data(buffer: list.body)) as? [String: Any])?["items"] as? [[String: Any]])
-            #expect(Set(items.compactMap { $0["name"] as? String }) == ["LMS integration", "old", "admin"], "only this school's: \(items)")
-            #expect(!String(buffer: list.body).contains(secret) && !String(buffer: list.body).contains("secretHash"))
-            let lmsItem = try #require(items.first { $0["id"] as? String == id })
-            #expect(lmsItem["lastUsedAt"] != nil && lmsItem["expiresAt"] != nil && lmsItem["expired"] as? Bool == false, "\(lmsItem)")
-            #expect(items.first { $0["name"] as? String == "old" }?["expired"] as? Bool == true)
-
-            // Another school's token cannot be revoked from here; this school's is, at once.
-            #expect(try await client.execute(uri: "/api/v1/tokens/\(foreign.id)", method: .delete, headers: site.bearer).status == .notFound)
-            #expect(try await client.execute(uri: "/api/v1/tokens/\(id)", method: .delete, headers: site.bearer).status == .noContent)
-            #expect(try await client.execute(uri: "/api/v1/lessons", method: .get, headers: lms).status == .unauthorized)
-            #expect(try await client.execute(uri: "/api/v1/tokens/\(id)", method: .delete, headers: site.bearer).status == .notFound)
-        }
-        let actions = try await site.store.auditEvents(schoolID: site.caller.schoolID, limit: 50, offset: 0).map(\.action)
-        #expect(actions.contains("token.create") && actions.contains("token.revoke"), "\(actions)")
-        #expect(try await site.store.tokens(schoolID: other.id).map(\.id) == [foreign.id])
-    }
-
     @Test func bearerIsReadWhateverItsCase() async throws {
         let site = try await RouterInstallation("security", role: .admin)
         try await site.application().test(.router) { client in
@@ -373,14 +260,6 @@ struct SecurityTests {
         #expect(IPNetwork("10.0.0.0/33") == nil && IPNetwork("nonsense/8") == nil)
     }
 
-}
-
-/// The attacks that need a real server process: webhook deliveries and connections that
-/// stall.
-@Suite("Security, against a running server")
-struct LiveSecurityTests {
-    /// Registration refuses; a delivery checks again (the operator may have withdrawn the
-    /// allowance since), and a redirect is not followed.
     /// Every block of IANA's special-purpose address registries is refused, each shown by an
     /// address inside it (written here, not taken from the table); addresses just outside
     /// them are public and taken.
@@ -411,6 +290,43 @@ struct LiveSecurityTests {
         }
     }
 
+}
+
+/// The attacks that need a real server process: webhook deliveries and connections that
+/// stall.
+@Suite("Security, against a running server")
+struct LiveSecurityTests {
+    /// An upload that fails keeps its meaning (408 too slow, 413 too large also when chunked,
+    /// 400 cut short), never 500, and leaves nothing in uploads/. Against a server process:
+    /// in this process the other suites' work would slow the server's reading and blur "slow".
+    @Test func failedUploadsAnswerWhyNot500() async throws {
+        let server = try RunningServer(arguments: ["--workers", "0", "--max-upload-mb", "1", "--min-upload-kbps", "20", "--upload-grace-seconds", "1"])
+        let token = try server.token(school: "School A", role: "manager")
+        let port = try #require(server.url.port)
+        func head(_ framing: String) -> Data {
+            Data("POST /api/v1/lessons?filename=a.wav HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n\(framing)\r\n\r\n".utf8)
+        }
+        let kilobyte = Data(repeating: 0x61, count: 1000), block = Data(repeating: 0x61, count: 100_000)
+        let chunk = Data("186a0\r\n".utf8) + block + Data("\r\n".utf8)
+        let cases: [(name: String, parts: [(data: Data, pause: Double)], halfClose: Bool, status: String, words: String)] = [
+            ("chunked past the limit", [(head("Transfer-Encoding: chunked"), 0)] + Array(repeating: (chunk, 0), count: 12), false, "413", "limit"),
+            ("declared past the limit", [(head("Content-Length: 1200000"), 0)] + Array(repeating: (block, 0), count: 12), false, "413", "limit"),
+            // 5 kB/s, sent until the server answers (or 20 s).
+            ("trickling", [(head("Content-Length: 150000"), 0)] + Array(repeating: (kilobyte, 0.2), count: 100), false, "408", "slower than 20 kB"),
+            ("cut short", [(head("Content-Length: 150000"), 0), (kilobyte, 0.2)], true, "400", "ended before"),
+        ]
+        for upload in cases {
+            let answer = try Fixtures.exchange(port: port, parts: upload.parts, halfClose: upload.halfClose)
+            #expect(answer.hasPrefix("HTTP/1.1 \(upload.status)") && answer.contains(upload.words),
+                    "\(upload.name): \(answer.replacingOccurrences(of: "\r\n", with: " | "))")
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: server.data.appendingPathComponent("uploads").path).isEmpty)
+        #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
+    }
+
+    /// Registration refuses; a delivery checks again (the operator may have withdrawn the
+    /// allowance since), and a redirect is not followed.
     @Test func deliveriesCheckTheirTargetAgainAndFollowNoRedirect() async throws {
         let receiver = try await RecordingReceiver.start()
         defer { receiver.task.cancel() }

@@ -199,24 +199,27 @@ extension Fixtures {
     static func exchange(port: Int, parts: [(data: Data, pause: Double)], halfClose: Bool = false, giveUpAfter limit: Double = 20) throws -> String {
         let socket = try connectedSocket(port: port)
         defer { close(socket) }
+        var answer = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        // Sending stops as soon as the server has answered (it may answer before the body ends).
         for part in parts {
             _ = part.data.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             Thread.sleep(forTimeInterval: part.pause)
+            let count = recv(socket, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if count > 0 { answer.append(contentsOf: buffer[0..<count]); break }
+            if count == 0 { break }
         }
         if halfClose { shutdown(socket, Int32(SHUT_WR)) }
         let started = Date()
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var answer = Data()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while Date().timeIntervalSince(started) < limit {
+        while !isWholeResponse(answer), Date().timeIntervalSince(started) < limit {
             let count = recv(socket, &buffer, buffer.count, 0)
             if count > 0 {
                 answer.append(contentsOf: buffer[0..<count])
-                if isWholeResponse(answer) { break }
-                continue
+            } else if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) {
+                break  // closed (or reset)
             }
-            if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { break }  // closed (or reset)
         }
         return String(decoding: answer, as: UTF8.self)
     }

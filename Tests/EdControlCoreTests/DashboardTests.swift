@@ -340,6 +340,14 @@ struct DashboardTests {
                 }
             }
         }
+        // Keys made from a value ("stage_\\(stage)") are of every value the code can have.
+        used.formUnion(AnalysisStage.allCases.map { "stage_\($0)" })
+        used.formUnion(Job.State.allCases.map { "status_\($0.rawValue)" })
+        used.formUnion(Role.allCases.map { "role_name_\($0.rawValue)" })
+        used.formUnion(SpeakerRole.allCases.map { "role_\($0.rawValue)" })
+        used.formUnion(LessonQuery.Order.allCases.map { "sort_\($0.rawValue)" })
+        used.formUnion(IncidentReview.Verdict.allCases.map { "verdict_\($0.rawValue)" })
+        used.formUnion(LessonSummary.Flag.allCases.map { "flag_\($0.rawValue)" })
         #expect(used.count > 100)
         #expect(used.subtracting(english.keys.map(base)).isEmpty, "missing texts: \(used.subtracting(english.keys.map(base)).sorted())")
         let specifiers = { (text: String) in text.matches(of: /%(\.\d)?[d@f%]/).map { String($0.output.0) } }

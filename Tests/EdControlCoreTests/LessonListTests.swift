@@ -91,4 +91,55 @@ struct LessonListTests {
             #expect(list.contains("HYPERLINK") && !list.contains("Geometry 8A"))
         }
     }
+
+    /// The search page: hits grouped by lesson (the newest first) and in the order said, the
+    /// teacher named, the words found marked, each link opening its lesson at the second, and
+    /// the page in Russian for a Russian reader.
+    @Test func searchOpensTheLessonAtTheSecondWithTheTeachersName() async throws {
+        let school = try await School()
+        let (algebra, physics) = (school.ids["Алгебра, 7Б"]!, school.ids["Физика"]!)
+        for (id, lines) in [(algebra, [(40.0, "teacher", "Откройте учебник на странице сорок"), (12.0, "student", "Я не открыл учебники")]),
+                            (physics, [(75.0, "teacher", "Учебник сегодня не нужен")])] {
+            let segments = lines.map { TranscriptSegment(start: $0.0, end: $0.0 + 3, speaker: $0.1 == "teacher" ? "S1" : "S2", role: SpeakerRole(rawValue: $0.1), text: $0.2) }
+            try await school.store.indexTranscript(Transcript(language: "ru", languageProbability: 0.9, model: "whisper-base", segments: segments),
+                                                   lessonID: id, schoolID: school.site.caller.schoolID)
+        }
+        try await Application(router: try school.server.router()).test(.router) { client in
+            let bearer: HTTPFields = [.authorization: "Bearer \(school.token)"]
+            // "УЧЕБНИК" (as a prefix, any case) finds "учебник", "учебники".
+            let query = "q=%D0%A3%D0%A7%D0%95%D0%91%D0%9D%D0%98%D0%9A"
+            let page = String(buffer: try await client.execute(uri: "/search?" + query, method: .get, headers: bearer).body)
+            let links = page.matches(of: /href="([^"]+)" class="search-hit"/).map { String($0.output.1) }
+            #expect(links == ["/lessons/\(physics)?t=75#transcript", "/lessons/\(algebra)?t=12#transcript", "/lessons/\(algebra)?t=40#transcript"],
+                    "the newer lesson first, each in the order said: \(links)")
+            #expect(page.contains("Анна Ёлкина") && !page.contains("S1 ·"), "the teacher by name")
+            #expect(page.contains("<mark>Учебник</mark> сегодня") && page.contains("<mark>учебники</mark>"), "the words found are marked")
+            for link in links {
+                let opened = try await client.execute(uri: link.replacingOccurrences(of: "#transcript", with: ""), method: .get, headers: bearer)
+                #expect(opened.status == .ok, "\(link): \(opened.status)")
+            }
+            var russian = bearer
+            russian[.acceptLanguage] = "ru"
+            let inRussian = String(buffer: try await client.execute(uri: "/search?" + query, method: .get, headers: russian).body)
+            #expect(inRussian.contains("ученик") && !inRussian.contains("a student") && !inRussian.contains("lines found"))
+        }
+    }
+
+    /// A lesson that is not there is a page in the reader's language, with the navigation.
+    @Test func notFoundIsAPageInTheReadersLanguageWithNavigation() async throws {
+        let school = try await School()
+        _ = try await UserAccounts.create(in: school.store, school: "School A", email: "olga@school.test", name: "Olga", role: .manager, password: "a good manager password")
+        try await Application(router: try school.server.router()).test(.router) { client in
+            let signIn = try await client.execute(uri: "/sign-in", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                  body: ByteBuffer(string: "email=olga%40school.test&password=a+good+manager+password"))
+            let cookie = String(try #require(signIn.headers[.setCookie]).split(separator: ";")[0])
+            for (language, words, nav) in [("en", "There is no such page or lesson", ">Lessons</a>"), ("ru", "В вашей школе нет такой страницы", ">Уроки</a>")] {
+                let page = try await client.execute(uri: "/lessons/00000000-0000-0000-0000-000000000000", method: .get,
+                                                    headers: [.cookie: cookie, .acceptLanguage: language])
+                let html = String(buffer: page.body)
+                #expect(page.status == .notFound && html.contains(words) && !html.contains("there is no lesson"), "\(language): \(html.prefix(200))")
+                #expect(html.contains("<nav") && html.contains(nav), "\(language): the navigation of a signed-in reader")
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
 /// Who a diarized speaker is in the lesson.
-public enum SpeakerRole: String, Codable, Sendable {
+public enum SpeakerRole: String, Codable, Sendable, CaseIterable {
     case teacher, student, unknown
 }
 

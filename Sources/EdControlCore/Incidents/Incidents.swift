@@ -77,7 +77,7 @@ public struct Finding: Codable, Sendable, Equatable {
 
 /// The lesson at a glance.
 public struct LessonSummary: Codable, Sendable, Equatable {
-    public enum Flag: String, Codable, Sendable {
+    public enum Flag: String, Codable, Sendable, CaseIterable {
         /// No incident, with speech or faces to judge by.
         case ok
         case review, alert

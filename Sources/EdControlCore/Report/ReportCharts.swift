@@ -305,9 +305,13 @@ public enum ReportCharts {
             e.preventDefault();
             seek(parseFloat(el.dataset.seek));
           }));
-          // A link to a moment (?t=83, from a search result) starts the player there.
+          // A link to a moment (?t=83, from a search result or the review queue) starts the
+          // player there and plays, if the browser lets a page play by itself.
           const start = parseFloat(new URLSearchParams(location.search).get('t'));
-          if (start >= 0) player.addEventListener('loadedmetadata', () => { player.currentTime = start; }, {once: true});
+          if (start >= 0) {
+            if (player.readyState >= 1) seek(start);
+            else player.addEventListener('loadedmetadata', () => seek(start), {once: true});
+          }
           // The transcript follows playback: the line being said is marked and scrolled into
           // its list's view (the list scrolls, not the page).
           const lines = Array.from(document.querySelectorAll('[data-cue-start]'));

@@ -175,18 +175,28 @@ struct PageRenderer: Sendable {
     }
 }
 
-/// Errors on pages become pages (in the visitor's language), not JSON; the API keeps its
-/// JSON errors. It wraps the sign-in check too, so a form without its CSRF token gets a page.
+/// Errors on pages become pages (in the visitor's language, with the navigation of a
+/// signed-in visitor), not JSON; the API keeps its JSON errors. It wraps the sign-in check
+/// too, so a form without its CSRF token gets a page.
 struct PageErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let pages: PageRenderer
+    let store: AccessStore
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status.code >= 400 && !Self.isAPI(request) {
             let t = pages.text(for: request)
-            let model = ["status": "\(error.status.code)", "message": error.body ?? error.status.reasonPhrase,
+            // The context here is from before the sign-in check: who is signed in is looked up again.
+            var context = context
+            if let secret = request.cookies[SessionAuthenticator.cookieName]?.value, let (principal, csrf) = try? await store.principal(forSession: secret) {
+                context.identity = principal
+                context.csrfToken = csrf
+            }
+            // "Not found" is the page's own sentence: the store's names ids, in English.
+            let message = error.status == .notFound ? t["error_not_found_text"] : error.body ?? error.status.reasonPhrase
+            let model = ["status": "\(error.status.code)", "message": message,
                          "heading": t[error.status == .notFound ? "error_not_found" : error.status == .forbidden ? "error_forbidden" : "error_heading"]]
             return pages.render("error", title: model["heading"]!, model: model, request: request, context: context, status: error.status)
         }

@@ -21,8 +21,9 @@ extension SQLiteStore {
     public func searchTranscripts(schoolID: String, query: TranscriptSearchQuery, lessonID: String?, limit: Int) async throws -> [TranscriptHit] {
         try await database.read { db in
             var sql = """
-                SELECT line.lesson_id, lesson.title, line.start, line.end, line.speaker, line.role, line.text
-                FROM transcript_line AS line JOIN lesson ON lesson.id = line.lesson_id
+                SELECT line.lesson_id, lesson.title, COALESCE(lesson.recorded_at, lesson.uploaded_at), teacher.name,
+                       line.start, line.end, line.speaker, line.role, line.text
+                FROM transcript_line AS line JOIN lesson ON lesson.id = line.lesson_id LEFT JOIN teacher ON teacher.id = lesson.teacher_id
                 WHERE transcript_line MATCH ? AND line.school_id = ? AND lesson.school_id = ?
                 """
             var arguments: StatementArguments = [query.match, schoolID, schoolID]
@@ -30,12 +31,14 @@ extension SQLiteStore {
                 sql += " AND line.lesson_id = ?"
                 arguments += [lessonID]
             }
-            // Within a lesson, in the order said; across lessons, best match first.
-            sql += lessonID == nil ? " ORDER BY rank, lesson.uploaded_at DESC, line.start" : " ORDER BY line.start"
+            // The newest lessons first, and within a lesson in the order said: a manager
+            // reads results as a history of the school, not as a ranking.
+            sql += " ORDER BY COALESCE(lesson.recorded_at, lesson.uploaded_at) DESC, line.lesson_id, line.start"
             sql += " LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                TranscriptHit(lessonID: row[0], lessonTitle: row[1], start: row[2], end: row[3], speaker: row[4], role: row[5], text: row[6])
+                TranscriptHit(lessonID: row[0], lessonTitle: row[1], lessonDate: Date(timeIntervalSince1970: row[2]), teacherName: row[3],
+                              start: row[4], end: row[5], speaker: row[6], role: row[7], text: row[8])
             }
         }
     }

@@ -6,6 +6,10 @@ import Hummingbird
 public struct TranscriptHit: Codable, Sendable, Equatable {
     public var lessonID: String
     public var lessonTitle: String
+    /// When the lesson was given (its upload time when that is not known).
+    public var lessonDate: Date
+    /// The lesson's teacher, if one was given.
+    public var teacherName: String?
     public var start: Double
     public var end: Double
     public var speaker: String?
@@ -33,6 +37,35 @@ public struct TranscriptSearchQuery: Sendable, Equatable {
 
     /// Each word quoted (so nothing in it is FTS5 syntax) and marked as a prefix.
     public var match: String { words.map { "\"\($0)\"*" }.joined(separator: " ") }
+
+    /// `text` cut into runs, each marked if it is a word the search matched (a word that
+    /// begins with one searched for, case and ё/е folded as the index folds them), so a
+    /// page can highlight what was found.
+    public func highlighted(_ text: String) -> [(text: String, matched: Bool)] {
+        let folded = words.map(Self.fold)
+        var runs: [(text: String, matched: Bool)] = []
+        var word = ""
+        func close() {
+            guard !word.isEmpty else { return }
+            let matched = folded.contains { Self.fold(word).hasPrefix($0) }
+            if !matched, let last = runs.last, !last.matched { runs[runs.count - 1].text += word } else { runs.append((word, matched)) }
+            word = ""
+        }
+        for character in text {
+            if character.isLetter || character.isNumber {
+                word.append(character)
+            } else {
+                close()
+                if let last = runs.last, !last.matched { runs[runs.count - 1].text.append(character) } else { runs.append((String(character), false)) }
+            }
+        }
+        close()
+        return runs
+    }
+
+    static func fold(_ text: String) -> String {
+        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased().replacingOccurrences(of: "ё", with: "е")
+    }
 }
 
 /// The transcripts of a school's lessons, searchable.

@@ -50,7 +50,9 @@ struct LessonsPage {
         var uploadTeachers: [Option]
         /// The school's transcription setting first (sent as nothing), then the other choices.
         var uploadTranscriptions: [Option]
-        var maxUploadMB: Int64
+        var maxUploadBytes: Int64
+        /// What may be uploaded, and up to what size.
+        var uploadIntro: String
         var liveText: String
         var uploadText: String
     }
@@ -104,7 +106,7 @@ struct LessonsPage {
             uploadTeachers: teachers.map { Option(value: $0.id, label: $0.name, selected: false) },
             uploadTranscriptions: [Option(value: "", label: t.format("upload_transcription_school", t.transcriptionName(schoolTranscription.rawValue)), selected: true)]
                 + options(TranscriptionChoice.offered, selected: nil) { t.transcriptionName($0) },
-            maxUploadMB: maxUploadBytes / 1_000_000, liveText: JobStatus.liveText(t),
+            maxUploadBytes: maxUploadBytes, uploadIntro: t.format("upload_intro", AcceptedFormats.description, Int(maxUploadBytes / 1_000_000)), liveText: JobStatus.liveText(t),
             uploadText: PageRenderer.scriptJSON(["uploading": t["upload_uploading"], "checking": t["upload_checking"], "failed": t["upload_failed"],
                                                  "tooLarge": t["upload_too_large"], "done": t["upload_done"]]))
         return pages.render("lessons", title: t["lessons_title"], model: model, request: request, context: context)

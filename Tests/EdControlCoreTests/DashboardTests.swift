@@ -340,7 +340,7 @@ struct DashboardTests {
                 }
             }
         }
-        // Keys made from a value ("stage_\\(stage)") are of every value the code can have.
+        // Keys made from a value ("stage_\(stage)") are of every value the code can have.
         used.formUnion(AnalysisStage.allCases.map { "stage_\($0)" })
         used.formUnion(Job.State.allCases.map { "status_\($0.rawValue)" })
         used.formUnion(Role.allCases.map { "role_name_\($0.rawValue)" })

@@ -103,6 +103,13 @@ struct DashboardTests {
         #expect(seen.contains { $0.contains("status-succeeded") && $0.contains("Done") }, "the analysis finished: \(seen)")
         try browser.waitFor("document.querySelector('#lessons td:nth-child(6)').textContent !== '—'")
         try shot("3-lessons")
+        // The flagged lesson says why in a line, and its worst moment is one click away, playing there.
+        #expect(try browser.evaluate("(document.querySelector('#lessons .why')?.textContent || '').length > 10") as? Bool == true, "a reason under the title")
+        let worstHref = try #require(browser.evaluate("document.querySelector('#lessons a.worst-moment')?.getAttribute('href')") as? String)
+        let worstSecond = try #require(worstHref.firstMatch(of: /\?t=(\d+)#incident-\d+$/).flatMap { Double($0.output.1) }, "\(worstHref)")
+        try browser.click("#lessons a.worst-moment", loads: true)
+        try browser.waitFor("document.getElementById('player').readyState >= 1 && Math.abs(document.getElementById('player').currentTime - \(worstSecond)) < 1.5", timeout: 30)
+        try browser.open(server.url.appendingPathComponent("lessons"))
         // Finding it again: words of the title in another case, and a flag that it has not.
         try browser.type("ALGEBRA", into: "input[name=q]")
         try browser.click(".filters button[type=submit]", loads: true)

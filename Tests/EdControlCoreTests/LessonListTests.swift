@@ -58,6 +58,8 @@ struct LessonListTests {
             #expect(try await school.titles(client, "") == ["Geometry 8A", "Физика", "=HYPERLINK(\"http://x\")", "Алгебра, 7Б"], "newest lesson date first")
             #expect(try await school.titles(client, "sort=oldest").first == "Алгебра, 7Б")
             #expect(try await school.titles(client, "sort=incidents").prefix(2) == ["Алгебра, 7Б", "=HYPERLINK(\"http://x\")"])
+            #expect(try await school.titles(client, "sort=severity") == ["Алгебра, 7Б", "=HYPERLINK(\"http://x\")", "Физика", "Geometry 8A"],
+                    "alert, review, inconclusive, ok")
             #expect(try await school.titles(client, "flag=alert") == ["Алгебра, 7Б"])
             #expect(try await school.titles(client, "flag=inconclusive") == ["Физика"])
             // Words of the title or of the teacher's name, in any case, ё as е.

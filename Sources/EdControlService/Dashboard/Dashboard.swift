@@ -25,7 +25,7 @@ struct Dashboard {
             return response
         }
         SignInPage(store: store, pages: pages).add(to: router)
-        LessonsPage(store: store, pages: pages, maxUploadBytes: lessons.limits.maxUploadBytes).add(to: router)
+        LessonsPage(store: store, pages: pages, reports: reports, maxUploadBytes: lessons.limits.maxUploadBytes).add(to: router)
         LessonPage(store: store, data: data, pages: pages, reports: reports, lessons: lessons).add(to: router)
         TeacherPages(store: store, pages: pages).add(to: router)
         ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)

@@ -462,7 +462,8 @@ extension AnalysisSummary {
         self.init(flag: report.summary.flag.rawValue, incidentCount: report.incidents.count,
                   teacherTalkPercent: report.talkMetrics.teacherTalkPercent, speakerCount: report.speakers.count,
                   durationSeconds: report.talkMetrics.durationSeconds,
-                  teacherNegativeShare: teacher.map { teacher in Emotion.negative.reduce(0) { $0 + (teacher.emotionShares[$1.rawValue] ?? 0) } })
+                  teacherNegativeShare: teacher.map { teacher in Emotion.negative.reduce(0) { $0 + (teacher.emotionShares[$1.rawValue] ?? 0) } },
+                  peakIntensity: report.incidents.map(\.peakIntensity).max())
     }
 }
 

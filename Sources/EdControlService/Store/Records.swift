@@ -122,6 +122,8 @@ public struct Lesson: Codable, Sendable, Equatable {
     public var teacherTalkPercent: Double?
     public var speakerCount: Int?
     public var teacherNegativeShare: Double?
+    /// The strongest incident's peak intensity (lessons analysed before it was kept: nil).
+    public var peakIntensity: Double? = nil
     public var analysedAt: Date?
     /// This upload's choice of transcription; nil follows the school's.
     public var transcription: TranscriptionChoice? = nil
@@ -178,6 +180,8 @@ public struct Job: Codable, Sendable, Equatable {
 public struct LessonQuery: Sendable {
     public enum Order: String, Sendable, CaseIterable {
         case newest, oldest, title, incidents
+        /// Alerts first, then lessons to review, each by its strongest incident.
+        case severity
     }
 
     public var teacherID: String?

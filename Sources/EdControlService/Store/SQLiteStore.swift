@@ -211,6 +211,9 @@ public final class SQLiteStore: EdControlStore {
         migrator.registerMigration("v19: API tokens expire") { db in
             try db.execute(sql: "ALTER TABLE api_token ADD COLUMN expires_at REAL")
         }
+        migrator.registerMigration("v20: the strongest incident's intensity, to order lessons by severity") { db in
+            try db.execute(sql: "ALTER TABLE lesson ADD COLUMN peak_intensity REAL")
+        }
         return migrator
     }
 
@@ -456,6 +459,10 @@ public final class SQLiteStore: EdControlStore {
             case .oldest: "\(Self.lessonDate) ASC"
             case .title: "edc_fold(lesson.title) ASC"
             case .incidents: "lesson.incident_count IS NULL, lesson.incident_count DESC, \(Self.lessonDate) DESC"
+            case .severity: """
+                CASE lesson.flag WHEN 'alert' THEN 0 WHEN 'review' THEN 1 WHEN 'inconclusive' THEN 2 WHEN 'ok' THEN 3 ELSE 4 END,
+                lesson.peak_intensity IS NULL, lesson.peak_intensity DESC, lesson.incident_count DESC, \(Self.lessonDate) DESC
+                """
             }
             let rows = try Row.fetchAll(db, sql: "\(filtered) ORDER BY \(order), lesson.id LIMIT ? OFFSET ?",
                                         arguments: StatementArguments(arguments + [query.limit, query.offset]))
@@ -581,10 +588,10 @@ public final class SQLiteStore: EdControlStore {
             guard db.changesCount == 1 else { return false }
             try db.execute(sql: """
                 UPDATE lesson SET flag = ?, incident_count = ?, teacher_talk_percent = ?, speaker_count = ?, duration_seconds = ?,
-                    teacher_negative_share = ?, analysed_at = ?
+                    teacher_negative_share = ?, peak_intensity = ?, analysed_at = ?
                 WHERE id = (SELECT lesson_id FROM job WHERE id = ?)
                 """, arguments: [summary.flag, summary.incidentCount, summary.teacherTalkPercent, summary.speakerCount,
-                                 summary.durationSeconds, summary.teacherNegativeShare, now, jobID])
+                                 summary.durationSeconds, summary.teacherNegativeShare, summary.peakIntensity, now, jobID])
             return true
         }
     }

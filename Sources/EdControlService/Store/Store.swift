@@ -84,15 +84,19 @@ public struct AnalysisSummary: Sendable, Equatable {
     /// Share of the teacher's on-screen seconds with a negative emotion most likely; nil
     /// when no face was linked to the teacher.
     public var teacherNegativeShare: Double?
+    /// The strongest incident's peak intensity (0–1), nil without incidents: what orders
+    /// lessons by severity within a flag.
+    public var peakIntensity: Double?
 
     public init(flag: String, incidentCount: Int, teacherTalkPercent: Double, speakerCount: Int, durationSeconds: Double,
-                teacherNegativeShare: Double?) {
+                teacherNegativeShare: Double?, peakIntensity: Double? = nil) {
         self.flag = flag
         self.incidentCount = incidentCount
         self.teacherTalkPercent = teacherTalkPercent
         self.speakerCount = speakerCount
         self.durationSeconds = durationSeconds
         self.teacherNegativeShare = teacherNegativeShare
+        self.peakIntensity = peakIntensity
     }
 }
 

@@ -2,11 +2,13 @@ import EdControlCore
 import Foundation
 import Hummingbird
 
-/// `/lessons`: the school's lessons, newest first, with filters, pages, live analysis
-/// progress and the upload form.
+/// `/lessons`: the school's lessons, newest first (or most serious first), with filters,
+/// pages, live analysis progress and the upload form. A flagged lesson says why in a line
+/// and links to its worst moment.
 struct LessonsPage {
     let store: EdControlStore
     let pages: PageRenderer
+    let reports: ReportCache
     let maxUploadBytes: Int64
     static let pageSize = 25
 
@@ -20,7 +22,12 @@ struct LessonsPage {
         var incidents: String
         var flag: String?
         var flagText: String?
+        /// Why the lesson is flagged, and a link that plays its strongest incident.
+        var reason: String?
+        var worst: Link?
     }
+
+    struct Link { var href: String; var label: String }
 
     struct Option {
         var value: String
@@ -61,6 +68,16 @@ struct LessonsPage {
         router.get("lessons", use: list)
     }
 
+    /// The flag's reason, as the lesson's page says it, and a link that plays the strongest incident.
+    static func why(_ report: LessonReport, lessonHref: String, _ t: InterfaceText) -> (String, Link?) {
+        let reason = IncidentWords(t: t, words: t.chartWords).reason(report)
+        guard let index = report.incidents.indices.max(by: { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }) else {
+            return (reason, nil)
+        }
+        let start = report.incidents[index].start
+        return (reason, Link(href: "\(lessonHref)?t=\(Int(start))#incident-\(index)", label: t.format("lessons_worst", ReportCharts.formatClock(start))))
+    }
+
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try PageRenderer.signedIn(request, context)
         let t = pages.text(for: request)
@@ -74,12 +91,18 @@ struct LessonsPage {
         let schoolTranscription = try await store.transcriptionChoice(schoolID: caller.schoolID)
         let names = Dictionary(uniqueKeysWithValues: teachers.map { ($0.id, $0.name) })
 
-        let rows = items.map { item in
+        var rows: [Row] = []
+        for item in items {
             let lesson = item.lesson
-            return Row(href: "/lessons/\(lesson.id)", title: lesson.title, teacher: lesson.teacherID.flatMap { names[$0] } ?? "—",
-                       date: t.lessonDate(lesson), duration: ReportCharts.formatClock(lesson.durationSeconds),
-                       status: JobStatus(item.job, t), incidents: lesson.incidentCount.map(String.init) ?? "—",
-                       flag: lesson.flag, flagText: lesson.flag.map { t["flag_\($0)"] })
+            var row = Row(href: "/lessons/\(lesson.id)", title: lesson.title, teacher: lesson.teacherID.flatMap { names[$0] } ?? "—",
+                          date: t.lessonDate(lesson), duration: ReportCharts.formatClock(lesson.durationSeconds),
+                          status: JobStatus(item.job, t), incidents: lesson.incidentCount.map(String.init) ?? "—",
+                          flag: lesson.flag, flagText: lesson.flag.map { t["flag_\($0)"] })
+            // Only flagged lessons are read for their reason: at most a page of reports, cached.
+            if ["alert", "review"].contains(lesson.flag), let report = await reports.report(of: lesson.id) {
+                (row.reason, row.worst) = Self.why(report, lessonHref: row.href, t)
+            }
+            rows.append(row)
         }
         // The filters as given (without the page), for the pager's and the export's links.
         let filters = ["teacherId", "status", "flag", "from", "to", "q", "sort"].compactMap { name -> String? in

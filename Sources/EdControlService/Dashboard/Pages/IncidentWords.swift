@@ -7,6 +7,8 @@ import Foundation
 struct IncidentWords {
     let t: InterfaceText
     let words: ChartWords
+    /// The lesson's teacher, so that the reason names them.
+    var teacherName: String? = nil
 
     func evidence(_ incident: Incident) -> String {
         guard !incident.findings.isEmpty else { return incident.evidence.joined(separator: "; ") }
@@ -30,20 +32,53 @@ struct IncidentWords {
         }
     }
 
-    /// The flag's reason, chosen as `IncidentDetector.summary` chooses it.
+    /// The flag's reason for a manager: the strongest incident in one plain sentence that
+    /// names the person ("At 0:23, Anna Petrova (the teacher) spoke far louder than usual for
+    /// 7 s and looked angry for 5 s"), its numbers after it, and how many more there are.
     func reason(_ report: LessonReport) -> String {
         let incidents = report.incidents
         guard let strongest = incidents.max(by: { $0.peakIntensity < $1.peakIntensity }) else {
             return report.summary.flag == .inconclusive ? t["reason_inconclusive"] : t["reason_none"]
         }
         guard !strongest.findings.isEmpty else { return report.summary.reason }
-        let when = ReportCharts.formatClock(strongest.start), peak = t.number(strongest.peakIntensity, decimals: 2)
-        if strongest.peakIntensity >= report.lineage.incidentRules.alertPeakIntensity {
-            return t.format("reason_strongest", strongest.person, words.roles[strongest.role] ?? "", when, peak, finding(strongest.findings[0]))
+        let what = strongest.findings.map(plain).joined(separator: t["plain_and"])
+        let numbers = t.format("plain_numbers", t.number(strongest.peakIntensity, decimals: 2), strongest.findings.map(numbersOf).joined())
+        let sentence = t.format("reason_plain", ReportCharts.formatClock(strongest.start), who(strongest), what, numbers)
+        return incidents.count > 1 ? sentence + " " + t.count("reason_more", incidents.count - 1) : sentence
+    }
+
+    /// The person as a manager knows them: the teacher by name when the lesson has one.
+    private func who(_ incident: Incident) -> String {
+        switch incident.role {
+        case .teacher: return teacherName.map { t.format("plain_named_teacher", $0) } ?? t["plain_the_teacher"]
+        case .student: return t["plain_a_student"]
+        case .unknown: return t["plain_someone"]
         }
-        if report.summary.flag == .alert {
-            return t.count("reason_total", incidents.count, t.number(incidents.map { $0.end - $0.start }.reduce(0, +)))
+    }
+
+    /// What the person did, in words: how much louder than their own usual level, how they looked, what they said.
+    private func plain(_ finding: Finding) -> String {
+        let seconds = t.number(finding.seconds)
+        switch finding.kind {
+        case .raisedVoice:
+            let above = finding.aboveBaselineLU ?? 0
+            return t.format(above >= 12 ? "plain_voice_far" : above >= 6 ? "plain_voice_much" : "plain_voice", seconds)
+        case .negativeFace:
+            return t.format("plain_face", finding.emotion.map { t["look_\($0.rawValue)"] } ?? t["look_negative"], seconds)
+        case .verbal:
+            return t.format("plain_said", finding.said ?? "")
         }
-        return t.count("reason_review", incidents.count, when, peak)
+    }
+
+    private func numbersOf(_ finding: Finding) -> String {
+        switch finding.kind {
+        case .raisedVoice:
+            let above = finding.aboveBaselineLU ?? 0
+            return t.format("plain_voice_numbers", (above < 0 ? "−" : "+") + t.number(abs(above), decimals: 1), t.number(finding.arousal ?? 0, decimals: 2))
+        case .negativeFace:
+            return t.format("plain_face_numbers", t.number(finding.meanNegative ?? 0, decimals: 2), t.number(finding.usualNegative ?? 0, decimals: 2))
+        case .verbal:
+            return ""
+        }
     }
 }

@@ -186,7 +186,7 @@ struct LessonPage {
         if let teacher, let speaker = report.speakers.first(where: { $0.role == .teacher }) {
             words.speakerNames[speaker.id] = "\(teacher) (\(speaker.id))"
         }
-        let sentences = IncidentWords(t: t, words: words)
+        let sentences = IncidentWords(t: t, words: words, teacherName: teacher)
         model.flag = report.summary.flag.rawValue
         model.flagText = t["flag_\(report.summary.flag.rawValue)"]
         model.reason = sentences.reason(report)

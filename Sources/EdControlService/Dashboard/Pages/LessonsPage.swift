@@ -69,8 +69,8 @@ struct LessonsPage {
     }
 
     /// The flag's reason, as the lesson's page says it, and a link that plays the strongest incident.
-    static func why(_ report: LessonReport, lessonHref: String, _ t: InterfaceText) -> (String, Link?) {
-        let reason = IncidentWords(t: t, words: t.chartWords).reason(report)
+    static func why(_ report: LessonReport, lessonHref: String, teacherName: String?, _ t: InterfaceText) -> (String, Link?) {
+        let reason = IncidentWords(t: t, words: t.chartWords, teacherName: teacherName).reason(report)
         guard let index = report.incidents.indices.max(by: { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }) else {
             return (reason, nil)
         }
@@ -100,7 +100,7 @@ struct LessonsPage {
                           flag: lesson.flag, flagText: lesson.flag.map { t["flag_\($0)"] })
             // Only flagged lessons are read for their reason: at most a page of reports, cached.
             if ["alert", "review"].contains(lesson.flag), let report = await reports.report(of: lesson.id) {
-                (row.reason, row.worst) = Self.why(report, lessonHref: row.href, t)
+                (row.reason, row.worst) = Self.why(report, lessonHref: row.href, teacherName: lesson.teacherID.flatMap { names[$0] }, t)
             }
             rows.append(row)
         }

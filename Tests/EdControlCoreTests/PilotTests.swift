@@ -56,4 +56,23 @@ struct PilotTests {
         let recent = PilotFigures.recentMonths(6, now: ISO8601DateFormatter().date(from: "2026-02-15T00:00:00Z")!)
         #expect(recent == ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02"])
     }
+
+    /// Times under an hour read in minutes ("0.0 h" told a manager nothing), in both languages.
+    @Test func durationsUnderAnHourReadInMinutes() throws {
+        let pages = try PageRenderer()
+        let (en, ru) = (try #require(pages.text[.en]), try #require(pages.text[.ru]))
+        #expect([0, 2, 40, 59, 60, 90, 605].map { PilotPage.duration($0, en) } == ["0 min", "2 min", "40 min", "59 min", "1.0 h", "1.5 h", "10.1 h"])
+        #expect(PilotPage.duration(40, ru) == "40 мин" && PilotPage.duration(90, ru) == "1,5 ч")
+    }
+
+    /// The teacher page's chart and table give a lesson's incidents per hour by one rule: only
+    /// from half an hour of lesson or more (they disagreed: 40 / h in the chart, "—" in the table).
+    @Test func incidentsPerHourFollowOneRuleInChartAndTable() throws {
+        var short = lesson("short", day: "2026-11-02", flag: "alert", minutes: 3)
+        short.incidentCount = 2
+        var long = lesson("long", day: "2026-11-03", flag: "review", minutes: 45)
+        long.incidentCount = 3
+        let trend = TeacherTrend(teacher: Teacher(id: "t", schoolID: "s", name: "Anna", createdAt: Date()), lessons: [short, long])
+        #expect(trend.points.map(TeacherPages.incidentsPerHour) == [nil, 4])
+    }
 }

@@ -39,7 +39,7 @@ struct PilotPage {
             let figures = try await reporter.figures(schoolID: caller.schoolID, months: asked.months, contextSeconds: asked.contextSeconds)
             let model = Model(from: asked.months.first ?? "", to: asked.months.last ?? "", contextSeconds: t.number(asked.contextSeconds),
                               rows: figures.months.map { row($0, t) },
-                              totalSaved: t.number(figures.months.map(\.minutesSaved).reduce(0, +) / 60, decimals: 1), error: error)
+                              totalSaved: Self.duration(figures.months.map(\.minutesSaved).reduce(0, +), t), error: error)
             return pages.render("pilot", title: t["pilot_title"], model: model, request: request, context: context,
                                 status: error == nil ? .ok : .badRequest)
         }
@@ -50,7 +50,6 @@ struct PilotPage {
             guard let judged, let value = judged.precision else { return "—" }
             return "\(t.percent(value)) (\(judged.confirmed) / \(judged.judged))"
         }
-        func hours(_ minutes: Double) -> String { t.number(minutes / 60, decimals: 1) }
         let date = PilotFigures.start(of: month.month) ?? Date()
         var style = Date.FormatStyle().month(.wide).year().locale(t.language.locale)
         style.timeZone = TimeZone(identifier: "UTC")!
@@ -59,6 +58,12 @@ struct PilotPage {
                    flags: PilotFigures.flagLevels.map { "\(t["flag_\($0)"]) \(month.flags[$0] ?? 0)" },
                    precisionReview: precision(month.precisionByFlag["review"]), precisionAlert: precision(month.precisionByFlag["alert"]),
                    verdicts: month.medianMinutesToVerdict.map { "\(t.number($0)) \(t["pilot_minutes"]) (\(month.lessonsWithVerdict))" } ?? "—",
-                   hoursRecorded: hours(month.minutesRecorded), hoursToWatch: hours(month.minutesToWatchIncidents), hoursSaved: hours(month.minutesSaved))
+                   hoursRecorded: Self.duration(month.minutesRecorded, t), hoursToWatch: Self.duration(month.minutesToWatchIncidents, t),
+                   hoursSaved: Self.duration(month.minutesSaved, t))
+    }
+
+    /// Minutes under an hour, hours from one hour on ("40 min", not "0.7 h" or "0.0 h").
+    static func duration(_ minutes: Double, _ t: InterfaceText) -> String {
+        minutes < 59.5 ? "\(t.number(minutes)) \(t["pilot_minutes"])" : "\(t.number(minutes / 60, decimals: 1)) \(t["pilot_hours"])"
     }
 }

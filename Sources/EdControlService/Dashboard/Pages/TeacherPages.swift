@@ -98,6 +98,12 @@ struct TeacherPages {
                             status: error == nil ? .ok : .badRequest)
     }
 
+    /// A lesson's incidents per hour, for the chart and the table alike: only from a lesson of
+    /// half an hour or more, since a 3-minute one would be extrapolated 20 times.
+    static func incidentsPerHour(_ point: TeacherTrend.Point) -> Double? {
+        point.durationSeconds >= 1800 ? point.incidentsPerHour : nil
+    }
+
     @Sendable func detail(_ request: Request, context: APIContext) async throws -> Response {
         let caller = try PageRenderer.signedIn(request, context)
         let t = pages.text(for: request)
@@ -109,7 +115,9 @@ struct TeacherPages {
         query.teacherID = teacher.id
         query.state = .succeeded
         query.limit = 500
-        let trend = TeacherTrend(teacher: teacher, lessons: try await store.lessons(schoolID: caller.schoolID, matching: query).items.map(\.lesson))
+        let taught = try await store.lessons(schoolID: caller.schoolID, matching: query).items.map(\.lesson)
+        let trend = TeacherTrend(teacher: teacher, lessons: taught)
+        let byID = Dictionary(uniqueKeysWithValues: taught.map { ($0.id, $0) })
         let points = trend.points
         func chart(_ titleKey: String, _ unitKey: String, _ colour: String, _ value: (TeacherTrend.Point) -> Double?) -> Chart {
             let title = t[titleKey]
@@ -119,14 +127,15 @@ struct TeacherPages {
             }, number: { t.number($0, decimals: $1) }).svg())
         }
         let charts = [
-            chart("trend_incidents", "unit_incidents_per_hour", ReportCharts.palette[5]) { $0.incidentsPerHour },
+            chart("trend_incidents", "unit_incidents_per_hour", ReportCharts.palette[5]) { Self.incidentsPerHour($0) },
             chart("trend_talk", "unit_percent_of_lesson", ReportCharts.palette[0]) { $0.teacherTalkPercent },
             chart("trend_negative", "unit_percent_of_face_time", ReportCharts.palette[3]) { $0.teacherNegativeShare.map { $0 * 100 } },
         ]
         let lessons = points.reversed().map { point in
-            LessonRow(href: "/lessons/\(point.lessonID)", title: point.title, date: t.date(point.date), duration: ReportCharts.formatClock(point.durationSeconds),
-                      // A rate per hour from a lesson of half an hour or more; a 3-minute one would be extrapolated 20 times.
-                      incidents: "\(point.incidentCount)", perHour: point.durationSeconds >= 1800 ? t.number(point.incidentsPerHour, decimals: 1) : "—",
+            // A day given without a time is shown as the day, not as its midnight.
+            LessonRow(href: "/lessons/\(point.lessonID)", title: point.title, date: byID[point.lessonID].map(t.lessonDate) ?? t.date(point.date),
+                      duration: ReportCharts.formatClock(point.durationSeconds),
+                      incidents: "\(point.incidentCount)", perHour: Self.incidentsPerHour(point).map { t.number($0, decimals: 1) } ?? "—",
                       talk: point.teacherTalkPercent.map { t.number($0) + " %" } ?? "—",
                       negative: point.teacherNegativeShare.map { t.percent($0) } ?? "—",
                       flag: point.flag, flagText: point.flag.map { t["flag_\($0)"] })

@@ -75,4 +75,16 @@ struct PilotTests {
         let trend = TeacherTrend(teacher: Teacher(id: "t", schoolID: "s", name: "Anna", createdAt: Date()), lessons: [short, long])
         #expect(trend.points.map(TeacherPages.incidentsPerHour) == [nil, 4])
     }
+
+    /// A teacher's figures count the teacher's own incidents: a student's swearing is not the
+    /// teacher's doing (lessons analysed before the two were told apart count all of theirs).
+    @Test func aTeachersFiguresCountTheirOwnIncidentsOnly() throws {
+        var mixed = lesson("mixed", day: "2026-11-04", flag: "alert", minutes: 60)
+        mixed.incidentCount = 3
+        mixed.teacherIncidentCount = 1
+        var older = lesson("older", day: "2026-11-05", flag: "review", minutes: 60)
+        older.incidentCount = 2
+        let trend = TeacherTrend(teacher: Teacher(id: "t", schoolID: "s", name: "Anna", createdAt: Date()), lessons: [mixed, older])
+        #expect(trend.points.map(\.incidentCount) == [1, 2] && trend.incidentsPerHour == 1.5)
+    }
 }

@@ -78,6 +78,7 @@ struct TeacherTrend: ResponseEncodable {
         var date: Date
         var durationSeconds: Double
         var flag: String?
+        /// The teacher's own incidents (a student's are not the teacher's doing).
         var incidentCount: Int
         var incidentsPerHour: Double
         var teacherTalkPercent: Double?
@@ -93,7 +94,8 @@ struct TeacherTrend: ResponseEncodable {
     init(teacher: Teacher, lessons: [Lesson]) {
         self.teacher = TeacherView(teacher)
         points = lessons.map { lesson in
-            let incidents = lesson.incidentCount ?? 0
+            // Lessons analysed before the teacher's incidents were counted apart count all of theirs.
+            let incidents = lesson.teacherIncidentCount ?? lesson.incidentCount ?? 0
             return Point(lessonID: lesson.id, title: lesson.title, date: lesson.recordedAt ?? lesson.uploadedAt,
                          durationSeconds: lesson.durationSeconds, flag: lesson.flag, incidentCount: incidents,
                          incidentsPerHour: Double(incidents) / max(lesson.durationSeconds / 3600, 1e-9),

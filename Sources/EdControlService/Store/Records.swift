@@ -122,8 +122,10 @@ public struct Lesson: Codable, Sendable, Equatable {
     public var teacherTalkPercent: Double?
     public var speakerCount: Int?
     public var teacherNegativeShare: Double?
-    /// The strongest incident's peak intensity (lessons analysed before it was kept: nil).
+    /// The strongest incident's peak intensity, and how many incidents were the teacher's
+    /// (lessons analysed before these were kept: nil).
     public var peakIntensity: Double? = nil
+    public var teacherIncidentCount: Int? = nil
     public var analysedAt: Date?
     /// This upload's choice of transcription; nil follows the school's.
     public var transcription: TranscriptionChoice? = nil

@@ -211,8 +211,11 @@ public final class SQLiteStore: EdControlStore {
         migrator.registerMigration("v19: API tokens expire") { db in
             try db.execute(sql: "ALTER TABLE api_token ADD COLUMN expires_at REAL")
         }
-        migrator.registerMigration("v20: the strongest incident's intensity, to order lessons by severity") { db in
-            try db.execute(sql: "ALTER TABLE lesson ADD COLUMN peak_intensity REAL")
+        migrator.registerMigration("v20: per lesson, the strongest incident's intensity (severity order) and the teacher's incidents") { db in
+            try db.execute(sql: """
+                ALTER TABLE lesson ADD COLUMN peak_intensity REAL;
+                ALTER TABLE lesson ADD COLUMN teacher_incident_count INTEGER;
+                """)
         }
         return migrator
     }
@@ -588,10 +591,11 @@ public final class SQLiteStore: EdControlStore {
             guard db.changesCount == 1 else { return false }
             try db.execute(sql: """
                 UPDATE lesson SET flag = ?, incident_count = ?, teacher_talk_percent = ?, speaker_count = ?, duration_seconds = ?,
-                    teacher_negative_share = ?, peak_intensity = ?, analysed_at = ?
+                    teacher_negative_share = ?, peak_intensity = ?, teacher_incident_count = ?, analysed_at = ?
                 WHERE id = (SELECT lesson_id FROM job WHERE id = ?)
                 """, arguments: [summary.flag, summary.incidentCount, summary.teacherTalkPercent, summary.speakerCount,
-                                 summary.durationSeconds, summary.teacherNegativeShare, summary.peakIntensity, now, jobID])
+                                 summary.durationSeconds, summary.teacherNegativeShare, summary.peakIntensity, summary.teacherIncidentCount,
+                                 now, jobID])
             return true
         }
     }

@@ -87,9 +87,11 @@ public struct AnalysisSummary: Sendable, Equatable {
     /// The strongest incident's peak intensity (0–1), nil without incidents: what orders
     /// lessons by severity within a flag.
     public var peakIntensity: Double?
+    /// The incidents of the teacher (not a student's): what a teacher's figures count.
+    public var teacherIncidentCount: Int
 
     public init(flag: String, incidentCount: Int, teacherTalkPercent: Double, speakerCount: Int, durationSeconds: Double,
-                teacherNegativeShare: Double?, peakIntensity: Double? = nil) {
+                teacherNegativeShare: Double?, peakIntensity: Double? = nil, teacherIncidentCount: Int = 0) {
         self.flag = flag
         self.incidentCount = incidentCount
         self.teacherTalkPercent = teacherTalkPercent
@@ -97,6 +99,7 @@ public struct AnalysisSummary: Sendable, Equatable {
         self.durationSeconds = durationSeconds
         self.teacherNegativeShare = teacherNegativeShare
         self.peakIntensity = peakIntensity
+        self.teacherIncidentCount = teacherIncidentCount
     }
 }
 

@@ -140,6 +140,13 @@ struct DashboardTests {
         let worstPerson = worst["role"] as? String == "teacher" ? "Анна Петрова (the teacher)" : worst["role"] as? String == "student" ? "a student" : "someone"
         #expect(reason.hasPrefix("At \(ReportCharts.formatClock(worst["start"] as! Double)), \(worstPerson) ") && reason.contains("(intensity ")
                 && !reason.contains("S1") && !reason.contains(" LU above the speaker"), "\(reason)")
+        // Figures read from the transcript are left out, with the reason, when its language was detected unsure.
+        let certainty = (report["transcript"] as? [String: Any])?["languageProbability"] as? Double
+        let withheld = try browser.evaluate("document.getElementById('transcript-figures-withheld') !== null") as? Bool
+        #expect(withheld == (report["teaching"] != nil && (certainty ?? 1) < 0.8), "language detected \(certainty ?? -1) sure")
+        // The correction form names people as a reviewer knows them, never by a bare id.
+        let people = try browser.evaluate("[...document.querySelectorAll('#incident-0 select[name=person] option')].map(o => o.textContent).join('|')") as? String ?? ""
+        #expect(people.contains("Анна Петрова (teacher, S") && !people.split(separator: "|").contains { $0.wholeMatch(of: /[SF]\d+/) != nil }, "\(people)")
         // The evidence under each incident is written from the report's findings; in English it reads as the report's own sentences.
         for (index, incident) in incidents.enumerated() {
             let shown = try browser.evaluate("document.querySelector('#incident-\(index) .evidence').textContent") as? String ?? ""
@@ -355,6 +362,8 @@ struct DashboardTests {
         used.formUnion(Job.State.allCases.map { "status_\($0.rawValue)" })
         used.formUnion(Role.allCases.map { "role_name_\($0.rawValue)" })
         used.formUnion(SpeakerRole.allCases.map { "role_\($0.rawValue)" })
+        used.formUnion(SpeakerRole.allCases.map { "person_role_\($0.rawValue)" })
+        used.formUnion((LessonFeatures.numericNames + LessonFeatures.categoricalNames).filter { !$0.hasPrefix("emotion.") }.map { "feature_\($0)" })
         used.formUnion(LessonQuery.Order.allCases.map { "sort_\($0.rawValue)" })
         used.formUnion(IncidentReview.Verdict.allCases.map { "verdict_\($0.rawValue)" })
         used.formUnion(LessonSummary.Flag.allCases.map { "flag_\($0.rawValue)" })

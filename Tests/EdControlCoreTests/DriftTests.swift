@@ -81,7 +81,11 @@ struct DriftTests {
             let drift = try JSONDecoder().decode(DriftReport.self, from: Data(buffer: answer.body))
             #expect(drift.reference.lessons == 8 && drift.current.lessons == 8 && drift.alerts == ["speechShare", "audioCodec"], "\(drift.alerts)")
             let page = String(buffer: try await client.execute(uri: "/monitoring?\(query)", method: .get, headers: admin.bearer).body)
-            #expect(page.contains(#"id="drift-alerts""#) && page.contains("speechShare, audioCodec"))
+            #expect(page.contains(#"id="drift-alerts""#) && page.contains("share of speech, audio codec"), "feature names in words, not camelCase")
+            var russian = admin.bearer
+            russian[.acceptLanguage] = "ru"
+            let inRussian = String(buffer: try await client.execute(uri: "/monitoring?\(query)", method: .get, headers: russian).body)
+            #expect(inRussian.contains("доля речи, аудиокодек") && !inRussian.contains("speechShare<") && !inRussian.contains("too few"))
             #expect(page.contains(#"<tr id="feature-speechShare" class="drift-alert">"#) && page.contains(#"<rect class="drift-current""#))
             #expect(page.contains("aac 100→0 %") && !page.contains("<script>"), "categories with their shares")
             let bad = try await client.execute(uri: "/api/v1/monitoring/drift?current=2026-11-31..x", method: .get, headers: admin.bearer)

@@ -164,68 +164,6 @@ struct SecurityTests {
         }
     }
 
-    @Test func signInIsThrottledPerAccountAndPerAddress() async throws {
-        let site = try await RouterInstallation("security", role: .admin)
-        let password = "a correct password"
-        for name in ["anna", "boris"] {
-            _ = try await UserAccounts.create(in: site.store, school: "School A", email: "\(name)@school.org", name: name, role: .manager, password: password)
-        }
-        @Sendable func signIn(_ client: some TestClientProtocol, _ email: String, _ password: String) async throws -> TestResponse {
-            try await client.execute(uri: "/sign-in", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                     body: ByteBuffer(string: "email=\(email)&password=\(password.replacingOccurrences(of: " ", with: "+"))"))
-        }
-        // Live: the throttle counts by the connected address.
-        try await site.application().test(.live) { client in
-            for attempt in 1...5 {
-                #expect(try await signIn(client, "anna@school.org", "wrong \(attempt)").status == .unauthorized)
-            }
-            let locked = try await signIn(client, "anna@school.org", "wrong 6")
-            #expect(locked.status == .tooManyRequests && String(buffer: locked.body).contains("Too many failed sign-ins"))
-            let retryAfter = try #require(locked.headers[.retryAfter].flatMap(Int.init))
-            #expect(retryAfter > 800 && retryAfter <= 900, "\(retryAfter)")
-            // Locked means locked: the right password does not get through (no guessing oracle), and costs no bcrypt check.
-            #expect(try await signIn(client, "anna@school.org", password).status == .tooManyRequests)
-            // Another account is still open from this address…
-            let other = try await signIn(client, "boris@school.org", password)
-            #expect(other.status == .seeOther && other.headers[.setCookie] != nil, "\(other.status)")
-            // …until the address has failed 20 times (5 already, as anna).
-            for attempt in 1...15 { _ = try await signIn(client, "nobody\(attempt)@school.org", "guess") }
-            #expect(try await signIn(client, "boris@school.org", password).status == .tooManyRequests)
-            // A new password from the administrator lifts the account's lock (not the address's).
-            try await UserAccounts.setPassword(in: site.store, user: UserAccounts.user(in: site.store, email: "anna@school.org", school: nil), password: "another good password")
-            // (A limit of one attempt is refused while any failure of the account is left.)
-            let lifted = try await site.store.countSignInAttempt([SignInLimit(key: "account:anna@school.org", attempts: 1)], at: Date(), window: 900)
-            if case .refused = lifted { Issue.record("the account's failures are left after a new password") }
-        }
-    }
-
-    /// Wrong passwords sent at once are each counted before their password is checked, so no
-    /// more of them are checked than the limit allows.
-    @Test func concurrentSignInsCannotRaceTheThrottle() async throws {
-        let site = try await RouterInstallation("security", role: .admin)
-        _ = try await UserAccounts.create(in: site.store, school: "School A", email: "anna@school.org", name: "Anna", role: .manager, password: "a correct password")
-        try await site.application().test(.live) { client in
-            let port = try #require(client.port)
-            let configuration = URLSessionConfiguration.ephemeral
-            configuration.httpMaximumConnectionsPerHost = 12
-            let session = URLSession(configuration: configuration)
-            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
-                for attempt in 1...12 {
-                    group.addTask {
-                        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/sign-in")!)
-                        request.httpMethod = "POST"
-                        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-                        request.httpBody = Data("email=anna%40school.org&password=wrong+\(attempt)".utf8)
-                        let (_, response) = try await session.data(for: request)
-                        return (response as? HTTPURLResponse)?.statusCode ?? 0
-                    }
-                }
-                return try await group.reduce(into: [Int]()) { $0.append($1) }
-            }
-            #expect(statuses.filter { $0 == 401 }.count == 5 && statuses.filter { $0 == 429 }.count == 7, "\(statuses.sorted())")
-        }
-    }
-
     /// Every spelling of a place inside the network is refused with its reason; public
     /// addresses and networks the operator allowed are taken.
     @Test func webhookTargetsInsideTheNetworkAreRefusedInAnySpelling() async throws {
@@ -296,6 +234,75 @@ struct SecurityTests {
 /// stall.
 @Suite("Security, against a running server")
 struct LiveSecurityTests {
+    /// Password guessing is throttled per account and per address, against a server process
+    /// (in the test process the other suites' work starved the in-process server past the
+    /// test client's 15-s read timeout).
+    @Test func signInIsThrottledPerAccountAndPerAddress() async throws {
+        let server = try RunningServer(arguments: ["--workers", "0"])
+        let password = "a correct password"
+        for name in ["anna", "boris"] {
+            let made = try Fixtures.run(Fixtures.edcontrol, ["user", "create", "--data", server.data.path, "--school", "School A",
+                                                             "--email", "\(name)@school.org", "--role", "manager", "--password", password])
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        func signIn(_ email: String, _ password: String) async throws -> RunningServer.Reply {
+            try await server.request("POST", "/sign-in", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                     body: Data("email=\(email)&password=\(password.replacingOccurrences(of: " ", with: "+"))".utf8))
+        }
+        // The throttle counts by the connected address (loopback here).
+        for attempt in 1...5 {
+            #expect(try await signIn("anna@school.org", "wrong \(attempt)").status == 401)
+        }
+        let locked = try await signIn("anna@school.org", "wrong 6")
+        #expect(locked.status == 429 && locked.text.contains("Too many failed sign-ins"))
+        let retryAfter = try #require(locked.headers["retry-after"].flatMap(Int.init))
+        #expect(retryAfter > 800 && retryAfter <= 900, "\(retryAfter)")
+        // Locked means locked: the right password does not get through (no guessing oracle), and costs no bcrypt check.
+        #expect(try await signIn("anna@school.org", password).status == 429)
+        // Another account is still open from this address…
+        let other = try await signIn("boris@school.org", password)
+        #expect(other.status == 303 && other.headers["set-cookie"] != nil, "\(other.status)")
+        // …until the address has failed 20 times (5 already, as anna).
+        for attempt in 1...15 { _ = try await signIn("nobody\(attempt)@school.org", "guess") }
+        #expect(try await signIn("boris@school.org", password).status == 429)
+        // A new password from the administrator lifts the account's lock (not the address's).
+        let renewed = try Fixtures.run(Fixtures.edcontrol, ["user", "set-password", "--data", server.data.path, "--email", "anna@school.org",
+                                                            "--password", "another good password"])
+        #expect(renewed.status == 0, "\(renewed.stderr)")
+        // (A limit of one attempt is refused while any failure of the account is left.)
+        let store = try SQLiteStore(path: server.data.appendingPathComponent("edcontrol.sqlite").path)
+        let lifted = try await store.countSignInAttempt([SignInLimit(key: "account:anna@school.org", attempts: 1)], at: Date(), window: 900)
+        if case .refused = lifted { Issue.record("the account's failures are left after a new password") }
+    }
+
+    /// Wrong passwords sent at once are each counted before their password is checked, so no
+    /// more of them are checked than the limit allows.
+    @Test func concurrentSignInsCannotRaceTheThrottle() async throws {
+        let server = try RunningServer(arguments: ["--workers", "0"])
+        let made = try Fixtures.run(Fixtures.edcontrol, ["user", "create", "--data", server.data.path, "--school", "School A",
+                                                         "--email", "anna@school.org", "--role", "manager", "--password", "a correct password"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpMaximumConnectionsPerHost = 12
+        let session = URLSession(configuration: configuration)
+        let url = server.url.appendingPathComponent("sign-in")
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for attempt in 1...12 {
+                group.addTask {
+                    var request = URLRequest(url: url)
+                    request.httpMethod = "POST"
+                    request.timeoutInterval = 120
+                    request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+                    request.httpBody = Data("email=anna%40school.org&password=wrong+\(attempt)".utf8)
+                    let (_, response) = try await session.data(for: request)
+                    return (response as? HTTPURLResponse)?.statusCode ?? 0
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses.filter { $0 == 401 }.count == 5 && statuses.filter { $0 == 429 }.count == 7, "\(statuses.sorted())")
+    }
+
     /// An upload that fails keeps its meaning (408 too slow, 413 too large also when chunked,
     /// 400 cut short), never 500, and leaves nothing in uploads/. Against a server process:
     /// in this process the other suites' work would slow the server's reading and blur "slow".

@@ -88,6 +88,8 @@ struct LessonPage {
         var canReanalyse: Bool
         var reviewed: String?
         var figures: [Figure]
+        /// Why the figures drawn from the transcript are left out, when it is not to be trusted.
+        var transcriptFiguresWithheld: String?
         /// The terms the evidence uses, explained.
         var glossary: [Figure] = []
         var talkChart: String?
@@ -194,30 +196,33 @@ struct LessonPage {
         model.narrowTimeline = ReportCharts.timeline(report, words: words, layout: .narrow)
         let strongest = report.incidents.indices.max { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }
         let people = ReportCharts.speakersInOrder(report).map(\.id) + report.video.tracks.map(\.id)
+        let names = Self.peopleNames(report, teacher: teacher, t)
         model.incidents = report.incidents.enumerated().map { index, incident in
             IncidentRow(index: index, start: incident.start, clock: ReportCharts.formatClock(incident.start),
-                        who: words.speakerNames[incident.person] ?? "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modality(of: incident),
+                        who: names[incident.person] ?? "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modality(of: incident),
                         length: t.number(incident.end - incident.start, decimals: 1) + " " + t["unit_seconds"],
                         peak: t.number(incident.peakIntensity, decimals: 2), peakPercent: Int(incident.peakIntensity * 100),
                         mean: t.number(incident.meanIntensity, decimals: 2), evidence: sentences.evidence(incident),
                         verdict: verdicts[index]?.verdict.rawValue, verdictText: verdicts[index].map { t["verdict_\($0.verdict.rawValue)"] },
-                        correction: verdicts[index].flatMap { correctionWords($0, words: words, t) },
+                        correction: verdicts[index].flatMap { correctionWords($0, words: words, names: names, t) },
                         worst: index == strongest, startClock: Self.preciseClock(incident.start), endClock: Self.preciseClock(incident.end),
-                        people: people.map { Choice(value: $0, label: words.speakerNames[$0] ?? $0, selected: $0 == incident.person) },
+                        people: people.map { Choice(value: $0, label: names[$0] ?? $0, selected: $0 == incident.person) },
                         modalities: [Incident.Modality.voice, .face, .words, .both].map {
                             Choice(value: $0.rawValue, label: words.modalities[$0] ?? $0.rawValue, selected: $0 == incident.modality)
                         })
         }
         model.worst = strongest.map { model.incidents[$0] }
         if let transcript = report.transcript, transcript.analysed {
-            func who(_ speaker: String?) -> String { speaker.map { words.speakerNames[$0] ?? $0 } ?? t["transcript_unknown_speaker"] }
+            func who(_ speaker: String?) -> String { speaker.map { names[$0] ?? $0 } ?? t["transcript_unknown_speaker"] }
             let lines = transcript.segments.map { segment in
                 TranscriptPanel.Line(start: segment.start, end: segment.end, clock: ReportCharts.formatClock(segment.start),
                                      who: who(segment.speaker), role: segment.role?.rawValue ?? "unknown", text: segment.text)
             }
             let language = t.transcriptionName(transcript.language ?? "")
             let how = transcript.languageProbability.map { t.format("transcript_language_detected", t.percent($0)) } ?? transcript.model ?? ""
-            model.transcript = TranscriptPanel(meta: t.format("transcript_meta", language, how), note: transcript.note, lines: lines)
+            // The report's note is in English; the only one an analysed transcript has is that its language was uncertain.
+            let note = transcript.note.map { _ in t.format("transcript_uncertain", language, t.percent(transcript.languageProbability ?? 0)) }
+            model.transcript = TranscriptPanel(meta: t.format("transcript_meta", language, how), note: note, lines: lines)
             for index in model.incidents.indices {
                 let incident = report.incidents[index]
                 let around = lines.filter { $0.end > incident.start - 3 && $0.start < incident.end + 3 }
@@ -246,7 +251,12 @@ struct LessonPage {
             figure("exchanges", t.number(m.teacherToStudentExchangesPerMinute, decimals: 1) + " " + t["unit_per_minute"]),
             figure("wait", m.teacherToStudentExchangesPerMinute == 0 ? "—" : t.number(m.meanWaitAfterTeacherSeconds, decimals: 1) + " " + t["unit_seconds"]),
         ]
-        if let teaching = report.teaching {
+        // Figures read from a transcript the model was unsure of would be figures about words
+        // nobody said (the demo's transcript, detected "67 % sure", is mostly wrong).
+        let languageCertainty = report.transcript?.languageProbability
+        if report.teaching != nil, let certainty = languageCertainty, certainty < Self.trustedLanguageCertainty {
+            model.transcriptFiguresWithheld = t.format("lesson_transcript_figures_withheld", t.percent(certainty))
+        } else if let teaching = report.teaching {
             model.figures += [
                 figure("questions", t.number(teaching.questionsPerHour) + " " + t["unit_per_hour"] + " (\(teaching.teacherQuestions))"),
                 figure("open_questions", teaching.teacherQuestions == 0 ? "—"
@@ -291,6 +301,33 @@ struct LessonPage {
                              who: hit.speaker ?? t["transcript_unknown_speaker"], role: hit.role ?? "unknown", text: hit.text)
     }
 
+    /// Each speaker and face as a reviewer knows them: the teacher by name, the others by their
+    /// role, each with the id the report and the timeline use ("Anna Petrova (teacher, S1)",
+    /// "student S2", "face F3 of student S2"), instead of bare ids.
+    static func peopleNames(_ report: LessonReport, teacher: String?, _ t: InterfaceText) -> [String: String] {
+        var names: [String: String] = [:]
+        for speaker in report.speakers {
+            if let teacher, speaker.role == .teacher {
+                names[speaker.id] = t.format("person_named", teacher, t["person_role_teacher"], speaker.id)
+            } else {
+                names[speaker.id] = t.format("person_speaker", t["person_role_\(speaker.role.rawValue)"], speaker.id)
+            }
+        }
+        for track in report.video.tracks {
+            if let speaker = track.speaker.flatMap({ names[$0] }) {
+                names[track.id] = t.format("person_face_of", track.id, speaker)
+            } else {
+                names[track.id] = track.role == .unknown ? t.format("person_face_alone", track.id)
+                    : t.format("person_face", track.id, t["person_role_\(track.role.rawValue)"])
+            }
+        }
+        return names
+    }
+
+    /// How sure the language detection must be for figures read from the transcript (questions,
+    /// words) to be shown; a language given at upload is trusted.
+    static let trustedLanguageCertainty = 0.8
+
     /// "1:23.4": a time to a tenth of a second, for the correction form (and read back by `ReviewForm`).
     static func preciseClock(_ seconds: Double) -> String {
         let tenths = Int((seconds * 10).rounded())
@@ -298,13 +335,13 @@ struct LessonPage {
     }
 
     /// "Corrected: 1:20–1:31, S2, voice" — the parts the reviewer changed.
-    private func correctionWords(_ review: IncidentReview, words: ChartWords, _ t: InterfaceText) -> String? {
+    private func correctionWords(_ review: IncidentReview, words: ChartWords, names: [String: String], _ t: InterfaceText) -> String? {
         guard review.isCorrected else { return nil }
         var parts: [String] = []
         if review.correctedStart != nil {
             parts.append("\(ReportCharts.formatClock(review.labelledSpan.start))–\(ReportCharts.formatClock(review.labelledSpan.end))")
         }
-        if let person = review.correctedPerson { parts.append(words.speakerNames[person] ?? person) }
+        if let person = review.correctedPerson { parts.append(names[person] ?? person) }
         if let modality = review.correctedModality.flatMap(Incident.Modality.init) { parts.append(words.modalities[modality] ?? modality.rawValue) }
         return t["review_corrected"] + " " + parts.joined(separator: ", ")
     }

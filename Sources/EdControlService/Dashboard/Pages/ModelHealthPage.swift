@@ -10,6 +10,8 @@ struct ModelHealthPage {
     let pages: PageRenderer
 
     struct Row {
+        /// The feature's id (for the row's anchor) and its name in the reader's language.
+        var id: String
         var name: String
         var counts: String
         var referenceMean: String
@@ -49,7 +51,7 @@ struct ModelHealthPage {
             let report = try await monitor.report(schoolID: caller.schoolID, reference: windows.reference, current: windows.current)
             let model = Model(reference: report.reference.label, current: report.current.label, referenceLessons: report.reference.lessons,
                               currentLessons: report.current.lessons,
-                              alerts: report.alerts.isEmpty ? nil : report.alerts.joined(separator: ", "),
+                              alerts: report.alerts.isEmpty ? nil : report.alerts.map { Self.featureName($0, t) }.joined(separator: ", "),
                               rows: report.features.map { row($0, t) }, error: nil)
             return pages.render("monitoring", title: t["health_title"], model: model, request: request, context: context)
         }
@@ -58,12 +60,20 @@ struct ModelHealthPage {
     private func row(_ feature: DriftReport.Feature, _ t: InterfaceText) -> Row {
         func number(_ value: Double?, _ decimals: Int) -> String { value.map { t.number($0, decimals: decimals) } ?? "—" }
         let shares = feature.bins?.map { ($0.referenceShare, $0.currentShare) } ?? feature.categories?.map { ($0.referenceShare, $0.currentShare) } ?? []
-        return Row(name: feature.name, counts: "\(feature.referenceCount) / \(feature.currentCount)",
+        return Row(id: feature.name, name: Self.featureName(feature.name, t), counts: "\(feature.referenceCount) / \(feature.currentCount)",
                    referenceMean: number(feature.referenceMean, 3), currentMean: number(feature.currentMean, 3), psi: number(feature.psi, 3),
                    ks: feature.kolmogorovSmirnov.map { "D \(t.number($0.statistic, decimals: 3)), p \(t.number($0.pValue, decimals: 4))" } ?? "—",
-                   alert: feature.alert, note: feature.note, chart: Self.bars(shares, label: feature.name),
+                   // The only note is that a window has too few lessons: said here in the reader's language.
+                   alert: feature.alert, note: feature.note.map { _ in t.format("health_too_few", feature.referenceCount, feature.currentCount, DriftReport.minimumLessons) },
+                   chart: Self.bars(shares, label: Self.featureName(feature.name, t)),
                    categories: feature.categories?.map { "\($0.category) \(t.number(100 * $0.referenceShare))→\(t.number(100 * $0.currentShare)) %" }
                        .joined(separator: ", "))
+    }
+
+    /// A feature's name in words ("speechShare" is "share of speech"; "emotion.sad" is "sad faces").
+    static func featureName(_ name: String, _ t: InterfaceText) -> String {
+        if name.hasPrefix("emotion.") { return t.format("feature_emotion", t["emotion_\(name.dropFirst("emotion.".count))"]) }
+        return t["feature_\(name)"]
     }
 
     /// An SVG of paired bars (no text but the accessible label, which is a feature name).

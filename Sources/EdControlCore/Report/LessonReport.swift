@@ -100,3 +100,11 @@ public struct Lineage: Codable, Sendable {
 public enum EdControl {
     public static let version = "0.1.0"
 }
+
+extension LessonReport {
+    /// The incident with the highest peak intensity, and its place in `incidents`: what the
+    /// flag's reason and the "worst moment" are about.
+    public var strongestIncident: (index: Int, incident: Incident)? {
+        incidents.indices.max { incidents[$0].peakIntensity < incidents[$1].peakIntensity }.map { ($0, incidents[$0]) }
+    }
+}

@@ -463,8 +463,8 @@ extension AnalysisSummary {
                   teacherTalkPercent: report.talkMetrics.teacherTalkPercent, speakerCount: report.speakers.count,
                   durationSeconds: report.talkMetrics.durationSeconds,
                   teacherNegativeShare: teacher.map { teacher in Emotion.negative.reduce(0) { $0 + (teacher.emotionShares[$1.rawValue] ?? 0) } },
-                  peakIntensity: report.incidents.map(\.peakIntensity).max(),
-                  teacherIncidentCount: report.incidents.filter { $0.role == .teacher }.count)
+                  peakIntensity: report.strongestIncident?.incident.peakIntensity,
+                  teacherIncidentCount: report.summary.roles.first { $0.role == .teacher }?.incidentCount ?? 0)
     }
 }
 

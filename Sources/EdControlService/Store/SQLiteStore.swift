@@ -425,7 +425,7 @@ public final class SQLiteStore: EdControlStore {
     }
 
     /// A lesson's date: when it was recorded, or else uploaded.
-    private static let lessonDate = "COALESCE(lesson.recorded_at, lesson.uploaded_at)"
+    static let lessonDate = "COALESCE(lesson.recorded_at, lesson.uploaded_at)"
 
     /// Text as searches compare it: lower case in any alphabet (SQLite's own lower() knows
     /// only ASCII), without diacritics, ё as е.

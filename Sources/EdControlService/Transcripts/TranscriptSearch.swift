@@ -42,12 +42,12 @@ public struct TranscriptSearchQuery: Sendable, Equatable {
     /// begins with one searched for, case and ё/е folded as the index folds them), so a
     /// page can highlight what was found.
     public func highlighted(_ text: String) -> [(text: String, matched: Bool)] {
-        let folded = words.map(Self.fold)
+        let folded = words.map(SQLiteStore.folded)
         var runs: [(text: String, matched: Bool)] = []
         var word = ""
         func close() {
             guard !word.isEmpty else { return }
-            let matched = folded.contains { Self.fold(word).hasPrefix($0) }
+            let matched = folded.contains { SQLiteStore.folded(word).hasPrefix($0) }
             if !matched, let last = runs.last, !last.matched { runs[runs.count - 1].text += word } else { runs.append((word, matched)) }
             word = ""
         }
@@ -61,10 +61,6 @@ public struct TranscriptSearchQuery: Sendable, Equatable {
         }
         close()
         return runs
-    }
-
-    static func fold(_ text: String) -> String {
-        text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased().replacingOccurrences(of: "ё", with: "е")
     }
 }
 

@@ -37,7 +37,7 @@ struct IncidentWords {
     /// 7 s and looked angry for 5 s"), its numbers after it, and how many more there are.
     func reason(_ report: LessonReport) -> String {
         let incidents = report.incidents
-        guard let strongest = incidents.max(by: { $0.peakIntensity < $1.peakIntensity }) else {
+        guard let strongest = report.strongestIncident?.incident else {
             return report.summary.flag == .inconclusive ? t["reason_inconclusive"] : t["reason_none"]
         }
         guard !strongest.findings.isEmpty else { return report.summary.reason }

@@ -194,7 +194,7 @@ struct LessonPage {
         model.reason = sentences.reason(report)
         model.timeline = ReportCharts.timeline(report, words: words)
         model.narrowTimeline = ReportCharts.timeline(report, words: words, layout: .narrow)
-        let strongest = report.incidents.indices.max { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }
+        let strongest = report.strongestIncident?.index
         let people = ReportCharts.speakersInOrder(report).map(\.id) + report.video.tracks.map(\.id)
         let names = Self.peopleNames(report, teacher: teacher, t)
         model.incidents = report.incidents.enumerated().map { index, incident in

@@ -71,10 +71,8 @@ struct LessonsPage {
     /// The flag's reason, as the lesson's page says it, and a link that plays the strongest incident.
     static func why(_ report: LessonReport, lessonHref: String, teacherName: String?, _ t: InterfaceText) -> (String, Link?) {
         let reason = IncidentWords(t: t, words: t.chartWords, teacherName: teacherName).reason(report)
-        guard let index = report.incidents.indices.max(by: { report.incidents[$0].peakIntensity < report.incidents[$1].peakIntensity }) else {
-            return (reason, nil)
-        }
-        let start = report.incidents[index].start
+        guard let (index, strongest) = report.strongestIncident else { return (reason, nil) }
+        let start = strongest.start
         return (reason, Link(href: "\(lessonHref)?t=\(Int(start))#incident-\(index)", label: t.format("lessons_worst", ReportCharts.formatClock(start))))
     }
 

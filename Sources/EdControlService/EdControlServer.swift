@@ -105,6 +105,7 @@ public struct EdControlServer: Sendable {
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         try data.makePrivate(logger: logger)
         try await lessons.sweep()
+        try await lessons.refreshOutdatedSummaries()
         try await Self.checkChampion(store: store, models: models)
         try await startShadowRun()
         var services: [any Service] = Self.workers(count: settings.workers, lessons: lessons, models: models,

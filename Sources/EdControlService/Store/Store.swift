@@ -72,17 +72,27 @@ public protocol LessonStore: Sendable {
     func deleteLesson(id: String, schoolID: String) async throws -> Lesson?
     /// Every lesson's id, in all schools: what may have files.
     func lessonIDs() async throws -> Set<String>
+    /// Analysed lessons, in all schools, whose list figures were worked out by an older
+    /// `AnalysisSummary.version`: what a start brings up to date from their reports.
+    func lessonsWithOutdatedSummaries() async throws -> [String]
+    /// Replaces an analysed lesson's list figures (with the current summary version).
+    func updateSummary(lessonID: String, summary: AnalysisSummary) async throws
 }
 
 /// What a finished analysis tells the lesson list.
 public struct AnalysisSummary: Sendable, Equatable {
+    /// Raised whenever a figure is worked out differently, so that lessons analysed before
+    /// are summarised again from their stored reports (2: the teacher's strongest incident
+    /// and own incidents; 3: negative expression against the face's usual one).
+    public static let version = 3
+
     public var flag: String
     public var incidentCount: Int
     public var teacherTalkPercent: Double
     public var speakerCount: Int
     public var durationSeconds: Double
-    /// Share of the teacher's on-screen seconds with a negative emotion most likely; nil
-    /// when no face was linked to the teacher.
+    /// Share of the teacher's on-screen seconds in which a negative expression stood out from
+    /// the face's usual one (`ExpressionChanges`); nil when no face was linked to the teacher.
     public var teacherNegativeShare: Double?
     /// The strongest incident's peak intensity (0–1), nil without incidents: what orders
     /// lessons by severity within a flag.

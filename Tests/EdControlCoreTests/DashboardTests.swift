@@ -1,4 +1,4 @@
-import EdControlCore
+@testable import EdControlCore
 @testable import EdControlService
 import Foundation
 import LessonSynthesis
@@ -332,6 +332,87 @@ struct DashboardTests {
         #expect(page.status == 303 && page.headers["location"] == "/sign-in?next=%2Flessons")
     }
 
+    /// The manager's path, in English and Russian, on a laptop and a phone: search → a hit →
+    /// the lesson playing at that second; lessons by severity → the worst moment; the
+    /// teachers; and every other page. On each: no text under 12 px, none cut off or on
+    /// top of other chart text, every text at 4.5:1 contrast or more, no raw keys, and no
+    /// English left on a Russian page (`PageAudit`).
+    @Test func theManagersPathReadsWholeInBothLanguagesAndWidths() async throws {
+        let server = try RunningServer()
+        try user(server, school: "Demo school", email: "admin@school.test", role: "admin")
+        let token = try server.token(school: "Demo school", role: "admin")
+        let teacher = try await server.request("POST", "/api/v1/teachers", token: token, body: Data(#"{"name": "Анна Петрова"}"#.utf8)).json()
+        var spec = LessonSpec(seed: 74, speakerCount: 2, durationSeconds: 90)
+        spec.voices = [Voice.pool[0], Voice.pool[3]]
+        spec.raisedVoiceProbability = 0.4
+        spec.withVideo = true
+        spec.facialEpisodeCount = 1
+        spec.photos = Fixtures.photos
+        let lesson = try LessonGenerator().generate(spec, into: try Fixtures.temporaryDirectory("walk-lesson"), name: "Геометрия 8А")
+        let uploaded = try await server.request("POST", "/api/v1/lessons?filename=lesson.mp4&title=%D0%93%D0%B5%D0%BE%D0%BC%D0%B5%D1%82%D1%80%D0%B8%D1%8F&teacherId=\(teacher["id"] as! String)",
+                                                token: token, file: lesson.media).json()
+        let job = try #require((uploaded["job"] as? [String: Any])?["id"] as? String)
+        #expect(try await server.waitForJob(job, token: token)["state"] as? String == "succeeded")
+        let lessonID = try #require((uploaded["lesson"] as? [String: Any])?["id"] as? String)
+        let report = try await server.request("GET", "/api/v1/lessons/\(lessonID)/report.json", token: token).json()
+        let segments = (report["transcript"] as? [String: Any])?["segments"] as? [[String: Any]] ?? []
+        let words = segments.compactMap { $0["text"] as? String }.flatMap { $0.split(whereSeparator: { !$0.isLetter }) }
+        let word = try #require(words.first { $0.count >= 5 }, "a word of the transcript to search for")
+        let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard/Text/en.json")
+        let catalogue = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text))
+        let keys = catalogue.keys.map { String($0.split(separator: ".")[0]) }
+        let english = PageAudit.vocabulary(Array(catalogue.values))
+
+        let browser = try Browser()
+        try browser.open(server.url.appendingPathComponent("sign-in"))
+        try browser.type("admin@school.test", into: "#email")
+        try browser.type(Self.password, into: "#password")
+        try browser.click("#sign-in", loads: true)
+        var problems: [String] = []
+        func check(_ page: String, _ language: String, _ width: Int) throws {
+            let name = "walk-\(language)-\(width)-\(page)"
+            problems += try browser.audit(keys: keys, english: english).map { "\(name): \($0)" }
+            try browser.screenshot(to: Self.screenshots.appendingPathComponent(name + ".png"))
+        }
+        func playsNear(_ second: Double) throws {
+            try browser.waitFor("document.getElementById('player').readyState >= 1 && Math.abs(document.getElementById('player').currentTime - \(second)) < 1.5")
+            try browser.evaluate("document.getElementById('player').pause()")
+        }
+        for language in ["en", "ru"] {
+            if try browser.evaluate("document.documentElement.lang") as? String != language { try browser.click("a.language", loads: true) }
+            for width in [1366, 390] {
+                try browser.resize(width: width, height: width > 600 ? 900 : 844, mobile: width < 600)
+                // Lessons by severity, then the worst moment, playing there.
+                try browser.open(server.url.appendingPathComponent("lessons").appending(queryItems: [.init(name: "sort", value: "severity")]))
+                try check("lessons", language, width)
+                let worst = try #require(browser.evaluate("document.querySelector('#lessons a.worst-moment')?.getAttribute('href')") as? String)
+                let second = try #require(worst.firstMatch(of: /\?t=(\d+)/).flatMap { Double($0.output.1) })
+                try browser.click("#lessons a.worst-moment", loads: true)
+                try playsNear(second)
+                try check("lesson", language, width)
+                // Search, then the first hit: the lesson playing at the line found.
+                try browser.open(server.url.appendingPathComponent("search").appending(queryItems: [.init(name: "q", value: String(word))]))
+                try check("search", language, width)
+                let hit = try #require(browser.evaluate("document.querySelector('a.search-hit')?.getAttribute('href')") as? String, "\(String(word)) is found")
+                let hitSecond = try #require(hit.firstMatch(of: /\?t=(\d+)/).flatMap { Double($0.output.1) })
+                try browser.click("a.search-hit", loads: true)
+                try playsNear(hitSecond)
+                // The teachers, one teacher, and the other pages.
+                try browser.open(server.url.appendingPathComponent("teachers"))
+                try check("teachers", language, width)
+                try browser.click("#teachers a[href^='/teachers/']", loads: true)
+                try check("teacher", language, width)
+                for page in ["reviews", "pilot", "users", "models", "monitoring"] {
+                    try browser.open(server.url.appendingPathComponent(page))
+                    try check(page, language, width)
+                }
+            }
+        }
+        try browser.click("#sign-out", loads: true)
+        try check("sign-in", "ru", 390)
+        #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.joined(separator: "\n"))")
+    }
+
     @Test func bothLanguagesHaveEveryText() throws {
         let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard/Text")
         let english = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("en.json")))
@@ -350,7 +431,7 @@ struct DashboardTests {
         for file in FileManager.default.enumerator(at: dashboard, includingPropertiesForKeys: nil)!.compactMap({ $0 as? URL })
         where ["mustache", "swift"].contains(file.pathExtension) {
             let source = try String(contentsOf: file, encoding: .utf8)
-            for pattern in [#"\{\{t\.([a-z_]+)\}\}"#, #"t\["([a-z_]+)"\]"#, #"t\.format\("([a-z_]+)""#, #"t\.count\("([a-z_]+)""#] {
+            for pattern in [#"\{\{t\.([a-z_]+)\}\}"#, #"\{\{\{tc\.([a-z_]+)\}\}\}"#, #"t\["([a-z_]+)"\]"#, #"t\.format\("([a-z_]+)""#, #"t\.count\("([a-z_]+)""#] {
                 let regex = try NSRegularExpression(pattern: pattern)
                 for match in regex.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
                     used.insert(String(source[Range(match.range(at: 1), in: source)!]))
@@ -378,5 +459,10 @@ struct DashboardTests {
         #expect([0, 1, 2, 5, 11, 12, 21, 22, 25, 101, 111, 112, 1004].map(Language.ru.pluralForm)
                 == ["many", "one", "few", "many", "many", "many", "one", "few", "many", "one", "many", "many", "few"])
         #expect([0, 1, 2].map(Language.en.pluralForm) == ["other", "one", "other"])
+        // Every model card's text has its Russian, and no translation is left over from an old card.
+        let cards = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("model-cards.ru.json")))
+        let cardTexts = Set(ModelCard.catalogue.flatMap(\.texts))
+        #expect(cardTexts.subtracting(cards.keys).isEmpty, "model card texts without Russian: \(cardTexts.subtracting(cards.keys).sorted())")
+        #expect(Set(cards.keys).subtracting(cardTexts).isEmpty, "translations of no card text: \(Set(cards.keys).subtracting(cardTexts).sorted())")
     }
 }

@@ -28,7 +28,10 @@ public struct AcceptedFormats: Sendable {
         + ["image2", "jpeg_pipe", "png_pipe", "bmp_pipe", "webp_pipe", "tiff_pipe"])
 
     /// What a person is told they may upload.
-    public static let description = "MP4, MOV, M4A, 3GP, MKV, WebM, AVI, MPEG-TS, MPEG-PS, FLV, WMV/WMA, WAV, MP3, AAC, Ogg/Opus, FLAC or AMR"
+    /// The accepted formats as people know them.
+    public static let names = ["MP4", "MOV", "M4A", "3GP", "MKV", "WebM", "AVI", "MPEG-TS", "MPEG-PS", "FLV", "WMV/WMA", "WAV", "MP3", "AAC",
+                               "Ogg/Opus", "FLAC", "AMR"]
+    public static let description = names.dropLast().joined(separator: ", ") + " or " + names.last!
 
     var demuxerList: String { demuxers.joined(separator: ",") }
 

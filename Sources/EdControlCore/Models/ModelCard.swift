@@ -20,6 +20,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var command: String
     public var knownLimits: [String]
 
+    /// The card's prose, as a reader reads it (what the dashboard translates).
+    public var texts: [String] { [purpose, trainingData] + measuredHere.flatMap { [$0.what, $0.data, $0.value] } + knownLimits }
+
     /// The card of an installed model, if one is written.
     public static func card(for id: String) -> ModelCard? { catalogue.first { $0.id == id } }
 
@@ -55,12 +58,12 @@ public struct ModelCard: Codable, Sendable, Equatable {
             purpose: "Voice embeddings: which local speakers are the same person (the speaker count) and whose voice matches an enrolled teacher.",
             trainingData: "Resemblyzer's GE2E encoder, trained by its authors on LibriSpeech, VoxCeleb1 and VoxCeleb2 (English-dominated read and interview speech).",
             measuredHere: [
-                Figure(what: "diarization error rate, mean (speaker count exact)", data: "real meetings, train split", value: "25.6 % (3 of 7)"),
-                Figure(what: "diarization error rate, mean (speaker count exact)", data: "real meetings, test split (never tuned on)", value: "41.0 % (1 of 4)"),
-                Figure(what: "diarization error rate, mean (speaker count exact)", data: "real-voice lessons, test split", value: "10.8 % (5 of 12)"),
-                Figure(what: "diarization error rate, mean (speaker count exact)", data: "generated lessons (espeak-ng and one LibriVox reader)", value: "1.7 % (10 of 10)"),
+                Figure(what: "diarization error rate of the whole speaker pipeline, mean (speaker count exact)", data: "real meetings, train split", value: "25.6 % (3 of 7)"),
+                Figure(what: "diarization error rate of the whole speaker pipeline, mean (speaker count exact)", data: "real meetings, test split (never tuned on)", value: "41.0 % (1 of 4)"),
+                Figure(what: "diarization error rate of the whole speaker pipeline, mean (speaker count exact)", data: "real-voice lessons, test split", value: "10.8 % (5 of 12)"),
+                Figure(what: "diarization error rate of the whole speaker pipeline, mean (speaker count exact)", data: "generated lessons (espeak-ng and one LibriVox reader)", value: "1.7 % (10 of 10)"),
             ],
-            command: "scripts/benchmark-diarization.sh 10 12 (commit e1a0521); the figures are of the whole speaker pipeline",
+            command: "scripts/benchmark-diarization.sh 10 12 (commit e1a0521)",
             knownLimits: ["Two voices of one sex and similar pitch are sometimes taken for one, and one voice over two channels for two.",
                           "Speaker count is exact in only 3 of 7 real far-field meetings: speakers with under a second of speech are lost.",
                           "A teacher profile works only with the file it was made with (voices are not comparable across models)."]),

@@ -18,7 +18,7 @@ public enum HTMLReport {
         body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:16px;color:#1d1d1f}
         h1{font-size:1.4em;margin:.2em 0}h2{font-size:1.1em;margin:1.2em 0 .4em}
         .meta{color:#555}.player{width:100%;max-height:420px;background:#000;border-radius:6px}
-        svg text{font-size:12px;fill:#333}.lane-label{font-weight:600}
+        svg text{font-size:12px;fill:#333}.lane-label{font-weight:600}svg text.on-light{fill:#000}svg text.on-dark{fill:#fff}
         table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;border-bottom:1px solid #e3e3e3}
         button.seek{font:inherit;background:none;border:0;color:#0b57d0;cursor:pointer;padding:0;text-decoration:underline}
         .figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:8px}

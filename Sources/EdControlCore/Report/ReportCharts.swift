@@ -73,18 +73,90 @@ public struct ChartWords: Sendable {
 /// get a narrow layout of their own instead.
 public struct ChartLayout: Sendable {
     public var width: Int
-    public var laneLabelWidth: Int
-    /// Room right of the plot for the last axis label.
-    var plotWidth: Int { width - laneLabelWidth - 24 }
+    /// The narrowest label column of a wide chart, and the widest (longer labels take two lines).
+    var labelColumn: ClosedRange<Int> = 150...300
     var isNarrow: Bool { width < 600 }
     /// Keeps the two layouts' element ids apart on one page.
     var idSuffix: String { isNarrow ? "-narrow" : "" }
     var classSuffix: String { isNarrow ? " narrow" : " wide" }
 
     /// Screens and printed reports.
-    public static let wide = ChartLayout(width: 1000, laneLabelWidth: 150)
-    /// Phones: about as many units as the screen has pixels.
-    public static let narrow = ChartLayout(width: 400, laneLabelWidth: 104)
+    public static let wide = ChartLayout(width: 1000)
+    /// Phones: a little fewer units than a phone's content has pixels, so 12-unit text shows
+    /// at 12 px or more (a 390-px phone gives a chart about 340 px).
+    public static let narrow = ChartLayout(width: 320)
+}
+
+/// Where a chart's lanes and their labels go. A wide chart keeps a label column left of the
+/// plot, as wide as its longest label needs within `ChartLayout.labelColumn` (a longer label
+/// takes two lines); a narrow chart puts each label on a line of its own above its lane. So
+/// a name is shown whole, not cut to "Anna Petrov…".
+struct Lanes {
+    /// Bold 12-px text takes up to 8 units a character, in Cyrillic too.
+    static let unitsPerCharacter = 8
+    /// The height a label line above a narrow chart's lane takes.
+    static let labelLineHeight = 15
+
+    let layout: ChartLayout
+    /// Each label, as the lines it is shown in.
+    let labels: [[String]]
+    let plotLeft: Int
+    /// The band of one lane (its bar and the room around it), without a label line above it.
+    let laneHeight: Int
+
+    init(_ labels: [String], layout: ChartLayout, laneHeight: Int) {
+        self.layout = layout
+        if layout.isNarrow {
+            // Room left of the plot for half of the first axis label ("0:00").
+            plotLeft = 16
+            self.labels = labels.map { [$0] }
+            self.laneHeight = laneHeight
+        } else {
+            let needed = (labels.map(\.count).max() ?? 0) * Self.unitsPerCharacter + 10
+            plotLeft = min(max(needed, layout.labelColumn.lowerBound), layout.labelColumn.upperBound)
+            let perLine = (plotLeft - 10) / Self.unitsPerCharacter
+            self.labels = labels.map { Self.lines($0, perLine: perLine) }
+            self.laneHeight = self.labels.contains { $0.count > 1 } ? laneHeight + 12 : laneHeight
+        }
+    }
+
+    /// Room right of the plot for the last axis label.
+    var plotWidth: Int { layout.width - plotLeft - 24 }
+    var rowHeight: Int { laneHeight + (layout.isNarrow ? Self.labelLineHeight : 0) }
+    /// The top of a lane's band.
+    func top(_ row: Int) -> Int { row * rowHeight + (layout.isNarrow ? Self.labelLineHeight : 0) }
+    /// The middle of a lane's band.
+    func middle(_ row: Int) -> Int { top(row) + laneHeight / 2 }
+
+    /// The lane's label: above it on a narrow chart, left of it on a wide one.
+    func label(_ row: Int) -> String {
+        let lines = labels[row]
+        if layout.isNarrow {
+            return "<text class=\"lane-label\" x=\"0\" y=\"\(row * rowHeight + 12)\">\(ReportCharts.escape(lines[0]))</text>\n"
+        }
+        let first = middle(row) + 4 - (lines.count - 1) * 6
+        let spans = lines.enumerated().map { k, line in
+            "<tspan x=\"0\" y=\"\(first + k * 13)\">\(ReportCharts.escape(line))</tspan>"
+        }
+        return "<text class=\"lane-label\">\(spans.joined())</text>\n"
+    }
+
+    /// `text` in lines of at most `perLine` characters, broken between words; two at most
+    /// (a longer label is shortened, with its end as "…").
+    static func lines(_ text: String, perLine: Int) -> [String] {
+        guard text.count > perLine else { return [text] }
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ") {
+            if line.isEmpty { line = String(word) } else if line.count + 1 + word.count <= perLine { line += " " + word } else {
+                lines.append(line)
+                line = String(word)
+            }
+        }
+        lines.append(line)
+        guard lines.count > 2 || lines.contains(where: { $0.count > perLine }) else { return lines }
+        let rest = lines.dropFirst().joined(separator: " ")
+        return [String(lines[0].prefix(perLine)), rest.count <= perLine ? rest : String(rest.prefix(perLine - 1)) + "…"]
+    }
 }
 
 /// SVG charts of one lesson's report, drawn on the server so they read without script:
@@ -121,19 +193,23 @@ public enum ReportCharts {
     public static func timeline(_ report: LessonReport, words: ChartWords = .english, layout: ChartLayout = .wide) -> String {
         let duration = duration(of: report)
         let speakers = speakersInOrder(report)
-        let width = Double(layout.plotWidth), laneLabelWidth = layout.laneLabelWidth
-        func x(_ t: Double) -> Double { Double(laneLabelWidth) + t / duration * width }
         let faces = report.video.tracks
-        let lanes = speakers.count + faces.count + 1
-        let axisY = lanes * laneHeight + 4
-        let legend = faces.isEmpty ? nil : emotionLegend(y: axisY + 26, words: words, layout: layout)
+        let faceLabels = faces.map { track in
+            track.speaker.map { "\(track.id) \(words.roles[track.role] ?? "") (\($0))" } ?? "\(track.id) \(words.face)"
+        }
+        let lanes = Lanes(speakers.map(words.speaker) + faceLabels + [words.incidents], layout: layout, laneHeight: laneHeight)
+        let plotLeft = lanes.plotLeft, width = Double(lanes.plotWidth)
+        func x(_ t: Double) -> Double { Double(plotLeft) + t / duration * width }
+        let axisY = lanes.top(speakers.count + faces.count + 1) + 4 - (layout.isNarrow ? Lanes.labelLineHeight : 0)
+        let legend = faces.isEmpty ? nil : emotionLegend(y: axisY + 26, words: words, layout: layout, left: plotLeft)
         let height = axisY + 24 + (legend.map { $0.height + 4 } ?? 0)
         var svg = "<svg id=\"timeline\(layout.idSuffix)\" class=\"timeline\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(height)\" width=\"100%\" role=\"img\" "
-            + "aria-label=\"\(escape(words.timelineDescription))\" data-x0=\"\(laneLabelWidth)\" data-plot-width=\"\(layout.plotWidth)\" "
+            + "aria-label=\"\(escape(words.timelineDescription))\" data-x0=\"\(plotLeft)\" data-plot-width=\"\(lanes.plotWidth)\" "
             + "data-view-width=\"\(layout.width)\" data-duration=\"\(duration)\">\n"
+        let barHeight = laneHeight - 8
         for (lane, speaker) in speakers.enumerated() {
-            let y = lane * laneHeight
-            svg += laneLabel(words.speaker(speaker), y: y + 17, layout: layout)
+            let y = lanes.middle(lane) - barHeight / 2
+            svg += lanes.label(lane)
             // Turns closer than a unit of width apart look as one bar, and are drawn as one:
             // a 3-hour lesson's lanes shrink to a fraction of their shapes.
             var bars: [TimeSpan] = []
@@ -145,48 +221,47 @@ public enum ReportCharts {
                 }
             }
             for bar in bars {
-                svg += "<rect x=\"\(c(x(bar.start)))\" y=\"\(y + 4)\" width=\"\(c(max(0.5, x(bar.end) - x(bar.start))))\" height=\"\(laneHeight - 8)\" "
+                svg += "<rect x=\"\(c(x(bar.start)))\" y=\"\(y)\" width=\"\(c(max(0.5, x(bar.end) - x(bar.start))))\" height=\"\(barHeight)\" "
                     + "fill=\"\(speechColour)\"><title>\(formatClock(bar.start))–\(formatClock(bar.end))</title></rect>"
             }
             svg += "\n"
         }
         // Faces: each bin's mean emotion probabilities, stacked; no bar where no face was seen.
-        let binSeconds = emotionBinSeconds(duration, layout: layout)
+        let binSeconds = emotionBinSeconds(duration, plotWidth: lanes.plotWidth)
         for (index, track) in faces.enumerated() {
-            let y = (speakers.count + index) * laneHeight
-            let who = track.speaker.map { "\(track.id) \(words.roles[track.role] ?? "") (\($0))" } ?? "\(track.id) \(words.face)"
-            svg += laneLabel(who, y: y + 17, layout: layout)
+            let lane = speakers.count + index
+            svg += lanes.label(lane)
             for (bin, emotions) in meanEmotions(track.timeline, binSeconds: binSeconds) {
-                var top = Double(y + 4)
-                let barHeight = Double(laneHeight - 8)
+                var top = Double(lanes.middle(lane) - barHeight / 2)
                 let left = x(Double(bin * binSeconds)), right = x(Double((bin + 1) * binSeconds))
                 for (k, emotion) in Emotion.allCases.enumerated() {
                     let share = emotions.values[k]
                     guard share > 0.01 else { continue }
-                    svg += "<rect x=\"\(c(left))\" y=\"\(c(top))\" width=\"\(c(max(0.5, right - left)))\" height=\"\(c(share * barHeight))\" fill=\"\(emotionColours[emotion]!)\"/>"
-                    top += share * barHeight
+                    svg += "<rect x=\"\(c(left))\" y=\"\(c(top))\" width=\"\(c(max(0.5, right - left)))\" height=\"\(c(share * Double(barHeight)))\" fill=\"\(emotionColours[emotion]!)\"/>"
+                    top += share * Double(barHeight)
                 }
             }
             svg += "\n"
         }
-        let alertY = (speakers.count + faces.count) * laneHeight
-        svg += laneLabel(words.incidents, y: alertY + 17, layout: layout)
+        let alertLane = speakers.count + faces.count
+        svg += lanes.label(alertLane)
         for (index, incident) in report.incidents.enumerated() {
-            svg += "<rect class=\"incident-mark\" data-incident=\"\(index)\" x=\"\(c(x(incident.start)))\" y=\"\(alertY + 4)\" "
-                + "width=\"\(c(max(3, x(incident.end) - x(incident.start))))\" height=\"\(laneHeight - 8)\" fill=\"\(alertColour)\" "
+            svg += "<rect class=\"incident-mark\" data-incident=\"\(index)\" x=\"\(c(x(incident.start)))\" y=\"\(lanes.middle(alertLane) - barHeight / 2)\" "
+                + "width=\"\(c(max(3, x(incident.end) - x(incident.start))))\" height=\"\(barHeight)\" fill=\"\(alertColour)\" "
                 + "fill-opacity=\"\(c(0.4 + 0.6 * incident.peakIntensity))\">"
                 + "<title>\(formatClock(incident.start)) \(escape(incident.person)) — \(escape(words.modality(of: incident))), "
                 + "\(escape(words.intensity)) \(words.number(incident.peakIntensity, 2))</title></rect>"
         }
-        svg += "\n" + timeAxis(duration: duration, y: axisY, x: x, layout: layout)
-        svg += "<line class=\"playhead\" x1=\"\(laneLabelWidth)\" y1=\"0\" x2=\"\(laneLabelWidth)\" y2=\"\(axisY)\" stroke=\"#000\" stroke-width=\"2\"/>\n"
+        svg += "\n" + timeAxis(duration: duration, y: axisY, x: x, lanes: lanes)
+        svg += "<line class=\"playhead\" x1=\"\(plotLeft)\" y1=\"0\" x2=\"\(plotLeft)\" y2=\"\(axisY)\" stroke=\"#000\" stroke-width=\"2\"/>\n"
         if let legend { svg += legend.svg }
         return svg + "</svg>"
     }
 
-    /// Seconds per column of the faces' lanes: about one column per two units of plot width.
-    static func emotionBinSeconds(_ duration: Double, layout: ChartLayout = .wide) -> Int {
-        max(1, Int((duration / (Double(layout.plotWidth) / 2)).rounded(.up)))
+    /// Seconds per column of the faces' lanes: about one column per two units of plot width
+    /// (a wide chart's, when not given).
+    static func emotionBinSeconds(_ duration: Double, plotWidth: Int = Lanes([], layout: .wide, laneHeight: laneHeight).plotWidth) -> Int {
+        max(1, Int((duration / (Double(plotWidth) / 2)).rounded(.up)))
     }
 
     /// Per bin of `binSeconds` with any face seen, the mean emotion probabilities, in order.
@@ -206,10 +281,10 @@ public enum ReportCharts {
 
     /// A line with labelled ticks at a round step (m:ss or h:mm:ss): at most ten on a wide
     /// chart, four on a narrow one.
-    private static func timeAxis(duration: Double, y: Int, x: (Double) -> Double, layout: ChartLayout) -> String {
-        let ticks = layout.isNarrow ? 4.0 : 10
+    private static func timeAxis(duration: Double, y: Int, x: (Double) -> Double, lanes: Lanes) -> String {
+        let ticks = lanes.layout.isNarrow ? 4.0 : 10
         let step = [10.0, 30, 60, 120, 300, 600, 900, 1800, 3600].first { duration / $0 <= ticks } ?? 7200
-        var svg = "<line x1=\"\(layout.laneLabelWidth)\" y1=\"\(y)\" x2=\"\(layout.laneLabelWidth + layout.plotWidth)\" y2=\"\(y)\" stroke=\"#999\"/>\n"
+        var svg = "<line x1=\"\(lanes.plotLeft)\" y1=\"\(y)\" x2=\"\(lanes.plotLeft + lanes.plotWidth)\" y2=\"\(y)\" stroke=\"#999\"/>\n"
         for tick in stride(from: 0.0, through: duration, by: step) {
             svg += String(format: "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%@</text>",
                           x(tick), y, x(tick), y + 4, x(tick), y + 17, formatClock(tick))
@@ -217,25 +292,26 @@ public enum ReportCharts {
         return svg + "\n"
     }
 
-    /// The emotions' colours, as many to a row as fit; its height.
-    /// The emotions' colours; with `withUsual`, also the "as usual" part of the emotion bars.
-    private static func emotionLegend(y: Int, words: ChartWords, layout: ChartLayout, withUsual: Bool = false) -> (svg: String, height: Int) {
-        let itemWidth = 112, left = layout.isNarrow ? 0 : layout.laneLabelWidth
+    /// The emotions' colours (with `withUsual`, also the "as usual" part of the emotion
+    /// bars), as many to a row as fit from `left`, or from the edge on a narrow chart; its height.
+    private static func emotionLegend(y: Int, words: ChartWords, layout: ChartLayout, left: Int, withUsual: Bool = false) -> (svg: String, height: Int) {
+        let itemWidth = 112, left = layout.isNarrow ? 0 : left
         let perRow = max(1, (layout.width - left) / itemWidth)
         let items = Emotion.allCases.map { (words.emotions[$0] ?? "", emotionColours[$0]!) } + (withUsual ? [(words.usualExpression, usualColour)] : [])
         let svg = items.enumerated().map { k, item in
             let x = left + k % perRow * itemWidth, top = y + k / perRow * 18
             return "<rect x=\"\(x)\" y=\"\(top)\" width=\"12\" height=\"12\" fill=\"\(item.1)\" stroke=\"#767676\"/>"
-                + "<text x=\"\(x + 16)\" y=\"\(top + 11)\">\(escape(fit(item.0, width: itemWidth - 20)))</text>"
+                + "<text x=\"\(x + 16)\" y=\"\(top + 11)\">\(escape(item.0))</text>"
         }.joined() + "\n"
         return (svg, (items.count + perRow - 1) / perRow * 18)
     }
 
-    /// Black or white, whichever has the higher contrast on `background` (WCAG 2 relative
-    /// luminance), for text drawn on a coloured bar.
-    static func textColour(on background: String) -> String {
+    /// The class of text drawn on a bar of `background`: "on-dark" (white) where white has
+    /// the higher contrast (WCAG 2 relative luminance), else "on-light" (black). A class, not
+    /// a fill, because the pages' style sheet sets chart text's colour.
+    static func textClass(on background: String) -> String {
         let luminance = relativeLuminance(background)
-        return (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? "#000000" : "#FFFFFF"
+        return (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) ? "on-light" : "on-dark"
     }
 
     /// WCAG 2 relative luminance of a "#RRGGBB" colour.
@@ -248,47 +324,37 @@ public enum ReportCharts {
         return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
     }
 
-    /// A lane label shortened to fit the label column (bold 12 px text takes up to 8 units
-    /// a character, in Cyrillic too), with the whole text as its tooltip when shortened.
-    static func laneLabel(_ text: String, y: Int, layout: ChartLayout) -> String {
-        let shown = fit(text, width: layout.laneLabelWidth - 6, unitsPerCharacter: 8)
-        let title = shown == text ? "" : "<title>\(escape(text))</title>"
-        return "<text class=\"lane-label\" x=\"0\" y=\"\(y)\">\(title)\(escape(shown))</text>\n"
-    }
-
-    static func fit(_ text: String, width: Int, unitsPerCharacter: Int = 7) -> String {
-        let most = max(3, width / unitsPerCharacter)
-        return text.count <= most ? text : String(text.prefix(most - 1)) + "…"
-    }
-
     /// For each role with faces, the share of its face time in which each expression stood
     /// out from that face's own usual one (`ExpressionChanges`), and the rest as "as usual",
     /// as one stacked bar; nil when no face was seen.
     public static func emotionBars(_ report: LessonReport, words: ChartWords = .english, layout: ChartLayout = .wide) -> String? {
         let roles = report.summary.roles.filter { $0.faceSeconds > 0 }.map(\.role)
         guard !roles.isEmpty else { return nil }
-        let barWidth = Double(layout.plotWidth), rowHeight = 26
-        let legend = emotionLegend(y: roles.count * rowHeight + 8, words: words, layout: layout, withUsual: true)
-        var svg = "<svg class=\"chart\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(roles.count * rowHeight + 12 + legend.height)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.emotionDescription))\">\n"
+        // A role's faces are pooled: say how many, not their summed time (which can pass the lesson's length).
+        let labels = roles.map { role in
+            let faces = report.video.tracks.filter { $0.role == role }.count, name = words.roles[role] ?? ""
+            return faces > 1 ? "\(name) (\(words.faceCount(faces)))" : name
+        }
+        let lanes = Lanes(labels, layout: layout, laneHeight: 26)
+        let barWidth = Double(lanes.plotWidth)
+        let legend = emotionLegend(y: lanes.top(roles.count) + 8, words: words, layout: layout, left: lanes.plotLeft, withUsual: true)
+        var svg = "<svg class=\"chart\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(lanes.top(roles.count) + 12 + legend.height)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.emotionDescription))\">\n"
         for (row, role) in roles.enumerated() {
-            let y = row * rowHeight
-            // A role's faces are pooled: say how many, not their summed time (which can pass the lesson's length).
-            let faces = report.video.tracks.filter { $0.role == role }.count
-            let name = words.roles[role] ?? ""
-            svg += laneLabel(faces > 1 ? "\(name) (\(words.faceCount(faces)))" : name, y: y + 17, layout: layout)
+            let y = lanes.middle(row) - 9
+            svg += lanes.label(row)
             let changes = report.expressionChanges(of: role)
             let parts = Emotion.allCases.map { (words.emotions[$0] ?? "", changes.share($0), emotionColours[$0]!) }
                 + [(words.usualExpression, changes.usualShare, usualColour)]
-            var left = Double(layout.laneLabelWidth)
+            var left = Double(lanes.plotLeft)
             for (label, share, colour) in parts where share > 0 {
                 let percent = Int((share * 100).rounded())
                 // The white "as usual" part is outlined so that it reads as part of the bar.
                 svg += String(format: "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"18\" fill=\"%@\"%@><title>%@ %d %%</title></rect>",
-                              left, y + 4, share * barWidth, colour, colour == usualColour ? " stroke=\"#767676\"" : "", escape(label), percent)
+                              left, y, share * barWidth, colour, colour == usualColour ? " stroke=\"#767676\"" : "", escape(label), percent)
                 // Named inside the bar when the name fits there, in black or white, whichever reads better on the colour.
                 let text = "\(label) \(percent)%"
                 if share * barWidth >= Double(text.count * 7 + 8) {
-                    svg += String(format: "<text x=\"%.1f\" y=\"%d\" fill=\"%@\">%@</text>", left + 4, y + 17, textColour(on: colour), escape(text))
+                    svg += String(format: "<text x=\"%.1f\" y=\"%d\" class=\"%@\">%@</text>", left + 4, y + 13, textClass(on: colour), escape(text))
                 }
                 left += share * barWidth
             }
@@ -301,18 +367,18 @@ public enum ReportCharts {
     public static func talkBars(_ report: LessonReport, words: ChartWords = .english, layout: ChartLayout = .wide) -> String {
         let speakers = speakersInOrder(report)
         let duration = duration(of: report)
-        let rowHeight = 24
-        // The bar's label goes right of the longest bar.
-        let barWidth = Double(layout.width - layout.laneLabelWidth) - 205
+        let lanes = Lanes(speakers.map(words.speaker), layout: layout, laneHeight: 24)
+        // The bar's figure goes right of the longest bar.
+        let barWidth = Double(lanes.plotWidth + 24) - 205
         let longest = max(speakers.map(\.talkSeconds).max() ?? 1, 1)
-        var svg = "<svg class=\"chart\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(speakers.count * rowHeight + 8)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.talkDescription))\">\n"
+        var svg = "<svg class=\"chart\(layout.classSuffix)\" viewBox=\"0 0 \(layout.width) \(lanes.top(speakers.count) + 8)\" width=\"100%\" role=\"img\" aria-label=\"\(escape(words.talkDescription))\">\n"
         for (row, speaker) in speakers.enumerated() {
-            let y = row * rowHeight
+            let y = lanes.middle(row) - 8
             let length = speaker.talkSeconds / longest * barWidth
-            svg += laneLabel(words.speaker(speaker), y: y + 16, layout: layout)
-            svg += String(format: "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>\n", layout.laneLabelWidth, y + 4, length, speechColour)
+            svg += lanes.label(row)
+            svg += String(format: "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"%@\"/>\n", lanes.plotLeft, y, length, speechColour)
             let label = String(format: words.talkBarLabel, words.number(speaker.talkSeconds / 60, 1), words.number(100 * speaker.talkSeconds / duration, 0))
-            svg += "<text x=\"\(c(Double(layout.laneLabelWidth) + length + 6))\" y=\"\(y + 16)\">\(escape(label))</text>\n"
+            svg += "<text x=\"\(c(Double(lanes.plotLeft) + length + 6))\" y=\"\(y + 12)\">\(escape(label))</text>\n"
         }
         return svg + "</svg>"
     }

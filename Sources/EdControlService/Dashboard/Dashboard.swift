@@ -85,8 +85,13 @@ struct PageRenderer: Sendable {
         self.library = library
         var text: [Language: InterfaceText] = [:]
         for language in Language.allCases {
-            let file = root.appendingPathComponent("Text/\(language.rawValue).json")
-            text[language] = InterfaceText(language: language, table: try JSONDecoder().decode([String: String].self, from: Data(contentsOf: file)))
+            func table(_ name: String) throws -> [String: String] {
+                let file = root.appendingPathComponent("Text/\(name).json")
+                guard FileManager.default.fileExists(atPath: file.path) else { return [:] }
+                return try JSONDecoder().decode([String: String].self, from: Data(contentsOf: file))
+            }
+            text[language] = InterfaceText(language: language, table: try table(language.rawValue),
+                                           modelCards: try table("model-cards.\(language.rawValue)"))
         }
         self.text = text
         var files: [String: String] = [:]
@@ -115,7 +120,7 @@ struct PageRenderer: Sendable {
                               otherLanguageName: text[t.language.other]!["language_name"], back: Self.encoded(request.uri.description),
                               user: caller?.tokenName, role: caller.map { t["role_name_\($0.role.rawValue)"] },
                               csrf: context.csrfToken, nav: nav)
-        let values = Self.prepared(["t": t.table, "frame": frame, "title": title, "m": model] as [String: Any])
+        let values = Self.prepared(["t": t.table, "tc": t.withCode, "frame": frame, "title": title, "m": model] as [String: Any])
         let html = library.render(values ?? [:], withTemplate: template) ?? ""
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: html)))

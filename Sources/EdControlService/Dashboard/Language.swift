@@ -41,16 +41,41 @@ enum Language: String, CaseIterable, Sendable {
     var pluralForms: [String] { self == .en ? ["one", "other"] : ["one", "few", "many"] }
 }
 
-/// The interface text of one language: Text/<language>.json, a flat table of keys.
+/// The interface text of one language: Text/<language>.json, a flat table of keys; and
+/// Text/model-cards.<language>.json, the model cards' English texts with their translations.
 struct InterfaceText: Sendable {
     let language: Language
     let table: [String: String]
+    /// The texts that name commands between backticks, as HTML with the commands in `<code>`
+    /// (templates show them with `tc.` in triple braces).
+    let withCode: [String: String]
+    private let modelCards: [String: String]
+
+    init(language: Language, table: [String: String], modelCards: [String: String] = [:]) {
+        self.language = language
+        self.table = table
+        self.modelCards = modelCards
+        withCode = table.filter { $0.value.contains("`") }.mapValues(Self.html)
+    }
+
+    /// A model card's English text in this language, as HTML (commands in `<code>`); the
+    /// English where no translation is written (a test checks that every one is).
+    func modelCard(_ english: String) -> String { Self.html(modelCards[english] ?? english) }
+
+    /// `text` escaped for HTML, its `backticked` parts as code.
+    static func html(_ text: String) -> String {
+        text.split(separator: "`", omittingEmptySubsequences: false).enumerated().map { index, part in
+            index % 2 == 1 ? "<code>\(ReportCharts.escape(String(part)))</code>" : ReportCharts.escape(String(part))
+        }.joined()
+    }
 
     subscript(_ key: String) -> String { table[key] ?? key }
 
-    /// A transcription choice in words: "detect the language", "no transcript", a language's
-    /// name where the page has it, else its code.
-    func transcriptionName(_ choice: String) -> String { table["transcription_\(choice)"] ?? choice }
+    /// A transcription choice in words: "detect the language", "no transcript", or a
+    /// language's name in this language ("hu": "венгерский"), else its code.
+    func transcriptionName(_ choice: String) -> String {
+        table["transcription_\(choice)"] ?? language.locale.localizedString(forLanguageCode: choice) ?? choice
+    }
 
     /// `key`'s text with `%@`/`%d`-style placeholders filled in.
     func format(_ key: String, _ arguments: any CVarArg...) -> String {
@@ -62,6 +87,12 @@ struct InterfaceText: Sendable {
     func count(_ key: String, _ count: Int, _ arguments: any CVarArg...) -> String {
         let text = table["\(key).\(language.pluralForm(count))"] ?? key
         return String(format: text, locale: language.locale, arguments: [count] + arguments)
+    }
+
+    /// "A, B or C" in this language.
+    func orList(_ items: [String]) -> String {
+        guard let last = items.last, items.count > 1 else { return items.first ?? "" }
+        return format("list_or", items.dropLast().joined(separator: ", "), last)
     }
 
     func number(_ value: Double, decimals: Int = 0) -> String {

@@ -21,17 +21,24 @@ struct TrendChart {
     /// Numbers in the page's language ("1.5" or "1,5"), with so many decimals.
     var number: (Double, Int) -> String
 
-    // Small enough that the 12-px labels stay readable when three charts share a row.
-    static let width = 440.0, height = 230.0
-    static let left = 44.0, right = 12.0, top = 30.0, bottom = 30.0
+    // Small enough that its 12-unit text shows at 12 px or more on a phone (about 340 px for
+    // a chart) and when three charts share a row on a laptop.
+    static let width = 320.0, height = 210.0
+    static let left = 44.0, right = 12.0, top = 44.0, bottom = 30.0
+    /// Units a character of 12-px text takes, at most.
+    static let unitsPerCharacter = 7.0
 
     func svg() -> String {
         let values = points.compactMap(\.value)
         let plotWidth = Self.width - Self.left - Self.right, plotHeight = Self.height - Self.top - Self.bottom
         let step = Self.niceStep(for: max(values.max() ?? 1, 1e-9))
         let top = max(step * 4, (((values.max() ?? 0) / step).rounded(.up)) * step)
+        // Lessons' labels are centred on their points: the first and last points sit half a
+        // label in from the plot's ends, so that their labels stay inside the chart.
+        let labelWidth = Double(points.map(\.label.count).max() ?? 0) * Self.unitsPerCharacter
+        let inset = min(plotWidth / 2, labelWidth / 2)
         func x(_ index: Int) -> Double {
-            points.count == 1 ? Self.left + plotWidth / 2 : Self.left + Double(index) / Double(points.count - 1) * plotWidth
+            points.count == 1 ? Self.left + plotWidth / 2 : Self.left + inset + Double(index) / Double(points.count - 1) * (plotWidth - 2 * inset)
         }
         func y(_ value: Double) -> Double { Self.top + plotHeight * (1 - value / top) }
         let escape = ReportCharts.escape
@@ -43,14 +50,20 @@ struct TrendChart {
         }
         svg += String(format: "\n<text x=\"4\" y=\"14\" class=\"axis-unit\">%@</text>\n", escape(unit))
         svg += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n", Self.left, y(0), Self.left + plotWidth, y(0))
-        let every = max(1, Int((Double(points.count) / 6).rounded(.up)))
-        for (index, point) in points.enumerated() where index % every == 0 || index == points.count - 1 {
+        // As many lessons' labels as fit side by side, the last one always.
+        let fitting = max(1, Int(plotWidth / (labelWidth + 8)))
+        let every = max(1, Int((Double(points.count) / Double(fitting)).rounded(.up)))
+        for (index, point) in points.enumerated() where index == points.count - 1 || (index % every == 0 && points.count - 1 - index >= every) {
             svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%@</text>", x(index), Self.height - Self.bottom + 18, escape(point.label))
         }
         if !values.isEmpty {
+            // The mean: a dashed line across the plot, named in a legend line under the unit
+            // (a label on the line itself would lie over the points).
             let mean = values.reduce(0, +) / Double(values.count)
-            svg += String(format: "\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#666\" stroke-dasharray=\"4 4\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"mean\">%@ %@</text>\n",
-                          Self.left, y(mean), Self.left + plotWidth, y(mean), Self.left + plotWidth, y(mean) - 4, escape(meanLabel), format(mean, step: step / 10))
+            svg += String(format: "\n<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#666\" stroke-dasharray=\"4 4\"/>",
+                          Self.left, y(mean), Self.left + plotWidth, y(mean))
+            svg += String(format: "<line x1=\"4\" y1=\"27\" x2=\"24\" y2=\"27\" stroke=\"#666\" stroke-dasharray=\"4 4\"/><text x=\"28\" y=\"31\" class=\"mean\">%@ %@</text>\n",
+                          escape(meanLabel), format(mean, step: step / 10))
         }
         let line = points.enumerated().compactMap { index, point in point.value.map { String(format: "%.1f,%.1f", x(index), y($0)) } }
         if line.count > 1 { svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(line.joined(separator: " "))\"/>\n" }

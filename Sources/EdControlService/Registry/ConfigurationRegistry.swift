@@ -12,6 +12,11 @@ public struct ConfigurationRegistry: Sendable {
         self.models = models
     }
 
+    /// Why the built-in configuration was registered and made champion, as the registry
+    /// records it (the dashboard shows these two in the reader's language).
+    static let builtInReason = "the built-in configuration, registered at the first analysis"
+    static let firstChampionReason = "the first champion of this installation"
+
     /// The champion; on an installation that has none yet, the built-in configuration with
     /// the installed models is registered and promoted first, so every report names the
     /// registered version that made it.
@@ -21,8 +26,8 @@ public struct ConfigurationRegistry: Sendable {
         let name = "built-in-\(standard.sha256.prefix(8))"
         do {
             try await store.register(ConfigurationVersion(name: name, configuration: standard, registeredBy: "edcontrol",
-                                                          reason: "the built-in configuration, registered at the first analysis"))
-            _ = try await store.promote(name, by: "edcontrol", reason: "the first champion of this installation")
+                                                          reason: Self.builtInReason))
+            _ = try await store.promote(name, by: "edcontrol", reason: Self.firstChampionReason)
         } catch is StoreConflict {
             // Another worker or process did it at the same moment.
         }

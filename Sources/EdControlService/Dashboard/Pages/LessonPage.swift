@@ -46,6 +46,8 @@ struct LessonPage {
         /// What the figure means, one tap or hover away.
         var help: String? = nil
     }
+    /// A line of how the report was made; a model's line is labelled with its id, a name in no language.
+    struct LineageRow { var label: String; var value: String; var labelIsName = false }
     struct Download { var label: String; var href: String }
 
     /// The transcript beside the player: every line seeks it, the line being played is marked.
@@ -101,7 +103,7 @@ struct LessonPage {
         var faces: [Face] = []
         /// The recording has no sound, so nobody's speech was analysed.
         var noSound = false
-        var lineage: [Figure]
+        var lineage: [LineageRow]
         var downloads: [Download]
         /// Managers may enrol a teacher's voice from an analysed lesson whose recording is kept.
         var canEnrol = false
@@ -282,11 +284,11 @@ struct LessonPage {
             return Face(src: "/api/v1/lessons/\(model.id)/faces/\(FaceThumbnails.file(of: track.id))", label: "\(track.id) · \(who)")
         }
         let lineage = report.lineage
-        model.lineage = [Figure(label: t["lineage_software"], value: "\(lineage.software) \(lineage.softwareVersion)")]
-            + lineage.models.map { Figure(label: "\($0.id) \($0.version)", value: "sha256 \($0.sha256)") }
-            + [Figure(label: t["lineage_configuration"], value: "sha256 \(lineage.configurationSHA256)"),
-               Figure(label: t.format("lineage_rules", lineage.incidentRulesVersion), value: "sha256 \(lineage.incidentRulesSHA256)"),
-               Figure(label: t["lineage_generated"], value: report.generatedAt)]
+        model.lineage = [LineageRow(label: t["lineage_software"], value: "\(lineage.software) \(lineage.softwareVersion)")]
+            + lineage.models.map { LineageRow(label: "\($0.id) \($0.version)", value: "sha256 \($0.sha256)", labelIsName: true) }
+            + [LineageRow(label: t["lineage_configuration"], value: "sha256 \(lineage.configurationSHA256)"),
+               LineageRow(label: t.format("lineage_rules", lineage.incidentRulesVersion), value: "sha256 \(lineage.incidentRulesSHA256)"),
+               LineageRow(label: t["lineage_generated"], value: report.generatedAt)]
         let base = "/api/v1/lessons/\(model.id)/"
         let transcriptFiles = report.transcript?.analysed == true
             ? [(ReportWriter.transcriptTextFile, "download_transcript_txt"), (ReportWriter.transcriptVTTFile, "download_transcript_vtt"),

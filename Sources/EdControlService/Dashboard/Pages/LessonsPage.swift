@@ -127,7 +127,7 @@ struct LessonsPage {
             uploadTeachers: teachers.map { Option(value: $0.id, label: $0.name, selected: false) },
             uploadTranscriptions: [Option(value: "", label: t.format("upload_transcription_school", t.transcriptionName(schoolTranscription.rawValue)), selected: true)]
                 + options(TranscriptionChoice.offered, selected: nil) { t.transcriptionName($0) },
-            maxUploadBytes: maxUploadBytes, uploadIntro: t.format("upload_intro", AcceptedFormats.description, Int(maxUploadBytes / 1_000_000)), liveText: JobStatus.liveText(t),
+            maxUploadBytes: maxUploadBytes, uploadIntro: t.format("upload_intro", t.orList(AcceptedFormats.names), Int(maxUploadBytes / 1_000_000)), liveText: JobStatus.liveText(t),
             uploadText: PageRenderer.scriptJSON(["uploading": t["upload_uploading"], "checking": t["upload_checking"], "failed": t["upload_failed"],
                                                  "tooLarge": t["upload_too_large"], "done": t["upload_done"]]))
         return pages.render("lessons", title: t["lessons_title"], model: model, request: request, context: context)

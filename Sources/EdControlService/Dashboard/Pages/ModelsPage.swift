@@ -18,9 +18,11 @@ struct ModelsPage {
         var items: Int; var difference: String; var interval: String; var tTest: String; var wilcoxon: String
         var verdict: String; var verdictClass: String; var reason: String
     }
+    /// A model card in the reader's language; its texts are HTML (commands in `<code>`).
     struct Card {
+        struct Figure { var what: String; var data: String; var value: String }
         var id: String; var version: String; var licence: String; var source: String; var sha: String
-        var purpose: String; var training: String; var figures: [ModelCard.Figure]; var command: String; var limits: [String]
+        var purpose: String; var training: String; var figures: [Figure]; var command: String; var limits: [String]
     }
     struct Shadow {
         var name: String; var share: String; var since: String; var by: String; var running: Bool
@@ -48,19 +50,20 @@ struct ModelsPage {
             let championName = try await store.champion()?.name
             let versions = try await store.configurationVersions().map {
                 Version(name: $0.name, sha: String($0.sha256.prefix(16)), by: $0.registeredBy, at: t.date($0.registeredAt),
-                        reason: $0.reason, isChampion: $0.name == championName)
+                        reason: Self.reason($0.reason, t), isChampion: $0.name == championName)
             }
             let changes = try await store.championChanges(limit: 20).map {
                 Change(at: t.date($0.changedAt), action: t["models_action_\($0.action.rawValue)"], from: $0.previous ?? "—", to: $0.name,
-                       by: $0.changedBy, reason: $0.reason)
+                       by: $0.changedBy, reason: Self.reason($0.reason, t))
             }
             let experiments = try await store.experiments(limit: 50).compactMap { try? $0.experiment }.map { row($0, t) }
             let cards = models.manifest.models.map { entry in
                 let card = ModelCard.card(for: entry.id)
                 return Card(id: entry.id, version: entry.version, licence: entry.license,
                             source: "\(entry.source.registry) \(entry.source.package) \(entry.source.version)", sha: String(entry.sha256.prefix(16)),
-                            purpose: card?.purpose ?? "", training: card?.trainingData ?? "", figures: card?.measuredHere ?? [],
-                            command: card?.command ?? "", limits: card?.knownLimits ?? [])
+                            purpose: t.modelCard(card?.purpose ?? ""), training: t.modelCard(card?.trainingData ?? ""),
+                            figures: (card?.measuredHere ?? []).map { Card.Figure(what: t.modelCard($0.what), data: t.modelCard($0.data), value: t.modelCard($0.value)) },
+                            command: card?.command ?? "", limits: (card?.knownLimits ?? []).map(t.modelCard))
             }
             let shadow = try await ShadowComparison.latest(from: store).map { self.shadow($0.run, $0.comparison.seen(by: caller.schoolID), t) }
             let model = Model(champion: versions.first(where: \.isChampion), shadow: shadow, versions: versions, changes: changes, experiments: experiments, cards: cards)
@@ -85,6 +88,15 @@ struct ModelsPage {
             pairedLessons: precision.items, difference: Self.signed(precision.meanDifference, t), interval: Self.interval(precision, t),
             tTest: Self.p(precision.pairedTTest?.pValue, t), wilcoxon: Self.p(precision.wilcoxon?.pValue, t),
             reviewers: comparison.reviewers.map { ReviewerRow(reviewer: $0.reviewer, champion: judged($0.champion), challenger: judged($0.challenger)) })
+    }
+
+    /// A reason the registry wrote itself, in the reader's language; one an operator gave, as given.
+    static func reason(_ reason: String, _ t: InterfaceText) -> String {
+        switch reason {
+        case ConfigurationRegistry.builtInReason: t["models_reason_built_in"]
+        case ConfigurationRegistry.firstChampionReason: t["models_reason_first_champion"]
+        default: reason
+        }
     }
 
     static func p(_ value: Double?, _ t: InterfaceText) -> String { value.map { $0 < 0.0001 ? "< 0.0001" : t.number($0, decimals: 4) } ?? "—" }

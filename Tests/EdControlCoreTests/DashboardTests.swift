@@ -389,6 +389,14 @@ struct DashboardTests {
                 let second = try #require(worst.firstMatch(of: /\?t=(\d+)/).flatMap { Double($0.output.1) })
                 try browser.click("#lessons a.worst-moment", loads: true)
                 try playsNear(second)
+                // The incidents come before the transcript in the page's order, and on a phone on the screen too;
+                // on a laptop the transcript sits under the player, beside them.
+                let order = try browser.evaluate("""
+                    (() => { const i = document.getElementById('incidents').getBoundingClientRect(), t = document.getElementById('transcript').getBoundingClientRect();
+                      const before = document.getElementById('incidents').compareDocumentPosition(document.getElementById('transcript')) & Node.DOCUMENT_POSITION_FOLLOWING;
+                      return (before ? 'incidents first' : 'transcript first') + ', ' + (t.right <= i.left ? 'beside' : i.bottom <= t.top ? 'above' : 'other'); })()
+                    """) as? String
+                #expect(order == (width > 600 ? "incidents first, beside" : "incidents first, above"), "\(language) \(width): \(order ?? "?")")
                 try check("lesson", language, width)
                 // Search, then the first hit: the lesson playing at the line found.
                 try browser.open(server.url.appendingPathComponent("search").appending(queryItems: [.init(name: "q", value: String(word))]))
@@ -401,6 +409,9 @@ struct DashboardTests {
                 try browser.open(server.url.appendingPathComponent("teachers"))
                 try check("teachers", language, width)
                 try browser.click("#teachers a[href^='/teachers/']", loads: true)
+                // Every figure of a lesson on the screen, the flag included (on a phone the table is cards).
+                #expect(try browser.evaluate("[...document.querySelectorAll('#teacher-lessons tbody tr:first-child td')].every(td => { const r = td.getBoundingClientRect(); return r.width > 0 && r.right <= innerWidth; })") as? Bool == true,
+                        "\(language) \(width): a lesson's figures on the screen")
                 try check("teacher", language, width)
                 for page in ["reviews", "pilot", "users", "models", "monitoring"] {
                     try browser.open(server.url.appendingPathComponent(page))

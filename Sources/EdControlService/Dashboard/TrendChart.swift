@@ -18,6 +18,8 @@ struct TrendChart {
     var meanLabel: String
     var colour: String
     var points: [Point]
+    /// What the chart says when no lesson has a value (why there is none).
+    var noValues: String
     /// Numbers in the page's language ("1.5" or "1,5"), with so many decimals.
     var number: (Double, Int) -> String
 
@@ -73,7 +75,7 @@ struct TrendChart {
                           escape(point.href), x(index), y(value), colour, escape(point.tooltip))
         }
         if values.isEmpty {
-            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">—</text>", Self.left + plotWidth / 2, Self.top + plotHeight / 2)
+            svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%@</text>", Self.left + plotWidth / 2, Self.top + plotHeight / 2, escape(noValues))
         }
         return svg + "\n</svg>"
     }

@@ -119,17 +119,17 @@ struct TeacherPages {
         let trend = TeacherTrend(teacher: teacher, lessons: taught)
         let byID = Dictionary(uniqueKeysWithValues: taught.map { ($0.id, $0) })
         let points = trend.points
-        func chart(_ titleKey: String, _ unitKey: String, _ colour: String, _ value: (TeacherTrend.Point) -> Double?) -> Chart {
+        func chart(_ titleKey: String, _ unitKey: String, _ colour: String, noValues: String = "—", _ value: (TeacherTrend.Point) -> Double?) -> Chart {
             let title = t[titleKey]
             return Chart(title: title, svg: TrendChart(title: title, unit: t[unitKey], meanLabel: t["chart_mean"], colour: colour, points: points.map { point in
                 TrendChart.Point(label: t.shortDay(point.date), value: value(point), href: "/lessons/\(point.lessonID)",
                                  tooltip: "\(point.title): " + (value(point).map { t.number($0, decimals: 1) } ?? "—"))
-            }, number: { t.number($0, decimals: $1) }).svg())
+            }, noValues: noValues, number: { t.number($0, decimals: $1) }).svg())
         }
         let charts = [
-            chart("trend_incidents", "unit_incidents_per_hour", ReportCharts.palette[5]) { Self.incidentsPerHour($0) },
+            chart("trend_incidents", "unit_incidents_per_hour", ReportCharts.palette[5], noValues: t["trend_incidents_short_lessons"]) { Self.incidentsPerHour($0) },
             chart("trend_talk", "unit_percent_of_lesson", ReportCharts.palette[0]) { $0.teacherTalkPercent },
-            chart("trend_negative", "unit_percent_of_face_time", ReportCharts.palette[3]) { $0.teacherNegativeShare.map { $0 * 100 } },
+            chart("trend_negative", "unit_percent_of_face_time", ReportCharts.palette[3], noValues: t["trend_negative_no_face"]) { $0.teacherNegativeShare.map { $0 * 100 } },
         ]
         let lessons = points.reversed().map { point in
             // A day given without a time is shown as the day, not as its midnight.

@@ -135,6 +135,7 @@ public struct EdControlServer: Sendable {
         router.add(middleware: RequestIDMiddleware())
         let pages = try PageRenderer()
         router.add(middleware: PageErrorMiddleware(pages: pages, store: store))
+        router.add(middleware: RefusalMiddleware(pages: pages))
         router.add(middleware: TokenAuthenticator(store: store))
         router.add(middleware: SessionAuthenticator(store: store))
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)

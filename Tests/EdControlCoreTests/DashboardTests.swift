@@ -378,13 +378,22 @@ struct DashboardTests {
             try browser.waitFor("document.getElementById('player').readyState >= 1 && Math.abs(document.getElementById('player').currentTime - \(second)) < 1.5")
             try browser.evaluate("document.getElementById('player').pause()")
         }
+        let teacherID = teacher["id"] as! String
+        let pages = [("lessons", "lessons?sort=severity"), ("lesson", "lessons/\(lessonID)"),
+                     ("search", "search?q=\(String(word).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"),
+                     ("teachers", "teachers"), ("teacher", "teachers/\(teacherID)"),
+                     ("reviews", "reviews"), ("pilot", "pilot"), ("users", "users"), ("models", "models"), ("monitoring", "monitoring")]
         for language in ["en", "ru"] {
             if try browser.evaluate("document.documentElement.lang") as? String != language { try browser.click("a.language", loads: true) }
             for width in [1366, 390] {
                 try browser.resize(width: width, height: width > 600 ? 900 : 844, mobile: width < 600)
+                // Every page, as it reads.
+                for (name, path) in pages {
+                    try browser.open(URL(string: path, relativeTo: server.url)!)
+                    try check(name, language, width)
+                }
                 // Lessons by severity, then the worst moment, playing there.
-                try browser.open(server.url.appendingPathComponent("lessons").appending(queryItems: [.init(name: "sort", value: "severity")]))
-                try check("lessons", language, width)
+                try browser.open(URL(string: "lessons?sort=severity", relativeTo: server.url)!)
                 let worst = try #require(browser.evaluate("document.querySelector('#lessons a.worst-moment')?.getAttribute('href')") as? String)
                 let second = try #require(worst.firstMatch(of: /\?t=(\d+)/).flatMap { Double($0.output.1) })
                 try browser.click("#lessons a.worst-moment", loads: true)
@@ -397,26 +406,18 @@ struct DashboardTests {
                       return (before ? 'incidents first' : 'transcript first') + ', ' + (t.right <= i.left ? 'beside' : i.bottom <= t.top ? 'above' : 'other'); })()
                     """) as? String
                 #expect(order == (width > 600 ? "incidents first, beside" : "incidents first, above"), "\(language) \(width): \(order ?? "?")")
-                try check("lesson", language, width)
                 // Search, then the first hit: the lesson playing at the line found.
-                try browser.open(server.url.appendingPathComponent("search").appending(queryItems: [.init(name: "q", value: String(word))]))
-                try check("search", language, width)
+                try browser.open(URL(string: pages[2].1, relativeTo: server.url)!)
                 let hit = try #require(browser.evaluate("document.querySelector('a.search-hit')?.getAttribute('href')") as? String, "\(String(word)) is found")
                 let hitSecond = try #require(hit.firstMatch(of: /\?t=(\d+)/).flatMap { Double($0.output.1) })
                 try browser.click("a.search-hit", loads: true)
                 try playsNear(hitSecond)
-                // The teachers, one teacher, and the other pages.
+                // The teachers, then one teacher: every figure of a lesson on the screen, the flag
+                // included (on a phone the table is cards).
                 try browser.open(server.url.appendingPathComponent("teachers"))
-                try check("teachers", language, width)
                 try browser.click("#teachers a[href^='/teachers/']", loads: true)
-                // Every figure of a lesson on the screen, the flag included (on a phone the table is cards).
                 #expect(try browser.evaluate("[...document.querySelectorAll('#teacher-lessons tbody tr:first-child td')].every(td => { const r = td.getBoundingClientRect(); return r.width > 0 && r.right <= innerWidth; })") as? Bool == true,
                         "\(language) \(width): a lesson's figures on the screen")
-                try check("teacher", language, width)
-                for page in ["reviews", "pilot", "users", "models", "monitoring"] {
-                    try browser.open(server.url.appendingPathComponent(page))
-                    try check(page, language, width)
-                }
             }
         }
         try browser.click("#sign-out", loads: true)
@@ -436,13 +437,14 @@ struct DashboardTests {
                 #expect(Set(forms.map { "\(counted).\($0)" }).isSubset(of: table.keys), "\(counted) lacks plural forms")
             }
         }
-        // Every key the templates and pages use exists.
-        let dashboard = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard")
+        // Every key the templates, pages and the service's refusals use exists.
+        let dashboard = Fixtures.repository.appendingPathComponent("Sources/EdControlService")
         var used: Set<String> = []
         for file in FileManager.default.enumerator(at: dashboard, includingPropertiesForKeys: nil)!.compactMap({ $0 as? URL })
         where ["mustache", "swift"].contains(file.pathExtension) {
             let source = try String(contentsOf: file, encoding: .utf8)
-            for pattern in [#"\{\{t\.([a-z_]+)\}\}"#, #"\{\{\{tc\.([a-z_]+)\}\}\}"#, #"t\["([a-z_]+)"\]"#, #"t\.format\("([a-z_]+)""#, #"t\.count\("([a-z_]+)""#] {
+            for pattern in [#"\{\{t\.([a-z_]+)\}\}"#, #"\{\{\{tc\.([a-z_]+)\}\}\}"#, #"t\["([a-z_]+)"\]"#, #"t\.format\("([a-z_]+)""#, #"t\.count\("([a-z_]+)""#,
+                            #"Refusal\(\.[a-zA-Z]+, "([a-z_]+)""#, #"\.word\("([a-z_]+)"\)"#, #"namingOtherFiles\(file, "([a-z_]+)""#, #"key: "([a-z_]+)""#] {
                 let regex = try NSRegularExpression(pattern: pattern)
                 for match in regex.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
                     used.insert(String(source[Range(match.range(at: 1), in: source)!]))

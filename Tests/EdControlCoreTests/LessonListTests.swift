@@ -150,6 +150,34 @@ struct LessonListTests {
         }
     }
 
+    /// The service's refusals say what is wrong in the caller's language: Russian for a reader
+    /// who asks for it (the dashboard's choice or Accept-Language), English otherwise.
+    @Test func refusalsAreInTheCallersLanguage() async throws {
+        let school = try await School()
+        try await Application(router: try school.server.router()).test(.router) { client in
+            func upload(_ language: String?) async throws -> (HTTPResponse.Status, String) {
+                var headers: HTTPFields = [.authorization: "Bearer \(school.token)"]
+                if let language { headers[.acceptLanguage] = language }
+                let reply = try await client.execute(uri: "/api/v1/lessons?filename=homework.mp4", method: .post, headers: headers,
+                                                     body: ByteBuffer(string: "this is a text file, not a video"))
+                let body = try JSONSerialization.jsonObject(with: Data(buffer: reply.body)) as? [String: Any]
+                return (reply.status, (body?["error"] as? [String: Any])?["message"] as? String ?? "")
+            }
+            let (status, english) = try await upload(nil)
+            #expect(status == .unsupportedMediaType && english.hasPrefix("homework.mp4: this is not an audio or video recording that can be read (")
+                    && english.hasSuffix("Supply it as \(AcceptedFormats.description)."), "\(english)")
+            let (russianStatus, russian) = try await upload("ru-RU,ru;q=0.9")
+            #expect(russianStatus == .unsupportedMediaType && russian.hasPrefix("homework.mp4: это не аудио- или видеозапись") && russian.hasSuffix("FLAC или AMR."),
+                    "\(russian)")
+            var headers: HTTPFields = [.authorization: "Bearer \(school.token)", .acceptLanguage: "ru"]
+            let search = try await client.execute(uri: "/search?q=%21%21", method: .get, headers: headers)
+            #expect(search.status == .badRequest && String(buffer: search.body).contains("для поиска нужно хотя бы одно слово"))
+            headers[.acceptLanguage] = "en"
+            let missing = try await client.execute(uri: "/api/v1/lessons/nope/report.json", method: .get, headers: headers)
+            #expect(missing.status == .notFound && String(buffer: missing.body).contains("there is no lesson nope in your school"))
+        }
+    }
+
     /// A lesson that is not there is a page in the reader's language, with the navigation.
     @Test func notFoundIsAPageInTheReadersLanguageWithNavigation() async throws {
         let school = try await School()

@@ -94,8 +94,8 @@ struct LessonServiceTests {
         _ = try await lessons.store.cancel(jobID: try #require(stored.job?.id), schoolID: manager.schoolID)
         let enrolment = try await lessons.store.enqueueVoiceEnrolment(teacherID: teacher.id, lessonID: stored.lesson.id, speaker: "S1",
                                                                       schoolID: manager.schoolID, maxAttempts: 3)
-        let refused = await #expect(throws: HTTPError.self) { try await lessons.reanalyse(stored.lesson.id, by: manager) }
-        #expect(refused?.status == .conflict)
+        let refused = await #expect(throws: Refusal.self) { try await lessons.reanalyse(stored.lesson.id, by: manager) }
+        #expect(refused?.kind == .conflict && refused?.key == "refusal_lesson_busy", "\(String(describing: refused))")
         _ = try await lessons.store.cancel(jobID: enrolment.id, schoolID: manager.schoolID)
         #expect(try await lessons.reanalyse(stored.lesson.id, by: manager).state == .queued)
     }

@@ -51,7 +51,7 @@ struct PilotTests {
     @Test func monthRangesAreCheckedAndBounded() throws {
         #expect(try PilotFigures.months(from: "2025-11", to: "2026-02") == ["2025-11", "2025-12", "2026-01", "2026-02"])
         for (from, to) in [("2026-13", "2026-12"), ("2026-11", "2026-10"), ("November", "2026-11"), ("2020-01", "2026-01")] {
-            #expect(throws: ConfigurationError.self, "\(from)..\(to)") { try PilotFigures.months(from: from, to: to) }
+            #expect(throws: Refusal.self, "\(from)..\(to)") { try PilotFigures.months(from: from, to: to) }
         }
         let recent = PilotFigures.recentMonths(6, now: ISO8601DateFormatter().date(from: "2026-02-15T00:00:00Z")!)
         #expect(recent == ["2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02"])

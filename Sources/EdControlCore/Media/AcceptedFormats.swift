@@ -53,20 +53,41 @@ public struct AcceptedFormats: Sendable {
         if !accepted { throw MediaError.formatNotAccepted(url.path, format: format) }
     }
 
-    /// What a refused file is, in words ("an HLS playlist"), for the refusal.
-    static func kind(of format: String) -> String {
-        let first = format.split(separator: ",").first.map(String.init) ?? format
-        switch first {
-        case "hls": return "an HLS playlist"
-        case "dash", "webm_dash_manifest": return "a DASH manifest"
-        case "concat": return "an FFmpeg concat list"
-        case "sdp", "rtp", "rtsp": return "a streaming session description (SDP)"
-        case "image2", "gif", "apng": return "a picture"
-        default:
-            if let picture = first.split(separator: "_").first, first.hasSuffix("_pipe") {
-                return "a picture (\(picture.uppercased()))"
+    /// What a refused file is.
+    public enum RefusedKind: Equatable, Sendable {
+        case hlsPlaylist, dashManifest, concatList, sessionDescription
+        /// A picture, with its format's name when FFmpeg read it as one ("PNG").
+        case picture(String?)
+        /// Another format FFmpeg knows, by its demuxer's name.
+        case other(String)
+
+        public init(format: String) {
+            let first = format.split(separator: ",").first.map(String.init) ?? format
+            switch first {
+            case "hls": self = .hlsPlaylist
+            case "dash", "webm_dash_manifest": self = .dashManifest
+            case "concat": self = .concatList
+            case "sdp", "rtp", "rtsp": self = .sessionDescription
+            case "image2", "gif", "apng": self = .picture(nil)
+            default:
+                if let picture = first.split(separator: "_").first, first.hasSuffix("_pipe") {
+                    self = .picture(picture.uppercased())
+                } else {
+                    self = .other(first)
+                }
             }
-            return "a file of a format EdControl does not accept (\(first))"
+        }
+
+        /// In words, for the refusal ("an HLS playlist").
+        var words: String {
+            switch self {
+            case .hlsPlaylist: "an HLS playlist"
+            case .dashManifest: "a DASH manifest"
+            case .concatList: "an FFmpeg concat list"
+            case .sessionDescription: "a streaming session description (SDP)"
+            case .picture(let name): "a picture" + (name.map { " (\($0))" } ?? "")
+            case .other(let name): "a file of a format EdControl does not accept (\(name))"
+            }
         }
     }
 }

@@ -23,9 +23,9 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case .notMedia(let path, let detail):
             return "\(path): this is not an audio or video recording that can be read (\(detail)). Supply it as \(AcceptedFormats.description)."
         case .formatNotAccepted(let path, let format):
-            let kind = AcceptedFormats.kind(of: format)
-            let why = kind.hasPrefix("a picture") ? "not a recording" : "not a recording: only the recording itself is read, never files or addresses named inside it"
-            return "\(path): this is \(kind), \(why). Upload the lesson's video or sound as \(AcceptedFormats.description)."
+            let kind = AcceptedFormats.RefusedKind(format: format)
+            let why = if case .picture = kind { "not a recording" } else { "not a recording: only the recording itself is read, never files or addresses named inside it" }
+            return "\(path): this is \(kind.words), \(why). Upload the lesson's video or sound as \(AcceptedFormats.description)."
         case .noAudioTrack(let path, let hasVideo):
             return hasVideo
                 ? "\(path): the recording has a video track but no audio track, so nobody's speech can be analysed. Export the lesson with its sound."

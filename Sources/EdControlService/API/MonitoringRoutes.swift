@@ -19,12 +19,8 @@ struct MonitoringRoutes {
     /// current week and the current week.
     static func windows(_ request: Request) throws -> (reference: DateInterval, current: DateInterval) {
         let defaults = DriftMonitor.defaultWindows()
-        do {
-            return (try request.uri.queryParameters["reference"].map { try DriftMonitor.window(String($0)) } ?? defaults.reference,
-                    try request.uri.queryParameters["current"].map { try DriftMonitor.window(String($0)) } ?? defaults.current)
-        } catch let error as ConfigurationError {
-            throw HTTPError(.badRequest, message: error.description)
-        }
+        return (try request.uri.queryParameters["reference"].map { try DriftMonitor.window(String($0)) } ?? defaults.reference,
+                try request.uri.queryParameters["current"].map { try DriftMonitor.window(String($0)) } ?? defaults.current)
     }
 }
 

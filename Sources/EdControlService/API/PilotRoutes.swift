@@ -28,16 +28,12 @@ struct PilotRoutes {
         var months = PilotFigures.recentMonths()
         let query = request.uri.queryParameters
         if let from = query["from"].map(String.init) {
-            do {
-                months = try PilotFigures.months(from: from, to: query["to"].map(String.init) ?? from)
-            } catch let error as ConfigurationError {
-                throw HTTPError(.badRequest, message: error.description)
-            }
+            months = try PilotFigures.months(from: from, to: query["to"].map(String.init) ?? from)
         }
         var contextSeconds = 60.0
         if let text = query["contextSeconds"] {
             guard let value = Double(String(text)), value.isFinite, (0...600).contains(value) else {
-                throw HTTPError(.badRequest, message: "contextSeconds must be a number of seconds from 0 to 600, such as 60")
+                throw Refusal(.invalid, "refusal_context_seconds")
             }
             contextSeconds = value
         }

@@ -16,7 +16,8 @@ struct Paging {
     static func integer(_ text: Substring?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text else { return value }
         guard let number = Int(text), range.contains(number) else {
-            throw HTTPError(.badRequest, message: "\(name) must be a whole number from \(range.lowerBound)\(range.upperBound == Int.max ? " up" : " to \(range.upperBound)")")
+            throw range.upperBound == Int.max ? Refusal(.invalid, "refusal_whole_number_from", .text(name), "\(range.lowerBound)")
+                                              : Refusal(.invalid, "refusal_whole_number_range", .text(name), "\(range.lowerBound)", "\(range.upperBound)")
         }
         return number
     }
@@ -37,7 +38,7 @@ struct GivenDate {
         day.dateFormat = "yyyy-MM-dd"
         day.timeZone = TimeZone(identifier: "UTC")
         guard let date = day.date(from: String(text)) else {
-            throw HTTPError(.badRequest, message: "\(name) must be a date (2026-11-25) or an ISO 8601 time (2026-11-25T09:30:00Z)")
+            throw Refusal(.invalid, "refusal_date", .text(name))
         }
         (self.date, hasTime) = (date, false)
     }
@@ -53,7 +54,7 @@ extension LessonQuery {
         func one<T: RawRepresentable>(of values: [T], _ name: Substring) throws -> T? where T.RawValue == String {
             guard let text = nonEmpty(name) else { return nil }
             guard let value = values.first(where: { $0.rawValue == text }) else {
-                throw HTTPError(.badRequest, message: "\(name) must be one of \(values.map(\.rawValue).joined(separator: ", "))")
+                throw Refusal(.invalid, "refusal_one_of", .text(String(name)), .text(values.map(\.rawValue).joined(separator: ", ")))
             }
             return value
         }
@@ -72,7 +73,7 @@ extension LessonStore {
     /// nothing across schools.
     func lesson(_ id: String, of caller: Principal) async throws -> LessonWithJob {
         guard let found = try await lesson(id: id, schoolID: caller.schoolID) else {
-            throw HTTPError(.notFound, message: "there is no lesson \(id) in your school")
+            throw Refusal(.notFound, "refusal_no_lesson", .text(id))
         }
         return found
     }

@@ -51,6 +51,14 @@ struct InterfaceText: Sendable {
     let withCode: [String: String]
     private let modelCards: [String: String]
 
+    /// The English texts, as the service's refusals are logged and sent to callers that ask
+    /// for no language.
+    static let english: InterfaceText = {
+        let file = Bundle.module.resourceURL?.appendingPathComponent("Text/en.json")
+        let table = file.flatMap { try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: $0)) } ?? [:]
+        return InterfaceText(language: .en, table: table)
+    }()
+
     init(language: Language, table: [String: String], modelCards: [String: String] = [:]) {
         self.language = language
         self.table = table

@@ -12,8 +12,8 @@ import _NIOFileSystem
 /// files are written before the rows that point to them, rows are removed before their
 /// files, and `sweep` deletes what a crash between the two left behind.
 ///
-/// Refusals are `HTTPError`s whose message tells the caller what is wrong and what to do;
-/// the API sends them as JSON and the dashboard as pages.
+/// Refusals are `Refusal`s whose sentence tells the caller what is wrong and what to do, in
+/// the caller's language; the API sends them as JSON and the dashboard as pages.
 public struct LessonService: Sendable {
     public struct Limits: Sendable {
         public var maxUploadBytes: Int64 = 4_000_000_000
@@ -73,14 +73,14 @@ public struct LessonService: Sendable {
     /// Refuses details that cannot be stored, before any of the body is received.
     public func check(_ details: Details, by caller: Principal) async throws {
         if let title = details.title, title.count > limits.maxTitleCharacters {
-            throw HTTPError(.badRequest, message: "the title has \(title.count) characters and the limit is \(limits.maxTitleCharacters); shorten it")
+            throw Refusal(.invalid, "refusal_title_too_long", "\(title.count)", "\(limits.maxTitleCharacters)")
         }
         let name = details.originalFilename
         guard !name.isEmpty, name.count <= limits.maxFilenameCharacters, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw HTTPError(.badRequest, message: "filename must be 1–\(limits.maxFilenameCharacters) characters without control characters, such as lesson.mp4")
+            throw Refusal(.invalid, "refusal_filename", "\(limits.maxFilenameCharacters)")
         }
         if let teacherID = details.teacherID, try await store.teacher(id: teacherID, schoolID: caller.schoolID) == nil {
-            throw HTTPError(.unprocessableContent, message: "there is no teacher \(teacherID) in this school; create the teacher first or leave teacherId out")
+            throw Refusal(.unprocessable, "refusal_upload_unknown_teacher", .text(teacherID))
         }
     }
 
@@ -102,7 +102,7 @@ public struct LessonService: Sendable {
             throw refusal(ofUploadFailure: error)
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: upload.path)[.size] as? Int64) ?? 0
-        guard size > 0 else { throw HTTPError(.badRequest, message: "the upload is empty (0 bytes); send the recording as the request body") }
+        guard size > 0 else { throw Refusal(.invalid, "refusal_upload_empty") }
         let stored = try await accept(upload, details: details, by: caller)
         try await store.audit(caller, "lesson.upload", "lesson \(stored.lesson.id)", detail: details.originalFilename)
         return stored
@@ -115,14 +115,14 @@ public struct LessonService: Sendable {
         do {
             media = try probe.probe(upload)
         } catch let error as MediaError {
-            throw HTTPError(.unsupportedMediaType, message: Self.words(error, file: details.originalFilename))
+            throw Refusal.media(error, file: details.originalFilename)
         }
         // A recording without sound is taken: its faces are analysed.
         guard !media.audio.isEmpty || !media.video.isEmpty else {
-            throw HTTPError(.unprocessableContent, message: Self.words(MediaError.noAudioTrack(upload.path, hasVideo: false), file: details.originalFilename))
+            throw Refusal.media(.noAudioTrack(upload.path, hasVideo: false), file: details.originalFilename)
         }
         guard media.durationSeconds >= 1 else {
-            throw HTTPError(.unprocessableContent, message: Self.words(MediaError.tooShort(upload.path, seconds: media.durationSeconds), file: details.originalFilename))
+            throw Refusal.media(.tooShort(upload.path, seconds: media.durationSeconds), file: details.originalFilename)
         }
         try await check(details, by: caller)
 
@@ -154,14 +154,14 @@ public struct LessonService: Sendable {
     public func reanalyse(_ id: String, by caller: Principal) async throws -> Job {
         let found = try await store.lesson(id, of: caller)
         guard found.lesson.mediaFile != nil else {
-            throw HTTPError(.conflict, message: "the recording of this lesson has been deleted (retention policy); it cannot be analysed again")
+            throw Refusal(.conflict, "refusal_reanalyse_recording_gone")
         }
         do {
             let job = try await store.enqueue(lessonID: found.lesson.id, schoolID: caller.schoolID, maxAttempts: limits.maxAttempts)
             try await store.audit(caller, "lesson.reanalyse", "lesson \(found.lesson.id)", detail: "job \(job.id)")
             return job
         } catch let conflict as StoreConflict {
-            throw HTTPError(.conflict, message: conflict.message)
+            throw Refusal(conflict)
         }
     }
 
@@ -213,7 +213,7 @@ public struct LessonService: Sendable {
     /// longer the worker's.
     func publishShadow(_ report: LessonReport, from pending: URL, job: Job, workerID: String) async throws -> Bool {
         guard let challenger = job.configurationVersion, let championReport = data.report(of: job.lessonID) else {
-            throw HTTPError(.gone, message: "the lesson has no published report to compare the shadow analysis with (erased, or its recording expired)")
+            throw Refusal(.gone, "refusal_shadow_no_report")
         }
         try data.publishShadow(pending, lessonID: job.lessonID, challenger: challenger)
         let result = ShadowResult(lessonID: job.lessonID, schoolID: job.schoolID, champion: championReport, challenger: report, challengerName: challenger)
@@ -239,10 +239,10 @@ public struct LessonService: Sendable {
                        by caller: Principal) async throws -> IncidentReview {
         let found = try await store.lesson(lessonID, of: caller)
         guard let report = await currentReport(of: found.lesson.id) else {
-            throw HTTPError(.conflict, message: "this lesson has no analysis results to review yet")
+            throw Refusal(.conflict, "refusal_review_not_analysed")
         }
         guard report.incidents.indices.contains(index) else {
-            throw HTTPError(.notFound, message: "the lesson's report has \(report.incidents.count) incidents, numbered from 0; there is no incident \(index)")
+            throw Refusal(.notFound, "refusal_review_no_incident", "\(report.incidents.count)", "\(index)")
         }
         let incident = report.incidents[index]
         var review = IncidentReview(id: newIdentifier(), lessonID: found.lesson.id, schoolID: caller.schoolID, incidentIndex: index,
@@ -268,22 +268,22 @@ public struct LessonService: Sendable {
     /// lesson, about one of its people, in a modality there is.
     static func check(_ correction: ReviewCorrection, of incident: Incident, verdict: IncidentReview.Verdict, in report: LessonReport) throws {
         guard verdict == .confirmed else {
-            throw HTTPError(.badRequest, message: "only a confirmed incident can be corrected; a rejected one did not happen")
+            throw Refusal(.invalid, "refusal_correction_rejected")
         }
         if correction.start != nil || correction.end != nil {
             let duration = report.talkMetrics.durationSeconds
             guard let start = correction.start, let end = correction.end, start.isFinite, end.isFinite, start >= 0, start < end, end <= duration + 0.5 else {
-                throw HTTPError(.badRequest, message: String(format: "corrected times need both start and end in seconds, 0 ≤ start < end ≤ %.1f (the lesson's length)", duration))
+                throw Refusal(.invalid, "refusal_correction_times", .text(String(format: "%.1f", duration)))
             }
         }
         if let person = correction.person {
             let people = Set(report.speakers.map(\.id) + report.video.tracks.map(\.id))
             guard people.contains(person) else {
-                throw HTTPError(.badRequest, message: "the lesson has no person \(person); its people are \(people.sorted().joined(separator: ", "))")
+                throw Refusal(.invalid, "refusal_correction_person", .text(person), .text(people.sorted().joined(separator: ", ")))
             }
         }
         if let modality = correction.modality, Incident.Modality(rawValue: modality) == nil {
-            throw HTTPError(.badRequest, message: "modality must be voice, face or both, not \(modality)")
+            throw Refusal(.invalid, "refusal_correction_modality", .text(modality))
         }
     }
 
@@ -299,14 +299,14 @@ public struct LessonService: Sendable {
     /// talk time. What can be checked now is checked now; the profile is made by a worker.
     public func requestVoiceEnrolment(of teacherID: String, fromLesson lessonID: String, speaker: String, by caller: Principal) async throws -> Job {
         guard try await store.teacher(id: teacherID, schoolID: caller.schoolID) != nil else {
-            throw HTTPError(.notFound, message: "there is no teacher \(teacherID) in your school")
+            throw Refusal(.notFound, "refusal_no_teacher", .text(teacherID))
         }
         let found = try await store.lesson(lessonID, of: caller)
         let report = try enrolmentSource(found.lesson, speaker: speaker)
         let speech = report.turns.filter { $0.speaker == speaker }.map(\.duration).reduce(0, +)
         guard speech >= TeacherProfile.minimumSpeechSeconds else {
-            throw HTTPError(.unprocessableContent, message: String(format: "speaker %@ talks for only %.1f s in this lesson; a voice profile needs at least %.0f s: enrol from a lesson where the teacher talks more",
-                                                                    speaker, speech, TeacherProfile.minimumSpeechSeconds))
+            throw Refusal(.unprocessable, "refusal_enrol_too_little_speech", .text(speaker), .text(String(format: "%.1f", speech)),
+                          .text(String(format: "%.0f", TeacherProfile.minimumSpeechSeconds)))
         }
         do {
             let job = try await store.enqueueVoiceEnrolment(teacherID: teacherID, lessonID: found.lesson.id, speaker: speaker,
@@ -314,20 +314,20 @@ public struct LessonService: Sendable {
             try await store.audit(caller, "teacher.voice_profile.request", "teacher \(teacherID)", detail: "from lesson \(found.lesson.id), speaker \(speaker); job \(job.id)")
             return job
         } catch let conflict as StoreConflict {
-            throw HTTPError(.conflict, message: conflict.message)
+            throw Refusal(conflict)
         }
     }
 
     /// The lesson's report, if the speaker's voice can be enrolled from it.
     private func enrolmentSource(_ lesson: Lesson, speaker: String) throws -> LessonReport {
         guard data.recording(of: lesson) != nil else {
-            throw HTTPError(.conflict, message: "the recording of this lesson has been deleted; enrol from another lesson")
+            throw Refusal(.conflict, "refusal_enrol_recording_gone")
         }
         guard let report = data.report(of: lesson.id) else {
-            throw HTTPError(.conflict, message: "this lesson has not been analysed yet; enrol once its analysis has succeeded")
+            throw Refusal(.conflict, "refusal_enrol_not_analysed")
         }
         guard report.speakers.contains(where: { $0.id == speaker }) else {
-            throw HTTPError(.badRequest, message: "the lesson has no speaker \(speaker); its speakers are \(report.speakers.map(\.id).joined(separator: ", "))")
+            throw Refusal(.invalid, "refusal_enrol_no_speaker", .text(speaker), .text(report.speakers.map(\.id).joined(separator: ", ")))
         }
         return report
     }
@@ -338,16 +338,16 @@ public struct LessonService: Sendable {
         guard let teacherID = job.teacherID, let speaker = job.speaker,
               let lesson = try await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson,
               try await store.teacher(id: teacherID, schoolID: job.schoolID) != nil else {
-            throw HTTPError(.gone, message: "the lesson or the teacher has been deleted since the enrolment was asked for")
+            throw Refusal(.gone, "refusal_enrol_deleted")
         }
         let report = try enrolmentSource(lesson, speaker: speaker)
-        guard let recording = data.recording(of: lesson) else { throw HTTPError(.gone, message: "the recording has been deleted") }
+        guard let recording = data.recording(of: lesson) else { throw Refusal(.gone, "refusal_recording_deleted") }
         let turns = report.turns.filter { $0.speaker == speaker }.map(\.span)
         let profile: TeacherProfile
         do {
             profile = try await onOwnThread { try LessonAnalyzer(models: models).enrollTeacher(from: recording, during: turns) }
         } catch let error as ProfileError {
-            throw HTTPError(.unprocessableContent, message: error.description.replacingOccurrences(of: recording.path, with: lesson.originalFilename))
+            throw Refusal(.unprocessable, "refusal_enrol_failed", .text(error.description.replacingOccurrences(of: recording.path, with: lesson.originalFilename)))
         }
         let encoded = String(decoding: try JSONEncoder().encode(profile), as: UTF8.self)
         if try await store.succeedVoiceEnrolment(jobID: job.id, workerID: workerID, profile: encoded) {
@@ -363,7 +363,7 @@ public struct LessonService: Sendable {
     /// store results; if the files cannot be removed now, `sweep` removes them later.
     public func erase(_ id: String, by caller: Principal) async throws {
         guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else {
-            throw HTTPError(.notFound, message: "there is no lesson \(id) in your school")
+            throw Refusal(.notFound, "refusal_no_lesson", .text(id))
         }
         removeFiles(ofLesson: removed.id)
         try await store.audit(caller, "lesson.delete", "lesson \(removed.id)", detail: "\(removed.originalFilename), its recording and all results")
@@ -445,22 +445,14 @@ public struct LessonService: Sendable {
         while let wrapped = cause as? FileSystemError { cause = wrapped.cause }
         switch cause as? UploadBodyError {
         case .tooLarge:
-            return HTTPError(.contentTooLarge, message: "the file is larger than the limit of \(Self.megabytes(limits.maxUploadBytes)); "
-                + "compress the recording or ask the administrator to raise --max-upload-mb")
+            return Refusal(.tooLarge, "refusal_upload_too_large", .text(Self.megabytes(limits.maxUploadBytes)))
         case .tooSlow:
-            return HTTPError(.requestTimeout, message: "the upload was slower than \(Int(limits.minimumUploadBytesPerSecond / 1000)) kB/s and was stopped; try again on a better connection")
+            return Refusal(.tooSlow, "refusal_upload_too_slow", .text("\(Int(limits.minimumUploadBytesPerSecond / 1000))"))
         case .interrupted:
-            return HTTPError(.badRequest, message: "the upload ended before the whole recording arrived; send it again")
+            return Refusal(.invalid, "refusal_upload_interrupted")
         case nil:
             return error
         }
-    }
-
-    /// A media error in the uploader's terms: their file name, not a path on the server.
-    static func words(_ error: MediaError, file: String) -> String {
-        let text = error.description
-        guard let colon = text.range(of: ": ") else { return text }
-        return "\(file): \(text[colon.upperBound...])"
     }
 
     /// The uploaded name's extension if it is a plain one, else one for the container.

@@ -23,7 +23,7 @@ public struct DriftMonitor: Sendable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
         guard parts.count == 2, let from = formatter.date(from: parts[0]), let to = formatter.date(from: parts[1]), from <= to else {
-            throw ConfigurationError("'\(text)' is not a window: write FROM..TO with two days, e.g. 2026-11-01..2026-11-30 (both included).")
+            throw Refusal(.invalid, "refusal_window", .text(text))
         }
         return DateInterval(start: from, end: to.addingTimeInterval(86400))
     }

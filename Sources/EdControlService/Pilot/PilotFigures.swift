@@ -122,13 +122,13 @@ public struct PilotFigures: Codable, Sendable, Equatable {
     /// The months from `first` to `last`, both included ("YYYY-MM"); refused past 36.
     public static func months(from first: String, to last: String) throws -> [String] {
         guard let firstStart = start(of: first), let lastStart = start(of: last), firstStart <= lastStart else {
-            throw ConfigurationError("\(first) to \(last) is not a range of months: give two months as YYYY-MM, the first not after the second, e.g. from 2026-09 to 2026-11.")
+            throw Refusal(.invalid, "refusal_months", .text(first), .text(last))
         }
         var months: [String] = []
         var current = firstStart
         while current <= lastStart {
             months.append(month(of: current))
-            guard months.count <= 36 else { throw ConfigurationError("ask for at most 36 months at a time") }
+            guard months.count <= 36 else { throw Refusal(.invalid, "refusal_months_too_many") }
             current = calendar.date(byAdding: .month, value: 1, to: current)!
         }
         return months

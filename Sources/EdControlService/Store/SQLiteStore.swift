@@ -514,7 +514,8 @@ public final class SQLiteStore: EdControlStore {
     public func enqueue(lessonID: String, schoolID: String, maxAttempts: Int) async throws -> Job {
         try await database.write { db in
             guard try Job.filter(Column("lesson_id") == lessonID && Self.schoolsJob && Self.active).fetchCount(db) == 0 else {
-                throw StoreConflict(message: "this lesson is already queued or being analysed, or a voice is being enrolled from it; cancel that job first or wait for it")
+                throw StoreConflict(message: "this lesson is already queued or being analysed, or a voice is being enrolled from it; cancel that job first or wait for it",
+                                    key: "refusal_lesson_busy")
             }
             return try Self.insertJob(lessonID: lessonID, schoolID: schoolID, maxAttempts: maxAttempts, db)
         }
@@ -524,10 +525,11 @@ public final class SQLiteStore: EdControlStore {
         try await database.write { db in
             // The speaker ids are those of the lesson's current report, which an analysis would replace.
             guard try Job.filter(Column("lesson_id") == lessonID && Column("kind") == Job.Kind.analysis.rawValue && Self.active).fetchCount(db) == 0 else {
-                throw StoreConflict(message: "this lesson is being analysed again, which renumbers its speakers; enrol once that analysis has finished")
+                throw StoreConflict(message: "this lesson is being analysed again, which renumbers its speakers; enrol once that analysis has finished",
+                                    key: "refusal_enrol_lesson_busy")
             }
             guard try Job.filter(Column("teacher_id") == teacherID && Self.active).fetchCount(db) == 0 else {
-                throw StoreConflict(message: "this teacher's voice is already being enrolled; wait for that job or cancel it")
+                throw StoreConflict(message: "this teacher's voice is already being enrolled; wait for that job or cancel it", key: "refusal_enrol_busy")
             }
             return try Self.insertJob(lessonID: lessonID, schoolID: schoolID, kind: .voiceEnrolment, teacherID: teacherID, speaker: speaker,
                                       maxAttempts: maxAttempts, db)

@@ -190,5 +190,14 @@ public typealias EdControlStore = AccessStore & LessonStore & JobQueue & Webhook
 /// A request the store refuses, in words for the caller.
 public struct StoreConflict: Error, LocalizedError {
     public var message: String
+    /// The interface text's key of the message, for one a school's user can meet (which the
+    /// dashboard shows in its reader's language); nil for the operator's.
+    public var key: String?
+
+    public init(message: String, key: String? = nil) {
+        self.message = message
+        self.key = key
+    }
+
     public var errorDescription: String? { message }
 }

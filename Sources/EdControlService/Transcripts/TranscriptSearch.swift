@@ -27,10 +27,10 @@ public struct TranscriptSearchQuery: Sendable, Equatable {
     public init(_ text: String) throws {
         let words = text.lowercased().components(separatedBy: CharacterSet.alphanumerics.inverted).filter { !$0.isEmpty }
         guard !words.isEmpty else {
-            throw HTTPError(.badRequest, message: "the search needs at least one word (letters or digits)")
+            throw Refusal(.invalid, "refusal_search_no_words")
         }
         guard words.count <= 10, words.allSatisfy({ $0.count <= 50 }) else {
-            throw HTTPError(.badRequest, message: "search for at most 10 words of at most 50 letters each")
+            throw Refusal(.invalid, "refusal_search_too_long")
         }
         self.words = words
     }

@@ -82,8 +82,8 @@ public struct AnalysisWorker: Service {
             ServiceMetrics.jobFinished(.succeeded, seconds: Date().timeIntervalSince(started))
             logger.info("voice enrolled", metadata: ["teacher": "\(job.teacherID ?? "")"])
         } catch {
-            let message = (error as? HTTPError)?.body ?? (error as? LocalizedError)?.errorDescription ?? "\(error)"
-            let reason = error is HTTPError ? "enrolment_refused" : "internal"
+            let message = (error as? Refusal)?.description ?? (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            let reason = error is Refusal ? "enrolment_refused" : "internal"
             do {
                 try await store.fail(jobID: job.id, workerID: id, reason: reason, message: message)
             } catch {
@@ -236,7 +236,7 @@ public struct AnalysisWorker: Service {
             case .tooShort: reason = "too_short"
             case .toolMissing: reason = "server_setup"
             }
-            return (reason, LessonService.words(media, file: lesson.originalFilename))
+            return (reason, Refusal.media(media, file: lesson.originalFilename).description)
         case is ModelError:
             return ("server_setup", "the server's analysis models are missing or damaged (\(error.localizedDescription)); the administrator should run scripts/setup.sh")
         default:

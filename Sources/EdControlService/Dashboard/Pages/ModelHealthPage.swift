@@ -42,10 +42,10 @@ struct ModelHealthPage {
             let windows: (reference: DateInterval, current: DateInterval)
             do {
                 windows = try MonitoringRoutes.windows(request)
-            } catch let error as HTTPError {
+            } catch let error as Refusal {
                 let defaults = DriftMonitor.defaultWindows()
                 let model = Model(reference: DriftMonitor.label(defaults.reference), current: DriftMonitor.label(defaults.current),
-                                  referenceLessons: 0, currentLessons: 0, alerts: nil, rows: [], error: error.body)
+                                  referenceLessons: 0, currentLessons: 0, alerts: nil, rows: [], error: error.sentence(in: t))
                 return pages.render("monitoring", title: t["health_title"], model: model, request: request, context: context, status: .badRequest)
             }
             let report = try await monitor.report(schoolID: caller.schoolID, reference: windows.reference, current: windows.current)

@@ -32,9 +32,9 @@ struct PilotPage {
             var error: String?
             do {
                 asked = try PilotRoutes.parameters(request)
-            } catch let refusal as HTTPError {
+            } catch let refusal as Refusal {
                 asked = (PilotFigures.recentMonths(), 60)
-                error = refusal.body
+                error = refusal.sentence(in: t)
             }
             let figures = try await reporter.figures(schoolID: caller.schoolID, months: asked.months, contextSeconds: asked.contextSeconds)
             let model = Model(from: asked.months.first ?? "", to: asked.months.last ?? "", contextSeconds: t.number(asked.contextSeconds),

@@ -32,8 +32,8 @@ struct SearchPage {
                     let hits = try await query.hits(lessonID: nil, limit: 100, for: caller, in: store)
                     model.lessons = Self.grouped(hits, query, t)
                     model.summary = hits.isEmpty ? t["search_none"] : t.count("search_results", hits.count)
-                } catch let refusal as HTTPError {
-                    model.error = refusal.body
+                } catch let refusal as Refusal {
+                    model.error = refusal.sentence(in: t)
                 }
             }
             return pages.render("search", title: t["search_title"], model: model, request: request, context: context,

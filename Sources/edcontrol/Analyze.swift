@@ -58,7 +58,7 @@ struct Analyze: ParsableCommand {
     }
 
     private var transcription: TranscriptionRequest {
-        if noTranscript { return .off(reason: "transcription was switched off for this analysis (--no-transcript)") }
+        if noTranscript { return .off(reason: Transcript.Why.switchedOffForAnalysis) }
         return language == "auto" ? .detectLanguage : .language(language)
     }
 

@@ -425,6 +425,19 @@ struct DashboardTests {
         #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.joined(separator: "\n"))")
     }
 
+    /// Why a lesson has no transcript is written in English in its report; the page says it in
+    /// its reader's language.
+    @Test func whyThereIsNoTranscriptIsSaidInTheReadersLanguage() throws {
+        let russian = try #require(try PageRenderer().text[.ru])
+        let reasons = [Transcript.Why.switchedOffForUpload, Transcript.Why.switchedOffForSchool, Transcript.Why.switchedOffForAnalysis,
+                       Transcript.Why.configurationPredatesTranscription]
+        for reason in reasons {
+            let said = LessonPage.whyNoTranscript(reason, russian)
+            #expect(said != reason && said.range(of: "[a-z]{3}", options: .regularExpression) == nil, "\(reason): \(said)")
+        }
+        #expect(LessonPage.whyNoTranscript(Transcript.Why.noSpeechPrefix + "0.4 s of speech", russian) == "нечего расшифровывать: речи найдено всего 0,4 с")
+    }
+
     @Test func bothLanguagesHaveEveryText() throws {
         let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard/Text")
         let english = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("en.json")))

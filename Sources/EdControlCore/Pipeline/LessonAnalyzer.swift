@@ -270,7 +270,7 @@ public final class LessonAnalyzer {
                             progress: AnalysisProgress) throws -> Transcript {
         if case .off(let reason) = request { return .notAnalysed(reason) }
         guard let model = configuration.models.transcription else {
-            return .notAnalysed("the analysis configuration predates transcription and names no speech-to-text model; register one made by `edcontrol config` to get transcripts")
+            return .notAnalysed(Transcript.Why.configurationPredatesTranscription)
         }
         progress.update(stage: .transcribing, fraction: 0)
         // Transcription runs alone after the rest of the audio's work, so it may use every core.

@@ -50,7 +50,7 @@ public struct LessonTranscription {
         if case .off(let reason) = request { return .notAnalysed(reason) }
         let windows = SpeechWindows(turns: turns, settings: settings)
         guard windows.speechSeconds >= settings.minimumSpeechSeconds else {
-            return .notAnalysed(String(format: "no speech to transcribe: the diarization found %.1f s of speech", windows.speechSeconds))
+            return .notAnalysed(Transcript.Why.noSpeechPrefix + String(format: "%.1f s of speech", windows.speechSeconds))
         }
         let language: String, probability: Double?
         switch request {

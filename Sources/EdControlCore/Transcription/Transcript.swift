@@ -23,6 +23,17 @@ public struct Transcript: Codable, Sendable, Equatable {
         self.segments = segments
     }
 
+    /// Why a transcript was not made, as reports say it (the dashboard says these in its
+    /// reader's language).
+    public enum Why {
+        public static let switchedOffForUpload = "transcription is switched off for this upload"
+        public static let switchedOffForSchool = "transcription is switched off for this school"
+        public static let switchedOffForAnalysis = "transcription was switched off for this analysis (--no-transcript)"
+        public static let configurationPredatesTranscription = "the analysis configuration predates transcription and names no speech-to-text model; register one made by `edcontrol config` to get transcripts"
+        /// Followed by the seconds of speech found and " s of speech".
+        public static let noSpeechPrefix = "no speech to transcribe: the diarization found "
+    }
+
     public static func notAnalysed(_ reason: String) -> Transcript {
         var transcript = Transcript(language: "", languageProbability: nil, model: "", segments: [], note: reason)
         transcript.analysed = false

@@ -32,11 +32,12 @@ public struct TranscriptionChoice: RawRepresentable, Codable, Sendable, Equatabl
     /// What the dashboard offers (the API takes any language Whisper knows).
     public static let offered = ["auto", "ru", "en", "off"]
 
-    /// What the analysis is asked; `source` says whose choice it is, for the report's note.
-    public func request(source: String) -> TranscriptionRequest {
+    /// What the analysis is asked; `forUpload` says whose choice it is (the upload's or the
+    /// school's), for the report's note.
+    public func request(forUpload: Bool) -> TranscriptionRequest {
         switch rawValue {
         case "auto": .detectLanguage
-        case "off": .off(reason: "transcription is switched off \(source)")
+        case "off": .off(reason: forUpload ? Transcript.Why.switchedOffForUpload : Transcript.Why.switchedOffForSchool)
         default: .language(rawValue)
         }
     }

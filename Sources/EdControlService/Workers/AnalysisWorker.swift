@@ -195,8 +195,8 @@ public struct AnalysisWorker: Service {
     /// lesson has no teacher, the teacher is not enrolled, or the profile cannot be read.
     /// The upload's choice of transcription, else the school's.
     private func transcriptionRequest(for lesson: Lesson) async throws -> TranscriptionRequest {
-        if let chosen = lesson.transcription { return chosen.request(source: "for this upload") }
-        return try await store.transcriptionChoice(schoolID: lesson.schoolID).request(source: "for this school")
+        if let chosen = lesson.transcription { return chosen.request(forUpload: true) }
+        return try await store.transcriptionChoice(schoolID: lesson.schoolID).request(forUpload: false)
     }
 
     private func voiceProfile(of lesson: Lesson) async -> TeacherProfile? {

@@ -234,7 +234,7 @@ struct LessonPage {
                 model.incidents[index].said = around.isEmpty ? nil : words.count > 60 ? words.prefix(60).joined(separator: " ") + " …" : said
             }
         } else if let transcript = report.transcript {
-            model.noTranscript = transcript.note
+            model.noTranscript = transcript.note.map { Self.whyNoTranscript($0, t) }
         }
         model.noIncidents = report.incidents.isEmpty
         if !report.incidents.isEmpty {
@@ -275,7 +275,8 @@ struct LessonPage {
         model.emotionChart = ReportCharts.emotionBars(report, words: words)
         model.narrowEmotionChart = ReportCharts.emotionBars(report, words: words, layout: .narrow)
         if model.emotionChart == nil {
-            model.noFaces = report.video.analysed ? t["lesson_no_faces"] : (report.video.note ?? t["lesson_no_video"])
+            // The one reason the analysis gives for not analysing a video is that there is none.
+            model.noFaces = report.video.analysed ? t["lesson_no_faces"] : t["lesson_no_video"]
         }
         let pictures = data.results(of: model.id).appendingPathComponent(FaceThumbnails.folder)
         model.faces = report.video.tracks.compactMap { track in
@@ -306,6 +307,21 @@ struct LessonPage {
     /// Each speaker and face as a reviewer knows them: the teacher by name, the others by their
     /// role, each with the id the report and the timeline use ("Anna Petrova (teacher, S1)",
     /// "student S2", "face F3 of student S2"), instead of bare ids.
+    /// Why a lesson has no transcript, in the reader's language: the report says it in English.
+    static func whyNoTranscript(_ note: String, _ t: InterfaceText) -> String {
+        switch note {
+        case Transcript.Why.switchedOffForUpload: return t["transcript_off_upload"]
+        case Transcript.Why.switchedOffForSchool: return t["transcript_off_school"]
+        case Transcript.Why.switchedOffForAnalysis: return t["transcript_off_analysis"]
+        case Transcript.Why.configurationPredatesTranscription: return t["transcript_predates"]
+        default:
+            if note.hasPrefix(Transcript.Why.noSpeechPrefix), let seconds = Double(note.dropFirst(Transcript.Why.noSpeechPrefix.count).prefix { $0.isNumber || $0 == "." }) {
+                return t.format("transcript_no_speech", t.number(seconds, decimals: 1))
+            }
+            return note
+        }
+    }
+
     static func peopleNames(_ report: LessonReport, teacher: String?, _ t: InterfaceText) -> [String: String] {
         var names: [String: String] = [:]
         for speaker in report.speakers {

@@ -30,6 +30,12 @@ final class ProgressBar: AnalysisProgress, @unchecked Sendable {
         draw(Double(done) / Double(max(1, total)), "item \(done) of \(total)")
     }
 
+    /// Progress of other long work (a backup), with what it is doing.
+    func update(fraction: Double, label: String) {
+        guard enabled else { return }
+        draw(max(0, min(1, fraction)), label)
+    }
+
     private func draw(_ total: Double, _ label: String) {
         let width = 30
         let filled = Int(total * Double(width))

@@ -392,6 +392,9 @@ struct DashboardTests {
                     try browser.open(URL(string: path, relativeTo: server.url)!)
                     try check(name, language, width)
                 }
+                // Another build's server (EDCONTROL_BINARY: an earlier commit's, for screenshots and
+                // figures before a change) is only audited: it may lack the path's links.
+                if Fixtures.isOtherBuild { continue }
                 // Lessons by severity, then the worst moment, playing there.
                 try browser.open(URL(string: "lessons?sort=severity", relativeTo: server.url)!)
                 let worst = try #require(browser.evaluate("document.querySelector('#lessons a.worst-moment')?.getAttribute('href')") as? String)
@@ -422,6 +425,7 @@ struct DashboardTests {
         }
         try browser.click("#sign-out", loads: true)
         try check("sign-in", "ru", 390)
+        try problems.joined(separator: "\n").write(to: Self.screenshots.appendingPathComponent("walk-problems.txt"), atomically: true, encoding: .utf8)
         #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.joined(separator: "\n"))")
     }
 

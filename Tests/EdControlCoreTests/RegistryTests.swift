@@ -203,7 +203,7 @@ struct RegistryTests {
             let page = try await client.execute(uri: "/models", method: .get, headers: admin.bearer)
             let html = String(buffer: page.body)
             #expect(page.status == .ok)
-            #expect(html.contains(#"id="champion-name"><strong>longer-merge</strong>"#), "the champion is named")
+            #expect(html.contains(#"id="champion-name"><strong translate="no">longer-merge</strong>"#), "the champion is named")
             #expect(html.contains("fewer split incidents") && html.contains("verdict challenger-better") && html.contains(first))
             #expect(html.contains(#"id="experiment-\#(experiment.id.prefix(8))""#) && html.contains("challenger better") && html.contains("real-meetings-dev (d5a9d73b)"))
             #expect(html.contains(#"id="card-fer-mini-xception""#) && html.contains("resting faces as sad"), "model cards with their known limits")

@@ -17,10 +17,12 @@ enum Fixtures {
 
     static func registry() throws -> ModelRegistry { try ModelRegistry() }
 
+    static var isOtherBuild: Bool { ProcessInfo.processInfo.environment["EDCONTROL_BINARY"].map { !$0.isEmpty } ?? false }
+
     /// The `edcontrol` executable built next to the test bundle, or the one `EDCONTROL_BINARY`
     /// names: another build's (an earlier commit's, to see the dashboard before a change).
     static let edcontrol: String = {
-        if let other = ProcessInfo.processInfo.environment["EDCONTROL_BINARY"], !other.isEmpty { return other }
+        if isOtherBuild { return ProcessInfo.processInfo.environment["EDCONTROL_BINARY"]! }
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = bundle.deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("edcontrol").path), directory.path != "/" {

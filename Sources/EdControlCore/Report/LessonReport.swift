@@ -98,7 +98,7 @@ public struct Lineage: Codable, Sendable {
 }
 
 public enum EdControl {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 }
 
 extension LessonReport {

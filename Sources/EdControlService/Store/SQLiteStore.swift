@@ -22,7 +22,7 @@ public final class SQLiteStore: EdControlStore {
     }
 
     /// Schema changes, in order; each runs once per database.
-    private static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: schools, tokens, teachers, lessons, jobs") { db in
             try db.execute(sql: """

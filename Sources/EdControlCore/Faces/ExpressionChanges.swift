@@ -19,7 +19,7 @@ public struct ExpressionChanges: Sendable, Equatable {
         for track in tracks {
             let seconds = track.timeline.compactMap { $0.face ? $0.emotions : nil }
             guard !seconds.isEmpty else { continue }
-            let usual = Emotion.allCases.indices.map { k in Self.median(seconds.map { $0.values[k] }) }
+            let usual = Emotion.allCases.indices.map { k in Self.usualLevel(seconds.map { $0.values[k] }) }
             faceSeconds += seconds.count
             for emotions in seconds {
                 let rises = zip(emotions.values, usual).map { $0 - $1 }
@@ -45,8 +45,9 @@ public struct ExpressionChanges: Sendable, Equatable {
         faceSeconds > 0 ? Emotion.negative.reduce(0) { $0 + share($1) } : nil
     }
 
-    /// The upper median, as the incident rule takes a face's usual level.
-    private static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+    /// A face's usual level of a probability over the lesson (the upper median), for these
+    /// shares and for the facial incident rule alike. `values` must not be empty.
+    static func usualLevel(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 }
 
 extension LessonReport {

@@ -137,9 +137,9 @@ public struct IncidentDetector: Sendable {
 
     /// Runs of seconds in which the face looked negative for long enough.
     private func negativeEmotion(_ track: FaceTrack) -> [Incident] {
-        let usual = track.timeline.compactMap { $0.emotions?.negative }.sorted()
-        guard !usual.isEmpty else { return [] }
-        let baseline = usual[usual.count / 2]
+        let levels = track.timeline.compactMap { $0.emotions?.negative }
+        guard !levels.isEmpty else { return [] }
+        let baseline = ExpressionChanges.usualLevel(levels)
         var incidents: [Incident] = []
         var run: [FaceSecond] = []
         func close() {

@@ -83,8 +83,10 @@ struct PageRenderer: Sendable {
             try library.register(String(contentsOf: templates.appendingPathComponent(file), encoding: .utf8), named: String(file.dropLast(".mustache".count)))
         }
         self.library = library
-        var text: [Language: InterfaceText] = [:]
-        for language in Language.allCases {
+        // English is read once, for the pages and for the service's refusals alike.
+        guard !InterfaceText.english.table.isEmpty else { throw DashboardResourcesMissing() }
+        var text: [Language: InterfaceText] = [.en: .english]
+        for language in Language.allCases where language != .en {
             func table(_ name: String) throws -> [String: String] {
                 let file = root.appendingPathComponent("Text/\(name).json")
                 guard FileManager.default.fileExists(atPath: file.path) else { return [:] }

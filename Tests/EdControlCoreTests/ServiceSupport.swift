@@ -164,6 +164,25 @@ final class RunningServer: @unchecked Sendable {
         return Reply(status: http.statusCode, body: data, headers: headers)
     }
 
+    /// The same request over a plain socket, answered on the calling thread: for a
+    /// sequence whose timing matters, run on a thread of its own (`Fixtures.onOwnThread`),
+    /// since awaiting URLSession needs one of Swift concurrency's shared threads, which
+    /// the other suites' model work can keep busy for minutes.
+    func requestOnThisThread(_ method: String, _ path: String, headers: [String: String] = [:], body: Data = Data()) throws -> Reply {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        let answer = try Fixtures.exchange(port: try #require(url.port), parts: [(Data((head + "\r\n").utf8) + body, 0)], giveUpAfter: 120)
+        let parts = answer.components(separatedBy: "\r\n\r\n")
+        let lines = try #require(parts.first).components(separatedBy: "\r\n")
+        let status = try #require(lines.first?.split(separator: " ").dropFirst().first.flatMap { Int($0) }, "no response: \(answer)")
+        var replyHeaders: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            replyHeaders[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return Reply(status: status, body: Data(parts.dropFirst().joined(separator: "\r\n\r\n").utf8), headers: replyHeaders)
+    }
+
     private static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpCookieStorage = nil
@@ -192,6 +211,13 @@ final class RunningServer: @unchecked Sendable {
 }
 
 extension Fixtures {
+    /// Runs `body` on a thread of its own and returns its result.
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     /// Sends `parts` over one TCP connection to the loopback `port`, pausing after each as
     /// it says, optionally half-closes (the client's body ends early), and returns what the
     /// server answered: one whole response, or what came before it closed (or `giveUpAfter` passed). Plain sockets: URLSession

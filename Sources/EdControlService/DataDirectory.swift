@@ -7,6 +7,7 @@ import Logging
 ///
 ///     DIR/edcontrol.sqlite
 ///     DIR/metrics.token                       (the operator's token for /metrics, readable by the owner only)
+///     DIR/publishing.lock                     (held while a lesson's files and rows change together; see `publishing`)
 ///     DIR/uploads/<uuid>.part                 (an upload in progress)
 ///     DIR/lessons/<lesson id>/recording.<ext>
 ///     DIR/lessons/<lesson id>/results/        (report.json, diarization.rttm, timeline.vtt, incidents.csv, report.html)
@@ -53,6 +54,42 @@ public struct DataDirectory: Sendable {
                            metadata: ["folder": "\(root.path)", "changed": "\(changed.count)", "first": "\(changed.prefix(5).joined(separator: ", "))"])
         }
         return changed
+    }
+
+    // MARK: Changes of files and rows together
+
+    /// Runs `change`, which changes a lesson's files and the rows that describe them
+    /// (publishing results, erasing a lesson, expiring a recording), while no backup is
+    /// copying the data folder: a backup then holds both sides of it or neither. Many
+    /// changes run at once; they wait only for a backup's copy to finish.
+    func publishing<T>(_ change: () async throws -> T) async throws -> T {
+        let lock = try openLock()
+        defer { close(lock) }
+        while flock(lock, LOCK_SH | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await change()
+    }
+
+    /// Runs `copy` while no change of a lesson's files and rows is under way (waiting for
+    /// those running to end), for a backup's consistent copy of the database and files.
+    func pausingPublication<T>(_ copy: () throws -> T) throws -> T {
+        let lock = try openLock()
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+        return try copy()
+    }
+
+    /// The lock is flock(2) on a file of the data folder, so that every process on this
+    /// machine (the server, separate workers, `edcontrol backup`) takes the same one, and a
+    /// process that dies releases it.
+    private func openLock() throws -> Int32 {
+        let descriptor = open(root.appendingPathComponent("publishing.lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return descriptor
     }
 
     public var database: URL { root.appendingPathComponent("edcontrol.sqlite") }

@@ -1,3 +1,4 @@
+import EdControlCore
 @testable import EdControlService
 import Foundation
 import GRDB
@@ -57,6 +58,21 @@ struct UpgradeTests {
         let reviews = try await server.request("GET", "/api/v1/reviews", token: token).json()
         let items = try #require(reviews["items"] as? [[String: Any]])
         #expect(items.count == before.reviews && items.contains { $0["correctedEnd"] as? Double == 6.5 }, "\(items)")
+        // The registry's challenger, its shadow run with both lessons' results, the school's webhook and its deliveries.
+        let registry = try await server.request("GET", "/api/v1/registry", token: token).json()
+        let configurations = (registry["configurations"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(configurations.contains("fixture-challenger"), "\(configurations)")
+        let shadow = try #require(registry["shadow"] as? [String: Any], "the shadow run: \(registry)")
+        #expect((shadow["run"] as? [String: Any])?["name"] as? String == "fixture-challenger")
+        #expect((shadow["comparison"] as? [String: Any])?["lessons"] as? Int == lessonIDs.count, "\(shadow)")
+        for id in lessonIDs {
+            #expect(LessonReport.read(from: folder.appendingPathComponent("lessons/\(id)/shadow/fixture-challenger/report.json")) != nil)
+        }
+        let webhooks = try #require(try await server.request("GET", "/api/v1/webhooks", token: token).json()["items"] as? [[String: Any]])
+        let webhook = try #require(webhooks.first?["id"] as? String, "the school's webhook")
+        let deliveries = try await server.request("GET", "/api/v1/webhooks/\(webhook)/deliveries", token: token).json()["items"] as? [[String: Any]]
+        #expect((deliveries ?? []).filter { $0["state"] as? String == "delivered" && $0["event"] as? String == "job.succeeded" }.count == lessonIDs.count,
+                "\(String(describing: deliveries))")
         let signIn = try await server.request("POST", "/sign-in", headers: ["Content-Type": "application/x-www-form-urlencoded"],
                                               body: Data("email=manager%40school.test&password=a+long+enough+password".utf8))
         #expect(signIn.status == 303, "the manager signs in with the password set under the earlier release")

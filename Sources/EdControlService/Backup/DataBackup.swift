@@ -16,14 +16,15 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     public var softwareVersion = EdControl.version
     /// The database's migrations, by count: a restore refuses a schema newer than it knows.
     public var schemaVersion: Int
-    /// When the database's copy was finished; files written later are not in the backup.
+    /// When the database was copied; the files are as of that moment too (no lesson's files
+    /// and rows changed until they were all linked).
     public var snapshotAt: Date
     public var schools: Int
     public var lessons: Int
     public var reviews: Int
     public var files: [File]
-    /// Files the database names that were gone when they were read (a lesson erased during
-    /// the backup, say): recorded, not fatal.
+    /// Files of the database's lessons that were gone when they were linked (deleted by
+    /// hand, or lost with a disk): recorded, not fatal.
     public var missing: [String]
 }
 
@@ -36,10 +37,11 @@ public struct BackupError: Error, CustomStringConvertible, LocalizedError {
 
 /// A consistent copy of a data folder, made while the server and workers run, and its
 /// restore. The database is copied with SQLite's online backup API (a copy of the file under
-/// WAL could be torn); the files are the lessons' folders as of that copy: each is
-/// hard-linked into a staging folder first (a re-analysis that replaces a results folder
-/// meanwhile leaves the linked files as they were), hashed, and archived with `tar` (a
-/// maintained tool that streams files of any size; no Swift package writes tar).
+/// WAL could be torn), and the lessons' files are hard-linked into a staging folder, both
+/// while no lesson's files and rows are changing (`DataDirectory.pausingPublication`): a
+/// re-analysis published or a lesson erased during the backup is in it wholly or not at all.
+/// The linked files are then hashed and archived with `tar` (a maintained tool that streams
+/// files of any size; no Swift package writes tar) while the service goes on.
 public struct DataBackup: Sendable {
     public static let manifestFile = "manifest.json"
     static let databaseFile = "edcontrol.sqlite"
@@ -55,36 +57,47 @@ public struct DataBackup: Sendable {
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
 
-        let snapshot = try store.snapshot(to: staging.appendingPathComponent(Self.databaseFile))
-        progress(0.05)
-        var files: [BackupManifest.File] = [try Self.entry(Self.databaseFile, in: staging)]
-        var missing: [String] = []
-        for (index, lessonID) in snapshot.lessonIDs.enumerated() {
-            let folder = data.lessonDirectory(lessonID)
-            guard FileManager.default.fileExists(atPath: folder.path) else {
-                missing.append("lessons/\(lessonID)")
-                continue
-            }
-            for file in Self.regularFiles(under: folder) {
-                let relative = "lessons/\(lessonID)/" + String(file.path.dropFirst(folder.path.count + 1))
-                // A job's results not yet published, and anything written after the database was copied, are not in this backup.
-                guard !relative.split(separator: "/")[2].hasPrefix("results-"),
-                      let modified = try? file.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate,
-                      modified <= snapshot.at else { continue }
-                let linked = staging.appendingPathComponent(relative)
-                try FileManager.default.createDirectory(at: linked.deletingLastPathComponent(), withIntermediateDirectories: true)
-                do {
-                    try FileManager.default.linkItem(at: file, to: linked)
-                } catch CocoaError.fileReadNoSuchFile, CocoaError.fileNoSuchFile {
-                    missing.append(relative)
+        let (snapshot, linked, missing) = try data.pausingPublication {
+            let snapshot = try store.snapshot(to: staging.appendingPathComponent(Self.databaseFile))
+            var linked: [String] = [], missing: [String] = []
+            for (index, lesson) in snapshot.lessons.enumerated() {
+                let folder = data.lessonDirectory(lesson.id)
+                guard FileManager.default.fileExists(atPath: folder.path) else {
+                    missing.append("lessons/\(lesson.id)")
                     continue
                 }
-                files.append(try Self.entry(relative, in: staging))
+                let linkedBefore = linked.count
+                for file in Self.regularFiles(under: folder) {
+                    let relative = "lessons/\(lesson.id)/" + String(file.path.dropFirst(folder.path.count + 1))
+                    // A job's results not yet published are not the lesson's.
+                    guard !relative.split(separator: "/")[2].hasPrefix("results-") else { continue }
+                    let copy = staging.appendingPathComponent(relative)
+                    try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    do {
+                        try FileManager.default.linkItem(at: file, to: copy)
+                        linked.append(relative)
+                    } catch CocoaError.fileReadNoSuchFile, CocoaError.fileNoSuchFile {
+                        missing.append(relative)
+                    }
+                }
+                // The database names the recording: one that is not there is missing.
+                if let recording = lesson.recording.map({ "lessons/\(lesson.id)/\($0)" }), !linked[linkedBefore...].contains(recording),
+                   !missing.contains(recording) {
+                    missing.append(recording)
+                }
+                progress(0.4 * Double(index + 1) / Double(max(1, snapshot.lessons.count)))
             }
-            progress(0.05 + 0.75 * Double(index + 1) / Double(max(1, snapshot.lessonIDs.count)))
+            return (snapshot, linked, missing)
+        }
+        // Lesson files are never changed in place (results are replaced whole), so the links
+        // hold what they held when linked.
+        var files: [BackupManifest.File] = []
+        for (index, relative) in ([Self.databaseFile] + linked).enumerated() {
+            files.append(try Self.entry(relative, in: staging))
+            progress(0.4 + 0.5 * Double(index + 1) / Double(linked.count + 1))
         }
         let manifest = BackupManifest(schemaVersion: snapshot.schemaVersion, snapshotAt: snapshot.at, schools: snapshot.schools,
-                                      lessons: snapshot.lessonIDs.count, reviews: snapshot.reviews, files: files, missing: missing)
+                                      lessons: snapshot.lessons.count, reviews: snapshot.reviews, files: files, missing: missing)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
@@ -92,7 +105,11 @@ public struct DataBackup: Sendable {
 
         let partial = archive.deletingLastPathComponent().appendingPathComponent(".\(archive.lastPathComponent).part")
         defer { try? FileManager.default.removeItem(at: partial) }
-        try Self.tar(["-cf", partial.path, "-C", staging.path, Self.manifestFile] + files.map(\.path))
+        // The names go in a list file: a school's thousands of files overflow a command line.
+        let names = data.root.appendingPathComponent(".backup-\(UUID().uuidString).files")
+        defer { try? FileManager.default.removeItem(at: names) }
+        try ([Self.manifestFile] + files.map(\.path)).map { $0 + "\n" }.joined().write(to: names, atomically: false, encoding: .utf8)
+        try Self.tar(["-cf", partial.path, "-C", staging.path, "--verbatim-files-from", "-T", names.path])
         progress(0.95)
         if FileManager.default.fileExists(atPath: archive.path) { try FileManager.default.removeItem(at: archive) }
         try FileManager.default.moveItem(at: partial, to: archive)

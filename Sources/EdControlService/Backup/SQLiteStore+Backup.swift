@@ -6,7 +6,8 @@ extension SQLiteStore {
     struct Snapshot {
         var at: Date
         var schemaVersion: Int
-        var lessonIDs: [String]
+        /// Every lesson, by id, with the file name of its recording if it has one.
+        var lessons: [(id: String, recording: String?)]
         var schools: Int
         var reviews: Int
     }
@@ -19,12 +20,10 @@ extension SQLiteStore {
     func snapshot(to path: URL) throws -> Snapshot {
         let copy = try DatabaseQueue(path: path.path)
         try database.backup(to: copy)
-        // Files written up to the end of the copy are taken: a lesson's files are written
-        // before the rows that name them, so every file the copy names is older than this.
         let at = Date()
         return try copy.read { db in
             Snapshot(at: at, schemaVersion: try Self.migrator.appliedIdentifiers(db).count,
-                     lessonIDs: try String.fetchAll(db, sql: "SELECT id FROM lesson ORDER BY id"),
+                     lessons: try Row.fetchAll(db, sql: "SELECT id, media_file FROM lesson ORDER BY id").map { ($0["id"], $0["media_file"]) },
                      schools: try Int.fetchOne(db, sql: "SELECT count(*) FROM school") ?? 0,
                      reviews: try Int.fetchOne(db, sql: "SELECT count(*) FROM incident_review") ?? 0)
         }

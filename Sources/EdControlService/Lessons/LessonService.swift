@@ -166,20 +166,23 @@ public struct LessonService: Sendable {
     }
 
     /// Makes a finished job's results (written to `pending`) the lesson's results, records
-    /// the job's success and tells the school's webhooks. False if the job was no longer the
+    /// the job's success and tells the school's webhooks, with no backup copying the folder
+    /// meanwhile (it holds all of this or none of it). False if the job was no longer the
     /// worker's (cancelled, or the lesson was erased meanwhile: then nothing of it stays).
     func publish(_ report: LessonReport, from pending: URL, job: Job, workerID: String) async throws -> Bool {
-        try data.publish(pending, lessonID: job.lessonID)
-        await reports?.published(report, of: job.lessonID)
-        let recorded = try await store.succeed(jobID: job.id, workerID: workerID, summary: AnalysisSummary(report))
-        try await removeFilesIfErased(job, recorded: recorded)
-        if recorded {
-            try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
-            try await store.indexTranscript(report.transcript, lessonID: job.lessonID, schoolID: job.schoolID)
-            try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
-            await queueShadowAnalysis(of: job, championReport: report)
+        try await data.publishing {
+            try data.publish(pending, lessonID: job.lessonID)
+            await reports?.published(report, of: job.lessonID)
+            let recorded = try await store.succeed(jobID: job.id, workerID: workerID, summary: AnalysisSummary(report))
+            try await removeFilesIfErased(job, recorded: recorded)
+            if recorded {
+                try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
+                try await store.indexTranscript(report.transcript, lessonID: job.lessonID, schoolID: job.schoolID)
+                try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
+                await queueShadowAnalysis(of: job, championReport: report)
+            }
+            return recorded
         }
-        return recorded
     }
 
     /// Records that a job failed for good, and tells the school's webhooks (not of a shadow
@@ -215,11 +218,13 @@ public struct LessonService: Sendable {
         guard let challenger = job.configurationVersion, let championReport = data.report(of: job.lessonID) else {
             throw Refusal(.gone, "refusal_shadow_no_report")
         }
-        try data.publishShadow(pending, lessonID: job.lessonID, challenger: challenger)
-        let result = ShadowResult(lessonID: job.lessonID, schoolID: job.schoolID, champion: championReport, challenger: report, challengerName: challenger)
-        let recorded = try await store.succeedShadow(jobID: job.id, workerID: workerID, result: result)
-        try await removeFilesIfErased(job, recorded: recorded)
-        return recorded
+        return try await data.publishing {
+            try data.publishShadow(pending, lessonID: job.lessonID, challenger: challenger)
+            let result = ShadowResult(lessonID: job.lessonID, schoolID: job.schoolID, champion: championReport, challenger: report, challengerName: challenger)
+            let recorded = try await store.succeedShadow(jobID: job.id, workerID: workerID, result: result)
+            try await removeFilesIfErased(job, recorded: recorded)
+            return recorded
+        }
     }
 
     /// A job whose success was not recorded may have lost its lesson to an erasure meanwhile:
@@ -362,10 +367,13 @@ public struct LessonService: Sendable {
     /// erasure), and audits it. The rows go first, so a worker analysing it now fails to
     /// store results; if the files cannot be removed now, `sweep` removes them later.
     public func erase(_ id: String, by caller: Principal) async throws {
-        guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else {
-            throw Refusal(.notFound, "refusal_no_lesson", .text(id))
+        let removed = try await data.publishing {
+            guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else {
+                throw Refusal(.notFound, "refusal_no_lesson", .text(id))
+            }
+            removeFiles(ofLesson: removed.id)
+            return removed
         }
-        removeFiles(ofLesson: removed.id)
         try await store.audit(caller, "lesson.delete", "lesson \(removed.id)", detail: "\(removed.originalFilename), its recording and all results")
     }
 
@@ -375,10 +383,12 @@ public struct LessonService: Sendable {
     func expireRecordings(uploadedBefore cutoff: Date) async throws {
         for lesson in try await store.lessonsWithMedia(uploadedBefore: cutoff) {
             if let job = try await store.lesson(id: lesson.id, schoolID: lesson.schoolID)?.job, !job.state.isFinished { continue }
-            try await store.clearMedia(lessonID: lesson.id)
-            if let recording = data.recording(of: lesson) { try? FileManager.default.removeItem(at: recording) }
-            // The faces' pictures are cut from the recording and go with it.
-            try? FileManager.default.removeItem(at: data.results(of: lesson.id).appendingPathComponent(FaceThumbnails.folder))
+            try await data.publishing {
+                try await store.clearMedia(lessonID: lesson.id)
+                if let recording = data.recording(of: lesson) { try? FileManager.default.removeItem(at: recording) }
+                // The faces' pictures are cut from the recording and go with it.
+                try? FileManager.default.removeItem(at: data.results(of: lesson.id).appendingPathComponent(FaceThumbnails.folder))
+            }
             try await store.record(AuditEvent(schoolID: lesson.schoolID, actor: "retention policy", action: "media.expired",
                                               target: "lesson \(lesson.id)", detail: "recording \(lesson.originalFilename) deleted; the report is kept"))
             logger.info("recording deleted by the retention policy", metadata: ["lesson": "\(lesson.id)"])

@@ -34,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Only the tests use these: the API's Swift client generated from its OpenAPI document
+        // (scripts/generate-swift-client.sh) runs on them.
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.0"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -112,7 +116,10 @@ let package = Package(
         .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "EdControlService", "LessonSynthesis",
                                                               .product(name: "GRDB", package: "GRDB.swift"),
                                                               .product(name: "Hummingbird", package: "hummingbird"),
-                                                              .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                                                              .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                              .product(name: "Crypto", package: "swift-crypto"),
+                                                              .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                                                              .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client")]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

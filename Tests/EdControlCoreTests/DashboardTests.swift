@@ -342,13 +342,7 @@ struct DashboardTests {
         try user(server, school: "Demo school", email: "admin@school.test", role: "admin")
         let token = try server.token(school: "Demo school", role: "admin")
         let teacher = try await server.request("POST", "/api/v1/teachers", token: token, body: Data(#"{"name": "Анна Петрова"}"#.utf8)).json()
-        var spec = LessonSpec(seed: 74, speakerCount: 2, durationSeconds: 90)
-        spec.voices = [Voice.pool[0], Voice.pool[3]]
-        spec.raisedVoiceProbability = 0.4
-        spec.withVideo = true
-        spec.facialEpisodeCount = 1
-        spec.photos = Fixtures.photos
-        let lesson = try LessonGenerator().generate(spec, into: try Fixtures.temporaryDirectory("walk-lesson"), name: "Геометрия 8А")
+        let lesson = try Fixtures.filmedLessonWithIncidents(name: "Геометрия 8А")
         let uploaded = try await server.request("POST", "/api/v1/lessons?filename=lesson.mp4&title=%D0%93%D0%B5%D0%BE%D0%BC%D0%B5%D1%82%D1%80%D0%B8%D1%8F&teacherId=\(teacher["id"] as! String)",
                                                 token: token, file: lesson.media).json()
         let job = try #require((uploaded["job"] as? [String: Any])?["id"] as? String)

@@ -110,6 +110,19 @@ enum Fixtures {
     static let videos = repository.appendingPathComponent(".deps/videos")
     static let expressions = photos.appendingPathComponent("expressions/labels.json")
 
+    /// A filmed lesson of a minute and a half: two real voices, raised now and then, and a
+    /// face that turns angry, so that its analysis has incidents to review and its
+    /// transcript has lines.
+    static func filmedLessonWithIncidents(name: String) throws -> GeneratedLesson {
+        var spec = LessonSpec(seed: 74, speakerCount: 2, durationSeconds: 90)
+        spec.voices = [Voice.pool[0], Voice.pool[3]]
+        spec.raisedVoiceProbability = 0.4
+        spec.withVideo = true
+        spec.facialEpisodeCount = 1
+        spec.photos = photos
+        return try LessonGenerator().generate(spec, into: try temporaryDirectory("filmed-lesson"), name: name)
+    }
+
     /// A generated lesson, made once per (seed, speakers, duration, video, layout, facial
     /// episodes) per test run.
     static func lesson(seed: UInt64, speakers: Int, duration: Double, video: Bool = false,

@@ -6,7 +6,7 @@ import Testing
 
 /// An LMS's webhook endpoint, started by the test: it records what arrives and fails the
 /// first `failures` deliveries with HTTP 500.
-private actor WebhookReceiver {
+actor WebhookReceiver {
     struct Received: Sendable {
         /// By lower-case name.
         var headers: [String: String]

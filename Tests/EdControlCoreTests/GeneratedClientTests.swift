@@ -14,8 +14,6 @@ import Testing
 /// (openapi-core: status, headers and body).
 @Suite("Generated clients")
 struct GeneratedClientTests {
-    static let document = Fixtures.repository.appendingPathComponent("Sources/EdControlService/API/openapi.yaml")
-
     @Test func theSwiftClientWasGeneratedFromThisDocument() throws {
         func sha256(_ path: String) throws -> String {
             SHA256.hash(data: try Data(contentsOf: Fixtures.repository.appendingPathComponent(path))).map { String(format: "%02x", $0) }.joined()
@@ -29,11 +27,11 @@ struct GeneratedClientTests {
     /// followed, the report and transcript read, the first incident confirmed, the signed
     /// webhook verified with the shared secret, the lesson erased.
     @Test func theSwiftClientTakesALessonThroughItsLife() async throws {
-        let (server, proxy, token) = try Self.liveServer()
+        let (server, token) = try Self.liveServer()
         let receiver = WebhookReceiver(failures: 0)
         let (hookURL, receiverTask) = try await receiver.start()
         defer { receiverTask.cancel() }
-        let client = Client(serverURL: proxy.url, transport: AsyncHTTPClientTransport(configuration: .init(timeout: .minutes(10))),
+        let client = Client(serverURL: server.requestURL, transport: AsyncHTTPClientTransport(configuration: .init(timeout: .minutes(10))),
                             middlewares: [BearerToken(token: token)])
 
         let secret = "a shared secret of the school's LMS"
@@ -75,21 +73,21 @@ struct GeneratedClientTests {
         _ = try await client.deleteLesson(path: .init(lesson: lesson)).noContent
         _ = try await client.getLesson(path: .init(lesson: lesson)).notFound
         _ = try await client.deleteWebhook(path: .init(webhook: webhook.id)).noContent
-        try proxy.expectEveryResponseAsDocumented(atLeast: 12)
+        try server.expectEveryResponseAsDocumented(atLeast: 12)
     }
 
     /// With the Python client: docs/examples/lesson_life.py, the integration guide's example,
     /// run as an integrator would, with a client generated from the document right now.
     @Test func thePythonClientTakesALessonThroughItsLife() async throws {
-        let (server, proxy, token) = try Self.liveServer()
+        let (server, token) = try Self.liveServer()
         let folder = try Fixtures.temporaryDirectory("python-client")
         let venv = Fixtures.repository.appendingPathComponent(".deps/venv/bin").path
         let path = "\(venv):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"  // its ruff formats the client
-        let generated = try Fixtures.run("/usr/bin/env", ["PATH=\(path)", "\(venv)/openapi-python-client", "generate", "--path", Self.document.path,
+        let generated = try Fixtures.run("/usr/bin/env", ["PATH=\(path)", "\(venv)/openapi-python-client", "generate", "--path", ValidatingProxy.document.path,
                                                           "--output-path", folder.appendingPathComponent("edcontrol_client").path, "--meta", "none"])
         #expect(generated.status == 0, "\(generated.stdout)\(generated.stderr)")
         let example = Fixtures.repository.appendingPathComponent("docs/examples/lesson_life.py").path
-        let life = try Fixtures.run("/usr/bin/env", ["PYTHONPATH=\(folder.path)", Fixtures.python, example, "--server", proxy.url.absoluteString,
+        let life = try Fixtures.run("/usr/bin/env", ["PYTHONPATH=\(folder.path)", Fixtures.python, example, "--server", server.requestURL.absoluteString,
                                                      "--token", token, "--recording", try Fixtures.filmedLessonWithIncidents(name: "lesson").media.path])
         #expect(life.status == 0, "\(life.stderr)\n\(server.serverLog.suffix(2000))")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(life.stdout.utf8)) as? [String: Any], "\(life.stdout)")
@@ -97,15 +95,15 @@ struct GeneratedClientTests {
         #expect((summary["transcript_lines"] as? Int ?? 0) > 1 && summary["reviews"] as? [String] == ["confirmed"], "\(summary)")
         #expect(summary["webhook"] as? String == "job.succeeded" && summary["webhook_refused"] as? Int == 0, "\(summary)")
         #expect(summary["after_erasure"] as? Int == 404, "\(summary)")
-        try proxy.expectEveryResponseAsDocumented(atLeast: 10)
+        try server.expectEveryResponseAsDocumented(atLeast: 10)
     }
 
     // MARK: Helpers
 
     /// A server that may send webhooks to this machine, behind a validating proxy, and an admin token.
-    private static func liveServer() throws -> (RunningServer, ValidatingProxy, String) {
-        let server = try RunningServer(arguments: ["--webhook-allow-network", "127.0.0.1/32", "--webhook-retry-seconds", "0.5"])
-        return (server, try ValidatingProxy(upstream: server.url), try server.token(school: "School A", role: "admin"))
+    private static func liveServer() throws -> (RunningServer, String) {
+        let server = try RunningServer(arguments: ["--webhook-allow-network", "127.0.0.1/32", "--webhook-retry-seconds", "0.5"], validated: true)
+        return (server, try server.token(school: "School A", role: "admin"))
     }
 
     /// The file as a body read in 1-MB pieces while it is sent, never whole in memory.
@@ -132,53 +130,5 @@ private struct BearerToken: ClientMiddleware {
         var request = request
         request.headerFields[.authorization] = "Bearer \(token)"
         return try await next(request, body, baseURL)
-    }
-}
-
-/// scripts/dev/validating_proxy.py in front of a server: every response it passes on is
-/// checked against the API's document, and what it found is read back here.
-private final class ValidatingProxy: @unchecked Sendable {
-    // @unchecked: set once in init, read afterwards.
-    let url: URL
-    private let process: Process
-    private let report: URL
-
-    init(upstream: URL) throws {
-        let folder = try Fixtures.temporaryDirectory("proxy")
-        report = folder.appendingPathComponent("responses.jsonl")
-        let output = folder.appendingPathComponent("proxy.out"), errors = folder.appendingPathComponent("proxy.err")
-        for file in [report, output, errors] { try Data().write(to: file) }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.python)
-        process.arguments = [Fixtures.repository.appendingPathComponent("scripts/dev/validating_proxy.py").path, GeneratedClientTests.document.path,
-                             upstream.absoluteString, report.path]
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, process.isRunning {
-            if let line = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").first, let url = URL(string: String(line)) {
-                self.url = url
-                return
-            }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        process.terminate()
-        throw RunningServer.ServerFailed(message: "the validating proxy did not start: \(try String(contentsOf: errors, encoding: .utf8))")
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
-
-    /// Every response checked so far is as the document says, and there were at least `count`.
-    func expectEveryResponseAsDocumented(atLeast count: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let lines = try String(contentsOf: report, encoding: .utf8).split(separator: "\n")
-        let checked = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        #expect(checked.count >= count, "only \(checked.count) responses went through the proxy", sourceLocation: sourceLocation)
-        for response in checked where !((response["problems"] as? [String])?.isEmpty ?? false) {
-            Issue.record("\(response["method"] ?? "") \(response["path"] ?? "") → \(response["status"] ?? ""): not as documented: \(response["problems"] ?? "")",
-                         sourceLocation: sourceLocation)
-        }
     }
 }

@@ -20,7 +20,7 @@ struct ServiceAPITests {
     }
 
     @Test func everyRouteNeedsATokenOfTheRightRoleAndSchool() async throws {
-        let server = try RunningServer(arguments: ["--workers", "0"])  // jobs stay queued
+        let server = try RunningServer(arguments: ["--workers", "0"], validated: true)  // jobs stay queued
         let adminA = try server.token(school: "School A", role: "admin")
         let viewerA = try server.token(school: "School A", role: "viewer")
         let managerB = try server.token(school: "School B", role: "manager")
@@ -78,10 +78,11 @@ struct ServiceAPITests {
         let reanalysis = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", token: adminA)
         #expect(try reanalysis.status == 202 && reanalysis.json()["state"] as? String == "queued")
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: adminA).status == 404, "no results yet")
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 
     @Test func badUploadsAreRefusedWithAReasonAndNothingIsStored() async throws {
-        let server = try RunningServer(arguments: ["--workers", "0", "--max-upload-mb", "5"])
+        let server = try RunningServer(arguments: ["--workers", "0", "--max-upload-mb", "5"], validated: true)
         let token = try server.token(school: "School A", role: "manager")
         let dir = try Fixtures.temporaryDirectory()
         func file(_ name: String, _ make: (URL) throws -> Void) throws -> URL {
@@ -126,10 +127,11 @@ struct ServiceAPITests {
         }
         // The server is still fine: a good file goes in.
         _ = try await upload(server, whole, token: token)
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 
     @Test func uploadedLessonIsAnalysedItsResultsServedAndItCanBeErased() async throws {
-        let server = try RunningServer()
+        let server = try RunningServer(validated: true)
         let token = try server.token(school: "School A", role: "manager")
         let teacher = try await server.request("POST", "/api/v1/teachers", token: token, body: Data(#"{"name": "Anna Petrova"}"#.utf8))
         #expect(teacher.status == 201, "\(teacher.text)")
@@ -203,13 +205,14 @@ struct ServiceAPITests {
         #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)").path))
         #expect((try await server.request("GET", "/api/v1/reviews", token: viewer).json()["items"] as? [Any])?.count == 0,
                 "the lesson's reviews go with it")
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 
     /// Transcripts: a lesson of real English speech is transcribed in the language its upload
     /// gives, its lines are searchable within the school only, the school's setting switches
     /// transcription off for later uploads, and erasing the lesson erases its lines.
     @Test func transcriptsFollowTheSettingsAndAreSearchableWithinTheSchool() async throws {
-        let server = try RunningServer()
+        let server = try RunningServer(validated: true)
         let admin = try server.token(school: "School A", role: "admin")
         let manager = try server.token(school: "School A", role: "manager")
         let otherSchool = try server.token(school: "School B", role: "admin")
@@ -260,12 +263,13 @@ struct ServiceAPITests {
         // Erasing the lesson erases its lines.
         #expect(try await server.request("DELETE", "/api/v1/lessons/\(lesson)", token: manager).status == 204)
         #expect(try await search("dashwood", manager).isEmpty)
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 
     /// Enrolling a voice from a lesson: the enrolled person is the teacher from then on, even
     /// when someone else talks more.
     @Test func teacherEnrolledFromALessonIsFoundByVoice() async throws {
-        let server = try RunningServer()
+        let server = try RunningServer(validated: true)
         let token = try server.token(school: "School A", role: "manager")
         let teacher = try await server.request("POST", "/api/v1/teachers", token: token, body: Data(#"{"name": "Ivan"}"#.utf8))
         let teacherID = try #require(try teacher.json()["id"] as? String)
@@ -303,12 +307,13 @@ struct ServiceAPITests {
         let found = try #require(second.speakers.first { $0.role == .teacher }, "\(second.speakers)")
         #expect(found.roleSource == .voiceProfile && abs(found.talkSeconds - quieter.talkSeconds) < 3,
                 "the enrolled voice is the teacher now: \(second.speakers)")
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 
     /// `edcontrol worker` in a process of its own takes the jobs of a server that has none,
     /// and analyses them with the registry's champion, which the report names.
     @Test func separateWorkerProcessAnalysesTheServersJobs() async throws {
-        let server = try RunningServer(arguments: ["--workers", "0"])
+        let server = try RunningServer(arguments: ["--workers", "0"], validated: true)
         let token = try server.token(school: "School A", role: "manager")
         let rules = server.data.appendingPathComponent("../strict-rules.json")
         try #"{"incidentRules": {"version": "strict-test", "negativeEmotionThreshold": 0.4}}"#.write(to: rules, atomically: true, encoding: .utf8)
@@ -409,6 +414,7 @@ struct ServiceAPITests {
         let registered = try Fixtures.run(Fixtures.edcontrol, ["models", "register", "calibrated", "--config", fitted.path, "--reason", "fitted to reviews",
                                                                "--data", server.data.path])
         #expect(registered.status == 0, "the fitted rules are a configuration: \(registered.stderr)")
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 
     /// A challenger in the shadow analyses the lessons after the champion; its report is kept
@@ -424,7 +430,7 @@ struct ServiceAPITests {
             let refused = try Fixtures.run(Fixtures.edcontrol, ["serve", "--port", "0", "--shadow", shadow, "--shadow-share", shadow == "lenient" ? "0" : "0.5", "--data", data.path])
             #expect(refused.status != 0 && refused.stderr.contains(refusal), "\(refused.stderr)")
         }
-        let server = try RunningServer(data: data, arguments: ["--shadow", "lenient", "--shadow-share", "1", "--webhook-allow-network", "127.0.0.1/32"])
+        let server = try RunningServer(data: data, arguments: ["--shadow", "lenient", "--shadow-share", "1", "--webhook-allow-network", "127.0.0.1/32"], validated: true)
         let admin = try server.token(school: "School A", role: "admin")
         let hook = try await server.request("POST", "/api/v1/webhooks", token: admin,
                                             body: Data(#"{"url": "http://127.0.0.1:9/hook", "secret": "a-long-shared-secret-for-tests"}"#.utf8))
@@ -483,11 +489,12 @@ struct ServiceAPITests {
         try await Task.sleep(for: .seconds(2))
         let after = try await server.request("GET", "/api/v1/registry", token: admin).json()["shadow"] as? [String: Any]
         #expect((after?["comparison"] as? [String: Any])?["lessons"] as? Int == 1)
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 
     /// Recordings go after the retention period; reports stay; the audit log says who did what.
     @Test func retentionDeletesRecordingsButKeepsReportsAndEverythingIsAudited() async throws {
-        let server = try RunningServer(arguments: ["--retention-days", "0", "--retention-check-seconds", "1"])
+        let server = try RunningServer(arguments: ["--retention-days", "0", "--retention-check-seconds", "1"], validated: true)
         let admin = try server.token(school: "School A", role: "admin")
         let (lesson, job) = try await upload(server, crying, token: admin)
         #expect(try await server.waitForJob(job, token: admin)["state"] as? String == "succeeded")
@@ -518,6 +525,7 @@ struct ServiceAPITests {
         let otherSchool = try server.token(school: "School B", role: "admin")
         let theirs = try await server.request("GET", "/api/v1/audit", token: otherSchool).json()["items"] as? [[String: Any]] ?? []
         #expect(theirs.count == 1 && theirs.first?["action"] as? String == "token.create", "school B sees only its own log: \(theirs)")
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 
     /// A worker killed mid-job (SIGKILL) leaves the job to be taken up again once its lease
@@ -526,7 +534,7 @@ struct ServiceAPITests {
         let dir = try Fixtures.temporaryDirectory()
         let long = dir.appendingPathComponent("long-lesson.wav")
         try Fixtures.ffmpeg(["-stream_loop", "-1", "-i", Fixtures.librivox[0], "-t", "1200", "-ac", "1", "-ar", "16000", long.path])
-        let server = try RunningServer(arguments: ["--lease-seconds", "3"])
+        let server = try RunningServer(arguments: ["--lease-seconds", "3"], validated: true)
         let token = try server.token(school: "School A", role: "manager")
         for (round, signal) in [SIGKILL, SIGKILL, SIGKILL, SIGTERM].enumerated() {
             let watch = try server.armSignal(signal, whenAJobReaches: 0.1)
@@ -540,5 +548,6 @@ struct ServiceAPITests {
             // A killed attempt counts; a job given back at shutdown does not.
             #expect(finished["attempts"] as? Int == (signal == SIGKILL ? 2 : 1), "round \(round): \(finished)")
         }
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 }

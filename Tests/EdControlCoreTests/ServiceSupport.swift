@@ -12,12 +12,32 @@ final class RunningServer: @unchecked Sendable {
     private var arguments: [String]
     private var process: Process
     private(set) var url: URL
+    /// In front of the server (one per start) when it is `validated`.
+    private var proxies: [ValidatingProxy] = []
 
-    /// Starts a server; `arguments` are added to `serve` (e.g. `--workers 0`).
-    init(data: URL? = nil, arguments: [String] = []) throws {
+    /// Starts a server; `arguments` are added to `serve` (e.g. `--workers 0`). A `validated`
+    /// server is reached through a proxy that checks every response against the API's
+    /// document: `request` goes through it (`requestURL`), and
+    /// `expectEveryResponseAsDocumented` reads what it found.
+    init(data: URL? = nil, arguments: [String] = [], validated: Bool = false) throws {
         self.data = try data ?? Fixtures.temporaryDirectory("server")
         self.arguments = arguments
         (process, url) = try Self.start(data: self.data, arguments: arguments)
+        if validated { proxies = [try ValidatingProxy(upstream: url)] }
+    }
+
+    /// Where requests go: the validating proxy, if any, or the server itself.
+    var requestURL: URL { proxies.last?.url ?? url }
+
+    /// Every response that went through the validating proxy is as the document says, and
+    /// there were at least `count` of them.
+    func expectEveryResponseAsDocumented(atLeast count: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let checked = try proxies.flatMap { try $0.checked() }
+        #expect(checked.count >= count, "only \(checked.count) responses went through the proxy", sourceLocation: sourceLocation)
+        for response in checked where !((response["problems"] as? [String])?.isEmpty ?? false) {
+            Issue.record("\(response["method"] ?? "") \(response["path"] ?? "") → \(response["status"] ?? ""): not as documented: \(response["problems"] ?? "")",
+                         sourceLocation: sourceLocation)
+        }
     }
 
     deinit {
@@ -122,6 +142,7 @@ final class RunningServer: @unchecked Sendable {
         if process.isRunning { stop() }
         if let arguments { self.arguments = arguments }
         (process, url) = try Self.start(data: data, arguments: self.arguments)
+        if !proxies.isEmpty { proxies.append(try ValidatingProxy(upstream: url)) }
     }
 
     var serverLog: String { (try? String(contentsOf: data.appendingPathComponent("server.log"), encoding: .utf8)) ?? "" }
@@ -143,7 +164,7 @@ final class RunningServer: @unchecked Sendable {
     /// followed, so tests see exactly what the server answered.
     func request(_ method: String, _ path: String, token: String? = nil, headers: [String: String] = [:],
                  body: Data? = nil, file: URL? = nil) async throws -> Reply {
-        var request = URLRequest(url: URL(string: path, relativeTo: url)!)
+        var request = URLRequest(url: URL(string: path, relativeTo: requestURL)!)
         request.httpMethod = method
         request.timeoutInterval = 120
         request.httpShouldHandleCookies = false
@@ -289,5 +310,51 @@ extension Fixtures {
             if count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { break }  // closed (or reset)
         }
         return Date().timeIntervalSince(started)
+    }
+}
+
+/// scripts/dev/validating_proxy.py in front of a server: every response it passes on is
+/// checked against the API's document, and what it found is read back here.
+final class ValidatingProxy: @unchecked Sendable {
+    // @unchecked: set once in init, read afterwards.
+    let url: URL
+    private let process: Process
+    private let report: URL
+
+    static let document = Fixtures.repository.appendingPathComponent("Sources/EdControlService/API/openapi.yaml")
+
+    init(upstream: URL) throws {
+        let folder = try Fixtures.temporaryDirectory("proxy")
+        report = folder.appendingPathComponent("responses.jsonl")
+        let output = folder.appendingPathComponent("proxy.out"), errors = folder.appendingPathComponent("proxy.err")
+        for file in [report, output, errors] { try Data().write(to: file) }
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.python)
+        process.arguments = [Fixtures.repository.appendingPathComponent("scripts/dev/validating_proxy.py").path, Self.document.path,
+                             upstream.absoluteString, report.path]
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning {
+            if let line = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").first, let url = URL(string: String(line)) {
+                self.url = url
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        process.terminate()
+        throw RunningServer.ServerFailed(message: "the validating proxy did not start: \(try String(contentsOf: errors, encoding: .utf8))")
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// The responses checked so far: each one's method, path, status and problems.
+    func checked() throws -> [[String: Any]] {
+        try String(contentsOf: report, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
     }
 }

@@ -52,7 +52,7 @@ struct WebhookTests {
         let receiver = WebhookReceiver(failures: 2)
         let (hookURL, receiverTask) = try await receiver.start()
         defer { receiverTask.cancel() }
-        let server = try RunningServer(arguments: ["--webhook-retry-seconds", "0.5", "--webhook-allow-network", "127.0.0.1/32"])
+        let server = try RunningServer(arguments: ["--webhook-retry-seconds", "0.5", "--webhook-allow-network", "127.0.0.1/32"], validated: true)
         let admin = try server.token(school: "School A", role: "admin")
         let secret = "a-long-shared-secret-for-tests"
         let created = try await server.request("POST", "/api/v1/webhooks", token: admin,
@@ -98,5 +98,6 @@ struct WebhookTests {
         }
         #expect(try await server.request("DELETE", "/api/v1/webhooks/\(webhookID)", token: admin).status == 204)
         #expect(try await server.request("GET", "/api/v1/webhooks/\(webhookID)/deliveries", token: admin).status == 404)
+        try server.expectEveryResponseAsDocumented(atLeast: 1)
     }
 }

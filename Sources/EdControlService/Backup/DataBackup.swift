@@ -109,7 +109,12 @@ public struct DataBackup: Sendable {
         let names = data.root.appendingPathComponent(".backup-\(UUID().uuidString).files")
         defer { try? FileManager.default.removeItem(at: names) }
         try ([Self.manifestFile] + files.map(\.path)).map { $0 + "\n" }.joined().write(to: names, atomically: false, encoding: .utf8)
-        try Self.tar(["-cf", partial.path, "-C", staging.path, "--verbatim-files-from", "-T", names.path])
+        // A linked file whose other name is removed meanwhile (results replaced, a lesson
+        // erased) keeps its bytes but changes its inode's change time, which GNU tar reports
+        // as "file changed as we read it" with status 1. Lesson files are never rewritten in
+        // place, so that warning is silenced and its status taken; any other warning fails.
+        try Self.tar(["-cf", partial.path, "-C", staging.path, "--warning=no-file-changed", "--verbatim-files-from", "-T", names.path],
+                     silencedWarningStatus: 1)
         progress(0.95)
         if FileManager.default.fileExists(atPath: archive.path) { try FileManager.default.removeItem(at: archive) }
         try FileManager.default.moveItem(at: partial, to: archive)
@@ -212,7 +217,9 @@ public struct DataBackup: Sendable {
         return .init(path: relative, size: size, sha256: hash.finalize().map { String(format: "%02x", $0) }.joined())
     }
 
-    static func tar(_ arguments: [String]) throws {
+    /// Runs GNU tar. `silencedWarningStatus`: an exit status taken as success when tar wrote
+    /// nothing to standard error (its only warnings were ones the arguments silenced).
+    static func tar(_ arguments: [String], silencedWarningStatus: Int32? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["tar"] + arguments
@@ -221,7 +228,8 @@ public struct DataBackup: Sendable {
         try process.run()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let quietWarning = process.terminationStatus == silencedWarningStatus && message.isEmpty
+        guard process.terminationStatus == 0 || quietWarning else {
             throw BackupError("tar failed: " + message.trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }

@@ -3497,7 +3497,7 @@ internal enum Operations {
                     self.body = body
                 }
             }
-            /// The whole file.
+            /// The whole file (bytes: no schema, as OpenAPI 3.1 describes binary content).
             ///
             /// - Remark: Generated from `#/paths//api/v1/lessons/{lesson}/recording/get(getRecording)/responses/200`.
             ///

@@ -352,8 +352,7 @@ struct LiveSecurityTests {
     /// Registration refuses; a delivery checks again (the operator may have withdrawn the
     /// allowance since), and a redirect is not followed.
     @Test func deliveriesCheckTheirTargetAgainAndFollowNoRedirect() async throws {
-        let receiver = try await RecordingReceiver.start()
-        defer { receiver.task.cancel() }
+        let receiver = try RecordingReceiver()
         let server = try RunningServer(arguments: ["--workers", "0", "--webhook-retry-seconds", "60", "--webhook-allow-network", "127.0.0.1/32"])
         let admin = try server.token(school: "School A", role: "admin")
         func register(_ path: String) async throws -> String {
@@ -372,7 +371,7 @@ struct LiveSecurityTests {
         try await store.queueEvent(schoolID: school.id, lessonID: "no-lesson", event: "job.succeeded") { _ in "{}" }
         let redirected = try await firstAttempt(of: redirecting, server, admin)
         #expect(redirected["lastStatus"] as? Int == 307 && redirected["state"] as? String != "delivered", "\(redirected)")
-        #expect(await receiver.log.paths == ["/redirect"], "the redirect's target was never called")
+        #expect(receiver.paths == ["/redirect"], "the redirect's target was never called")
 
         // Restarted without the allowance: the next delivery is not even sent.
         _ = try await server.request("DELETE", "/api/v1/webhooks/\(redirecting)", token: admin)
@@ -383,7 +382,7 @@ struct LiveSecurityTests {
         let withdrawn = try await firstAttempt(of: hook, server, admin)
         #expect((withdrawn["lastError"] as? String)?.contains("not sent") == true && (withdrawn["lastError"] as? String)?.contains("loopback") == true,
                 "\(withdrawn)")
-        #expect(await receiver.log.paths == ["/redirect"], "nothing reached the receiver")
+        #expect(receiver.paths == ["/redirect"], "nothing reached the receiver")
     }
 
     private func firstAttempt(of webhook: String, _ server: RunningServer, _ token: String) async throws -> [String: Any] {
@@ -416,39 +415,29 @@ struct LiveSecurityTests {
     }
 }
 
-/// A webhook receiver: `/hook` answers 200, `/redirect` answers 307 to `/hook`; it logs the
-/// paths called.
-private struct RecordingReceiver {
-    actor Log {
-        private(set) var paths: [String] = []
-        func add(_ path: String) { paths.append(path) }
-    }
-
-    let log: Log
+/// A webhook receiver (scripts/dev/webhook_receiver.py, out of this busy process): `/hook`
+/// answers 200, `/redirect` answers 307 to `/hook`; it logs the paths called.
+private final class RecordingReceiver: @unchecked Sendable {
+    // @unchecked: set once in init, read afterwards.
     let port: Int
-    let task: Task<Void, Error>
+    private let process: Process
+    private let log: URL
     var base: String { "http://127.0.0.1:\(port)" }
 
-    static func start() async throws -> RecordingReceiver {
-        let log = Log()
-        let router = Router()
-        router.post("hook") { _, _ -> HTTPResponse.Status in
-            await log.add("/hook")
-            return .ok
-        }
-        router.post("redirect") { _, _ -> Response in
-            await log.add("/redirect")
-            return Response(status: .temporaryRedirect, headers: [.location: "/hook"])
-        }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var quiet = Logger(label: "receiver")
-        quiet.logLevel = .critical
-        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                      onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: quiet)
-        let task = Task { try await application.run() }
-        var iterator = ports.makeAsyncIterator()
-        return RecordingReceiver(log: log, port: await iterator.next() ?? 0, task: task)
+    init() throws {
+        log = try Fixtures.temporaryDirectory("receiver").appendingPathComponent("paths.txt")
+        try Data().write(to: log)
+        let started = try Fixtures.startHelper("scripts/dev/webhook_receiver.py", [log.path])
+        process = started.process
+        port = try #require(Int(started.firstLine))
     }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// The paths called so far, in order.
+    var paths: [String] { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
 }
 
 /// Counts the times a file is opened, through the kernel's inotify: a test's proof that

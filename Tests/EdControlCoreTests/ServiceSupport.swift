@@ -232,6 +232,29 @@ final class RunningServer: @unchecked Sendable {
 }
 
 extension Fixtures {
+    /// Starts one of the tests' helper scripts (scripts/dev/…) with the virtual environment's
+    /// Python, and returns it once it has printed its first line (its address).
+    static func startHelper(_ script: String, _ arguments: [String]) throws -> (process: Process, firstLine: String) {
+        let folder = try temporaryDirectory("helper")
+        let output = folder.appendingPathComponent("out"), errors = folder.appendingPathComponent("err")
+        for file in [output, errors] { try Data().write(to: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [repository.appendingPathComponent(script).path] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        process.standardError = try FileHandle(forWritingTo: errors)
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning {
+            if let line = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").first {
+                return (process, String(line))
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        process.terminate()
+        throw RunningServer.ServerFailed(message: "\(script) did not start: \(try String(contentsOf: errors, encoding: .utf8))")
+    }
+
     /// Runs `body` on a thread of its own and returns its result.
     static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -324,27 +347,11 @@ final class ValidatingProxy: @unchecked Sendable {
     static let document = Fixtures.repository.appendingPathComponent("Sources/EdControlService/API/openapi.yaml")
 
     init(upstream: URL) throws {
-        let folder = try Fixtures.temporaryDirectory("proxy")
-        report = folder.appendingPathComponent("responses.jsonl")
-        let output = folder.appendingPathComponent("proxy.out"), errors = folder.appendingPathComponent("proxy.err")
-        for file in [report, output, errors] { try Data().write(to: file) }
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.python)
-        process.arguments = [Fixtures.repository.appendingPathComponent("scripts/dev/validating_proxy.py").path, Self.document.path,
-                             upstream.absoluteString, report.path]
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = try FileHandle(forWritingTo: errors)
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, process.isRunning {
-            if let line = try String(contentsOf: output, encoding: .utf8).split(separator: "\n").first, let url = URL(string: String(line)) {
-                self.url = url
-                return
-            }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        process.terminate()
-        throw RunningServer.ServerFailed(message: "the validating proxy did not start: \(try String(contentsOf: errors, encoding: .utf8))")
+        report = try Fixtures.temporaryDirectory("proxy").appendingPathComponent("responses.jsonl")
+        try Data().write(to: report)
+        let started = try Fixtures.startHelper("scripts/dev/validating_proxy.py", [Self.document.path, upstream.absoluteString, report.path])
+        process = started.process
+        url = try #require(URL(string: started.firstLine))
     }
 
     deinit {

@@ -371,7 +371,8 @@ struct LiveSecurityTests {
         try await store.queueEvent(schoolID: school.id, lessonID: "no-lesson", event: "job.succeeded") { _ in "{}" }
         let redirected = try await firstAttempt(of: redirecting, server, admin)
         #expect(redirected["lastStatus"] as? Int == 307 && redirected["state"] as? String != "delivered", "\(redirected)")
-        #expect(receiver.paths == ["/redirect"], "the redirect's target was never called")
+        // (A busy machine may retry it after the 60-s back-off: every call is to the redirect.)
+        #expect(!receiver.paths.isEmpty && receiver.paths.allSatisfy { $0 == "/redirect" }, "the redirect's target was never called: \(receiver.paths)")
 
         // Restarted without the allowance: the next delivery is not even sent.
         _ = try await server.request("DELETE", "/api/v1/webhooks/\(redirecting)", token: admin)
@@ -382,7 +383,7 @@ struct LiveSecurityTests {
         let withdrawn = try await firstAttempt(of: hook, server, admin)
         #expect((withdrawn["lastError"] as? String)?.contains("not sent") == true && (withdrawn["lastError"] as? String)?.contains("loopback") == true,
                 "\(withdrawn)")
-        #expect(receiver.paths == ["/redirect"], "nothing reached the receiver")
+        #expect(receiver.paths.allSatisfy { $0 == "/redirect" }, "nothing reached the receiver: \(receiver.paths)")
     }
 
     private func firstAttempt(of webhook: String, _ server: RunningServer, _ token: String) async throws -> [String: Any] {

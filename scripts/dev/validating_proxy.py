@@ -12,13 +12,12 @@ the problems found (an empty list when the response is as the document says).
 import http.client
 import http.server
 import json
-import os
 import sys
 import threading
-import time
 import urllib.parse
 
 import yaml
+from helper_lifetime import end_with_parent
 from openapi_core import Config, OpenAPI
 from openapi_core.validation.response.exceptions import MissingData
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
@@ -148,16 +147,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
 
 
-def exit_with_parent():
-    """Ends this helper when the test process that started it ends, however it ends."""
-    parent = os.getppid()
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(0)
-
-
 if __name__ == "__main__":
     server = Proxy(*sys.argv[1:4])
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
-    threading.Thread(target=exit_with_parent, daemon=True).start()
+    end_with_parent()
     server.serve_forever()

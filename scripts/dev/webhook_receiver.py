@@ -5,10 +5,9 @@ with other tests' analyses to answer a delivery in time): POST /hook answers 200
 Usage: webhook_receiver.py LOG_FILE — prints the port it listens on (loopback) once ready.
 """
 import http.server
-import os
 import sys
-import threading
-import time
+
+from helper_lifetime import end_with_parent
 
 
 class Receiver(http.server.BaseHTTPRequestHandler):
@@ -28,15 +27,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def exit_with_parent():
-    """Ends this helper when the test process that started it ends, however it ends."""
-    parent = os.getppid()
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(0)
-
-
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
 print(server.server_address[1], flush=True)
-threading.Thread(target=exit_with_parent, daemon=True).start()
+end_with_parent()
 server.serve_forever()

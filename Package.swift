@@ -5,9 +5,9 @@ import PackageDescription
 // Native libraries that no Swift package wraps are reached through thin C modules:
 // OpenBLAS (matrix products), FFTW (spectra), libebur128 (loudness), aubio (pitch), FFmpeg's
 // libraries (video decoding) and OpenCV (through a small C++ bridge with a C API: network
-// inference and Haar cascades) come from Debian; sherpa-onnx
-// (runs the silero VAD network) comes from its PyPI wheel, unpacked by scripts/setup.sh
-// into .deps/ — its library needs a search path and an rpath, hence the unsafe flags.
+// inference and Haar cascades) come from Debian; sherpa-onnx (runs the silero VAD network)
+// and the ONNX Runtime beside it come from its PyPI wheel, unpacked by scripts/setup.sh
+// into .deps/ — their libraries need a search path and an rpath, hence the unsafe flags.
 let sherpaLib = Context.packageDirectory + "/.deps/sherpa-onnx/lib"
 // whisper.cpp (transcription) likewise comes from a PyPI wheel (crispasr), unpacked into .deps/.
 let whisperLib = Context.packageDirectory + "/.deps/whisper/lib"
@@ -53,6 +53,12 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/opencv4"])],
             linkerSettings: ["opencv_dnn", "opencv_objdetect", "opencv_imgproc", "opencv_core"].map { .linkedLibrary($0) }
         ),
+        // ONNX Runtime, from the sherpa-onnx-core wheel (no package ships its C header, so the
+        // bridge declares the few entries it calls): runs the speaker-segmentation model.
+        .target(
+            name: "COnnxRuntimeBridge",
+            linkerSettings: [.unsafeFlags(["-L", sherpaLib, "-Xlinker", "-rpath", "-Xlinker", sherpaLib]), .linkedLibrary("onnxruntime")]
+        ),
         // Debian's FFmpeg libraries: video is decoded and sampled in-process (a bridge in C,
         // because libavcodec's API reports through macros such as AVERROR).
         .target(
@@ -62,7 +68,7 @@ let package = Package(
         .target(
             name: "EdControlCore",
             dependencies: [
-                "COpenBLAS", "CFFTW", "CSherpaOnnx", "CWhisper", "CVisionBridge", "CMediaBridge", "CEBUR128", "CAubio",
+                "COpenBLAS", "CFFTW", "CSherpaOnnx", "CWhisper", "CVisionBridge", "COnnxRuntimeBridge", "CMediaBridge", "CEBUR128", "CAubio",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -40,6 +40,9 @@ struct Analyze: ParsableCommand {
     @Flag(name: .long, help: "No progress bar.")
     var quiet = false
 
+    @Flag(name: .long, help: "Print where the time went, stage by stage (seconds, and CPU seconds of the stage's threads).")
+    var timings = false
+
     @OptionGroup var models: ModelOptions
 
     func validate() throws {
@@ -78,7 +81,8 @@ struct Analyze: ParsableCommand {
             let analyzer = LessonAnalyzer(models: registry, configuration: configuration)
             let bar = ProgressBar(enabled: !quiet)
             let started = Date()
-            let report = try analyzer.analyze(URL(fileURLWithPath: lesson), teacherProfile: profile, transcription: transcription, progress: bar)
+            let times = StageTimes()
+            let report = try analyzer.analyze(URL(fileURLWithPath: lesson), teacherProfile: profile, transcription: transcription, progress: bar, times: times)
             bar.finish()
             let output = URL(fileURLWithPath: out)
             try ReportWriter(directory: output).write(report, media: URL(fileURLWithPath: lesson))
@@ -104,10 +108,22 @@ struct Analyze: ParsableCommand {
                       : "no transcript: \(transcript.note ?? "")")
             }
             print("\(report.summary.flag.rawValue.uppercased()): \(report.summary.reason)")
+            if timings { printTimes(times.all, totalSeconds: seconds) }
             print("wrote \(output.appendingPathComponent(ReportWriter.reportFile).path), \(ReportWriter.rttmFile), \(ReportWriter.vttFile), \(ReportWriter.incidentsFile), \(ReportWriter.htmlFile)"
                   + (report.transcript?.analysed == true ? " and \(ReportWriter.transcriptFiles.joined(separator: ", "))" : ""))
         }
     }
+}
+
+/// The stages' times as a table, with the whole analysis's last.
+private func printTimes(_ entries: [StageTimes.Entry], totalSeconds: Double) {
+    func row(_ name: String, _ seconds: String, _ cpu: String) {
+        print(name.padding(toLength: 56, withPad: " ", startingAt: 0) + String(repeating: " ", count: max(0, 9 - seconds.count)) + seconds
+              + String(repeating: " ", count: max(0, 9 - cpu.count)) + cpu)
+    }
+    row("stage", "seconds", "CPU s")
+    for entry in entries { row(entry.stage, String(format: "%.2f", entry.wallSeconds), String(format: "%.2f", entry.cpuSeconds)) }
+    row("whole analysis (with the reports written)", String(format: "%.2f", totalSeconds), String(format: "%.2f", StageTimes.processCPUSeconds()))
 }
 
 struct EnrollTeacher: ParsableCommand {

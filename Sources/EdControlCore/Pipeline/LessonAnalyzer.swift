@@ -36,10 +36,11 @@ public final class LessonAnalyzer {
     }
 
     /// - Parameter transcription: whether to transcribe, and in which language.
+    /// - Parameter times: receives where the time went, stage by stage.
     public func analyze(_ url: URL, teacherProfile: TeacherProfile? = nil, transcription: TranscriptionRequest = .detectLanguage,
-                        progress: AnalysisProgress = NoProgress()) throws -> LessonReport {
+                        progress: AnalysisProgress = NoProgress(), times: StageTimes = StageTimes()) throws -> LessonReport {
         progress.update(stage: .probing, fraction: 0)
-        let media = try probe.probe(url)
+        let media = try times.inThisProcess("reading the file's format") { try probe.probe(url) }
         guard !media.audio.isEmpty || !media.video.isEmpty else { throw MediaError.noAudioTrack(url.path, hasVideo: false) }
         // A recording without sound still shows faces: they are analysed, and the report says
         // why there are no speakers.
@@ -48,24 +49,19 @@ public final class LessonAnalyzer {
         if let teacherProfile { try checkCompatible(teacherProfile) }
 
         let progressOfBoth = CombinedProgress(progress, parts: (hasSound ? 1 : 0) + (media.video.isEmpty ? 0 : 1))
-        let watching = try watch(url, media: media, progress: progressOfBoth, part: hasSound ? 1 : 0)
-        var heard = Heard()
-        do {
-            if hasSound { heard = try listen(to: url, media: media, progress: progressOfBoth) }
-        } catch {
-            _ = watching?.finish()
-            throw error
-        }
-        let seen = try watching?.finish().result?.get()
+        let (heard, seen) = try listenAndWatch(url, media: media, progress: progressOfBoth, times: times)
         progress.update(stage: .clustering, fraction: 0)
-        let diarization = diarizer.diarize(windows: heard.windows, localSpeakers: heard.localSpeakers, frames: heard.frames,
-                                           totalSamples: heard.decodedSamples, bounds: settings.speakerCount)
+        let diarization = times.onThisThread("telling speakers apart") {
+            diarizer.diarize(windows: heard.windows, localSpeakers: heard.localSpeakers, frames: heard.frames,
+                             totalSamples: heard.decodedSamples, bounds: settings.speakerCount)
+        }
         let turns = diarization.turns
 
         let speakers = identifySpeakers(turns: turns, centroids: diarization.centroids, profile: teacherProfile)
         let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
-        let transcript = hasSound ? try transcribe(url, turns: turns, speakers: speakers, request: transcription, progress: progress)
-            : .notAnalysed("the recording has no audio track")
+        let transcript = hasSound ? try times.inThisProcess("transcribing") {
+            try transcribe(url, turns: turns, speakers: speakers, request: transcription, progress: progress)
+        } : .notAnalysed("the recording has no audio track")
         progress.update(stage: .summarising, fraction: 0)
         let duration = max(media.durationSeconds, heard.decodedSeconds)
         let speakerCount = hasSound ? diarization.count : nil
@@ -180,17 +176,51 @@ public final class LessonAnalyzer {
         var failure: Error?
     }
 
-    /// What the embedding thread owns: the voice model and the local speakers found.
+    /// What the embedding thread owns: the voice model, the windows waiting to be embedded
+    /// together, and the local speakers found.
     private struct EmbeddingState {
         let embedder: LocalSpeakerEmbedder
+        var waiting: [SegmentedAudio] = []
         var localSpeakers: [LocalSpeaker] = []
+        /// Windows embedded in one call: 20 s of audio, about 80 voice stretches.
+        static let windowsPerCall = 4
+
+        /// Takes a window; embeds the waiting ones once there are enough, or at the end (nil).
+        mutating func take(_ window: SegmentedAudio?) {
+            if let window { waiting.append(window) }
+            guard waiting.count >= Self.windowsPerCall || (window == nil && !waiting.isEmpty) else { return }
+            localSpeakers += embedder.localSpeakers(of: waiting)
+            waiting.removeAll()
+        }
+    }
+
+    /// The audio and the video, read at the same time: the video on a thread of its own.
+    private func listenAndWatch(_ url: URL, media: MediaInfo, progress: CombinedProgress, times: StageTimes) throws -> (Heard, FacesSeen?) {
+        let threads = StageTimes()
+        let (heard, seen) = try times.inThisProcess("listening and watching, all threads") { () throws -> (Heard, FacesSeen?) in
+            let watching = try watch(url, media: media, progress: progress, part: media.audio.isEmpty ? 0 : 1, times: threads)
+            var heard = Heard()
+            do {
+                if !media.audio.isEmpty { heard = try listen(to: url, media: media, progress: progress, times: threads) }
+            } catch {
+                _ = watching?.finish()
+                throw error
+            }
+            return (heard, try watching?.finish().result?.get())
+        }
+        // Each stage's own thread, then what the libraries' threads and ffmpeg did besides.
+        let whole = times.all.first { $0.stage == "listening and watching, all threads" }!
+        for part in threads.all { times.add(part.stage, wallSeconds: part.wallSeconds, cpuSeconds: part.cpuSeconds) }
+        times.add("  decoding video and audio (other threads, ffmpeg)", wallSeconds: whole.wallSeconds,
+                  cpuSeconds: max(0, whole.cpuSeconds - threads.all.reduce(0) { $0 + $1.cpuSeconds }))
+        return (heard, seen)
     }
 
     /// Streams the audio once, in three stages that overlap: this thread decodes it and
     /// measures loudness and pitch; the segmentation thread finds the local speakers of each
     /// window; the voice thread embeds their voices. Only the current window's audio is kept,
     /// so memory does not grow with the recording's length.
-    private func listen(to url: URL, media: MediaInfo, progress: CombinedProgress) throws -> Heard {
+    private func listen(to url: URL, media: MediaInfo, progress: CombinedProgress, times: StageTimes) throws -> Heard {
         let model = try PyannoteSegmenter(modelPath: try verifiedPath(configuration.models.speakerSegmentation))
         let voiceModel = try makeEmbedder()
         let prosody = ProsodyAnalyzer(settings: settings.prosody)
@@ -203,8 +233,9 @@ public final class LessonAnalyzer {
         @Sendable func segment(_ step: (WindowedSegmenter) throws -> [SegmentedAudio], _ state: inout SegmentingState) {
             guard state.failure == nil else { return }
             do {
-                for window in try step(state.segmenter) {
-                    embedding.submit { $0.localSpeakers += $0.embedder.localSpeakers(of: window) }
+                let segmenter = state.segmenter
+                for window in try times.onThisThread("  speaker segmentation (its thread)", { try step(segmenter) }) {
+                    embedding.submit { state in times.onThisThread("  voice embeddings (its thread)") { state.take(window) } }
                 }
             } catch {
                 state.failure = error
@@ -217,7 +248,9 @@ public final class LessonAnalyzer {
             try decoder.decode(url, chunkSeconds: 10) { chunk in
                 if progress.isCancelled { throw AnalysisCancelled() }
                 segmenting.submit { segment({ try $0.accept(chunk.samples) }, &$0) }
-                prosodyFrames += prosody.frames(of: SpeechSegment(startSample: chunk.startSample, samples: chunk.samples))
+                prosodyFrames += times.onThisThread("  loudness and pitch (the audio's thread)") {
+                    prosody.frames(of: SpeechSegment(startSample: chunk.startSample, samples: chunk.samples))
+                }
                 decodedSamples += chunk.samples.count
                 progress.update(part: 0, stage: .listening, fraction: min(1, Double(decodedSamples) / Double(AudioFormat.sampleRate) / expected))
             }
@@ -228,6 +261,7 @@ public final class LessonAnalyzer {
             throw error
         }
         let segmented = segmenting.finish()
+        embedding.submit { state in times.onThisThread("  voice embeddings (its thread)") { state.take(nil) } }
         let embedded = embedding.finish()
         if let failure = segmented.failure { throw failure }
         let seconds = Double(decodedSamples) / Double(AudioFormat.sampleRate)
@@ -249,7 +283,7 @@ public final class LessonAnalyzer {
 
     /// Starts the video half on its own thread; nil for a recording without video.
     /// - Parameter part: which part of `progress` the video is.
-    private func watch(_ url: URL, media: MediaInfo, progress: CombinedProgress, part: Int) throws -> BackgroundStage<WatchingState>? {
+    private func watch(_ url: URL, media: MediaInfo, progress: CombinedProgress, part: Int, times: StageTimes) throws -> BackgroundStage<WatchingState>? {
         guard !media.video.isEmpty else { return nil }
         let analyzer = FaceAnalyzer(detector: try BlazeFaceDetector(modelPath: try verifiedPath(configuration.models.faceDetection), settings: settings.faces.detector),
                                     emotions: try MiniXceptionEmotionClassifier(modelPath: try verifiedPath(configuration.models.facialEmotion)),
@@ -258,8 +292,10 @@ public final class LessonAnalyzer {
         nonisolated(unsafe) let unsafeAnalyzer = analyzer  // used only on the stage's thread from here on
         stage.submit { state in
             state.result = Result {
-                try unsafeAnalyzer.analyze(url, media: media, isCancelled: { progress.isCancelled }) {
-                    progress.update(part: part, stage: .listening, fraction: $0)
+                try times.onThisThread("  faces and expressions (the video's thread)") {
+                    try unsafeAnalyzer.analyze(url, media: media, isCancelled: { progress.isCancelled }) {
+                        progress.update(part: part, stage: .listening, fraction: $0)
+                    }
                 }
             }
         }

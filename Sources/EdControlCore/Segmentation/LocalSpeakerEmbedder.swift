@@ -46,16 +46,20 @@ public final class LocalSpeakerEmbedder {
         self.settings = settings
     }
 
-    public func localSpeakers(of segmented: SegmentedAudio) -> [LocalSpeaker] {
-        let window = segmented.window
-        var speech: [(speaker: Int, frames: [Int], isClean: Bool)] = []
-        for speaker in 0..<SegmentedWindow.localSpeakers {
-            let clean = framesOf(speaker, in: window, cleanOnly: true)
-            let chosen = seconds(clean.count) >= settings.minimumCleanSeconds ? (clean, true) : (framesOf(speaker, in: window, cleanOnly: false), false)
-            if seconds(chosen.0.count) >= settings.minimumSpeechSeconds { speech.append((speaker, chosen.0, chosen.1)) }
+    /// The local speakers of several windows. One call embeds all their speech, so the voice
+    /// model's matrix products are shared by more stretches at once (its recurrent weights are
+    /// packed once per step for all of them): four windows at a time cost a fifth less than one.
+    public func localSpeakers(of windows: [SegmentedAudio]) -> [LocalSpeaker] {
+        var speech: [(segmented: SegmentedAudio, speaker: Int, frames: [Int], isClean: Bool)] = []
+        for segmented in windows {
+            let window = segmented.window
+            for speaker in 0..<SegmentedWindow.localSpeakers {
+                let clean = framesOf(speaker, in: window, cleanOnly: true)
+                let chosen = seconds(clean.count) >= settings.minimumCleanSeconds ? (clean, true) : (framesOf(speaker, in: window, cleanOnly: false), false)
+                if seconds(chosen.0.count) >= settings.minimumSpeechSeconds { speech.append((segmented, speaker, chosen.0, chosen.1)) }
+            }
         }
-        // One call embeds all of the window's speakers, so their windows share matrix products.
-        let partials = embedder.embedWindows(of: speech.map { SpeechSegment(startSample: 0, samples: audio(of: $0.frames, in: segmented.samples)) })
+        let partials = embedder.embedWindows(of: speech.map { SpeechSegment(startSample: 0, samples: audio(of: $0.frames, in: $0.segmented.samples)) })
         let rate = Double(AudioFormat.sampleRate)
         return zip(speech, partials).compactMap { local, windows in
             guard !windows.isEmpty else { return nil }
@@ -67,7 +71,7 @@ public final class LocalSpeakerEmbedder {
                 let last = min(local.frames.count, Int((partial.span.end * rate).rounded(.up)) / geometry.frameStep)
                 return LocalSpeaker.Partial(frames: first..<max(first + 1, last), embedding: partial.vector)
             }
-            return LocalSpeaker(window: segmented.index, speaker: local.speaker, embedding: mean.l2Normalized,
+            return LocalSpeaker(window: local.segmented.index, speaker: local.speaker, embedding: mean.l2Normalized,
                                 speechSeconds: seconds(local.frames.count), isClean: local.isClean,
                                 frames: local.frames, partials: stretches)
         }

@@ -44,28 +44,25 @@ public protocol SpeakerSegmenting: AnyObject {
 }
 
 /// pyannote segmentation-3.0 (PyanNet: SincNet, four bidirectional LSTM layers, a powerset
-/// classifier over silence, three single speakers and their three pairs), run by OpenCV's dnn
-/// module on the graph that scripts/models/pyannote_segmentation.py prepares for it.
+/// classifier over silence, three single speakers and their three pairs), run by ONNX Runtime
+/// on the graph that scripts/models/pyannote_segmentation.py prepares (one 10-s window).
 public final class PyannoteSegmenter: SpeakerSegmenting {
     /// The model's receptive field: 991 samples, one frame every 270 (about 17 ms).
     public let frames = SegmentationFrames(windowSamples: 160_000, frameStep: 270, frameSpan: 991, frameCount: 589)
-    private let network: OpenCVNetwork
+    private let network: ONNXRuntimeNetwork
 
     /// The powerset classes as sets of local speakers, in the model's output order.
     public static let powerset: [[Int]] = [[], [0], [1], [2], [0, 1], [0, 2], [1, 2]]
 
+    /// One thread: the analysis runs the segmentation beside its other stages.
     public init(modelPath: String) throws {
-        network = try OpenCVNetwork(onnxPath: modelPath)
-        guard network.outputCount == 1 else {
-            throw ModelError.unusable(modelPath, reason: "a segmentation model has one output, this one has \(network.outputCount)")
-        }
+        network = try ONNXRuntimeNetwork(onnxPath: modelPath)
     }
 
     public func segment(_ samples: ArraySlice<Float>, startSample: Int) throws -> SegmentedWindow {
         precondition(samples.count == frames.windowSamples, "a segmentation window has \(frames.windowSamples) samples")
         let classes = Self.powerset.count
-        let scores = try network.forward(Array(samples), shape: [1, 1, samples.count],
-                                         outputSizes: [frames.frameCount * classes])[0]
+        let scores = try network.forward(Array(samples), shape: [1, 1, samples.count], outputSize: frames.frameCount * classes)
         // The most likely class of each frame (pyannote 3.1 decodes the powerset the same way).
         var activity = [Bool](repeating: false, count: frames.frameCount * SegmentedWindow.localSpeakers)
         for frame in 0..<frames.frameCount {

@@ -88,14 +88,14 @@ public final class GE2ESpeakerEmbedder: SpeakerEmbedding {
         return (windows, windows.map { Array(spectrogram[($0.lowerBound * bands)..<($0.upperBound * bands)]) })
     }
 
-    /// Batches bound the LSTM's working buffers (about 20 MB at 64 windows).
+    /// Batches bound the LSTM's working buffers (about 40 MB at 128 windows).
     private func encodeInBatches(_ mels: [[Float]]) -> [[Float]] {
         stride(from: 0, to: mels.count, by: Self.batchSize).flatMap { start in
             encoder.embed(Array(mels[start..<min(start + Self.batchSize, mels.count)]), frameCount: Self.windowFrames)
         }
     }
 
-    static let batchSize = 64
+    static let batchSize = 128
 
     /// Raises quiet audio to `targetDBFS` (RMS); never lowers it.
     static func normalizeVolume(_ samples: [Float], targetDBFS: Double) -> [Float] {

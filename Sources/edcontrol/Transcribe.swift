@@ -19,10 +19,13 @@ struct Transcribe: ParsableCommand {
     @Option(name: .long, help: "Threads whisper.cpp uses.")
     var threads = 2
 
+    @Option(name: .long, help: "The installed speech-to-text model to use (`edcontrol models list` names them).")
+    var model = WhisperTranscriber.modelID
+
     @OptionGroup var models: ModelOptions
 
     func run() throws {
-        let transcriber = try reportingErrors { try WhisperTranscriber(models: try models.registry(), threads: threads) }
+        let transcriber = try reportingErrors { try WhisperTranscriber(models: try models.registry(), id: model, threads: threads) }
         if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
         for file in files {
             let url = URL(fileURLWithPath: file)

@@ -23,7 +23,7 @@ struct PipelineTests {
         #expect(teacher.roleSource == .mostTalkTime && teacher.roleConfidence > 0.5 && teacher.roleConfidence <= 0.8)
         #expect(report.talkMetrics.teacherTalkPercent > report.talkMetrics.studentTalkPercent)
         #expect(report.talkMetrics.turnCount > 5)
-        #expect(report.lineage.models.map(\.id) == ["pyannote-segmentation-3.0", "ge2e-resemblyzer", "whisper-base"])
+        #expect(report.lineage.models.map(\.id) == ["pyannote-segmentation-3.0", "ge2e-resemblyzer", "whisper-base-q8"])
         #expect(report.lineage.configurationSHA256 == AnalysisSettings().sha256)
         #expect(report.lineage.analysisConfigurationSHA256 == AnalysisConfiguration.standard(installedIn: try Fixtures.registry()).sha256)
         #expect(report.lineage.configurationVersion == nil, "analysed by hand, not by a registered version")
@@ -92,7 +92,7 @@ struct PipelineTests {
         let report = try analyzer().analyze(lesson.media)
         #expect(!report.video.analysed && report.video.tracks.isEmpty)
         #expect(report.video.note == "the recording has no video track")
-        #expect(report.lineage.models.map(\.id) == ["pyannote-segmentation-3.0", "ge2e-resemblyzer", "whisper-base"], "face models did not make this report")
+        #expect(report.lineage.models.map(\.id) == ["pyannote-segmentation-3.0", "ge2e-resemblyzer", "whisper-base-q8"], "face models did not make this report")
     }
 
     /// Silence, a pure tone and a faceless video without sound have nothing to judge: the

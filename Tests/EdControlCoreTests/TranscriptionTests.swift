@@ -119,7 +119,7 @@ struct TranscriptionTests {
         let report = try await onOwnThread { try LessonAnalyzer(models: try Fixtures.registry()).analyze(url) }
         let transcript = try #require(report.transcript)
         #expect(transcript.analysed && transcript.language == "en" && (transcript.languageProbability ?? 0) > 0.8, "\(transcript)")
-        #expect(transcript.model == "whisper-base 1.0.0")
+        #expect(transcript.model == "whisper-base-q8 1.0.0")
         #expect(report.lineage.models.contains { $0.id == WhisperTranscriber.modelID })
         #expect(report.lineage.verbalLexiconVersion == VerbalLexicon.builtInVersion && report.lineage.questionRulesVersion == QuestionRules.version)
         let teaching = try #require(report.teaching)

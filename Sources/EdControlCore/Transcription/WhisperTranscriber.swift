@@ -1,8 +1,10 @@
 import CWhisper
 import Foundation
 
-/// Whisper run in-process by whisper.cpp (CrispASR 0.8.45's libwhisper.so) on the model
-/// converted at setup from the CTranslate2 weights (scripts/models/whisper_ggml.py).
+/// Whisper run in-process by whisper.cpp (CrispASR 0.8.45's libwhisper.so) on a model
+/// converted at setup from the CTranslate2 weights (scripts/models/whisper_ggml.py): the
+/// built-in configuration's has its matrices quantised to 8 bits (whisper-base-q8); the
+/// float16 one (whisper-base) stays installed for configurations registered with it.
 ///
 /// Decoding is greedy at temperature 0, falling back to higher temperatures only for a window
 /// whose text loops or is improbable, without conditioning on the previous text, blank and
@@ -10,18 +12,19 @@ import Foundation
 /// against faster-whisper on the original weights. A context
 /// holds decoding state, so one transcriber serves one analysis at a time.
 public final class WhisperTranscriber: Transcribing {
-    public static let modelID = "whisper-base"
+    /// The built-in configuration's model.
+    public static let modelID = "whisper-base-q8"
 
     private let context: OpaquePointer
     private let threads: Int32
     public let modelName: String
     private let logMel = WhisperLogMel()
 
-    /// The installed model. - Parameter threads: whisper.cpp's own threads (it splits each
-    /// window's work between them).
-    public convenience init(models: ModelRegistry, threads: Int = 2) throws {
-        let entry = try models.entry(Self.modelID)
-        try self.init(modelPath: try models.path(of: Self.modelID), modelName: "\(entry.id) \(entry.version)", threads: threads)
+    /// An installed model (the built-in one unless `id` names another).
+    /// - Parameter threads: whisper.cpp's own threads (it splits each window's work between them).
+    public convenience init(models: ModelRegistry, id: String = modelID, threads: Int = 2) throws {
+        let entry = try models.entry(id)
+        try self.init(modelPath: try models.path(of: id), modelName: "\(entry.id) \(entry.version)", threads: threads)
     }
 
     /// - Parameter modelName: the id and version reports name the model by.

@@ -47,7 +47,7 @@ struct CommandLineTests {
             return (fields.dropLast(2).joined(separator: " "), (wall, cpu))
         }, uniquingKeysWith: { first, _ in first })
         let parts = ["loudness and pitch (the audio's thread)", "speaker segmentation (its thread)", "voice embeddings (its thread)",
-                     "faces and expressions (the video's thread)", "decoding video and audio (other threads, ffmpeg)"]
+                     "face search (its thread)", "expressions (their thread)", "decoding video and audio (other threads, ffmpeg)"]
         let whole = try #require(times["listening and watching, all threads"], "\(result.stdout)")
         #expect(parts.allSatisfy { (times[$0]?.1 ?? 0) > 0 }, "\(result.stdout)")
         #expect(abs(parts.reduce(0) { $0 + times[$1]!.1 } - whole.1) < 0.05 && whole.0 > 0, "\(result.stdout)")

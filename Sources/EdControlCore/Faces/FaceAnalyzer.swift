@@ -102,7 +102,8 @@ public final class FaceAnalyzer {
     /// - Parameters:
     ///   - isCancelled: asked before each frame; once true, reading stops with `AnalysisCancelled`.
     ///   - progress: called with the fraction of the recording's duration done.
-    public func analyze(_ url: URL, media: MediaInfo, isCancelled: () -> Bool = { false },
+    /// - Parameter times: receives the CPU time of the face search's and the expressions' threads.
+    public func analyze(_ url: URL, media: MediaInfo, isCancelled: () -> Bool = { false }, times: StageTimes = StageTimes(),
                         progress: @escaping @Sendable (Double) -> Void) throws -> FacesSeen {
         guard let stream = media.video.first else { throw MediaError.videoUndecodable(url.path, detail: "it holds no picture") }
         let durationSeconds = media.durationSeconds
@@ -124,11 +125,13 @@ public final class FaceAnalyzer {
             finding.submit { state in
                 guard state.failure == nil else { return }
                 do {
-                    let found = try analyzer.findFaces(in: frame, minimumFaceSize: minimumFaceSize, state: &state)
+                    let found = try times.onThisThread("  face search (its thread)") {
+                        try analyzer.findFaces(in: frame, minimumFaceSize: minimumFaceSize, state: &state)
+                    }
                     reading.submit { state in
                         guard state.failure == nil else { return }
                         do {
-                            try analyzer.read(found, state: &state)
+                            try times.onThisThread("  expressions (their thread)") { try analyzer.read(found, state: &state) }
                         } catch {
                             state.failure = error
                         }

@@ -59,9 +59,8 @@ public final class LessonAnalyzer {
 
         let speakers = identifySpeakers(turns: turns, centroids: diarization.centroids, profile: teacherProfile)
         let roles = Dictionary(uniqueKeysWithValues: speakers.map { ($0.id, $0.role) })
-        let transcript = hasSound ? try times.inThisProcess("transcribing") {
-            try transcribe(url, turns: turns, speakers: speakers, request: transcription, progress: progress)
-        } : .notAnalysed("the recording has no audio track")
+        let transcript = hasSound ? try transcribe(url, turns: turns, speakers: speakers, request: transcription, progress: progress, times: times)
+            : .notAnalysed("the recording has no audio track")
         progress.update(stage: .summarising, fraction: 0)
         let duration = max(media.durationSeconds, heard.decodedSeconds)
         let speakerCount = hasSound ? diarization.count : nil
@@ -195,25 +194,25 @@ public final class LessonAnalyzer {
     }
 
     /// The audio and the video, read at the same time: the video on a thread of its own.
+    /// Timed as a whole on all threads, each stage on its own thread, and the rest: video
+    /// decoding on its threads and ffmpeg's audio decoding.
     private func listenAndWatch(_ url: URL, media: MediaInfo, progress: CombinedProgress, times: StageTimes) throws -> (Heard, FacesSeen?) {
-        let threads = StageTimes()
-        let (heard, seen) = try times.inThisProcess("listening and watching, all threads") { () throws -> (Heard, FacesSeen?) in
-            let watching = try watch(url, media: media, progress: progress, part: media.audio.isEmpty ? 0 : 1, times: threads)
+        let whole = StageTimes(), parts = StageTimes()
+        let heardAndSeen = try whole.inThisProcess("listening and watching, all threads") { () throws -> (Heard, FacesSeen?) in
+            let watching = try watch(url, media: media, progress: progress, part: media.audio.isEmpty ? 0 : 1, times: parts)
             var heard = Heard()
             do {
-                if !media.audio.isEmpty { heard = try listen(to: url, media: media, progress: progress, times: threads) }
+                if !media.audio.isEmpty { heard = try listen(to: url, media: media, progress: progress, times: parts) }
             } catch {
                 _ = watching?.finish()
                 throw error
             }
             return (heard, try watching?.finish().result?.get())
         }
-        // Each stage's own thread, then what the libraries' threads and ffmpeg did besides.
-        let whole = times.all.first { $0.stage == "listening and watching, all threads" }!
-        for part in threads.all { times.add(part.stage, wallSeconds: part.wallSeconds, cpuSeconds: part.cpuSeconds) }
+        times.add(whole.all + parts.all)
         times.add("  decoding video and audio (other threads, ffmpeg)", wallSeconds: whole.wallSeconds,
-                  cpuSeconds: max(0, whole.cpuSeconds - threads.all.reduce(0) { $0 + $1.cpuSeconds }))
-        return (heard, seen)
+                  cpuSeconds: max(0, whole.cpuSeconds - parts.cpuSeconds))
+        return heardAndSeen
     }
 
     /// Streams the audio once, in three stages that overlap: this thread decodes it and
@@ -230,13 +229,15 @@ public final class LessonAnalyzer {
                                                                                                settings: settings.localSpeakers))
         let segmenting = BackgroundStage("edcontrol.segmentation", state: segmentingState)
         let embedding = BackgroundStage("edcontrol.voices", state: embeddingState)
+        /// Hands a window to the embedding thread (nil: the audio has ended).
+        @Sendable func embed(_ window: SegmentedAudio?) {
+            embedding.submit { state in times.onThisThread("  voice embeddings (its thread)") { state.take(window) } }
+        }
         @Sendable func segment(_ step: (WindowedSegmenter) throws -> [SegmentedAudio], _ state: inout SegmentingState) {
             guard state.failure == nil else { return }
             do {
                 let segmenter = state.segmenter
-                for window in try times.onThisThread("  speaker segmentation (its thread)", { try step(segmenter) }) {
-                    embedding.submit { state in times.onThisThread("  voice embeddings (its thread)") { state.take(window) } }
-                }
+                for window in try times.onThisThread("  speaker segmentation (its thread)", { try step(segmenter) }) { embed(window) }
             } catch {
                 state.failure = error
             }
@@ -261,7 +262,7 @@ public final class LessonAnalyzer {
             throw error
         }
         let segmented = segmenting.finish()
-        embedding.submit { state in times.onThisThread("  voice embeddings (its thread)") { state.take(nil) } }
+        embed(nil)
         let embedded = embedding.finish()
         if let failure = segmented.failure { throw failure }
         let seconds = Double(decodedSamples) / Double(AudioFormat.sampleRate)
@@ -292,10 +293,8 @@ public final class LessonAnalyzer {
         nonisolated(unsafe) let unsafeAnalyzer = analyzer  // used only on the stage's thread from here on
         stage.submit { state in
             state.result = Result {
-                try times.onThisThread("  faces and expressions (the video's thread)") {
-                    try unsafeAnalyzer.analyze(url, media: media, isCancelled: { progress.isCancelled }) {
-                        progress.update(part: part, stage: .listening, fraction: $0)
-                    }
+                try unsafeAnalyzer.analyze(url, media: media, isCancelled: { progress.isCancelled }, times: times) {
+                    progress.update(part: part, stage: .listening, fraction: $0)
                 }
             }
         }
@@ -303,20 +302,22 @@ public final class LessonAnalyzer {
     }
 
     private func transcribe(_ url: URL, turns: [SpeakerTurn], speakers: [Speaker], request: TranscriptionRequest,
-                            progress: AnalysisProgress) throws -> Transcript {
+                            progress: AnalysisProgress, times: StageTimes) throws -> Transcript {
         if case .off(let reason) = request { return .notAnalysed(reason) }
         guard let model = configuration.models.transcription else {
             return .notAnalysed(Transcript.Why.configurationPredatesTranscription)
         }
         progress.update(stage: .transcribing, fraction: 0)
-        // Transcription runs alone after the rest of the audio's work, so it may use every core.
-        let transcriber = try WhisperTranscriber(modelPath: try verifiedPath(model), modelName: "\(model.id) \(model.version)",
-                                                 threads: min(4, ProcessInfo.processInfo.activeProcessorCount))
-        return try LessonTranscription(transcriber: transcriber, settings: settings.transcription ?? TranscriptionSettings(), decoder: decoder)
-            .transcribe(url, turns: turns, speakers: speakers, request: request) { fraction in
-                if progress.isCancelled { throw AnalysisCancelled() }
-                progress.update(stage: .transcribing, fraction: fraction)
-            }
+        return try times.inThisProcess("transcribing") {
+            // Transcription runs alone after the rest of the audio's work, so it may use every core.
+            let transcriber = try WhisperTranscriber(modelPath: try verifiedPath(model), modelName: "\(model.id) \(model.version)",
+                                                     threads: min(4, ProcessInfo.processInfo.activeProcessorCount))
+            return try LessonTranscription(transcriber: transcriber, settings: settings.transcription ?? TranscriptionSettings(), decoder: decoder)
+                .transcribe(url, turns: turns, speakers: speakers, request: request) { fraction in
+                    if progress.isCancelled { throw AnalysisCancelled() }
+                    progress.update(stage: .transcribing, fraction: fraction)
+                }
+        }
     }
 
     private func identifySpeakers(turns: [SpeakerTurn], centroids: [String: [Float]], profile: TeacherProfile?) -> [Speaker] {

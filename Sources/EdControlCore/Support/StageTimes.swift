@@ -17,6 +17,13 @@ public final class StageTimes: @unchecked Sendable {
     public init() {}
 
     public var all: [Entry] { lock.withLock { entries } }
+    /// The stages' sums (CPU seconds add up when the stages ran on different threads).
+    var wallSeconds: Double { all.reduce(0) { $0 + $1.wallSeconds } }
+    var cpuSeconds: Double { all.reduce(0) { $0 + $1.cpuSeconds } }
+
+    func add(_ entries: [Entry]) {
+        for entry in entries { add(entry.stage, wallSeconds: entry.wallSeconds, cpuSeconds: entry.cpuSeconds) }
+    }
 
     public func add(_ stage: String, wallSeconds: Double, cpuSeconds: Double) {
         lock.withLock {

@@ -23,7 +23,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(url: "https://github.com/swift-extras/swift-extras-base64", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -77,6 +79,17 @@ let package = Package(
                               "-L", whisperLib, "-Xlinker", "-rpath", "-Xlinker", whisperLib]),
             ]
         ),
+        // LTI 1.3 as a tool speaks it: launches verified, the tool's keys, the messages it signs.
+        // No HTTP here: the web layer carries the messages.
+        .target(
+            name: "EdControlLTI",
+            dependencies: [
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "ExtrasBase64", package: "swift-extras-base64"),
+            ]
+        ),
         // The service: HTTP API, dashboard, durable job queue and workers over the same engine.
         .target(
             name: "EdControlService",
@@ -119,7 +132,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "EdControlService", "LessonSynthesis",
+        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "EdControlService", "EdControlLTI", "LessonSynthesis",
+                                                              .product(name: "JWTKit", package: "jwt-kit"),
                                                               .product(name: "GRDB", package: "GRDB.swift"),
                                                               .product(name: "Hummingbird", package: "hummingbird"),
                                                               .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -3,7 +3,7 @@
 # against: librosa, pyannote.metrics, jsonschema) and runs the tests. Tests run optimised
 # (-c release) because they analyse real recordings.
 # Usage: scripts/test.sh [all|unit|router|e2e]
-#   unit    the engine's stages, each alone, on real models and media (no server)
+#   unit    the engine's stages, each alone, on real models and media, and LTI launch checks (no server)
 #   router  the service's API and pages through Hummingbird's testing framework, in-process,
 #           over a temporary SQLite store (no server process, no browser)
 #   e2e     real `edcontrol` processes, a real browser (Chromium), schemathesis, the real
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIND=${1:-all}
-UNIT='TalkMetricsTests|EvaluationTests|IncidentTests|VoiceTests|EmbeddingTests|MediaTests|OddFormatTests|VoiceActivityTests|ReportOverviewTests|SegmentationTests|VisionTests|LessonSynthesisTests|FaceTests|PipelineTests'
+UNIT='TalkMetricsTests|EvaluationTests|IncidentTests|VoiceTests|EmbeddingTests|MediaTests|OddFormatTests|VoiceActivityTests|ReportOverviewTests|SegmentationTests|VisionTests|LessonSynthesisTests|FaceTests|PipelineTests|LTILaunchTests'
 ROUTER='SecurityTests|LessonServiceTests|LessonListTests|UserAdministrationTests'
 case $KIND in
   all) SELECT=() ;;

@@ -2,8 +2,8 @@
 # Prints the transcription figures, measured in one run (after scripts/setup.sh --with-test-tools):
 #   - WER on the real Russian and English sets (scripts/data/asr-real-speech.sh, test split),
 #     ours next to faster-whisper's on the original CTranslate2 weights, same audio, same settings;
-#   - WER of the analysis's own transcript (speech found by the diarization, read in calls of
-#     up to 5 minutes): the same test clips joined one after another with pauses of 0.4–3 s,
+#   - WER of the analysis's own transcript (speech found by the diarization, read in windows of
+#     up to 30 s): the same test clips joined one after another with pauses of 0.4–3 s,
 #     four times over, next to the same clips read one by one;
 #   - transcription's real-time factor on speech-dense real speech (a 10-minute audiobook
 #     reading): the analysis with and without transcripts, in one run, on this machine's cores,

@@ -8,7 +8,8 @@
 #   lessons (720p30 H.264): face-speaker links, planted facial episodes, analysis time against
 #   ffmpeg's full decode of the same file, real-time factor and memory; memory on a 3-hour
 #   filmed lesson; facial emotion accuracy and macro-F1 next to the most-frequent-class baseline.
-# Transcription is switched off here: scripts/benchmark-transcription.sh measures it.
+# Transcripts: the conversation's analysis with them, their peak memory on 3 hours, and at the
+# end scripts/benchmark-transcription.sh (WER beside faster-whisper, RTF on dense speech).
 # Usage: scripts/benchmark.sh [LESSONS=10] [MINUTES=5] [FILMED=4]   (after scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,6 +98,8 @@ ffmpeg -nostdin -v error -y -f concat -safe 0 -stream_loop 2 -i "$WORK/meetings.
 "$BIN/edcontrol" analyze "$WORK/conversation.wav" --out "$WORK/out/conversation" --quiet --no-transcript --timings >"$WORK/conversation.txt"
 sed -n '/^stage/,$p' "$WORK/conversation.txt"
 awk '/^whole analysis/ {printf "audio analysis RTF:       %.4f (target ≤ 0.012)\n", $(NF-1) / 600}' "$WORK/conversation.txt"
+"$BIN/edcontrol" analyze "$WORK/conversation.wav" --out "$WORK/out/conversation-words" --quiet --language en --timings >"$WORK/conversation-words.txt"
+awk '/^transcribing/ {t = $(NF-1)} /^whole analysis/ {printf "with transcripts:         RTF %.4f, %.1f s of it transcribing (target ≤ 0.12)\n", $(NF-1) / 600, t}' "$WORK/conversation-words.txt"
 
 echo
 echo "== memory: a 3-hour recording"
@@ -105,6 +108,10 @@ ffmpeg -nostdin -v error -y -stream_loop "$loops" -i "$WORK/long.m4a" -t 10800 -
 /usr/bin/time -f "%M %e" -o "$WORK/time.txt" "$BIN/edcontrol" analyze "$WORK/three-hours.m4a" --out "$WORK/out/three-hours" --quiet --no-transcript >/dev/null
 read -r rss_kb elapsed <"$WORK/time.txt"
 awk -v k="$rss_kb" -v e="$elapsed" 'BEGIN {printf "peak memory, 3 h:         %.0f MB (analysed in %.0f s, RTF %.4f; target ≤ 500 MB)\n", k/1024, e, e/10800}'
+ffmpeg -nostdin -v error -y -stream_loop 17 -i "$WORK/conversation.wav" -t 10800 -c:a aac -b:a 64k "$WORK/three-hours-talk.m4a"
+/usr/bin/time -f "%M %e" -o "$WORK/time-words.txt" "$BIN/edcontrol" analyze "$WORK/three-hours-talk.m4a" --out "$WORK/out/three-hours-talk" --quiet --language en >/dev/null
+read -r rss_kb elapsed <"$WORK/time-words.txt"
+awk -v k="$rss_kb" -v e="$elapsed" 'BEGIN {printf "… with transcripts:       %.0f MB (the conversation looped to 3 h, analysed in %.0f s, RTF %.4f; target ≤ 700 MB)\n", k/1024, e, e/10800}'
 
 echo
 echo "== face detection: labelled images of real people (galleries, small faces, faceless pictures, degraded)"
@@ -176,3 +183,7 @@ awk -v k="$rss_kb" -v e="$elapsed" 'BEGIN {printf "peak memory, 3 h video:   %.0
 echo
 echo "== facial emotion: labelled photos of real people (scripts/setup.sh fetches them)"
 "$BIN/edcontrol" eval emotions --labels .deps/photos/expressions/labels.json
+
+echo
+echo "== transcription: WER on real speech beside faster-whisper, RTF, a 45-minute filmed lesson"
+BENCH_DIR="$WORK/transcription" scripts/benchmark-transcription.sh

@@ -182,39 +182,20 @@ struct TranscriptionTests {
         #expect(older.transcript?.analysed == false && older.transcript?.note?.contains("predates transcription") == true)
     }
 
-    @Test func speechIsReadWithoutLongSilencesInCallsOfAtMostFiveMinutesAndWordsGoToTheirSpeaker() {
+    @Test func speechIsReadInWindowsOfAtMostThirtySecondsAndWordsGoToTheirSpeaker() {
         let turns = [SpeakerTurn(start: 1, end: 5, speaker: "S1"), SpeakerTurn(start: 4, end: 12, speaker: "S2"),
-                     SpeakerTurn(start: 12.5, end: 14, speaker: "S1"), SpeakerTurn(start: 20, end: 95, speaker: "S1"),
-                     SpeakerTurn(start: 200, end: 201, speaker: "S2"), SpeakerTurn(start: 300, end: 950, speaker: "S1")]
-        let speech = LessonSpeech(turns: turns, settings: TranscriptionSettings())
-        #expect(speech.stretches.allSatisfy { $0.duration <= 300.0001 })
-        #expect(zip(speech.stretches, speech.stretches.dropFirst()).allSatisfy { $0.end <= $1.start })
-        // Every second of speech is read; a half-second pause stays in, five seconds of silence do not.
+                     SpeakerTurn(start: 20, end: 95, speaker: "S1"), SpeakerTurn(start: 200, end: 201, speaker: "S2")]
+        let windows = SpeechWindows(turns: turns, settings: TranscriptionSettings())
+        #expect(windows.spans.allSatisfy { $0.duration <= 30.0001 })
+        #expect(zip(windows.spans, windows.spans.dropFirst()).allSatisfy { $0.end <= $1.start })
+        // Every second of speech is inside a window; the 75-s turn is cut into three equal parts.
         for turn in turns {
-            #expect(stride(from: turn.start, to: turn.end, by: 0.25).allSatisfy { t in speech.stretches.contains { $0.contains(t) } })
+            #expect(stride(from: turn.start, to: turn.end, by: 0.25).allSatisfy { t in windows.spans.contains { $0.contains(t) } })
         }
-        #expect(speech.stretches.contains { $0.contains(12.25) })
-        #expect(!speech.stretches.contains { $0.contains(17) } && !speech.stretches.contains { $0.contains(150) })
-        #expect(abs(speech.speechSeconds - (11 + 1.5 + 75 + 1 + 650)) < 1e-6)
-        // 1–14, 20–95 and 200–201 in one call; the 650-s turn in three equal parts, a call each.
-        #expect(speech.stretches.count == 6, "\(speech.stretches)")
-        #expect(speech.calls == [0..<3, 3..<4, 4..<5, 5..<6])
-        #expect(speech.calls.allSatisfy { speech.stretches[$0].map(\.duration).reduce(0, +) <= 300.0001 })
-        #expect(speech.languageDetectionStretch(minimumSpeechSeconds: 20) == speech.stretches[1])
-
-        // Times in a call's joined audio go back to the lesson's: 0.8–14.2 s of the lesson is
-        // the call's first 13.4 s, 19.8–95.2 s follows it.
-        var call = LessonSpeech.Call()
-        for stretch in speech.stretches[speech.calls[0]] {
-            call.append([Float](repeating: 0, count: Int(stretch.duration * Double(AudioFormat.sampleRate))), from: stretch)
-        }
-        let read = call.inLessonTime(TranscriptSegment(start: 12, end: 15, text: "So. Next", words: [
-            TranscriptWord(start: 12, end: 13, text: "So."), TranscriptWord(start: 13.2, end: 13.6, text: "Next")]))
-        #expect(abs(read.start - 12.8) < 0.01 && abs(read.end - 21.4) < 0.01, "\(read)")
-        #expect(abs(read.words![0].start - 12.8) < 0.01 && abs(read.words![0].end - 13.8) < 0.01)
-        // A word starting in the first stretch ends at its end, not in the silence cut out.
-        #expect(abs(read.words![1].start - 14.0) < 0.01 && abs(read.words![1].end - 14.2) < 0.01)
-        #expect(call.span == TimeSpan(start: 0.8, end: speech.stretches[2].end))
+        #expect(abs(windows.speechSeconds - (11 + 75 + 1)) < 1e-6)
+        #expect(windows.spans.count == 5, "\(windows.spans)")
+        #expect(windows.languageDetectionWindow(minimumSpeechSeconds: 20) == windows.spans[1])
+        #expect(windows.languageDetectionWindow(minimumSpeechSeconds: 30) == windows.spans[1])
 
         let attribution = SpeakerAttribution(turns: turns, roles: ["S1": .teacher, "S2": .student])
         let words = [TranscriptWord(start: 1, end: 2, text: "Who"), TranscriptWord(start: 2, end: 3, text: "knows?"),

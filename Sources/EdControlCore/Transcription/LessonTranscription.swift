@@ -12,12 +12,8 @@ public enum TranscriptionRequest: Sendable, Equatable {
 
 /// The transcription stage's settings, part of the analysis configuration.
 public struct TranscriptionSettings: Codable, Sendable, Hashable {
-    /// The most audio given to the model in one call (its speech joined, long silences cut
-    /// out). Whisper reads it in 30-s windows of its own, each starting where the last one's
-    /// text ended. Calls of 30 s each (the setting before) cost Whisper a second 30-s pass
-    /// for the last seconds of most calls: 10 minutes of real reading took 0.116 × real time
-    /// to transcribe, 0.081 × in calls of 300 s.
-    public var maximumWindowSeconds = 300.0
+    /// The longest stretch read at once: Whisper's window is 30 s.
+    public var maximumWindowSeconds = 30.0
     /// Audio kept before and after the speech of a window, so first and last words are whole.
     public var marginSeconds = 0.2
     /// Less speech than this in a whole lesson is not transcribed: on near-silence Whisper
@@ -32,10 +28,9 @@ public struct TranscriptionSettings: Codable, Sendable, Hashable {
     public init() {}
 }
 
-/// Reads what was said in the speech the diarization found. Its turns, joined with the
-/// silences between them shortened, go to the model in calls of up to `maximumWindowSeconds`;
-/// every word is given the speaker whose turn it falls in, and a segment is split where the
-/// speaker changes.
+/// Reads what was said in the speech the diarization found. Its turns are packed into windows
+/// of up to 30 s, and each window goes through the model once; every word is given the
+/// speaker whose turn it falls in, and a segment is split where the speaker changes.
 /// The audio is decoded again as a stream rather than kept from the listening stage: a
 /// 45-minute lesson's samples would take 170 MB, ffmpeg decodes them again in seconds.
 public struct LessonTranscription {
@@ -49,36 +44,32 @@ public struct LessonTranscription {
         self.decoder = decoder
     }
 
-    /// - Parameter progress: the fraction of calls made; returns whether to go on.
+    /// - Parameter progress: the fraction of windows read; returns whether to go on.
     public func transcribe(_ url: URL, turns: [SpeakerTurn], speakers: [Speaker], request: TranscriptionRequest,
                            progress: (Double) throws -> Void = { _ in }) throws -> Transcript {
         if case .off(let reason) = request { return .notAnalysed(reason) }
-        let speech = LessonSpeech(turns: turns, settings: settings)
-        guard speech.speechSeconds >= settings.minimumSpeechSeconds else {
-            return .notAnalysed(Transcript.Why.noSpeechPrefix + String(format: "%.1f s of speech", speech.speechSeconds))
+        let windows = SpeechWindows(turns: turns, settings: settings)
+        guard windows.speechSeconds >= settings.minimumSpeechSeconds else {
+            return .notAnalysed(Transcript.Why.noSpeechPrefix + String(format: "%.1f s of speech", windows.speechSeconds))
         }
         let language: String, probability: Double?
         switch request {
         case .language(let given): (language, probability) = (given, nil)
         case .detectLanguage, .off:
-            let sample = speech.languageDetectionStretch(minimumSpeechSeconds: settings.languageDetectionSpeechSeconds)
+            let sample = windows.languageDetectionWindow(minimumSpeechSeconds: settings.languageDetectionSpeechSeconds)
             var detected = (language: "", probability: 0.0)
-            try speech.read([sample], of: url, with: decoder) { _, samples in detected = try transcriber.detectLanguage(samples) }
+            try windows.read([sample], of: url, with: decoder) { _, samples in detected = try transcriber.detectLanguage(samples) }
             (language, probability) = (detected.language, detected.probability)
         }
 
         let roles = Dictionary(speakers.map { ($0.id, $0.role) }, uniquingKeysWith: { first, _ in first })
-        let attribution = SpeakerAttribution(turns: turns, roles: roles)
         var segments: [TranscriptSegment] = []
-        var call = LessonSpeech.Call()
-        try speech.read(speech.stretches, of: url, with: decoder) { index, samples in
-            call.append(samples, from: speech.stretches[index])
-            guard let number = speech.calls.firstIndex(where: { $0.last == index }) else { return }
-            try progress(Double(number) / Double(speech.calls.count))
-            for found in try transcriber.transcribe(call.samples, language: language) {
-                segments += attribution.split(call.inLessonTime(found), shiftedBy: 0, within: call.span)
+        try windows.read(windows.spans, of: url, with: decoder) { index, samples in
+            try progress(Double(index) / Double(windows.spans.count))
+            let window = windows.spans[index]
+            for found in try transcriber.transcribe(samples, language: language) {
+                segments += SpeakerAttribution(turns: turns, roles: roles).split(found, shiftedBy: window.start, within: window)
             }
-            call = LessonSpeech.Call()
         }
         let note = probability.flatMap { $0 < settings.uncertainLanguageProbability ? $0 : nil }.map {
             String(format: "the language was detected as '%@' with probability %.2f only; if that is wrong, give the lesson's language (per school or per upload) and analyse it again", language, $0)
@@ -87,21 +78,13 @@ public struct LessonTranscription {
     }
 }
 
-/// What of a lesson the model reads: the stretches of its speech, each region of speech with
-/// a margin before and after, silences up to `keptSilenceSeconds` left in and longer ones cut
-/// out (on silence Whisper writes words nobody said, and reading it costs as much as speech).
-/// The stretches are joined into calls of up to `maximumWindowSeconds`. Silences cut down to
-/// the margins (up to 1 s kept) took the WER on the real Russian clips read one after another
-/// from 16.2 % to 18.6 %; up to 3 s kept, 16.4 % (English 11.2 → 10.6 %).
-struct LessonSpeech {
-    static let keptSilenceSeconds = 3.0
-
-    /// Sorted, disjoint stretches of the lesson's time.
-    let stretches: [TimeSpan]
-    /// The seconds of speech inside each stretch.
+/// The stretches of a lesson sent to the model: its speech, packed into windows of up to
+/// `maximumWindowSeconds` that never cut a region of speech unless it is longer than that.
+struct SpeechWindows {
+    /// Sorted, disjoint.
+    let spans: [TimeSpan]
+    /// The seconds of speech inside each span.
     let speech: [Double]
-    /// Consecutive stretches, each group given to the model in one call.
-    let calls: [Range<Int>]
     var speechSeconds: Double { speech.reduce(0, +) }
 
     init(turns: [SpeakerTurn], settings: TranscriptionSettings) {
@@ -111,46 +94,32 @@ struct LessonSpeech {
                 regions.append(TimeSpan(start: turn.start, end: turn.end))
             }
         }
-        let margin = settings.marginSeconds, longest = settings.maximumWindowSeconds
-        var joined: [(span: TimeSpan, speech: Double)] = []
+        let margin = settings.marginSeconds
+        let longest = settings.maximumWindowSeconds - 2 * margin
+        var spans: [TimeSpan] = [], speech: [Double] = []
         for region in regions {
-            let span = TimeSpan(start: max(0, region.start - margin), end: region.end + margin)
-            if let last = joined.last, span.start - last.span.end <= Self.keptSilenceSeconds {
-                joined[joined.count - 1] = (TimeSpan(start: last.span.start, end: span.end), last.speech + region.duration)
-            } else {
-                joined.append((span, region.duration))
-            }
-        }
-        // A stretch longer than a call is cut into equal pieces (a word may be cut there: once
-        // in `maximumWindowSeconds` of speech without a pause).
-        var stretches: [TimeSpan] = [], speech: [Double] = []
-        for (span, seconds) in joined {
-            let pieces = max(1, Int((span.duration / longest).rounded(.up)))
-            let length = span.duration / Double(pieces)
+            // A region longer than a window is cut into equal pieces.
+            let pieces = max(1, Int((region.duration / longest).rounded(.up)))
+            let length = region.duration / Double(pieces)
             for piece in 0..<pieces {
-                stretches.append(TimeSpan(start: span.start + Double(piece) * length, end: span.start + Double(piece + 1) * length))
-                speech.append(seconds / Double(pieces))
+                let part = TimeSpan(start: region.start + Double(piece) * length, end: region.start + Double(piece + 1) * length)
+                if let last = spans.last, part.end + margin - last.start <= settings.maximumWindowSeconds, part.start >= last.end - margin {
+                    spans[spans.count - 1].end = part.end + margin
+                    speech[speech.count - 1] += part.duration
+                } else {
+                    spans.append(TimeSpan(start: max(spans.last?.end ?? 0, part.start - margin), end: part.end + margin))
+                    speech.append(part.duration)
+                }
             }
         }
-        var calls: [Range<Int>] = [], length = 0.0
-        for (index, stretch) in stretches.enumerated() {
-            if let last = calls.last, length + stretch.duration <= longest {
-                calls[calls.count - 1] = last.lowerBound..<(index + 1)
-                length += stretch.duration
-            } else {
-                calls.append(index..<(index + 1))
-                length = stretch.duration
-            }
-        }
-        self.stretches = stretches
+        self.spans = spans
         self.speech = speech
-        self.calls = calls
     }
 
-    /// Where the language is detected: the first stretch with enough speech, else the one with the most.
-    func languageDetectionStretch(minimumSpeechSeconds: Double) -> TimeSpan {
+    /// Where the language is detected: the first window with enough speech, else the one with the most.
+    func languageDetectionWindow(minimumSpeechSeconds: Double) -> TimeSpan {
         let enough = min(minimumSpeechSeconds, speech.max() ?? 0)
-        return stretches[speech.firstIndex { $0 >= enough } ?? 0]
+        return spans[speech.firstIndex { $0 >= enough } ?? 0]
     }
 
     private struct Done: Error {}
@@ -185,39 +154,6 @@ struct LessonSpeech {
         }
         // The audio ended before the last spans did: they get what there is.
         try hand(upTo: nil)
-    }
-
-    /// The audio of one call as it is gathered, and the way back from its time to the lesson's.
-    struct Call {
-        private(set) var samples: [Float] = []
-        /// Each stretch with where it starts in `samples`, in seconds.
-        private var parts: [(stretch: TimeSpan, offset: Double)] = []
-
-        /// From the first stretch's start to the last one's end.
-        var span: TimeSpan { TimeSpan(start: parts.first?.stretch.start ?? 0, end: parts.last?.stretch.end ?? 0) }
-
-        mutating func append(_ audio: [Float], from stretch: TimeSpan) {
-            parts.append((stretch, Double(samples.count) / Double(AudioFormat.sampleRate)))
-            samples += audio
-        }
-
-        /// `segment` (seconds from the call's first sample) in lesson time. A word is placed in
-        /// the stretch its start falls in, its end kept within that stretch.
-        func inLessonTime(_ segment: TranscriptSegment) -> TranscriptSegment {
-            func part(at time: Double) -> (stretch: TimeSpan, offset: Double) { parts.last { $0.offset <= time } ?? parts[0] }
-            func place(_ time: Double, in part: (stretch: TimeSpan, offset: Double)) -> Double {
-                min(part.stretch.end, part.stretch.start + max(0, time - part.offset))
-            }
-            var result = segment
-            result.start = place(segment.start, in: part(at: segment.start))
-            result.end = max(result.start, place(segment.end, in: part(at: segment.end)))
-            result.words = segment.words?.map { word in
-                let stretch = part(at: word.start)
-                let start = place(word.start, in: stretch)
-                return TranscriptWord(start: start, end: max(start, place(word.end, in: stretch)), text: word.text)
-            }
-            return result
-        }
     }
 }
 

@@ -9,6 +9,10 @@ import _CryptoExtras
 /// tool's key set (`/lti/jwks`); a new pair is made to rotate, and the old one stays in the set
 /// until nothing signed with it is in use.
 public struct ToolKey: Sendable, Equatable {
+    public static func == (lhs: ToolKey, rhs: ToolKey) -> Bool {
+        lhs.id == rhs.id && lhs.privateKeyPEM == rhs.privateKeyPEM && lhs.created == rhs.created
+    }
+
     /// The key's id: its RFC 7638 thumbprint, so the same key always has the same id.
     public let id: String
     /// PKCS#8 PEM: how the store keeps it.
@@ -22,7 +26,7 @@ public struct ToolKey: Sendable, Equatable {
 
     /// A stored pair.
     public init(privateKeyPEM: String, created: Date) throws {
-        let key = try Insecure.RSA.PrivateKey(pem: privateKeyPEM)
+        key = try JWTKit.Insecure.RSA.PrivateKey(pem: privateKeyPEM)
         let (modulus, exponent) = try key.publicKey.getKeyPrimitives()
         let n = Self.base64URL(modulus), e = Self.base64URL(exponent)
         // RFC 7638: the required members in lexicographic order, no whitespace.
@@ -35,6 +39,8 @@ public struct ToolKey: Sendable, Equatable {
 
     /// The public half as a platform reads it from the key set.
     public let publicJWK: PublicJWK
+    /// The key itself, read from the PEM once.
+    private let key: JWTKit.Insecure.RSA.PrivateKey
 
     public struct PublicJWK: Codable, Sendable, Equatable {
         public var kty = "RSA"
@@ -58,7 +64,7 @@ public struct ToolKey: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .integerSecondsSince1970
         let keys = JWTKeyCollection()
-        await keys.add(rsa: try Insecure.RSA.PrivateKey(pem: privateKeyPEM), digestAlgorithm: .sha256, kid: JWKIdentifier(string: id),
+        await keys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: id),
                        serializer: DefaultJWTSerializer(jsonEncoder: encoder))
         return try await keys.sign(payload, kid: JWKIdentifier(string: id))
     }

@@ -48,9 +48,7 @@ private final class Platform: Sendable {
 
 /// A token with any header and signature, as an attacker writes one.
 private func handMade(header: String, claims: LaunchClaims, signature: (Data) -> Data) throws -> String {
-    func encoded(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    let encoded = ToolKey.base64URL
     let encoder = JSONEncoder()
     encoder.dateEncodingStrategy = .secondsSince1970
     let signed = encoded(Data(header.utf8)) + "." + encoded(try encoder.encode(claims))

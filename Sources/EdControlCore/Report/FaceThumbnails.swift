@@ -19,15 +19,15 @@ public enum FaceThumbnails {
         guard !tracks.isEmpty else { return }
         let faces = directory.appendingPathComponent(folder)
         try FileManager.default.createDirectory(at: faces, withIntermediateDirectories: true)
-        let failures = Mutex<[Error]>([])
+        let failure = Mutex<Error?>(nil)
         DispatchQueue.concurrentPerform(iterations: tracks.count) { index in
             do {
                 try cut(tracks[index], from: media, to: faces.appendingPathComponent(file(of: tracks[index].id)))
             } catch {
-                failures.withLock { $0.append(error) }
+                failure.withLock { $0 = $0 ?? error }
             }
         }
-        if let failure = failures.withLock({ $0.first }) { throw failure }
+        if let failure = failure.withLock({ $0 }) { throw failure }
     }
 
     private static func cut(_ track: FaceTrack, from media: URL, to picture: URL) throws {

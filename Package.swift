@@ -95,6 +95,7 @@ let package = Package(
             name: "EdControlService",
             dependencies: [
                 "EdControlCore",
+                "EdControlLTI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,4 +1,4 @@
-/// Why a launch was refused. `code` goes into the audit log; `description` says what is wrong
+/// Why a login or a launch was refused. `code` goes into the audit log; `description` says what is wrong
 /// and who can fix it, for the page the browser is shown.
 public enum LaunchRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     case malformedToken(String)
@@ -17,6 +17,18 @@ public enum LaunchRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedMessage(String)
     case unsupportedVersion(String)
     case missingClaim(String)
+    /// Several registrations share the issuer, and the login named no client id.
+    case ambiguousPlatform(String)
+    /// The login asks to open a page of another site.
+    case foreignTarget(String)
+    /// The launch answers no login under way (unknown, expired or already used).
+    case unknownLogin
+    /// The launch answers a login another browser started.
+    case stateFromAnotherBrowser
+    /// The launch comes from another platform than the login went to.
+    case platformMismatch
+    /// None of the launch's roles gives access to EdControl.
+    case noAccess(roles: [String])
 
     public var code: String {
         switch self {
@@ -36,6 +48,12 @@ public enum LaunchRefusal: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedMessage: "unsupported-message"
         case .unsupportedVersion: "unsupported-version"
         case .missingClaim: "missing-claim"
+        case .ambiguousPlatform: "ambiguous-platform"
+        case .foreignTarget: "foreign-target"
+        case .unknownLogin: "unknown-login"
+        case .stateFromAnotherBrowser: "state-from-another-browser"
+        case .platformMismatch: "platform-mismatch"
+        case .noAccess: "no-access"
         }
     }
 
@@ -73,6 +91,18 @@ public enum LaunchRefusal: Error, Equatable, Sendable, CustomStringConvertible {
             "the LTI version '\(version)' is not 1.3.0"
         case .missingClaim(let claim):
             "the launch lacks the claim '\(claim)'"
+        case .ambiguousPlatform(let issuer):
+            "several schools registered the platform '\(issuer)' and the login did not say which (client_id); the LMS's tool settings must send it"
+        case .foreignTarget(let target):
+            "the login asks to open \(target), which is not a page of this EdControl; check the tool's URLs in the LMS"
+        case .unknownLogin:
+            "this launch answers no sign-in under way (it took over 10 minutes, or was already used); start it again from the LMS"
+        case .stateFromAnotherBrowser:
+            "this launch answers a sign-in another browser started; start it again from the LMS in this browser"
+        case .platformMismatch:
+            "the launch comes from another platform than the sign-in went to; start it again from the LMS"
+        case .noAccess(let roles):
+            "your roles in the LMS (\(roles.isEmpty ? "none" : roles.map { $0.split(separator: "#").last.map(String.init) ?? $0 }.joined(separator: ", "))) give no access to EdControl; the school's administrator decides which LMS roles do"
         }
     }
 }

@@ -24,6 +24,9 @@ public struct EdControlServer: Sendable {
         public var shadow: (name: String, share: Double)?
         /// Who started the service, for the registry's log.
         public var operatorName = "edcontrol"
+        /// The address browsers and LMSs reach this server by (behind a proxy, its https
+        /// URL): where LMS launches are posted back to, and whether cookies are Secure.
+        public var publicURL: URL?
 
         public init() {}
     }
@@ -138,6 +141,9 @@ public struct EdControlServer: Sendable {
         router.add(middleware: RefusalMiddleware(pages: pages))
         router.add(middleware: TokenAuthenticator(store: store))
         router.add(middleware: SessionAuthenticator(store: store))
+        let launches = LTILaunches(store: store, logger: logger, fetch: LMSRequests(targets: settings.webhooks.targets).get)
+        router.add(middleware: LMSFrameMiddleware(launches: launches))
+        LTIRoutes(launches: launches, pages: pages, publicURL: settings.publicURL).add(to: router)
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
         let api = router.group("api/v1")
         LessonRoutes(store: store, data: data, lessons: lessons).add(to: api)

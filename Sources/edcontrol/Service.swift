@@ -90,6 +90,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "The share of analysed lessons the --shadow challenger also analyses (0–1).")
     var shadowShare = 0.2
 
+    @Option(name: .long, help: ArgumentHelp("The address browsers and LMSs reach this server by, such as https://edcontrol.school.example behind a proxy: LMS launches come back to it, and with https the session cookie works inside the LMS's frame.",
+                                            valueName: "url"))
+    var publicURL: String?
+
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var lease: LeaseOptions
     @OptionGroup var models: ModelOptions
@@ -97,6 +101,11 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0–65535") }
         guard (0...64).contains(workers) else { throw ValidationError("--workers must be 0–64") }
+        if let publicURL {
+            guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false, url.path.isEmpty || url.path == "/" else {
+                throw ValidationError("--public-url must be the server's http or https address without a path, such as https://edcontrol.school.example")
+            }
+        }
         guard maxUploadMb > 0 else { throw ValidationError("--max-upload-mb must be positive") }
         guard shadowShare > 0, shadowShare <= 1 else { throw ValidationError("--shadow-share must be more than 0 and at most 1, such as 0.2") }
         for network in webhookAllowNetwork where IPNetwork(network) == nil {
@@ -122,6 +131,7 @@ struct Serve: AsyncParsableCommand {
         settings.retention.checkEverySeconds = max(1, retentionCheckSeconds)
         settings.shadow = shadow.map { ($0, shadowShare) }
         settings.operatorName = commandUser
+        settings.publicURL = publicURL.flatMap { URL(string: $0.hasSuffix("/") ? String($0.dropLast()) : $0) }
         let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
                                      prometheus: bootstrapMetrics(), logger: serviceLogger("edcontrol.server"))
         try await refusals { try await server.run { url in

@@ -125,15 +125,34 @@ final class Browser: @unchecked Sendable {
         return (result["result"] as? [String: Any])?["value"]
     }
 
-    /// Waits until `condition` (a JavaScript expression) is true.
-    func waitFor(_ condition: String, timeout: TimeInterval = 30) throws {
+    /// The value of a JavaScript expression in the page's frame whose address starts with
+    /// `urlPrefix` (another site's frame, which the page's own scripts cannot read), or nil
+    /// while there is no such frame. It runs in a world of its own: it sees the frame's
+    /// document, not its scripts' variables.
+    func evaluate(_ expression: String, inFrameAt urlPrefix: String) throws -> Any? {
+        func frames(_ node: [String: Any]) -> [[String: Any]] {
+            [node["frame"] as? [String: Any] ?? [:]] + (node["childFrames"] as? [[String: Any]] ?? []).flatMap(frames)
+        }
+        let tree = try call("Page.getFrameTree")["frameTree"] as? [String: Any] ?? [:]
+        guard let frame = frames(tree).first(where: { ($0["url"] as? String)?.hasPrefix(urlPrefix) == true }),
+              let frameID = frame["id"] as? String else { return nil }
+        let world = try call("Page.createIsolatedWorld", ["frameId": frameID, "worldName": "edcontrol-test"])
+        let result = try call("Runtime.evaluate", ["expression": expression, "contextId": world["executionContextId"] ?? 0, "returnByValue": true])
+        return (result["result"] as? [String: Any])?["value"]
+    }
+
+    /// Waits until `condition` (a JavaScript expression) is true, in the page or in its
+    /// frame at `frameURLPrefix`.
+    func waitFor(_ condition: String, inFrameAt frameURLPrefix: String? = nil, timeout: TimeInterval = 30) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if (try? evaluate("Boolean(\(condition))")) as? Bool == true { return }
+            let expression = "Boolean(\(condition))"
+            let value = try? frameURLPrefix.map { try evaluate(expression, inFrameAt: $0) } ?? evaluate(expression)
+            if value as? Bool == true { return }
             Thread.sleep(forTimeInterval: 0.1)
         }
         let url = ((try? evaluate("location.href")) as? String) ?? "?"
-        throw Failure(description: "timed out after \(Int(timeout)) s waiting for \(condition) (page \(url))")
+        throw Failure(description: "timed out after \(Int(timeout)) s waiting for \(condition)\(frameURLPrefix.map { " in the frame at \($0)" } ?? "") (page \(url))")
     }
 
     /// Clicks the element `selector` finds, as a user would (focus, then click), and

@@ -20,7 +20,9 @@ struct SessionAuthenticator: RouterMiddleware {
     let store: AccessStore
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        guard context.identity == nil, let secret = request.cookies[Self.cookieName]?.value,
+        // An LMS's login and launch are posted by the LMS's page, carry their own proof (state
+        // and a signed token) and sign in afresh: a session already here takes no part.
+        guard context.identity == nil, !request.uri.path.hasPrefix("/lti/"), let secret = request.cookies[Self.cookieName]?.value,
               let (principal, csrfToken) = try await store.principal(forSession: secret) else {
             return try await next(request, context)
         }

@@ -10,8 +10,14 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
 
     /// Inline `style` attributes are refused too: widths that pages compute are set by
     /// dashboard.js from `data-percent`.
-    static let pagePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
-        + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    static let pagePolicy = pagePolicy(frameAncestors: [])
+
+    /// The pages' policy, framable by these origins (an LMS showing EdControl) or by none.
+    static func pagePolicy(frameAncestors origins: [String]) -> String {
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+            + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors "
+            + (origins.isEmpty ? "'none'" : (["'self'"] + origins).joined(separator: " "))
+    }
     /// Anything that is not a page (JSON, CSV, media) runs nothing when opened directly.
     static let documentPolicy = "default-src 'none'; media-src 'self'; frame-ancestors 'none'; sandbox"
 
@@ -26,10 +32,14 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
         }
     }
 
+    /// A page an LMS may frame already has its policy (`LMSFrameMiddleware`) and no
+    /// X-Frame-Options, which cannot name origins.
     static func add(to headers: inout HTTPFields) {
         let isPage = headers[.contentType]?.hasPrefix("text/html") == true
-        headers[.contentSecurityPolicy] = isPage ? pagePolicy : documentPolicy
-        headers[.xFrameOptions] = "DENY"
+        if headers[.contentSecurityPolicy] == nil {
+            headers[.contentSecurityPolicy] = isPage ? pagePolicy : documentPolicy
+            headers[.xFrameOptions] = "DENY"
+        }
         headers[.xContentTypeOptions] = "nosniff"
         headers[.referrerPolicy] = "same-origin"
         headers[.crossOriginOpenerPolicy] = "same-origin"
@@ -40,4 +50,26 @@ extension HTTPField.Name {
     static let xFrameOptions = Self("X-Frame-Options")!
     static let referrerPolicy = Self("Referrer-Policy")!
     static let crossOriginOpenerPolicy = Self("Cross-Origin-Opener-Policy")!
+}
+
+/// Lets the LMS platforms a school registered show its pages in their frames (an LTI launch
+/// opens EdControl inside the course page): a signed-in user's pages may be framed by their
+/// school's platforms, the launch's own pages by any registered platform (they only sign in
+/// or say why not). Everything else keeps `frame-ancestors 'none'`. It runs after sign-in,
+/// since whose school it is decides.
+struct LMSFrameMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let launches: LTILaunches
+
+    func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        guard response.headers[.contentType]?.hasPrefix("text/html") == true else { return response }
+        let isLaunch = request.uri.path.hasPrefix("/lti/")
+        guard isLaunch || context.identity != nil else { return response }
+        let origins = try await launches.frameOrigins(schoolID: isLaunch ? nil : context.identity?.schoolID)
+        if !origins.isEmpty {
+            response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(frameAncestors: origins)
+        }
+        return response
+    }
 }

@@ -221,6 +221,7 @@ public final class SQLiteStore: EdControlStore {
             // Lessons analysed before are at version 1 and are summarised again from their reports at the next start.
             try db.execute(sql: "ALTER TABLE lesson ADD COLUMN summary_version INTEGER NOT NULL DEFAULT 1")
         }
+        migrator.registerMigration("v22: LMS platforms (LTI 1.3), the tool's keys, logins under way, launched users", migrate: createLTITables)
         return migrator
     }
 
@@ -831,8 +832,11 @@ enum ColumnNames {
 
     static func property(_ column: String) -> String {
         let words = column.split(separator: "_").map(String.init)
-        return (words.first ?? "") + words.dropFirst().map { $0 == "id" ? "ID" : $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        return (words.first ?? "") + words.dropFirst().map { acronyms[$0] ?? $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
+
+    /// Words written in capitals in property names (`deploymentIDs` is `deployment_ids`).
+    private static let acronyms = ["id": "ID", "ids": "IDs", "url": "URL", "uri": "URI"]
 }
 
 struct AnyCodingKey: CodingKey {

@@ -185,7 +185,7 @@ extension AuditStore {
     }
 }
 
-public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore & ReviewStore & AuditStore & RegistryStore & MonitoringStore & ShadowStore & TranscriptStore
+public typealias EdControlStore = AccessStore & LessonStore & JobQueue & WebhookStore & ReviewStore & AuditStore & RegistryStore & MonitoringStore & ShadowStore & TranscriptStore & LTIStore
 
 /// A request the store refuses, in words for the caller.
 public struct StoreConflict: Error, LocalizedError {

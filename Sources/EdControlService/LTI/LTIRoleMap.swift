@@ -1,0 +1,45 @@
+import Foundation
+
+/// Which EdControl role a launch's LTI roles give: the highest any rule gives, none if no
+/// rule matches (a learner, a parent: no access).
+public struct LTIRoleMap: Codable, Sendable, Equatable {
+    public struct Rule: Codable, Sendable, Equatable {
+        /// A role URI as LTI writes it, or a bare name (`manager`) matching any role of that
+        /// name in any vocabulary, as LMSs write their custom roles.
+        public var ltiRole: String
+        public var role: Role
+
+        public init(ltiRole: String, role: Role) {
+            self.ltiRole = ltiRole
+            self.role = role
+        }
+    }
+
+    public var rules: [Rule]
+
+    /// Institution, system or course administrators are admins; a custom `manager` role is a
+    /// manager.
+    public static let defaults = LTIRoleMap(rules: [
+        Rule(ltiRole: "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator", role: .admin),
+        Rule(ltiRole: "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator", role: .admin),
+        Rule(ltiRole: "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator", role: .admin),
+        Rule(ltiRole: "manager", role: .manager),
+    ])
+
+    public func role(for ltiRoles: [String]) -> Role? {
+        ltiRoles.map(Self.normalised).compactMap { launched in
+            rules.filter { Self.matches($0.ltiRole, launched) }.map(\.role).max()
+        }.max()
+    }
+
+    /// Bare names in a launch (`Instructor`, deprecated but still sent) are context roles (LTI 1.3 §A.2.2).
+    static func normalised(_ role: String) -> String {
+        role.contains(":") ? role : "http://purl.imsglobal.org/vocab/lis/v2/membership#" + role
+    }
+
+    private static func matches(_ rule: String, _ launched: String) -> Bool {
+        guard !rule.contains(":") else { return rule == launched }
+        let name = launched.split(whereSeparator: { $0 == "#" || $0 == "/" }).last.map(String.init) ?? launched
+        return name.caseInsensitiveCompare(rule) == .orderedSame
+    }
+}

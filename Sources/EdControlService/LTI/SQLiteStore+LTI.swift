@@ -1,0 +1,139 @@
+import EdControlCore
+import EdControlLTI
+import Foundation
+import GRDB
+
+extension LTIPlatform: StoredRecord { public static let databaseTableName = "lti_platform" }
+
+private struct StoredToolKey: StoredRecord {
+    static let databaseTableName = "lti_tool_key"
+    var id: String
+    var privateKeyPEM: String
+    var createdAt: Date
+    var retiredAt: Date?
+}
+
+/// A login under way, keyed by its state's SHA-256 (the state itself is the browser's secret).
+private struct StoredLogin: StoredRecord {
+    static let databaseTableName = "lti_login"
+    var stateHash: String
+    var nonce: String
+    var platformID: String
+    var targetLinkURI: String
+    var expiresAt: Date
+}
+
+extension SQLiteStore {
+    static func createLTITables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE lti_platform (
+                id TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE,
+                issuer TEXT NOT NULL, client_id TEXT NOT NULL, deployment_ids TEXT NOT NULL,
+                authorization_url TEXT NOT NULL, token_url TEXT NOT NULL, keys_url TEXT NOT NULL,
+                frame_origins TEXT NOT NULL, created_at REAL NOT NULL, UNIQUE (issuer, client_id));
+            CREATE INDEX lti_platform_by_school ON lti_platform(school_id);
+            CREATE TABLE lti_tool_key (
+                id TEXT PRIMARY KEY, private_key_pem TEXT NOT NULL, created_at REAL NOT NULL, retired_at REAL);
+            CREATE TABLE lti_login (
+                state_hash TEXT PRIMARY KEY, nonce TEXT NOT NULL,
+                platform_id TEXT NOT NULL REFERENCES lti_platform(id) ON DELETE CASCADE,
+                target_link_uri TEXT NOT NULL, expires_at REAL NOT NULL);
+            CREATE TABLE lti_nonce (
+                issuer TEXT NOT NULL, nonce TEXT NOT NULL, expires_at REAL NOT NULL, PRIMARY KEY (issuer, nonce));
+            CREATE TABLE lti_user (
+                platform_id TEXT NOT NULL REFERENCES lti_platform(id) ON DELETE CASCADE, subject TEXT NOT NULL,
+                user_id TEXT NOT NULL REFERENCES user(id) ON DELETE CASCADE, PRIMARY KEY (platform_id, subject));
+            CREATE INDEX lti_user_by_user ON lti_user(user_id);
+            """)
+    }
+
+    public func addPlatform(_ platform: LTIPlatform) async throws -> LTIPlatform {
+        try await database.write { db in
+            guard try LTIPlatform.filter(Column("issuer") == platform.issuer && Column("client_id") == platform.clientID).fetchCount(db) == 0 else {
+                throw StoreConflict(message: "the platform \(platform.issuer) with client id \(platform.clientID) is registered already")
+            }
+            try platform.insert(db)
+            return platform
+        }
+    }
+
+    public func platforms(schoolID: String) async throws -> [LTIPlatform] {
+        try await database.read { db in
+            try LTIPlatform.filter(Column("school_id") == schoolID).order(Column("created_at")).fetchAll(db)
+        }
+    }
+
+    public func allPlatforms() async throws -> [LTIPlatform] {
+        try await database.read { db in try LTIPlatform.order(Column("created_at")).fetchAll(db) }
+    }
+
+    public func platform(id: String) async throws -> LTIPlatform? {
+        try await database.read { db in try LTIPlatform.fetchOne(db, key: id) }
+    }
+
+    public func deletePlatform(id: String, schoolID: String) async throws -> LTIPlatform? {
+        try await database.write { db in
+            guard let platform = try LTIPlatform.filter(Column("id") == id && Column("school_id") == schoolID).fetchOne(db) else { return nil }
+            try platform.delete(db)
+            return platform
+        }
+    }
+
+    public func toolKeys() async throws -> [ToolKey] {
+        try await database.read { db in
+            try StoredToolKey.order(Column("created_at").desc).fetchAll(db).map { try ToolKey(privateKeyPEM: $0.privateKeyPEM, created: $0.createdAt) }
+        }
+    }
+
+    public func addToolKey(_ key: ToolKey, keepRetired: TimeInterval) async throws {
+        let now = Date()
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM lti_tool_key WHERE retired_at < ?", arguments: [now.addingTimeInterval(-keepRetired).timeIntervalSince1970])
+            try db.execute(sql: "UPDATE lti_tool_key SET retired_at = ? WHERE retired_at IS NULL", arguments: [now.timeIntervalSince1970])
+            try StoredToolKey(id: key.id, privateKeyPEM: key.privateKeyPEM, createdAt: key.created, retiredAt: nil).insert(db)
+        }
+    }
+
+    public func saveLoginState(_ login: LTILoginState) async throws {
+        let now = Date()
+        try await database.write { db in
+            // Logins never finished go whenever a new one starts, so the table stays small.
+            try StoredLogin.filter(Column("expires_at") < now.timeIntervalSince1970).deleteAll(db)
+            try StoredLogin(stateHash: SHA256Digest.of(Data(login.state.utf8)), nonce: login.nonce, platformID: login.platformID,
+                            targetLinkURI: login.targetLinkURI, expiresAt: login.expiresAt).insert(db)
+        }
+    }
+
+    public func takeLoginState(_ state: String) async throws -> LTILoginState? {
+        let hash = SHA256Digest.of(Data(state.utf8))
+        return try await database.write { db in
+            guard let stored = try StoredLogin.fetchOne(db, key: hash) else { return nil }
+            try stored.delete(db)
+            guard stored.expiresAt > Date() else { return nil }
+            return LTILoginState(state: state, nonce: stored.nonce, platformID: stored.platformID, targetLinkURI: stored.targetLinkURI,
+                                 expiresAt: stored.expiresAt)
+        }
+    }
+
+    public func recordNonce(_ nonce: String, issuer: String, expiry: Date) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM lti_nonce WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
+            try db.execute(sql: "INSERT OR IGNORE INTO lti_nonce (issuer, nonce, expires_at) VALUES (?, ?, ?)",
+                           arguments: [issuer, nonce, expiry.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func linkedUser(platformID: String, subject: String) async throws -> User? {
+        try await database.read { db in
+            try User.fetchOne(db, sql: "SELECT user.* FROM user JOIN lti_user ON lti_user.user_id = user.id WHERE platform_id = ? AND subject = ?",
+                              arguments: [platformID, subject])
+        }
+    }
+
+    public func linkUser(platformID: String, subject: String, userID: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO lti_user (platform_id, subject, user_id) VALUES (?, ?, ?)", arguments: [platformID, subject, userID])
+        }
+    }
+}

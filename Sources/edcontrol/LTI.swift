@@ -1,0 +1,96 @@
+import ArgumentParser
+import EdControlService
+import Foundation
+
+struct LTI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lti", abstract: "Sign-in from a school's LMS (LTI 1.3): platforms and the tool's keys.",
+        subcommands: [AddPlatform.self, ListPlatforms.self, RemovePlatform.self, RotateKey.self])
+
+    struct AddPlatform: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-platform", abstract: "Register a school's LMS; its launches then sign in the school's users.",
+            discussion: "The LMS's tool page shows each value (docs/lms.md says where, for Moodle and Canvas).")
+
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+        @Option(name: .long, help: "The platform's issuer (iss), such as https://moodle.school.example.")
+        var issuer: String
+        @Option(name: .long, help: "The client id the LMS gave the tool.")
+        var clientID: String
+        @Option(name: .long, help: "A deployment id of the tool in the LMS; repeatable.")
+        var deployment: [String]
+        @Option(name: .long, help: "The LMS's OIDC authorization (auth request) URL.")
+        var authorizationURL: String
+        @Option(name: .long, help: "The LMS's OAuth 2 token URL.")
+        var tokenURL: String
+        @Option(name: .long, help: "The LMS's public key set (JWKS) URL.")
+        var keysURL: String
+        @Option(name: .long, help: "An origin of the LMS's pages that may show EdControl in a frame; repeatable (default: those of the issuer and the authorization URL).")
+        var frameOrigin: [String] = []
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: school, createIfMissing: false) else {
+                throw ValidationError("there is no school \(self.school); create its first user or token first")
+            }
+            do {
+                let platform = try await LTIPlatforms.add(in: store, schoolID: school.id, .init(
+                    issuer: issuer, clientID: clientID, deploymentIDs: deployment, authorizationURL: authorizationURL, tokenURL: tokenURL,
+                    keysURL: keysURL, frameOrigins: frameOrigin.isEmpty ? nil : frameOrigin), by: "command line")
+                print("registered \(platform.issuer) (client \(platform.clientID)) for \(school.name) as \(platform.id)")
+            } catch let refusal as LTIPlatforms.Refusal {
+                throw ValidationError(refusal.description)
+            }
+        }
+    }
+
+    struct ListPlatforms: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "platforms", abstract: "List a school's LMS platforms.")
+
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            for platform in try await store.platforms(schoolID: school.id) {
+                print([platform.id, platform.issuer, "client \(platform.clientID)", "deployments \(platform.deploymentIDs.joined(separator: ","))",
+                       "keys \(platform.keysURL.absoluteString)", "frames \(platform.frameOrigins.joined(separator: ","))"].joined(separator: "  "))
+            }
+        }
+    }
+
+    struct RemovePlatform: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove-platform", abstract: "Remove a school's LMS platform: its launches are refused from now on.")
+
+        @Argument(help: "The platform's id (`lti platforms` shows it).")
+        var id: String
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: school, createIfMissing: false),
+                  let platform = try await LTIPlatforms.remove(in: store, id: id, schoolID: school.id, by: "command line") else {
+                throw ValidationError("there is no platform \(id) in \(self.school); `edcontrol lti platforms --school NAME` shows the ids")
+            }
+            print("removed \(platform.issuer) (client \(platform.clientID))")
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key", abstract: "Make a new key pair for the tool to sign with; the old one stays in /lti/jwks for a week.")
+
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            let (_, store) = try dataOptions.open()
+            print("the tool now signs with key \(try await LTIToolKeys(store: store).rotate().id)")
+        }
+    }
+}

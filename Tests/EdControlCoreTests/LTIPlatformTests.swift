@@ -1,0 +1,179 @@
+import Foundation
+import Testing
+
+/// EdControl launched from an LMS: a real LTI 1.3 platform (PyPI lti1p3platform, behind
+/// scripts/dev/lti_platform.py) on loopback, with its own keys, and a real server. The
+/// browser tests go through the whole flow in Chromium; the refusals' tests speak HTTP as a
+/// browser would, each refusal answered with a page and an audit entry.
+@Suite("LTI launch from a real platform", .serialized)
+struct LTIPlatformTests {
+    static let screenshots = Fixtures.repository.appendingPathComponent(".build/screenshots")
+
+    /// A server with one school whose LMS is the test platform, and a lesson in that school
+    /// and in another.
+    struct Setup {
+        let server: RunningServer
+        let platform: Process
+        let platformURL: String
+        let adminToken: String
+
+        init() async throws {
+            // Key sets are fetched from the platform on loopback, which only an operator may allow.
+            server = try RunningServer(arguments: ["--workers", "0", "--webhook-allow-network", "127.0.0.0/8"])
+            adminToken = try server.token(school: "Northside school", role: "admin")
+            let otherToken = try server.token(school: "Southside school", role: "admin")
+            let (process, url) = try Fixtures.startHelper("scripts/dev/lti_platform.py", [String(try Self.freePort()), server.url.absoluteString])
+            platform = process
+            platformURL = url
+            let registered = try Fixtures.run(Fixtures.edcontrol, [
+                "lti", "add-platform", "--data", server.data.path, "--school", "Northside school", "--issuer", url,
+                "--client-id", "edcontrol-client", "--deployment", "deployment-1", "--authorization-url", url + "/authorize",
+                "--token-url", url + "/token", "--keys-url", url + "/.well-known/jwks.json"])
+            #expect(registered.status == 0, "\(registered.stderr)")
+            let video = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
+            for (token, title) in [(adminToken, "Northside algebra week 3"), (otherToken, "Southside chemistry")] {
+                let upload = try await server.request("POST", "/api/v1/lessons?filename=lesson.mp4&title=\(title.replacingOccurrences(of: " ", with: "%20"))",
+                                                      token: token, file: video)
+                #expect(upload.status == 201, "\(upload.text)")
+            }
+        }
+
+        func stop() {
+            platform.terminate()
+            server.stop()
+        }
+
+        /// The school's audit entries of this action, newest first.
+        func audit(_ action: String) async throws -> [[String: Any]] {
+            let page = try await server.request("GET", "/api/v1/audit?limit=200", token: adminToken).json()
+            return (page["items"] as? [[String: Any]] ?? []).filter { $0["action"] as? String == action }
+        }
+
+        static func freePort() throws -> Int {
+            let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+    }
+
+    @Test func anAdministratorLaunchedFromTheCourseIsSignedInInsideTheLMSFrame() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let browser = try Browser(width: 1300, height: 900)
+        try browser.open(URL(string: setup.platformURL + "/course?user=ada&role=admin")!)
+        let tool = setup.server.url.absoluteString + "/lessons"
+        try browser.waitFor("document.querySelector('.who') && document.body.innerText.includes('Northside algebra week 3')", inFrameAt: tool)
+        let text = try #require(try browser.evaluate("document.body.innerText", inFrameAt: tool) as? String)
+        #expect(text.contains("ada@school.example"))
+        #expect(!text.contains("Southside chemistry"), "another school's lesson is shown")
+        // The admin's navigation: the launch gave the admin role.
+        #expect(try browser.evaluate("Boolean(document.querySelector('nav a[href=\"/users\"]'))", inFrameAt: tool) as? Bool == true)
+        try browser.screenshot(to: Self.screenshots.appendingPathComponent("lti-launch-admin.png"))
+
+        let launches = try await setup.audit("user.lti_launch")
+        #expect(launches.count == 1)
+        #expect((launches.first?["detail"] as? String)?.hasPrefix("admin from \(setup.platformURL)") == true, "\(launches)")
+        // A second launch of the same LMS user is the same EdControl user.
+        try browser.open(URL(string: setup.platformURL + "/course?user=ada&role=admin")!)
+        try browser.waitFor("document.body.innerText.includes('Northside algebra week 3')", inFrameAt: tool)
+        #expect(try await setup.audit("user.lti_launch").count == 2)
+        #expect(try await setup.audit("user.create").count == 1)
+    }
+
+    @Test func aLearnerIsToldInTheFrameThatTheirRoleGivesNoAccess() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let browser = try Browser()
+        try browser.open(URL(string: setup.platformURL + "/course?user=bob&role=learner")!)
+        let launch = setup.server.url.absoluteString + "/lti/launch"
+        try browser.waitFor("document.body.innerText.includes('give no access')", inFrameAt: launch)
+        let text = try #require(try browser.evaluate("document.body.innerText", inFrameAt: launch) as? String)
+        #expect(text.contains("Learner"))
+        #expect(!text.contains("Northside algebra week 3"))
+        try browser.screenshot(to: Self.screenshots.appendingPathComponent("lti-refused-learner.png"))
+        let refusals = try await setup.audit("lti.launch_refused")
+        #expect((refusals.first?["detail"] as? String)?.hasPrefix("no-access") == true, "\(refusals)")
+    }
+
+    /// One login of a browser through the platform, as HTTP: the tool's redirect (and the
+    /// state cookie it sets), the platform's auto-posting form (id_token and state).
+    struct Login {
+        var stateCookie: String
+        var idToken: String
+        var state: String
+    }
+
+    static func login(_ setup: Setup, user: String, role: String) async throws -> Login {
+        let start = try await setup.server.request("GET", setup.platformURL + "/start?user=\(user)&role=\(role)")
+        let toolLogin = try #require(start.headers["location"], "the platform did not redirect to the tool: \(start.status)")
+        let login = try await setup.server.request("GET", toolLogin)
+        #expect(login.status == 302, "\(login.text)")
+        let cookie = try #require(login.headers["set-cookie"]?.firstMatch(of: /(edcontrol_lti_[^=]+=[^;]+)/)?.1, "no state cookie")
+        let authorize = try #require(login.headers["location"])
+        #expect(authorize.hasPrefix(setup.platformURL + "/authorize?"))
+        let form = try await setup.server.request("GET", authorize)
+        #expect(form.status == 200, "\(form.text)")
+        let idToken = try #require(form.text.firstMatch(of: /name="id_token" value="([^"]+)"/)?.1)
+        let state = try #require(form.text.firstMatch(of: /name="state" value="([^"]+)"/)?.1)
+        return Login(stateCookie: String(cookie), idToken: String(idToken), state: String(state))
+    }
+
+    static func launch(_ setup: Setup, idToken: String, state: String, cookie: String?) async throws -> RunningServer.Reply {
+        let body = "id_token=\(idToken)&state=\(state)"
+        return try await setup.server.request("POST", "/lti/launch", headers: ["Content-Type": "application/x-www-form-urlencoded",
+                                                                               "Origin": setup.platformURL].merging(cookie.map { ["Cookie": $0] } ?? [:]) { $1 },
+                                              body: Data(body.utf8))
+    }
+
+    @Test func launchesThatAreNotThisBrowsersOrAreTamperedWithAreRefusedAndAudited() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+
+        // A state another browser started (no cookie of it here): refused, and used up.
+        let stolen = try await Self.login(setup, user: "ada", role: "admin")
+        let elsewhere = try await Self.launch(setup, idToken: stolen.idToken, state: stolen.state, cookie: nil)
+        #expect(elsewhere.status == 403)
+        #expect(elsewhere.text.contains("another browser"))
+        #expect(elsewhere.headers["content-type"]?.hasPrefix("text/html") == true)
+        let again = try await Self.launch(setup, idToken: stolen.idToken, state: stolen.state, cookie: stolen.stateCookie)
+        #expect(again.status == 403)
+        #expect(again.text.contains("answers no sign-in under way"))
+
+        // A signature that does not match the platform's key.
+        let tampered = try await Self.login(setup, user: "ada", role: "admin")
+        var parts = tampered.idToken.split(separator: ".").map(String.init)
+        let payload = try #require(Data(base64Encoded: parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+                                            .padding(toLength: (parts[1].count + 3) / 4 * 4, withPad: "=", startingAt: 0)))
+        let raised = String(decoding: payload, as: UTF8.self).replacingOccurrences(of: "ada@school.example", with: "eve@school.example")
+        parts[1] = Data(raised.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let forged = try await Self.launch(setup, idToken: parts.joined(separator: "."), state: tampered.state, cookie: tampered.stateCookie)
+        #expect(forged.status == 403)
+        #expect(forged.text.contains("signature does not match"))
+
+        // The same flow untouched signs in, with the session cookie, and may be framed by the platform.
+        let genuine = try await Self.login(setup, user: "ada", role: "admin")
+        let signedIn = try await Self.launch(setup, idToken: genuine.idToken, state: genuine.state, cookie: genuine.stateCookie)
+        #expect(signedIn.status == 303, "\(signedIn.text)")
+        #expect(signedIn.headers["location"] == "/lessons")
+        let session = try #require(signedIn.headers["set-cookie"]?.firstMatch(of: /(edcontrol_session=[^;]+)/)?.1)
+        let lessons = try await setup.server.request("GET", "/lessons", headers: ["Cookie": String(session)])
+        #expect(lessons.status == 200)
+        #expect(lessons.text.contains("Northside algebra week 3"))
+        #expect(lessons.headers["content-security-policy"]?.contains("frame-ancestors 'self' \(setup.platformURL)") == true,
+                "\(lessons.headers["content-security-policy"] ?? "")")
+        #expect(lessons.headers["x-frame-options"] == nil)
+        // Another school's signed-in pages stay unframable.
+        let other = try await setup.server.request("GET", "/sign-in")
+        #expect(other.headers["content-security-policy"]?.contains("frame-ancestors 'none'") == true)
+
+        let codes = try await setup.audit("lti.launch_refused").compactMap { ($0["detail"] as? String)?.split(separator: ":").first.map(String.init) }
+        #expect(codes == ["bad-signature", "state-from-another-browser"], "\(codes)")
+    }
+}

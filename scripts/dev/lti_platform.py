@@ -1,0 +1,142 @@
+"""The LMS of the LTI tests: lti1p3platform 0.1.8 (the platform side of LTI 1.3, written by
+the OpenLearning LMS team) behind a small FastAPI app, with its own RSA key and key set.
+
+    lti_platform.py PORT TOOL_URL [CLIENT_ID DEPLOYMENT_ID]
+
+prints its URL once it listens. A course page (/course?user=ada&role=admin) shows the tool
+in a frame as an LMS does: the frame starts the OIDC login at TOOL_URL/lti/login, the
+library answers the tool's authorization request with a signed id_token posted to
+TOOL_URL/lti/launch. role: admin (institution Administrator), manager (a custom role named
+manager), instructor, learner. What the library leaves unchecked in the tool's
+authorization request (redirect_uri, scope, response type and mode) is checked here.
+"""
+import html
+import socket
+import sys
+import threading
+import time
+import typing as t
+
+import uvicorn
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from lti1p3platform.framework.templates import template
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+from lti1p3platform.oidc_login import OIDCLoginAbstract
+from lti1p3platform.registration import Registration
+
+PORT = int(sys.argv[1])
+TOOL = sys.argv[2].rstrip("/")
+CLIENT_ID = sys.argv[3] if len(sys.argv) > 3 else "edcontrol-client"
+DEPLOYMENT_ID = sys.argv[4] if len(sys.argv) > 4 else "deployment-1"
+PLATFORM = f"http://127.0.0.1:{PORT}"
+
+_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+PRIVATE = _key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+PUBLIC = _key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+ROLES = {
+    "admin": ["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+              "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+    "manager": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Manager"],
+    "instructor": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"],
+    "learner": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+}
+NAMES = {"ada": "Ada Lovelace", "bob": "Bob Brown", "cleo": "Cleo Park"}
+
+
+class Platform(LTI1P3PlatformConfAbstract):
+    def init_platform_config(self, **kw: t.Any) -> None:
+        self._registration = self.get_registration_by_params()
+
+    def get_registration_by_params(self, **kw: t.Any) -> Registration:
+        return (Registration().set_iss(PLATFORM).set_client_id(CLIENT_ID).set_deployment_id(DEPLOYMENT_ID)
+                .set_oidc_login_url(f"{TOOL}/lti/login").set_launch_url(f"{TOOL}/lti/launch")
+                .set_deeplink_launch_url(f"{TOOL}/lti/launch").set_tool_key_set_url(f"{TOOL}/lti/jwks")
+                .set_platform_public_key(PUBLIC).set_platform_private_key(PRIVATE))
+
+
+CONF = Platform()
+
+
+class Login(OIDCLoginAbstract):
+    def set_lti_message_hint(self, **kw: t.Any) -> None:
+        self._lti_message_hint = kw["hint"]
+
+    def get_redirect(self, url: str) -> RedirectResponse:
+        return RedirectResponse(url, status_code=302)
+
+
+class Launch(LTIAdvantageMessageLaunchAbstract):
+    def __init__(self, params: dict, conf: LTI1P3PlatformConfAbstract) -> None:
+        super().__init__(None, conf)  # type: ignore[arg-type]
+        self._params = params
+
+    def get_preflight_response(self) -> dict:
+        return self._params
+
+    def prepare_launch(self, preflight: dict) -> None:
+        user = preflight["login_hint"]
+        role = preflight.get("lti_message_hint", "learner")
+        self.set_user_data(user, ROLES[role], full_name=NAMES.get(user, user), email_address=f"{user}@school.example")
+        self.set_launch_context_claim("course-1", ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"], "Algebra 1", "ALG1")
+        self.set_resource_link_claim("link-1", title="Lesson analytics")
+
+    def render_launch_form(self, launch_data: dict, **kw: t.Any) -> HTMLResponse:
+        return HTMLResponse(template.render(launch_data))
+
+
+app = FastAPI()
+
+
+@app.get("/.well-known/jwks.json")
+def jwks() -> dict:
+    return CONF.get_jwks()
+
+
+@app.get("/course", response_class=HTMLResponse)
+def course(user: str = "ada", role: str = "admin") -> str:
+    start = html.escape(f"/start?user={user}&role={role}")
+    return (f"<!doctype html><title>Algebra 1</title><h1>Algebra 1 (test LMS)</h1><p>Signed in as {html.escape(user)}</p>"
+            f'<iframe id="tool" src="{start}" width="1200" height="700" title="EdControl"></iframe>')
+
+
+@app.get("/start")
+def start(user: str = "ada", role: str = "admin"):
+    login = Login(None, CONF)  # type: ignore[arg-type]
+    login.set_lti_message_hint(hint=role)
+    return login.initiate_login(user)
+
+
+@app.api_route("/authorize", methods=["GET", "POST"])
+async def authorize(request: Request):
+    params = dict(request.query_params) if request.method == "GET" else dict(await request.form())
+    problems = [name for name, expected in (("scope", "openid"), ("response_type", "id_token"), ("response_mode", "form_post"),
+                                            ("redirect_uri", f"{TOOL}/lti/launch"), ("client_id", CLIENT_ID))
+                if params.get(name) != expected]
+    if problems or not params.get("state") or not params.get("nonce"):
+        return JSONResponse({"error": "invalid_request", "wrong": problems}, status_code=400)
+    return Launch(params, CONF).lti_launch()
+
+
+def serve() -> None:
+    config = uvicorn.Config(app, host="127.0.0.1", port=PORT, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", PORT), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    print(PLATFORM, flush=True)
+    thread.join()
+
+
+if __name__ == "__main__":
+    serve()

@@ -29,6 +29,8 @@ public enum LaunchRefusal: Error, Equatable, Sendable, CustomStringConvertible {
     case platformMismatch
     /// None of the launch's roles gives access to EdControl.
     case noAccess(roles: [String])
+    /// The launch is a teacher's and the school has switched the teacher view off.
+    case teacherViewOff
 
     public var code: String {
         switch self {
@@ -54,6 +56,7 @@ public enum LaunchRefusal: Error, Equatable, Sendable, CustomStringConvertible {
         case .stateFromAnotherBrowser: "state-from-another-browser"
         case .platformMismatch: "platform-mismatch"
         case .noAccess: "no-access"
+        case .teacherViewOff: "teacher-view-off"
         }
     }
 
@@ -101,6 +104,8 @@ public enum LaunchRefusal: Error, Equatable, Sendable, CustomStringConvertible {
             "this launch answers a sign-in another browser started; start it again from the LMS in this browser"
         case .platformMismatch:
             "the launch comes from another platform than the sign-in went to; start it again from the LMS"
+        case .teacherViewOff:
+            "your school has not opened EdControl to teachers; its administrator can switch the teacher view on"
         case .noAccess(let roles):
             "your roles in the LMS (\(roles.isEmpty ? "none" : roles.map { $0.split(separator: "#").last.map(String.init) ?? $0 }.joined(separator: ", "))) give no access to EdControl; the school's administrator decides which LMS roles do"
         }

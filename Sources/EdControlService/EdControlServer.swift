@@ -143,7 +143,7 @@ public struct EdControlServer: Sendable {
         router.add(middleware: SessionAuthenticator(store: store))
         let launches = LTILaunches(store: store, logger: logger, fetch: LMSRequests(targets: settings.webhooks.targets).get)
         router.add(middleware: LMSFrameMiddleware(launches: launches))
-        LTIRoutes(launches: launches, pages: pages, publicURL: settings.publicURL).add(to: router)
+        LTIRoutes(launches: launches, deepLinking: LTIDeepLinking(store: store), pages: pages, publicURL: settings.publicURL).add(to: router)
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
         let api = router.group("api/v1")
         LessonRoutes(store: store, data: data, lessons: lessons).add(to: api)

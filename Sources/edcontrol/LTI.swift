@@ -5,7 +5,7 @@ import Foundation
 struct LTI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lti", abstract: "Sign-in from a school's LMS (LTI 1.3): platforms and the tool's keys.",
-        subcommands: [AddPlatform.self, ListPlatforms.self, RemovePlatform.self, RotateKey.self])
+        subcommands: [AddPlatform.self, ListPlatforms.self, RemovePlatform.self, TeacherView.self, RotateKey.self])
 
     struct AddPlatform: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -79,6 +79,26 @@ struct LTI: AsyncParsableCommand {
                 throw ValidationError("there is no platform \(id) in \(self.school); `edcontrol lti platforms --school NAME` shows the ids")
             }
             print("removed \(platform.issuer) (client \(platform.clientID))")
+        }
+    }
+
+    struct TeacherView: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "teacher-view",
+            abstract: "Open EdControl to the school's teachers launched from the LMS (each sees their own lessons), or close it (their sessions end).")
+
+        @Argument(help: "on or off.")
+        var state: String
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            guard ["on", "off"].contains(state) else { throw ValidationError("say on or off") }
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            try await LTIPlatforms.setTeacherView(state == "on", in: store, schoolID: school.id, by: "command line")
+            print("the teacher view of \(school.name) is \(state)")
         }
     }
 

@@ -109,8 +109,8 @@ struct LTIPlatformTests {
         var state: String
     }
 
-    static func login(_ setup: Setup, user: String, role: String) async throws -> Login {
-        let start = try await setup.server.request("GET", setup.platformURL + "/start?user=\(user)&role=\(role)")
+    static func login(_ setup: Setup, user: String, role: String, kind: String = "launch") async throws -> Login {
+        let start = try await setup.server.request("GET", setup.platformURL + "/start?user=\(user)&role=\(role)&kind=\(kind)")
         let toolLogin = try #require(start.headers["location"], "the platform did not redirect to the tool: \(start.status)")
         let login = try await setup.server.request("GET", toolLogin)
         #expect(login.status == 302, "\(login.text)")
@@ -129,6 +129,118 @@ struct LTIPlatformTests {
         return try await setup.server.request("POST", "/lti/launch", headers: ["Content-Type": "application/x-www-form-urlencoded",
                                                                                "Origin": setup.platformURL].merging(cookie.map { ["Cookie": $0] } ?? [:]) { $1 },
                                               body: Data(body.utf8))
+    }
+
+    /// An instructor's launch makes them a teacher of the school, who sees their own lessons
+    /// and page, through the pages and the API alike, and nothing of another teacher's.
+    @Test func anInstructorSeesOnlyTheirOwnLessonsAndPage() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let first = try await Self.login(setup, user: "cleo", role: "instructor")
+        let launched = try await Self.launch(setup, idToken: first.idToken, state: first.state, cookie: first.stateCookie)
+        #expect(launched.status == 303, "\(launched.text)")
+        let ownPage = try #require(launched.headers["location"])
+        #expect(ownPage.hasPrefix("/teachers/"), "a teacher lands on their own page")
+        let teacherID = String(ownPage.dropFirst("/teachers/".count))
+        let session = try #require(launched.headers["set-cookie"]?.firstMatch(of: /(edcontrol_session=[^;]+)/)?.1).description
+        #expect((try await setup.audit("teacher.create").first?["detail"] as? String) == "Cleo Park, first launch")
+
+        // The school files a lesson under Cleo and one under another teacher.
+        let video = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
+        let otherTeacher = try await setup.server.request("POST", "/api/v1/teachers", token: setup.adminToken,
+                                                          headers: ["Content-Type": "application/json"], body: Data(#"{"name":"Dan Other"}"#.utf8))
+        let otherID = try #require(try otherTeacher.json()["id"] as? String)
+        var lessonIDs: [String: String] = [:]
+        for (teacher, title) in [(teacherID, "Cleo geometry"), (otherID, "Dan geometry")] {
+            let upload = try await setup.server.request("POST", "/api/v1/lessons?filename=lesson.mp4&teacherId=\(teacher)&title=\(title.replacingOccurrences(of: " ", with: "%20"))",
+                                                        token: setup.adminToken, file: video)
+            lessonIDs[title] = try #require(try upload.json()["lesson"] as? [String: Any])["id"] as? String
+        }
+        let cleos = try #require(lessonIDs["Cleo geometry"]), dans = try #require(lessonIDs["Dan geometry"])
+
+        // Through the API, with the session of the launch.
+        func get(_ path: String) async throws -> RunningServer.Reply {
+            try await setup.server.request("GET", path, headers: ["Cookie": session])
+        }
+        let list = try await get("/api/v1/lessons").json()
+        #expect((list["items"] as? [[String: Any]])?.compactMap { ($0["lesson"] as? [String: Any])?["title"] as? String } == ["Cleo geometry"])
+        #expect(try await get("/api/v1/lessons?teacherId=\(otherID)").json()["total"] as? Int == 1, "a filter cannot widen a teacher's list")
+        #expect(try await get("/api/v1/lessons/\(cleos)").status == 200)
+        for path in ["/api/v1/lessons/\(dans)", "/api/v1/lessons/\(dans)/recording", "/api/v1/lessons/\(dans)/reviews", "/api/v1/teachers/\(otherID)",
+                     "/api/v1/teachers/\(otherID)/trend", "/lessons/\(dans)", "/teachers/\(otherID)"] {
+            #expect(try await get(path).status == 404, "\(path) is another teacher's")
+        }
+        let teachers = try await get("/api/v1/teachers").json()["items"] as? [[String: Any]]
+        #expect(teachers?.compactMap { $0["id"] as? String } == [teacherID])
+        for path in ["/api/v1/reviews", "/api/v1/jobs/\(cleos)", "/api/v1/audit", "/api/v1/transcripts/search?q=hello", "/search", "/reviews", "/users"] {
+            #expect(try await get(path).status == 403, "\(path) is not for teachers")
+        }
+        // Through the pages.
+        let lessonsPage = try await get("/lessons").text
+        #expect(lessonsPage.contains("Cleo geometry") && !lessonsPage.contains("Dan geometry") && !lessonsPage.contains("Northside algebra"))
+        #expect(try await get("/teachers").headers["location"] == ownPage)
+        let page = try await get(ownPage)
+        #expect(page.status == 200)
+        #expect(page.text.contains("Cleo Park"))
+
+        // In the LMS's frame, in Chromium: the teacher's own page.
+        let browser = try Browser(width: 1300, height: 900)
+        try browser.open(URL(string: setup.platformURL + "/course?user=cleo&role=instructor")!)
+        let frame = setup.server.url.absoluteString + ownPage
+        try browser.waitFor("document.querySelector('h1') && document.querySelector('h1').innerText.includes('Cleo Park')", inFrameAt: frame)
+        let navigation = try #require(try browser.evaluate("[...document.querySelectorAll('nav a')].map(a => a.getAttribute('href')).join(' ')", inFrameAt: frame) as? String)
+        #expect(navigation == "/lessons \(ownPage)", "\(navigation)")
+        try browser.screenshot(to: Self.screenshots.appendingPathComponent("lti-launch-teacher.png"))
+
+        // The school closes its teacher view: the session ends, the next launch is refused.
+        let closed = try Fixtures.run(Fixtures.edcontrol, ["lti", "teacher-view", "off", "--data", setup.server.data.path, "--school", "Northside school"])
+        #expect(closed.status == 0, "\(closed.stderr)")
+        #expect(try await get("/api/v1/lessons").status == 401)
+        let again = try await Self.login(setup, user: "cleo", role: "instructor")
+        let refused = try await Self.launch(setup, idToken: again.idToken, state: again.state, cookie: again.stateCookie)
+        #expect(refused.status == 403)
+        #expect(refused.text.contains("not opened EdControl to teachers"))
+    }
+
+    /// Deep linking: from the LMS's "add a tool" launch, an admin picks a lesson; the signed
+    /// answer goes back to the platform (which checks it), and the link it made opens that
+    /// lesson. A teacher is offered only their own page and lessons.
+    @Test func aLinkPickedInEdControlIsAddedToTheCourseAndOpensItsLesson() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let lessons = try await setup.server.request("GET", "/api/v1/lessons", token: setup.adminToken).json()["items"] as? [[String: Any]]
+        let lessonID = try #require((lessons?.first?["lesson"] as? [String: Any])?["id"] as? String)
+        let browser = try Browser(width: 1300, height: 900)
+        try browser.open(URL(string: setup.platformURL + "/course?user=ada&role=admin&kind=deeplink")!)
+        let tool = setup.server.url.absoluteString
+        try browser.waitFor("document.querySelector('#add-link')", inFrameAt: tool + "/lti/deep-link/")
+        let offered = try #require(try browser.evaluate("[...document.querySelectorAll('input[name=path]')].map(i => i.value).join(' ')",
+                                                        inFrameAt: tool + "/lti/deep-link/") as? String)
+        #expect(offered.hasPrefix("/lessons ") && offered.contains("/lessons/\(lessonID)"), "\(offered)")
+        try browser.screenshot(to: Self.screenshots.appendingPathComponent("lti-deep-link-pick.png"))
+        try browser.evaluate("document.querySelector('input[value=\"/lessons/\(lessonID)\"]').click(); document.querySelector('#add-link').click(); true",
+                             inFrameAt: tool + "/lti/deep-link/")
+        let returned = setup.platformURL + "/deep_link_return"
+        try browser.waitFor("document.querySelector('#added, #refused')", inFrameAt: returned)
+        let added = try #require(try browser.evaluate("document.body.innerText", inFrameAt: returned) as? String)
+        #expect(added.contains("Lesson: Northside algebra week 3") && added.contains("\(tool)/lessons/\(lessonID)"), "\(added)")
+        #expect(try await setup.audit("lti.deep_link").count == 1)
+
+        // The course's new link launches the lesson itself.
+        try browser.open(URL(string: setup.platformURL + "/course?user=ada&role=admin&target=" + "\(tool)/lessons/\(lessonID)".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)!)
+        try browser.waitFor("document.querySelector('h1') && document.querySelector('h1').innerText.includes('Northside algebra week 3')", inFrameAt: "\(tool)/lessons/\(lessonID)")
+
+        // A teacher picking a link is offered their own page and lessons only.
+        let login = try await Self.login(setup, user: "cleo", role: "instructor", kind: "deeplink")
+        let launched = try await Self.launch(setup, idToken: login.idToken, state: login.state, cookie: login.stateCookie)
+        let pick = try #require(launched.headers["location"])
+        #expect(pick.hasPrefix("/lti/deep-link/"), "\(launched.status) \(launched.text)")
+        let session = try #require(launched.headers["set-cookie"]?.firstMatch(of: /(edcontrol_session=[^;]+)/)?.1).description
+        let page = try await setup.server.request("GET", pick, headers: ["Cookie": session]).text
+        let paths = page.matches(of: /name="path" value="([^"]+)"/).map { String($0.1) }
+        #expect(paths.count == 2 && paths[0] == "/lessons" && paths[1].hasPrefix("/teachers/"), "\(paths)")
+        // Someone else's request is not theirs to answer.
+        #expect(try await setup.server.request("GET", pick).status == 303)
     }
 
     @Test func launchesThatAreNotThisBrowsersOrAreTamperedWithAreRefusedAndAudited() async throws {

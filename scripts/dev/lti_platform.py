@@ -7,16 +7,22 @@ prints its URL once it listens. A course page (/course?user=ada&role=admin) show
 in a frame as an LMS does: the frame starts the OIDC login at TOOL_URL/lti/login, the
 library answers the tool's authorization request with a signed id_token posted to
 TOOL_URL/lti/launch. role: admin (institution Administrator), manager (a custom role named
-manager), instructor, learner. What the library leaves unchecked in the tool's
-authorization request (redirect_uri, scope, response type and mode) is checked here.
+manager), instructor, learner. kind=deeplink makes it a deep-linking launch, whose answer
+comes back to /deep_link_return; target=URL launches a link a deep-linking answer made.
+What the library leaves unchecked (the tool's authorization request: redirect_uri, scope,
+response type and mode; the deep-linking answer: iss, aud, deployment, data, expiry) is
+checked here.
 """
+import json
 import html
 import socket
 import sys
 import threading
 import time
 import typing as t
+from urllib.parse import urlencode
 
+import jwt
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -60,6 +66,8 @@ class Platform(LTI1P3PlatformConfAbstract):
 
 
 CONF = Platform()
+DL_DATA = "course-1/opaque-42"
+ADDED: list = []
 
 
 class Login(OIDCLoginAbstract):
@@ -80,10 +88,16 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
 
     def prepare_launch(self, preflight: dict) -> None:
         user = preflight["login_hint"]
-        role = preflight.get("lti_message_hint", "learner")
-        self.set_user_data(user, ROLES[role], full_name=NAMES.get(user, user), email_address=f"{user}@school.example")
+        hint = json.loads(preflight.get("lti_message_hint") or "{}")
+        self.set_user_data(user, ROLES[hint.get("role", "learner")], full_name=NAMES.get(user, user), email_address=f"{user}@school.example")
         self.set_launch_context_claim("course-1", ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"], "Algebra 1", "ALG1")
         self.set_resource_link_claim("link-1", title="Lesson analytics")
+        if hint.get("target"):
+            self.set_launch_url(hint["target"])
+        if hint.get("kind") == "deeplink":
+            self.set_dl(f"{PLATFORM}/deep_link_return", accept_types={"ltiResourceLink"})
+            # The spec's data is an opaque string (the library would write an object).
+            self._deep_linking_launch_data["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]["data"] = DL_DATA
 
     def render_launch_form(self, launch_data: dict, **kw: t.Any) -> HTMLResponse:
         return HTMLResponse(template.render(launch_data))
@@ -98,17 +112,42 @@ def jwks() -> dict:
 
 
 @app.get("/course", response_class=HTMLResponse)
-def course(user: str = "ada", role: str = "admin") -> str:
-    start = html.escape(f"/start?user={user}&role={role}")
+def course(user: str = "ada", role: str = "admin", kind: str = "launch", target: str = "") -> str:
+    start = html.escape("/start?" + urlencode({"user": user, "role": role, "kind": kind, "target": target}))
     return (f"<!doctype html><title>Algebra 1</title><h1>Algebra 1 (test LMS)</h1><p>Signed in as {html.escape(user)}</p>"
             f'<iframe id="tool" src="{start}" width="1200" height="700" title="EdControl"></iframe>')
 
 
 @app.get("/start")
-def start(user: str = "ada", role: str = "admin"):
+def start(user: str = "ada", role: str = "admin", kind: str = "launch", target: str = ""):
     login = Login(None, CONF)  # type: ignore[arg-type]
-    login.set_lti_message_hint(hint=role)
+    login.set_lti_message_hint(hint=json.dumps({"role": role, "kind": kind, "target": target}))
+    if kind == "deeplink":
+        login.set_deeplinking_launch_url()
+    if target:
+        login.set_launch_url(target)
     return login.initiate_login(user)
+
+
+@app.post("/deep_link_return", response_class=HTMLResponse)
+async def deep_link_return(request: Request):
+    form = dict(await request.form())
+    try:
+        items = CONF.validate_deeplinking_resp(form)  # the signature, against the tool's key set
+        claims = jwt.decode(form["JWT"], options={"verify_signature": False})
+        problems = [name for name, ok in (
+            ("iss", claims.get("iss") == CLIENT_ID), ("aud", claims.get("aud") == PLATFORM),
+            ("deployment_id", claims.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id") == DEPLOYMENT_ID),
+            ("data", claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data") == DL_DATA),
+            ("exp", claims.get("exp", 0) > time.time()), ("nonce", bool(claims.get("nonce")))) if not ok]
+        if problems:
+            raise ValueError("wrong " + ", ".join(problems))
+    except Exception as error:  # the library raises its own exceptions and PyJWT's
+        return HTMLResponse(f"<!doctype html><title>Refused</title><p id='refused'>{html.escape(repr(error))}</p>", status_code=400)
+    ADDED.extend(items)
+    rows = "".join(f"<li><a href='/course?{html.escape(urlencode({'user': 'ada', 'role': 'admin', 'target': item['url']}))}'>"
+                   f"{html.escape(item['title'])}</a> <code>{html.escape(item['url'])}</code></li>" for item in items)
+    return f"<!doctype html><title>Added</title><h1>Added to Algebra 1</h1><ul id='added'>{rows}</ul>"
 
 
 @app.api_route("/authorize", methods=["GET", "POST"])

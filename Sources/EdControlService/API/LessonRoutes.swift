@@ -43,7 +43,7 @@ struct LessonRoutes {
     /// the whole file. (Hummingbird's FileMiddleware does ranges too, but serves a folder
     /// by URL path; this file is found through the caller's school.)
     @Sendable func recording(_ request: Request, context: APIContext) async throws -> Response {
-        let found = try await lesson(context, role: .viewer)
+        let found = try await lesson(context, role: .teacher)
         guard let file = data.recording(of: found.lesson),
               let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int), size > 0 else {
             throw HTTPError(.notFound, message: "the recording of this lesson has been deleted (retention policy); its results are kept")
@@ -68,7 +68,7 @@ struct LessonRoutes {
 
     /// A face track's picture (`F1.jpg`), while the recording is kept.
     @Sendable func face(_ request: Request, context: APIContext) async throws -> Response {
-        let found = try await lesson(context, role: .viewer)
+        let found = try await lesson(context, role: .teacher)
         let name = try context.parameters.require("face")
         // Only a track's own file name: nothing else of the results folder is reachable this way.
         guard name.wholeMatch(of: /[A-Za-z]+[0-9]+\.jpg/) != nil else {
@@ -142,8 +142,9 @@ struct LessonRoutes {
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> LessonList {
-        let caller = try context.require(.viewer)
+        let caller = try context.require(.teacher)
         var query = try LessonQuery(request.uri.queryParameters)
+        query.restrict(to: caller)
         let page = try Paging(request, defaultLimit: 50, maxLimit: 500)
         (query.limit, query.offset) = (page.limit, page.offset)
         let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
@@ -153,8 +154,9 @@ struct LessonRoutes {
     /// Every lesson matching the list's filters (up to `exportLimit`), one row each, for
     /// spreadsheets: the school-wide export.
     @Sendable func export(_ request: Request, context: APIContext) async throws -> Response {
-        let caller = try context.require(.viewer)
+        let caller = try context.require(.teacher)
         var query = try LessonQuery(request.uri.queryParameters)
+        query.restrict(to: caller)
         query.limit = Self.exportLimit
         let lessons = try await store.lessons(schoolID: caller.schoolID, matching: query).items
         let names = Dictionary(uniqueKeysWithValues: try await store.teachers(schoolID: caller.schoolID).map { ($0.id, $0.name) })
@@ -181,8 +183,8 @@ struct LessonRoutes {
     static let exportLimit = 10_000
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> LessonWithJob {
-        let found = try await lesson(context, role: .viewer)
-        try await store.audit(try context.require(.viewer), "lesson.read", "lesson \(found.lesson.id)")
+        let found = try await lesson(context, role: .teacher)
+        try await store.audit(try context.require(.teacher), "lesson.read", "lesson \(found.lesson.id)")
         return found
     }
 
@@ -198,7 +200,7 @@ struct LessonRoutes {
 
     /// A results file of the latest successful analysis.
     private func result(_ file: String, contentType: String, _ request: Request, _ context: APIContext) async throws -> Response {
-        let found = try await lesson(context, role: .viewer)
+        let found = try await lesson(context, role: .teacher)
         let path = data.results(of: found.lesson.id).appendingPathComponent(file).path
         guard found.lesson.analysedAt != nil else {
             throw HTTPError(.notFound, message: "this lesson has no results yet (its analysis is \(found.job?.state.rawValue ?? "not queued"))")
@@ -209,7 +211,7 @@ struct LessonRoutes {
                 : "this lesson's results have no \(file)")
         }
         let body = try await FileIO().loadFile(path: path, context: context)
-        try await store.audit(try context.require(.viewer), "results.read", "lesson \(found.lesson.id)", detail: file)
+        try await store.audit(try context.require(.teacher), "results.read", "lesson \(found.lesson.id)", detail: file)
         return Response(status: .ok, headers: [.contentType: contentType], body: body)
     }
 

@@ -69,13 +69,30 @@ extension LessonQuery {
 }
 
 extension LessonStore {
-    /// The lesson, if it is in the caller's school; otherwise 404, so that ids reveal
-    /// nothing across schools.
+    /// The lesson, if it is in the caller's school (and, for a teacher, theirs); otherwise
+    /// 404, so that ids reveal nothing across schools or teachers.
     func lesson(_ id: String, of caller: Principal) async throws -> LessonWithJob {
-        guard let found = try await lesson(id: id, schoolID: caller.schoolID) else {
+        guard let found = try await lesson(id: id, schoolID: caller.schoolID),
+              caller.ownTeacherID.map({ $0 == found.lesson.teacherID }) ?? true else {
             throw Refusal(.notFound, "refusal_no_lesson", .text(id))
         }
         return found
+    }
+
+    /// The teacher, if they are in the caller's school (and, for a teacher, themselves);
+    /// otherwise 404.
+    func teacher(_ id: String, of caller: Principal) async throws -> Teacher {
+        guard let teacher = try await teacher(id: id, schoolID: caller.schoolID), caller.ownTeacherID.map({ $0 == teacher.id }) ?? true else {
+            throw HTTPError(.notFound, message: "there is no teacher \(id) in your school")
+        }
+        return teacher
+    }
+}
+
+extension LessonQuery {
+    /// A teacher's lists hold their own lessons only, whatever the filters ask.
+    mutating func restrict(to caller: Principal) {
+        if let own = caller.ownTeacherID { teacherID = own }
     }
 }
 

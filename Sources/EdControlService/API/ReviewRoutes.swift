@@ -43,8 +43,9 @@ struct ReviewRoutes {
 
     func add(to api: RouterGroup<APIContext>) {
         api.post("lessons/:lesson/incidents/:index/review", use: review)
+        // A teacher reads the verdicts on their own lessons' incidents.
         api.get("lessons/:lesson/reviews") { _, context in
-            let caller = try context.require(.viewer)
+            let caller = try context.require(.teacher)
             let lesson = try await store.lesson(try context.parameters.require("lesson"), of: caller).lesson.id
             return ReviewList(try await store.reviews(lessonID: lesson, schoolID: caller.schoolID))
         }

@@ -25,12 +25,14 @@ struct TeacherRoutes {
             return EditedResponse(status: .created, headers: [.location: "/api/v1/teachers/\(teacher.id)"], response: TeacherView(teacher))
         }
         teachers.get { _, context in
-            TeacherList(items: try await store.teachers(schoolID: try context.require(.viewer).schoolID).map(TeacherView.init))
+            let caller = try context.require(.teacher)
+            let teachers = try await store.teachers(schoolID: caller.schoolID).filter { teacher in caller.ownTeacherID.map { $0 == teacher.id } ?? true }
+            return TeacherList(items: teachers.map(TeacherView.init))
         }
         teachers.get(":teacher") { _, context in TeacherView(try await teacher(context)) }
         teachers.post(":teacher/voice-profile", use: enrol)
         teachers.get(":teacher/lessons") { request, context -> LessonList in
-            let (teacher, caller) = (try await teacher(context), try context.require(.viewer))
+            let (teacher, caller) = (try await teacher(context), try context.require(.teacher))
             var query = LessonQuery()
             query.teacherID = teacher.id
             let page = try Paging(request, defaultLimit: 50, maxLimit: 500)
@@ -39,7 +41,7 @@ struct TeacherRoutes {
             return LessonList(items: items, total: total, limit: query.limit, offset: query.offset)
         }
         teachers.get(":teacher/trend") { _, context -> TeacherTrend in
-            let (teacher, caller) = (try await teacher(context), try context.require(.viewer))
+            let (teacher, caller) = (try await teacher(context), try context.require(.teacher))
             var query = LessonQuery()
             query.teacherID = teacher.id
             query.state = .succeeded
@@ -60,12 +62,7 @@ struct TeacherRoutes {
     }
 
     private func teacher(_ context: APIContext) async throws -> Teacher {
-        let caller = try context.require(.viewer)
-        let id = try context.parameters.require("teacher")
-        guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID) else {
-            throw HTTPError(.notFound, message: "there is no teacher \(id) in your school")
-        }
-        return teacher
+        try await store.teacher(try context.parameters.require("teacher"), of: try context.require(.teacher))
     }
 }
 

@@ -112,11 +112,13 @@ struct PageRenderer: Sendable {
         let t = text(for: request)
         let caller = context.identity
         let section = request.uri.path.split(separator: "/").first.map(String.init) ?? ""
-        let sections = [("lessons", "nav_lessons"), ("search", "nav_search"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")]
+        // A teacher's navigation: their lessons and their own page.
+        let sections = caller?.ownTeacherID.map { [("lessons", "nav_lessons"), ("teachers/\($0)", "nav_my_page")] }
+            ?? [("lessons", "nav_lessons"), ("search", "nav_search"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")]
             + ((caller?.role ?? .viewer) >= .manager ? [("pilot", "nav_pilot")] : [])
             + (caller?.role == .admin ? [("users", "nav_users"), ("models", "nav_models"), ("monitoring", "nav_health")] : [])
         let nav = caller == nil ? [] : sections.map {
-            PageFrame.Link(href: "/\($0.0)", label: t[$0.1], current: section == $0.0)
+            PageFrame.Link(href: "/\($0.0)", label: t[$0.1], current: section == $0.0.split(separator: "/").first.map(String.init))
         }
         let frame = PageFrame(lang: t.language.rawValue, otherLanguage: t.language.other.rawValue,
                               otherLanguageName: text[t.language.other]!["language_name"], back: Self.encoded(request.uri.description),

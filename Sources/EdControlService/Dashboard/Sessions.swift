@@ -22,7 +22,7 @@ struct SessionAuthenticator: RouterMiddleware {
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         // An LMS's login and launch are posted by the LMS's page, carry their own proof (state
         // and a signed token) and sign in afresh: a session already here takes no part.
-        guard context.identity == nil, !request.uri.path.hasPrefix("/lti/"), let secret = request.cookies[Self.cookieName]?.value,
+        guard context.identity == nil, !LTIRoutes.launchPaths.contains(request.uri.path), let secret = request.cookies[Self.cookieName]?.value,
               let (principal, csrfToken) = try await store.principal(forSession: secret) else {
             return try await next(request, context)
         }
@@ -99,6 +99,7 @@ public enum UserAccounts {
             throw Refusal(description: "'\(email)' is not an email address")
         }
         if let weakness = Passwords.weakness(of: password) { throw Refusal(description: weakness) }
+        guard Role.assignable.contains(role) else { throw Refusal(description: "a user's role must be admin, manager or viewer; teachers sign in from the LMS") }
         let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
         do {
             let user = try await store.createUser(schoolID: schoolID, email: email, name: String((name.isEmpty ? email : name).prefix(200)), role: role,

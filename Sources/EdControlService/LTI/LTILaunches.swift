@@ -108,12 +108,27 @@ public struct LTILaunches: Sendable {
             let (registration, claims) = try await verifier.verify(idToken, expectedNonce: login.nonce)
             guard registration.issuer == platform.issuer, registration.clientID == platform.clientID else { throw LaunchRefusal.platformMismatch }
             guard let role = roles.role(for: claims.roles ?? []) else { throw LaunchRefusal.noAccess(roles: claims.roles ?? []) }
-            let user = try await user(for: claims, of: platform, role: role)
+            var user = try await user(for: claims, of: platform, role: role)
+            var destination = Self.destination(claims.targetLinkURI ?? login.targetLinkURI)
+            if role == .teacher {
+                guard try await store.school(id: platform.schoolID)?.teacherView == true else { throw LaunchRefusal.teacherViewOff }
+                let teacher = try await teacher(for: claims, of: platform, user: user)
+                user.teacherID = teacher.id
+                if destination == "/lessons" { destination = "/teachers/\(teacher.id)" }
+            }
+            if let settings = claims.deepLinkingSettings {
+                guard settings.acceptTypes.contains(DeepLinkingResponse.ResourceLink.typeName) else {
+                    throw LaunchRefusal.unsupportedMessage("\(claims.messageType) accepting only \(settings.acceptTypes.joined(separator: ", "))")
+                }
+                let request = LTIDeepLinkRequest(id: Self.randomToken(), userID: user.id, platformID: platform.id, deploymentID: claims.deploymentID,
+                                                 returnURL: settings.returnURL, data: settings.data, expiresAt: Date().addingTimeInterval(3600))
+                try await store.saveDeepLinkRequest(request)
+                destination = "/lti/deep-link/\(request.id)"
+            }
             let (secret, _) = try await store.createSession(userID: user.id, lifetimeSeconds: sessionLifetime)
             try await store.record(AuditEvent(schoolID: platform.schoolID, actor: user.email, action: "user.lti_launch", target: "user \(user.id)",
                                               detail: "\(user.role.rawValue) from \(platform.issuer) (\(claims.messageType), deployment \(claims.deploymentID))"))
-            return SignedIn(user: user, platform: platform, claims: claims, sessionSecret: secret,
-                            destination: Self.destination(claims.targetLinkURI ?? login.targetLinkURI))
+            return SignedIn(user: user, platform: platform, claims: claims, sessionSecret: secret, destination: destination)
         } catch let refusal as LaunchRefusal {
             try await store.record(AuditEvent(schoolID: platform.schoolID, actor: "LTI platform \(platform.issuer)", action: "lti.launch_refused",
                                               target: "platform \(platform.id)", detail: "\(refusal.code): \(refusal)"))
@@ -157,6 +172,19 @@ public struct LTILaunches: Sendable {
             }
         }
         return user
+    }
+
+    /// The teacher a teacher's launch is (found or made by `LTIStore.teacher`), and the user
+    /// made that teacher: whose lessons alone they see.
+    private func teacher(for claims: LaunchClaims, of platform: LTIPlatform, user: User) async throws -> Teacher {
+        let (teacher, created) = try await store.teacher(platformID: platform.id, subject: claims.subject ?? "", schoolID: platform.schoolID,
+                                                         name: user.name, email: claims.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        if created {
+            try await store.record(AuditEvent(schoolID: platform.schoolID, actor: "LTI platform \(platform.issuer)", action: "teacher.create",
+                                              target: "teacher \(teacher.id)", detail: "\(teacher.name), first launch"))
+        }
+        if user.teacherID != teacher.id { try await store.setTeacher(userID: user.id, teacherID: teacher.id) }
+        return teacher
     }
 
     /// An address for a user whose LMS keeps emails private: unique per platform and `sub`,

@@ -72,4 +72,12 @@ public enum LTIPlatforms {
                                           detail: "\(platform.issuer) client \(platform.clientID)"))
         return platform
     }
+
+    /// Opens or closes the school's teacher view (closed: teachers' launches are refused and
+    /// their sessions end).
+    public static func setTeacherView(_ enabled: Bool, in store: LTIStore & AuditStore, schoolID: String, by actor: String) async throws {
+        try await store.setTeacherView(enabled, schoolID: schoolID)
+        try await store.record(AuditEvent(schoolID: schoolID, actor: actor, action: "school.teacher_view", target: "school \(schoolID)",
+                                          detail: enabled ? "on" : "off"))
+    }
 }

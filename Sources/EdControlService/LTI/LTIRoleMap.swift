@@ -18,8 +18,10 @@ public struct LTIRoleMap: Codable, Sendable, Equatable {
     public var rules: [Rule]
 
     /// Institution, system or course administrators are admins; a custom `manager` role is a
-    /// manager.
+    /// manager; course and institution instructors are teachers (who see their own lessons).
     public static let defaults = LTIRoleMap(rules: [
+        Rule(ltiRole: "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor", role: .teacher),
+        Rule(ltiRole: "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor", role: .teacher),
         Rule(ltiRole: "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator", role: .admin),
         Rule(ltiRole: "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator", role: .admin),
         Rule(ltiRole: "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator", role: .admin),

@@ -2,21 +2,27 @@ import EdControlLTI
 import Foundation
 import Hummingbird
 
-/// `/lti/login`, `/lti/launch` and `/lti/jwks`: the tool's side of an LMS launch. Refusals
-/// are pages (the browser is inside the LMS), may be framed by the LMS, and are audited by
-/// `LTILaunches`.
+/// `/lti/login`, `/lti/launch` and `/lti/jwks`: the tool's side of an LMS launch, and
+/// `/lti/deep-link/…`, where a deep-linking launch's user picks what the LMS's new link
+/// opens. Refusals are pages (the browser is inside the LMS), may be framed by the LMS, and
+/// are audited by `LTILaunches`.
 struct LTIRoutes {
     let launches: LTILaunches
+    let deepLinking: LTIDeepLinking
     let pages: PageRenderer
     /// `serve --public-url`: the address the LMS knows this server by; else the request's.
     let publicURL: URL?
 
     static let stateCookiePrefix = "edcontrol_lti_"
+    /// The pages the LMS's browser posts to before anyone is signed in.
+    static let launchPaths: Set<String> = ["/lti/login", "/lti/launch"]
 
     func add(to router: Router<APIContext>) {
         router.get("lti/login", use: login)
         router.post("lti/login", use: login)
         router.post("lti/launch", use: launch)
+        router.get("lti/deep-link/:request", use: pickLink)
+        router.post("lti/deep-link/:request", use: sendLink)
         router.get("lti/jwks") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "max-age=300"],
                      body: .init(byteBuffer: ByteBuffer(data: try await LTIToolKeys(store: launches.store).keySet())))
@@ -76,6 +82,56 @@ struct LTIRoutes {
         } catch let refusal as LaunchRefusal {
             return self.refusal(.forbidden, refusal.description, request, context)
         }
+    }
+
+    struct PickModel {
+        struct Option { var value: String; var label: String; var checked: Bool }
+        var request: String
+        var options: [Option]
+    }
+
+    /// The choices a deep-linking launch's user has, as the labels the link will carry.
+    private func labelledChoices(_ caller: Principal, _ t: InterfaceText) async throws -> [(path: String, label: String)] {
+        try await deepLinking.choices(for: caller).map { choice in
+            switch choice.kind {
+            case .lessons: (choice.path, t[caller.ownTeacherID == nil ? "deep_link_lessons" : "deep_link_my_lessons"])
+            case .teacher: (choice.path, t.format("deep_link_teacher", choice.name))
+            case .lesson: (choice.path, t.format("deep_link_lesson", choice.name))
+            }
+        }
+    }
+
+    @Sendable func pickLink(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try PageRenderer.signedIn(request, context, role: .teacher)
+        let t = pages.text(for: request)
+        let id = try context.parameters.require("request")
+        guard try await deepLinking.request(id, of: caller) != nil else {
+            return refusal(.notFound, t["deep_link_gone"], request, context)
+        }
+        let options = try await labelledChoices(caller, t).enumerated().map { PickModel.Option(value: $1.path, label: $1.label, checked: $0 == 0) }
+        return pages.render("lti-deep-link", title: t["deep_link_title"], model: PickModel(request: id, options: options), request: request, context: context)
+    }
+
+    struct PickForm: Decodable { var path: String }
+
+    /// Signs the answer and has the browser post it to the LMS (a form the page's script
+    /// submits at once; its button does without script). The page's policy lets that one
+    /// form post to the LMS.
+    @Sendable func sendLink(_ request: Request, context: APIContext) async throws -> Response {
+        let caller = try PageRenderer.signedIn(request, context, role: .teacher)
+        let t = pages.text(for: request)
+        let form: PickForm = try await parameters(of: request)
+        let label = try await labelledChoices(caller, t).first { $0.path == form.path }?.label ?? ""
+        guard let (returnURL, jwt) = try await deepLinking.answer(try context.parameters.require("request"), path: form.path, title: label,
+                                                                  base: base(of: request), by: caller),
+              let target = LTIPlatform.origin(returnURL) else {
+            return refusal(.notFound, t["deep_link_gone"], request, context)
+        }
+        var response = pages.render("lti-deep-link-return", title: t["deep_link_title"], model: ["returnURL": returnURL, "jwt": jwt],
+                                    request: request, context: context)
+        response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(
+            frameAncestors: try await launches.frameOrigins(schoolID: caller.schoolID), formTargets: [target])
+        return response
     }
 
     /// The query of a GET, the form of a POST.

@@ -56,6 +56,19 @@ public struct LTILoginState: Codable, Sendable, Equatable {
     public var expiresAt: Date
 }
 
+/// A deep-linking launch waiting for its user to pick what the LMS's new link opens.
+public struct LTIDeepLinkRequest: Codable, Sendable, Equatable {
+    public var id: String
+    public var userID: String
+    public var platformID: String
+    public var deploymentID: String
+    /// Where the browser posts the answer.
+    public var returnURL: String
+    /// The platform's opaque `data`, to return as it came.
+    public var data: String?
+    public var expiresAt: Date
+}
+
 /// LMS platforms, the tool's keys, logins under way and who launched as whom.
 public protocol LTIStore: Sendable {
     /// Registers a platform with a school; refused (`StoreConflict`) if the issuer and client
@@ -84,4 +97,19 @@ public protocol LTIStore: Sendable {
     func linkedUser(platformID: String, subject: String) async throws -> User?
     /// Links a platform's `sub` to a user of the platform's school.
     func linkUser(platformID: String, subject: String, userID: String) async throws
+
+    /// In one transaction, the teacher of the platform's school that a platform's `sub` is:
+    /// the one linked to it, else the one with this email (then linked), else a new one (then
+    /// linked). `created` says which; nobody becomes two teachers.
+    func teacher(platformID: String, subject: String, schoolID: String, name: String, email: String?) async throws -> (teacher: Teacher, created: Bool)
+    /// Makes a user of the teacher role the teacher `teacherID` (nil: none).
+    func setTeacher(userID: String, teacherID: String?) async throws
+    /// Switches the school's teacher view on or off (off: teachers' sessions end at once).
+    func setTeacherView(_ enabled: Bool, schoolID: String) async throws
+
+    func saveDeepLinkRequest(_ request: LTIDeepLinkRequest) async throws
+    /// The user's request, if it has not expired or been answered.
+    func deepLinkRequest(id: String, userID: String) async throws -> LTIDeepLinkRequest?
+    /// Removes an answered request; false if it was answered already.
+    func deleteDeepLinkRequest(id: String) async throws -> Bool
 }

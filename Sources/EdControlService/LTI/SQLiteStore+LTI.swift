@@ -23,6 +23,8 @@ private struct StoredLogin: StoredRecord {
     var expiresAt: Date
 }
 
+extension LTIDeepLinkRequest: StoredRecord { public static let databaseTableName = "lti_deep_link_request" }
+
 extension SQLiteStore {
     static func createLTITables(_ db: Database) throws {
         try db.execute(sql: """
@@ -129,6 +131,59 @@ extension SQLiteStore {
             try User.fetchOne(db, sql: "SELECT user.* FROM user JOIN lti_user ON lti_user.user_id = user.id WHERE platform_id = ? AND subject = ?",
                               arguments: [platformID, subject])
         }
+    }
+
+    public func teacher(platformID: String, subject: String, schoolID: String, name: String, email: String?) async throws -> (teacher: Teacher, created: Bool) {
+        try await database.write { db in
+            if let linked = try Teacher.fetchOne(db, sql: """
+                SELECT teacher.* FROM teacher JOIN lti_teacher ON lti_teacher.teacher_id = teacher.id
+                WHERE platform_id = ? AND subject = ? AND teacher.school_id = ?
+                """, arguments: [platformID, subject, schoolID]) {
+                return (linked, false)
+            }
+            var created = false
+            var teacher: Teacher
+            if let email, let known = try Teacher.filter(Column("school_id") == schoolID && Column("email") == email).order(Column("created_at")).fetchOne(db) {
+                teacher = known
+            } else {
+                teacher = Teacher(id: newIdentifier(), schoolID: schoolID, name: name, createdAt: Date(), voiceProfile: nil, email: email)
+                try teacher.insert(db)
+                created = true
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO lti_teacher (platform_id, subject, teacher_id) VALUES (?, ?, ?)",
+                           arguments: [platformID, subject, teacher.id])
+            return (teacher, created)
+        }
+    }
+
+    public func setTeacher(userID: String, teacherID: String?) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE user SET teacher_id = ? WHERE id = ?", arguments: [teacherID, userID])
+        }
+    }
+
+    public func setTeacherView(_ enabled: Bool, schoolID: String) async throws {
+        try await database.write { db in
+            try db.execute(sql: "UPDATE school SET teacher_view = ? WHERE id = ?", arguments: [enabled, schoolID])
+        }
+    }
+
+    public func saveDeepLinkRequest(_ request: LTIDeepLinkRequest) async throws {
+        let now = Date()
+        try await database.write { db in
+            try LTIDeepLinkRequest.filter(Column("expires_at") < now.timeIntervalSince1970).deleteAll(db)
+            try request.insert(db)
+        }
+    }
+
+    public func deepLinkRequest(id: String, userID: String) async throws -> LTIDeepLinkRequest? {
+        try await database.read { db in
+            try LTIDeepLinkRequest.filter(Column("id") == id && Column("user_id") == userID && Column("expires_at") > Date().timeIntervalSince1970).fetchOne(db)
+        }
+    }
+
+    public func deleteDeepLinkRequest(id: String) async throws -> Bool {
+        try await database.write { db in try LTIDeepLinkRequest.deleteOne(db, key: id) }
     }
 
     public func linkUser(platformID: String, subject: String, userID: String) async throws {

@@ -19,6 +19,9 @@ public enum APITokens {
         guard !name.isEmpty, name.count <= 100, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw Refusal(description: "a token's name must be 1–100 characters without control characters, such as 'LMS integration'")
         }
+        guard Role.assignable.contains(role) else {
+            throw Refusal(description: "a token's role must be admin, manager or viewer; teachers sign in from the LMS")
+        }
         if let days, !(1...maxDays).contains(days) {
             throw Refusal(description: "a token's expiry must be 1–\(maxDays) days, or none (valid until revoked)")
         }

@@ -12,10 +12,11 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     /// dashboard.js from `data-percent`.
     static let pagePolicy = pagePolicy(frameAncestors: [])
 
-    /// The pages' policy, framable by these origins (an LMS showing EdControl) or by none.
-    static func pagePolicy(frameAncestors origins: [String]) -> String {
+    /// The pages' policy, framable by these origins (an LMS showing EdControl) or by none;
+    /// forms may post to this server and to `formTargets` (an LMS taking a deep-linking answer).
+    static func pagePolicy(frameAncestors origins: [String], formTargets: [String] = []) -> String {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
-            + "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors "
+            + "connect-src 'self'; form-action \((["'self'"] + formTargets).joined(separator: " ")); base-uri 'none'; frame-ancestors "
             + (origins.isEmpty ? "'none'" : (["'self'"] + origins).joined(separator: " "))
     }
     /// Anything that is not a page (JSON, CSV, media) runs nothing when opened directly.
@@ -63,8 +64,9 @@ struct LMSFrameMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        guard response.headers[.contentType]?.hasPrefix("text/html") == true else { return response }
-        let isLaunch = request.uri.path.hasPrefix("/lti/")
+        // A page with a policy of its own (a deep-linking answer, which posts to the LMS) keeps it.
+        guard response.headers[.contentType]?.hasPrefix("text/html") == true, response.headers[.contentSecurityPolicy] == nil else { return response }
+        let isLaunch = LTIRoutes.launchPaths.contains(request.uri.path)
         guard isLaunch || context.identity != nil else { return response }
         let origins = try await launches.frameOrigins(schoolID: isLaunch ? nil : context.identity?.schoolID)
         if !origins.isEmpty {

@@ -11,10 +11,16 @@ public struct School: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// Whether and in which language its lessons are transcribed, unless an upload says otherwise.
     public var transcription: TranscriptionChoice
+    /// Whether teachers launched from the LMS see their own lessons (the teacher role); when
+    /// off, their launches are refused and their sessions end.
+    public var teacherView: Bool = true
 }
 
 /// What a token may do. Each role can do everything the roles below it can.
 public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
+    /// Reads their own lessons, reports and teacher page, and nothing else: a teacher signed
+    /// in from the LMS (`Principal.teacherID` says who they are).
+    case teacher
     /// Reads lessons, reports and jobs.
     case viewer
     /// Also uploads, re-analyses, cancels, deletes and reviews.
@@ -24,6 +30,10 @@ public enum Role: String, Codable, Sendable, CaseIterable, Comparable {
 
     private var rank: Int { Role.allCases.firstIndex(of: self)! }
     public static func < (lhs: Role, rhs: Role) -> Bool { lhs.rank < rhs.rank }
+
+    /// The roles a token or a password user is given. A teacher comes from the LMS, where
+    /// who they are (which teacher's lessons are theirs) is known.
+    public static let assignable: [Role] = [.viewer, .manager, .admin]
 }
 
 /// Who is calling: the school and role of the API token that came with the request.
@@ -32,6 +42,14 @@ public struct Principal: Sendable, Equatable {
     public var tokenName: String
     public var schoolID: String
     public var role: Role
+    /// The teacher a user of the teacher role is.
+    public var teacherID: String? = nil
+
+    /// The teacher whose lessons alone this caller may see: set for the teacher role (one not
+    /// linked to a teacher sees none), nil for the school's readers, who see every lesson.
+    public var ownTeacherID: String? {
+        role == .teacher ? teacherID ?? "" : nil
+    }
 }
 
 /// A person who signs in to the dashboard: same schools and roles as API tokens. Only a
@@ -45,6 +63,8 @@ public struct User: Codable, Sendable, Equatable {
     public var role: Role
     public var passwordHash: String
     public var createdAt: Date
+    /// For the teacher role: the teacher whose lessons are theirs.
+    public var teacherID: String? = nil
 }
 
 /// A signed-in browser. The cookie holds a random secret of which only the SHA-256 is
@@ -80,6 +100,8 @@ public struct Teacher: Codable, Sendable, Equatable {
     public var createdAt: Date
     /// Their enrolled voice (TeacherProfile JSON), if any.
     public var voiceProfile: String?
+    /// Lower-cased, as the LMS gave it: what matches them to their LMS account.
+    public var email: String? = nil
 
     /// What the API shows of the profile: whether there is one, how much speech made it, when.
     public var voiceProfileStatus: VoiceProfileStatus {

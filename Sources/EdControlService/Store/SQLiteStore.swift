@@ -222,6 +222,21 @@ public final class SQLiteStore: EdControlStore {
             try db.execute(sql: "ALTER TABLE lesson ADD COLUMN summary_version INTEGER NOT NULL DEFAULT 1")
         }
         migrator.registerMigration("v22: LMS platforms (LTI 1.3), the tool's keys, logins under way, launched users", migrate: createLTITables)
+        migrator.registerMigration("v23: teachers who sign in from the LMS and see their own lessons; links being picked for an LMS") { db in
+            try db.execute(sql: """
+                ALTER TABLE school ADD COLUMN teacher_view INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE user ADD COLUMN teacher_id TEXT REFERENCES teacher(id) ON DELETE SET NULL;
+                ALTER TABLE teacher ADD COLUMN email TEXT;
+                CREATE INDEX teacher_by_email ON teacher(school_id, email);
+                CREATE TABLE lti_teacher (
+                    platform_id TEXT NOT NULL REFERENCES lti_platform(id) ON DELETE CASCADE, subject TEXT NOT NULL,
+                    teacher_id TEXT NOT NULL REFERENCES teacher(id) ON DELETE CASCADE, PRIMARY KEY (platform_id, subject));
+                CREATE TABLE lti_deep_link_request (
+                    id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES user(id) ON DELETE CASCADE,
+                    platform_id TEXT NOT NULL REFERENCES lti_platform(id) ON DELETE CASCADE,
+                    deployment_id TEXT NOT NULL, return_url TEXT NOT NULL, data TEXT, expires_at REAL NOT NULL);
+                """)
+        }
         return migrator
     }
 
@@ -236,6 +251,10 @@ public final class SQLiteStore: EdControlStore {
             try school.insert(db)
             return school
         }
+    }
+
+    public func school(id: String) async throws -> School? {
+        try await database.read { db in try School.fetchOne(db, key: id) }
     }
 
     public func createToken(schoolID: String, name: String, role: Role, expiresAt: Date?) async throws -> (secret: String, token: APIToken) {
@@ -350,7 +369,10 @@ public final class SQLiteStore: EdControlStore {
         return try await database.read { db in
             guard let session = try DashboardSession.filter(Column("secret_hash") == hash).fetchOne(db), session.expiresAt > Date(),
                   let user = try User.fetchOne(db, key: session.userID) else { return nil }
-            return (Principal(tokenID: user.id, tokenName: user.email, schoolID: user.schoolID, role: user.role), session.csrfToken)
+            // A school that switched its teacher view off has signed its teachers out.
+            if user.role == .teacher, try School.fetchOne(db, key: user.schoolID)?.teacherView != true { return nil }
+            return (Principal(tokenID: user.id, tokenName: user.email, schoolID: user.schoolID, role: user.role, teacherID: user.teacherID),
+                    session.csrfToken)
         }
     }
 
@@ -836,7 +858,7 @@ enum ColumnNames {
     }
 
     /// Words written in capitals in property names (`deploymentIDs` is `deployment_ids`).
-    private static let acronyms = ["id": "ID", "ids": "IDs", "url": "URL", "uri": "URI"]
+    private static let acronyms = ["id": "ID", "ids": "IDs", "url": "URL", "uri": "URI", "pem": "PEM"]
 }
 
 struct AnyCodingKey: CodingKey {

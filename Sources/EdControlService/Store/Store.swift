@@ -9,6 +9,7 @@ import Foundation
 public protocol AccessStore: Sendable {
     /// The school with this name, created if asked and missing.
     func school(named name: String, createIfMissing: Bool) async throws -> School?
+    func school(id: String) async throws -> School?
     /// A new token, valid until `expiresAt` (nil: until revoked); the secret is returned
     /// once and only its hash is kept.
     func createToken(schoolID: String, name: String, role: Role, expiresAt: Date?) async throws -> (secret: String, token: APIToken)

@@ -141,7 +141,7 @@ struct LessonPage {
     }
 
     @Sendable func show(_ request: Request, context: APIContext) async throws -> Response {
-        let caller = try PageRenderer.signedIn(request, context)
+        let caller = try PageRenderer.signedIn(request, context, role: .teacher)
         let t = pages.text(for: request)
         let found = try await store.lesson(try context.parameters.require("lesson"), of: caller)
         let lesson = found.lesson

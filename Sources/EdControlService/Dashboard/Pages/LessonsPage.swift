@@ -77,15 +77,16 @@ struct LessonsPage {
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
-        let caller = try PageRenderer.signedIn(request, context)
+        let caller = try PageRenderer.signedIn(request, context, role: .teacher)
         let t = pages.text(for: request)
         let parameters = request.uri.queryParameters
         var query = try LessonQuery(parameters)
+        query.restrict(to: caller)
         let page = max(1, parameters["page"].flatMap { Int($0) } ?? 1)
         query.limit = Self.pageSize
         query.offset = (page - 1) * Self.pageSize
         let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
-        let teachers = try await store.teachers(schoolID: caller.schoolID)
+        let teachers = try await store.teachers(schoolID: caller.schoolID).filter { teacher in caller.ownTeacherID.map { $0 == teacher.id } ?? true }
         let schoolTranscription = try await store.transcriptionChoice(schoolID: caller.schoolID)
         let names = Dictionary(uniqueKeysWithValues: teachers.map { ($0.id, $0.name) })
 

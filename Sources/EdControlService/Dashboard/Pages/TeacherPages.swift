@@ -76,7 +76,9 @@ struct TeacherPages {
     }
 
     private func list(_ request: Request, _ context: APIContext, error: String?) async throws -> Response {
-        let caller = try PageRenderer.signedIn(request, context)
+        let caller = try PageRenderer.signedIn(request, context, role: .teacher)
+        // A teacher's list of teachers is their own page.
+        if let own = caller.ownTeacherID { return Response.redirect(to: "/teachers/\(own)", type: .found) }
         let t = pages.text(for: request)
         let teachers = try await store.teachers(schoolID: caller.schoolID).sorted { $0.name.localizedCompare($1.name) == .orderedAscending }
         var analysed = LessonQuery()
@@ -105,10 +107,10 @@ struct TeacherPages {
     }
 
     @Sendable func detail(_ request: Request, context: APIContext) async throws -> Response {
-        let caller = try PageRenderer.signedIn(request, context)
+        let caller = try PageRenderer.signedIn(request, context, role: .teacher)
         let t = pages.text(for: request)
         let id = try context.parameters.require("teacher")
-        guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID) else {
+        guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID), caller.ownTeacherID.map({ $0 == teacher.id }) ?? true else {
             throw HTTPError(.notFound, message: t["teachers_not_found"])
         }
         var query = LessonQuery()

@@ -57,7 +57,7 @@ struct UsersPage {
         router.post("users") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let t = pages.text(for: request)
-            guard let form: NewUser = try await Self.form(request), let role = Role(rawValue: form.role) else {
+            guard let form: NewUser = try await Self.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
                 return try await page(request, context, error: t["users_invalid"], status: .badRequest)
             }
             let password = UserAccounts.randomPassword()
@@ -82,7 +82,7 @@ struct UsersPage {
         router.post("tokens") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let t = pages.text(for: request)
-            guard let form: NewToken = try await Self.form(request), let role = Role(rawValue: form.role) else {
+            guard let form: NewToken = try await Self.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
                 return try await page(request, context, error: t["tokens_invalid"], status: .badRequest)
             }
             do {
@@ -104,7 +104,7 @@ struct UsersPage {
         router.post("users/:user/role") { request, context in
             let (caller, user) = try await target(request, context)
             let t = pages.text(for: request)
-            guard let form: RoleForm = try await Self.form(request), let role = Role(rawValue: form.role) else {
+            guard let form: RoleForm = try await Self.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
                 return try await page(request, context, error: t["users_invalid"], status: .badRequest)
             }
             do {
@@ -152,7 +152,10 @@ struct UsersPage {
         let caller = try PageRenderer.signedIn(request, context, role: .admin)
         let t = pages.text(for: request)
         func roles(_ selected: Role?) -> [Option] {
-            Role.allCases.reversed().map { Option(value: $0.rawValue, label: t["role_name_\($0.rawValue)"], selected: $0 == selected) }
+            // A teacher (from the LMS) keeps that role until another is chosen; none becomes one here.
+            ((selected == .teacher ? [.teacher] : []) + Role.assignable).reversed().map {
+                Option(value: $0.rawValue, label: t["role_name_\($0.rawValue)"], selected: $0 == selected)
+            }
         }
         let users = try await store.users(schoolID: caller.schoolID).map { user in
             Row(id: user.id, email: user.email, name: user.name, roles: roles(user.role), created: t.date(user.createdAt), isYou: user.id == caller.tokenID)

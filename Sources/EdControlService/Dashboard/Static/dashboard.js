@@ -14,6 +14,9 @@
     if (!confirm(form.dataset.confirm)) event.preventDefault();
   }));
 
+  // A deep-linking answer goes back to the LMS at once.
+  document.querySelectorAll('form[data-autosubmit]').forEach(form => form.submit());
+
   // Live progress: every element with data-job polls its job until it finishes.
   const live = words('live-text');
   document.querySelectorAll('[data-job]').forEach(function (status) {

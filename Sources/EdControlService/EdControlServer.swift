@@ -141,7 +141,8 @@ public struct EdControlServer: Sendable {
         router.add(middleware: RefusalMiddleware(pages: pages))
         router.add(middleware: TokenAuthenticator(store: store))
         router.add(middleware: SessionAuthenticator(store: store))
-        let launches = LTILaunches(store: store, logger: logger, fetch: LMSRequests(targets: settings.webhooks.targets).get)
+        let lmsRequests = LMSRequests(targets: settings.webhooks.targets)
+        let launches = LTILaunches(store: store, logger: logger, fetch: lmsRequests.get)
         router.add(middleware: LMSFrameMiddleware(launches: launches))
         LTIRoutes(launches: launches, deepLinking: LTIDeepLinking(store: store), pages: pages, publicURL: settings.publicURL).add(to: router)
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
@@ -157,7 +158,7 @@ public struct EdControlServer: Sendable {
         MonitoringRoutes(monitor: DriftMonitor(store: store)).add(to: api)
         RegistryRoutes(store: store).add(to: api)
         PilotRoutes(reporter: PilotReporter(store: store, data: data)).add(to: api)
-        Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models).add(to: router)
+        Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models, lmsRequests: lmsRequests).add(to: router)
         return router
     }
 }

@@ -243,6 +243,36 @@ struct LTIPlatformTests {
         #expect(try await setup.server.request("GET", pick).status == 303)
     }
 
+    /// An admin imports a course's instructors through the platform's membership service
+    /// (a token got with a signed assertion): matched by LMS account, never twice; learners
+    /// and members who left are not teachers.
+    @Test func aCoursesInstructorsAreImportedAsTeachersOnce() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        // Cleo launched before: she is a teacher linked to her LMS account.
+        let cleo = try await Self.login(setup, user: "cleo", role: "instructor")
+        #expect(try await Self.launch(setup, idToken: cleo.idToken, state: cleo.state, cookie: cleo.stateCookie).status == 303)
+        let ada = try await Self.login(setup, user: "ada", role: "admin")
+        let launched = try await Self.launch(setup, idToken: ada.idToken, state: ada.state, cookie: ada.stateCookie)
+        let session = try #require(launched.headers["set-cookie"]?.firstMatch(of: /(edcontrol_session=[^;]+)/)?.1).description
+
+        func importTeachers() async throws -> String {
+            let page = try await setup.server.request("GET", "/teachers", headers: ["Cookie": session]).text
+            func field(_ name: String) throws -> String {
+                try #require(page.firstMatch(of: try Regex("name=\"\(name)\" value=\"([^\"]*)\""))?.output[1].substring).description
+            }
+            let form = try ["csrf", "platform", "course", "title"].map { "\($0)=\(try field($0).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" }
+            let answer = try await setup.server.request("POST", "/teachers/import", headers: ["Cookie": session, "Content-Type": "application/x-www-form-urlencoded"],
+                                                        body: Data(form.joined(separator: "&").utf8))
+            return try #require(answer.text.firstMatch(of: /id="teachers-notice">([^<]*)</)?.1, "\(answer.status): \(answer.text.prefix(2000))").description
+        }
+        #expect(try await importTeachers() == "Algebra 1: 1 new teachers, 1 already known.")
+        #expect(try await importTeachers() == "Algebra 1: 0 new teachers, 2 already known.")
+        let teachers = try await setup.server.request("GET", "/api/v1/teachers", token: setup.adminToken).json()["items"] as? [[String: Any]]
+        #expect(teachers?.compactMap { $0["name"] as? String }.sorted() == ["Cleo Park", "Dan Brook"])
+        #expect(try await setup.audit("lti.teachers_import").count == 2)
+    }
+
     @Test func launchesThatAreNotThisBrowsersOrAreTamperedWithAreRefusedAndAudited() async throws {
         let setup = try await Setup()
         defer { setup.stop() }

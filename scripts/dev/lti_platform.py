@@ -33,6 +33,9 @@ from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
+from lti1p3platform.request import Request as LTIRequest
+from lti1p3platform.service_connector import NamesRoleProvisioningService
+from lti1p3platform.membership import Context
 
 PORT = int(sys.argv[1])
 TOOL = sys.argv[2].rstrip("/")
@@ -66,6 +69,14 @@ class Platform(LTI1P3PlatformConfAbstract):
 
 
 CONF = Platform()
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+MEMBERS = [
+    {"user_id": "cleo", "name": "Cleo Park", "email": "cleo@school.example", "roles": [INSTRUCTOR], "status": "Active"},
+    {"user_id": "dan", "name": "Dan Brook", "email": "dan@school.example", "roles": [INSTRUCTOR], "status": "Active"},
+    {"user_id": "eve", "name": "Eve Gone", "email": "eve@school.example", "roles": [INSTRUCTOR], "status": "Inactive"},
+    {"user_id": "bob", "name": "Bob Brown", "email": "bob@school.example", "roles": ROLES["learner"], "status": "Active"},
+]
+USED_ASSERTIONS: set = set()
 DL_DATA = "course-1/opaque-42"
 ADDED: list = []
 
@@ -92,6 +103,7 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
         self.set_user_data(user, ROLES[hint.get("role", "learner")], full_name=NAMES.get(user, user), email_address=f"{user}@school.example")
         self.set_launch_context_claim("course-1", ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"], "Algebra 1", "ALG1")
         self.set_resource_link_claim("link-1", title="Lesson analytics")
+        self.set_nrps(f"{PLATFORM}/nrps/course-1/memberships")
         if hint.get("target"):
             self.set_launch_url(hint["target"])
         if hint.get("kind") == "deeplink":
@@ -159,6 +171,55 @@ async def authorize(request: Request):
     if problems or not params.get("state") or not params.get("nonce"):
         return JSONResponse({"error": "invalid_request", "wrong": problems}, status_code=400)
     return Launch(params, CONF).lti_launch()
+
+
+@app.post("/token")
+async def token(request: Request):
+    form = dict(await request.form())
+    try:
+        answer = CONF.get_access_token(form)  # the assertion's signature, against the tool's key set
+        claims = jwt.decode(form["client_assertion"], options={"verify_signature": False})
+        problems = [name for name, ok in (
+            ("client_assertion_type", form.get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("iss", claims.get("iss") == CLIENT_ID), ("sub", claims.get("sub") == CLIENT_ID), ("aud", claims.get("aud") == f"{PLATFORM}/token"),
+            ("exp", time.time() < claims.get("exp", 0) <= time.time() + 3600), ("jti", claims.get("jti") and claims["jti"] not in USED_ASSERTIONS),
+            ("scope", "contextmembership.readonly" in answer.get("scope", ""))) if not ok]
+        if problems:
+            raise ValueError("wrong " + ", ".join(problems))
+        USED_ASSERTIONS.add(claims["jti"])
+        return answer
+    except Exception as error:  # the library raises its own exceptions and PyJWT's
+        return JSONResponse({"error": "invalid_client", "error_description": repr(error)}, status_code=400)
+
+
+class Memberships(NamesRoleProvisioningService):
+    def get_context_by_id(self) -> Context:
+        return Context(id="course-1", label="ALG1", title="Algebra 1")
+
+    def get_member_data_page(self, page=1, limit=None, role=None, since=None, **kw):  # **kw: the library passes every query parameter
+        return {"content": [dict(member) for member in MEMBERS], "has_next": False}
+
+    def is_resource_link_valid(self, context_id: str, resource_link_id: str) -> bool:
+        return resource_link_id == "link-1"
+
+
+class PlainRequest(LTIRequest):
+    def build_metadata(self, request: dict) -> dict:
+        return request
+
+
+@app.get("/nrps/{course}/memberships")
+def memberships(course: str, request: Request):
+    # The library reads the Authorization header case-sensitively: it gets Starlette's headers themselves.
+    plain = PlainRequest({"method": "GET", "get_data": dict(request.query_params), "headers": request.headers, "form_data": {},
+                          "json": None, "content_type": None, "path": request.url.path})
+    service = Memberships(plain, CONF, f"{PLATFORM}/nrps/{course}/memberships")
+    try:
+        answer = service.handle_resp(service.handle_get_members)
+    except Exception as error:  # the library lets PyJWT's errors out
+        return JSONResponse({"error": repr(error)}, status_code=401)
+    body = answer.result if 200 <= answer.code < 300 else {"error": answer.message}
+    return JSONResponse(body, status_code=answer.code, media_type=answer.media_type)
 
 
 def serve() -> None:

@@ -13,6 +13,8 @@ struct Dashboard {
     let reports: ReportCache
     let lessons: LessonService
     let models: ModelRegistry
+    /// Calls to the schools' LMSs (importing a course's teachers).
+    let lmsRequests: LMSRequests
 
     func add(to router: Router<APIContext>) {
         router.get("/") { _, _ in Response.redirect(to: "/lessons", type: .found) }
@@ -27,7 +29,7 @@ struct Dashboard {
         SignInPage(store: store, pages: pages).add(to: router)
         LessonsPage(store: store, pages: pages, reports: reports, maxUploadBytes: lessons.limits.maxUploadBytes).add(to: router)
         LessonPage(store: store, data: data, pages: pages, reports: reports, lessons: lessons).add(to: router)
-        TeacherPages(store: store, pages: pages).add(to: router)
+        TeacherPages(store: store, pages: pages, courseTeachers: LTICourseTeachers(store: store, requests: lmsRequests)).add(to: router)
         ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)
         UsersPage(store: store, pages: pages).add(to: router)
         SearchPage(store: store, pages: pages).add(to: router)

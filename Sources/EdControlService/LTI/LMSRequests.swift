@@ -2,20 +2,35 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-/// Calls from the server to a school's LMS (its key set, later its token endpoint and
-/// membership service). The URLs are a school admin's, so they are vetted as webhooks are:
-/// public addresses only unless the operator allowed the network, and the connection goes
-/// to the address that was checked.
-struct LMSRequests: Sendable {
+/// Calls from the server to a school's LMS: its key set, its token endpoint, its membership
+/// service. The URLs are a school admin's (or a launch's), so they are vetted as webhooks
+/// are: public addresses only unless the operator allowed the network, and the connection
+/// goes to the address that was checked.
+public struct LMSRequests: Sendable {
     let targets: WebhookTargetPolicy
     var timeoutSeconds: Int64 = 10
-    /// Key sets are a few kilobytes; a larger answer is not one.
-    var maximumBytes = 1 << 20
+    /// Key sets and membership pages are at most a few hundred kilobytes; a larger answer is not one.
+    var maximumBytes = 8 << 20
+
+    public init(targets: WebhookTargetPolicy) {
+        self.targets = targets
+    }
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
+    struct Answer {
+        var body: Data
+        /// The `Link` header (a membership list's next page).
+        var link: String?
+    }
+
     /// The body of a GET answered with 200.
     func get(_ url: URL) async throws -> Data {
+        try await send(url, accept: "application/json").body
+    }
+
+    /// A GET (or, with `form`, a form POST) answered with 200.
+    func send(_ url: URL, accept: String, bearer: String? = nil, form: [(String, String)]? = nil) async throws -> Answer {
         let target: WebhookTargetPolicy.Target
         do {
             target = try await targets.vet(url.absoluteString)
@@ -28,13 +43,25 @@ struct LMSRequests: Sendable {
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         do {
             var request = HTTPClientRequest(url: url.absoluteString)
-            request.headers.add(name: "Accept", value: "application/json")
+            request.headers.add(name: "Accept", value: accept)
             request.headers.add(name: "User-Agent", value: "EdControl-LTI")
+            if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+            if let form {
+                var components = URLComponents()
+                components.queryItems = form.map { URLQueryItem(name: $0.0, value: $0.1) }
+                // URLComponents leaves '+' as it is, which a form decoder reads as a space.
+                let encoded = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                request.body = .bytes(ByteBuffer(string: encoded))
+            }
             let response = try await client.execute(request, timeout: .seconds(timeoutSeconds))
             let body = try await response.body.collect(upTo: maximumBytes)
             try? await client.shutdown()
-            guard response.status == .ok else { throw Failure(description: "HTTP \(response.status.code)") }
-            return Data(buffer: body)
+            guard response.status == .ok else {
+                throw Failure(description: "HTTP \(response.status.code) from \(url.host ?? "the LMS"): \(String(buffer: body).prefix(300))")
+            }
+            return Answer(body: Data(buffer: body), link: response.headers.first(name: "Link"))
         } catch {
             try? await client.shutdown()
             throw error

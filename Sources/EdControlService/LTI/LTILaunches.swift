@@ -125,6 +125,10 @@ public struct LTILaunches: Sendable {
                 try await store.saveDeepLinkRequest(request)
                 destination = "/lti/deep-link/\(request.id)"
             }
+            if let context = claims.context {
+                try await store.recordCourse(LTICourse(platformID: platform.id, contextID: context.id, title: context.title ?? context.label ?? context.id,
+                                                       membershipsURL: claims.namesRoleService?.membershipsURL, seenAt: Date()))
+            }
             let (secret, _) = try await store.createSession(userID: user.id, lifetimeSeconds: sessionLifetime)
             try await store.record(AuditEvent(schoolID: platform.schoolID, actor: user.email, action: "user.lti_launch", target: "user \(user.id)",
                                               detail: "\(user.role.rawValue) from \(platform.issuer) (\(claims.messageType), deployment \(claims.deploymentID))"))

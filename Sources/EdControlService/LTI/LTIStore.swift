@@ -107,6 +107,11 @@ public protocol LTIStore: Sendable {
     /// Switches the school's teacher view on or off (off: teachers' sessions end at once).
     func setTeacherView(_ enabled: Bool, schoolID: String) async throws
 
+    /// Notes a course a launch came from (and its membership service), or updates it.
+    func recordCourse(_ course: LTICourse) async throws
+    /// The courses of the school's platforms, most recently seen first.
+    func courses(schoolID: String) async throws -> [LTICourse]
+
     func saveDeepLinkRequest(_ request: LTIDeepLinkRequest) async throws
     /// The user's request, if it has not expired or been answered.
     func deepLinkRequest(id: String, userID: String) async throws -> LTIDeepLinkRequest?

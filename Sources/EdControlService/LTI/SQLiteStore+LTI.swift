@@ -23,6 +23,7 @@ private struct StoredLogin: StoredRecord {
     var expiresAt: Date
 }
 
+extension LTICourse: StoredRecord { public static let databaseTableName = "lti_course" }
 extension LTIDeepLinkRequest: StoredRecord { public static let databaseTableName = "lti_deep_link_request" }
 
 extension SQLiteStore {
@@ -165,6 +166,19 @@ extension SQLiteStore {
     public func setTeacherView(_ enabled: Bool, schoolID: String) async throws {
         try await database.write { db in
             try db.execute(sql: "UPDATE school SET teacher_view = ? WHERE id = ?", arguments: [enabled, schoolID])
+        }
+    }
+
+    public func recordCourse(_ course: LTICourse) async throws {
+        try await database.write { db in try course.save(db) }
+    }
+
+    public func courses(schoolID: String) async throws -> [LTICourse] {
+        try await database.read { db in
+            try LTICourse.fetchAll(db, sql: """
+                SELECT lti_course.* FROM lti_course JOIN lti_platform ON lti_platform.id = lti_course.platform_id
+                WHERE lti_platform.school_id = ? ORDER BY seen_at DESC
+                """, arguments: [schoolID])
         }
     }
 

@@ -237,6 +237,13 @@ public final class SQLiteStore: EdControlStore {
                     deployment_id TEXT NOT NULL, return_url TEXT NOT NULL, data TEXT, expires_at REAL NOT NULL);
                 """)
         }
+        migrator.registerMigration("v24: LMS courses launches came from, whose teachers can be imported") { db in
+            try db.execute(sql: """
+                CREATE TABLE lti_course (
+                    platform_id TEXT NOT NULL REFERENCES lti_platform(id) ON DELETE CASCADE, context_id TEXT NOT NULL,
+                    title TEXT NOT NULL, memberships_url TEXT, seen_at REAL NOT NULL, PRIMARY KEY (platform_id, context_id));
+                """)
+        }
         return migrator
     }
 

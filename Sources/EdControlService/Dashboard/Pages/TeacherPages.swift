@@ -7,6 +7,8 @@ import Hummingbird
 struct TeacherPages {
     let store: EdControlStore
     let pages: PageRenderer
+    /// Imports a course's instructors from the LMS (admins, on the list's page).
+    let courseTeachers: LTICourseTeachers
 
     /// A teacher beside the others: how many lessons, how often flagged, incidents, talk
     /// share and which way their incidents go.
@@ -22,11 +24,21 @@ struct TeacherPages {
         var voiceProfile: String
     }
 
+    struct CourseRow: Decodable {
+        var platform: String
+        var course: String
+        var title: String
+    }
+
     struct ListModel {
         var teachers: [TeacherRow]
         var empty: Bool
         var canAdd: Bool
         var error: String?
+        var notice: String?
+        /// The LMS courses whose instructors an admin can import.
+        var courses: [CourseRow]
+        var hasCourses: Bool
     }
 
     struct Chart { var title: String; var svg: String }
@@ -60,6 +72,21 @@ struct TeacherPages {
 
     func add(to router: Router<APIContext>) {
         router.get("teachers") { request, context in try await list(request, context, error: nil) }
+        router.post("teachers/import") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .admin)
+            let t = pages.text(for: request)
+            let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
+            guard let form = try? URLEncodedFormDecoder().decode(CourseRow.self, from: body) else {
+                return try await list(request, context, error: t["teachers_import_invalid"])
+            }
+            do {
+                let imported = try await courseTeachers.importTeachers(platformID: form.platform, contextID: form.course, schoolID: caller.schoolID,
+                                                                      by: caller.tokenName)
+                return try await list(request, context, error: nil, notice: t.format("teachers_imported", form.title, "\(imported.created)", "\(imported.matched)"))
+            } catch let refusal as LTICourseTeachers.Refusal {
+                return try await list(request, context, error: refusal.description)
+            }
+        }
         router.post("teachers") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .manager)
             let body = String(buffer: try await request.body.collect(upTo: 64 << 10))
@@ -75,7 +102,7 @@ struct TeacherPages {
         router.get("teachers/:teacher", use: detail)
     }
 
-    private func list(_ request: Request, _ context: APIContext, error: String?) async throws -> Response {
+    private func list(_ request: Request, _ context: APIContext, error: String?, notice: String? = nil) async throws -> Response {
         let caller = try PageRenderer.signedIn(request, context, role: .teacher)
         // A teacher's list of teachers is their own page.
         if let own = caller.ownTeacherID { return Response.redirect(to: "/teachers/\(own)", type: .found) }
@@ -95,7 +122,10 @@ struct TeacherPages {
                               talk: trend.meanTeacherTalkPercent.map { t.number($0) + " %" } ?? "—",
                               trend: t["trend_\(direction)"], trendClass: direction, voiceProfile: Self.profileText(teacher.voiceProfileStatus, t))
         }
-        let model = ListModel(teachers: rows, empty: teachers.isEmpty, canAdd: caller.role >= .manager, error: error)
+        let courses = caller.role == .admin ? try await store.courses(schoolID: caller.schoolID).filter { $0.membershipsURL != nil }
+            .map { CourseRow(platform: $0.platformID, course: $0.contextID, title: $0.title) } : []
+        let model = ListModel(teachers: rows, empty: teachers.isEmpty, canAdd: caller.role >= .manager, error: error, notice: notice, courses: courses,
+                              hasCourses: !courses.isEmpty)
         return pages.render("teachers", title: t["teachers_title"], model: model, request: request, context: context,
                             status: error == nil ? .ok : .badRequest)
     }

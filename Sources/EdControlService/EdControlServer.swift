@@ -144,7 +144,8 @@ public struct EdControlServer: Sendable {
         let lmsRequests = LMSRequests(targets: settings.webhooks.targets)
         let launches = LTILaunches(store: store, logger: logger, fetch: lmsRequests.get)
         router.add(middleware: LMSFrameMiddleware(launches: launches))
-        LTIRoutes(launches: launches, deepLinking: LTIDeepLinking(store: store), pages: pages, publicURL: settings.publicURL).add(to: router)
+        LTIRoutes(launches: launches, deepLinking: LTIDeepLinking(store: store), registration: LTIDynamicRegistration(store: store, requests: lmsRequests),
+                  pages: pages, publicURL: settings.publicURL).add(to: router)
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
         let api = router.group("api/v1")
         LessonRoutes(store: store, data: data, lessons: lessons).add(to: api)
@@ -158,7 +159,8 @@ public struct EdControlServer: Sendable {
         MonitoringRoutes(monitor: DriftMonitor(store: store)).add(to: api)
         RegistryRoutes(store: store).add(to: api)
         PilotRoutes(reporter: PilotReporter(store: store, data: data)).add(to: api)
-        Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models, lmsRequests: lmsRequests).add(to: router)
+        Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models, lmsRequests: lmsRequests,
+                  publicURL: settings.publicURL).add(to: router)
         return router
     }
 }

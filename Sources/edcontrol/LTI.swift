@@ -5,7 +5,28 @@ import Foundation
 struct LTI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lti", abstract: "Sign-in from a school's LMS (LTI 1.3): platforms and the tool's keys.",
-        subcommands: [AddPlatform.self, ListPlatforms.self, RemovePlatform.self, TeacherView.self, RotateKey.self])
+        subcommands: [RegistrationLink.self, AddPlatform.self, ListPlatforms.self, RemovePlatform.self, TeacherView.self, RotateKey.self])
+
+    struct RegistrationLink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "registration-link",
+            abstract: "Make a link an LMS registers itself with for a school (LTI dynamic registration): paste it into the LMS; it works once, for a week.")
+
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+        @Option(name: .long, help: "The address LMSs reach the server by, as `serve --public-url`, such as https://edcontrol.school.example.")
+        var publicURL: String
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            guard let base = URL(string: publicURL), LTIPlatform.origin(publicURL) != nil else { throw ValidationError("--public-url must be an http or https address") }
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            // Making the link calls no LMS: the policy for calls is not needed here.
+            let registration = LTIDynamicRegistration(store: store, requests: LMSRequests(targets: WebhookTargetPolicy(allowedNetworks: [])))
+            print(base.appendingPathComponent("lti/register/\(try await registration.invite(schoolID: school.id, by: "command line"))").absoluteString)
+        }
+    }
 
     struct AddPlatform: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

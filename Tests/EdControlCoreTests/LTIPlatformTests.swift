@@ -17,7 +17,8 @@ struct LTIPlatformTests {
         let platformURL: String
         let adminToken: String
 
-        init() async throws {
+        /// - Parameter registered: the platform registered on the command line (else: not yet).
+        init(registered: Bool = true) async throws {
             // Key sets are fetched from the platform on loopback, which only an operator may allow.
             server = try RunningServer(arguments: ["--workers", "0", "--webhook-allow-network", "127.0.0.0/8"])
             adminToken = try server.token(school: "Northside school", role: "admin")
@@ -25,11 +26,13 @@ struct LTIPlatformTests {
             let (process, url) = try Fixtures.startHelper("scripts/dev/lti_platform.py", [String(try Self.freePort()), server.url.absoluteString])
             platform = process
             platformURL = url
-            let registered = try Fixtures.run(Fixtures.edcontrol, [
-                "lti", "add-platform", "--data", server.data.path, "--school", "Northside school", "--issuer", url,
-                "--client-id", "edcontrol-client", "--deployment", "deployment-1", "--authorization-url", url + "/authorize",
-                "--token-url", url + "/token", "--keys-url", url + "/.well-known/jwks.json"])
-            #expect(registered.status == 0, "\(registered.stderr)")
+            if registered {
+                let added = try Fixtures.run(Fixtures.edcontrol, [
+                    "lti", "add-platform", "--data", server.data.path, "--school", "Northside school", "--issuer", url,
+                    "--client-id", "edcontrol-client", "--deployment", "deployment-1", "--authorization-url", url + "/authorize",
+                    "--token-url", url + "/token", "--keys-url", url + "/.well-known/jwks.json"])
+                #expect(added.status == 0, "\(added.stderr)")
+            }
             let video = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
             for (token, title) in [(adminToken, "Northside algebra week 3"), (otherToken, "Southside chemistry")] {
                 let upload = try await server.request("POST", "/api/v1/lessons?filename=lesson.mp4&title=\(title.replacingOccurrences(of: " ", with: "%20"))",
@@ -271,6 +274,64 @@ struct LTIPlatformTests {
         let teachers = try await setup.server.request("GET", "/api/v1/teachers", token: setup.adminToken).json()["items"] as? [[String: Any]]
         #expect(teachers?.compactMap { $0["name"] as? String }.sorted() == ["Cleo Park", "Dan Brook"])
         #expect(try await setup.audit("lti.teachers_import").count == 2)
+    }
+
+    /// Dynamic registration: the school's link pasted into the LMS; the LMS opens it in a
+    /// frame, someone agrees, the tool registers itself and the page asks the LMS to close
+    /// it; launches then work. The link works once.
+    @Test func anLMSRegistersItselfWithTheSchoolsLink() async throws {
+        let setup = try await Setup(registered: false)
+        defer { setup.stop() }
+        let made = try Fixtures.run(Fixtures.edcontrol, ["lti", "registration-link", "--data", setup.server.data.path, "--school", "Northside school",
+                                                         "--public-url", setup.server.url.absoluteString])
+        #expect(made.status == 0, "\(made.stderr)")
+        let link = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(link.hasPrefix(setup.server.url.absoluteString + "/lti/register/"))
+        let browser = try Browser(width: 1300, height: 900)
+        try browser.open(URL(string: setup.platformURL + "/tools/register?url=" + link.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)!)
+        try browser.waitFor("document.querySelector('#register-button')", inFrameAt: link)
+        #expect(try browser.evaluate("document.querySelector('#register-issuer').innerText", inFrameAt: link) as? String == setup.platformURL)
+        try browser.screenshot(to: Self.screenshots.appendingPathComponent("lti-register-consent.png"))
+        try browser.evaluate("document.querySelector('#register-button').click(); true", inFrameAt: link)
+        try browser.waitFor("document.getElementById('state').textContent === 'closed'")
+        #expect((try await setup.audit("lti.platform_add").first?["actor"] as? String) == "LMS dynamic registration (\(setup.platformURL))")
+
+        // Launches from the platform now sign in.
+        try browser.open(URL(string: setup.platformURL + "/course?user=ada&role=admin")!)
+        try browser.waitFor("document.body.innerText.includes('Northside algebra week 3')", inFrameAt: setup.server.url.absoluteString + "/lessons")
+        // The link is used up.
+        let again = try await setup.server.request("GET", link + "?openid_configuration=" + "\(setup.platformURL)/.well-known/openid-configuration".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        #expect(again.status == 403)
+        #expect(again.text.contains("expired or was already used"))
+    }
+
+    /// The admins' LMS page: the platform, the tool's URLs, a registration link shown once,
+    /// the teacher view switched, the platform removed (its launches refused from then on).
+    @Test func theLMSPageManagesTheSchoolsPlatforms() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let ada = try await Self.login(setup, user: "ada", role: "admin")
+        let launched = try await Self.launch(setup, idToken: ada.idToken, state: ada.state, cookie: ada.stateCookie)
+        let session = try #require(launched.headers["set-cookie"]?.firstMatch(of: /(edcontrol_session=[^;]+)/)?.1).description
+        let page = try await setup.server.request("GET", "/lms", headers: ["Cookie": session]).text
+        #expect(page.contains(setup.platformURL) && page.contains("\(setup.server.url.absoluteString)/lti/jwks"))
+        let csrf = try #require(page.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1).description
+        let platform = try #require(page.firstMatch(of: /action="\/lms\/platforms\/([^\/]+)\/remove"/)?.1).description
+        func post(_ path: String, _ form: String = "") async throws -> RunningServer.Reply {
+            try await setup.server.request("POST", path, headers: ["Cookie": session, "Content-Type": "application/x-www-form-urlencoded"],
+                                           body: Data("csrf=\(csrf)&\(form)".utf8))
+        }
+        let link = try #require(try await post("/lms/registration-link").text.firstMatch(of: /id="registration-link">([^<]+)</)?.1).description
+        #expect(link.hasPrefix(setup.server.url.absoluteString + "/lti/register/"))
+        #expect(!(try await setup.server.request("GET", "/lms", headers: ["Cookie": session]).text.contains(link)), "the link is shown once")
+        #expect(try await post("/lms/teacher-view", "state=off").text.contains("Closed to teachers."))
+        #expect(try await post("/lms/platforms/\(platform)/remove").text.contains("was removed"))
+        #expect(try await setup.audit("lti.platform_remove").count == 1)
+        #expect(try await setup.audit("school.teacher_view").first?["detail"] as? String == "off")
+        let start = try await setup.server.request("GET", setup.platformURL + "/start?user=ada&role=admin&kind=launch")
+        let refused = try await setup.server.request("GET", try #require(start.headers["location"]))
+        #expect(refused.status == 403)
+        #expect(refused.text.contains("No school has registered the platform"))
     }
 
     @Test func launchesThatAreNotThisBrowsersOrAreTamperedWithAreRefusedAndAudited() async throws {

@@ -9,6 +9,9 @@ library answers the tool's authorization request with a signed id_token posted t
 TOOL_URL/lti/launch. role: admin (institution Administrator), manager (a custom role named
 manager), instructor, learner. kind=deeplink makes it a deep-linking launch, whose answer
 comes back to /deep_link_return; target=URL launches a link a deep-linking answer made.
+/tools/register?url=LINK opens a tool's dynamic registration link as Moodle does (an
+iframe, a registration token, a close message); lti1p3platform has no dynamic
+registration, so its two endpoints are written here after the spec.
 What the library leaves unchecked (the tool's authorization request: redirect_uri, scope,
 response type and mode; the deep-linking answer: iss, aud, deployment, data, expiry) is
 checked here.
@@ -220,6 +223,55 @@ def memberships(course: str, request: Request):
         return JSONResponse({"error": repr(error)}, status_code=401)
     body = answer.result if 200 <= answer.code < 300 else {"error": answer.message}
     return JSONResponse(body, status_code=answer.code, media_type=answer.media_type)
+
+
+REGISTRATION_TOKEN = "registration-token-7"
+REGISTERED: list = []
+
+
+@app.get("/.well-known/openid-configuration")
+def openid_configuration() -> dict:
+    return {"issuer": PLATFORM, "authorization_endpoint": f"{PLATFORM}/authorize", "token_endpoint": f"{PLATFORM}/token",
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"], "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+            "jwks_uri": f"{PLATFORM}/.well-known/jwks.json", "registration_endpoint": f"{PLATFORM}/register",
+            "scopes_supported": ["openid", "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"],
+            "response_types_supported": ["id_token"], "subject_types_supported": ["public", "pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"], "claims_supported": ["iss", "sub", "name", "email"],
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "lti1p3platform-test", "version": "0.1.8",
+                "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}]}}
+
+
+@app.post("/register")
+async def register(request: Request):
+    if request.headers.get("authorization") != f"Bearer {REGISTRATION_TOKEN}":
+        return JSONResponse({"error": "invalid_token"}, status_code=401)
+    body = await request.json()
+    tool = body.get("https://purl.imsglobal.org/spec/lti-tool-configuration", {})
+    problems = [name for name, ok in (
+        ("initiate_login_uri", body.get("initiate_login_uri") == f"{TOOL}/lti/login"),
+        ("redirect_uris", f"{TOOL}/lti/launch" in body.get("redirect_uris", [])),
+        ("jwks_uri", body.get("jwks_uri") == f"{TOOL}/lti/jwks"),
+        ("token_endpoint_auth_method", body.get("token_endpoint_auth_method") == "private_key_jwt"),
+        ("response_types", body.get("response_types") == ["id_token"]),
+        ("target_link_uri", tool.get("target_link_uri") == f"{TOOL}/lti/launch"),
+        ("messages", {m.get("type") for m in tool.get("messages", [])} >= {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"})) if not ok]
+    if problems:
+        return JSONResponse({"error": "invalid_client_metadata", "error_description": "wrong " + ", ".join(problems)}, status_code=400)
+    REGISTERED.append(body)
+    answer = dict(body, client_id=CLIENT_ID)
+    answer["https://purl.imsglobal.org/spec/lti-tool-configuration"] = dict(tool, deployment_id=DEPLOYMENT_ID)
+    return JSONResponse(answer)
+
+
+@app.get("/tools/register", response_class=HTMLResponse)
+def register_tool(url: str) -> str:
+    frame = url + ("&" if "?" in url else "?") + urlencode({"openid_configuration": f"{PLATFORM}/.well-known/openid-configuration",
+                                                         "registration_token": REGISTRATION_TOKEN})
+    return (f"<!doctype html><title>Register a tool</title><h1>Register a tool (test LMS)</h1><p id='state'>open</p>"
+            f'<iframe id="tool" src="{html.escape(frame)}" width="1200" height="600"></iframe>'
+            "<script>addEventListener('message', e => { if (e.data && e.data.subject === 'org.imsglobal.lti.close') "
+            "{ document.getElementById('state').textContent = 'closed'; } });</script>")
 
 
 def serve() -> None:

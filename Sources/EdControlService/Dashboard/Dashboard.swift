@@ -13,8 +13,10 @@ struct Dashboard {
     let reports: ReportCache
     let lessons: LessonService
     let models: ModelRegistry
-    /// Calls to the schools' LMSs (importing a course's teachers).
+    /// Calls to the schools' LMSs (importing a course's teachers, registering).
     let lmsRequests: LMSRequests
+    /// `serve --public-url`, which the LMS page gives LMSs.
+    let publicURL: URL?
 
     func add(to router: Router<APIContext>) {
         router.get("/") { _, _ in Response.redirect(to: "/lessons", type: .found) }
@@ -32,6 +34,7 @@ struct Dashboard {
         TeacherPages(store: store, pages: pages, courseTeachers: LTICourseTeachers(store: store, requests: lmsRequests)).add(to: router)
         ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)
         UsersPage(store: store, pages: pages).add(to: router)
+        LMSPage(store: store, pages: pages, registration: LTIDynamicRegistration(store: store, requests: lmsRequests), publicURL: publicURL).add(to: router)
         SearchPage(store: store, pages: pages).add(to: router)
         ModelsPage(store: store, models: models, pages: pages).add(to: router)
         ModelHealthPage(monitor: DriftMonitor(store: store), pages: pages).add(to: router)
@@ -118,7 +121,7 @@ struct PageRenderer: Sendable {
         let sections = caller?.ownTeacherID.map { [("lessons", "nav_lessons"), ("teachers/\($0)", "nav_my_page")] }
             ?? [("lessons", "nav_lessons"), ("search", "nav_search"), ("teachers", "nav_teachers"), ("reviews", "nav_reviews")]
             + ((caller?.role ?? .viewer) >= .manager ? [("pilot", "nav_pilot")] : [])
-            + (caller?.role == .admin ? [("users", "nav_users"), ("models", "nav_models"), ("monitoring", "nav_health")] : [])
+            + (caller?.role == .admin ? [("users", "nav_users"), ("lms", "nav_lms"), ("models", "nav_models"), ("monitoring", "nav_health")] : [])
         let nav = caller == nil ? [] : sections.map {
             PageFrame.Link(href: "/\($0.0)", label: t[$0.1], current: section == $0.0.split(separator: "/").first.map(String.init))
         }

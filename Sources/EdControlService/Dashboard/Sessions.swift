@@ -22,7 +22,7 @@ struct SessionAuthenticator: RouterMiddleware {
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         // An LMS's login and launch are posted by the LMS's page, carry their own proof (state
         // and a signed token) and sign in afresh: a session already here takes no part.
-        guard context.identity == nil, !LTIRoutes.launchPaths.contains(request.uri.path), let secret = request.cookies[Self.cookieName]?.value,
+        guard context.identity == nil, !LTIRoutes.takesNoSession(request.uri.path), let secret = request.cookies[Self.cookieName]?.value,
               let (principal, csrfToken) = try await store.principal(forSession: secret) else {
             return try await next(request, context)
         }

@@ -29,8 +29,8 @@ public struct LMSRequests: Sendable {
         try await send(url, accept: "application/json").body
     }
 
-    /// A GET (or, with `form`, a form POST) answered with 200.
-    func send(_ url: URL, accept: String, bearer: String? = nil, form: [(String, String)]? = nil) async throws -> Answer {
+    /// A GET (or, with `form` or `json`, a POST of it) answered with 200 (or 201 to a POST).
+    func send(_ url: URL, accept: String, bearer: String? = nil, form: [(String, String)]? = nil, json: Data? = nil) async throws -> Answer {
         let target: WebhookTargetPolicy.Target
         do {
             target = try await targets.vet(url.absoluteString)
@@ -54,11 +54,15 @@ public struct LMSRequests: Sendable {
                 request.method = .POST
                 request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
                 request.body = .bytes(ByteBuffer(string: encoded))
+            } else if let json {
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(data: json))
             }
             let response = try await client.execute(request, timeout: .seconds(timeoutSeconds))
             let body = try await response.body.collect(upTo: maximumBytes)
             try? await client.shutdown()
-            guard response.status == .ok else {
+            guard response.status == .ok || (request.method == .POST && response.status == .created) else {
                 throw Failure(description: "HTTP \(response.status.code) from \(url.host ?? "the LMS"): \(String(buffer: body).prefix(300))")
             }
             return Answer(body: Data(buffer: body), link: response.headers.first(name: "Link"))

@@ -9,6 +9,7 @@ import Hummingbird
 struct LTIRoutes {
     let launches: LTILaunches
     let deepLinking: LTIDeepLinking
+    let registration: LTIDynamicRegistration
     let pages: PageRenderer
     /// `serve --public-url`: the address the LMS knows this server by; else the request's.
     let publicURL: URL?
@@ -17,10 +18,18 @@ struct LTIRoutes {
     /// The pages the LMS's browser posts to before anyone is signed in.
     static let launchPaths: Set<String> = ["/lti/login", "/lti/launch"]
 
+    /// Pages of the LMS's flows, which carry their own proof (a state and a signed token, or a
+    /// registration link) and take no part in a dashboard session the browser may have.
+    static func takesNoSession(_ path: String) -> Bool {
+        launchPaths.contains(path) || path.hasPrefix("/lti/register/")
+    }
+
     func add(to router: Router<APIContext>) {
         router.get("lti/login", use: login)
         router.post("lti/login", use: login)
         router.post("lti/launch", use: launch)
+        router.get("lti/register/:invite", use: showRegistration)
+        router.post("lti/register/:invite", use: register)
         router.get("lti/deep-link/:request", use: pickLink)
         router.post("lti/deep-link/:request", use: sendLink)
         router.get("lti/jwks") { _, _ in
@@ -131,6 +140,63 @@ struct LTIRoutes {
                                     request: request, context: context)
         response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(
             frameAncestors: try await launches.frameOrigins(schoolID: caller.schoolID), formTargets: [target])
+        return response
+    }
+
+    struct RegistrationForm: Decodable {
+        var openid_configuration: String?
+        var registration_token: String?
+    }
+
+    struct RegistrationModel {
+        var invite: String
+        var school: String
+        var issuer: String
+        var configuration: String
+        var token: String
+        var done: Bool
+    }
+
+    /// Dynamic registration's page, opened by the LMS: what will be connected, and a button.
+    @Sendable func showRegistration(_ request: Request, context: APIContext) async throws -> Response {
+        try await registrationPage(request, context) { invite, form, school, configurationURL in
+            let configuration = try await registration.configuration(at: configurationURL, token: form.registration_token)
+            return RegistrationModel(invite: invite, school: school.name, issuer: configuration.issuer, configuration: configurationURL.absoluteString,
+                                     token: form.registration_token ?? "", done: false)
+        }
+    }
+
+    /// The LMS's person agreed: the tool registers itself, and the page tells the LMS to close it.
+    @Sendable func register(_ request: Request, context: APIContext) async throws -> Response {
+        try await registrationPage(request, context) { invite, form, school, configurationURL in
+            let platform = try await registration.register(invite: invite, configurationURL: configurationURL, token: form.registration_token,
+                                                           base: base(of: request))
+            return RegistrationModel(invite: invite, school: school.name, issuer: platform.issuer, configuration: "", token: "", done: true)
+        }
+    }
+
+    /// A registration page for a valid link and configuration URL, framable by the LMS the
+    /// configuration comes from; refusals as pages.
+    private func registrationPage(_ request: Request, _ context: APIContext,
+                                  _ model: (String, RegistrationForm, School, URL) async throws -> RegistrationModel) async throws -> Response {
+        let t = pages.text(for: request)
+        let invite = try context.parameters.require("invite")
+        let form: RegistrationForm = try await parameters(of: request)
+        let lms = form.openid_configuration.flatMap { LTIPlatform.origin($0) != nil ? URL(string: $0) : nil }
+        var response: Response
+        do {
+            guard let school = try await registration.school(ofInvite: invite) else {
+                throw LTIDynamicRegistration.Refusal(description: t["lti_register_gone"])
+            }
+            guard let lms else {
+                throw LTIDynamicRegistration.Refusal(description: t["lti_register_no_configuration"])
+            }
+            response = pages.render("lti-register", title: t["lti_register_title"], model: try await model(invite, form, school, lms),
+                                    request: request, context: context)
+        } catch let refusal as LTIDynamicRegistration.Refusal {
+            response = self.refusal(.forbidden, refusal.description, request, context)
+        }
+        response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(frameAncestors: lms.flatMap { LTIPlatform.origin($0.absoluteString) }.map { [$0] } ?? [])
         return response
     }
 

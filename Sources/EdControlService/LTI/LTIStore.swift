@@ -107,6 +107,14 @@ public protocol LTIStore: Sendable {
     /// Switches the school's teacher view on or off (off: teachers' sessions end at once).
     func setTeacherView(_ enabled: Bool, schoolID: String) async throws
 
+    /// A new link with which an LMS registers itself with the school (dynamic registration);
+    /// the secret is returned once and only its hash kept.
+    func createRegistrationInvite(schoolID: String, expiresAt: Date) async throws -> String
+    /// The school of an unused, unexpired invitation.
+    func registrationInvite(_ secret: String) async throws -> String?
+    /// Uses an invitation up; false if it was used (or expired) already.
+    func useRegistrationInvite(_ secret: String) async throws -> Bool
+
     /// Notes a course a launch came from (and its membership service), or updates it.
     func recordCourse(_ course: LTICourse) async throws
     /// The courses of the school's platforms, most recently seen first.

@@ -169,6 +169,31 @@ extension SQLiteStore {
         }
     }
 
+    public func createRegistrationInvite(schoolID: String, expiresAt: Date) async throws -> String {
+        let secret = Self.randomHex(bytes: 24)
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM lti_registration_invite WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
+            try db.execute(sql: "INSERT INTO lti_registration_invite (secret_hash, school_id, expires_at) VALUES (?, ?, ?)",
+                           arguments: [SHA256Digest.of(Data(secret.utf8)), schoolID, expiresAt.timeIntervalSince1970])
+        }
+        return secret
+    }
+
+    public func registrationInvite(_ secret: String) async throws -> String? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT school_id FROM lti_registration_invite WHERE secret_hash = ? AND expires_at > ?",
+                                arguments: [SHA256Digest.of(Data(secret.utf8)), Date().timeIntervalSince1970])
+        }
+    }
+
+    public func useRegistrationInvite(_ secret: String) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM lti_registration_invite WHERE secret_hash = ? AND expires_at > ?",
+                           arguments: [SHA256Digest.of(Data(secret.utf8)), Date().timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
     public func recordCourse(_ course: LTICourse) async throws {
         try await database.write { db in try course.save(db) }
     }

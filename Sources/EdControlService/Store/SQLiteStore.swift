@@ -244,6 +244,12 @@ public final class SQLiteStore: EdControlStore {
                     title TEXT NOT NULL, memberships_url TEXT, seen_at REAL NOT NULL, PRIMARY KEY (platform_id, context_id));
                 """)
         }
+        migrator.registerMigration("v25: links with which an LMS registers itself (LTI dynamic registration)") { db in
+            try db.execute(sql: """
+                CREATE TABLE lti_registration_invite (
+                    secret_hash TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE, expires_at REAL NOT NULL);
+                """)
+        }
         return migrator
     }
 
@@ -420,7 +426,7 @@ public final class SQLiteStore: EdControlStore {
     }
 
     /// A random secret as hex, from the system's cryptographic generator.
-    private static func randomHex(bytes: Int) -> String {
+    static func randomHex(bytes: Int) -> String {
         var random = SystemRandomNumberGenerator()
         return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
     }

@@ -16,6 +16,8 @@
 
   // A deep-linking answer goes back to the LMS at once.
   document.querySelectorAll('form[data-autosubmit]').forEach(form => form.submit());
+  // A finished dynamic registration tells the LMS to close its frame or window (LTI DR §3.7).
+  if (document.querySelector('[data-lti-close]')) (window.opener || window.parent).postMessage({ subject: 'org.imsglobal.lti.close' }, '*');
 
   // Live progress: every element with data-job polls its job until it finishes.
   const live = words('live-text');

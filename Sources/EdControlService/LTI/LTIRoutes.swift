@@ -211,6 +211,11 @@ struct LTIRoutes {
     }
 
     private func base(of request: Request) -> URL {
+        Self.publicBase(publicURL, request)
+    }
+
+    /// Where LMSs reach this server: `serve --public-url`, else the address the request came to.
+    static func publicBase(_ publicURL: URL?, _ request: Request) -> URL {
         publicURL ?? URL(string: "http://\(request.head.authority ?? "localhost")")!
     }
 

@@ -68,7 +68,7 @@ struct LMSPage {
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let secret = try await registration.invite(schoolID: caller.schoolID, by: caller.tokenName)
             return try await page(request, context, notice: pages.text(for: request)["lms_link_made"],
-                                  link: Self.base(publicURL, request).appendingPathComponent("lti/register/\(secret)").absoluteString)
+                                  link: LTIRoutes.publicBase(publicURL, request).appendingPathComponent("lti/register/\(secret)").absoluteString)
         }
         router.post("lms/teacher-view") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
@@ -76,11 +76,6 @@ struct LMSPage {
             try await LTIPlatforms.setTeacherView(form.state == "on", in: store, schoolID: caller.schoolID, by: caller.tokenName)
             return try await page(request, context)
         }
-    }
-
-    /// Where LMSs reach this server: `serve --public-url`, else the address the admin's browser used.
-    static func base(_ publicURL: URL?, _ request: Request) -> URL {
-        publicURL ?? URL(string: "http://\(request.head.authority ?? "localhost")")!
     }
 
     private static func form<T: Decodable>(_ request: Request) async throws -> T? {
@@ -94,7 +89,7 @@ struct LMSPage {
             PlatformRow(id: $0.id, issuer: $0.issuer, clientID: $0.clientID, deployments: $0.deploymentIDs.joined(separator: ", "),
                         frames: $0.frameOrigins.joined(separator: ", "), added: t.date($0.createdAt))
         }
-        let base = Self.base(publicURL, request)
+        let base = LTIRoutes.publicBase(publicURL, request)
         let toolURLs = [("lms_url_login", "lti/login"), ("lms_url_launch", "lti/launch"), ("lms_url_keys", "lti/jwks")].map {
             ["label": t[$0.0], "url": base.appendingPathComponent($0.1).absoluteString]
         }

@@ -5,7 +5,7 @@ import Foundation
 struct LTI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lti", abstract: "Sign-in from a school's LMS (LTI 1.3): platforms and the tool's keys.",
-        subcommands: [RegistrationLink.self, AddPlatform.self, ListPlatforms.self, RemovePlatform.self, TeacherView.self, RotateKey.self])
+        subcommands: [RegistrationLink.self, AddPlatform.self, ListPlatforms.self, RemovePlatform.self, Roles.self, TeacherView.self, RotateKey.self])
 
     struct RegistrationLink: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -100,6 +100,34 @@ struct LTI: AsyncParsableCommand {
                 throw ValidationError("there is no platform \(id) in \(self.school); `edcontrol lti platforms --school NAME` shows the ids")
             }
             print("removed \(platform.issuer) (client \(platform.clientID))")
+        }
+    }
+
+    struct Roles: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show, or replace, which EdControl role a school's LMS roles give (the highest any rule gives; none: no access).",
+            discussion: "Each --set is a rule 'LTI role = EdControl role': a role URI, or a bare name matching that role in any vocabulary (manager), and admin, manager, viewer or teacher.")
+
+        @Option(name: .long, help: "School (tenant) name.")
+        var school: String
+        @Option(name: .long, help: ArgumentHelp("A rule of the new table; repeatable (the table is replaced).", valueName: "LTI-role=role"))
+        var set: [String] = []
+        @Flag(name: .long, help: "Go back to the built-in table.")
+        var defaults = false
+        @OptionGroup var dataOptions: DataOptions
+
+        func run() async throws {
+            let (_, store) = try dataOptions.open()
+            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            if defaults || !set.isEmpty {
+                do {
+                    try await LTIPlatforms.setRoleMap(defaults ? nil : try LTIRoleMap(text: set.joined(separator: "\n")), in: store, schoolID: school.id,
+                                                      by: "command line")
+                } catch let refusal as LTIRoleMap.Refusal {
+                    throw ValidationError(refusal.description)
+                }
+            }
+            print((try await store.school(id: school.id)?.ltiRoles ?? .defaults).text)
         }
     }
 

@@ -87,6 +87,10 @@ struct LTIPlatformTests {
         try browser.waitFor("document.body.innerText.includes('Northside algebra week 3')", inFrameAt: tool)
         #expect(try await setup.audit("user.lti_launch").count == 2)
         #expect(try await setup.audit("user.create").count == 1)
+        // The admin's LMS page, in a window of its own.
+        try browser.open(URL(string: setup.server.url.absoluteString + "/lms")!)
+        try browser.waitFor("document.querySelector('#platforms') && document.querySelector('#roles')")
+        try browser.screenshot(to: Self.screenshots.appendingPathComponent("lti-lms-page.png"))
     }
 
     @Test func aLearnerIsToldInTheFrameThatTheirRoleGivesNoAccess() async throws {
@@ -324,6 +328,14 @@ struct LTIPlatformTests {
         let link = try #require(try await post("/lms/registration-link").text.firstMatch(of: /id="registration-link">([^<]+)</)?.1).description
         #expect(link.hasPrefix(setup.server.url.absoluteString + "/lti/register/"))
         #expect(!(try await setup.server.request("GET", "/lms", headers: ["Cookie": session]).text.contains(link)), "the link is shown once")
+        // The school's own table of roles: learners become viewers from their next launch.
+        let rules = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator = admin\nLearner = viewer"
+        #expect(try await post("/lms/roles", "roles=" + rules.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!).text.contains("was saved"))
+        #expect(try await post("/lms/roles", "roles=Learner%20%3D%20owner").text.contains("is not an EdControl role"))
+        let bob = try await Self.login(setup, user: "bob", role: "learner")
+        let learner = try await Self.launch(setup, idToken: bob.idToken, state: bob.state, cookie: bob.stateCookie)
+        #expect(learner.status == 303, "\(learner.text)")
+        #expect(try await setup.audit("user.lti_launch").first?["detail"] as? String == "viewer from \(setup.platformURL) (LtiResourceLinkRequest, deployment deployment-1)")
         #expect(try await post("/lms/teacher-view", "state=off").text.contains("Closed to teachers."))
         #expect(try await post("/lms/platforms/\(platform)/remove").text.contains("was removed"))
         #expect(try await setup.audit("lti.platform_remove").count == 1)

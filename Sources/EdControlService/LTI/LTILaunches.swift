@@ -18,13 +18,11 @@ public struct LTILaunches: Sendable {
     static let loginLifetime: TimeInterval = 600
     let store: EdControlStore
     let verifier: LaunchVerifier
-    let roles: LTIRoleMap
     let logger: Logger
 
     /// - Parameter fetch: reads a platform's key set (`LMSRequests.get` in the service).
-    public init(store: EdControlStore, roles: LTIRoleMap = .defaults, logger: Logger, fetch: @escaping PlatformKeys.Fetch) {
+    public init(store: EdControlStore, logger: Logger, fetch: @escaping PlatformKeys.Fetch) {
         self.store = store
-        self.roles = roles
         self.logger = logger
         verifier = LaunchVerifier(keys: PlatformKeys(fetch: fetch), nonces: StoredNonces(store: store)) { issuer, clientIDs in
             try? await store.allPlatforms().first { $0.issuer == issuer && clientIDs.contains($0.clientID) }?.registration
@@ -107,11 +105,12 @@ public struct LTILaunches: Sendable {
             guard browserState == state else { throw LaunchRefusal.stateFromAnotherBrowser }
             let (registration, claims) = try await verifier.verify(idToken, expectedNonce: login.nonce)
             guard registration.issuer == platform.issuer, registration.clientID == platform.clientID else { throw LaunchRefusal.platformMismatch }
-            guard let role = roles.role(for: claims.roles ?? []) else { throw LaunchRefusal.noAccess(roles: claims.roles ?? []) }
+            let school = try await store.school(id: platform.schoolID)
+            guard let role = (school?.ltiRoles ?? .defaults).role(for: claims.roles ?? []) else { throw LaunchRefusal.noAccess(roles: claims.roles ?? []) }
             var user = try await user(for: claims, of: platform, role: role)
             var destination = Self.destination(claims.targetLinkURI ?? login.targetLinkURI)
             if role == .teacher {
-                guard try await store.school(id: platform.schoolID)?.teacherView == true else { throw LaunchRefusal.teacherViewOff }
+                guard school?.teacherView == true else { throw LaunchRefusal.teacherViewOff }
                 let teacher = try await teacher(for: claims, of: platform, user: user)
                 user.teacherID = teacher.id
                 if destination == "/lessons" { destination = "/teachers/\(teacher.id)" }

@@ -80,4 +80,12 @@ public enum LTIPlatforms {
         try await store.record(AuditEvent(schoolID: schoolID, actor: actor, action: "school.teacher_view", target: "school \(schoolID)",
                                           detail: enabled ? "on" : "off"))
     }
+
+    /// Replaces the school's table of LMS roles (nil: back to the built-in one); the roles
+    /// apply from each user's next launch.
+    public static func setRoleMap(_ map: LTIRoleMap?, in store: LTIStore & AuditStore, schoolID: String, by actor: String) async throws {
+        try await store.setLTIRoleMap(map, schoolID: schoolID)
+        try await store.record(AuditEvent(schoolID: schoolID, actor: actor, action: "lti.roles", target: "school \(schoolID)",
+                                          detail: map.map { $0.text.replacingOccurrences(of: "\n", with: "; ") } ?? "the built-in table"))
+    }
 }

@@ -28,6 +28,40 @@ public struct LTIRoleMap: Codable, Sendable, Equatable {
         Rule(ltiRole: "manager", role: .manager),
     ])
 
+    /// The table as an admin writes it: one rule a line, `LTI role = EdControl role`.
+    public var text: String {
+        rules.map { "\($0.ltiRole) = \($0.role.rawValue)" }.joined(separator: "\n")
+    }
+
+    public struct Refusal: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A table written as `text` writes it; blank lines are skipped.
+    public init(text: String) throws {
+        rules = try text.split(whereSeparator: \.isNewline).compactMap { line in
+            let line = line.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty else { return nil }
+            guard let equals = line.lastIndex(of: "=") else {
+                throw Refusal(description: "'\(line)' is not a rule: write an LTI role, '=', and admin, manager, viewer or teacher")
+            }
+            let ltiRole = line[..<equals].trimmingCharacters(in: .whitespaces)
+            let name = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces).lowercased()
+            guard !ltiRole.isEmpty, ltiRole.count <= 300, !ltiRole.contains(where: \.isWhitespace) else {
+                throw Refusal(description: "'\(ltiRole)' is not an LTI role: a role URI or a role's name, without spaces")
+            }
+            guard let role = Role(rawValue: name) else {
+                throw Refusal(description: "'\(name)' is not an EdControl role: admin, manager, viewer or teacher")
+            }
+            return Rule(ltiRole: ltiRole, role: role)
+        }
+        guard rules.count <= 100 else { throw Refusal(description: "a table of at most 100 rules") }
+    }
+
+    init(rules: [Rule]) {
+        self.rules = rules
+    }
+
     public func role(for ltiRoles: [String]) -> Role? {
         ltiRoles.map(Self.normalised).compactMap { launched in
             rules.filter { Self.matches($0.ltiRole, launched) }.map(\.role).max()

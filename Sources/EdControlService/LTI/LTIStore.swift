@@ -106,6 +106,8 @@ public protocol LTIStore: Sendable {
     func setTeacher(userID: String, teacherID: String?) async throws
     /// Switches the school's teacher view on or off (off: teachers' sessions end at once).
     func setTeacherView(_ enabled: Bool, schoolID: String) async throws
+    /// The school's table of LMS roles (nil: the built-in one).
+    func setLTIRoleMap(_ map: LTIRoleMap?, schoolID: String) async throws
 
     /// A new link with which an LMS registers itself with the school (dynamic registration);
     /// the secret is returned once and only its hash kept.

@@ -225,6 +225,13 @@ extension SQLiteStore {
         try await database.write { db in try LTIDeepLinkRequest.deleteOne(db, key: id) }
     }
 
+    public func setLTIRoleMap(_ map: LTIRoleMap?, schoolID: String) async throws {
+        let json = try map.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await database.write { db in
+            try db.execute(sql: "UPDATE school SET lti_roles = ? WHERE id = ?", arguments: [json, schoolID])
+        }
+    }
+
     public func linkUser(platformID: String, subject: String, userID: String) async throws {
         try await database.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO lti_user (platform_id, subject, user_id) VALUES (?, ?, ?)", arguments: [platformID, subject, userID])

@@ -14,6 +14,8 @@ public struct School: Codable, Sendable, Equatable {
     /// Whether teachers launched from the LMS see their own lessons (the teacher role); when
     /// off, their launches are refused and their sessions end.
     public var teacherView: Bool = true
+    /// Which EdControl role LMS launches' roles give; nil: `LTIRoleMap.defaults`.
+    public var ltiRoles: LTIRoleMap? = nil
 }
 
 /// What a token may do. Each role can do everything the roles below it can.

@@ -250,6 +250,9 @@ public final class SQLiteStore: EdControlStore {
                     secret_hash TEXT PRIMARY KEY, school_id TEXT NOT NULL REFERENCES school(id) ON DELETE CASCADE, expires_at REAL NOT NULL);
                 """)
         }
+        migrator.registerMigration("v26: a school's own table of LMS roles to EdControl roles") { db in
+            try db.execute(sql: "ALTER TABLE school ADD COLUMN lti_roles TEXT")
+        }
         return migrator
     }
 

@@ -26,6 +26,9 @@ struct LMSPage {
         var toolURLs: [[String: String]]
         var registrationLink: String?
         var teacherView: Bool
+        /// The school's table of LMS roles, as admins write it.
+        var roles: String
+        var builtInRoles: Bool
         var notice: String?
         var error: String?
     }
@@ -40,6 +43,7 @@ struct LMSPage {
     }
 
     struct TeacherViewForm: Decodable { var state: String }
+    struct RolesForm: Decodable { var roles: String?; var builtIn: String? }
 
     func add(to router: Router<APIContext>) {
         router.get("lms") { request, context in try await page(request, context) }
@@ -70,6 +74,18 @@ struct LMSPage {
             return try await page(request, context, notice: pages.text(for: request)["lms_link_made"],
                                   link: LTIRoutes.publicBase(publicURL, request).appendingPathComponent("lti/register/\(secret)").absoluteString)
         }
+        router.post("lms/roles") { request, context in
+            let caller = try PageRenderer.signedIn(request, context, role: .admin)
+            let t = pages.text(for: request)
+            guard let form: RolesForm = try await Self.form(request) else { return try await page(request, context, error: t["lms_invalid"]) }
+            do {
+                try await LTIPlatforms.setRoleMap(form.builtIn != nil ? nil : try LTIRoleMap(text: form.roles ?? ""), in: store, schoolID: caller.schoolID,
+                                                  by: caller.tokenName)
+                return try await page(request, context, notice: t["lms_roles_saved"])
+            } catch let refusal as LTIRoleMap.Refusal {
+                return try await page(request, context, error: refusal.description)
+            }
+        }
         router.post("lms/teacher-view") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             guard let form: TeacherViewForm = try await Self.form(request) else { return try await page(request, context) }
@@ -93,8 +109,10 @@ struct LMSPage {
         let toolURLs = [("lms_url_login", "lti/login"), ("lms_url_launch", "lti/launch"), ("lms_url_keys", "lti/jwks")].map {
             ["label": t[$0.0], "url": base.appendingPathComponent($0.1).absoluteString]
         }
+        let school = try await store.school(id: caller.schoolID)
         let model = Model(platforms: platforms, empty: platforms.isEmpty, toolURLs: toolURLs, registrationLink: link,
-                          teacherView: try await store.school(id: caller.schoolID)?.teacherView ?? true, notice: notice, error: error)
+                          teacherView: school?.teacherView ?? true, roles: (school?.ltiRoles ?? .defaults).text, builtInRoles: school?.ltiRoles == nil,
+                          notice: notice, error: error)
         return pages.render("lms", title: t["lms_title"], model: model, request: request, context: context, status: error == nil ? .ok : .unprocessableContent)
     }
 }

@@ -18,9 +18,10 @@ struct LTIPlatformTests {
         let adminToken: String
 
         /// - Parameter registered: the platform registered on the command line (else: not yet).
-        init(registered: Bool = true) async throws {
+        init(registered: Bool = true, publicURL: String? = nil) async throws {
             // Key sets are fetched from the platform on loopback, which only an operator may allow.
-            server = try RunningServer(arguments: ["--workers", "0", "--webhook-allow-network", "127.0.0.0/8"])
+            server = try RunningServer(arguments: ["--workers", "0", "--webhook-allow-network", "127.0.0.0/8"]
+                + (publicURL.map { ["--public-url", $0] } ?? []))
             adminToken = try server.token(school: "Northside school", role: "admin")
             let otherToken = try server.token(school: "Southside school", role: "admin")
             let (process, url) = try Fixtures.startHelper("scripts/dev/lti_platform.py", [String(try Self.freePort()), server.url.absoluteString])
@@ -346,6 +347,72 @@ struct LTIPlatformTests {
         #expect(refused.text.contains("No school has registered the platform"))
     }
 
+    /// The refusals of the issue's list, each on a launch of this browser's login whose token
+    /// the platform signs as the case needs (its own key, a key not in its key set, none, HS256
+    /// with its public key): a page inside the LMS's frame saying what is wrong, and an audit
+    /// entry with the reason's code.
+    @Test func everyForgedOrWrongLaunchIsRefusedWithAPageAndAnAuditEntry() async throws {
+        let setup = try await Setup()
+        defer { setup.stop() }
+        let now = Int(Date().timeIntervalSince1970)
+        let cases: [(name: String, mode: String, code: String, words: String, change: (inout [String: Any]) -> Void)] = [
+            ("a key not in the platform's key set", "foreign", "unknown-key", "that is not in the platform", { _ in }),
+            ("alg none", "none", "algorithm-not-allowed", "LTI 1.3 allows RS256 only", { _ in }),
+            ("HS256 signed with the public key", "hs256-public-key", "algorithm-not-allowed", "LTI 1.3 allows RS256 only", { _ in }),
+            ("expired", "platform", "expired", "has expired", { $0["exp"] = now - 3600; $0["iat"] = now - 3900 }),
+            ("another tool's token", "platform", "unknown-platform", "with client id another-tool", { $0["aud"] = "another-tool"; $0["azp"] = nil }),
+            ("several audiences, azp another tool", "platform", "wrong-audience", "not meant for this tool", {
+                $0["aud"] = ["another-tool", "edcontrol-client"]; $0["azp"] = "another-tool" }),
+            ("unknown deployment", "platform", "unknown-deployment", "deployment-9", {
+                $0["https://purl.imsglobal.org/spec/lti/claim/deployment_id"] = "deployment-9" }),
+            ("missing roles", "platform", "missing-claim", "lacks the claim", { $0["https://purl.imsglobal.org/spec/lti/claim/roles"] = nil }),
+            ("another login's nonce (a replayed token)", "platform", "nonce-mismatch", "nonce differs", { $0["nonce"] = "a-nonce-of-another-login" }),
+        ]
+        for item in cases {
+            let login = try await Self.login(setup, user: "ada", role: "admin")
+            let payload = try #require(login.idToken.split(separator: ".").dropFirst().first)
+            let json = try #require(Data(base64URL: String(payload)))
+            var claims = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+            item.change(&claims)
+            let signed = try await setup.server.request("POST", setup.platformURL + "/test/sign", headers: ["Content-Type": "application/json"],
+                                                        body: try JSONSerialization.data(withJSONObject: ["claims": claims, "mode": item.mode]))
+            let token = try #require(try signed.json()["token"] as? String)
+            let refused = try await Self.launch(setup, idToken: token, state: login.state, cookie: login.stateCookie)
+            #expect(refused.status == 403, "\(item.name)")
+            #expect(refused.headers["content-type"]?.hasPrefix("text/html") == true, "\(item.name)")
+            #expect(refused.text.contains(item.words), "\(item.name): \(refused.text.firstMatch(of: /<p>([^<]*)<\/p>/)?.1 ?? "")")
+            #expect(refused.headers["content-security-policy"]?.contains("frame-ancestors 'self' \(setup.platformURL)") == true, "\(item.name): framable by the LMS")
+            let audited = try await setup.audit("lti.launch_refused").first?["detail"] as? String
+            #expect(audited?.hasPrefix(item.code + ":") == true, "\(item.name): \(audited ?? "no audit entry")")
+        }
+        #expect(try await setup.audit("user.lti_launch").isEmpty)
+
+        // A token used once is not taken again, with its own state or another login's.
+        let genuine = try await Self.login(setup, user: "ada", role: "admin")
+        #expect(try await Self.launch(setup, idToken: genuine.idToken, state: genuine.state, cookie: genuine.stateCookie).status == 303)
+        let replayed = try await Self.launch(setup, idToken: genuine.idToken, state: genuine.state, cookie: genuine.stateCookie)
+        #expect(replayed.status == 403 && replayed.text.contains("answers no sign-in under way"))
+        let next = try await Self.login(setup, user: "ada", role: "admin")
+        let elsewhere = try await Self.launch(setup, idToken: genuine.idToken, state: next.state, cookie: next.stateCookie)
+        #expect(elsewhere.status == 403 && elsewhere.text.contains("nonce differs"))
+    }
+
+    /// Served over HTTPS (behind a proxy, `--public-url https://…`), the state and session
+    /// cookies are `SameSite=None; Secure`, which browsers need to send them inside the LMS's
+    /// frame; launches come back to the public address.
+    @Test func behindHTTPSTheCookiesWorkInsideTheLMSsFrame() async throws {
+        let setup = try await Setup(publicURL: "https://edcontrol.school.example")
+        defer { setup.stop() }
+        // The LMS knows the tool by its public address; the login is asked of the server itself here.
+        let target = "https://edcontrol.school.example/lti/launch".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let issuer = setup.platformURL.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let login = try await setup.server.request("GET", "/lti/login?iss=\(issuer)&login_hint=ada&target_link_uri=\(target)&client_id=edcontrol-client")
+        let cookie = try #require(login.headers["set-cookie"])
+        #expect(cookie.contains("SameSite=None") && cookie.contains("Secure") && cookie.contains("HttpOnly"), "\(cookie)")
+        #expect(login.headers["location"]?.contains("redirect_uri=https://edcontrol.school.example/lti/launch&") == true,
+                "\(login.headers["location"] ?? "")")
+    }
+
     @Test func launchesThatAreNotThisBrowsersOrAreTamperedWithAreRefusedAndAudited() async throws {
         let setup = try await Setup()
         defer { setup.stop() }
@@ -363,8 +430,7 @@ struct LTIPlatformTests {
         // A signature that does not match the platform's key.
         let tampered = try await Self.login(setup, user: "ada", role: "admin")
         var parts = tampered.idToken.split(separator: ".").map(String.init)
-        let payload = try #require(Data(base64Encoded: parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-                                            .padding(toLength: (parts[1].count + 3) / 4 * 4, withPad: "=", startingAt: 0)))
+        let payload = try #require(Data(base64URL: parts[1]))
         let raised = String(decoding: payload, as: UTF8.self).replacingOccurrences(of: "ada@school.example", with: "eve@school.example")
         parts[1] = Data(raised.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
@@ -390,5 +456,13 @@ struct LTIPlatformTests {
 
         let codes = try await setup.audit("lti.launch_refused").compactMap { ($0["detail"] as? String)?.split(separator: ":").first.map(String.init) }
         #expect(codes == ["bad-signature", "state-from-another-browser"], "\(codes)")
+    }
+}
+
+extension Data {
+    /// base64url without padding, as JWTs write their parts.
+    init?(base64URL text: String) {
+        let standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        self.init(base64Encoded: standard.padding(toLength: (standard.count + 3) / 4 * 4, withPad: "=", startingAt: 0))
     }
 }

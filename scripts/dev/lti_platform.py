@@ -17,6 +17,9 @@ response type and mode; the deep-linking answer: iss, aud, deployment, data, exp
 checked here.
 """
 import json
+import base64
+import hashlib
+import hmac
 import html
 import socket
 import sys
@@ -272,6 +275,29 @@ def register_tool(url: str) -> str:
             f'<iframe id="tool" src="{html.escape(frame)}" width="1200" height="600"></iframe>'
             "<script>addEventListener('message', e => { if (e.data && e.data.subject === 'org.imsglobal.lti.close') "
             "{ document.getElementById('state').textContent = 'closed'; } });</script>")
+
+
+@app.post("/test/sign")
+async def sign(request: Request):
+    """Signs claims as the refusal tests need them: with the platform's key ("platform"), with
+    a key not in its key set ("foreign"), unsigned ("none"), or HS256 with the platform's
+    public key as the secret ("hs256-public-key", the classic algorithm-confusion forgery)."""
+    body = await request.json()
+    claims, mode = body["claims"], body["mode"]
+    kid = CONF.get_jwks()["keys"][0]["kid"]
+    if mode == "platform":
+        return {"token": jwt.encode(claims, PRIVATE, algorithm="RS256", headers={"kid": kid})}
+    if mode == "foreign":
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return {"token": jwt.encode(claims, other, algorithm="RS256", headers={"kid": "not-the-platforms-key"})}
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    if mode == "none":
+        return {"token": part({"alg": "none", "typ": "JWT", "kid": kid}) + "." + part(claims) + "."}
+    signing_input = part({"alg": "HS256", "typ": "JWT", "kid": kid}) + "." + part(claims)
+    mac = hmac.new(PUBLIC.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return {"token": signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()}
 
 
 def serve() -> None:

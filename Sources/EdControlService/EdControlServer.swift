@@ -153,6 +153,7 @@ public struct EdControlServer: Sendable {
         TeacherRoutes(store: store, lessons: lessons).add(to: api)
         WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
         TokenRoutes(store: store).add(to: api)
+        LTIPlatformRoutes(store: store).add(to: api)
         ReviewRoutes(store: store, lessons: lessons).add(to: api)
         TranscriptRoutes(store: store).add(to: api)
         AuditRoutes(store: store).add(to: api)

@@ -1,4 +1,5 @@
 import Foundation
+@testable import EdControlService
 import Testing
 
 /// EdControl launched from an LMS: a real LTI 1.3 platform (PyPI lti1p3platform, behind
@@ -18,10 +19,11 @@ struct LTIPlatformTests {
         let adminToken: String
 
         /// - Parameter registered: the platform registered on the command line (else: not yet).
-        init(registered: Bool = true, publicURL: String? = nil) async throws {
+        /// - Parameter validated: the server reached through the proxy that checks answers against the API's document.
+        init(registered: Bool = true, publicURL: String? = nil, validated: Bool = false) async throws {
             // Key sets are fetched from the platform on loopback, which only an operator may allow.
             server = try RunningServer(arguments: ["--workers", "0", "--webhook-allow-network", "127.0.0.0/8"]
-                + (publicURL.map { ["--public-url", $0] } ?? []))
+                + (publicURL.map { ["--public-url", $0] } ?? []), validated: validated)
             adminToken = try server.token(school: "Northside school", role: "admin")
             let otherToken = try server.token(school: "Southside school", role: "admin")
             let (process, url) = try Fixtures.startHelper("scripts/dev/lti_platform.py", [String(try Self.freePort()), server.url.absoluteString])
@@ -411,6 +413,39 @@ struct LTIPlatformTests {
         #expect(cookie.contains("SameSite=None") && cookie.contains("Secure") && cookie.contains("HttpOnly"), "\(cookie)")
         #expect(login.headers["location"]?.contains("redirect_uri=https://edcontrol.school.example/lti/launch&") == true,
                 "\(login.headers["location"] ?? "")")
+    }
+
+    /// The same management through the API, every answer as the OpenAPI document says.
+    @Test func adminsManagePlatformsAndRolesThroughTheAPI() async throws {
+        let setup = try await Setup(validated: true)
+        defer { setup.stop() }
+        let admin = setup.adminToken, viewer = try setup.server.token(school: "Northside school", role: "viewer")
+        func call(_ method: String, _ path: String, token: String? = nil, _ body: String? = nil) async throws -> RunningServer.Reply {
+            try await setup.server.request(method, path, token: token ?? admin, headers: body == nil ? [:] : ["Content-Type": "application/json"],
+                                           body: body.map { Data($0.utf8) })
+        }
+        let listed = try await call("GET", "/api/v1/lti/platforms").json()["items"] as? [[String: Any]]
+        #expect(listed?.compactMap { $0["issuer"] as? String } == [setup.platformURL])
+        let moodle = #"{"issuer":"https://moodle.school.example","clientID":"AbC123","deploymentIDs":["4"],"authorizationURL":"https://moodle.school.example/mod/lti/auth.php","tokenURL":"https://moodle.school.example/mod/lti/token.php","keysURL":"https://moodle.school.example/mod/lti/certs.php"}"#
+        let added = try await call("POST", "/api/v1/lti/platforms", moodle)
+        #expect(added.status == 201, "\(added.text)")
+        #expect(try added.json()["frameOrigins"] as? [String] == ["https://moodle.school.example"])
+        #expect(try await call("POST", "/api/v1/lti/platforms", moodle).message.contains("registered already"))
+        #expect(try await call("POST", "/api/v1/lti/platforms", moodle.replacingOccurrences(of: "\"4\"", with: "\"\"").replacingOccurrences(of: "AbC123", with: "Other")).status == 400)
+        #expect(try await call("GET", "/api/v1/lti/platforms", token: viewer).status == 403)
+
+        let table = try await call("PUT", "/api/v1/lti/roles", #"{"rules":[{"ltiRole":"Learner","role":"viewer"}]}"#).json()
+        #expect(table["builtIn"] as? Bool == false)
+        #expect(try await call("PUT", "/api/v1/lti/roles", #"{"rules":[{"ltiRole":"Learner","role":"owner"}]}"#).status == 400)
+        #expect(try await call("PUT", "/api/v1/lti/roles", #"{"rules":null}"#).json()["builtIn"] as? Bool == true)
+        #expect((try await call("GET", "/api/v1/lti/roles").json()["rules"] as? [[String: Any]])?.count == LTIRoleMap.defaults.rules.count)
+
+        let id = try #require(try added.json()["id"] as? String)
+        #expect(try await call("DELETE", "/api/v1/lti/platforms/\(id)").status == 204)
+        #expect(try await call("DELETE", "/api/v1/lti/platforms/\(id)").status == 404)
+        #expect(try await setup.audit("lti.platform_add").count == 2, "the command line's and the API's")
+        #expect(try await setup.audit("lti.platform_remove").count == 1)
+        try setup.server.expectEveryResponseAsDocumented(atLeast: 10)
     }
 
     @Test func launchesThatAreNotThisBrowsersOrAreTamperedWithAreRefusedAndAudited() async throws {

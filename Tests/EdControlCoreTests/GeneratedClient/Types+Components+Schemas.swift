@@ -6,6 +6,138 @@ import struct Foundation.Date
 extension Components {
     /// Types generated from the `#/components/schemas` section of the OpenAPI document.
     internal enum Schemas {
+        /// - Remark: Generated from `#/components/schemas/LTIPlatform`.
+        internal struct LTIPlatform: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/id`.
+            internal var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/schoolID`.
+            internal var schoolID: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/issuer`.
+            internal var issuer: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/clientID`.
+            internal var clientID: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/deploymentIDs`.
+            internal var deploymentIDs: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/authorizationURL`.
+            internal var authorizationURL: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/tokenURL`.
+            internal var tokenURL: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/keysURL`.
+            internal var keysURL: Swift.String
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/frameOrigins`.
+            internal var frameOrigins: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/LTIPlatform/createdAt`.
+            internal var createdAt: Foundation.Date
+            /// Creates a new `LTIPlatform`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - schoolID:
+            ///   - issuer:
+            ///   - clientID:
+            ///   - deploymentIDs:
+            ///   - authorizationURL:
+            ///   - tokenURL:
+            ///   - keysURL:
+            ///   - frameOrigins:
+            ///   - createdAt:
+            internal init(
+                id: Swift.String,
+                schoolID: Swift.String,
+                issuer: Swift.String,
+                clientID: Swift.String,
+                deploymentIDs: [Swift.String],
+                authorizationURL: Swift.String,
+                tokenURL: Swift.String,
+                keysURL: Swift.String,
+                frameOrigins: [Swift.String],
+                createdAt: Foundation.Date
+            ) {
+                self.id = id
+                self.schoolID = schoolID
+                self.issuer = issuer
+                self.clientID = clientID
+                self.deploymentIDs = deploymentIDs
+                self.authorizationURL = authorizationURL
+                self.tokenURL = tokenURL
+                self.keysURL = keysURL
+                self.frameOrigins = frameOrigins
+                self.createdAt = createdAt
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case id
+                case schoolID
+                case issuer
+                case clientID
+                case deploymentIDs
+                case authorizationURL
+                case tokenURL
+                case keysURL
+                case frameOrigins
+                case createdAt
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/LTIRoleTable`.
+        internal struct LTIRoleTable: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LTIRoleTable/RulesPayload`.
+            internal struct RulesPayloadPayload: Codable, Hashable, Sendable {
+                /// - Remark: Generated from `#/components/schemas/LTIRoleTable/RulesPayload/ltiRole`.
+                internal var ltiRole: Swift.String
+                /// - Remark: Generated from `#/components/schemas/LTIRoleTable/RulesPayload/role`.
+                internal enum RolePayload: String, Codable, Hashable, Sendable, CaseIterable {
+                    case admin = "admin"
+                    case manager = "manager"
+                    case viewer = "viewer"
+                    case teacher = "teacher"
+                }
+                /// - Remark: Generated from `#/components/schemas/LTIRoleTable/RulesPayload/role`.
+                internal var role: Components.Schemas.LTIRoleTable.RulesPayloadPayload.RolePayload
+                /// Creates a new `RulesPayloadPayload`.
+                ///
+                /// - Parameters:
+                ///   - ltiRole:
+                ///   - role:
+                internal init(
+                    ltiRole: Swift.String,
+                    role: Components.Schemas.LTIRoleTable.RulesPayloadPayload.RolePayload
+                ) {
+                    self.ltiRole = ltiRole
+                    self.role = role
+                }
+                internal enum CodingKeys: String, CodingKey {
+                    case ltiRole
+                    case role
+                }
+            }
+            /// Read in order; a launch gets the highest role any rule gives. ltiRole: a role URI, or a bare name matching that role in any vocabulary.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LTIRoleTable/rules`.
+            internal typealias RulesPayload = [Components.Schemas.LTIRoleTable.RulesPayloadPayload]
+            /// Read in order; a launch gets the highest role any rule gives. ltiRole: a role URI, or a bare name matching that role in any vocabulary.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LTIRoleTable/rules`.
+            internal var rules: Components.Schemas.LTIRoleTable.RulesPayload?
+            /// In answers
+            ///
+            /// - Remark: Generated from `#/components/schemas/LTIRoleTable/builtIn`.
+            internal var builtIn: Swift.Bool?
+            /// Creates a new `LTIRoleTable`.
+            ///
+            /// - Parameters:
+            ///   - rules: Read in order; a launch gets the highest role any rule gives. ltiRole: a role URI, or a bare name matching that role in any vocabulary.
+            ///   - builtIn: In answers
+            internal init(
+                rules: Components.Schemas.LTIRoleTable.RulesPayload? = nil,
+                builtIn: Swift.Bool? = nil
+            ) {
+                self.rules = rules
+                self.builtIn = builtIn
+            }
+            internal enum CodingKeys: String, CodingKey {
+                case rules
+                case builtIn
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Error`.
         internal struct _Error: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Error/error`.

@@ -266,6 +266,33 @@ internal protocol APIProtocol: Sendable {
     /// - Remark: HTTP `DELETE /api/v1/tokens/{token}`.
     /// - Remark: Generated from `#/paths//api/v1/tokens/{token}/delete(revokeToken)`.
     func revokeToken(_ input: Operations.RevokeToken.Input) async throws -> Operations.RevokeToken.Output
+    /// The school's LMS platforms (LTI 1.3) (admin)
+    ///
+    /// - Remark: HTTP `GET /api/v1/lti/platforms`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/platforms/get(listLTIPlatforms)`.
+    func listLTIPlatforms(_ input: Operations.ListLTIPlatforms.Input) async throws -> Operations.ListLTIPlatforms.Output
+    /// Register an LMS platform with the school (admin)
+    ///
+    /// The values the LMS shows for the tool (docs/lms.md says where). An issuer and client id registered by any school already is refused.
+    ///
+    /// - Remark: HTTP `POST /api/v1/lti/platforms`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/platforms/post(addLTIPlatform)`.
+    func addLTIPlatform(_ input: Operations.AddLTIPlatform.Input) async throws -> Operations.AddLTIPlatform.Output
+    /// Remove an LMS platform (admin); its launches are refused from then on
+    ///
+    /// - Remark: HTTP `DELETE /api/v1/lti/platforms/{platform}`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/platforms/{platform}/delete(removeLTIPlatform)`.
+    func removeLTIPlatform(_ input: Operations.RemoveLTIPlatform.Input) async throws -> Operations.RemoveLTIPlatform.Output
+    /// Which EdControl role the school's LMS roles give (admin)
+    ///
+    /// - Remark: HTTP `GET /api/v1/lti/roles`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/roles/get(getLTIRoles)`.
+    func getLTIRoles(_ input: Operations.GetLTIRoles.Input) async throws -> Operations.GetLTIRoles.Output
+    /// Replace the school's table of LMS roles (admin); rules null goes back to the built-in table
+    ///
+    /// - Remark: HTTP `PUT /api/v1/lti/roles`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/roles/put(setLTIRoles)`.
+    func setLTIRoles(_ input: Operations.SetLTIRoles.Input) async throws -> Operations.SetLTIRoles.Output
 }
 
 /// Convenience overloads for operation inputs.
@@ -845,6 +872,61 @@ extension APIProtocol {
         try await revokeToken(Operations.RevokeToken.Input(
             path: path,
             headers: headers
+        ))
+    }
+    /// The school's LMS platforms (LTI 1.3) (admin)
+    ///
+    /// - Remark: HTTP `GET /api/v1/lti/platforms`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/platforms/get(listLTIPlatforms)`.
+    internal func listLTIPlatforms(headers: Operations.ListLTIPlatforms.Input.Headers = .init()) async throws -> Operations.ListLTIPlatforms.Output {
+        try await listLTIPlatforms(Operations.ListLTIPlatforms.Input(headers: headers))
+    }
+    /// Register an LMS platform with the school (admin)
+    ///
+    /// The values the LMS shows for the tool (docs/lms.md says where). An issuer and client id registered by any school already is refused.
+    ///
+    /// - Remark: HTTP `POST /api/v1/lti/platforms`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/platforms/post(addLTIPlatform)`.
+    internal func addLTIPlatform(
+        headers: Operations.AddLTIPlatform.Input.Headers = .init(),
+        body: Operations.AddLTIPlatform.Input.Body
+    ) async throws -> Operations.AddLTIPlatform.Output {
+        try await addLTIPlatform(Operations.AddLTIPlatform.Input(
+            headers: headers,
+            body: body
+        ))
+    }
+    /// Remove an LMS platform (admin); its launches are refused from then on
+    ///
+    /// - Remark: HTTP `DELETE /api/v1/lti/platforms/{platform}`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/platforms/{platform}/delete(removeLTIPlatform)`.
+    internal func removeLTIPlatform(
+        path: Operations.RemoveLTIPlatform.Input.Path,
+        headers: Operations.RemoveLTIPlatform.Input.Headers = .init()
+    ) async throws -> Operations.RemoveLTIPlatform.Output {
+        try await removeLTIPlatform(Operations.RemoveLTIPlatform.Input(
+            path: path,
+            headers: headers
+        ))
+    }
+    /// Which EdControl role the school's LMS roles give (admin)
+    ///
+    /// - Remark: HTTP `GET /api/v1/lti/roles`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/roles/get(getLTIRoles)`.
+    internal func getLTIRoles(headers: Operations.GetLTIRoles.Input.Headers = .init()) async throws -> Operations.GetLTIRoles.Output {
+        try await getLTIRoles(Operations.GetLTIRoles.Input(headers: headers))
+    }
+    /// Replace the school's table of LMS roles (admin); rules null goes back to the built-in table
+    ///
+    /// - Remark: HTTP `PUT /api/v1/lti/roles`.
+    /// - Remark: Generated from `#/paths//api/v1/lti/roles/put(setLTIRoles)`.
+    internal func setLTIRoles(
+        headers: Operations.SetLTIRoles.Input.Headers = .init(),
+        body: Operations.SetLTIRoles.Input.Body
+    ) async throws -> Operations.SetLTIRoles.Output {
+        try await setLTIRoles(Operations.SetLTIRoles.Input(
+            headers: headers,
+            body: body
         ))
     }
 }

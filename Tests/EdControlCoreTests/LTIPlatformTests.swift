@@ -180,6 +180,8 @@ struct LTIPlatformTests {
                      "/api/v1/teachers/\(otherID)/trend", "/lessons/\(dans)", "/teachers/\(otherID)"] {
             #expect(try await get(path).status == 404, "\(path) is another teacher's")
         }
+        // The page saying so may be shown inside the LMS's frame.
+        #expect(try await get("/lessons/\(dans)").headers["content-security-policy"]?.contains("frame-ancestors 'self' \(setup.platformURL)") == true)
         let teachers = try await get("/api/v1/teachers").json()["items"] as? [[String: Any]]
         #expect(teachers?.compactMap { $0["id"] as? String } == [teacherID])
         for path in ["/api/v1/reviews", "/api/v1/jobs/\(cleos)", "/api/v1/audit", "/api/v1/transcripts/search?q=hello", "/search", "/reviews", "/users"] {

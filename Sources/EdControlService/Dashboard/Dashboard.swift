@@ -195,7 +195,7 @@ struct PageRenderer: Sendable {
 struct PageErrorMiddleware: RouterMiddleware {
     typealias Context = APIContext
     let pages: PageRenderer
-    let store: AccessStore
+    let store: AccessStore & LTIStore
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         do {
@@ -212,7 +212,12 @@ struct PageErrorMiddleware: RouterMiddleware {
             let message = error.status == .notFound ? t["error_not_found_text"] : error.body ?? error.status.reasonPhrase
             let model = ["status": "\(error.status.code)", "message": message,
                          "heading": t[error.status == .notFound ? "error_not_found" : error.status == .forbidden ? "error_forbidden" : "error_heading"]]
-            return pages.render("error", title: model["heading"]!, model: model, request: request, context: context, status: error.status)
+            var response = pages.render("error", title: model["heading"]!, model: model, request: request, context: context, status: error.status)
+            // Inside the LMS's frame, a signed-in user's error is a page the LMS may show (as LMSFrameMiddleware lets their pages be).
+            if let school = context.identity?.schoolID, let platforms = try? await store.platforms(schoolID: school), !platforms.isEmpty {
+                response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(frameAncestors: Array(Set(platforms.flatMap(\.frameOrigins))).sorted())
+            }
+            return response
         }
     }
 

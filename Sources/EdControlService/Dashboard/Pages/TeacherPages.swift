@@ -57,6 +57,8 @@ struct TeacherPages {
 
     struct DetailModel {
         var name: String
+        /// A teacher's own page, which has no list of teachers above it.
+        var ownPage: Bool
         var voiceProfile: String
         /// The latest voice enrolment while it runs, or if it failed.
         var enrolment: JobStatus?
@@ -174,7 +176,7 @@ struct TeacherPages {
         }
         let summary = points.isEmpty ? t["teacher_no_lessons"] : Self.summary(trend, t)
         let enrolment = try await store.latestVoiceEnrolment(teacherID: teacher.id, schoolID: caller.schoolID)
-        let model = DetailModel(name: teacher.name, voiceProfile: Self.profileText(teacher.voiceProfileStatus, t),
+        let model = DetailModel(name: teacher.name, ownPage: caller.ownTeacherID != nil, voiceProfile: Self.profileText(teacher.voiceProfileStatus, t),
                                 enrolment: enrolment.flatMap { $0.state == .succeeded || $0.state == .cancelled ? nil : JobStatus($0, t) },
                                 liveText: JobStatus.liveText(t),
                                 enrolled: teacher.voiceProfileStatus.enrolled, summary: summary, charts: charts,

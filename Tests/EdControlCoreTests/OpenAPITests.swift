@@ -66,9 +66,11 @@ struct OpenAPITests {
         let result = try Fixtures.run(schemathesis, [
             "run", document.path, "--url", server.url.absoluteString, "--header", "Authorization: Bearer \(token)",
             "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-            // The coverage phase is left out: with this Python it stops on an internal error of
-            // hypothesis ("AST constructor recursion depth mismatch"), not on anything of ours.
-            "--phases", "examples,fuzzing", "--max-examples", "50", "--workers", "2", "--seed", "7",
+            // The coverage phase is left out, and one worker generates: with this Python,
+            // hypothesis stops now and then on an internal error ("AST constructor recursion
+            // depth mismatch", CPython 3.11 compiling in two threads at once), not on anything
+            // of ours. One worker takes 15 s here.
+            "--phases", "examples,fuzzing", "--max-examples", "50", "--workers", "1", "--seed", "7",
             "--suppress-health-check", "all", "--no-color",
         ])
         #expect(result.status == 0, "schemathesis found problems:\n\(result.stdout.suffix(6000))\n\(result.stderr.suffix(2000))")

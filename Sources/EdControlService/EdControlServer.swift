@@ -143,7 +143,7 @@ public struct EdControlServer: Sendable {
         router.add(middleware: SessionAuthenticator(store: store))
         let lmsRequests = LMSRequests(targets: settings.webhooks.targets)
         let launches = LTILaunches(store: store, logger: logger, fetch: lmsRequests.get)
-        router.add(middleware: LMSFrameMiddleware(launches: launches))
+        router.add(middleware: LMSFrameMiddleware(store: store))
         LTIRoutes(launches: launches, deepLinking: LTIDeepLinking(store: store), registration: LTIDynamicRegistration(store: store, requests: lmsRequests),
                   pages: pages, publicURL: settings.publicURL).add(to: router)
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)

@@ -21,7 +21,7 @@ struct LTI: AsyncParsableCommand {
         func run() async throws {
             guard let base = URL(string: publicURL), LTIPlatform.origin(publicURL) != nil else { throw ValidationError("--public-url must be an http or https address") }
             let (_, store) = try dataOptions.open()
-            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            let school = try await schoolNamed(school, in: store)
             // Making the link calls no LMS: the policy for calls is not needed here.
             let registration = LTIDynamicRegistration(store: store, requests: LMSRequests(targets: WebhookTargetPolicy(allowedNetworks: [])))
             print(base.appendingPathComponent("lti/register/\(try await registration.invite(schoolID: school.id, by: "command line"))").absoluteString)
@@ -53,9 +53,7 @@ struct LTI: AsyncParsableCommand {
 
         func run() async throws {
             let (_, store) = try dataOptions.open()
-            guard let school = try await store.school(named: school, createIfMissing: false) else {
-                throw ValidationError("there is no school \(self.school); create its first user or token first")
-            }
+            let school = try await schoolNamed(school, in: store)
             do {
                 let platform = try await LTIPlatforms.add(in: store, schoolID: school.id, .init(
                     issuer: issuer, clientID: clientID, deploymentIDs: deployment, authorizationURL: authorizationURL, tokenURL: tokenURL,
@@ -76,7 +74,7 @@ struct LTI: AsyncParsableCommand {
 
         func run() async throws {
             let (_, store) = try dataOptions.open()
-            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            let school = try await schoolNamed(school, in: store)
             for platform in try await store.platforms(schoolID: school.id) {
                 print([platform.id, platform.issuer, "client \(platform.clientID)", "deployments \(platform.deploymentIDs.joined(separator: ","))",
                        "keys \(platform.keysURL.absoluteString)", "frames \(platform.frameOrigins.joined(separator: ","))"].joined(separator: "  "))
@@ -95,8 +93,8 @@ struct LTI: AsyncParsableCommand {
 
         func run() async throws {
             let (_, store) = try dataOptions.open()
-            guard let school = try await store.school(named: school, createIfMissing: false),
-                  let platform = try await LTIPlatforms.remove(in: store, id: id, schoolID: school.id, by: "command line") else {
+            let school = try await schoolNamed(school, in: store)
+            guard let platform = try await LTIPlatforms.remove(in: store, id: id, schoolID: school.id, by: "command line") else {
                 throw ValidationError("there is no platform \(id) in \(self.school); `edcontrol lti platforms --school NAME` shows the ids")
             }
             print("removed \(platform.issuer) (client \(platform.clientID))")
@@ -118,7 +116,7 @@ struct LTI: AsyncParsableCommand {
 
         func run() async throws {
             let (_, store) = try dataOptions.open()
-            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            let school = try await schoolNamed(school, in: store)
             if defaults || !set.isEmpty {
                 do {
                     try await LTIPlatforms.setRoleMap(defaults ? nil : try LTIRoleMap(text: set.joined(separator: "\n")), in: store, schoolID: school.id,
@@ -145,7 +143,7 @@ struct LTI: AsyncParsableCommand {
         func run() async throws {
             guard ["on", "off"].contains(state) else { throw ValidationError("say on or off") }
             let (_, store) = try dataOptions.open()
-            guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
+            let school = try await schoolNamed(school, in: store)
             try await LTIPlatforms.setTeacherView(state == "on", in: store, schoolID: school.id, by: "command line")
             print("the teacher view of \(school.name) is \(state)")
         }
@@ -162,4 +160,12 @@ struct LTI: AsyncParsableCommand {
             print("the tool now signs with key \(try await LTIToolKeys(store: store).rotate().id)")
         }
     }
+}
+
+/// The school the operator named, or what to do when there is none.
+private func schoolNamed(_ name: String, in store: some AccessStore) async throws -> School {
+    guard let school = try await store.school(named: name, createIfMissing: false) else {
+        throw ValidationError("there is no school \(name); its first user or token makes it (`edcontrol user create`, `edcontrol token create`)")
+    }
+    return school
 }

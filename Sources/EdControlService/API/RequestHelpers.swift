@@ -44,6 +44,13 @@ struct GivenDate {
     }
 }
 
+extension LessonStore {
+    /// The school's teachers the caller may see (a teacher: themselves).
+    func teachers(of caller: Principal) async throws -> [Teacher] {
+        try await teachers(schoolID: caller.schoolID).filter { caller.sees(teacher: $0.id) }
+    }
+}
+
 extension LessonQuery {
     /// The filters and order of a lesson list, as the API and the dashboard take them:
     /// `teacherId`, `status`, `flag`, `from` and `to` (the lesson's date; a day given as `to`
@@ -73,7 +80,7 @@ extension LessonStore {
     /// 404, so that ids reveal nothing across schools or teachers.
     func lesson(_ id: String, of caller: Principal) async throws -> LessonWithJob {
         guard let found = try await lesson(id: id, schoolID: caller.schoolID),
-              caller.ownTeacherID.map({ $0 == found.lesson.teacherID }) ?? true else {
+              caller.sees(teacher: found.lesson.teacherID) else {
             throw Refusal(.notFound, "refusal_no_lesson", .text(id))
         }
         return found
@@ -82,7 +89,7 @@ extension LessonStore {
     /// The teacher, if they are in the caller's school (and, for a teacher, themselves);
     /// otherwise 404.
     func teacher(_ id: String, of caller: Principal) async throws -> Teacher {
-        guard let teacher = try await teacher(id: id, schoolID: caller.schoolID), caller.ownTeacherID.map({ $0 == teacher.id }) ?? true else {
+        guard let teacher = try await teacher(id: id, schoolID: caller.schoolID), caller.sees(teacher: teacher.id) else {
             throw HTTPError(.notFound, message: "there is no teacher \(id) in your school")
         }
         return teacher

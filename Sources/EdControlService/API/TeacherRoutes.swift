@@ -26,8 +26,7 @@ struct TeacherRoutes {
         }
         teachers.get { _, context in
             let caller = try context.require(.teacher)
-            let teachers = try await store.teachers(schoolID: caller.schoolID).filter { teacher in caller.ownTeacherID.map { $0 == teacher.id } ?? true }
-            return TeacherList(items: teachers.map(TeacherView.init))
+            return TeacherList(items: try await store.teachers(of: caller).map(TeacherView.init))
         }
         teachers.get(":teacher") { _, context in TeacherView(try await teacher(context)) }
         teachers.post(":teacher/voice-profile", use: enrol)

@@ -159,6 +159,11 @@ struct PageRenderer: Sendable {
         }
     }
 
+    /// A page's posted form, nil if it is not one of this shape.
+    static func form<T: Decodable>(_ request: Request) async throws -> T? {
+        try? URLEncodedFormDecoder().decode(T.self, from: String(buffer: try await request.body.collect(upTo: 64 << 10)))
+    }
+
     /// The caller, or a redirect to the sign-in page that comes back here afterwards.
     static func signedIn(_ request: Request, _ context: APIContext, role: Role = .viewer) throws -> Principal {
         guard context.identity != nil else {
@@ -214,8 +219,8 @@ struct PageErrorMiddleware: RouterMiddleware {
                          "heading": t[error.status == .notFound ? "error_not_found" : error.status == .forbidden ? "error_forbidden" : "error_heading"]]
             var response = pages.render("error", title: model["heading"]!, model: model, request: request, context: context, status: error.status)
             // Inside the LMS's frame, a signed-in user's error is a page the LMS may show (as LMSFrameMiddleware lets their pages be).
-            if let school = context.identity?.schoolID, let platforms = try? await store.platforms(schoolID: school), !platforms.isEmpty {
-                response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(frameAncestors: Array(Set(platforms.flatMap(\.frameOrigins))).sorted())
+            if let school = context.identity?.schoolID, let origins = try? await store.frameOrigins(schoolID: school), !origins.isEmpty {
+                response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(frameAncestors: origins)
             }
             return response
         }

@@ -66,7 +66,7 @@ public struct LTICourseTeachers: Sendable {
             }
             for member in page.members {
                 guard member.isActiveInstructor else { imported.skipped += 1; continue }
-                let email = member.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.flatMap { $0.contains("@") ? $0 : nil }
+                let email = LTILaunches.email(member.email)
                 let (_, created) = try await store.teacher(platformID: platform.id, subject: member.userID, schoolID: schoolID,
                                                            name: String((member.displayName ?? email ?? member.userID).prefix(200)), email: email)
                 if created { imported.created += 1 } else { imported.matched += 1 }

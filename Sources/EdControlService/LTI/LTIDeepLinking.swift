@@ -25,7 +25,7 @@ public struct LTIDeepLinking: Sendable {
     /// What `caller` may link to: the lessons, the teachers' pages and the newest lessons (a
     /// teacher: their own).
     public func choices(for caller: Principal) async throws -> [Choice] {
-        let teachers = try await store.teachers(schoolID: caller.schoolID).filter { teacher in caller.ownTeacherID.map { $0 == teacher.id } ?? true }
+        let teachers = try await store.teachers(of: caller)
         var query = LessonQuery()
         query.restrict(to: caller)
         query.limit = Self.lessonChoices
@@ -40,11 +40,14 @@ public struct LTIDeepLinking: Sendable {
         try await store.deepLinkRequest(id: id, userID: caller.tokenID)
     }
 
-    /// The signed answer linking to `path` (one of the caller's choices), called `title`, at
-    /// `base`; the request is used up. Nil if the request is gone or the path not a choice.
-    public func answer(_ id: String, path: String, title: String, base: URL, by caller: Principal) async throws -> (returnURL: String, jwt: String)? {
-        guard let request = try await request(id, of: caller), try await choices(for: caller).contains(where: { $0.path == path }),
+    /// The signed answer linking to `path` (one of the caller's choices), at `base`, the link
+    /// called what `title` says of the choice; the request is used up. Nil if the request is
+    /// gone or the path not a choice.
+    public func answer(_ id: String, path: String, base: URL, by caller: Principal,
+                       title: (Choice) -> String) async throws -> (returnURL: String, jwt: String)? {
+        guard let request = try await request(id, of: caller), let choice = try await choices(for: caller).first(where: { $0.path == path }),
               let platform = try await store.platform(id: request.platformID), try await store.deleteDeepLinkRequest(id: id) else { return nil }
+        let title = title(choice)
         let link = DeepLinkingResponse.ResourceLink(title: title, url: base.absoluteString + path)
         let response = DeepLinkingResponse(to: platform.registration, deploymentID: request.deploymentID, items: [link], data: request.data)
         let jwt = try await LTIToolKeys(store: store).signingKey().sign(response)

@@ -64,7 +64,7 @@ public struct LTILaunches: Sendable {
         guard LTIPlatform.origin(request.targetLinkURI) == LTIPlatform.origin(launchURL.absoluteString) else {
             throw LaunchRefusal.foreignTarget(request.targetLinkURI)
         }
-        let login = LTILoginState(state: Self.randomToken(), nonce: Self.randomToken(), platformID: platform.id,
+        let login = LTILoginState(state: randomHex(bytes: 32), nonce: randomHex(bytes: 32), platformID: platform.id,
                                   targetLinkURI: request.targetLinkURI, expiresAt: Date().addingTimeInterval(Self.loginLifetime))
         try await store.saveLoginState(login)
         var components = URLComponents(url: platform.authorizationURL, resolvingAgainstBaseURL: false)!
@@ -119,7 +119,7 @@ public struct LTILaunches: Sendable {
                 guard settings.acceptTypes.contains(DeepLinkingResponse.ResourceLink.typeName) else {
                     throw LaunchRefusal.unsupportedMessage("\(claims.messageType) accepting only \(settings.acceptTypes.joined(separator: ", "))")
                 }
-                let request = LTIDeepLinkRequest(id: Self.randomToken(), userID: user.id, platformID: platform.id, deploymentID: claims.deploymentID,
+                let request = LTIDeepLinkRequest(id: randomHex(bytes: 32), userID: user.id, platformID: platform.id, deploymentID: claims.deploymentID,
                                                  returnURL: settings.returnURL, data: settings.data, expiresAt: Date().addingTimeInterval(3600))
                 try await store.saveDeepLinkRequest(request)
                 destination = "/lti/deep-link/\(request.id)"
@@ -149,8 +149,7 @@ public struct LTILaunches: Sendable {
         if let linked = try await store.linkedUser(platformID: platform.id, subject: subject) {
             user = linked
         } else {
-            let email = claims.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.flatMap { $0.contains("@") ? $0 : nil }
-                ?? Self.placeholderEmail(subject: subject, platform: platform)
+            let email = Self.email(claims.email) ?? Self.placeholderEmail(subject: subject, platform: platform)
             if let existing = try await store.users(email: email).first(where: { $0.schoolID == platform.schoolID }) {
                 user = existing
             } else {
@@ -181,7 +180,7 @@ public struct LTILaunches: Sendable {
     /// made that teacher: whose lessons alone they see.
     private func teacher(for claims: LaunchClaims, of platform: LTIPlatform, user: User) async throws -> Teacher {
         let (teacher, created) = try await store.teacher(platformID: platform.id, subject: claims.subject ?? "", schoolID: platform.schoolID,
-                                                         name: user.name, email: claims.email.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+                                                         name: user.name, email: Self.email(claims.email))
         if created {
             try await store.record(AuditEvent(schoolID: platform.schoolID, actor: "LTI platform \(platform.issuer)", action: "teacher.create",
                                               target: "teacher \(teacher.id)", detail: "\(teacher.name), first launch"))
@@ -204,15 +203,9 @@ public struct LTILaunches: Sendable {
         return PageRenderer.localPath(Substring(components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")))
     }
 
-    /// Origins of the LMS pages that may frame the school's pages.
-    public func frameOrigins(schoolID: String?) async throws -> [String] {
-        let platforms = if let schoolID { try await store.platforms(schoolID: schoolID) } else { try await store.allPlatforms() }
-        return Array(Set(platforms.flatMap(\.frameOrigins))).sorted()
-    }
-
-    static func randomToken() -> String {
-        var random = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &random)) }.joined()
+    /// A claimed email as users and teachers are matched by: trimmed, lower-cased; nil if it is none.
+    static func email(_ claimed: String?) -> String? {
+        claimed.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.flatMap { $0.contains("@") ? $0 : nil }
     }
 }
 
@@ -253,7 +246,7 @@ public struct LTIToolKeys: Sendable {
 
     /// The public keys as platforms read them.
     public func keySet() async throws -> Data {
-        _ = try await signingKey()
-        return try ToolKey.keySet(try await store.toolKeys())
+        let keys = try await store.toolKeys()
+        return try ToolKey.keySet(keys.isEmpty ? [try await rotate()] : keys)
     }
 }

@@ -99,14 +99,12 @@ struct LTIRoutes {
         var options: [Option]
     }
 
-    /// The choices a deep-linking launch's user has, as the labels the link will carry.
-    private func labelledChoices(_ caller: Principal, _ t: InterfaceText) async throws -> [(path: String, label: String)] {
-        try await deepLinking.choices(for: caller).map { choice in
-            switch choice.kind {
-            case .lessons: (choice.path, t[caller.ownTeacherID == nil ? "deep_link_lessons" : "deep_link_my_lessons"])
-            case .teacher: (choice.path, t.format("deep_link_teacher", choice.name))
-            case .lesson: (choice.path, t.format("deep_link_lesson", choice.name))
-            }
+    /// A deep-linking choice in words: the page's option and the title the link will carry.
+    private func label(_ choice: LTIDeepLinking.Choice, _ caller: Principal, _ t: InterfaceText) -> String {
+        switch choice.kind {
+        case .lessons: t[caller.ownTeacherID == nil ? "deep_link_lessons" : "deep_link_my_lessons"]
+        case .teacher: t.format("deep_link_teacher", choice.name)
+        case .lesson: t.format("deep_link_lesson", choice.name)
         }
     }
 
@@ -117,7 +115,9 @@ struct LTIRoutes {
         guard try await deepLinking.request(id, of: caller) != nil else {
             return refusal(.notFound, t["deep_link_gone"], request, context)
         }
-        let options = try await labelledChoices(caller, t).enumerated().map { PickModel.Option(value: $1.path, label: $1.label, checked: $0 == 0) }
+        let options = try await deepLinking.choices(for: caller).enumerated().map {
+            PickModel.Option(value: $1.path, label: label($1, caller, t), checked: $0 == 0)
+        }
         return pages.render("lti-deep-link", title: t["deep_link_title"], model: PickModel(request: id, options: options), request: request, context: context)
     }
 
@@ -130,16 +130,15 @@ struct LTIRoutes {
         let caller = try PageRenderer.signedIn(request, context, role: .teacher)
         let t = pages.text(for: request)
         let form: PickForm = try await parameters(of: request)
-        let label = try await labelledChoices(caller, t).first { $0.path == form.path }?.label ?? ""
-        guard let (returnURL, jwt) = try await deepLinking.answer(try context.parameters.require("request"), path: form.path, title: label,
-                                                                  base: base(of: request), by: caller),
+        guard let (returnURL, jwt) = try await deepLinking.answer(try context.parameters.require("request"), path: form.path, base: base(of: request),
+                                                                  by: caller, title: { label($0, caller, t) }),
               let target = LTIPlatform.origin(returnURL) else {
             return refusal(.notFound, t["deep_link_gone"], request, context)
         }
         var response = pages.render("lti-deep-link-return", title: t["deep_link_title"], model: ["returnURL": returnURL, "jwt": jwt],
                                     request: request, context: context)
         response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(
-            frameAncestors: try await launches.frameOrigins(schoolID: caller.schoolID), formTargets: [target])
+            frameAncestors: try await launches.store.frameOrigins(schoolID: caller.schoolID), formTargets: [target])
         return response
     }
 

@@ -56,6 +56,14 @@ public struct LTILoginState: Codable, Sendable, Equatable {
     public var expiresAt: Date
 }
 
+extension LTIStore {
+    /// Origins of the LMS pages that may frame a school's pages (nil: any school's).
+    func frameOrigins(schoolID: String?) async throws -> [String] {
+        let platforms = if let schoolID { try await platforms(schoolID: schoolID) } else { try await allPlatforms() }
+        return Array(Set(platforms.flatMap(\.frameOrigins))).sorted()
+    }
+}
+
 /// A deep-linking launch waiting for its user to pick what the LMS's new link opens.
 public struct LTIDeepLinkRequest: Codable, Sendable, Equatable {
     public var id: String

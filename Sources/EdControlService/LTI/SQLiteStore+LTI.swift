@@ -170,7 +170,7 @@ extension SQLiteStore {
     }
 
     public func createRegistrationInvite(schoolID: String, expiresAt: Date) async throws -> String {
-        let secret = Self.randomHex(bytes: 24)
+        let secret = randomHex(bytes: 24)
         try await database.write { db in
             try db.execute(sql: "DELETE FROM lti_registration_invite WHERE expires_at < ?", arguments: [Date().timeIntervalSince1970])
             try db.execute(sql: "INSERT INTO lti_registration_invite (secret_hash, school_id, expires_at) VALUES (?, ?, ?)",

@@ -60,7 +60,7 @@ extension HTTPField.Name {
 /// since whose school it is decides.
 struct LMSFrameMiddleware: RouterMiddleware {
     typealias Context = APIContext
-    let launches: LTILaunches
+    let store: LTIStore
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
@@ -68,7 +68,7 @@ struct LMSFrameMiddleware: RouterMiddleware {
         guard response.headers[.contentType]?.hasPrefix("text/html") == true, response.headers[.contentSecurityPolicy] == nil else { return response }
         let isLaunch = LTIRoutes.launchPaths.contains(request.uri.path)
         guard isLaunch || context.identity != nil else { return response }
-        let origins = try await launches.frameOrigins(schoolID: isLaunch ? nil : context.identity?.schoolID)
+        let origins = try await store.frameOrigins(schoolID: isLaunch ? nil : context.identity?.schoolID)
         if !origins.isEmpty {
             response.headers[.contentSecurityPolicy] = SecurityHeadersMiddleware.pagePolicy(frameAncestors: origins)
         }

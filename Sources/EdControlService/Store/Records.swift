@@ -4,6 +4,12 @@ import Foundation
 /// A new random id for any record.
 func newIdentifier() -> String { UUID().uuidString.lowercased() }
 
+/// A secret of `bytes` random bytes, in hex: tokens, session and login secrets.
+func randomHex(bytes: Int) -> String {
+    var random = SystemRandomNumberGenerator()
+    return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+}
+
 /// A tenant: an online school. Nobody sees another school's lessons.
 public struct School: Codable, Sendable, Equatable {
     public var id: String
@@ -51,6 +57,11 @@ public struct Principal: Sendable, Equatable {
     /// linked to a teacher sees none), nil for the school's readers, who see every lesson.
     public var ownTeacherID: String? {
         role == .teacher ? teacherID ?? "" : nil
+    }
+
+    /// Whether the caller may see what is filed under this teacher: a teacher only their own.
+    public func sees(teacher id: String?) -> Bool {
+        ownTeacherID.map { $0 == id } ?? true
     }
 }
 

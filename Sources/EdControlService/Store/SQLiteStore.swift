@@ -274,7 +274,7 @@ public final class SQLiteStore: EdControlStore {
     }
 
     public func createToken(schoolID: String, name: String, role: Role, expiresAt: Date?) async throws -> (secret: String, token: APIToken) {
-        let secret = "edc_" + Self.randomHex(bytes: 32)
+        let secret = "edc_" + randomHex(bytes: 32)
         let token = APIToken(id: newIdentifier(), schoolID: schoolID, name: name, role: role,
                              secretHash: SHA256Digest.of(Data(secret.utf8)), createdAt: Date(), lastUsedAt: nil, expiresAt: expiresAt)
         try await database.write { db in try token.insert(db) }
@@ -368,9 +368,9 @@ public final class SQLiteStore: EdControlStore {
     }
 
     public func createSession(userID: String, lifetimeSeconds: Double) async throws -> (secret: String, session: DashboardSession) {
-        let secret = Self.randomHex(bytes: 32)
+        let secret = randomHex(bytes: 32)
         let now = Date()
-        let session = DashboardSession(secretHash: SHA256Digest.of(Data(secret.utf8)), userID: userID, csrfToken: Self.randomHex(bytes: 24),
+        let session = DashboardSession(secretHash: SHA256Digest.of(Data(secret.utf8)), userID: userID, csrfToken: randomHex(bytes: 24),
                                        createdAt: now, expiresAt: now.addingTimeInterval(lifetimeSeconds))
         try await database.write { db in
             // Expired sessions go whenever a new one starts, so the table stays small.
@@ -429,11 +429,6 @@ public final class SQLiteStore: EdControlStore {
     }
 
     /// A random secret as hex, from the system's cryptographic generator.
-    static func randomHex(bytes: Int) -> String {
-        var random = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
-    }
-
     // MARK: LessonStore
 
     public func createTeacher(schoolID: String, name: String) async throws -> Teacher {

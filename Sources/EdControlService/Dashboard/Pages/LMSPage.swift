@@ -50,7 +50,7 @@ struct LMSPage {
         router.post("lms/platforms") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let t = pages.text(for: request)
-            guard let form: ManualForm = try await Self.form(request) else { return try await page(request, context, error: t["lms_invalid"]) }
+            guard let form: ManualForm = try await PageRenderer.form(request) else { return try await page(request, context, error: t["lms_invalid"]) }
             do {
                 let platform = try await LTIPlatforms.add(in: store, schoolID: caller.schoolID, .init(
                     issuer: form.issuer, clientID: form.client_id, deploymentIDs: form.deployments.split(whereSeparator: { $0 == "," || $0.isWhitespace }).map(String.init),
@@ -77,7 +77,7 @@ struct LMSPage {
         router.post("lms/roles") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let t = pages.text(for: request)
-            guard let form: RolesForm = try await Self.form(request) else { return try await page(request, context, error: t["lms_invalid"]) }
+            guard let form: RolesForm = try await PageRenderer.form(request) else { return try await page(request, context, error: t["lms_invalid"]) }
             do {
                 try await LTIPlatforms.setRoleMap(form.builtIn != nil ? nil : try LTIRoleMap(text: form.roles ?? ""), in: store, schoolID: caller.schoolID,
                                                   by: caller.tokenName)
@@ -88,15 +88,12 @@ struct LMSPage {
         }
         router.post("lms/teacher-view") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
-            guard let form: TeacherViewForm = try await Self.form(request) else { return try await page(request, context) }
+            guard let form: TeacherViewForm = try await PageRenderer.form(request) else { return try await page(request, context) }
             try await LTIPlatforms.setTeacherView(form.state == "on", in: store, schoolID: caller.schoolID, by: caller.tokenName)
             return try await page(request, context)
         }
     }
 
-    private static func form<T: Decodable>(_ request: Request) async throws -> T? {
-        try? URLEncodedFormDecoder().decode(T.self, from: String(buffer: try await request.body.collect(upTo: 64 << 10)))
-    }
 
     private func page(_ request: Request, _ context: APIContext, notice: String? = nil, error: String? = nil, link: String? = nil) async throws -> Response {
         let caller = try PageRenderer.signedIn(request, context, role: .admin)

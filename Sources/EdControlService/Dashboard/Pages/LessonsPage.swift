@@ -86,7 +86,7 @@ struct LessonsPage {
         query.limit = Self.pageSize
         query.offset = (page - 1) * Self.pageSize
         let (items, total) = try await store.lessons(schoolID: caller.schoolID, matching: query)
-        let teachers = try await store.teachers(schoolID: caller.schoolID).filter { teacher in caller.ownTeacherID.map { $0 == teacher.id } ?? true }
+        let teachers = try await store.teachers(of: caller)
         let schoolTranscription = try await store.transcriptionChoice(schoolID: caller.schoolID)
         let names = Dictionary(uniqueKeysWithValues: teachers.map { ($0.id, $0.name) })
 

@@ -142,7 +142,7 @@ struct TeacherPages {
         let caller = try PageRenderer.signedIn(request, context, role: .teacher)
         let t = pages.text(for: request)
         let id = try context.parameters.require("teacher")
-        guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID), caller.ownTeacherID.map({ $0 == teacher.id }) ?? true else {
+        guard let teacher = try await store.teacher(id: id, schoolID: caller.schoolID), caller.sees(teacher: teacher.id) else {
             throw HTTPError(.notFound, message: t["teachers_not_found"])
         }
         var query = LessonQuery()

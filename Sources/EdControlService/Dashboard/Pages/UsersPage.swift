@@ -57,7 +57,7 @@ struct UsersPage {
         router.post("users") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let t = pages.text(for: request)
-            guard let form: NewUser = try await Self.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
+            guard let form: NewUser = try await PageRenderer.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
                 return try await page(request, context, error: t["users_invalid"], status: .badRequest)
             }
             let password = UserAccounts.randomPassword()
@@ -72,7 +72,7 @@ struct UsersPage {
         router.post("settings") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let t = pages.text(for: request)
-            guard let form: SettingsForm = try await Self.form(request), let choice = TranscriptionChoice(rawValue: form.transcription) else {
+            guard let form: SettingsForm = try await PageRenderer.form(request), let choice = TranscriptionChoice(rawValue: form.transcription) else {
                 return try await page(request, context, error: t["users_invalid"], status: .badRequest)
             }
             try await store.setTranscriptionChoice(choice, schoolID: caller.schoolID)
@@ -82,7 +82,7 @@ struct UsersPage {
         router.post("tokens") { request, context in
             let caller = try PageRenderer.signedIn(request, context, role: .admin)
             let t = pages.text(for: request)
-            guard let form: NewToken = try await Self.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
+            guard let form: NewToken = try await PageRenderer.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
                 return try await page(request, context, error: t["tokens_invalid"], status: .badRequest)
             }
             do {
@@ -104,7 +104,7 @@ struct UsersPage {
         router.post("users/:user/role") { request, context in
             let (caller, user) = try await target(request, context)
             let t = pages.text(for: request)
-            guard let form: RoleForm = try await Self.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
+            guard let form: RoleForm = try await PageRenderer.form(request), let role = Role(rawValue: form.role), Role.assignable.contains(role) else {
                 return try await page(request, context, error: t["users_invalid"], status: .badRequest)
             }
             do {
@@ -143,9 +143,6 @@ struct UsersPage {
         return (caller, user)
     }
 
-    private static func form<T: Decodable>(_ request: Request) async throws -> T? {
-        try? URLEncodedFormDecoder().decode(T.self, from: String(buffer: try await request.body.collect(upTo: 64 << 10)))
-    }
 
     private func page(_ request: Request, _ context: APIContext, notice: String? = nil, password: String? = nil, secret: String? = nil,
                       error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {

@@ -149,7 +149,7 @@ public struct EdControlServer: Sendable {
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
         let api = router.group("api/v1")
         LessonRoutes(store: store, data: data, lessons: lessons).add(to: api)
-        JobRoutes(store: store).add(to: api)
+        JobRoutes(store: store, lessons: lessons).add(to: api)
         TeacherRoutes(store: store, lessons: lessons).add(to: api)
         WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
         TokenRoutes(store: store).add(to: api)

@@ -23,10 +23,10 @@ struct Backup: AsyncParsableCommand {
         var quiet = false
 
         func run() async throws {
-            let (data, store) = try dataOptions.open()
+            let backend = try dataOptions.backend()
             let bar = ProgressBar(enabled: !quiet)
             let manifest = try reportingErrors {
-                try DataBackup(data: data).create(to: URL(fileURLWithPath: out), store: store) { bar.update(fraction: $0, label: "backing up") }
+                try backend.backup(to: URL(fileURLWithPath: out)) { bar.update(fraction: $0, label: "backing up") }
             }
             bar.finish()
             let bytes = manifest.files.reduce(0) { $0 + $1.size }
@@ -64,6 +64,6 @@ struct Restore: AsyncParsableCommand {
     func run() async throws {
         let manifest = try reportingErrors { try DataBackup.restore(URL(fileURLWithPath: archive), into: URL(fileURLWithPath: data)) }
         print("\(data): restored \(manifest.schools) schools, \(manifest.lessons) lessons, \(manifest.reviews) reviews from a backup of "
-              + "\(ISO8601DateFormatter().string(from: manifest.snapshotAt)) (schema \(manifest.schemaVersion) → \(SQLiteStore.schemaVersion))")
+              + "\(ISO8601DateFormatter().string(from: manifest.snapshotAt)) (schema \(manifest.schemaVersion) → \(Backend.schemaVersion))")
     }
 }

@@ -147,7 +147,7 @@ extension ExperimentMetric: ExpressibleByArgument {}
 
 /// A registered version by name, or a configuration file completed from the built-in one;
 /// nil is the registry's champion. Its models must be installed.
-func resolveConfiguration(_ given: String?, store: SQLiteStore, models: ModelRegistry, data: String) async throws -> (side: Experiment.Side, configuration: AnalysisConfiguration) {
+func resolveConfiguration(_ given: String?, store: any RegistryStore, models: ModelRegistry, data: String) async throws -> (side: Experiment.Side, configuration: AnalysisConfiguration) {
     if let given, FileManager.default.fileExists(atPath: given) {
         let configuration = try reportingErrors { try AnalysisConfiguration.load(from: URL(fileURLWithPath: given), defaults: .standard(installedIn: models)) }
         return (Experiment.Side(name: "file \(URL(fileURLWithPath: given).lastPathComponent)", sha256: configuration.sha256), configuration)

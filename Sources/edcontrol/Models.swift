@@ -48,7 +48,7 @@ struct Models: AsyncParsableCommand {
             }
         }
 
-        private func printRegistry(_ store: SQLiteStore) async throws {
+        private func printRegistry(_ store: any EdControlStore) async throws {
             let versions = try await store.configurationVersions()
             let champion = try await store.champion()?.name
             print("\nconfigurations in \(dataOptions.data) (\(versions.count); the champion analyses every lesson)")

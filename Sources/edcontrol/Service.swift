@@ -9,12 +9,20 @@ import ServiceLifecycle
 
 /// Where the service keeps its data, as the service commands take it.
 struct DataOptions: ParsableArguments {
-    @Option(name: .long, help: "Data directory: the SQLite database, recordings and results.")
+    @Option(name: .long, help: "Data directory: recordings, results and (unless --database says otherwise) the database.")
     var data = "edcontrol-data"
 
-    func open() throws -> (DataDirectory, SQLiteStore) {
+    @Option(name: .long, help: "The database: sqlite:PATH (default: edcontrol.sqlite in --data).")
+    var database: String?
+
+    func backend() throws -> Backend {
         let directory = try DataDirectory(URL(fileURLWithPath: data))
-        return (directory, try SQLiteStore(path: directory.database.path))
+        return try reportingErrors { try Backend.open(data: directory, database: DatabaseLocation(database, data: directory)) }
+    }
+
+    func open() throws -> (DataDirectory, any EdControlStore) {
+        let backend = try backend()
+        return (backend.data, backend.store)
     }
 }
 

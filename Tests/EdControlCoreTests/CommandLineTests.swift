@@ -183,6 +183,26 @@ struct CommandLineTests {
         #expect(result.stderr.contains("either --speakers or"))
     }
 
+    /// `--database` chooses the store for every command that reads it; a database this
+    /// release cannot use is refused with what to write instead, and nothing is made.
+    @Test func theDatabaseIsChosenByURL() throws {
+        let folder = try Fixtures.temporaryDirectory("database-url")
+        let data = folder.appendingPathComponent("data").path, elsewhere = folder.appendingPathComponent("elsewhere.sqlite").path
+        let made = try Fixtures.run(edcontrol, ["token", "create", "--data", data, "--database", "sqlite:" + elsewhere,
+                                                "--school", "School A", "--name", "ops", "--role", "admin"])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(FileManager.default.fileExists(atPath: elsewhere) && !FileManager.default.fileExists(atPath: data + "/edcontrol.sqlite"))
+        let listed = try Fixtures.run(edcontrol, ["token", "list", "--data", data, "--database", "sqlite://" + elsewhere, "--school", "School A"])
+        #expect(listed.status == 0 && listed.stdout.contains("ops"), "\(listed.stdout) \(listed.stderr)")
+
+        for (given, says) in [("postgres://db.example.org/edcontrol", "'postgres' databases are not supported"), ("edcontrol.sqlite", "names no kind of database")] {
+            let refused = try Fixtures.run(edcontrol, ["token", "list", "--data", data, "--database", given, "--school", "School A"])
+            #expect(refused.status != 0 && refused.stderr.contains(says), "\(given): \(refused.stderr)")
+        }
+        let backup = try Fixtures.run(edcontrol, ["backup", "--data", data, "--database", "sqlite:" + elsewhere, "--out", folder.appendingPathComponent("b.tar").path])
+        #expect(backup.status != 0 && backup.stderr.contains("backed up with its own tools"), "\(backup.stderr)")
+    }
+
     /// On real labelled expressions, fer beats answering the most frequent class.
     @Test func evalEmotionsBeatsTheMostFrequentClass() throws {
         let result = try Fixtures.run(edcontrol, ["eval", "emotions", "--labels", Fixtures.expressions.path])

@@ -36,8 +36,9 @@ struct LessonListTests {
                                                                            recordedAt: start + offset, recordedAtHasTime: hasTime), by: manager)
                 let job = try #require(try await store.claimNext(workerID: "w", leaseSeconds: 30))
                 #expect(job.lessonID == stored.lesson.id)
-                _ = try await store.succeed(jobID: job.id, workerID: "w", summary: AnalysisSummary(
-                    flag: flag, incidentCount: incidents, teacherTalkPercent: 60, speakerCount: 2, durationSeconds: 7, teacherNegativeShare: nil))
+                #expect(try await store.apply(.succeed(.analysis(AnalysisSummary(
+                    flag: flag, incidentCount: incidents, teacherTalkPercent: 60, speakerCount: 2, durationSeconds: 7, teacherNegativeShare: nil))),
+                                            jobID: job.id, workerID: "w"))
                 ids[title] = stored.lesson.id
             }
             self.ids = ids

@@ -100,6 +100,56 @@ struct LessonServiceTests {
         #expect(try await lessons.reanalyse(stored.lesson.id, by: manager).state == .queued)
     }
 
+    /// A queued lesson whose recording went before a worker took it fails like any other
+    /// failure: through the lessons' owner, so the school's webhooks hear `job.failed`.
+    @Test func aJobWhoseRecordingIsGoneFailsAndTellsTheWebhooks() async throws {
+        let (lessons, manager) = try await service()
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        _ = try await lessons.store.addWebhook(schoolID: manager.schoolID, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
+        // As the retention policy or an erasure of the recording leaves it.
+        try FileManager.default.removeItem(at: try #require(lessons.data.recording(of: stored.lesson)))
+        try await lessons.store.clearMedia(lessonID: stored.lesson.id)
+
+        let worker = AnalysisWorker(id: "w", lessons: lessons, models: try Fixtures.registry())
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        var deliveries: [(WebhookDelivery, Webhook)] = []
+        for _ in 0..<100 where deliveries.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            deliveries = try await lessons.store.dueDeliveries(limit: 10, lockSeconds: 0)
+        }
+        #expect(deliveries.map(\.0.event) == ["job.failed"] && deliveries.map(\.0.lessonID) == [stored.lesson.id])
+        let jobID = try #require(stored.job?.id)
+        let job = try #require(try await lessons.store.job(id: jobID, schoolID: manager.schoolID))
+        #expect(job.state == .failed && job.failureReason == "recording_missing", "\(job)")
+    }
+
+    /// The lease holder's transitions, checked by the database: a worker whose lease lapsed
+    /// and was taken over can neither renew it, nor record progress, a result or a failure;
+    /// a result of another kind of job is refused; attempts stop at the maximum.
+    @Test func onlyTheLeaseHolderMovesAJobAndAttemptsStopAtTheMaximum() async throws {
+        let (lessons, manager) = try await service()
+        let store = lessons.store
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let summary = AnalysisSummary(flag: "ok", incidentCount: 0, teacherTalkPercent: 50, speakerCount: 2, durationSeconds: 7, teacherNegativeShare: nil)
+
+        let first = try #require(try await store.claimNext(workerID: "first", leaseSeconds: -1))  // a lease that has already lapsed
+        #expect(first.id == stored.job?.id && first.attempts == 1 && first.state == .running)
+        let second = try #require(try await store.claimNext(workerID: "second", leaseSeconds: -1), "a lapsed lease is taken over")
+        #expect(second.id == first.id && second.attempts == 2 && second.workerID == "second")
+        for refused in [JobTransition.heartbeat(stage: "listening", progress: 0.5, leaseSeconds: 30), .succeed(.analysis(summary)),
+                        .fail(reason: "internal", message: "x"), .release] {
+            #expect(try await !store.apply(refused, jobID: first.id, workerID: "first"), "\(refused) from the old holder")
+        }
+        #expect(try await !store.apply(.succeed(.voiceProfile("{}")), jobID: first.id, workerID: "second"), "an enrolment's result for an analysis")
+        let third = try #require(try await store.claimNext(workerID: "third", leaseSeconds: -1))
+        #expect(third.attempts == 3)
+        #expect(try await store.claimNext(workerID: "fourth", leaseSeconds: 30) == nil, "three attempts were all")
+        let failed = try #require(try await store.job(id: first.id, schoolID: manager.schoolID))
+        #expect(failed.state == .failed && failed.failureReason == "worker_lost" && failed.attempts == 3)
+        #expect(try await !store.apply(.succeed(.analysis(summary)), jobID: first.id, workerID: "third"))
+    }
+
     @Test func expiredRecordingsGoAndTheirLessonsStay() async throws {
         let (lessons, manager) = try await service()
         let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)

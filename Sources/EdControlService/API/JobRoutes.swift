@@ -3,7 +3,8 @@ import Hummingbird
 
 /// `/api/v1/jobs`: an analysis's state, stage and progress; cancelling it.
 struct JobRoutes {
-    let store: EdControlStore
+    let store: JobQueue
+    let lessons: LessonService
 
     func add(to api: RouterGroup<APIContext>) {
         let jobs = api.group("jobs")
@@ -13,19 +14,12 @@ struct JobRoutes {
         }
         jobs.post(":job/cancel") { _, context in
             let caller = try context.require(.manager)
-            let id = try context.parameters.require("job")
-            guard let (job, cancelled) = try await store.cancel(jobID: id, schoolID: caller.schoolID) else { throw Self.noSuchJob(id) }
-            guard cancelled else {
-                throw HTTPError(.conflict, message: "the job has already finished (\(job.state.rawValue)); there is nothing to cancel")
-            }
-            return job
+            return try await lessons.cancel(jobID: context.parameters.require("job"), by: caller)
         }
     }
 
     private func job(_ id: String, _ caller: Principal) async throws -> Job {
-        guard let job = try await store.job(id: id, schoolID: caller.schoolID) else { throw Self.noSuchJob(id) }
+        guard let job = try await store.job(id: id, schoolID: caller.schoolID) else { throw Refusal(.notFound, "refusal_no_job", .text(id)) }
         return job
     }
-
-    static func noSuchJob(_ id: String) -> HTTPError { HTTPError(.notFound, message: "there is no job \(id) in your school") }
 }

@@ -137,7 +137,7 @@ struct LessonRoutes {
                                             teacherID: query["teacherId"].map(String.init), recordedAt: recorded?.date,
                                             recordedAtHasTime: recorded?.hasTime ?? true,
                                             transcription: try query["transcription"].map { try TranscriptionChoice.parse(String($0), field: "transcription") })
-        let stored = try await lessons.upload(request.body, details: details, by: caller, context: context)
+        let stored = try await lessons.upload(request.body, details: details, by: caller)
         return EditedResponse(status: .created, headers: [.location: "/api/v1/lessons/\(stored.lesson.id)"], response: stored)
     }
 

@@ -1,9 +1,6 @@
 import EdControlCore
 import Foundation
-import Hummingbird
 import Logging
-import NIOCore
-import _NIOFileSystem
 
 /// The one owner of a lesson's life. Everything that creates, changes or removes a lesson's
 /// rows or files goes through here — intake, publishing an analysis, re-analysis, reviews,
@@ -84,30 +81,6 @@ public struct LessonService: Sendable {
         }
     }
 
-    /// Receives an upload: checks the details, streams the body to the uploads folder (cut
-    /// off past the size limit or when it stalls), checks that it is a recording of an
-    /// accepted format (`AcceptedFormats`: never a playlist or a list naming other files) that
-    /// the analysis can use, and stores the lesson with its first job. Whatever fails,
-    /// nothing of the upload stays.
-    public func upload(_ body: RequestBody, details: Details, by caller: Principal, context: some RequestContext) async throws -> LessonWithJob {
-        try await check(details, by: caller)
-        let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
-        defer { try? FileManager.default.removeItem(at: upload) }
-        do {
-            try await FileIO().writeFile(contents: UploadBody(base: body, limit: limits.maxUploadBytes,
-                                                              minimumBytesPerSecond: limits.minimumUploadBytesPerSecond,
-                                                              graceSeconds: limits.uploadGraceSeconds),
-                                         path: upload.path, context: context)
-        } catch {
-            throw refusal(ofUploadFailure: error)
-        }
-        let size = (try? FileManager.default.attributesOfItem(atPath: upload.path)[.size] as? Int64) ?? 0
-        guard size > 0 else { throw Refusal(.invalid, "refusal_upload_empty") }
-        let stored = try await accept(upload, details: details, by: caller)
-        try await store.audit(caller, "lesson.upload", "lesson \(stored.lesson.id)", detail: details.originalFilename)
-        return stored
-    }
-
     /// Stores a received file as a new lesson: it is moved into the lesson's folder before the
     /// lesson's row is written, and the folder is removed again if the row cannot be.
     func accept(_ upload: URL, details: Details, by caller: Principal) async throws -> LessonWithJob {
@@ -173,7 +146,7 @@ public struct LessonService: Sendable {
         try await data.publishing {
             try data.publish(pending, lessonID: job.lessonID)
             await reports?.published(report, of: job.lessonID)
-            let recorded = try await store.succeed(jobID: job.id, workerID: workerID, summary: AnalysisSummary(report))
+            let recorded = try await advance(job, .succeed(.analysis(AnalysisSummary(report))), workerID: workerID)
             try await removeFilesIfErased(job, recorded: recorded)
             if recorded {
                 try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
@@ -185,12 +158,27 @@ public struct LessonService: Sendable {
         }
     }
 
-    /// Records that a job failed for good, and tells the school's webhooks (not of a shadow
-    /// analysis: the school never hears of those).
-    func fail(_ job: Job, workerID: String, reason: String, message: String) async throws {
-        try await store.fail(jobID: job.id, workerID: workerID, reason: reason, message: message)
-        guard job.kind == .analysis else { return }
-        try await WebhookEvent.queue("job.failed", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
+    /// Applies what the worker holding the job asks, with what follows from it: a failed
+    /// analysis is told to the school's webhooks (a shadow analysis's is not: the school never
+    /// hears of those). False if the job was no longer the worker's. Every transition of a
+    /// running job goes through here (`publish` for an analysis's success).
+    func advance(_ job: Job, _ transition: JobTransition, workerID: String) async throws -> Bool {
+        let applied = try await store.apply(transition, jobID: job.id, workerID: workerID)
+        if applied, case .fail = transition, job.kind == .analysis {
+            try await WebhookEvent.queue("job.failed", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
+        }
+        return applied
+    }
+
+    /// Cancels a queued or running job of the caller's school. The job, and whether this call
+    /// cancelled it; refused when there is no such job or it has finished.
+    public func cancel(jobID: String, by caller: Principal) async throws -> Job {
+        guard let (job, cancelled) = try await store.cancel(jobID: jobID, schoolID: caller.schoolID) else {
+            throw Refusal(.notFound, "refusal_no_job", .text(jobID))
+        }
+        guard cancelled else { throw Refusal(.conflict, "refusal_job_finished", .text(job.state.rawValue)) }
+        try await store.audit(caller, "job.cancel", "job \(job.id)", detail: "lesson \(job.lessonID)")
+        return job
     }
 
     // MARK: Shadow runs
@@ -221,7 +209,7 @@ public struct LessonService: Sendable {
         return try await data.publishing {
             try data.publishShadow(pending, lessonID: job.lessonID, challenger: challenger)
             let result = ShadowResult(lessonID: job.lessonID, schoolID: job.schoolID, champion: championReport, challenger: report, challengerName: challenger)
-            let recorded = try await store.succeedShadow(jobID: job.id, workerID: workerID, result: result)
+            let recorded = try await advance(job, .succeed(.shadow(result)), workerID: workerID)
             try await removeFilesIfErased(job, recorded: recorded)
             return recorded
         }
@@ -355,7 +343,7 @@ public struct LessonService: Sendable {
             throw Refusal(.unprocessable, "refusal_enrol_failed", .text(error.description.replacingOccurrences(of: recording.path, with: lesson.originalFilename)))
         }
         let encoded = String(decoding: try JSONEncoder().encode(profile), as: UTF8.self)
-        if try await store.succeedVoiceEnrolment(jobID: job.id, workerID: workerID, profile: encoded) {
+        if try await advance(job, .succeed(.voiceProfile(encoded)), workerID: workerID) {
             try await store.record(AuditEvent(schoolID: job.schoolID, actor: "worker \(workerID)", action: "teacher.voice_profile",
                                               target: "teacher \(teacherID)", detail: "from lesson \(lesson.id), speaker \(speaker)"))
         }
@@ -448,23 +436,6 @@ public struct LessonService: Sendable {
 
     // MARK: Words
 
-    /// The answer to an upload whose body stopped, by the body's own reason, which the file
-    /// writer wraps in its `FileSystemError` (as its `cause`); any other error as it is.
-    func refusal(ofUploadFailure error: Error) -> Error {
-        var cause: Error? = error
-        while let wrapped = cause as? FileSystemError { cause = wrapped.cause }
-        switch cause as? UploadBodyError {
-        case .tooLarge:
-            return Refusal(.tooLarge, "refusal_upload_too_large", .text(Self.megabytes(limits.maxUploadBytes)))
-        case .tooSlow:
-            return Refusal(.tooSlow, "refusal_upload_too_slow", .text("\(Int(limits.minimumUploadBytesPerSecond / 1000))"))
-        case .interrupted:
-            return Refusal(.invalid, "refusal_upload_interrupted")
-        case nil:
-            return error
-        }
-    }
-
     /// The uploaded name's extension if it is a plain one, else one for the container.
     static func fileExtension(for name: String, container: String) -> String {
         let given = (name as NSString).pathExtension.lowercased()
@@ -484,53 +455,5 @@ extension AnalysisSummary {
                   teacherNegativeShare: report.expressionChanges(of: .teacher).moreNegativeShare,
                   peakIntensity: report.strongestIncident?.incident.peakIntensity,
                   teacherIncidentCount: report.summary.roles.first { $0.role == .teacher }?.incidentCount ?? 0)
-    }
-}
-
-enum UploadBodyError: Error {
-    case tooLarge, tooSlow
-    /// The connection ended or was closed for idling before the whole body came: the
-    /// client's doing, not a server error.
-    case interrupted
-}
-
-/// The request body, failing with `tooLarge` as soon as it passes `limit` bytes (an
-/// oversized upload is cut off rather than written to disk in full), and with `tooSlow`
-/// when, after its first `graceSeconds`, it has come slower than `minimumBytesPerSecond`.
-struct UploadBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
-    typealias Element = ByteBuffer
-
-    let base: Base
-    let limit: Int64
-    let minimumBytesPerSecond: Double
-    let graceSeconds: Double
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: Base.AsyncIterator
-        let limit: Int64
-        let minimumBytesPerSecond: Double
-        let graceSeconds: Double
-        let started = ContinuousClock.now
-        var received: Int64 = 0
-
-        mutating func next() async throws -> ByteBuffer? {
-            let next: ByteBuffer?
-            do {
-                next = try await base.next()
-            } catch {
-                throw UploadBodyError.interrupted
-            }
-            guard let buffer = next else { return nil }
-            received += Int64(buffer.readableBytes)
-            if received > limit { throw UploadBodyError.tooLarge }
-            let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            if seconds > graceSeconds, Double(received) / seconds < minimumBytesPerSecond { throw UploadBodyError.tooSlow }
-            return buffer
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: base.makeAsyncIterator(), limit: limit, minimumBytesPerSecond: minimumBytesPerSecond, graceSeconds: graceSeconds)
     }
 }

@@ -110,9 +110,6 @@ public protocol ShadowStore: Sendable {
     func shadowRuns(limit: Int) async throws -> [ShadowRun]
     /// Queues the challenger's analysis of a lesson, unless one is already waiting or running.
     func enqueueShadow(lessonID: String, schoolID: String, configuration: String, maxAttempts: Int) async throws -> Job?
-    /// Records the shadow job's success with its result (replacing an earlier result of the
-    /// same challenger on the lesson); false if the job was no longer the worker's.
-    func succeedShadow(jobID: String, workerID: String, result: ShadowResult) async throws -> Bool
     /// The challenger's results on every school's lessons, oldest first.
     func shadowResults(challenger: String) async throws -> [ShadowResult]
 }

@@ -114,7 +114,7 @@ public struct AnalysisSummary: Sendable, Equatable {
     }
 }
 
-/// The durable analysis queue: queued → running → succeeded | failed | cancelled.
+/// The durable analysis queue: queued → running → succeeded | failed | cancelled (`JobTransition`).
 public protocol JobQueue: Sendable {
     /// Queues another analysis of a lesson; refused while one of its jobs is queued or running.
     func enqueue(lessonID: String, schoolID: String, maxAttempts: Int) async throws -> Job
@@ -127,18 +127,11 @@ public protocol JobQueue: Sendable {
     /// Hands the oldest waiting job to `workerID` under a lease. A running job whose lease
     /// has expired (its worker died) is waiting again; after `maxAttempts` it fails instead.
     func claimNext(workerID: String, leaseSeconds: Double) async throws -> Job?
-    /// Renews the lease and records progress. False when the job is no longer this worker's
-    /// to run (cancelled, or its lease expired and another worker took it): stop working on it.
-    func heartbeat(jobID: String, workerID: String, stage: String, progress: Double, leaseSeconds: Double) async throws -> Bool
-    /// Records success; false if the job was no longer this worker's (cancelled, deleted).
-    func succeed(jobID: String, workerID: String, summary: AnalysisSummary) async throws -> Bool
-    /// Records a voice enrolment's success and stores the profile (TeacherProfile JSON) on
-    /// the teacher in one transaction; their lessons are then analysed with it. False if the
-    /// job was no longer this worker's.
-    func succeedVoiceEnrolment(jobID: String, workerID: String, profile: String) async throws -> Bool
-    func fail(jobID: String, workerID: String, reason: String, message: String) async throws
-    /// Gives back a running job without counting the attempt (graceful shutdown).
-    func release(jobID: String, workerID: String) async throws
+    /// Applies what the worker holding the job's lease asks (`JobTransition`). False, with
+    /// nothing changed, when the job is no longer `workerID`'s to run (cancelled, deleted, or
+    /// its lease lapsed and another worker took it over), or a result is of another kind of
+    /// job: the worker stops working on it.
+    func apply(_ transition: JobTransition, jobID: String, workerID: String) async throws -> Bool
     /// Cancels a queued or running job. Nil if there is no such job in the school; else the
     /// job, and whether this call cancelled it (false: it had already finished).
     func cancel(jobID: String, schoolID: String) async throws -> (job: Job, cancelled: Bool)?

@@ -1,6 +1,5 @@
 import EdControlCore
 import Foundation
-import Hummingbird
 
 /// One line of a transcript that matched a search.
 public struct TranscriptHit: Codable, Sendable, Equatable {
@@ -42,12 +41,12 @@ public struct TranscriptSearchQuery: Sendable, Equatable {
     /// begins with one searched for, case and ё/е folded as the index folds them), so a
     /// page can highlight what was found.
     public func highlighted(_ text: String) -> [(text: String, matched: Bool)] {
-        let folded = words.map(SQLiteStore.folded)
+        let folded = words.map(\.searchFolded)
         var runs: [(text: String, matched: Bool)] = []
         var word = ""
         func close() {
             guard !word.isEmpty else { return }
-            let matched = folded.contains { SQLiteStore.folded(word).hasPrefix($0) }
+            let matched = folded.contains { word.searchFolded.hasPrefix($0) }
             if !matched, let last = runs.last, !last.matched { runs[runs.count - 1].text += word } else { runs.append((word, matched)) }
             word = ""
         }

@@ -1,6 +1,5 @@
 import EdControlCore
 import Foundation
-import Hummingbird
 
 /// Whether and in which language lessons are transcribed: a school's default, which one
 /// upload may override. `auto` detects each lesson's language, `off` makes no transcript, an
@@ -22,7 +21,7 @@ public struct TranscriptionChoice: RawRepresentable, Codable, Sendable, Equatabl
     /// Parses a value given by a user, or says what is wrong with it.
     public static func parse(_ text: String, field: String) throws -> TranscriptionChoice {
         guard let choice = TranscriptionChoice(rawValue: text.lowercased()) else {
-            throw HTTPError(.badRequest, message: "\(field) '\(text)' is not understood: use auto (detect the language), off (no transcript) or a language code such as ru or en")
+            throw Refusal(.invalid, "refusal_transcription_choice", .text(field), .text(text))
         }
         return choice
     }

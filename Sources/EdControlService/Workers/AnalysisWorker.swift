@@ -1,6 +1,5 @@
 import EdControlCore
 import Foundation
-import Hummingbird
 import Logging
 import ServiceLifecycle
 
@@ -85,7 +84,7 @@ public struct AnalysisWorker: Service {
             let message = (error as? Refusal)?.description ?? (error as? LocalizedError)?.errorDescription ?? "\(error)"
             let reason = error is Refusal ? "enrolment_refused" : "internal"
             do {
-                try await store.fail(jobID: job.id, workerID: id, reason: reason, message: message)
+                _ = try await lessons.advance(job, .fail(reason: reason, message: message), workerID: id)
             } catch {
                 logger.error("cannot record the job's outcome; its lease will expire and it will run again", metadata: ["error": "\(error)"])
             }
@@ -103,8 +102,9 @@ public struct AnalysisWorker: Service {
         let control = JobControl()
         guard let lesson = try? await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson,
               let recording = data.recording(of: lesson) else {
-            try? await store.fail(jobID: job.id, workerID: id, reason: "recording_missing",
-                                  message: "the recording is no longer stored (deleted by request or by the retention policy)")
+            _ = try? await lessons.advance(job, .fail(reason: "recording_missing",
+                                                      message: "the recording is no longer stored (deleted by request or by the retention policy)"),
+                                           workerID: id)
             ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "recording_missing")
             return
         }
@@ -116,7 +116,7 @@ public struct AnalysisWorker: Service {
         } catch {
             let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             logger.error("cannot use the analysis configuration", metadata: ["error": "\(message)"])
-            try? await lessons.fail(job, workerID: id, reason: "configuration", message: "the analysis configuration cannot be used: \(message)")
+            _ = try? await lessons.advance(job, .fail(reason: "configuration", message: "the analysis configuration cannot be used: \(message)"), workerID: id)
             ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "configuration")
             return
         }
@@ -167,14 +167,14 @@ public struct AnalysisWorker: Service {
                 ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
                 logger.info("analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
             case .failure(let error as AnalysisCancelled) where control.stopReason == .shutdown:
-                try await store.release(jobID: job.id, workerID: id)
+                _ = try await lessons.advance(job, .release, workerID: id)
                 logger.notice("analysis stopped for shutdown; job given back to the queue (\(error.localizedDescription))")
             case .failure where control.stopReason == .cancelledOrLost:
                 ServiceMetrics.jobFinished(.cancelled, seconds: seconds)
                 logger.notice("analysis stopped: the job was cancelled or taken over")
             case .failure(let error):
                 let (reason, message) = Self.explain(error, lesson: lesson, recording: recording)
-                try await lessons.fail(job, workerID: id, reason: reason, message: message)
+                _ = try await lessons.advance(job, .fail(reason: reason, message: message), workerID: id)
                 ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: reason)
                 logger.warning("analysis failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
             }
@@ -211,8 +211,8 @@ public struct AnalysisWorker: Service {
         while !Task.isCancelled, !control.isFinished {
             let (stage, progress) = control.snapshot()
             do {
-                let stillOurs = try await store.heartbeat(jobID: job.id, workerID: id, stage: stage, progress: progress,
-                                                          leaseSeconds: settings.leaseSeconds)
+                let stillOurs = try await lessons.advance(job, .heartbeat(stage: stage, progress: progress, leaseSeconds: settings.leaseSeconds),
+                                                          workerID: id)
                 if !stillOurs { control.stop(because: .cancelledOrLost) }
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])

@@ -79,20 +79,6 @@ extension SQLiteStore {
         }
     }
 
-    public func succeedShadow(jobID: String, workerID: String, result: ShadowResult) async throws -> Bool {
-        let stored = try StoredShadowResult(result)
-        return try await database.write { db in
-            try db.execute(sql: """
-                UPDATE job SET state = 'succeeded', progress = 1, stage = NULL, finished_at = ?, worker_id = NULL, lease_expires_at = NULL,
-                    last_error = NULL, failure_reason = NULL
-                WHERE id = ? AND worker_id = ? AND state = 'running'
-                """, arguments: [Date().timeIntervalSince1970, jobID, workerID])
-            guard db.changesCount == 1 else { return false }
-            try stored.save(db)
-            return true
-        }
-    }
-
     public func shadowResults(challenger: String) async throws -> [ShadowResult] {
         try await database.read { db in
             try StoredShadowResult.filter(Column("challenger") == challenger).order(Column("analysed_at")).fetchAll(db).map { try $0.result }

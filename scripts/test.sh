@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 KIND=${1:-all}
 UNIT='TalkMetricsTests|EvaluationTests|IncidentTests|VoiceTests|EmbeddingTests|MediaTests|OddFormatTests|VoiceActivityTests|ReportOverviewTests|SegmentationTests|VisionTests|LessonSynthesisTests|FaceTests|PipelineTests|LTILaunchTests'
-ROUTER='SecurityTests|LessonServiceTests|LessonListTests|UserAdministrationTests'
+ROUTER='SecurityTests|LessonServiceTests|LessonListTests|UserAdministrationTests|StoreConformanceTests'
 case $KIND in
   all) SELECT=() ;;
   unit) SELECT=(--filter "EdControlCoreTests\.($UNIT)/") ;;

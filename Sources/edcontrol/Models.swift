@@ -123,11 +123,15 @@ struct Models: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give the championship back to the configuration the current champion replaced.")
 
         @OptionGroup var change: ChangeOptions
+        @OptionGroup var models: ModelOptions
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
+            let registry = try reportingErrors { try models.registry() }
             let (_, store) = try dataOptions.open()
-            let rolledBack = try await refusals { try await store.rollback(by: change.by, reason: change.reason) }
+            let rolledBack = try await refusals {
+                try await ConfigurationRegistry(store: store, models: registry).rollback(by: change.by, reason: change.reason)
+            }
             print("\(rolledBack.name) is the champion again (\(rolledBack.previous ?? "") rolled back)")
         }
     }

@@ -59,6 +59,61 @@ struct RegistryTests {
         #expect(try await store.configurationVersions().count == 2)
     }
 
+    /// A copy of the installed models' folder whose manifest `change` edits; files are linked.
+    private func modelsFolder(_ name: String, change: (inout ModelManifest) -> Void = { _ in }) throws -> ModelRegistry {
+        let installed = try Fixtures.registry()
+        let folder = try Fixtures.temporaryDirectory(name)
+        var manifest = installed.manifest
+        for entry in manifest.models {
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(entry.file),
+                                                       withDestinationURL: installed.directory.appendingPathComponent(entry.file))
+        }
+        change(&manifest)
+        try JSONEncoder().encode(manifest).write(to: folder.appendingPathComponent("manifest.json"))
+        return try ModelRegistry(directory: folder)
+    }
+
+    /// `models rollback` checks the models of the configuration it gives the championship
+    /// back to, as `promote` does: after a reinstall that replaced one of them, it is refused
+    /// and the champion stays.
+    @Test func rollingBackToAConfigurationWhoseModelsAreGoneIsRefused() async throws {
+        let (registry, store) = try registry()
+        let first = try await registry.champion()
+        let strict = try configuration { $0.incidentRules.alertPeakIntensity = 0.6 }
+        _ = try await registry.register(strict, name: "strict-alerts", by: "anna", reason: "alert earlier")
+        _ = try await registry.promote("strict-alerts", by: "boris", reason: "better")
+
+        let reinstalled = try modelsFolder("reinstalled-models") { manifest in
+            let index = try! #require(manifest.models.firstIndex { $0.id == first.configuration.models.facialEmotion.id })
+            manifest.models[index].sha256 = String(repeating: "a", count: 64)
+        }
+        await #expect(throws: ModelError.self) {
+            try await ConfigurationRegistry(store: store, models: reinstalled).rollback(by: "carla", reason: "too many alerts")
+        }
+        #expect(try await registry.champion().name == "strict-alerts")
+        #expect(try await registry.rollback(by: "carla", reason: "too many alerts").name == first.name)
+    }
+
+    /// A model's bytes are hashed once per process, and again only when the file changed.
+    @Test func aModelFileChangedAfterItWasCheckedIsCaught() throws {
+        let installed = try Fixtures.registry()
+        let entry = try installed.entry("fer-mini-xception")
+        let folder = try Fixtures.temporaryDirectory("changed-model")
+        try FileManager.default.copyItem(at: installed.directory.appendingPathComponent(entry.file), to: folder.appendingPathComponent(entry.file))
+        var manifest = installed.manifest
+        manifest.models = [entry]
+        try JSONEncoder().encode(manifest).write(to: folder.appendingPathComponent("manifest.json"))
+        let models = try ModelRegistry(directory: folder)
+        let pin = ModelReference(entry)
+        #expect(try models.verifiedPath(of: pin) == folder.appendingPathComponent(entry.file).path)
+
+        let file = try FileHandle(forWritingTo: folder.appendingPathComponent(entry.file))
+        try file.seek(toOffset: 100)
+        try file.write(contentsOf: Data([0xFF, 0x00, 0xFF]))
+        try file.close()
+        #expect(throws: ModelError.self) { try models.verifiedPath(of: pin) }
+    }
+
     /// A challenger that cuts the audio into windows every 10 s instead of 5 s, against the
     /// champion on three real meeting clips pinned by a manifest; the printed statistics are
     /// those of the per-item numbers, the experiment is stored and listed, and a corpus file

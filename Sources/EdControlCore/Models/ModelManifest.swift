@@ -106,6 +106,47 @@ public struct ModelRegistry: Sendable {
         let url = directory.appendingPathComponent(entry.file)
         return (try? SHA256Digest.ofFile(at: url)) == entry.sha256
     }
+
+    /// The installed file of a pinned model: installed with the pin's very sha256, its bytes
+    /// checked against it. The bytes are hashed once per process while the file keeps its
+    /// size and modification time (a worker checks its champion's at start, not at every job).
+    public func verifiedPath(of pin: ModelReference) throws -> String {
+        let entry = try entry(pin.id)
+        guard entry.sha256 == pin.sha256 else {
+            throw ModelError.notConfigured(id: pin.id, configured: pin.sha256, installed: entry.sha256)
+        }
+        let path = directory.appendingPathComponent(entry.file).path
+        guard hashed.matches(path: path, sha256: entry.sha256) else { throw ModelError.checksumMismatch(id: pin.id, path: path) }
+        return path
+    }
+
+    /// Files hashed in this process (shared by copies of the registry).
+    private let hashed = HashedFiles()
+}
+
+/// Model files whose sha256 this process has computed, each with the size and modification
+/// time it had then: a file that still has them is not read again.
+final class HashedFiles: @unchecked Sendable {
+    // @unchecked: `known` is only touched under `lock`.
+    private struct Stamp: Equatable {
+        var size: Int
+        var modified: Date
+        var sha256: String
+    }
+
+    private let lock = NSLock()
+    private var known: [String: Stamp] = [:]
+
+    func matches(path: String, sha256: String) -> Bool {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = (attributes[.size] as? NSNumber)?.intValue, let modified = attributes[.modificationDate] as? Date else { return false }
+        if let stamp = lock.withLock({ known[path] }), stamp.size == size, stamp.modified == modified {
+            return stamp.sha256 == sha256
+        }
+        guard let digest = try? SHA256Digest.ofFile(at: URL(fileURLWithPath: path)) else { return false }
+        lock.withLock { known[path] = Stamp(size: size, modified: modified, sha256: digest) }
+        return digest == sha256
+    }
 }
 
 public enum SHA256Digest {

@@ -336,16 +336,7 @@ public final class LessonAnalyzer {
                                 settings: settings.embedding)
     }
 
-    /// The installed file of the pinned model, once its bytes are checked against the pin.
-    private func verifiedPath(_ pin: ModelReference) throws -> String {
-        let entry = try registry.entry(pin.id)
-        let path = try registry.path(of: pin.id)
-        guard entry.sha256 == pin.sha256 else {
-            throw ModelError.notConfigured(id: pin.id, configured: pin.sha256, installed: entry.sha256)
-        }
-        guard registry.verify(entry) else { throw ModelError.checksumMismatch(id: pin.id, path: path) }
-        return path
-    }
+    private func verifiedPath(_ pin: ModelReference) throws -> String { try registry.verifiedPath(of: pin) }
 
     private func checkCompatible(_ profile: TeacherProfile) throws {
         let current = configuration.models.speakerEmbedding

@@ -4,7 +4,7 @@ import Hummingbird
 /// `/api/v1/lti/platforms` and `/api/v1/lti/roles` (admins): the school's LMS platforms and
 /// its table of LMS roles, as the LMS page manages them; every change audited.
 struct LTIPlatformRoutes {
-    let store: EdControlStore
+    let store: any AccessStore & LTIStore & AuditStore
 
     struct NewPlatform: Decodable {
         var issuer: String

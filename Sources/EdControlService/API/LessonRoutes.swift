@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `/api/v1/lessons`: upload, list, read, delete, re-analyse, and the analysis results.
 struct LessonRoutes {
-    let store: EdControlStore
+    let store: any LessonStore & AuditStore
     let data: DataDirectory
     let lessons: LessonService
 

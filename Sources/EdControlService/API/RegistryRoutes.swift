@@ -6,7 +6,7 @@ import Hummingbird
 /// champion changes, the latest experiments and the latest shadow run with its comparison —
 /// what the Models page shows, for scripts.
 struct RegistryRoutes {
-    let store: EdControlStore
+    let store: any RegistryStore & ShadowStore & ReviewStore
 
     struct Registry: ResponseEncodable {
         var champion: String?

@@ -6,7 +6,7 @@ import Hummingbird
 /// person, another modality); confirmed ones, as corrected, are labelled episodes for the
 /// next evaluation (`edcontrol eval incidents --ref` reads the episodes export).
 struct ReviewRoutes {
-    let store: EdControlStore
+    let store: any LessonStore & ReviewStore
     let lessons: LessonService
 
     struct Verdict: Decodable {

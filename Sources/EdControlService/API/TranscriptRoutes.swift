@@ -5,7 +5,7 @@ import Hummingbird
 /// `/api/v1/transcripts/search`: words said in a school's lessons; `/api/v1/settings`: the
 /// school's transcription setting.
 struct TranscriptRoutes {
-    let store: EdControlStore
+    let store: any LessonStore & TranscriptStore & AuditStore
 
     struct SearchResult: ResponseEncodable {
         var query: String

@@ -87,13 +87,13 @@ public enum UserAccounts {
     }
 
     /// A new user of `school` (created if new) with a bcrypt hash of `password`.
-    public static func create(in store: EdControlStore, school: String, email: String, name: String, role: Role, password: String) async throws -> User {
+    public static func create(in store: any AccessStore & AuditStore, school: String, email: String, name: String, role: Role, password: String) async throws -> User {
         guard let school = try await store.school(named: school, createIfMissing: true) else { throw Refusal(description: "no school") }
         return try await create(in: store, schoolID: school.id, email: email, name: name, role: role, password: password, by: "command line")
     }
 
     /// A new user of the school, audited as done by `actor`.
-    static func create(in store: EdControlStore, schoolID: String, email: String, name: String, role: Role, password: String, by actor: String) async throws -> User {
+    static func create(in store: any AccessStore & AuditStore, schoolID: String, email: String, name: String, role: Role, password: String, by actor: String) async throws -> User {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
         guard email.contains("@"), email.count <= 254, !email.contains(where: \.isWhitespace) else {
             throw Refusal(description: "'\(email)' is not an email address")
@@ -114,7 +114,7 @@ public enum UserAccounts {
 
     /// The user with this email, in `school` when several schools have one (the command line's
     /// way of naming a user; it is the operator's, who sees every school).
-    public static func user(in store: EdControlStore, email: String, school: String?) async throws -> User {
+    public static func user(in store: any AccessStore, email: String, school: String?) async throws -> User {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
         var found = try await store.users(email: email)
         if let school {
@@ -130,7 +130,7 @@ public enum UserAccounts {
 
     /// Replaces the user's password, signs them out everywhere and lifts the sign-in throttle
     /// on their account.
-    public static func setPassword(in store: EdControlStore, user: User, password: String, by actor: String = "command line") async throws {
+    public static func setPassword(in store: any AccessStore & AuditStore, user: User, password: String, by actor: String = "command line") async throws {
         if let weakness = Passwords.weakness(of: password) { throw Refusal(description: weakness) }
         guard try await store.setPasswordHash(userID: user.id, passwordHash: try await Passwords.hash(password)) else {
             throw Refusal(description: "there is no dashboard user \(user.email)")

@@ -40,7 +40,7 @@ public struct ReviewDataset: Sendable {
         public var files: [File]
     }
 
-    let store: EdControlStore
+    let store: any LessonStore & ReviewStore
     let data: DataDirectory
 
     public init(store: EdControlStore, data: DataDirectory) {

@@ -16,7 +16,7 @@ public struct LTICourse: Codable, Sendable, Equatable {
 /// Provisioning Service: each matched to a teacher by their LMS id, then their email, or
 /// made, never twice (`LTIStore.teacher`).
 public struct LTICourseTeachers: Sendable {
-    let store: EdControlStore
+    let store: any AuditStore & LTIStore & LessonStore
     let requests: LMSRequests
     /// A course of more pages than this is a loop, not a course.
     static let maximumPages = 200

@@ -5,7 +5,7 @@ import Foundation
 /// link opens — the lessons, a teacher's page or a lesson, among what they may see — and the
 /// tool answers the LMS with a signed `LtiDeepLinkingResponse`.
 public struct LTIDeepLinking: Sendable {
-    let store: EdControlStore
+    let store: any AuditStore & LTIStore & LessonStore
 
     public init(store: EdControlStore) {
         self.store = store

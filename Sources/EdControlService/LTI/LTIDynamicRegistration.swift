@@ -8,7 +8,7 @@ import Foundation
 public struct LTIDynamicRegistration: Sendable {
     static let inviteLifetime: TimeInterval = 7 * 86400
 
-    let store: EdControlStore
+    let store: any AccessStore & AuditStore & LTIStore
     let requests: LMSRequests
 
     public init(store: EdControlStore, requests: LMSRequests) {

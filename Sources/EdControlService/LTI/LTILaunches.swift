@@ -16,7 +16,7 @@ import NIOCore
 public struct LTILaunches: Sendable {
     /// How long a login may take between the platform's two redirects.
     static let loginLifetime: TimeInterval = 600
-    let store: EdControlStore
+    let store: any AccessStore & AuditStore & LTIStore & LessonStore
     let verifier: LaunchVerifier
     let logger: Logger
 

@@ -148,7 +148,7 @@ public struct PilotFigures: Codable, Sendable, Equatable {
 
 /// The pilot figures of a school from the store and the lessons' reports.
 public struct PilotReporter: Sendable {
-    let store: EdControlStore
+    let store: any LessonStore & ReviewStore
     let data: DataDirectory
 
     public init(store: EdControlStore, data: DataDirectory) {

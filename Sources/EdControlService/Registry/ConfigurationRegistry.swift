@@ -67,14 +67,24 @@ public struct ConfigurationRegistry: Sendable {
         return configuration
     }
 
-    /// Every model the configuration pins must be installed with that very sha256, or
-    /// every analysis with it would fail.
+    /// Every model the configuration pins must be installed with that very sha256 and
+    /// intact, or every analysis with it would fail. Checked when a configuration is
+    /// registered, promoted or rolled back to, and when a server or worker starts; the files
+    /// are hashed once per process (`ModelRegistry.verifiedPath`), so a job's own check is a
+    /// look at each file's size and time.
     public func checkInstalled(_ configuration: AnalysisConfiguration) throws {
-        for pin in configuration.models.byJob.map(\.model) {
-            let installed = try models.entry(pin.id)
-            guard installed.sha256 == pin.sha256 else {
-                throw ModelError.notConfigured(id: pin.id, configured: pin.sha256, installed: installed.sha256)
-            }
+        for pin in configuration.models.byJob.map(\.model) { _ = try models.verifiedPath(of: pin) }
+    }
+
+    /// Gives the championship back to the configuration the current champion replaced, once
+    /// that one's models are checked to be installed.
+    public func rollback(by: String, reason: String) async throws -> ChampionChange {
+        guard let current = try await store.champion() else { throw StoreConflict(message: "there is no champion to roll back") }
+        // The promotion that made the current champion says what it replaced (the store checks it again as it rolls back).
+        if let previous = try await store.championChanges(limit: .max).first(where: { $0.name == current.name && $0.action == .promote })?.previous,
+           let version = try await store.configurationVersion(named: previous) {
+            try checkInstalled(try version.configuration)
         }
+        return try await store.rollback(by: by, reason: reason)
     }
 }

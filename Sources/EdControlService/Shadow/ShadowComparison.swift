@@ -129,7 +129,7 @@ extension ShadowComparison {
     }
 
     /// The latest shadow run (running or stopped) and its comparison, if there has been one.
-    public static func latest(from store: EdControlStore) async throws -> (run: ShadowRun, comparison: ShadowComparison)? {
+    public static func latest(from store: any ShadowStore & ReviewStore) async throws -> (run: ShadowRun, comparison: ShadowComparison)? {
         guard let run = try await store.shadowRuns(limit: 1).first else { return nil }
         let results = try await store.shadowResults(challenger: run.name)
         // The verdicts of each school once, not a query per lesson.

@@ -6,7 +6,7 @@ import Hummingbird
 /// link (dynamic registration) or by hand, see the tool's URLs to paste into the LMS,
 /// remove one, and open or close the teacher view. Every change is audited.
 struct LMSPage {
-    let store: EdControlStore
+    let store: any AccessStore & LTIStore & AuditStore
     let pages: PageRenderer
     let registration: LTIDynamicRegistration
     let publicURL: URL?

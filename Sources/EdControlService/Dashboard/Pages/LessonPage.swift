@@ -6,7 +6,7 @@ import Hummingbird
 /// first, the incidents with confirm/reject for reviewers, talk time, emotions per role,
 /// what made the report, and its downloads.
 struct LessonPage {
-    let store: EdControlStore
+    let store: any LessonStore & ReviewStore & LTIStore & AuditStore & TranscriptStore
     let data: DataDirectory
     let pages: PageRenderer
     let reports: ReportCache

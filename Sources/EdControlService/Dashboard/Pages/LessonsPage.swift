@@ -6,7 +6,7 @@ import Hummingbird
 /// pages, live analysis progress and the upload form. A flagged lesson says why in a line
 /// and links to its worst moment.
 struct LessonsPage {
-    let store: EdControlStore
+    let store: any LessonStore & TranscriptStore
     let pages: PageRenderer
     let reports: ReportCache
     let maxUploadBytes: Int64

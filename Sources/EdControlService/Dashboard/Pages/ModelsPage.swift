@@ -7,7 +7,7 @@ import Hummingbird
 /// comparison with the champion on real lessons, and each installed model's card. Read-only: the champion analyses every school's lessons, so it
 /// is changed by the installation's operator (`edcontrol models promote|rollback`).
 struct ModelsPage {
-    let store: EdControlStore
+    let store: any RegistryStore & ShadowStore & ReviewStore
     let models: ModelRegistry
     let pages: PageRenderer
 

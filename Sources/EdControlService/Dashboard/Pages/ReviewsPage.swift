@@ -5,7 +5,7 @@ import Hummingbird
 /// `/reviews`: incidents of recent lessons that nobody has confirmed or rejected yet,
 /// strongest first, and how often reviewers have found incidents right so far.
 struct ReviewsPage {
-    let store: EdControlStore
+    let store: any LessonStore & ReviewStore
     let pages: PageRenderer
     let reports: ReportCache
     /// How many of the latest analysed lessons are searched for unreviewed incidents.

@@ -6,7 +6,7 @@ import Hummingbird
 /// (newest first) and in the order said, the words found highlighted, each opening its
 /// lesson playing at the second it was said.
 struct SearchPage {
-    let store: EdControlStore
+    let store: any TranscriptStore & AuditStore
     let pages: PageRenderer
 
     struct Run { var text: String; var matched: Bool }

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// `/sign-in` and `/sign-out`: email and password, then a session cookie.
 struct SignInPage {
-    let store: EdControlStore
+    let store: any AccessStore & AuditStore
     let pages: PageRenderer
     var throttle: SignInThrottle { SignInThrottle(store: store) }
     static let sessionLifetime: Double = 12 * 3600

@@ -5,7 +5,7 @@ import Hummingbird
 /// `/teachers`: the school's teachers (and adding one); `/teachers/<id>`: a teacher's
 /// lessons over time with trend charts and their voice profile's status.
 struct TeacherPages {
-    let store: EdControlStore
+    let store: any LessonStore & JobQueue & LTIStore & AuditStore
     let pages: PageRenderer
     /// Imports a course's instructors from the LMS (admins, on the list's page).
     let courseTeachers: LTICourseTeachers

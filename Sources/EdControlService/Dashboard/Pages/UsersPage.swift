@@ -7,7 +7,7 @@ import Hummingbird
 /// when it expires, revoke one. New passwords and tokens are made here and shown once;
 /// every change is audited, and a role change or a new password signs the user out everywhere.
 struct UsersPage {
-    let store: EdControlStore
+    let store: any AccessStore & AuditStore & TranscriptStore
     let pages: PageRenderer
 
     struct Row {

@@ -18,7 +18,7 @@ let package = Package(
     products: [
         .executable(name: "edcontrol", targets: ["edcontrol"]),
         .executable(name: "lessongen", targets: ["lessongen"]),
-        .library(name: "EdControlCore", targets: ["EdControlCore"]),
+        .library(name: "EdControlEngine", targets: ["EdControlEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,8 +67,9 @@ let package = Package(
             name: "CMediaBridge",
             linkerSettings: ["avformat", "avcodec", "avfilter", "avutil"].map { .linkedLibrary($0) }
         ),
+        // The engine: media in, a lesson's report (its value types) out.
         .target(
-            name: "EdControlCore",
+            name: "EdControlEngine",
             dependencies: [
                 "COpenBLAS", "CFFTW", "CSherpaOnnx", "CWhisper", "CVisionBridge", "COnnxRuntimeBridge", "CMediaBridge", "CEBUR128", "CAubio",
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +80,10 @@ let package = Package(
                               "-L", whisperLib, "-Xlinker", "-rpath", "-Xlinker", whisperLib]),
             ]
         ),
+        // The report's rendering: HTML, SVG charts, CSV, WebVTT, RTTM, face pictures.
+        .target(name: "EdControlReports", dependencies: ["EdControlEngine"]),
+        // The ML lab: evaluation metrics, experiments, statistics, drift, calibration, model cards.
+        .target(name: "EdControlLab", dependencies: ["EdControlEngine", "EdControlReports"]),
         // LTI 1.3 as a tool speaks it: launches verified, the tool's keys, the messages it signs.
         // No HTTP here: the web layer carries the messages.
         .target(
@@ -94,7 +99,9 @@ let package = Package(
         .target(
             name: "EdControlService",
             dependencies: [
-                "EdControlCore",
+                "EdControlEngine",
+                "EdControlReports",
+                "EdControlLab",
                 "EdControlLTI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -113,11 +120,13 @@ let package = Package(
             ],
             resources: [.copy("API/openapi.yaml"), .copy("Dashboard/Templates"), .copy("Dashboard/Static"), .copy("Dashboard/Text")]
         ),
-        .target(name: "LessonSynthesis", dependencies: ["EdControlCore"]),
+        .target(name: "LessonSynthesis", dependencies: ["EdControlEngine", "EdControlReports"]),
         .executableTarget(
             name: "edcontrol",
             dependencies: [
-                "EdControlCore",
+                "EdControlEngine",
+                "EdControlReports",
+                "EdControlLab",
                 "EdControlService",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -133,7 +142,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlCore", "EdControlService", "EdControlLTI", "LessonSynthesis",
+        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlEngine", "EdControlReports", "EdControlLab", "EdControlService", "EdControlLTI", "LessonSynthesis",
                                                               .product(name: "JWTKit", package: "jwt-kit"),
                                                               .product(name: "GRDB", package: "GRDB.swift"),
                                                               .product(name: "Hummingbird", package: "hummingbird"),

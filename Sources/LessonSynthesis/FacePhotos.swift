@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// A photo of a real person from a package, with its face's box (checked by eye).

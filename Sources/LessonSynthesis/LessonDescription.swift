@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// What a generated lesson is made of, written beside it as NAME.lesson.json: who speaks

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// How a generated lesson's video shows its people.

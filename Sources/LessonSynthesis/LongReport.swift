@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlReports
 import Foundation
 
 /// A long, busy lesson's report made from a real one, for load tests of what shows

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// How one participant's voice reaches the recording of an online lesson: how loud they are,

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// Produces utterances (16 kHz mono samples) in a given voice.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import EdControlCore
+import EdControlEngine
+import EdControlReports
 import EdControlService
 import Foundation
 

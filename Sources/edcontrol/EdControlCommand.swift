@@ -1,5 +1,5 @@
 import ArgumentParser
-import EdControlCore
+import EdControlEngine
 import Foundation
 import Logging
 

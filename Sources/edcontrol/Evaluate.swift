@@ -1,5 +1,7 @@
 import ArgumentParser
-import EdControlCore
+import EdControlEngine
+import EdControlReports
+import EdControlLab
 import Foundation
 
 struct Evaluate: ParsableCommand {

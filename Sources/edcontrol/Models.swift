@@ -1,5 +1,6 @@
 import ArgumentParser
-import EdControlCore
+import EdControlEngine
+import EdControlLab
 import EdControlService
 import Foundation
 

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// A one-line progress bar on standard error. Hand-written: the few lines it takes are

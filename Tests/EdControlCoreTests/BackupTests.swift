@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlReports
 @testable import EdControlService
 import Foundation
 import GRDB

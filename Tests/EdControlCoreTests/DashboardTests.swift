@@ -1,4 +1,5 @@
-@testable import EdControlCore
+@testable import EdControlEngine
+@testable import EdControlLab
 @testable import EdControlService
 import Foundation
 import LessonSynthesis
@@ -147,7 +148,7 @@ struct DashboardTests {
         // person (the teacher by name), with its numbers after it.
         let reason = try browser.evaluate("document.querySelector('#lesson-flag span').textContent") as? String ?? ""
         let worstPerson = worst["role"] as? String == "teacher" ? "Анна Петрова (the teacher)" : worst["role"] as? String == "student" ? "a student" : "someone"
-        #expect(reason.hasPrefix("At \(ReportCharts.formatClock(worst["start"] as! Double)), \(worstPerson) ") && reason.contains("(intensity ")
+        #expect(reason.hasPrefix("At \(ClockTime.format(worst["start"] as! Double)), \(worstPerson) ") && reason.contains("(intensity ")
                 && !reason.contains("S1") && !reason.contains(" LU above the speaker"), "\(reason)")
         // Figures read from the transcript are left out, with the reason, when its language was detected unsure.
         let certainty = (report["transcript"] as? [String: Any])?["languageProbability"] as? Double

@@ -1,4 +1,6 @@
-@testable import EdControlCore
+@testable import EdControlEngine
+@testable import EdControlReports
+@testable import EdControlLab
 import LessonSynthesis
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
-@testable import EdControlCore
+@testable import EdControlEngine
+@testable import EdControlLab
 import Foundation
 import LessonSynthesis
 import Testing

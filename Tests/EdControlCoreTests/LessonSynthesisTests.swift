@@ -1,4 +1,5 @@
-@testable import EdControlCore
+@testable import EdControlEngine
+@testable import EdControlReports
 import Foundation
 @testable import LessonSynthesis
 import Testing

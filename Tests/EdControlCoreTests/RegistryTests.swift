@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlLab
 @testable import EdControlService
 import Foundation
 import Hummingbird

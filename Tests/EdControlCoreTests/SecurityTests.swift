@@ -1,4 +1,4 @@
-@testable import EdControlCore
+@testable import EdControlEngine
 @testable import EdControlService
 import Foundation
 #if canImport(FoundationNetworking)

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Testing
 
 @Suite("Talk metrics")

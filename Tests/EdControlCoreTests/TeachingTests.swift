@@ -1,4 +1,5 @@
-@testable import EdControlCore
+@testable import EdControlEngine
+@testable import EdControlReports
 import Foundation
 import Testing
 
@@ -25,7 +26,7 @@ struct TeachingTests {
             ("ru", "Объясните, пожалуйста, ваш ответ?", .open), ("de", "Warum?", .unclassified),
         ]
         for (language, text, kind) in examples {
-            #expect(QuestionRules.kind(of: WordErrorRate.words(in: text), language: language) == kind, "\(language): \(text)")
+            #expect(QuestionRules.kind(of: Transcript.words(in: text), language: language) == kind, "\(language): \(text)")
         }
     }
 
@@ -52,7 +53,7 @@ struct TeachingTests {
     @Test func lexiconFindsWordFormsButNotInnocentWords() {
         let lexicon = VerbalLexicon()
         func kinds(_ text: String, _ language: String) -> [VerbalLexicon.Kind] {
-            lexicon.matches(in: WordErrorRate.words(in: text), language: language).map(\.kind)
+            lexicon.matches(in: Transcript.words(in: text), language: language).map(\.kind)
         }
         #expect(kinds("Ты что, идиотом родился?", "ru") == [.insult])
         #expect(kinds("Заткнись! Закрой рот.", "ru") == [.sharp, .sharp])

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 @testable import EdControlService
 import Foundation
 import GRDB

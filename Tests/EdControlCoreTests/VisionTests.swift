@@ -1,4 +1,4 @@
-@testable import EdControlCore
+@testable import EdControlEngine
 import Foundation
 import Testing
 

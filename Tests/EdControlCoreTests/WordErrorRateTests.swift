@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlLab
 import Foundation
 import Testing
 
@@ -7,8 +8,8 @@ import Testing
 @Suite("Word error rate")
 struct WordErrorRateTests {
     @Test func textsAreComparedWithoutCaseAndPunctuation() {
-        #expect(WordErrorRate.words(in: "Ну, что-то ЁЖИК сказал: «Don't!»") == ["ну", "что-то", "ежик", "сказал", "don't"])
-        #expect(WordErrorRate.words(in: " -- 3.5 ") == ["3", "5"])
+        #expect(Transcript.words(in: "Ну, что-то ЁЖИК сказал: «Don't!»") == ["ну", "что-то", "ежик", "сказал", "don't"])
+        #expect(Transcript.words(in: " -- 3.5 ") == ["3", "5"])
         let score = WordErrorRate.compute(reference: "the cat sat on the mat", hypothesis: "The cat sat on a mat today.")
         #expect(score == WordErrorRate(referenceWords: 6, hypothesisWords: 7, substitutions: 1, deletions: 0, insertions: 1))
         #expect(abs(score.rate - 2.0 / 6) < 1e-12)
@@ -24,7 +25,7 @@ struct WordErrorRateTests {
                      ("один два три четыре пять", "пять четыре три два один"),
                      ("short", "a completely different and much longer sentence")]
         let file = try Fixtures.temporaryDirectory("wer").appendingPathComponent("pairs.json")
-        try JSONSerialization.data(withJSONObject: pairs.map { [WordErrorRate.words(in: $0.0).joined(separator: " "), WordErrorRate.words(in: $0.1).joined(separator: " ")] })
+        try JSONSerialization.data(withJSONObject: pairs.map { [Transcript.words(in: $0.0).joined(separator: " "), Transcript.words(in: $0.1).joined(separator: " ")] })
             .write(to: file)
         let script = """
             import sys, json, jiwer

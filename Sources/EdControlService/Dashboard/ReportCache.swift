@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlReports
 import Foundation
 
 /// Recently shown lessons' reports, decoded, as pages need them: the report's overview

@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlReports
 import Foundation
 
 /// A line chart of one figure over a teacher's lessons, as SVG: a y axis with round ticks

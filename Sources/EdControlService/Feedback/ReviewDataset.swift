@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// Reviewers' verdicts turned into a labelled dataset: for each lesson whose every incident

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import EdControlCore
+import EdControlEngine
 import EdControlLTI
 import Foundation
 import Logging

@@ -1,4 +1,6 @@
-import EdControlCore
+import EdControlEngine
+import EdControlReports
+import EdControlLab
 import Foundation
 import Logging
 

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// A request the service refuses: what kind of refusal it is, and the sentence that says what

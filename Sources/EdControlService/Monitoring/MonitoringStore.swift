@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlLab
 import Foundation
 
 /// The feature record of each analysed lesson, kept for drift monitoring. Deleted with the

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// The registry as the workers, the pages and the command line use it: which configuration

@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlLab
 import Foundation
 
 /// A named, immutable analysis configuration (models by sha256, settings, incident rules),

@@ -1,5 +1,5 @@
 import Crypto
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// What a backup holds, written into it as `manifest.json`: the software and schema that

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import EdControlLTI
 import Foundation
 import GRDB

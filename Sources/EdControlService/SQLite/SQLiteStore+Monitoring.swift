@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlLab
 import Foundation
 import GRDB
 

@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlLab
 import Foundation
 
 /// How a shadow run's challenger compares with the champion on the same real lessons:

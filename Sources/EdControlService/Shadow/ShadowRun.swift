@@ -1,5 +1,5 @@
 import Crypto
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// A challenger analysing a share of the real lessons beside the champion, its results kept

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// Whether and in which language lessons are transcribed: a school's default, which one

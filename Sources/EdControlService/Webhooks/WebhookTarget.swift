@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 #if canImport(Glibc)
 import Glibc

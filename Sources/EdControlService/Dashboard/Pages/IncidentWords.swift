@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlReports
 import Foundation
 
 /// An incident's evidence, and why a lesson got its flag, in the page's language: written
@@ -43,7 +44,7 @@ struct IncidentWords {
         guard !strongest.findings.isEmpty else { return report.summary.reason }
         let what = strongest.findings.map(plain).joined(separator: t["plain_and"])
         let numbers = t.format("plain_numbers", t.number(strongest.peakIntensity, decimals: 2), strongest.findings.map(numbersOf).joined())
-        let sentence = t.format("reason_plain", ReportCharts.formatClock(strongest.start), who(strongest), what, numbers)
+        let sentence = t.format("reason_plain", ClockTime.format(strongest.start), who(strongest), what, numbers)
         return incidents.count > 1 ? sentence + " " + t.count("reason_more", incidents.count - 1) : sentence
     }
 

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 
 /// A lesson's analysis as pages show it: words, a progress bar while it runs, and what

@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlReports
 import Foundation
 import Hummingbird
 
@@ -154,7 +155,7 @@ struct LessonPage {
 
         var model = Model(
             id: lesson.id, title: lesson.title, teacher: teacher?.name, teacherHref: teacher.map { "/teachers/\($0.id)" },
-            when: t.lessonDate(lesson), duration: ReportCharts.formatClock(lesson.durationSeconds),
+            when: t.lessonDate(lesson), duration: ClockTime.format(lesson.durationSeconds),
             recording: lesson.mediaFile == nil ? nil : "/api/v1/lessons/\(lesson.id)/recording", isVideo: lesson.hasVideo,
             recordingGone: lesson.mediaFile == nil, status: JobStatus(found.job, t), liveText: JobStatus.liveText(t),
             analysed: report != nil, flag: nil, flagText: nil, reason: nil, worst: nil, timeline: nil, narrowTimeline: nil, incidents: [], noIncidents: false,
@@ -175,7 +176,7 @@ struct LessonPage {
                     Choice(value: $0.id, label: $0.name, selected: $0.id == lesson.teacherID)
                 }
                 model.enrolSpeakers = ReportCharts.speakersInOrder(report).map { speaker in
-                    Choice(value: speaker.id, label: "\(speaker.id) · \(t["role_\(speaker.role.rawValue)"]) · \(ReportCharts.formatClock(speaker.talkSeconds))",
+                    Choice(value: speaker.id, label: "\(speaker.id) · \(t["role_\(speaker.role.rawValue)"]) · \(ClockTime.format(speaker.talkSeconds))",
                            selected: speaker.role == .teacher)
                 }
                 model.canEnrol = !model.enrolTeachers.isEmpty
@@ -200,7 +201,7 @@ struct LessonPage {
         let people = ReportCharts.speakersInOrder(report).map(\.id) + report.video.tracks.map(\.id)
         let names = Self.peopleNames(report, teacher: teacher, t)
         model.incidents = report.incidents.enumerated().map { index, incident in
-            IncidentRow(index: index, start: incident.start, clock: ReportCharts.formatClock(incident.start),
+            IncidentRow(index: index, start: incident.start, clock: ClockTime.format(incident.start),
                         who: names[incident.person] ?? "\(incident.person) · \(words.roles[incident.role] ?? "")", modality: words.modality(of: incident),
                         length: t.number(incident.end - incident.start, decimals: 1) + " " + t["unit_seconds"],
                         peak: t.number(incident.peakIntensity, decimals: 2), peakPercent: Int(incident.peakIntensity * 100),
@@ -217,7 +218,7 @@ struct LessonPage {
         if let transcript = report.transcript, transcript.analysed {
             func who(_ speaker: String?) -> String { speaker.map { names[$0] ?? $0 } ?? t["transcript_unknown_speaker"] }
             let lines = transcript.segments.map { segment in
-                TranscriptPanel.Line(start: segment.start, end: segment.end, clock: ReportCharts.formatClock(segment.start),
+                TranscriptPanel.Line(start: segment.start, end: segment.end, clock: ClockTime.format(segment.start),
                                      who: who(segment.speaker), role: segment.role?.rawValue ?? "unknown", text: segment.text)
             }
             let language = t.transcriptionName(transcript.language ?? "")
@@ -247,7 +248,7 @@ struct LessonPage {
             figure("student_talk", t.number(m.studentTalkPercent) + " %"),
             figure("silence", t.number(m.silencePercent) + " %"),
             figure("turns", "\(m.turnCount)"),
-            figure("monologue", ReportCharts.formatClock(m.longestTeacherMonologueSeconds)),
+            figure("monologue", ClockTime.format(m.longestTeacherMonologueSeconds)),
             // A mean of nothing is shown as a dash, not as 0.0 s.
             figure("student_turn", m.studentTalkPercent == 0 ? "—" : t.number(m.meanStudentTurnSeconds, decimals: 1) + " " + t["unit_seconds"]),
             figure("exchanges", t.number(m.teacherToStudentExchangesPerMinute, decimals: 1) + " " + t["unit_per_minute"]),
@@ -300,7 +301,7 @@ struct LessonPage {
     }
 
     static func line(_ hit: TranscriptHit, _ t: InterfaceText) -> TranscriptPanel.Line {
-        TranscriptPanel.Line(start: hit.start, end: hit.end, clock: ReportCharts.formatClock(hit.start),
+        TranscriptPanel.Line(start: hit.start, end: hit.end, clock: ClockTime.format(hit.start),
                              who: hit.speaker ?? t["transcript_unknown_speaker"], role: hit.role ?? "unknown", text: hit.text)
     }
 
@@ -357,7 +358,7 @@ struct LessonPage {
         guard review.isCorrected else { return nil }
         var parts: [String] = []
         if review.correctedStart != nil {
-            parts.append("\(ReportCharts.formatClock(review.labelledSpan.start))–\(ReportCharts.formatClock(review.labelledSpan.end))")
+            parts.append("\(ClockTime.format(review.labelledSpan.start))–\(ClockTime.format(review.labelledSpan.end))")
         }
         if let person = review.correctedPerson { parts.append(names[person] ?? person) }
         if let modality = review.correctedModality.flatMap(Incident.Modality.init) { parts.append(words.modalities[modality] ?? modality.rawValue) }

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 import Hummingbird
 
@@ -73,7 +73,7 @@ struct LessonsPage {
         let reason = IncidentWords(t: t, words: t.chartWords, teacherName: teacherName).reason(report)
         guard let (index, strongest) = report.strongestIncident else { return (reason, nil) }
         let start = strongest.start
-        return (reason, Link(href: "\(lessonHref)?t=\(Int(start))#incident-\(index)", label: t.format("lessons_worst", ReportCharts.formatClock(start))))
+        return (reason, Link(href: "\(lessonHref)?t=\(Int(start))#incident-\(index)", label: t.format("lessons_worst", ClockTime.format(start))))
     }
 
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
@@ -94,7 +94,7 @@ struct LessonsPage {
         for item in items {
             let lesson = item.lesson
             var row = Row(href: "/lessons/\(lesson.id)", title: lesson.title, teacher: lesson.teacherID.flatMap { names[$0] } ?? "—",
-                          date: t.lessonDate(lesson), duration: ReportCharts.formatClock(lesson.durationSeconds),
+                          date: t.lessonDate(lesson), duration: ClockTime.format(lesson.durationSeconds),
                           status: JobStatus(item.job, t), incidents: lesson.incidentCount.map(String.init) ?? "—",
                           flag: lesson.flag, flagText: lesson.flag.map { t["flag_\($0)"] })
             // Only flagged lessons are read for their reason: at most a page of reports, cached.

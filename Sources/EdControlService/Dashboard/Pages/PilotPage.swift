@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 import Hummingbird
 

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 import Hummingbird
 
@@ -56,7 +56,7 @@ struct ReviewsPage {
             for (index, incident) in report.incidents.enumerated() where !(reviewed[item.lesson.id]?.contains(index) ?? false) {
                 pending.append((incident.peakIntensity, Pending(
                     lesson: item.lesson.title, lessonHref: "/lessons/\(item.lesson.id)?t=\(Int(incident.start))#incident-\(index)", lessonID: item.lesson.id, index: index,
-                    clock: ReportCharts.formatClock(incident.start), who: "\(incident.person) · \(words.roles[incident.role] ?? "")",
+                    clock: ClockTime.format(incident.start), who: "\(incident.person) · \(words.roles[incident.role] ?? "")",
                     modality: words.modality(of: incident), peak: t.number(incident.peakIntensity, decimals: 2),
                     peakPercent: Int(incident.peakIntensity * 100), evidence: sentences.evidence(incident))))
             }

@@ -1,4 +1,4 @@
-import EdControlCore
+import EdControlEngine
 import Foundation
 import Hummingbird
 
@@ -47,7 +47,7 @@ struct SearchPage {
         for hit in hits {
             // Lesson ids are letters, digits and hyphens: a path segment as they are.
             let page = "/lessons/\(hit.lessonID)"
-            let line = Hit(href: "\(page)?t=\(Int(hit.start))#transcript", clock: ReportCharts.formatClock(hit.start), who: who(said: hit, t),
+            let line = Hit(href: "\(page)?t=\(Int(hit.start))#transcript", clock: ClockTime.format(hit.start), who: who(said: hit, t),
                            runs: query.highlighted(hit.text).map { Run(text: $0.text, matched: $0.matched) })
             if lessons.last?.href == page {
                 lessons[lessons.count - 1].hits.append(line)

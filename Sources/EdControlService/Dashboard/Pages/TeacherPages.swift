@@ -1,4 +1,5 @@
-import EdControlCore
+import EdControlEngine
+import EdControlReports
 import Foundation
 import Hummingbird
 
@@ -168,7 +169,7 @@ struct TeacherPages {
         let lessons = points.reversed().map { point in
             // A day given without a time is shown as the day, not as its midnight.
             LessonRow(href: "/lessons/\(point.lessonID)", title: point.title, date: byID[point.lessonID].map(t.lessonDate) ?? t.date(point.date),
-                      duration: ReportCharts.formatClock(point.durationSeconds),
+                      duration: ClockTime.format(point.durationSeconds),
                       incidents: "\(point.incidentCount)", perHour: Self.incidentsPerHour(point).map { t.number($0, decimals: 1) } ?? "—",
                       talk: point.teacherTalkPercent.map { t.number($0) + " %" } ?? "—",
                       negative: point.teacherNegativeShare.map { t.percent($0) } ?? "—",

@@ -142,14 +142,42 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "EdControlCoreTests", dependencies: ["EdControlEngine", "EdControlReports", "EdControlLab", "EdControlService", "EdControlLTI", "LessonSynthesis",
-                                                              .product(name: "JWTKit", package: "jwt-kit"),
-                                                              .product(name: "GRDB", package: "GRDB.swift"),
-                                                              .product(name: "Hummingbird", package: "hummingbird"),
-                                                              .product(name: "HummingbirdTesting", package: "hummingbird"),
-                                                              .product(name: "Crypto", package: "swift-crypto"),
-                                                              .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
-                                                              .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client")]),
+        // What the three test targets share: fixtures, a service process, the router in-process,
+        // the browser, page audits. Built only with the tests (no product needs it).
+        .target(
+            name: "EdControlTestSupport",
+            dependencies: ["EdControlEngine", "EdControlReports", "EdControlService", "LessonSynthesis",
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTesting", package: "hummingbird"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Prometheus", package: "swift-prometheus")],
+            path: "Tests/EdControlTestSupport"
+        ),
+        // The engine's stages, each alone, on real models and media; LTI launch checks. No server.
+        .testTarget(name: "UnitTests", dependencies: ["EdControlTestSupport", "EdControlEngine", "EdControlReports", "EdControlLab",
+                                                      "EdControlLTI", "LessonSynthesis",
+                                                      .product(name: "JWTKit", package: "jwt-kit"),
+                                                      .product(name: "Crypto", package: "swift-crypto")]),
+        // The service in-process: the API and pages through Hummingbird's test client over a
+        // temporary SQLite store, the lesson service, the store conformance kit.
+        .testTarget(name: "ServiceTests", dependencies: ["EdControlTestSupport", "EdControlEngine", "EdControlReports", "EdControlLab",
+                                                         "EdControlService",
+                                                         .product(name: "GRDB", package: "GRDB.swift"),
+                                                         .product(name: "Hummingbird", package: "hummingbird"),
+                                                         .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                         .product(name: "Prometheus", package: "swift-prometheus")]),
+        // Real `edcontrol` processes, a real browser, schemathesis, the real corpora.
+        .testTarget(name: "EndToEndTests", dependencies: ["EdControlTestSupport", "EdControlEngine", "EdControlReports", "EdControlLab",
+                                                          "EdControlService", "EdControlLTI", "LessonSynthesis",
+                                                          .product(name: "JWTKit", package: "jwt-kit"),
+                                                          .product(name: "GRDB", package: "GRDB.swift"),
+                                                          .product(name: "Hummingbird", package: "hummingbird"),
+                                                          .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                                          .product(name: "Crypto", package: "swift-crypto"),
+                                                          .product(name: "Prometheus", package: "swift-prometheus"),
+                                                          .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                                                          .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client")]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generates the API's Swift client from its OpenAPI document with Apple's swift-openapi-generator
-# into Tests/EdControlCoreTests/GeneratedClient/, where the end-to-end tests drive a server with
+# into Tests/EndToEndTests/GeneratedClient/, where the end-to-end tests drive a server with
 # it, and records the sha256 of the document and of the generator's configuration beside it
 # (GeneratedClientSource.swift): GeneratedClientTests fails when either changed since. Run it
 # after every change of Sources/EdControlService/API/openapi.yaml.
@@ -20,7 +20,7 @@ if [ ! -x "$generator" ]; then
 fi
 document=Sources/EdControlService/API/openapi.yaml
 config=scripts/openapi-generator-config.yaml
-out=Tests/EdControlCoreTests/GeneratedClient
+out=Tests/EndToEndTests/GeneratedClient
 rm -rf "$out"; mkdir -p "$out"
 "$generator" generate "$document" --config "$config" --output-directory "$out" >/dev/null
 cat >"$out/GeneratedClientSource.swift" <<SWIFT

@@ -3,21 +3,22 @@
 # against: librosa, pyannote.metrics, jsonschema) and runs the tests. Tests run optimised
 # (-c release) because they analyse real recordings.
 # Usage: scripts/test.sh [all|unit|router|e2e]
-#   unit    the engine's stages, each alone, on real models and media, and LTI launch checks (no server)
-#   router  the service's API and pages through Hummingbird's testing framework, in-process,
-#           over a temporary SQLite store (no server process, no browser)
-#   e2e     real `edcontrol` processes, a real browser (Chromium), schemathesis, the real
-#           corpora: the end-to-end tests
+#   unit    Tests/UnitTests: the engine's stages, each alone, on real models and media, and LTI
+#           launch checks (no server)
+#   router  Tests/ServiceTests: the service's API and pages through Hummingbird's testing
+#           framework, in-process, over a temporary SQLite store, and the store conformance
+#           kit (no server process, no browser)
+#   e2e     Tests/EndToEndTests: real `edcontrol` processes, a real browser (Chromium),
+#           schemathesis, the real corpora
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KIND=${1:-all}
-UNIT='TalkMetricsTests|EvaluationTests|IncidentTests|VoiceTests|EmbeddingTests|MediaTests|OddFormatTests|VoiceActivityTests|ReportOverviewTests|SegmentationTests|VisionTests|LessonSynthesisTests|FaceTests|PipelineTests|LTILaunchTests'
-ROUTER='SecurityTests|LessonServiceTests|LessonListTests|UserAdministrationTests|StoreConformanceTests'
+# Each kind is a test target (Package.swift): a new suite lands where its file is.
 case $KIND in
   all) SELECT=() ;;
-  unit) SELECT=(--filter "EdControlCoreTests\.($UNIT)/") ;;
-  router) SELECT=(--filter "EdControlCoreTests\.($ROUTER)/") ;;
-  e2e) SELECT=(--skip "EdControlCoreTests\.($UNIT|$ROUTER)/") ;;
+  unit) SELECT=(--filter '^UnitTests\.') ;;
+  router) SELECT=(--filter '^ServiceTests\.') ;;
+  e2e) SELECT=(--filter '^EndToEndTests\.') ;;
   *) echo "usage: scripts/test.sh [all|unit|router|e2e]" >&2; exit 2 ;;
 esac
 EDCONTROL_SKIP_BUILD=1 scripts/setup.sh --with-test-tools

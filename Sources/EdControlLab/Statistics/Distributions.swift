@@ -6,7 +6,7 @@ import Foundation
 // No maintained Swift library on this machine provides the normal, Student t or Kolmogorov
 // distributions (swift-numerics has no special functions beyond the elementary ones), so they
 // are written here from the mathematics, on top of Glibc's erfc, lgamma, exp and log.
-// Each function is checked against scipy 1.17.1 (see Tests/EdControlCoreTests/StatisticsTests.swift).
+// Each function is checked against scipy 1.17.1 (see Tests/EndToEndTests/StatisticsTests.swift).
 
 /// The standard normal distribution N(0, 1).
 public enum StandardNormal {

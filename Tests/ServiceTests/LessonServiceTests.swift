@@ -1,0 +1,167 @@
+@testable import EdControlTestSupport
+import EdControlEngine
+@testable import EdControlService
+import Foundation
+import Hummingbird
+import Testing
+
+/// The owner of a lesson's life, on a real SQLite file, real files and real ffprobe: rows and
+/// files come and go together, and what a crash leaves behind is swept.
+@Suite("Lesson service")
+struct LessonServiceTests {
+    private func service() async throws -> (LessonService, Principal) {
+        let data = try DataDirectory(Fixtures.temporaryDirectory("lessons"))
+        let store = try SQLiteStore(path: data.database.path)
+        let school = try #require(try await store.school(named: "School A", createIfMissing: true))
+        let token = try await store.createToken(schoolID: school.id, name: "manager", role: .manager, expiresAt: nil).token
+        return (LessonService(store: store, data: data), Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager))
+    }
+
+    /// A copy of a real recording in the uploads folder, as a received upload is.
+    private func received(_ data: DataDirectory) throws -> URL {
+        let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[0]), to: upload)
+        return upload
+    }
+
+    private func details(_ title: String? = nil, teacher: String? = nil) -> LessonService.Details {
+        LessonService.Details(title: title, originalFilename: "lesson.wav", teacherID: teacher, recordedAt: nil)
+    }
+
+    @Test func acceptedLessonOwnsItsFileAndErasureRemovesRowsThenFiles() async throws {
+        let (lessons, manager) = try await service()
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let recording = try #require(lessons.data.recording(of: stored.lesson))
+        #expect(FileManager.default.fileExists(atPath: recording.path) && stored.job?.state == .queued)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lessons.data.uploads.path).isEmpty, "the upload moved, not copied")
+
+        // A webhook delivery about it names it: erasure takes it too, and leaves other lessons' deliveries.
+        _ = try await lessons.store.addWebhook(schoolID: manager.schoolID, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
+        try await lessons.store.queueEvent(schoolID: manager.schoolID, lessonID: stored.lesson.id, event: "job.succeeded") { _ in "{\"title\": \"lesson\"}" }
+        try await lessons.store.queueEvent(schoolID: manager.schoolID, lessonID: "another lesson", event: "job.succeeded") { _ in "{}" }
+        #expect(try await lessons.store.dueDeliveries(limit: 10, lockSeconds: 0).count == 2)
+
+        try await lessons.erase(stored.lesson.id, by: manager)
+        #expect(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID) == nil)
+        #expect(try await lessons.store.dueDeliveries(limit: 10, lockSeconds: 0).map(\.0.lessonID) == ["another lesson"])
+        #expect(!FileManager.default.fileExists(atPath: lessons.data.lessonDirectory(stored.lesson.id).path))
+        let audit = try await lessons.store.auditEvents(schoolID: manager.schoolID, limit: 10, offset: 0)
+        #expect(audit.first?.action == "lesson.delete")
+        await #expect(throws: (any Error).self, "a second erasure finds nothing") { try await lessons.erase(stored.lesson.id, by: manager) }
+    }
+
+    @Test func refusedUploadsLeaveNothingAndDetailsAreCheckedBeforeAnyBytes() async throws {
+        let (lessons, manager) = try await service()
+        await #expect(throws: (any Error).self) { try await lessons.check(details(String(repeating: "x", count: 301)), by: manager) }
+        await #expect(throws: (any Error).self) { try await lessons.check(details(teacher: "nobody"), by: manager) }
+        let notMedia = lessons.data.uploads.appendingPathComponent("x.part")
+        try Data("just text, not a recording".utf8).write(to: notMedia)
+        await #expect(throws: (any Error).self) { try await lessons.accept(notMedia, details: details(), by: manager) }
+        #expect(try await lessons.store.lessonIDs().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: lessons.data.lessons.path).isEmpty)
+    }
+
+    /// The process stopped between removing a lesson's rows and its files, and an upload was
+    /// cut off by a crash: at the next start both are swept, and nothing else is.
+    @Test func sweepDeletesWhatNoLessonOwns() async throws {
+        let (lessons, manager) = try await service()
+        let kept = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let orphan = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        _ = try await lessons.store.deleteLesson(id: orphan.lesson.id, schoolID: manager.schoolID)  // rows gone, files not
+        let stale = lessons.data.uploads.appendingPathComponent("stale.part")
+        let fresh = lessons.data.uploads.appendingPathComponent("fresh.part")
+        try Data(count: 1000).write(to: stale)
+        try Data(count: 1000).write(to: fresh)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 86400)], ofItemAtPath: stale.path)
+
+        #expect(try await lessons.sweep() == 2)
+        #expect(!FileManager.default.fileExists(atPath: lessons.data.lessonDirectory(orphan.lesson.id).path))
+        #expect(!FileManager.default.fileExists(atPath: stale.path) && FileManager.default.fileExists(atPath: fresh.path), "an upload in progress stays")
+        let keptRecording = try #require(lessons.data.recording(of: kept.lesson))
+        #expect(FileManager.default.fileExists(atPath: keptRecording.path))
+        #expect(try await lessons.sweep() == 0)
+    }
+
+    /// A re-analysis renumbers the speakers an enrolment names, so neither is queued while
+    /// the other waits or runs (no worker here: the jobs stay queued as long as the test needs).
+    @Test func reanalysisAndVoiceEnrolmentOfOneLessonExcludeEachOther() async throws {
+        let (lessons, manager) = try await service()
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let teacher = try await lessons.store.createTeacher(schoolID: manager.schoolID, name: "Ivan")
+        await #expect(throws: StoreConflict.self, "the first analysis is still queued") {
+            try await lessons.store.enqueueVoiceEnrolment(teacherID: teacher.id, lessonID: stored.lesson.id, speaker: "S1",
+                                                          schoolID: manager.schoolID, maxAttempts: 3)
+        }
+        _ = try await lessons.store.cancel(jobID: try #require(stored.job?.id), schoolID: manager.schoolID)
+        let enrolment = try await lessons.store.enqueueVoiceEnrolment(teacherID: teacher.id, lessonID: stored.lesson.id, speaker: "S1",
+                                                                      schoolID: manager.schoolID, maxAttempts: 3)
+        let refused = await #expect(throws: Refusal.self) { try await lessons.reanalyse(stored.lesson.id, by: manager) }
+        #expect(refused?.kind == .conflict && refused?.key == "refusal_lesson_busy", "\(String(describing: refused))")
+        _ = try await lessons.store.cancel(jobID: enrolment.id, schoolID: manager.schoolID)
+        #expect(try await lessons.reanalyse(stored.lesson.id, by: manager).state == .queued)
+    }
+
+    /// A queued lesson whose recording went before a worker took it fails like any other
+    /// failure: through the lessons' owner, so the school's webhooks hear `job.failed`.
+    @Test func aJobWhoseRecordingIsGoneFailsAndTellsTheWebhooks() async throws {
+        let (lessons, manager) = try await service()
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        _ = try await lessons.store.addWebhook(schoolID: manager.schoolID, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
+        // As the retention policy or an erasure of the recording leaves it.
+        try FileManager.default.removeItem(at: try #require(lessons.data.recording(of: stored.lesson)))
+        try await lessons.store.clearMedia(lessonID: stored.lesson.id)
+
+        let worker = AnalysisWorker(id: "w", lessons: lessons, models: try Fixtures.registry())
+        let running = Task { try await worker.run() }
+        defer { running.cancel() }
+        var deliveries: [(WebhookDelivery, Webhook)] = []
+        for _ in 0..<100 where deliveries.isEmpty {
+            try await Task.sleep(for: .milliseconds(100))
+            deliveries = try await lessons.store.dueDeliveries(limit: 10, lockSeconds: 0)
+        }
+        #expect(deliveries.map(\.0.event) == ["job.failed"] && deliveries.map(\.0.lessonID) == [stored.lesson.id])
+        let jobID = try #require(stored.job?.id)
+        let job = try #require(try await lessons.store.job(id: jobID, schoolID: manager.schoolID))
+        #expect(job.state == .failed && job.failureReason == "recording_missing", "\(job)")
+    }
+
+    /// The lease holder's transitions, checked by the database: a worker whose lease lapsed
+    /// and was taken over can neither renew it, nor record progress, a result or a failure;
+    /// a result of another kind of job is refused; attempts stop at the maximum.
+    @Test func onlyTheLeaseHolderMovesAJobAndAttemptsStopAtTheMaximum() async throws {
+        let (lessons, manager) = try await service()
+        let store = lessons.store
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let summary = AnalysisSummary(flag: "ok", incidentCount: 0, teacherTalkPercent: 50, speakerCount: 2, durationSeconds: 7, teacherNegativeShare: nil)
+
+        let first = try #require(try await store.claimNext(workerID: "first", leaseSeconds: -1))  // a lease that has already lapsed
+        #expect(first.id == stored.job?.id && first.attempts == 1 && first.state == .running)
+        let second = try #require(try await store.claimNext(workerID: "second", leaseSeconds: -1), "a lapsed lease is taken over")
+        #expect(second.id == first.id && second.attempts == 2 && second.workerID == "second")
+        for refused in [JobTransition.heartbeat(stage: "listening", progress: 0.5, leaseSeconds: 30), .succeed(.analysis(summary)),
+                        .fail(reason: "internal", message: "x"), .release] {
+            #expect(try await !store.apply(refused, jobID: first.id, workerID: "first"), "\(refused) from the old holder")
+        }
+        #expect(try await !store.apply(.succeed(.voiceProfile("{}")), jobID: first.id, workerID: "second"), "an enrolment's result for an analysis")
+        let third = try #require(try await store.claimNext(workerID: "third", leaseSeconds: -1))
+        #expect(third.attempts == 3)
+        #expect(try await store.claimNext(workerID: "fourth", leaseSeconds: 30) == nil, "three attempts were all")
+        let failed = try #require(try await store.job(id: first.id, schoolID: manager.schoolID))
+        #expect(failed.state == .failed && failed.failureReason == "worker_lost" && failed.attempts == 3)
+        #expect(try await !store.apply(.succeed(.analysis(summary)), jobID: first.id, workerID: "third"))
+    }
+
+    @Test func expiredRecordingsGoAndTheirLessonsStay() async throws {
+        let (lessons, manager) = try await service()
+        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        // Queued: not expired while a job may still read it.
+        try await lessons.expireRecordings(uploadedBefore: Date().addingTimeInterval(60))
+        #expect(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID)?.lesson.mediaFile != nil)
+        _ = try await lessons.store.cancel(jobID: try #require(stored.job?.id), schoolID: manager.schoolID)
+        try await lessons.expireRecordings(uploadedBefore: Date().addingTimeInterval(60))
+        let after = try #require(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID))
+        let recording = try #require(lessons.data.recording(of: stored.lesson))
+        #expect(after.lesson.mediaFile == nil && !FileManager.default.fileExists(atPath: recording.path))
+        await #expect(throws: (any Error).self, "nothing left to analyse") { try await lessons.reanalyse(stored.lesson.id, by: manager) }
+    }
+}

@@ -156,15 +156,17 @@ extension SQLiteStore {
 
     public func dueDeliveries(limit: Int, lockSeconds: Double) async throws -> [(WebhookDelivery, Webhook)] {
         try await database.write { db in
-            let now = Date()
-            let due = try WebhookDelivery.filter(Column("state") == WebhookDelivery.State.pending.rawValue
-                                                 && Column("next_attempt_at") <= now.timeIntervalSince1970)
-                .order(Column("next_attempt_at")).limit(limit).fetchAll(db)
-            return try due.compactMap { delivery in
-                var locked = delivery
-                locked.nextAttemptAt = now.addingTimeInterval(lockSeconds)
-                try locked.update(db)
-                return try Webhook.fetchOne(db, key: delivery.webhookID).map { (delivery, $0) }
+            // One statement picks and locks the due deliveries, its conditions checked as it
+            // writes, so two senders never take the same one.
+            let now = Date().timeIntervalSince1970
+            let due = "state = 'pending' AND next_attempt_at <= :now"
+            let locked = try WebhookDelivery.fetchAll(db, sql: """
+                UPDATE webhook_delivery SET next_attempt_at = :until
+                WHERE \(due) AND id IN (SELECT id FROM webhook_delivery WHERE \(due) ORDER BY next_attempt_at LIMIT :limit)
+                RETURNING *
+                """, arguments: ["now": now, "until": now + lockSeconds, "limit": limit])
+            return try locked.sorted { $0.createdAt < $1.createdAt }.compactMap { delivery in
+                try Webhook.fetchOne(db, key: delivery.webhookID).map { (delivery, $0) }
             }
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
 
-// The service's storage seams. Callers see only these protocols; `SQLiteStore` is the
+// The service's storage seams. Callers see only these protocols; SQLite/ holds the
 // embedded implementation. Their semantics (one transaction per call, a job claimed by one
 // worker at a time under a lease, tenants filtered in every query) are what a PostgreSQL
 // implementation must keep (`FOR UPDATE SKIP LOCKED` where SQLite serialises writers).

@@ -23,6 +23,7 @@ public enum StoreConformance {
         ("a cancelled job takes no transition", cancelledJobTakesNoTransition),
         ("a lesson has one active job", aLessonHasOneActiveJob),
         ("concurrent removals keep a school's last admin", concurrentRemovalsKeepTheLastAdmin),
+        ("concurrent senders take each webhook delivery once", concurrentSendersTakeEachDeliveryOnce),
         ("schools never see each other's rows", schoolsNeverSeeEachOthersRows),
     ]
 
@@ -118,6 +119,32 @@ public enum StoreConformance {
         _ = try await store.cancel(jobID: queued.id, schoolID: school)
         let again = try await store.enqueue(lessonID: queued.lessonID, schoolID: school, maxAttempts: 3)
         try expect(again.state == .queued, "once the job is cancelled the lesson is queued again")
+    }
+
+    // MARK: Webhooks
+
+    /// 4 senders racing over 100 due deliveries: each delivery is taken once while locked.
+    static func concurrentSendersTakeEachDeliveryOnce(_ store: any EdControlStore) async throws {
+        let school = try await newSchool(store, "Deliveries")
+        _ = try await store.addWebhook(schoolID: school, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
+        for index in 0..<100 { try await store.queueEvent(schoolID: school, lessonID: "lesson-\(index)", event: "job.succeeded") { _ in "{}" } }
+        let taken = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    var mine: [String] = []
+                    // Bounded: a store that never locks would hand the same deliveries out forever.
+                    for _ in 0..<100 {
+                        let due = try await store.dueDeliveries(limit: 7, lockSeconds: 60)
+                        if due.isEmpty { break }
+                        mine += due.map(\.0.id)
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        try expect(taken.count == 100 && Set(taken).count == 100,
+                   "4 senders took \(taken.count) deliveries, \(Set(taken).count) distinct, of 100 due: each must be taken once while locked")
     }
 
     // MARK: Access

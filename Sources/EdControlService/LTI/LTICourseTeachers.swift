@@ -1,17 +1,6 @@
 import EdControlLTI
 import Foundation
 
-/// A course of a school's LMS, as a launch from it showed it: what its teachers can be
-/// imported from.
-public struct LTICourse: Codable, Sendable, Equatable {
-    public var platformID: String
-    public var contextID: String
-    public var title: String
-    /// The course's membership service (NRPS), if the platform offers it.
-    public var membershipsURL: String?
-    public var seenAt: Date
-}
-
 /// Imports a course's instructors as the school's teachers through the LMS's Names and Role
 /// Provisioning Service: each matched to a teacher by their LMS id, then their email, or
 /// made, never twice (`LTIStore.teacher`).

@@ -77,6 +77,17 @@ public struct LTIDeepLinkRequest: Codable, Sendable, Equatable {
     public var expiresAt: Date
 }
 
+/// A course of a school's LMS, as a launch from it showed it: what its teachers can be
+/// imported from.
+public struct LTICourse: Codable, Sendable, Equatable {
+    public var platformID: String
+    public var contextID: String
+    public var title: String
+    /// The course's membership service (NRPS), if the platform offers it.
+    public var membershipsURL: String?
+    public var seenAt: Date
+}
+
 /// LMS platforms, the tool's keys, logins under way and who launched as whom.
 public protocol LTIStore: Sendable {
     /// Registers a platform with a school; refused (`StoreConflict`) if the issuer and client

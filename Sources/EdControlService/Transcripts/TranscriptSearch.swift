@@ -1,28 +1,10 @@
-import EdControlEngine
 import Foundation
 
-/// One line of a transcript that matched a search.
-public struct TranscriptHit: Codable, Sendable, Equatable {
-    public var lessonID: String
-    public var lessonTitle: String
-    /// When the lesson was given (its upload time when that is not known).
-    public var lessonDate: Date
-    /// The lesson's teacher, if one was given.
-    public var teacherName: String?
-    public var start: Double
-    public var end: Double
-    public var speaker: String?
-    public var role: String?
-    public var text: String
-}
+// What users type about transcripts, read and refused in their words. (The types are the
+// store's; reading users' input is the service's.)
 
-/// What users type in the search box, as an FTS5 query: every word must occur, each as a
-/// prefix, so "урок" also finds "урока" and "уроками" and "explain" finds "explained" (SQLite
-/// has no Russian stemmer; prefixes cover most of Russian inflection). Case and diacritics are
-/// folded by the index's tokenizer (ё matches е).
-public struct TranscriptSearchQuery: Sendable, Equatable {
-    public let words: [String]
-
+extension TranscriptSearchQuery {
+    /// The words of a search box's text; refused when it has none or too many.
     public init(_ text: String) throws {
         let words = text.lowercased().components(separatedBy: CharacterSet.alphanumerics.inverted).filter { !$0.isEmpty }
         guard !words.isEmpty else {
@@ -31,54 +13,24 @@ public struct TranscriptSearchQuery: Sendable, Equatable {
         guard words.count <= 10, words.allSatisfy({ $0.count <= 50 }) else {
             throw Refusal(.invalid, "refusal_search_too_long")
         }
-        self.words = words
+        self.init(words: words)
     }
 
-    /// Each word quoted (so nothing in it is FTS5 syntax) and marked as a prefix.
-    public var match: String { words.map { "\"\($0)\"*" }.joined(separator: " ") }
-
-    /// `text` cut into runs, each marked if it is a word the search matched (a word that
-    /// begins with one searched for, case and ё/е folded as the index folds them), so a
-    /// page can highlight what was found.
-    public func highlighted(_ text: String) -> [(text: String, matched: Bool)] {
-        let folded = words.map(\.searchFolded)
-        var runs: [(text: String, matched: Bool)] = []
-        var word = ""
-        func close() {
-            guard !word.isEmpty else { return }
-            let matched = folded.contains { word.searchFolded.hasPrefix($0) }
-            if !matched, let last = runs.last, !last.matched { runs[runs.count - 1].text += word } else { runs.append((word, matched)) }
-            word = ""
-        }
-        for character in text {
-            if character.isLetter || character.isNumber {
-                word.append(character)
-            } else {
-                close()
-                if let last = runs.last, !last.matched { runs[runs.count - 1].text.append(character) } else { runs.append((String(character), false)) }
-            }
-        }
-        close()
-        return runs
-    }
-}
-
-/// The transcripts of a school's lessons, searchable.
-public protocol TranscriptStore: Sendable {
-    /// Replaces the lesson's indexed transcript (none when `transcript` is nil or not analysed).
-    func indexTranscript(_ transcript: Transcript?, lessonID: String, schoolID: String) async throws
-    /// Matching lines, best first; only in `lessonID` if given.
-    func searchTranscripts(schoolID: String, query: TranscriptSearchQuery, lessonID: String?, limit: Int) async throws -> [TranscriptHit]
-    func transcriptionChoice(schoolID: String) async throws -> TranscriptionChoice
-    func setTranscriptionChoice(_ choice: TranscriptionChoice, schoolID: String) async throws
-}
-
-extension TranscriptSearchQuery {
     /// Runs the search for `caller`'s school (only in `lessonID` if given) and records it in
     /// the audit log: what the API, the search page and a lesson's page all do.
     func hits(lessonID: String?, limit: Int, for caller: Principal, in store: TranscriptStore & AuditStore) async throws -> [TranscriptHit] {
         let hits = try await store.searchTranscripts(schoolID: caller.schoolID, query: self, lessonID: lessonID, limit: limit)
         try await store.audit(caller, "transcripts.search", lessonID.map { "lesson \($0)" } ?? "school", detail: "\(hits.count) lines")
         return hits
+    }
+}
+
+extension TranscriptionChoice {
+    /// Parses a value given by a user, or says what is wrong with it.
+    public static func parse(_ text: String, field: String) throws -> TranscriptionChoice {
+        guard let choice = TranscriptionChoice(rawValue: text.lowercased()) else {
+            throw Refusal(.invalid, "refusal_transcription_choice", .text(field), .text(text))
+        }
+        return choice
     }
 }

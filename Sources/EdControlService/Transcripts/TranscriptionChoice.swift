@@ -18,14 +18,6 @@ public struct TranscriptionChoice: RawRepresentable, Codable, Sendable, Equatabl
         self.rawValue = rawValue
     }
 
-    /// Parses a value given by a user, or says what is wrong with it.
-    public static func parse(_ text: String, field: String) throws -> TranscriptionChoice {
-        guard let choice = TranscriptionChoice(rawValue: text.lowercased()) else {
-            throw Refusal(.invalid, "refusal_transcription_choice", .text(field), .text(text))
-        }
-        return choice
-    }
-
     public var description: String { rawValue }
 
     /// What the dashboard offers (the API takes any language Whisper knows).

@@ -25,6 +25,8 @@ public enum StoreConformance {
         ("concurrent removals keep a school's last admin", concurrentRemovalsKeepTheLastAdmin),
         ("concurrent senders take each webhook delivery once", concurrentSendersTakeEachDeliveryOnce),
         ("schools never see each other's rows", schoolsNeverSeeEachOthersRows),
+        ("concurrent sign-in attempts never pass a limit", concurrentSignInAttemptsNeverPassALimit),
+        ("sessions and tokens end when they should", sessionsAndTokensEnd),
     ]
 
     static func expect(_ condition: Bool, _ promise: @autoclosure () -> String) throws {
@@ -172,6 +174,54 @@ public enum StoreConformance {
             let left = try await store.users(schoolID: school).filter { $0.role == .admin }
             try expect(removed == 1 && left.count == 1, "of two admins removed at once, \(removed) went and \(left.count) stayed: exactly one must stay")
         }
+    }
+
+    /// 20 attempts at once against a limit of 5: exactly 5 are counted. A right password
+    /// takes its attempt back and clears the account's failures.
+    static func concurrentSignInAttemptsNeverPassALimit(_ store: any EdControlStore) async throws {
+        let key = "account:" + newIdentifier(), now = Date()
+        let outcomes = try await withThrowingTaskGroup(of: SignInAttemptCount.self) { group in
+            for _ in 0..<20 { group.addTask { try await store.countSignInAttempt([SignInLimit(key: key, attempts: 5)], at: now, window: 900) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let counted = outcomes.compactMap { if case .counted(let attempt) = $0 { attempt } else { nil } }
+        try expect(counted.count == 5, "20 concurrent attempts against a limit of 5 counted \(counted.count)")
+        guard case .refused(let until) = try await store.countSignInAttempt([SignInLimit(key: key, attempts: 5)], at: now, window: 900),
+              abs(until.timeIntervalSince(now) - 900) < 1 else {
+            throw Broken("a sixth attempt is refused until the first leaves the 15-minute window")
+        }
+        try await store.forgetSignInAttempt(counted[0], clearing: key)
+        guard case .counted = try await store.countSignInAttempt([SignInLimit(key: key, attempts: 5)], at: now, window: 900) else {
+            throw Broken("after a right password the account's failures are cleared")
+        }
+    }
+
+    static func sessionsAndTokensEnd(_ store: any EdControlStore) async throws {
+        let school = try await newSchool(store, "Sessions")
+        let user = try await store.createUser(schoolID: school, email: "a@school.example", name: "A", role: .admin, passwordHash: "x")
+        let other = try await store.createUser(schoolID: school, email: "b@school.example", name: "B", role: .admin, passwordHash: "x")
+        let session = try await store.createSession(userID: user.id, lifetimeSeconds: 3600)
+        let seen = try await store.principal(forSession: session.secret)
+        try expect(seen?.principal.schoolID == school && seen?.csrfToken == session.session.csrfToken && seen?.principal.role == .admin,
+                   "a session is its user's, in their school, with its CSRF token")
+        try await store.deleteSession(secret: session.secret)
+        try expect(try await store.principal(forSession: session.secret) == nil, "a signed-out session is gone")
+        let expired = try await store.createSession(userID: user.id, lifetimeSeconds: -1)
+        try expect(try await store.principal(forSession: expired.secret) == nil, "an expired session is refused")
+        let beforePassword = try await store.createSession(userID: user.id, lifetimeSeconds: 3600)
+        _ = try await store.setPasswordHash(userID: user.id, passwordHash: "y")
+        try expect(try await store.principal(forSession: beforePassword.secret) == nil, "a new password signs the user out everywhere")
+        let beforeRole = try await store.createSession(userID: other.id, lifetimeSeconds: 3600)
+        _ = try await store.setRole(userID: other.id, schoolID: school, role: .viewer)
+        try expect(try await store.principal(forSession: beforeRole.secret) == nil, "a changed role signs the user out everywhere")
+
+        let token = try await store.createToken(schoolID: school, name: "lms", role: .manager, expiresAt: nil)
+        try expect(try await store.principal(forToken: token.secret)?.role == .manager, "a token is its school's, with its role")
+        try expect(try await store.principal(forToken: token.secret + "x") == nil, "an unknown token is refused")
+        _ = try await store.revokeToken(id: token.token.id, schoolID: school)
+        try expect(try await store.principal(forToken: token.secret) == nil, "a revoked token is refused")
+        let lapsed = try await store.createToken(schoolID: school, name: "old", role: .viewer, expiresAt: Date().addingTimeInterval(-1))
+        try expect(try await store.principal(forToken: lapsed.secret) == nil, "an expired token is refused")
     }
 
     // MARK: Tenants

@@ -235,6 +235,16 @@ extension SQLiteStore {
         migrator.registerMigration("v26: a school's own table of LMS roles to EdControl roles") { db in
             try db.execute(sql: "ALTER TABLE school ADD COLUMN lti_roles TEXT")
         }
+        // The queue's rules, checked by the database as well as by `enqueue…` (whose checks
+        // give the refusals their words): at most one waiting or running job of the school's per
+        // lesson, one shadow job per lesson, one voice enrolment per teacher.
+        migrator.registerMigration("v27: one active job per lesson, shadow job per lesson and enrolment per teacher, as unique indexes") { db in
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX job_one_active_per_lesson ON job(lesson_id) WHERE state IN ('queued', 'running') AND kind != 'shadow';
+                CREATE UNIQUE INDEX job_one_active_shadow_per_lesson ON job(lesson_id) WHERE state IN ('queued', 'running') AND kind = 'shadow';
+                CREATE UNIQUE INDEX job_one_active_enrolment_per_teacher ON job(teacher_id) WHERE state IN ('queued', 'running') AND kind = 'voice_enrolment';
+                """)
+        }
         return migrator
     }
 }

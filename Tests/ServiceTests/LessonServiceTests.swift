@@ -125,32 +125,6 @@ struct LessonServiceTests {
         #expect(job.state == .failed && job.failureReason == "recording_missing", "\(job)")
     }
 
-    /// The lease holder's transitions, checked by the database: a worker whose lease lapsed
-    /// and was taken over can neither renew it, nor record progress, a result or a failure;
-    /// a result of another kind of job is refused; attempts stop at the maximum.
-    @Test func onlyTheLeaseHolderMovesAJobAndAttemptsStopAtTheMaximum() async throws {
-        let (lessons, manager) = try await service()
-        let store = lessons.store
-        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
-        let summary = AnalysisSummary(flag: "ok", incidentCount: 0, teacherTalkPercent: 50, speakerCount: 2, durationSeconds: 7, teacherNegativeShare: nil)
-
-        let first = try #require(try await store.claimNext(workerID: "first", leaseSeconds: -1))  // a lease that has already lapsed
-        #expect(first.id == stored.job?.id && first.attempts == 1 && first.state == .running)
-        let second = try #require(try await store.claimNext(workerID: "second", leaseSeconds: -1), "a lapsed lease is taken over")
-        #expect(second.id == first.id && second.attempts == 2 && second.workerID == "second")
-        for refused in [JobTransition.heartbeat(stage: "listening", progress: 0.5, leaseSeconds: 30), .succeed(.analysis(summary)),
-                        .fail(reason: "internal", message: "x"), .release] {
-            #expect(try await !store.apply(refused, jobID: first.id, workerID: "first"), "\(refused) from the old holder")
-        }
-        #expect(try await !store.apply(.succeed(.voiceProfile("{}")), jobID: first.id, workerID: "second"), "an enrolment's result for an analysis")
-        let third = try #require(try await store.claimNext(workerID: "third", leaseSeconds: -1))
-        #expect(third.attempts == 3)
-        #expect(try await store.claimNext(workerID: "fourth", leaseSeconds: 30) == nil, "three attempts were all")
-        let failed = try #require(try await store.job(id: first.id, schoolID: manager.schoolID))
-        #expect(failed.state == .failed && failed.failureReason == "worker_lost" && failed.attempts == 3)
-        #expect(try await !store.apply(.succeed(.analysis(summary)), jobID: first.id, workerID: "third"))
-    }
-
     @Test func expiredRecordingsGoAndTheirLessonsStay() async throws {
         let (lessons, manager) = try await service()
         let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)

@@ -95,30 +95,59 @@ let package = Package(
                 .product(name: "ExtrasBase64", package: "swift-extras-base64"),
             ]
         ),
-        // The service: HTTP API, dashboard, durable job queue and workers over the same engine.
+        // Storage: the records, the store's protocols and their conformance kit, the data folder.
+        // No database here: a backend conforms to these protocols.
+        .target(
+            name: "EdControlStorage",
+            dependencies: [
+                "EdControlEngine", "EdControlReports", "EdControlLab", "EdControlLTI",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The embedded backend: the store on one SQLite file (GRDB), its migrations and backups.
+        .target(
+            name: "EdControlSQLite",
+            dependencies: [
+                "EdControlEngine", "EdControlLab", "EdControlLTI", "EdControlStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The one place a backend is chosen, from `--database`.
+        .target(name: "EdControlBackends", dependencies: ["EdControlStorage", "EdControlSQLite"]),
+        // The service: lessons, workers, webhooks, registry, shadow runs, pilot, feedback,
+        // retention, LTI's flows, the interface's texts. No HTTP server here (no Hummingbird).
         .target(
             name: "EdControlService",
             dependencies: [
-                "EdControlEngine",
-                "EdControlReports",
-                "EdControlLab",
-                "EdControlLTI",
+                "EdControlEngine", "EdControlReports", "EdControlLab", "EdControlLTI", "EdControlStorage",
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Text/Catalogues")]
+        ),
+        // The web layer: the HTTP API, the dashboard, security middleware and the server.
+        .target(
+            name: "EdControlWeb",
+            dependencies: [
+                "EdControlEngine", "EdControlReports", "EdControlLab", "EdControlLTI", "EdControlStorage", "EdControlService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                // Hummingbird's file writer reports an upload's failure wrapped in its error type.
-                .product(name: "_NIOFileSystem", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("API/openapi.yaml"), .copy("Dashboard/Templates"), .copy("Dashboard/Static"), .copy("Dashboard/Text")]
+            resources: [.copy("API/openapi.yaml"), .copy("Dashboard/Templates"), .copy("Dashboard/Static")]
         ),
         .target(name: "LessonSynthesis", dependencies: ["EdControlEngine", "EdControlReports"]),
         .executableTarget(
@@ -127,7 +156,10 @@ let package = Package(
                 "EdControlEngine",
                 "EdControlReports",
                 "EdControlLab",
+                "EdControlStorage",
+                "EdControlBackends",
                 "EdControlService",
+                "EdControlWeb",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -146,7 +178,8 @@ let package = Package(
         // the browser, page audits. Built only with the tests (no product needs it).
         .target(
             name: "EdControlTestSupport",
-            dependencies: ["EdControlEngine", "EdControlReports", "EdControlService", "LessonSynthesis",
+            dependencies: ["EdControlEngine", "EdControlReports", "EdControlStorage", "EdControlSQLite", "EdControlBackends",
+                           "EdControlService", "EdControlWeb", "LessonSynthesis",
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -162,14 +195,15 @@ let package = Package(
         // The service in-process: the API and pages through Hummingbird's test client over a
         // temporary SQLite store, the lesson service, the store conformance kit.
         .testTarget(name: "ServiceTests", dependencies: ["EdControlTestSupport", "EdControlEngine", "EdControlReports", "EdControlLab",
-                                                         "EdControlService",
+                                                         "EdControlStorage", "EdControlSQLite", "EdControlService", "EdControlWeb",
                                                          .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "Hummingbird", package: "hummingbird"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird"),
                                                          .product(name: "Prometheus", package: "swift-prometheus")]),
         // Real `edcontrol` processes, a real browser, schemathesis, the real corpora.
         .testTarget(name: "EndToEndTests", dependencies: ["EdControlTestSupport", "EdControlEngine", "EdControlReports", "EdControlLab",
-                                                          "EdControlService", "EdControlLTI", "LessonSynthesis",
+                                                          "EdControlStorage", "EdControlSQLite", "EdControlBackends",
+                                                          "EdControlService", "EdControlWeb", "EdControlLTI", "LessonSynthesis",
                                                           .product(name: "JWTKit", package: "jwt-kit"),
                                                           .product(name: "GRDB", package: "GRDB.swift"),
                                                           .product(name: "Hummingbird", package: "hummingbird"),

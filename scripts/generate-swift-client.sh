@@ -3,7 +3,7 @@
 # into Tests/EndToEndTests/GeneratedClient/, where the end-to-end tests drive a server with
 # it, and records the sha256 of the document and of the generator's configuration beside it
 # (GeneratedClientSource.swift): GeneratedClientTests fails when either changed since. Run it
-# after every change of Sources/EdControlService/API/openapi.yaml.
+# after every change of Sources/EdControlWeb/API/openapi.yaml.
 #
 # The client is generated here and committed, not by the generator's build plugin, so that
 # neither the product's build nor every test run builds the generator.
@@ -18,7 +18,7 @@ if [ ! -x "$generator" ]; then
     || git clone -q --branch "$version" https://github.com/apple/swift-openapi-generator "$tool"
   swift build -c release --package-path "$tool" --product swift-openapi-generator
 fi
-document=Sources/EdControlService/API/openapi.yaml
+document=Sources/EdControlWeb/API/openapi.yaml
 config=scripts/openapi-generator-config.yaml
 out=Tests/EndToEndTests/GeneratedClient
 rm -rf "$out"; mkdir -p "$out"

@@ -1,7 +1,6 @@
 import ArgumentParser
 import EdControlEngine
 import EdControlReports
-import EdControlService
 import Foundation
 
 struct Analyze: ParsableCommand {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import EdControlService
+import EdControlBackends
 import Foundation
 
 /// `edcontrol backup` and `edcontrol restore`: a school's data as one archive, made while the
@@ -44,7 +44,7 @@ struct Backup: AsyncParsableCommand {
         var archive: String
 
         func run() async throws {
-            let manifest = try reportingErrors { try DataBackup.verify(URL(fileURLWithPath: archive)) }
+            let manifest = try reportingErrors { try Backend.verifyBackup(URL(fileURLWithPath: archive)) }
             print("\(archive): whole; \(manifest.files.count) files, \(manifest.lessons) lessons, schema \(manifest.schemaVersion), "
                   + "made by EdControl \(manifest.softwareVersion) at \(ISO8601DateFormatter().string(from: manifest.snapshotAt))")
         }
@@ -62,7 +62,7 @@ struct Restore: AsyncParsableCommand {
     var data: String
 
     func run() async throws {
-        let manifest = try reportingErrors { try DataBackup.restore(URL(fileURLWithPath: archive), into: URL(fileURLWithPath: data)) }
+        let manifest = try reportingErrors { try Backend.restoreBackup(URL(fileURLWithPath: archive), into: URL(fileURLWithPath: data)) }
         print("\(data): restored \(manifest.schools) schools, \(manifest.lessons) lessons, \(manifest.reviews) reviews from a backup of "
               + "\(ISO8601DateFormatter().string(from: manifest.snapshotAt)) (schema \(manifest.schemaVersion) → \(Backend.schemaVersion))")
     }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import EdControlEngine
 import EdControlLab
-import EdControlService
+import EdControlStorage
 import Foundation
 
 struct Calibrate: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import EdControlEngine
 import EdControlLab
 import EdControlService
+import EdControlStorage
 import Foundation
 
 struct Experiments: AsyncParsableCommand {

@@ -1,5 +1,7 @@
 import ArgumentParser
 import EdControlService
+import EdControlStorage
+import EdControlWeb
 import Foundation
 
 struct LTI: AsyncParsableCommand {

@@ -1,6 +1,9 @@
 import ArgumentParser
+import EdControlBackends
 import EdControlEngine
 import EdControlService
+import EdControlStorage
+import EdControlWeb
 import Foundation
 import Logging
 import Metrics

@@ -1,5 +1,7 @@
 import EdControlEngine
-@testable import EdControlService
+@testable import EdControlSQLite
+@testable import EdControlStorage
+@testable import EdControlWeb
 import Foundation
 import Hummingbird
 import HTTPTypes

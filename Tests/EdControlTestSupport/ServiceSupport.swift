@@ -344,7 +344,7 @@ final class ValidatingProxy: @unchecked Sendable {
     private let process: Process
     private let report: URL
 
-    static let document = Fixtures.repository.appendingPathComponent("Sources/EdControlService/API/openapi.yaml")
+    static let document = Fixtures.repository.appendingPathComponent("Sources/EdControlWeb/API/openapi.yaml")
 
     init(upstream: URL) throws {
         report = try Fixtures.temporaryDirectory("proxy").appendingPathComponent("responses.jsonl")

@@ -1,7 +1,9 @@
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 @testable import EdControlEngine
 @testable import EdControlLab
 @testable import EdControlService
+@testable import EdControlWeb
 import Foundation
 import LessonSynthesis
 import Testing
@@ -363,7 +365,7 @@ struct DashboardTests {
         let segments = (report["transcript"] as? [String: Any])?["segments"] as? [[String: Any]] ?? []
         let words = segments.compactMap { $0["text"] as? String }.flatMap { $0.split(whereSeparator: { !$0.isLetter }) }
         let word = try #require(words.first { $0.count >= 5 }, "a word of the transcript to search for")
-        let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard/Text/en.json")
+        let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Text/Catalogues/en.json")
         let catalogue = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text))
         let keys = catalogue.keys.map { String($0.split(separator: ".")[0]) }
         let english = PageAudit.vocabulary(Array(catalogue.values))
@@ -448,7 +450,7 @@ struct DashboardTests {
     }
 
     @Test func bothLanguagesHaveEveryText() throws {
-        let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Dashboard/Text")
+        let text = Fixtures.repository.appendingPathComponent("Sources/EdControlService/Text/Catalogues")
         let english = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("en.json")))
         let russian = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: text.appendingPathComponent("ru.json")))
         // Counted texts have the plural forms of their language (CLDR): "key.one", "key.other" / "key.few", "key.many".
@@ -460,9 +462,9 @@ struct DashboardTests {
             }
         }
         // Every key the templates, pages and the service's refusals use exists.
-        let dashboard = Fixtures.repository.appendingPathComponent("Sources/EdControlService")
+        let targets = ["EdControlService", "EdControlWeb"].map { Fixtures.repository.appendingPathComponent("Sources/\($0)") }
         var used: Set<String> = []
-        for file in FileManager.default.enumerator(at: dashboard, includingPropertiesForKeys: nil)!.compactMap({ $0 as? URL })
+        for file in targets.flatMap({ FileManager.default.enumerator(at: $0, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL } })
         where ["mustache", "swift"].contains(file.pathExtension) {
             let source = try String(contentsOf: file, encoding: .utf8)
             for pattern in [#"\{\{t\.([a-z_]+)\}\}"#, #"\{\{\{tc\.([a-z_]+)\}\}\}"#, #"t\["([a-z_]+)"\]"#, #"t\.format\("([a-z_]+)""#, #"t\.count\("([a-z_]+)""#,

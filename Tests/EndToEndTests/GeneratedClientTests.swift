@@ -20,7 +20,7 @@ struct GeneratedClientTests {
             SHA256.hash(data: try Data(contentsOf: Fixtures.repository.appendingPathComponent(path))).map { String(format: "%02x", $0) }.joined()
         }
         let stale = "Tests/EndToEndTests/GeneratedClient is stale: run scripts/generate-swift-client.sh"
-        #expect(try sha256("Sources/EdControlService/API/openapi.yaml") == GeneratedClientSource.documentSHA256, "\(stale)")
+        #expect(try sha256("Sources/EdControlWeb/API/openapi.yaml") == GeneratedClientSource.documentSHA256, "\(stale)")
         #expect(try sha256("scripts/openapi-generator-config.yaml") == GeneratedClientSource.configurationSHA256, "\(stale)")
     }
 

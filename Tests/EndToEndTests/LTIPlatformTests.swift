@@ -1,6 +1,6 @@
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 import Foundation
-@testable import EdControlService
 import Testing
 
 /// EdControl launched from an LMS: a real LTI 1.3 platform (PyPI lti1p3platform, behind

@@ -1,6 +1,7 @@
+@testable import EdControlSQLite
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 @testable import EdControlEngine
-@testable import EdControlService
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

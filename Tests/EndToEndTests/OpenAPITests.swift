@@ -1,6 +1,8 @@
+@testable import EdControlSQLite
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 import EdControlEngine
-@testable import EdControlService
+@testable import EdControlWeb
 import Foundation
 import Prometheus
 import Testing
@@ -9,7 +11,7 @@ import Testing
 /// has, and a fuzzer driven by it must never get a server error.
 @Suite("OpenAPI document")
 struct OpenAPITests {
-    private let document = Fixtures.repository.appendingPathComponent("Sources/EdControlService/API/openapi.yaml")
+    private let document = Fixtures.repository.appendingPathComponent("Sources/EdControlWeb/API/openapi.yaml")
 
     @Test func documentListsExactlyTheServersRoutes() throws {
         let data = try DataDirectory(Fixtures.temporaryDirectory())

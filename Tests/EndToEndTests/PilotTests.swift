@@ -1,6 +1,8 @@
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 import EdControlEngine
 @testable import EdControlService
+@testable import EdControlWeb
 import Foundation
 import Testing
 

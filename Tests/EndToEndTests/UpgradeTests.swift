@@ -1,6 +1,7 @@
+@testable import EdControlSQLite
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 import EdControlEngine
-@testable import EdControlService
 import Foundation
 import GRDB
 import Testing

@@ -1,7 +1,10 @@
+@testable import EdControlSQLite
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 import EdControlEngine
 import EdControlReports
 @testable import EdControlService
+@testable import EdControlWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -1,3 +1,5 @@
+@testable import EdControlSQLite
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 import EdControlEngine
 @testable import EdControlService

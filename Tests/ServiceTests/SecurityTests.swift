@@ -1,6 +1,8 @@
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 @testable import EdControlEngine
 @testable import EdControlService
+@testable import EdControlWeb
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

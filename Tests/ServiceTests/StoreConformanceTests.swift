@@ -1,5 +1,6 @@
+@testable import EdControlSQLite
+@testable import EdControlStorage
 @testable import EdControlTestSupport
-@testable import EdControlService
 import Foundation
 import Testing
 

@@ -1,6 +1,9 @@
+@testable import EdControlSQLite
+@testable import EdControlStorage
 @testable import EdControlTestSupport
 import EdControlEngine
 @testable import EdControlService
+@testable import EdControlWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -89,6 +92,25 @@ struct UserAdministrationTests {
             for action in ["user.create", "user.role", "user.password", "user.delete"] { #expect(actions.contains(action), "\(action) audited") }
             #expect(try await head.post("/users/nobody/delete", "").status == .notFound)
             #expect(try await client.execute(uri: "/favicon.ico", method: .get).headers[.location] == "/static/favicon.svg")
+        }
+    }
+
+    /// A user made by an LMS launch has no password (the column holds `User.noPassword`):
+    /// no password signs them in, the marker itself included, until an admin gives them one.
+    @Test func aUserLaunchedFromTheLMSHasNoPasswordUntilGivenOne() async throws {
+        let data = try DataDirectory(Fixtures.temporaryDirectory("users"))
+        let store = try SQLiteStore(path: data.database.path)
+        let admin = try await UserAccounts.create(in: store, school: "School A", email: "head@school.test", name: "Head", role: .admin, password: "a good admin password")
+        let launched = try await store.createUser(schoolID: admin.schoolID, email: "cleo@school.test", name: "Cleo", role: .manager, passwordHash: User.noPassword)
+        let server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
+        try await Application(router: try server.router()).test(.router) { client in
+            var cleo = Browser(client: client)
+            for guess in ["%21", "", "x"] { #expect(try await cleo.signIn("cleo@school.test", guess) == false, "'\(guess)' refused") }
+            var head = Browser(client: client)
+            #expect(try await head.signIn("head@school.test", "a+good+admin+password"))
+            let given = String(buffer: try await head.post("/users/\(launched.id)/password", "").body)
+            let password = try #require(given.firstMatch(of: /id="new-password">([A-Za-z0-9]{16})</)?.1).description
+            #expect(try await cleo.signIn("cleo@school.test", password))
         }
     }
 

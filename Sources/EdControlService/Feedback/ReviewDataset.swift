@@ -1,4 +1,5 @@
 import EdControlEngine
+import EdControlStorage
 import Foundation
 
 /// Reviewers' verdicts turned into a labelled dataset: for each lesson whose every incident

@@ -1,6 +1,8 @@
 import AsyncHTTPClient
+import EdControlStorage
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 
 /// Calls from the server to a school's LMS: its key set, its token endpoint, its membership
 /// service. The URLs are a school admin's (or a launch's), so they are vetted as webhooks
@@ -25,7 +27,7 @@ public struct LMSRequests: Sendable {
     }
 
     /// The body of a GET answered with 200.
-    func get(_ url: URL) async throws -> Data {
+    package func get(_ url: URL) async throws -> Data {
         try await send(url, accept: "application/json").body
     }
 

@@ -1,4 +1,5 @@
 import EdControlLTI
+import EdControlStorage
 import Foundation
 
 /// Imports a course's instructors as the school's teachers through the LMS's Names and Role

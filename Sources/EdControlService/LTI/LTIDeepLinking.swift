@@ -1,4 +1,5 @@
 import EdControlLTI
+import EdControlStorage
 import Foundation
 
 /// Deep linking: after an LMS's deep-linking launch, its user picks what the course's new

@@ -1,4 +1,5 @@
 import EdControlLTI
+import EdControlStorage
 import Foundation
 
 /// LTI Dynamic Registration: a school's admin makes a registration link here and pastes it
@@ -18,6 +19,8 @@ public struct LTIDynamicRegistration: Sendable {
 
     public struct Refusal: Error, CustomStringConvertible {
         public var description: String
+
+        package init(description: String) { self.description = description }
     }
 
     /// A new registration link's secret for the school.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import EdControlEngine
 import EdControlLTI
+import EdControlStorage
 import Foundation
 import Logging
 import NIOCore
@@ -15,8 +16,8 @@ import NIOCore
 /// state (once), checks it is this browser's, verifies the token, and signs the user in.
 public struct LTILaunches: Sendable {
     /// How long a login may take between the platform's two redirects.
-    static let loginLifetime: TimeInterval = 600
-    let store: any AccessStore & AuditStore & LTIStore & LessonStore
+    package static let loginLifetime: TimeInterval = 600
+    package let store: any AccessStore & AuditStore & LTIStore & LessonStore
     let verifier: LaunchVerifier
     let logger: Logger
 
@@ -154,9 +155,9 @@ public struct LTILaunches: Sendable {
                 user = existing
             } else {
                 let name = claims.name ?? [claims.givenName, claims.familyName].compactMap { $0 }.joined(separator: " ")
-                // Launched users sign in through the LMS; the password nobody knows only fills the column.
+                // Launched users sign in through the LMS, with no password until an admin sets one.
                 user = try await store.createUser(schoolID: platform.schoolID, email: email, name: String((name.isEmpty ? email : name).prefix(200)),
-                                                  role: role, passwordHash: try await Passwords.hash(UserAccounts.randomPassword()))
+                                                  role: role, passwordHash: User.noPassword)
                 try await store.record(AuditEvent(schoolID: platform.schoolID, actor: "LTI platform \(platform.issuer)", action: "user.create",
                                                   target: "user \(user.id)", detail: "\(role.rawValue) \(email), first launch"))
             }
@@ -200,7 +201,7 @@ public struct LTILaunches: Sendable {
     static func destination(_ target: String) -> String {
         guard let components = URLComponents(string: target), !components.path.isEmpty, components.path != "/",
               !components.path.hasPrefix("/lti/") else { return "/lessons" }
-        return PageRenderer.localPath(Substring(components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")))
+        return LocalPath.checked(Substring(components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")))
     }
 
     /// A claimed email as users and teachers are matched by: trimmed, lower-cased; nil if it is none.
@@ -211,10 +212,10 @@ public struct LTILaunches: Sendable {
 
 /// Launches' nonces in the store, so that every server process sharing it refuses a replay.
 /// A store that cannot be read refuses the launch rather than risk one.
-struct StoredNonces: NonceRegistry {
+package struct StoredNonces: NonceRegistry {
     let store: LTIStore
 
-    func firstUse(of nonce: String, issuer: String, expiry: Date) async -> Bool {
+    package func firstUse(of nonce: String, issuer: String, expiry: Date) async -> Bool {
         (try? await store.recordNonce(nonce, issuer: issuer, expiry: expiry)) ?? false
     }
 }

@@ -1,3 +1,4 @@
+import EdControlStorage
 import Foundation
 
 /// A school's LMS platforms: registered by the operator (command line) or the school's

@@ -1,6 +1,7 @@
 import EdControlEngine
 import EdControlReports
 import EdControlLab
+import EdControlStorage
 import Foundation
 import Logging
 
@@ -51,7 +52,7 @@ public struct LessonService: Sendable {
 
     let store: EdControlStore
     let data: DataDirectory
-    let limits: Limits
+    package let limits: Limits
     let probe: MediaProbing
     /// The server's cache of decoded reports, when the caller runs in the server's process.
     let reports: ReportCache?
@@ -445,7 +446,7 @@ public struct LessonService: Sendable {
         return container.split(separator: ",").first.map(String.init) ?? "media"
     }
 
-    static func megabytes(_ bytes: Int64) -> String { String(format: "%.0f MB", Double(bytes) / 1_000_000) }
+    package static func megabytes(_ bytes: Int64) -> String { String(format: "%.0f MB", Double(bytes) / 1_000_000) }
 }
 
 extension AnalysisSummary {

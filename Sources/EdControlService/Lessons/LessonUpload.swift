@@ -1,4 +1,5 @@
 import EdControlEngine
+import EdControlStorage
 import Foundation
 import NIOCore
 import _NIOFileSystem
@@ -50,7 +51,7 @@ extension LessonService {
     }
 }
 
-enum UploadBodyError: Error {
+package enum UploadBodyError: Error {
     case tooLarge, tooSlow
     /// The connection ended or was closed for idling before the whole body came: the
     /// client's doing, not a server error.
@@ -60,15 +61,15 @@ enum UploadBodyError: Error {
 /// The request body, failing with `tooLarge` as soon as it passes `limit` bytes (an
 /// oversized upload is cut off rather than written to disk in full), and with `tooSlow`
 /// when, after its first `graceSeconds`, it has come slower than `minimumBytesPerSecond`.
-struct UploadBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
-    typealias Element = ByteBuffer
+package struct UploadBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    package typealias Element = ByteBuffer
 
     let base: Base
     let limit: Int64
     let minimumBytesPerSecond: Double
     let graceSeconds: Double
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    package struct AsyncIterator: AsyncIteratorProtocol {
         var base: Base.AsyncIterator
         let limit: Int64
         let minimumBytesPerSecond: Double
@@ -76,7 +77,7 @@ struct UploadBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where
         let started = ContinuousClock.now
         var received: Int64 = 0
 
-        mutating func next() async throws -> ByteBuffer? {
+        package mutating func next() async throws -> ByteBuffer? {
             let next: ByteBuffer?
             do {
                 next = try await base.next()
@@ -93,7 +94,7 @@ struct UploadBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator {
+    package func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(base: base.makeAsyncIterator(), limit: limit, minimumBytesPerSecond: minimumBytesPerSecond, graceSeconds: graceSeconds)
     }
 }

@@ -1,4 +1,5 @@
 import EdControlEngine
+import EdControlStorage
 import Foundation
 
 /// A request the service refuses: what kind of refusal it is, and the sentence that says what
@@ -51,12 +52,12 @@ public struct Refusal: Error, Sendable, Equatable, CustomStringConvertible, Loca
     }
 
     /// A conflict with what is stored, in the reader's language where it has a key.
-    init(_ conflict: StoreConflict) {
+    package init(_ conflict: StoreConflict) {
         self.init(.conflict, conflict.key ?? "refusal_as_said", values: conflict.key == nil ? [.text(conflict.message)] : [])
     }
 
     /// The sentence in `text`'s language.
-    func sentence(in text: InterfaceText) -> String {
+    package func sentence(in text: InterfaceText) -> String {
         let words = values.map { value in
             switch value {
             case .text(let text): text

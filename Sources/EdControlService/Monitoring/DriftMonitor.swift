@@ -1,5 +1,6 @@
 import EdControlEngine
 import EdControlLab
+import EdControlStorage
 import Foundation
 import Logging
 import Metrics

@@ -1,11 +1,12 @@
 import EdControlEngine
+import EdControlStorage
 import Foundation
 import Metrics
 
 /// The service's own figures, recorded through swift-metrics (the Prometheus backend is
 /// chosen at start-up, see `EdControlServer`). HTTP request figures come from Hummingbird's
 /// `MetricsMiddleware`.
-enum ServiceMetrics {
+package enum ServiceMetrics {
     static func jobFinished(_ state: Job.State, seconds: Double, failureReason: String? = nil) {
         Timer(label: "edcontrol_job_duration_seconds", dimensions: [("state", state.rawValue)], preferredDisplayUnit: .seconds)
             .recordSeconds(seconds)
@@ -42,7 +43,7 @@ enum ServiceMetrics {
         }
     }
 
-    static func queue(_ counts: [Job.State: Int]) {
+    package static func queue(_ counts: [Job.State: Int]) {
         for (state, count) in counts {
             Gauge(label: "edcontrol_jobs", dimensions: [("state", state.rawValue)]).record(count)
         }

@@ -1,5 +1,6 @@
 import EdControlEngine
 import EdControlReports
+import EdControlStorage
 import Foundation
 
 /// Confirmed and judged incidents: a reviewer precision.
@@ -113,7 +114,7 @@ public struct PilotFigures: Codable, Sendable, Equatable {
     }
 
     /// The first instant of "YYYY-MM", nil if it is not such a month.
-    static func start(of month: String) -> Date? {
+    package static func start(of month: String) -> Date? {
         let parts = month.split(separator: "-")
         guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let year = Int(parts[0]), let number = Int(parts[1]),
               (1...12).contains(number), year >= 1970 else { return nil }

@@ -1,4 +1,5 @@
 import EdControlEngine
+import EdControlStorage
 import Foundation
 
 /// The registry as the workers, the pages and the command line use it: which configuration
@@ -14,8 +15,8 @@ public struct ConfigurationRegistry: Sendable {
 
     /// Why the built-in configuration was registered and made champion, as the registry
     /// records it (the dashboard shows these two in the reader's language).
-    static let builtInReason = "the built-in configuration, registered at the first analysis"
-    static let firstChampionReason = "the first champion of this installation"
+    package static let builtInReason = "the built-in configuration, registered at the first analysis"
+    package static let firstChampionReason = "the first champion of this installation"
 
     /// The champion; on an installation that has none yet, the built-in configuration with
     /// the installed models is registered and promoted first, so every report names the

@@ -1,3 +1,4 @@
+import EdControlStorage
 import Foundation
 
 /// The life of a school's API tokens: made by the operator (command line) or the school's

@@ -1,3 +1,4 @@
+import EdControlStorage
 import Foundation
 
 /// Slows down password guessing: after `perAccount` failed sign-ins to one account, or
@@ -8,20 +9,22 @@ import Foundation
 /// the limit, and a successful one takes its count back. Counts are kept in the store, so
 /// every server process behind a load balancer counts the same ones. A successful sign-in
 /// also clears its account's count.
-struct SignInThrottle: Sendable {
+package struct SignInThrottle: Sendable {
     var perAccount = 5
     var perAddress = 20
     var window: TimeInterval = 15 * 60
     let store: AccessStore
 
-    enum Decision: Equatable {
+    package init(store: AccessStore) { self.store = store }
+
+    package enum Decision: Equatable {
         /// The attempt is counted as a failure until `succeeded(_:email:)` takes it back.
         case counted(attempt: String)
         /// Refused: this many seconds until the account and the address may try again.
         case wait(TimeInterval)
     }
 
-    func begin(email: String, address: String?) async throws -> Decision {
+    package func begin(email: String, address: String?) async throws -> Decision {
         let now = Date()
         let limits = [SignInLimit(key: Self.accountKey(email), attempts: perAccount)]
             + (address.map { [SignInLimit(key: "address:" + $0, attempts: perAddress)] } ?? [])
@@ -32,12 +35,12 @@ struct SignInThrottle: Sendable {
     }
 
     /// Takes back the attempt's count and clears the account's failures.
-    func succeeded(_ attempt: String, email: String) async throws {
+    package func succeeded(_ attempt: String, email: String) async throws {
         try await store.forgetSignInAttempt(attempt, clearing: Self.accountKey(email))
     }
 
     /// Lifts the lock on an account (a new password from an administrator).
-    func clear(email: String) async throws {
+    package func clear(email: String) async throws {
         try await store.clearSignInFailures(key: Self.accountKey(email))
     }
 

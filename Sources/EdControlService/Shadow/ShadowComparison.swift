@@ -1,5 +1,6 @@
 import EdControlEngine
 import EdControlLab
+import EdControlStorage
 import Foundation
 
 /// How a shadow run's challenger compares with the champion on the same real lessons:

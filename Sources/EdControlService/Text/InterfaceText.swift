@@ -1,14 +1,15 @@
 import EdControlEngine
 import EdControlReports
+import EdControlStorage
 import Foundation
 
 /// The dashboard's languages. Schools this is for work in Russian; English is the default
 /// for everyone else.
-enum Language: String, CaseIterable, Sendable {
+package enum Language: String, CaseIterable, Sendable {
     case en, ru
 
-    var other: Language { self == .en ? .ru : .en }
-    var locale: Locale { Locale(identifier: self == .en ? "en_GB" : "ru_RU") }
+    package var other: Language { self == .en ? .ru : .en }
+    package var locale: Locale { Locale(identifier: self == .en ? "en_GB" : "ru_RU") }
 
     /// The plural category of a whole number, by CLDR's rules for the language (what ICU's
     /// plural format picks): English one/other; Russian one (1, 21, 101…), few (2–4, 22–24…),
@@ -32,21 +33,34 @@ enum Language: String, CaseIterable, Sendable {
 
 /// The interface text of one language: Text/<language>.json, a flat table of keys; and
 /// Text/model-cards.<language>.json, the model cards' English texts with their translations.
-struct InterfaceText: Sendable {
-    let language: Language
-    let table: [String: String]
+package struct InterfaceText: Sendable {
+    package let language: Language
+    package let table: [String: String]
     /// The texts that name commands between backticks, as HTML with the commands in `<code>`
     /// (templates show them with `tc.` in triple braces).
-    let withCode: [String: String]
+    package let withCode: [String: String]
     private let modelCards: [String: String]
 
     /// The English texts, as the service's refusals are logged and sent to callers that ask
     /// for no language.
-    static let english: InterfaceText = {
-        let file = Bundle.module.resourceURL?.appendingPathComponent("Text/en.json")
-        let table = file.flatMap { try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: $0)) } ?? [:]
+    package static let english: InterfaceText = {
+        let table = (try? catalogue("en")) ?? [:]
         return InterfaceText(language: .en, table: table)
     }()
+
+    /// The text of `language` as the module's catalogues have it (English: `english`).
+    package static func load(_ language: Language) throws -> InterfaceText {
+        language == .en ? english
+            : InterfaceText(language: language, table: try catalogue(language.rawValue),
+                            modelCards: try catalogue("model-cards.\(language.rawValue)"))
+    }
+
+    /// One table of Text/Catalogues; an empty one where the file is absent.
+    private static func catalogue(_ name: String) throws -> [String: String] {
+        guard let file = Bundle.module.resourceURL?.appendingPathComponent("Catalogues/\(name).json"),
+              FileManager.default.fileExists(atPath: file.path) else { return [:] }
+        return try JSONDecoder().decode([String: String].self, from: Data(contentsOf: file))
+    }
 
     init(language: Language, table: [String: String], modelCards: [String: String] = [:]) {
         self.language = language
@@ -57,7 +71,7 @@ struct InterfaceText: Sendable {
 
     /// A model card's English text in this language, as HTML (commands in `<code>`); the
     /// English where no translation is written (a test checks that every one is).
-    func modelCard(_ english: String) -> String { Self.html(modelCards[english] ?? english) }
+    package func modelCard(_ english: String) -> String { Self.html(modelCards[english] ?? english) }
 
     /// `text` escaped for HTML, its `backticked` parts as code.
     static func html(_ text: String) -> String {
@@ -66,45 +80,45 @@ struct InterfaceText: Sendable {
         }.joined()
     }
 
-    subscript(_ key: String) -> String { table[key] ?? key }
+    package subscript(_ key: String) -> String { table[key] ?? key }
 
     /// A transcription choice in words: "detect the language", "no transcript", or a
     /// language's name in this language ("hu": "венгерский"), else its code.
-    func transcriptionName(_ choice: String) -> String {
+    package func transcriptionName(_ choice: String) -> String {
         table["transcription_\(choice)"] ?? language.locale.localizedString(forLanguageCode: choice) ?? choice
     }
 
     /// `key`'s text with `%@`/`%d`-style placeholders filled in.
-    func format(_ key: String, _ arguments: any CVarArg...) -> String {
+    package func format(_ key: String, _ arguments: any CVarArg...) -> String {
         String(format: self[key], locale: language.locale, arguments: arguments)
     }
 
     /// A counted text: `key.one`, `key.few`, … chosen by `count`'s plural form, with `count`
     /// as its first `%d` and `arguments` after it.
-    func count(_ key: String, _ count: Int, _ arguments: any CVarArg...) -> String {
+    package func count(_ key: String, _ count: Int, _ arguments: any CVarArg...) -> String {
         let text = table["\(key).\(language.pluralForm(count))"] ?? key
         return String(format: text, locale: language.locale, arguments: [count] + arguments)
     }
 
     /// "A, B or C" in this language.
-    func orList(_ items: [String]) -> String {
+    package func orList(_ items: [String]) -> String {
         guard let last = items.last, items.count > 1 else { return items.first ?? "" }
         return format("list_or", items.dropLast().joined(separator: ", "), last)
     }
 
-    func number(_ value: Double, decimals: Int = 0) -> String {
+    package func number(_ value: Double, decimals: Int = 0) -> String {
         value.formatted(.number.precision(.fractionLength(decimals)).locale(language.locale))
     }
 
-    func percent(_ fraction: Double) -> String { number(fraction * 100) + " %" }
+    package func percent(_ fraction: Double) -> String { number(fraction * 100) + " %" }
 
-    func date(_ date: Date) -> String {
+    package func date(_ date: Date) -> String {
         date.formatted(Date.FormatStyle(date: .abbreviated, time: .shortened).locale(language.locale))
     }
 
     /// When a lesson took place: its recording time, or only its day when only the day was
     /// given (no made-up "at 0:00"), or else when it was uploaded.
-    func lessonDate(_ lesson: Lesson) -> String {
+    package func lessonDate(_ lesson: Lesson) -> String {
         guard let recorded = lesson.recordedAt else { return date(lesson.uploadedAt) }
         guard lesson.recordedAtHasTime else {
             // A day is stored as its midnight in UTC; shown in UTC it stays that day.
@@ -116,12 +130,12 @@ struct InterfaceText: Sendable {
     }
 
     /// Day and month, for chart axes.
-    func shortDay(_ date: Date) -> String {
+    package func shortDay(_ date: Date) -> String {
         date.formatted(Date.FormatStyle().day().month(.abbreviated).locale(language.locale))
     }
 
     /// Role, emotion and modality names for the report charts.
-    var chartWords: ChartWords {
+    package var chartWords: ChartWords {
         ChartWords(
             emotions: Dictionary(uniqueKeysWithValues: Emotion.allCases.map { ($0, self["emotion_\($0.rawValue)"]) }),
             roles: [.teacher: self["role_teacher"], .student: self["role_student"], .unknown: self["role_unknown"]],

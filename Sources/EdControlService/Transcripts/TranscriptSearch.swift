@@ -1,3 +1,4 @@
+import EdControlStorage
 import Foundation
 
 // What users type about transcripts, read and refused in their words. (The types are the
@@ -18,7 +19,7 @@ extension TranscriptSearchQuery {
 
     /// Runs the search for `caller`'s school (only in `lessonID` if given) and records it in
     /// the audit log: what the API, the search page and a lesson's page all do.
-    func hits(lessonID: String?, limit: Int, for caller: Principal, in store: TranscriptStore & AuditStore) async throws -> [TranscriptHit] {
+    package func hits(lessonID: String?, limit: Int, for caller: Principal, in store: TranscriptStore & AuditStore) async throws -> [TranscriptHit] {
         let hits = try await store.searchTranscripts(schoolID: caller.schoolID, query: self, lessonID: lessonID, limit: limit)
         try await store.audit(caller, "transcripts.search", lessonID.map { "lesson \($0)" } ?? "school", detail: "\(hits.count) lines")
         return hits

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import EdControlStorage
 import Foundation
 import Logging
 import NIOCore
@@ -126,7 +127,7 @@ public struct WebhookSender: Service {
 }
 
 /// The body of an event: what happened, to which job and lesson.
-struct WebhookEvent: Encodable {
+package struct WebhookEvent: Encodable {
     var id: String
     var event: String
     var occurredAt: Date

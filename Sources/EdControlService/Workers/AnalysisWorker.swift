@@ -1,5 +1,6 @@
 import EdControlEngine
 import EdControlReports
+import EdControlStorage
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -249,7 +250,7 @@ public struct AnalysisWorker: Service {
 
 /// Shared between the analysis thread, the heartbeat task and the shutdown handler: where
 /// the analysis is, and whether it should stop.
-final class JobControl: AnalysisProgress, @unchecked Sendable {
+package final class JobControl: AnalysisProgress, @unchecked Sendable {
     // @unchecked: all state is guarded by `lock`.
     enum StopReason { case cancelledOrLost, shutdown }
 
@@ -261,7 +262,7 @@ final class JobControl: AnalysisProgress, @unchecked Sendable {
     private var reason: StopReason?
     private var finished = false
 
-    func update(stage: AnalysisStage, fraction: Double) {
+    package func update(stage: AnalysisStage, fraction: Double) {
         lock.withLock {
             if stage != self.stage {
                 durations.append((self.stage, Date().timeIntervalSince(stageStarted)))
@@ -272,7 +273,7 @@ final class JobControl: AnalysisProgress, @unchecked Sendable {
         }
     }
 
-    var isCancelled: Bool { lock.withLock { reason != nil } }
+    package var isCancelled: Bool { lock.withLock { reason != nil } }
     var stopReason: StopReason? { lock.withLock { reason } }
     var isFinished: Bool { lock.withLock { finished } }
 

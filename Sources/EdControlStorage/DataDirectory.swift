@@ -1,0 +1,145 @@
+import EdControlEngine
+import EdControlReports
+import Foundation
+import Logging
+
+/// Where the embedded service keeps everything: the SQLite database, uploads being
+/// received, and per lesson its recording and the analysis results.
+///
+///     DIR/edcontrol.sqlite
+///     DIR/metrics.token                       (the operator's token for /metrics, readable by the owner only)
+///     DIR/publishing.lock                     (held while a lesson's files and rows change together; see `publishing`)
+///     DIR/uploads/<uuid>.part                 (an upload in progress)
+///     DIR/lessons/<lesson id>/recording.<ext>
+///     DIR/lessons/<lesson id>/results/        (report.json, diarization.rttm, timeline.vtt, incidents.csv, report.html)
+///     DIR/lessons/<lesson id>/results-<job>/  (a job's results before they replace the previous ones)
+///     DIR/lessons/<lesson id>/shadow/<configuration>/report.json  (a shadow run's report, never shown to the school)
+///
+/// Everything in it is private to the service's user (folders 0700, files 0600): recordings
+/// show minors and the database holds webhook secrets.
+public struct DataDirectory: Sendable {
+    public let root: URL
+
+    /// Opens (creating) the folder. From here on this process, and the ffmpeg and SQLite
+    /// files it makes, create files for their owner only, whatever umask it was started with.
+    public init(_ root: URL) throws {
+        umask(0o077)
+        self.root = root.standardizedFileURL
+        for directory in [self.root, uploads, lessons] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+    }
+
+    /// Makes every folder and file in the data folder private to its owner again, and says
+    /// how many were not (an earlier release, a copy or restore, or an operator's chmod).
+    /// Returns the paths changed, relative to the root.
+    @discardableResult
+    public func makePrivate(logger: Logger) throws -> [String] {
+        var changed: [String] = []
+        func restrict(_ url: URL, folder: Bool) throws {
+            let mode = try (FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue ?? 0
+            guard mode & 0o077 != 0 else { return }
+            try FileManager.default.setAttributes([.posixPermissions: folder ? 0o700 : mode & 0o700 | 0o600], ofItemAtPath: url.path)
+            let relative = String(url.path.dropFirst(root.path.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            changed.append(relative.isEmpty ? "." : relative)
+        }
+        try restrict(root, folder: true)
+        let walk = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey, .isSymbolicLinkKey])
+        while let url = walk?.nextObject() as? URL {
+            let kind = try url.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey])
+            if kind.isSymbolicLink == true { continue }  // its target is not the data folder's to change
+            try restrict(url, folder: kind.isDirectory == true)
+        }
+        if !changed.isEmpty {
+            logger.warning("the data folder was readable by other users of this machine; made private to the service's user (folders 0700, files 0600)",
+                           metadata: ["folder": "\(root.path)", "changed": "\(changed.count)", "first": "\(changed.prefix(5).joined(separator: ", "))"])
+        }
+        return changed
+    }
+
+    // MARK: Changes of files and rows together
+
+    /// Runs `change`, which changes a lesson's files and the rows that describe them
+    /// (publishing results, erasing a lesson, expiring a recording), while no backup is
+    /// copying the data folder: a backup then holds both sides of it or neither. Many
+    /// changes run at once; they wait only for a backup's copy to finish.
+    package func publishing<T>(_ change: () async throws -> T) async throws -> T {
+        let lock = try openLock()
+        defer { close(lock) }
+        while flock(lock, LOCK_SH | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await change()
+    }
+
+    /// Runs `copy` while no change of a lesson's files and rows is under way (waiting for
+    /// those running to end), for a backup's consistent copy of the database and files.
+    package func pausingPublication<T>(_ copy: () throws -> T) throws -> T {
+        let lock = try openLock()
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+        return try copy()
+    }
+
+    /// The lock is flock(2) on a file of the data folder, so that every process on this
+    /// machine (the server, separate workers, `edcontrol backup`) takes the same one, and a
+    /// process that dies releases it.
+    private func openLock() throws -> Int32 {
+        let descriptor = open(root.appendingPathComponent("publishing.lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return descriptor
+    }
+
+    public var database: URL { root.appendingPathComponent("edcontrol.sqlite") }
+    public var uploads: URL { root.appendingPathComponent("uploads") }
+    package var lessons: URL { root.appendingPathComponent("lessons") }
+
+    public func lessonDirectory(_ lessonID: String) -> URL { lessons.appendingPathComponent(lessonID) }
+    public func results(of lessonID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results") }
+    package func pendingResults(of lessonID: String, job jobID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results-\(jobID)") }
+    func shadowResults(of lessonID: String, challenger: String) -> URL {
+        lessonDirectory(lessonID).appendingPathComponent("shadow").appendingPathComponent(challenger)
+    }
+    /// The lesson's latest report, if it has been analysed.
+    package func report(of lessonID: String) -> LessonReport? {
+        LessonReport.read(from: results(of: lessonID).appendingPathComponent(ReportWriter.reportFile))
+    }
+
+    /// The installation's token for `/metrics`, made on first use. Metrics cover every
+    /// school, so a school's own tokens do not open them; the operator's scraper sends this.
+    public func metricsToken() throws -> String {
+        let file = root.appendingPathComponent("metrics.token")
+        if let token = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
+            return token
+        }
+        var random = SystemRandomNumberGenerator()
+        let token = "edm_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+        guard FileManager.default.createFile(atPath: file.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: file.path])
+        }
+        return token
+    }
+
+    public func recording(of lesson: Lesson) -> URL? { lesson.mediaFile.map { lessonDirectory(lesson.id).appendingPathComponent($0) } }
+
+    /// Makes a job's results the lesson's results. They sit beside the recording like the
+    /// old ones, so report.html's relative link to the recording stays valid.
+    package func publish(_ pending: URL, lessonID: String) throws {
+        try replace(results(of: lessonID), with: pending)
+    }
+
+    /// Makes a shadow job's results the challenger's results for the lesson.
+    package func publishShadow(_ pending: URL, lessonID: String, challenger: String) throws {
+        let results = shadowResults(of: lessonID, challenger: challenger)
+        try FileManager.default.createDirectory(at: results.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try replace(results, with: pending)
+    }
+
+    private func replace(_ results: URL, with pending: URL) throws {
+        try? FileManager.default.removeItem(at: results)
+        try FileManager.default.moveItem(at: pending, to: results)
+    }
+}

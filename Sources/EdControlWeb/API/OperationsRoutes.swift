@@ -1,0 +1,56 @@
+import EdControlEngine
+import EdControlService
+import EdControlStorage
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// For operators: liveness, readiness, Prometheus metrics, and the API's own description.
+struct OperationsRoutes {
+    let store: JobQueue
+    let models: ModelRegistry
+    let prometheus: PrometheusCollectorRegistry
+    /// The installation's metrics token (DIR/metrics.token): the figures cover every school.
+    let metricsToken: String
+
+    struct Status: ResponseEncodable {
+        var status: String
+        var problems: [String]?
+    }
+
+    func add(to router: Router<APIContext>) {
+        // No token: load balancers and orchestrators probe it.
+        router.get("health") { _, _ in Status(status: "ok") }
+        // Needs a token, as everything else does: its problems name the installation's parts.
+        router.get("ready") { _, context -> EditedResponse<Status> in
+            _ = try context.require(.viewer)
+            var problems: [String] = []
+            do { _ = try await store.jobCounts() } catch { problems.append("the database cannot be read: \(error)") }
+            // Presence only: checksums are verified when an analysis loads the models.
+            for entry in models.manifest.models where !FileManager.default.fileExists(atPath: models.directory.appendingPathComponent(entry.file).path) {
+                problems.append("model \(entry.id) is missing; run scripts/setup.sh")
+            }
+            return EditedResponse(status: problems.isEmpty ? .ok : .serviceUnavailable,
+                                  response: Status(status: problems.isEmpty ? "ready" : "not ready", problems: problems.isEmpty ? nil : problems))
+        }
+        router.get("api/v1/openapi.yaml") { _, context -> Response in
+            _ = try context.require(.viewer)
+            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let document = try? Data(contentsOf: url) else {
+                throw HTTPError(.internalServerError, message: "the OpenAPI document is missing from the installation; rebuild EdControl")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
+        }
+        router.get("metrics") { request, _ -> Response in
+            let sent = TokenAuthenticator.bearerToken(request.headers[.authorization]) ?? ""
+            // Compared in constant time: the token's bytes must not leak through timing.
+            guard sent.utf8.count == metricsToken.utf8.count,
+                  zip(sent.utf8, metricsToken.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+                throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"],
+                                message: "the metrics cover every school: send the installation's metrics token (the file metrics.token in the server's data folder) as 'Authorization: Bearer <token>'")
+            }
+            ServiceMetrics.queue(try await store.jobCounts())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
+        }
+    }
+}

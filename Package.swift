@@ -103,6 +103,8 @@ let package = Package(
                 "EdControlEngine", "EdControlReports", "EdControlLab", "EdControlLTI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
             ]
         ),
         // The embedded backend: the store on one SQLite file (GRDB), its migrations and backups.

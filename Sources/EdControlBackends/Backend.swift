@@ -42,11 +42,14 @@ public struct DatabaseLocationError: Error, CustomStringConvertible, LocalizedEr
 }
 
 /// The store and files a command works on. The one place a backend is chosen by name:
-/// everything else holds the store's protocols (`EdControlStore` or a narrower one).
+/// everything else holds the store's protocols (`EdControlStore` or a narrower one) and
+/// `LessonFiles`.
 public struct Backend: Sendable {
     public let data: DataDirectory
     public let database: DatabaseLocation
     public let store: any EdControlStore
+    /// The lessons' files: in the data folder (the one kind this release has).
+    public var files: any LessonFiles { LocalFolderFiles(data) }
 
     /// Opens (creating and migrating) the store at `database` beside the data folder.
     public static func open(data: DataDirectory, database: DatabaseLocation) throws -> Backend {

@@ -22,14 +22,17 @@ public struct ReportWriter: Sendable {
     /// derived: one older than report.json is stale.
     public static let overviewFile = "report-overview.json"
 
-    /// - Parameter media: the analysed recording, which report.html's player plays.
-    public func write(_ report: LessonReport, media: URL) throws {
+    /// - Parameters:
+    ///   - media: the analysed recording, from which the face pictures are cut.
+    ///   - mediaSource: the address report.html's player plays; nil gives `media`'s path
+    ///     relative to the folder (a report written beside its recording, by `analyze`).
+    public func write(_ report: LessonReport, media: URL, mediaSource: String? = nil) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let recording = (report.input.file as NSString).deletingPathExtension
         try place(Data(RTTM.render(report.turns, recordingID: recording).utf8), as: Self.rttmFile)
         try place(Data(WebVTT.render(report).utf8), as: Self.vttFile)
         try place(Data(IncidentsCSV.render(report.incidents).utf8), as: Self.incidentsFile)
-        try place(Data(HTMLReport.render(report, mediaSource: Self.relativePath(from: directory, to: media)).utf8), as: Self.htmlFile)
+        try place(Data(HTMLReport.render(report, mediaSource: mediaSource ?? Self.relativePath(from: directory, to: media)).utf8), as: Self.htmlFile)
         try FaceThumbnails.write(report.video.tracks, from: media, into: directory)
         if let transcript = report.transcript, transcript.analysed {
             try place(Data(TranscriptFiles.text(transcript).utf8), as: Self.transcriptTextFile)

@@ -62,16 +62,19 @@ public struct DataBackup: Sendable {
             let snapshot = try store.snapshot(to: staging.appendingPathComponent(Self.databaseFile))
             var linked: [String] = [], missing: [String] = []
             for (index, lesson) in snapshot.lessons.enumerated() {
-                let folder = data.lessonDirectory(lesson.id)
+                let name = try FileName.lesson(lesson.id)
+                let folder = data.root.appendingPathComponent(name.path)
                 guard FileManager.default.fileExists(atPath: folder.path) else {
-                    missing.append("lessons/\(lesson.id)")
+                    missing.append(name.path)
                     continue
                 }
                 let linkedBefore = linked.count
                 for file in Self.regularFiles(under: folder) {
-                    let relative = "lessons/\(lesson.id)/" + String(file.path.dropFirst(folder.path.count + 1))
-                    // A job's results not yet published are not the lesson's.
-                    guard !relative.split(separator: "/")[2].hasPrefix("results-") else { continue }
+                    let relative = name.path + "/" + String(file.path.dropFirst(folder.path.count + 1))
+                    // Results are the lesson's when its row names their set: another run's are not
+                    // (not yet published, or replaced and about to be deleted).
+                    let set = String(relative.split(separator: "/")[2])
+                    guard !ResultsSet.isSet(set) || set == lesson.results, !set.hasPrefix(".") else { continue }
                     let copy = staging.appendingPathComponent(relative)
                     try FileManager.default.createDirectory(at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
                     do {
@@ -82,7 +85,7 @@ public struct DataBackup: Sendable {
                     }
                 }
                 // The database names the recording: one that is not there is missing.
-                if let recording = lesson.recording.map({ "lessons/\(lesson.id)/\($0)" }), !linked[linkedBefore...].contains(recording),
+                if let recording = lesson.recording.map({ name.path + "/" + $0 }), !linked[linkedBefore...].contains(recording),
                    !missing.contains(recording) {
                     missing.append(recording)
                 }

@@ -1,3 +1,4 @@
+import EdControlStorage
 import Foundation
 import GRDB
 
@@ -6,8 +7,9 @@ extension SQLiteStore {
     struct Snapshot {
         var at: Date
         var schemaVersion: Int
-        /// Every lesson, by id, with the file name of its recording if it has one.
-        var lessons: [(id: String, recording: String?)]
+        /// Every lesson, by id, with the file name of its recording if it has one and the set
+        /// of results it publishes.
+        var lessons: [(id: String, recording: String?, results: String)]
         var schools: Int
         var reviews: Int
     }
@@ -23,7 +25,8 @@ extension SQLiteStore {
         let at = Date()
         return try copy.read { db in
             Snapshot(at: at, schemaVersion: try Self.migrator.appliedIdentifiers(db).count,
-                     lessons: try Row.fetchAll(db, sql: "SELECT id, media_file FROM lesson ORDER BY id").map { ($0["id"], $0["media_file"]) },
+                     lessons: try Row.fetchAll(db, sql: "SELECT id, media_file, COALESCE(results_set, ?) AS results FROM lesson ORDER BY id",
+                                               arguments: [ResultsSet.beforeRuns]).map { ($0["id"], $0["media_file"], $0["results"]) },
                      schools: try Int.fetchOne(db, sql: "SELECT count(*) FROM school") ?? 0,
                      reviews: try Int.fetchOne(db, sql: "SELECT count(*) FROM incident_review") ?? 0)
         }

@@ -109,8 +109,9 @@ extension SQLiteStore {
     /// Stores what a job made, in its success's transaction.
     private static func store(_ result: JobResult, ofJob jobID: String, lessonID: String, at now: Double, in db: Database) throws {
         switch result {
-        case .analysis(let summary):
+        case .analysis(let summary, let resultsSet):
             try record(summary, lessonID: lessonID, analysedAt: now, in: db)
+            try db.execute(sql: "UPDATE lesson SET results_set = ? WHERE id = ?", arguments: [resultsSet, lessonID])
         case .voiceProfile(let profile):
             try db.execute(sql: "UPDATE teacher SET voice_profile = ? WHERE id = (SELECT teacher_id FROM job WHERE id = ?)", arguments: [profile, jobID])
         case .shadow(let result):
@@ -118,9 +119,9 @@ extension SQLiteStore {
         }
     }
 
-    public func lessonsWithOutdatedSummaries() async throws -> [String] {
+    public func lessonsWithOutdatedSummaries() async throws -> [Lesson] {
         try await database.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM lesson WHERE analysed_at IS NOT NULL AND summary_version < ? ORDER BY id",
+            try Lesson.fetchAll(db, sql: "SELECT * FROM lesson WHERE analysed_at IS NOT NULL AND summary_version < ? ORDER BY id",
                                 arguments: [AnalysisSummary.version])
         }
     }

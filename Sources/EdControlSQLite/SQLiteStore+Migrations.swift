@@ -164,7 +164,8 @@ extension SQLiteStore {
         }
         migrator.registerMigration("v16: transcription per school and per upload; searchable transcripts") { db in
             // The index's rows are the transcript's segments; lesson and school are stored
-            // beside the text but not indexed. unicode61 folds case and diacritics (ё as е).
+            // beside the text but not indexed. unicode61 folds case and Latin diacritics (not
+            // ё: v29 indexes folded text).
             try db.execute(sql: """
                 ALTER TABLE school ADD COLUMN transcription TEXT NOT NULL DEFAULT 'auto';
                 ALTER TABLE lesson ADD COLUMN transcription TEXT;
@@ -243,6 +244,23 @@ extension SQLiteStore {
                 CREATE UNIQUE INDEX job_one_active_per_lesson ON job(lesson_id) WHERE state IN ('queued', 'running') AND kind != 'shadow';
                 CREATE UNIQUE INDEX job_one_active_shadow_per_lesson ON job(lesson_id) WHERE state IN ('queued', 'running') AND kind = 'shadow';
                 CREATE UNIQUE INDEX job_one_active_enrolment_per_teacher ON job(teacher_id) WHERE state IN ('queued', 'running') AND kind = 'voice_enrolment';
+                """)
+        }
+        migrator.registerMigration("v28: the set of results files a lesson's row names as published") { db in
+            try db.execute(sql: "ALTER TABLE lesson ADD COLUMN results_set TEXT")
+        }
+        migrator.registerMigration("v29: transcripts searched with ё as е") { db in
+            // unicode61 folds case and Latin diacritics but keeps ё apart from е (the store
+            // conformance kit found it): the index holds the text folded as searches fold
+            // words, and the text as said beside it, unindexed, for the hits.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE transcript_line_folded USING fts5(
+                    folded, text UNINDEXED, lesson_id UNINDEXED, school_id UNINDEXED, start UNINDEXED, end UNINDEXED,
+                    speaker UNINDEXED, role UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');
+                INSERT INTO transcript_line_folded (folded, text, lesson_id, school_id, start, end, speaker, role)
+                    SELECT replace(replace(text, 'ё', 'е'), 'Ё', 'Е'), text, lesson_id, school_id, start, end, speaker, role FROM transcript_line;
+                DROP TABLE transcript_line;
+                ALTER TABLE transcript_line_folded RENAME TO transcript_line;
                 """)
         }
         return migrator

@@ -11,10 +11,10 @@ extension SQLiteStore {
             guard let transcript, transcript.analysed,
                   try Lesson.filter(Column("id") == lessonID && Column("school_id") == schoolID).fetchCount(db) > 0 else { return }
             let insert = try db.makeStatement(sql: """
-                INSERT INTO transcript_line (text, lesson_id, school_id, start, end, speaker, role) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO transcript_line (folded, text, lesson_id, school_id, start, end, speaker, role) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for segment in transcript.segments {
-                try insert.execute(arguments: [segment.text, lessonID, schoolID, segment.start, segment.end, segment.speaker, segment.role?.rawValue])
+                try insert.execute(arguments: [segment.text.searchFolded, segment.text, lessonID, schoolID, segment.start, segment.end, segment.speaker, segment.role?.rawValue])
             }
         }
     }

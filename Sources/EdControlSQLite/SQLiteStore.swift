@@ -121,8 +121,11 @@ public final class SQLiteStore: EdControlStore {
         }
     }
 
-    public func lessonIDs() async throws -> Set<String> {
-        try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM lesson")) }
+    public func publishedResults() async throws -> [String: String] {
+        try await database.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT id, COALESCE(results_set, ?) AS results_set FROM lesson", arguments: [ResultsSet.beforeRuns])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["id"], $0["results_set"]) })
+        }
     }
 }
 

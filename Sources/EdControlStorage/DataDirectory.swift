@@ -3,16 +3,19 @@ import EdControlReports
 import Foundation
 import Logging
 
-/// Where the embedded service keeps everything: the SQLite database, uploads being
-/// received, and per lesson its recording and the analysis results.
+/// Where the embedded service keeps everything: the SQLite database, and the lessons' files
+/// (`LocalFolderFiles`: uploads being received, per lesson its recording and the analysis
+/// results). Only `LocalFolderFiles` and the backup know the layout below.
 ///
 ///     DIR/edcontrol.sqlite
 ///     DIR/metrics.token                       (the operator's token for /metrics, readable by the owner only)
 ///     DIR/publishing.lock                     (held while a lesson's files and rows change together; see `publishing`)
 ///     DIR/uploads/<uuid>.part                 (an upload in progress)
 ///     DIR/lessons/<lesson id>/recording.<ext>
-///     DIR/lessons/<lesson id>/results/        (report.json, diarization.rttm, timeline.vtt, incidents.csv, report.html)
-///     DIR/lessons/<lesson id>/results-<job>/  (a job's results before they replace the previous ones)
+///     DIR/lessons/<lesson id>/results-<job>-<attempt>/  (one run's results: report.json, report-overview.json,
+///                                             diarization.rttm, timeline.vtt, incidents.csv, report.html,
+///                                             transcript.*, faces/; the lesson's row names the published one)
+///     DIR/lessons/<lesson id>/results/        (the results of lessons published before runs were named)
 ///     DIR/lessons/<lesson id>/shadow/<configuration>/report.json  (a shadow run's report, never shown to the school)
 ///
 /// Everything in it is private to the service's user (folders 0700, files 0600): recordings
@@ -25,7 +28,7 @@ public struct DataDirectory: Sendable {
     public init(_ root: URL) throws {
         umask(0o077)
         self.root = root.standardizedFileURL
-        for directory in [self.root, uploads, lessons] {
+        for directory in [self.root] + [FileName.uploads, FileName.lessons].map({ self.root.appendingPathComponent($0.path) }) {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
     }
@@ -94,19 +97,6 @@ public struct DataDirectory: Sendable {
     }
 
     public var database: URL { root.appendingPathComponent("edcontrol.sqlite") }
-    public var uploads: URL { root.appendingPathComponent("uploads") }
-    package var lessons: URL { root.appendingPathComponent("lessons") }
-
-    public func lessonDirectory(_ lessonID: String) -> URL { lessons.appendingPathComponent(lessonID) }
-    public func results(of lessonID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results") }
-    package func pendingResults(of lessonID: String, job jobID: String) -> URL { lessonDirectory(lessonID).appendingPathComponent("results-\(jobID)") }
-    func shadowResults(of lessonID: String, challenger: String) -> URL {
-        lessonDirectory(lessonID).appendingPathComponent("shadow").appendingPathComponent(challenger)
-    }
-    /// The lesson's latest report, if it has been analysed.
-    package func report(of lessonID: String) -> LessonReport? {
-        LessonReport.read(from: results(of: lessonID).appendingPathComponent(ReportWriter.reportFile))
-    }
 
     /// The installation's token for `/metrics`, made on first use. Metrics cover every
     /// school, so a school's own tokens do not open them; the operator's scraper sends this.
@@ -121,25 +111,5 @@ public struct DataDirectory: Sendable {
             throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: file.path])
         }
         return token
-    }
-
-    public func recording(of lesson: Lesson) -> URL? { lesson.mediaFile.map { lessonDirectory(lesson.id).appendingPathComponent($0) } }
-
-    /// Makes a job's results the lesson's results. They sit beside the recording like the
-    /// old ones, so report.html's relative link to the recording stays valid.
-    package func publish(_ pending: URL, lessonID: String) throws {
-        try replace(results(of: lessonID), with: pending)
-    }
-
-    /// Makes a shadow job's results the challenger's results for the lesson.
-    package func publishShadow(_ pending: URL, lessonID: String, challenger: String) throws {
-        let results = shadowResults(of: lessonID, challenger: challenger)
-        try FileManager.default.createDirectory(at: results.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try replace(results, with: pending)
-    }
-
-    private func replace(_ results: URL, with pending: URL) throws {
-        try? FileManager.default.removeItem(at: results)
-        try FileManager.default.moveItem(at: pending, to: results)
     }
 }

@@ -36,6 +36,7 @@ public struct EdControlServer: Sendable {
     let settings: Settings
     let data: DataDirectory
     let store: EdControlStore
+    let files: any LessonFiles
     let models: ModelRegistry
     let prometheus: PrometheusCollectorRegistry
     let logger: Logger
@@ -43,16 +44,19 @@ public struct EdControlServer: Sendable {
     /// The owner of every lesson's life in this process, shared by routes, pages and workers.
     let lessons: LessonService
 
-    public init(settings: Settings, data: DataDirectory, store: EdControlStore, models: ModelRegistry,
+    /// `files` nil keeps the lessons' files in the data folder.
+    public init(settings: Settings, data: DataDirectory, store: EdControlStore, files: (any LessonFiles)? = nil, models: ModelRegistry,
                 prometheus: PrometheusCollectorRegistry, logger: Logger = Logger(label: "edcontrol.server")) {
         self.settings = settings
         self.data = data
         self.store = store
+        let files = files ?? LocalFolderFiles(data)
+        self.files = files
         self.models = models
         self.prometheus = prometheus
         self.logger = logger
-        reports = ReportCache(data: data)
-        lessons = LessonService(store: store, data: data, limits: settings.lessons, reports: reports, logger: logger)
+        reports = ReportCache(files: files)
+        lessons = LessonService(store: store, files: files, limits: settings.lessons, reports: reports, logger: logger)
     }
 
     /// Workers named after this host and process, so a job's `workerId` says where it ran.
@@ -150,7 +154,7 @@ public struct EdControlServer: Sendable {
                   pages: pages, publicURL: settings.publicURL).add(to: router)
         OperationsRoutes(store: store, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
         let api = router.group("api/v1")
-        LessonRoutes(store: store, data: data, lessons: lessons).add(to: api)
+        LessonRoutes(store: store, files: files, lessons: lessons).add(to: api)
         JobRoutes(store: store, lessons: lessons).add(to: api)
         TeacherRoutes(store: store, lessons: lessons).add(to: api)
         WebhookRoutes(store: store, targets: settings.webhooks.targets).add(to: api)
@@ -161,8 +165,8 @@ public struct EdControlServer: Sendable {
         AuditRoutes(store: store).add(to: api)
         MonitoringRoutes(monitor: DriftMonitor(store: store)).add(to: api)
         RegistryRoutes(store: store).add(to: api)
-        PilotRoutes(reporter: PilotReporter(store: store, data: data)).add(to: api)
-        Dashboard(store: store, data: data, pages: pages, reports: reports, lessons: lessons, models: models, lmsRequests: lmsRequests,
+        PilotRoutes(reporter: PilotReporter(store: store, files: files)).add(to: api)
+        Dashboard(store: store, files: files, pages: pages, reports: reports, lessons: lessons, models: models, lmsRequests: lmsRequests,
                   publicURL: settings.publicURL).add(to: router)
         return router
     }

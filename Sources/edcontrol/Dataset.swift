@@ -25,12 +25,13 @@ struct Dataset: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (data, store) = try dataOptions.open()
+            let backend = try dataOptions.backend()
+            let store = backend.store
             guard let found = try await store.school(named: school, createIfMissing: false) else {
                 throw ValidationFailure(message: "there is no school named \(school) in \(dataOptions.data)")
             }
             let manifest = try await refusals {
-                try await ReviewDataset(store: store, data: data).export(school: found, to: URL(fileURLWithPath: out), by: by)
+                try await ReviewDataset(store: store, files: backend.files).export(school: found, to: URL(fileURLWithPath: out), by: by)
             }
             let confirmed = manifest.items.map(\.confirmed).reduce(0, +), rejected = manifest.items.map(\.rejected).reduce(0, +)
             let corrected = manifest.items.map(\.corrected).reduce(0, +)

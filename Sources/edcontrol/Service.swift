@@ -166,13 +166,14 @@ struct Work: AsyncParsableCommand {
 
     func run() async throws {
         let registry = try reportingErrors { try models.registry() }
-        let (data, store) = try dataOptions.open()
+        let backend = try dataOptions.backend()
+        let (data, store) = (backend.data, backend.store)
         try await refusals { try await EdControlServer.checkChampion(store: store, models: registry) }
         _ = bootstrapMetrics()
         let logger = serviceLogger("edcontrol.worker")
         try data.makePrivate(logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: EdControlServer.workers(count: workers, lessons: LessonService(store: store, data: data, logger: logger), models: registry,
+            services: EdControlServer.workers(count: workers, lessons: LessonService(store: store, files: backend.files, logger: logger), models: registry,
                                            settings: lease.workerSettings, logger: logger)
                 .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

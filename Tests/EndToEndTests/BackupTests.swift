@@ -97,7 +97,7 @@ struct BackupTests {
         init() async throws {
             data = try DataDirectory(Fixtures.temporaryDirectory("backup-school"))
             store = try SQLiteStore(path: data.database.path)
-            lessons = LessonService(store: store, data: data)
+            lessons = LessonService(store: store, files: LocalFolderFiles(data))
             let school = try #require(try await store.school(named: "School A", createIfMissing: true))
             let token = try await store.createToken(schoolID: school.id, name: "manager", role: .manager, expiresAt: nil).token
             manager = Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager)
@@ -105,8 +105,8 @@ struct BackupTests {
 
         /// A lesson of a real recording, as uploaded.
         func upload() async throws -> LessonWithJob {
-            let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
-            try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[0]), to: upload)
+            let upload = try FileName.upload(UUID().uuidString)
+            try await lessons.files.put(upload, data: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[0])))
             return try await lessons.accept(upload, details: .init(title: nil, originalFilename: "lesson.wav", teacherID: nil, recordedAt: nil), by: manager)
         }
 
@@ -115,13 +115,13 @@ struct BackupTests {
             let job = try #require(try await store.claimNext(workerID: "w", leaseSeconds: 60))
             var named = report
             named.generatedAt = job.id
-            let pending = data.pendingResults(of: job.lessonID, job: job.id)
-            try FileManager.default.createDirectory(at: pending, withIntermediateDirectories: true)
-            try JSONEncoder().encode(named).write(to: pending.appendingPathComponent(ReportWriter.reportFile))
-            for file in ["timeline.vtt", "incidents.csv", "diarization.rttm"] {
-                try Data("made by job \(job.id)\n".utf8).write(to: pending.appendingPathComponent(file))
+            try await lessons.files.writeFolder(try FileName.results(lessonID: job.lessonID, set: ResultsSet.run(of: job))) { folder in
+                for file in ["timeline.vtt", "incidents.csv", "diarization.rttm"] {
+                    try Data("made by job \(job.id)\n".utf8).write(to: folder.appendingPathComponent(file))
+                }
+                try JSONEncoder().encode(named).write(to: folder.appendingPathComponent(ReportWriter.reportFile))
             }
-            #expect(try await lessons.publish(named, from: pending, job: job, workerID: "w"))
+            #expect(try await lessons.publish(named, job: job, workerID: "w"))
         }
 
         func backUp(progress: @escaping @Sendable (Double) -> Void = { _ in }) async throws -> (URL, BackupManifest) {
@@ -164,11 +164,15 @@ struct BackupTests {
             #expect(manifest.missing.isEmpty && manifest.lessons == 1)
             let unpacked = try Fixtures.temporaryDirectory("unpacked")
             try DataBackup.unpackChecked(archive, into: unpacked)
-            let lastSucceeded = try await DatabaseQueue(path: unpacked.appendingPathComponent("edcontrol.sqlite").path).read { db in
-                try String.fetchOne(db, sql: "SELECT id FROM job WHERE lesson_id = ? AND state = 'succeeded' ORDER BY finished_at DESC, rowid DESC LIMIT 1",
-                                    arguments: [lesson])
+            let (lastSucceeded, named) = try await DatabaseQueue(path: unpacked.appendingPathComponent("edcontrol.sqlite").path).read { db in
+                (try String.fetchOne(db, sql: "SELECT id FROM job WHERE lesson_id = ? AND state = 'succeeded' ORDER BY finished_at DESC, rowid DESC LIMIT 1",
+                                     arguments: [lesson]),
+                 try String.fetchOne(db, sql: "SELECT results_set FROM lesson WHERE id = ?", arguments: [lesson]))
             }
-            let results = unpacked.appendingPathComponent("lessons/\(lesson)/results")
+            #expect(named?.hasPrefix("results-\(lastSucceeded ?? "")-") == true, "the lesson names the set of job \(named ?? "none")")
+            let sets = try FileManager.default.contentsOfDirectory(atPath: unpacked.appendingPathComponent("lessons/\(lesson)").path).filter { $0.hasPrefix("results") }
+            #expect(sets == [named ?? ""], "the backup holds the named set of results only: \(sets)")
+            let results = unpacked.appendingPathComponent("lessons/\(lesson)/\(named ?? "")")
             let backedUp = LessonReport.read(from: results.appendingPathComponent(ReportWriter.reportFile))
             #expect(backedUp?.generatedAt == lastSucceeded, "the report of job \(backedUp?.generatedAt ?? "none") beside the rows of job \(lastSucceeded ?? "none")")
             let timeline = try String(contentsOf: results.appendingPathComponent("timeline.vtt"), encoding: .utf8)
@@ -185,8 +189,8 @@ struct BackupTests {
         let school = try await School()
         let ids = try await [school.upload(), school.upload(), school.upload()].map(\.lesson).sorted { $0.id < $1.id }
         let (first, erased, lost) = (ids[0], ids[1], ids[2])
-        let lostRecording = try #require(school.data.recording(of: lost))
-        let erasedFolder = school.data.lessonDirectory(erased.id)
+        let lostRecording = school.data.root.appendingPathComponent(try #require(try FileName.recording(of: lost)).path)
+        let erasedFolder = school.data.root.appendingPathComponent(try FileName.lesson(erased.id).path)
         final class Erasure: Sendable { let task = Mutex<Task<Void, any Error>?>(nil) }
         let erasure = Erasure()
         let (archive, manifest) = try await school.backUp { [school] fraction in

@@ -1,3 +1,4 @@
+import EdControlStorage
 @testable import EdControlTestSupport
 import EdControlEngine
 import EdControlLab
@@ -62,12 +63,12 @@ struct DriftTests {
 
     @Test func theAPIAndThePageCompareTwoPeriodsOfTheSchoolsLessons() async throws {
         let admin = try await RouterInstallation("drift", role: .admin)
-        let service = LessonService(store: admin.store, data: admin.data)
+        let service = LessonService(store: admin.store, files: LocalFolderFiles(admin.data))
         let day = 86400.0, start = try DriftMonitor.window("2026-10-01..2026-10-01").start
         var ids: [String] = []
         for (index, features) in (lessons(8, speech: 0.7, codec: "aac") + lessons(8, speech: 0.35, codec: "opus")).enumerated() {
-            let upload = admin.data.uploads.appendingPathComponent("\(index).part")
-            try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[0]), to: upload)
+            let upload = try FileName.upload("\(index)")
+            try await service.files.put(upload, data: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[0])))
             let lesson = try await service.accept(upload, details: .init(title: nil, originalFilename: "l.wav", teacherID: nil, recordedAt: nil), by: admin.caller)
             // October's first eight lessons, then November's.
             let analysedAt = start.addingTimeInterval(index < 8 ? Double(index) * day : 31 * day + Double(index) * day)

@@ -508,8 +508,10 @@ struct ServiceAPITests {
         }
         #expect(stored["mediaFile"] == nil, "the recording is forgotten: \(stored)")
         #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)/recording.mp4").path))
-        #expect(!FileManager.default.fileExists(atPath: server.data.appendingPathComponent("lessons/\(lesson)/results/faces").path),
-                "the faces' pictures go with the recording")
+        // The lesson's row names its published set of results, beside the recording.
+        let results = server.data.appendingPathComponent("lessons/\(lesson)/\(try #require(stored["resultsSet"] as? String, "\(stored)"))")
+        #expect(FileManager.default.fileExists(atPath: results.appendingPathComponent("report.json").path))
+        #expect(!FileManager.default.fileExists(atPath: results.appendingPathComponent("faces").path), "the faces' pictures go with the recording")
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/faces/F1.jpg", token: admin).status == 404)
         #expect(try await server.request("GET", "/api/v1/lessons/\(lesson)/report.json", token: admin).status == 200, "the report stays")
         let again = try await server.request("POST", "/api/v1/lessons/\(lesson)/analyses", token: admin)

@@ -35,14 +35,14 @@ struct LessonListTests {
                 ("Алгебра, 7Б", anna.id as String?, 0.0, true, "alert", 3), ("Geometry 8A", nil, 6 * day, false, "ok", 0),
                 ("=HYPERLINK(\"http://x\")", nil, 2 * day, true, "review", 1), ("Физика", anna.id as String?, 4 * day, true, "inconclusive", 0),
             ] {
-                let upload = site.data.uploads.appendingPathComponent(UUID().uuidString + ".part")
-                try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[0]), to: upload)
+                let upload = try FileName.upload(UUID().uuidString)
+                try await lessons.files.put(upload, data: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[0])))
                 let stored = try await lessons.accept(upload, details: .init(title: title, originalFilename: "a.wav", teacherID: teacher,
                                                                            recordedAt: start + offset, recordedAtHasTime: hasTime), by: manager)
                 let job = try #require(try await store.claimNext(workerID: "w", leaseSeconds: 30))
                 #expect(job.lessonID == stored.lesson.id)
                 #expect(try await store.apply(.succeed(.analysis(AnalysisSummary(
-                    flag: flag, incidentCount: incidents, teacherTalkPercent: 60, speakerCount: 2, durationSeconds: 7, teacherNegativeShare: nil))),
+                    flag: flag, incidentCount: incidents, teacherTalkPercent: 60, speakerCount: 2, durationSeconds: 7, teacherNegativeShare: nil), resultsSet: ResultsSet.run(of: job))),
                                             jobID: job.id, workerID: "w"))
                 ids[title] = stored.lesson.id
             }
@@ -87,13 +87,12 @@ struct LessonListTests {
         // A real report: a person crying, then laughing, taken here as the lesson's teacher.
         var report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4"))
         report.video.tracks = report.video.tracks.map { var track = $0; track.role = .teacher; return track }
-        let results = school.site.data.results(of: lessonID)
-        try FileManager.default.createDirectory(at: results, withIntermediateDirectories: true)
-        try JSONEncoder().encode(report).write(to: results.appendingPathComponent(ReportWriter.reportFile))
+        let lesson = try #require(try await school.store.lesson(id: lessonID, schoolID: school.site.caller.schoolID)).lesson
+        try await school.server.lessons.files.put(try FileName.results(of: lesson).appending(ReportWriter.reportFile), data: try JSONEncoder().encode(report))
         try await school.store.database.write { db in
             try db.execute(sql: "UPDATE lesson SET summary_version = 1, teacher_negative_share = 0.81 WHERE id = ?", arguments: [lessonID])
         }
-        #expect(try await school.store.lessonsWithOutdatedSummaries() == [lessonID], "only the lesson marked as older")
+        #expect(try await school.store.lessonsWithOutdatedSummaries().map(\.id) == [lessonID], "only the lesson marked as older")
         #expect(try await school.server.lessons.refreshOutdatedSummaries() == 1)
         let refreshed = try #require(try await school.store.lesson(id: lessonID, schoolID: school.site.caller.schoolID)).lesson
         let expected = try #require(report.expressionChanges(of: .teacher).moreNegativeShare)

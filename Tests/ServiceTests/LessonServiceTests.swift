@@ -16,14 +16,19 @@ struct LessonServiceTests {
         let store = try SQLiteStore(path: data.database.path)
         let school = try #require(try await store.school(named: "School A", createIfMissing: true))
         let token = try await store.createToken(schoolID: school.id, name: "manager", role: .manager, expiresAt: nil).token
-        return (LessonService(store: store, data: data), Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager))
+        return (LessonService(store: store, files: LocalFolderFiles(data)), Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager))
     }
 
-    /// A copy of a real recording in the uploads folder, as a received upload is.
-    private func received(_ data: DataDirectory) throws -> URL {
-        let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
-        try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[0]), to: upload)
+    /// A copy of a real recording stored as an upload, as a received upload is.
+    private func received(_ files: any LessonFiles) async throws -> FileName {
+        let upload = try FileName.upload(UUID().uuidString)
+        try await files.put(upload, data: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[0])))
         return upload
+    }
+
+    private func stored(_ name: FileName?, in lessons: LessonService) async throws -> Bool {
+        guard let name else { return false }
+        return try await lessons.files.info(name) != nil
     }
 
     private func details(_ title: String? = nil, teacher: String? = nil) -> LessonService.Details {
@@ -32,10 +37,9 @@ struct LessonServiceTests {
 
     @Test func acceptedLessonOwnsItsFileAndErasureRemovesRowsThenFiles() async throws {
         let (lessons, manager) = try await service()
-        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
-        let recording = try #require(lessons.data.recording(of: stored.lesson))
-        #expect(FileManager.default.fileExists(atPath: recording.path) && stored.job?.state == .queued)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: lessons.data.uploads.path).isEmpty, "the upload moved, not copied")
+        let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
+        #expect(try await self.stored(FileName.recording(of: stored.lesson), in: lessons) && stored.job?.state == .queued)
+        #expect(try await lessons.files.list(under: FileName.uploads).isEmpty, "the upload moved, not copied")
 
         // A webhook delivery about it names it: erasure takes it too, and leaves other lessons' deliveries.
         _ = try await lessons.store.addWebhook(schoolID: manager.schoolID, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
@@ -46,7 +50,7 @@ struct LessonServiceTests {
         try await lessons.erase(stored.lesson.id, by: manager)
         #expect(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID) == nil)
         #expect(try await lessons.store.dueDeliveries(limit: 10, lockSeconds: 0).map(\.0.lessonID) == ["another lesson"])
-        #expect(!FileManager.default.fileExists(atPath: lessons.data.lessonDirectory(stored.lesson.id).path))
+        #expect(try await lessons.files.list(under: FileName.lesson(stored.lesson.id)).isEmpty)
         let audit = try await lessons.store.auditEvents(schoolID: manager.schoolID, limit: 10, offset: 0)
         #expect(audit.first?.action == "lesson.delete")
         await #expect(throws: (any Error).self, "a second erasure finds nothing") { try await lessons.erase(stored.lesson.id, by: manager) }
@@ -56,31 +60,41 @@ struct LessonServiceTests {
         let (lessons, manager) = try await service()
         await #expect(throws: (any Error).self) { try await lessons.check(details(String(repeating: "x", count: 301)), by: manager) }
         await #expect(throws: (any Error).self) { try await lessons.check(details(teacher: "nobody"), by: manager) }
-        let notMedia = lessons.data.uploads.appendingPathComponent("x.part")
-        try Data("just text, not a recording".utf8).write(to: notMedia)
+        let notMedia = try FileName.upload("x")
+        try await lessons.files.put(notMedia, data: Data("just text, not a recording".utf8))
         await #expect(throws: (any Error).self) { try await lessons.accept(notMedia, details: details(), by: manager) }
-        #expect(try await lessons.store.lessonIDs().isEmpty)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: lessons.data.lessons.path).isEmpty)
+        #expect(try await lessons.store.publishedResults().isEmpty)
+        #expect(try await lessons.files.list(under: FileName.lessons).isEmpty)
     }
 
-    /// The process stopped between removing a lesson's rows and its files, and an upload was
-    /// cut off by a crash: at the next start both are swept, and nothing else is.
+    /// The process stopped between removing a lesson's rows and its files, an upload was
+    /// cut off by a crash, and a worker stopped before its results were published: at the
+    /// next start these are swept once a day old, and nothing else is (not the published
+    /// results, not an upload or a run still being written).
     @Test func sweepDeletesWhatNoLessonOwns() async throws {
         let (lessons, manager) = try await service()
-        let kept = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
-        let orphan = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let files = lessons.files
+        let kept = try await lessons.accept(try await received(files), details: details(), by: manager)
+        let orphan = try await lessons.accept(try await received(files), details: details(), by: manager)
         _ = try await lessons.store.deleteLesson(id: orphan.lesson.id, schoolID: manager.schoolID)  // rows gone, files not
-        let stale = lessons.data.uploads.appendingPathComponent("stale.part")
-        let fresh = lessons.data.uploads.appendingPathComponent("fresh.part")
-        try Data(count: 1000).write(to: stale)
-        try Data(count: 1000).write(to: fresh)
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 86400)], ofItemAtPath: stale.path)
+        let (stale, fresh) = (try FileName.upload("stale"), try FileName.upload("fresh"))
+        let published = try FileName.results(lessonID: kept.lesson.id, set: ResultsSet.beforeRuns).appending("report.json")
+        let (abandoned, running) = (try FileName.results(lessonID: kept.lesson.id, set: "results-job-1").appending("report.json"),
+                                    try FileName.results(lessonID: kept.lesson.id, set: "results-job-2").appending("report.json"))
+        for name in [stale, fresh, published, abandoned, running] { try await files.put(name, data: Data(count: 1000)) }
+        let local = try #require(files as? LocalFolderFiles).data.root
+        for name in [stale, abandoned, published] {
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 86400)], ofItemAtPath: local.appendingPathComponent(name.path).path)
+        }
 
-        #expect(try await lessons.sweep() == 2)
-        #expect(!FileManager.default.fileExists(atPath: lessons.data.lessonDirectory(orphan.lesson.id).path))
-        #expect(!FileManager.default.fileExists(atPath: stale.path) && FileManager.default.fileExists(atPath: fresh.path), "an upload in progress stays")
-        let keptRecording = try #require(lessons.data.recording(of: kept.lesson))
-        #expect(FileManager.default.fileExists(atPath: keptRecording.path))
+        #expect(try await lessons.sweep() == 3)
+        #expect(try await files.list(under: FileName.lesson(orphan.lesson.id)).isEmpty)
+        let (staleLeft, freshLeft) = (try await self.stored(stale, in: lessons), try await self.stored(fresh, in: lessons))
+        #expect(!staleLeft && freshLeft, "an upload in progress stays")
+        let (abandonedLeft, runningLeft) = (try await self.stored(abandoned, in: lessons), try await self.stored(running, in: lessons))
+        #expect(!abandonedLeft && runningLeft, "a run being written stays")
+        #expect(try await self.stored(published, in: lessons), "the set the lesson names stays, however old")
+        #expect(try await self.stored(FileName.recording(of: kept.lesson), in: lessons))
         #expect(try await lessons.sweep() == 0)
     }
 
@@ -88,7 +102,7 @@ struct LessonServiceTests {
     /// the other waits or runs (no worker here: the jobs stay queued as long as the test needs).
     @Test func reanalysisAndVoiceEnrolmentOfOneLessonExcludeEachOther() async throws {
         let (lessons, manager) = try await service()
-        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
         let teacher = try await lessons.store.createTeacher(schoolID: manager.schoolID, name: "Ivan")
         await #expect(throws: StoreConflict.self, "the first analysis is still queued") {
             try await lessons.store.enqueueVoiceEnrolment(teacherID: teacher.id, lessonID: stored.lesson.id, speaker: "S1",
@@ -107,10 +121,10 @@ struct LessonServiceTests {
     /// failure: through the lessons' owner, so the school's webhooks hear `job.failed`.
     @Test func aJobWhoseRecordingIsGoneFailsAndTellsTheWebhooks() async throws {
         let (lessons, manager) = try await service()
-        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
         _ = try await lessons.store.addWebhook(schoolID: manager.schoolID, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
         // As the retention policy or an erasure of the recording leaves it.
-        try FileManager.default.removeItem(at: try #require(lessons.data.recording(of: stored.lesson)))
+        try await lessons.files.delete(try #require(FileName.recording(of: stored.lesson)))
         try await lessons.store.clearMedia(lessonID: stored.lesson.id)
 
         let worker = AnalysisWorker(id: "w", lessons: lessons, models: try Fixtures.registry())
@@ -129,15 +143,15 @@ struct LessonServiceTests {
 
     @Test func expiredRecordingsGoAndTheirLessonsStay() async throws {
         let (lessons, manager) = try await service()
-        let stored = try await lessons.accept(try received(lessons.data), details: details(), by: manager)
+        let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
         // Queued: not expired while a job may still read it.
         try await lessons.expireRecordings(uploadedBefore: Date().addingTimeInterval(60))
         #expect(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID)?.lesson.mediaFile != nil)
         _ = try await lessons.store.cancel(jobID: try #require(stored.job?.id), schoolID: manager.schoolID)
         try await lessons.expireRecordings(uploadedBefore: Date().addingTimeInterval(60))
         let after = try #require(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID))
-        let recording = try #require(lessons.data.recording(of: stored.lesson))
-        #expect(after.lesson.mediaFile == nil && !FileManager.default.fileExists(atPath: recording.path))
+        let recordingLeft = try await self.stored(FileName.recording(of: stored.lesson), in: lessons)
+        #expect(after.lesson.mediaFile == nil && !recordingLeft)
         await #expect(throws: (any Error).self, "nothing left to analyse") { try await lessons.reanalyse(stored.lesson.id, by: manager) }
     }
 }

@@ -77,8 +77,9 @@ struct SecurityTests {
         }
         #expect(watch.opens() == 0, "the canary recording was opened")
         #expect(try await site.store.lessons(schoolID: site.caller.schoolID, matching: LessonQuery()).total == 0)
-        for folder in [site.data.uploads, site.data.lessons] {
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "\(folder.lastPathComponent) keeps a refused upload")
+        for folder in [FileName.uploads, FileName.lessons] {
+            let left = try FileManager.default.contentsOfDirectory(atPath: site.data.root.appendingPathComponent(folder.path).path)
+            #expect(left.isEmpty, "\(folder) keeps a refused upload: \(left)")
         }
         // The engine's readers refuse them too (a lesson stored before this check, or the command line).
         let playlist = elsewhere.appendingPathComponent("playlist.m3u8")

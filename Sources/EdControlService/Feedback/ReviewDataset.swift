@@ -1,6 +1,7 @@
 import EdControlEngine
 import EdControlStorage
 import Foundation
+import NIOCore
 
 /// Reviewers' verdicts turned into a labelled dataset: for each lesson whose every incident
 /// has been judged, its recording, the confirmed incidents (as the reviewers corrected
@@ -42,11 +43,11 @@ public struct ReviewDataset: Sendable {
     }
 
     let store: any LessonStore & ReviewStore
-    let data: DataDirectory
+    let lessonFiles: any LessonFiles
 
-    public init(store: EdControlStore, data: DataDirectory) {
+    public init(store: EdControlStore, files: any LessonFiles) {
         self.store = store
-        self.data = data
+        self.lessonFiles = files
     }
 
     /// Writes the school's dataset into `folder` (which must not exist yet).
@@ -60,11 +61,11 @@ public struct ReviewDataset: Sendable {
         try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
         var items: [Item] = [], partiallyReviewed = 0, withoutRecording = 0
         for (lessonID, reviews) in verdicts.sorted(by: { $0.key < $1.key }) {
-            guard let lesson = try await store.lesson(id: lessonID, schoolID: school.id)?.lesson, let report = data.report(of: lessonID) else { continue }
+            guard let lesson = try await store.lesson(id: lessonID, schoolID: school.id)?.lesson, let report = await lessonFiles.report(of: lesson) else { continue }
             guard Set(reviews.map(\.incidentIndex)) == Set(report.incidents.indices) else { partiallyReviewed += 1; continue }
-            guard let recording = data.recording(of: lesson) else { withoutRecording += 1; continue }
-            let media = "\(lessonID).\(recording.pathExtension.lowercased())"
-            try FileManager.default.copyItem(at: recording, to: partial.appendingPathComponent(media))
+            guard let recording = try FileName.recording(of: lesson), try await lessonFiles.info(recording) != nil else { withoutRecording += 1; continue }
+            let media = "\(lessonID).\((recording.lastComponent as NSString).pathExtension.lowercased())"
+            try await copy(recording, to: partial.appendingPathComponent(media))
             let confirmed = reviews.filter { $0.verdict == .confirmed }.sorted { $0.labelledSpan.start < $1.labelledSpan.start }
             try Self.write(confirmed.map { SpeakerTurn(start: $0.labelledSpan.start, end: $0.labelledSpan.end, speaker: $0.labelledPerson) },
                            to: partial.appendingPathComponent("\(lessonID).episodes.json"))
@@ -86,6 +87,14 @@ public struct ReviewDataset: Sendable {
         try Self.write(manifest, to: partial.appendingPathComponent("MANIFEST.json"))
         try FileManager.default.moveItem(at: partial, to: folder)
         return manifest
+    }
+
+    /// Streams a stored file into `file`, a piece at a time.
+    private func copy(_ name: FileName, to file: URL) async throws {
+        guard FileManager.default.createFile(atPath: file.path, contents: nil) else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: file.path]) }
+        let handle = try FileHandle(forWritingTo: file)
+        defer { try? handle.close() }
+        try await lessonFiles.read(name, range: nil) { piece in try handle.write(contentsOf: piece.readableBytesView) }
     }
 
     private static func write<T: Encodable>(_ value: T, to file: URL) throws {

@@ -10,7 +10,8 @@ import Logging
 /// voice enrolment, erasure and the retention policy — so that routes, pages, workers and
 /// the retention service are thin callers, and the order is the same everywhere:
 /// files are written before the rows that point to them, rows are removed before their
-/// files, and `sweep` deletes what a crash between the two left behind.
+/// files, and `sweep` deletes what a crash between the two left behind. Files are reached
+/// through `LessonFiles` only, by the names `FileName` makes.
 ///
 /// Refusals are `Refusal`s whose sentence tells the caller what is wrong and what to do, in
 /// the caller's language; the API sends them as JSON and the dashboard as pages.
@@ -51,17 +52,17 @@ public struct LessonService: Sendable {
     }
 
     let store: EdControlStore
-    let data: DataDirectory
+    package let files: any LessonFiles
     package let limits: Limits
     let probe: MediaProbing
     /// The server's cache of decoded reports, when the caller runs in the server's process.
     let reports: ReportCache?
     let logger: Logger
 
-    public init(store: EdControlStore, data: DataDirectory, limits: Limits = Limits(), probe: MediaProbing = FFprobe(),
+    public init(store: EdControlStore, files: any LessonFiles, limits: Limits = Limits(), probe: MediaProbing = FFprobe(),
                 reports: ReportCache? = nil, logger: Logger = Logger(label: "edcontrol.lessons")) {
         self.store = store
-        self.data = data
+        self.files = files
         self.limits = limits
         self.probe = probe
         self.reports = reports
@@ -84,30 +85,32 @@ public struct LessonService: Sendable {
         }
     }
 
-    /// Stores a received file as a new lesson: it is moved into the lesson's folder before the
-    /// lesson's row is written, and the folder is removed again if the row cannot be.
-    func accept(_ upload: URL, details: Details, by caller: Principal) async throws -> LessonWithJob {
+    /// Stores a received file as a new lesson: it becomes the lesson's recording before the
+    /// lesson's row is written, and the lesson's files are deleted again if the row cannot be.
+    func accept(_ upload: FileName, details: Details, by caller: Principal) async throws -> LessonWithJob {
         let media: MediaInfo
         do {
-            media = try probe.probe(upload)
-        } catch let error as MediaError {
-            throw Refusal.media(error, file: details.originalFilename)
+            media = try await files.withLocalCopy(of: upload) { local in
+                do {
+                    return try probe.probe(local)
+                } catch let error as MediaError {
+                    throw Refusal.media(error, file: details.originalFilename)
+                }
+            }
         }
         // A recording without sound is taken: its faces are analysed.
         guard !media.audio.isEmpty || !media.video.isEmpty else {
-            throw Refusal.media(.noAudioTrack(upload.path, hasVideo: false), file: details.originalFilename)
+            throw Refusal.media(.noAudioTrack(details.originalFilename, hasVideo: false), file: details.originalFilename)
         }
         guard media.durationSeconds >= 1 else {
-            throw Refusal.media(.tooShort(upload.path, seconds: media.durationSeconds), file: details.originalFilename)
+            throw Refusal.media(.tooShort(details.originalFilename, seconds: media.durationSeconds), file: details.originalFilename)
         }
         try await check(details, by: caller)
 
         let id = newIdentifier()
         let fileName = "recording." + Self.fileExtension(for: details.originalFilename, container: media.container)
-        let folder = data.lessonDirectory(id)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         do {
-            try FileManager.default.moveItem(at: upload, to: folder.appendingPathComponent(fileName))
+            try await files.move(upload, to: try FileName.lesson(id).appending(fileName))
             let lesson = Lesson(id: id, schoolID: caller.schoolID, teacherID: details.teacherID,
                                 title: details.title ?? (details.originalFilename as NSString).deletingPathExtension,
                                 originalFilename: details.originalFilename, mediaBytes: media.sizeBytes, mediaFile: fileName,
@@ -119,7 +122,7 @@ public struct LessonService: Sendable {
             let job = try await store.addLesson(lesson, maxAttempts: limits.maxAttempts)
             return LessonWithJob(lesson: lesson, job: job)
         } catch {
-            try? FileManager.default.removeItem(at: folder)
+            try? await files.deleteAll(under: FileName.lesson(id))
             throw error
         }
     }
@@ -141,23 +144,35 @@ public struct LessonService: Sendable {
         }
     }
 
-    /// Makes a finished job's results (written to `pending`) the lesson's results, records
-    /// the job's success and tells the school's webhooks, with no backup copying the folder
-    /// meanwhile (it holds all of this or none of it). False if the job was no longer the
-    /// worker's (cancelled, or the lesson was erased meanwhile: then nothing of it stays).
-    func publish(_ report: LessonReport, from pending: URL, job: Job, workerID: String) async throws -> Bool {
-        try await data.publishing {
-            try data.publish(pending, lessonID: job.lessonID)
-            await reports?.published(report, of: job.lessonID)
-            let recorded = try await advance(job, .succeed(.analysis(AnalysisSummary(report))), workerID: workerID)
-            try await removeFilesIfErased(job, recorded: recorded)
-            if recorded {
-                try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
-                try await store.indexTranscript(report.transcript, lessonID: job.lessonID, schoolID: job.schoolID)
-                try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
-                await queueShadowAnalysis(of: job, championReport: report)
+    /// Makes a finished job's results (the set `ResultsSet.run(of: job)`, written whole) the
+    /// lesson's results: the lesson's row names the set in the transaction that records the
+    /// job's success, so readers see the previous set or this one, never a mix; the previous
+    /// set is deleted after the switch. Tells the school's webhooks; no backup copies the
+    /// files meanwhile (it holds all of this or none of it). False if the job was no longer
+    /// the worker's (cancelled, taken over, or the lesson erased meanwhile): then its set is
+    /// deleted and the lesson keeps what it had.
+    func publish(_ report: LessonReport, job: Job, workerID: String) async throws -> Bool {
+        let run = ResultsSet.run(of: job)
+        return try await files.changing {
+            let previous = try await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson
+            let recorded = try await advance(job, .succeed(.analysis(AnalysisSummary(report), resultsSet: run)), workerID: workerID)
+            guard recorded else {
+                try? await files.deleteAll(under: FileName.results(lessonID: job.lessonID, set: run))
+                try await removeFilesIfErased(job)
+                return false
             }
-            return recorded
+            if var lesson = previous {
+                if let replaced = try? FileName.results(of: lesson), replaced.lastComponent != run {
+                    try? await files.deleteAll(under: replaced)
+                }
+                (lesson.resultsSet, lesson.analysedAt) = (run, Date())
+                await reports?.published(report, of: lesson)
+            }
+            try await store.saveFeatures(LessonFeatures(report), lessonID: job.lessonID, schoolID: job.schoolID, analysedAt: Date())
+            try await store.indexTranscript(report.transcript, lessonID: job.lessonID, schoolID: job.schoolID)
+            try await WebhookEvent.queue("job.succeeded", lessonID: job.lessonID, schoolID: job.schoolID, store: store)
+            await queueShadowAnalysis(of: job, championReport: report)
+            return true
         }
     }
 
@@ -205,24 +220,25 @@ public struct LessonService: Sendable {
     /// Keeps a shadow job's report apart from the lesson's results, with what it and the
     /// lesson's published (champion) report say, for the Models page. False if the job was no
     /// longer the worker's.
-    func publishShadow(_ report: LessonReport, from pending: URL, job: Job, workerID: String) async throws -> Bool {
-        guard let challenger = job.configurationVersion, let championReport = data.report(of: job.lessonID) else {
+    func publishShadow(_ report: LessonReport, job: Job, workerID: String) async throws -> Bool {
+        guard let challenger = job.configurationVersion, let lesson = try await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson,
+              let championReport = await files.report(of: lesson) else {
             throw Refusal(.gone, "refusal_shadow_no_report")
         }
-        return try await data.publishing {
-            try data.publishShadow(pending, lessonID: job.lessonID, challenger: challenger)
+        return try await files.changing {
+            try await files.put(FileName.shadowReport(lessonID: job.lessonID, configuration: challenger), data: try report.jsonData())
             let result = ShadowResult(lessonID: job.lessonID, schoolID: job.schoolID, champion: championReport, challenger: report, challengerName: challenger)
             let recorded = try await advance(job, .succeed(.shadow(result)), workerID: workerID)
-            try await removeFilesIfErased(job, recorded: recorded)
+            if !recorded { try await removeFilesIfErased(job) }
             return recorded
         }
     }
 
     /// A job whose success was not recorded may have lost its lesson to an erasure meanwhile:
-    /// then the files it just published are removed with the folder.
-    private func removeFilesIfErased(_ job: Job, recorded: Bool) async throws {
-        if !recorded, try await store.lesson(id: job.lessonID, schoolID: job.schoolID) == nil {
-            try? FileManager.default.removeItem(at: data.lessonDirectory(job.lessonID))
+    /// then what it wrote goes with the lesson's other files.
+    private func removeFilesIfErased(_ job: Job) async throws {
+        if try await store.lesson(id: job.lessonID, schoolID: job.schoolID) == nil {
+            await removeFiles(ofLesson: job.lessonID)
         }
     }
 
@@ -234,7 +250,7 @@ public struct LessonService: Sendable {
     public func review(_ verdict: IncidentReview.Verdict, note: String?, correction: ReviewCorrection? = nil, lessonID: String, index: Int,
                        by caller: Principal) async throws -> IncidentReview {
         let found = try await store.lesson(lessonID, of: caller)
-        guard let report = await currentReport(of: found.lesson.id) else {
+        guard let report = await currentReport(of: found.lesson) else {
             throw Refusal(.conflict, "refusal_review_not_analysed")
         }
         guard report.incidents.indices.contains(index) else {
@@ -283,9 +299,9 @@ public struct LessonService: Sendable {
         }
     }
 
-    private func currentReport(of lessonID: String) async -> LessonReport? {
-        if let reports { return await reports.report(of: lessonID) }
-        return data.report(of: lessonID)
+    private func currentReport(of lesson: Lesson) async -> LessonReport? {
+        if let reports { return await reports.report(of: lesson) }
+        return await files.overview(of: lesson)
     }
 
     // MARK: Voice enrolment
@@ -298,7 +314,7 @@ public struct LessonService: Sendable {
             throw Refusal(.notFound, "refusal_no_teacher", .text(teacherID))
         }
         let found = try await store.lesson(lessonID, of: caller)
-        let report = try enrolmentSource(found.lesson, speaker: speaker)
+        let report = try await enrolmentSource(found.lesson, speaker: speaker)
         let speech = report.turns.filter { $0.speaker == speaker }.map(\.duration).reduce(0, +)
         guard speech >= TeacherProfile.minimumSpeechSeconds else {
             throw Refusal(.unprocessable, "refusal_enrol_too_little_speech", .text(speaker), .text(String(format: "%.1f", speech)),
@@ -315,11 +331,11 @@ public struct LessonService: Sendable {
     }
 
     /// The lesson's report, if the speaker's voice can be enrolled from it.
-    private func enrolmentSource(_ lesson: Lesson, speaker: String) throws -> LessonReport {
-        guard data.recording(of: lesson) != nil else {
+    private func enrolmentSource(_ lesson: Lesson, speaker: String) async throws -> LessonReport {
+        guard lesson.mediaFile != nil else {
             throw Refusal(.conflict, "refusal_enrol_recording_gone")
         }
-        guard let report = data.report(of: lesson.id) else {
+        guard let report = await files.report(of: lesson) else {
             throw Refusal(.conflict, "refusal_enrol_not_analysed")
         }
         guard report.speakers.contains(where: { $0.id == speaker }) else {
@@ -336,14 +352,20 @@ public struct LessonService: Sendable {
               try await store.teacher(id: teacherID, schoolID: job.schoolID) != nil else {
             throw Refusal(.gone, "refusal_enrol_deleted")
         }
-        let report = try enrolmentSource(lesson, speaker: speaker)
-        guard let recording = data.recording(of: lesson) else { throw Refusal(.gone, "refusal_recording_deleted") }
+        let report = try await enrolmentSource(lesson, speaker: speaker)
+        guard let recording = try FileName.recording(of: lesson) else { throw Refusal(.gone, "refusal_recording_deleted") }
         let turns = report.turns.filter { $0.speaker == speaker }.map(\.span)
         let profile: TeacherProfile
         do {
-            profile = try await onOwnThread { try LessonAnalyzer(models: models).enrollTeacher(from: recording, during: turns) }
-        } catch let error as ProfileError {
-            throw Refusal(.unprocessable, "refusal_enrol_failed", .text(error.description.replacingOccurrences(of: recording.path, with: lesson.originalFilename)))
+            profile = try await files.withLocalCopy(of: recording) { local in
+                do {
+                    return try await onOwnThread { try LessonAnalyzer(models: models).enrollTeacher(from: local, during: turns) }
+                } catch let error as ProfileError {
+                    throw Refusal(.unprocessable, "refusal_enrol_failed", .text(error.description.replacingOccurrences(of: local.path, with: lesson.originalFilename)))
+                }
+            }
+        } catch is StoredFileMissing {
+            throw Refusal(.gone, "refusal_recording_deleted")
         }
         let encoded = String(decoding: try JSONEncoder().encode(profile), as: UTF8.self)
         if try await advance(job, .succeed(.voiceProfile(encoded)), workerID: workerID) {
@@ -358,11 +380,11 @@ public struct LessonService: Sendable {
     /// erasure), and audits it. The rows go first, so a worker analysing it now fails to
     /// store results; if the files cannot be removed now, `sweep` removes them later.
     public func erase(_ id: String, by caller: Principal) async throws {
-        let removed = try await data.publishing {
+        let removed = try await files.changing {
             guard let removed = try await store.deleteLesson(id: id, schoolID: caller.schoolID) else {
                 throw Refusal(.notFound, "refusal_no_lesson", .text(id))
             }
-            removeFiles(ofLesson: removed.id)
+            await removeFiles(ofLesson: removed.id)
             return removed
         }
         try await store.audit(caller, "lesson.delete", "lesson \(removed.id)", detail: "\(removed.originalFilename), its recording and all results")
@@ -374,11 +396,11 @@ public struct LessonService: Sendable {
     func expireRecordings(uploadedBefore cutoff: Date) async throws {
         for lesson in try await store.lessonsWithMedia(uploadedBefore: cutoff) {
             if let job = try await store.lesson(id: lesson.id, schoolID: lesson.schoolID)?.job, !job.state.isFinished { continue }
-            try await data.publishing {
+            try await files.changing {
                 try await store.clearMedia(lessonID: lesson.id)
-                if let recording = data.recording(of: lesson) { try? FileManager.default.removeItem(at: recording) }
+                if let recording = try FileName.recording(of: lesson) { try? await files.delete(recording) }
                 // The faces' pictures are cut from the recording and go with it.
-                try? FileManager.default.removeItem(at: data.results(of: lesson.id).appendingPathComponent(FaceThumbnails.folder))
+                try? await files.deleteAll(under: FileName.results(of: lesson).appending(FaceThumbnails.folder))
             }
             try await store.record(AuditEvent(schoolID: lesson.schoolID, actor: "retention policy", action: "media.expired",
                                               target: "lesson \(lesson.id)", detail: "recording \(lesson.originalFilename) deleted; the report is kept"))
@@ -386,25 +408,39 @@ public struct LessonService: Sendable {
         }
     }
 
-    /// Deletes what no lesson owns any more: folders of lessons whose rows are gone (the
-    /// process stopped between the two steps of an erasure) and uploads abandoned by a
-    /// crash. Returns how many it deleted. Run at start.
+    /// Deletes what no lesson owns any more: the files of lessons whose rows are gone (the
+    /// process stopped between the two steps of an erasure), sets of results no lesson names
+    /// (a worker stopped before its success was recorded) and uploads abandoned by a crash,
+    /// each once older than `age` (younger ones may be being written). Returns how many
+    /// lessons' files, sets and uploads it deleted. Run at start.
     @discardableResult
-    public func sweep(uploadsOlderThan age: TimeInterval = 86400) async throws -> Int {
-        let files = FileManager.default
-        let known = try await store.lessonIDs()
-        var removed = 0
-        for folder in (try? files.contentsOfDirectory(atPath: data.lessons.path)) ?? [] where !known.contains(folder) {
-            removeFiles(ofLesson: folder)
-            removed += 1
-        }
+    public func sweep(olderThan age: TimeInterval = 86400) async throws -> Int {
         let cutoff = Date().addingTimeInterval(-age)
-        for name in (try? files.contentsOfDirectory(atPath: data.uploads.path)) ?? [] {
-            let file = data.uploads.appendingPathComponent(name)
-            if let modified = try? files.attributesOfItem(atPath: file.path)[.modificationDate] as? Date, modified < cutoff {
-                try? files.removeItem(at: file)
+        var lessons: [String: [StoredFile]] = [:]
+        for file in try await files.list(under: FileName.lessons) {
+            let components = file.name.path.split(separator: "/").map(String.init)
+            guard components.count > 2 else { continue }
+            lessons[components[1], default: []].append(file)
+        }
+        let published = try await store.publishedResults()
+        var removed = 0
+        for (lessonID, stored) in lessons {
+            guard let publishedSet = published[lessonID] else {
+                await removeFiles(ofLesson: lessonID)
+                removed += 1
+                continue
+            }
+            let sets = Dictionary(grouping: stored.filter { $0.name.path.split(separator: "/").count > 3 }) {
+                String($0.name.path.split(separator: "/")[2])
+            }
+            for (set, setFiles) in sets where set != publishedSet && (ResultsSet.isSet(set) || set.hasPrefix(".")) && setFiles.allSatisfy({ $0.modified < cutoff }) {
+                try? await files.deleteAll(under: FileName.results(lessonID: lessonID, set: set))
                 removed += 1
             }
+        }
+        for upload in try await files.list(under: FileName.uploads) where upload.modified < cutoff {
+            try? await files.delete(upload.name)
+            removed += 1
         }
         if removed > 0 { logger.notice("deleted files that no lesson owns", metadata: ["count": "\(removed)"]) }
         return removed
@@ -416,22 +452,21 @@ public struct LessonService: Sendable {
     @discardableResult
     public func refreshOutdatedSummaries() async throws -> Int {
         var refreshed = 0
-        for lessonID in try await store.lessonsWithOutdatedSummaries() {
-            guard let report = data.report(of: lessonID) else {
-                logger.warning("cannot read a lesson's report to bring its list figures up to date", metadata: ["lesson": "\(lessonID)"])
+        for lesson in try await store.lessonsWithOutdatedSummaries() {
+            guard let report = await files.report(of: lesson) else {
+                logger.warning("cannot read a lesson's report to bring its list figures up to date", metadata: ["lesson": "\(lesson.id)"])
                 continue
             }
-            try await store.updateSummary(lessonID: lessonID, summary: AnalysisSummary(report))
+            try await store.updateSummary(lessonID: lesson.id, summary: AnalysisSummary(report))
             refreshed += 1
         }
         if refreshed > 0 { logger.notice("brought lessons' list figures up to date", metadata: ["count": "\(refreshed)"]) }
         return refreshed
     }
 
-    private func removeFiles(ofLesson id: String) {
+    private func removeFiles(ofLesson id: String) async {
         do {
-            try FileManager.default.removeItem(at: data.lessonDirectory(id))
-        } catch CocoaError.fileNoSuchFile {
+            try await files.deleteAll(under: FileName.lesson(id))
         } catch {
             logger.error("cannot delete a lesson's files; they will be deleted at the next start", metadata: ["lesson": "\(id)", "error": "\(error)"])
         }

@@ -2,12 +2,11 @@ import EdControlEngine
 import EdControlStorage
 import Foundation
 import NIOCore
-import _NIOFileSystem
 
-// Receiving an upload's body: streamed to the uploads folder, cut off past the size limit or
-// when it stalls, then stored as a lesson by `accept`.
+// Receiving an upload's body: streamed into the lesson files as an upload, cut off past the
+// size limit or when it stalls, then stored as a lesson by `accept`.
 extension LessonService {
-    /// Receives an upload: checks the details, streams the body to the uploads folder (cut
+    /// Receives an upload: checks the details, streams the body into the lesson files (cut
     /// off past the size limit or when it stalls), checks that it is a recording of an
     /// accepted format (`AcceptedFormats`: never a playlist or a list naming other files) that
     /// the analysis can use, and stores the lesson with its first job. Whatever fails,
@@ -15,38 +14,34 @@ extension LessonService {
     public func upload<Body: AsyncSequence & Sendable>(_ body: Body, details: Details, by caller: Principal) async throws -> LessonWithJob
     where Body.Element == ByteBuffer {
         try await check(details, by: caller)
-        let upload = data.uploads.appendingPathComponent(UUID().uuidString + ".part")
-        defer { try? FileManager.default.removeItem(at: upload) }
+        let upload = try FileName.upload(UUID().uuidString)
+        let checked = UploadBody(base: body, limit: limits.maxUploadBytes, minimumBytesPerSecond: limits.minimumUploadBytesPerSecond,
+                                 graceSeconds: limits.uploadGraceSeconds)
+        let stored: LessonWithJob
         do {
-            let checked = UploadBody(base: body, limit: limits.maxUploadBytes, minimumBytesPerSecond: limits.minimumUploadBytesPerSecond,
-                                     graceSeconds: limits.uploadGraceSeconds)
-            try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(upload.path), options: .newFile(replaceExisting: true)) { file in
-                try await file.withBufferedWriter { writer in _ = try await writer.write(contentsOf: checked) }
+            let size: Int64
+            do {
+                size = try await files.put(upload, from: checked)
+            } catch let cut as UploadBodyError {
+                throw refusal(of: cut)
             }
+            guard size > 0 else { throw Refusal(.invalid, "refusal_upload_empty") }
+            stored = try await accept(upload, details: details, by: caller)
         } catch {
-            throw refusal(ofUploadFailure: error)
+            // Whatever failed, nothing of the upload stays (after `accept` it is the recording).
+            try? await files.delete(upload)
+            throw error
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: upload.path)[.size] as? Int64) ?? 0
-        guard size > 0 else { throw Refusal(.invalid, "refusal_upload_empty") }
-        let stored = try await accept(upload, details: details, by: caller)
         try await store.audit(caller, "lesson.upload", "lesson \(stored.lesson.id)", detail: details.originalFilename)
         return stored
     }
 
-    /// The answer to an upload whose body stopped, by the body's own reason, which the file
-    /// writer wraps in its `FileSystemError` (as its `cause`); any other error as it is.
-    func refusal(ofUploadFailure error: Error) -> Error {
-        var cause: Error? = error
-        while let wrapped = cause as? FileSystemError { cause = wrapped.cause }
-        switch cause as? UploadBodyError {
-        case .tooLarge:
-            return Refusal(.tooLarge, "refusal_upload_too_large", .text(Self.megabytes(limits.maxUploadBytes)))
-        case .tooSlow:
-            return Refusal(.tooSlow, "refusal_upload_too_slow", .text("\(Int(limits.minimumUploadBytesPerSecond / 1000))"))
-        case .interrupted:
-            return Refusal(.invalid, "refusal_upload_interrupted")
-        case nil:
-            return error
+    /// The answer to an upload whose body stopped, by the body's own reason.
+    func refusal(of cut: UploadBodyError) -> Refusal {
+        switch cut {
+        case .tooLarge: Refusal(.tooLarge, "refusal_upload_too_large", .text(Self.megabytes(limits.maxUploadBytes)))
+        case .tooSlow: Refusal(.tooSlow, "refusal_upload_too_slow", .text("\(Int(limits.minimumUploadBytesPerSecond / 1000))"))
+        case .interrupted: Refusal(.invalid, "refusal_upload_interrupted")
         }
     }
 }

@@ -151,11 +151,11 @@ public struct PilotFigures: Codable, Sendable, Equatable {
 /// The pilot figures of a school from the store and the lessons' reports.
 public struct PilotReporter: Sendable {
     let store: any LessonStore & ReviewStore
-    let data: DataDirectory
+    let files: any LessonFiles
 
-    public init(store: EdControlStore, data: DataDirectory) {
+    public init(store: EdControlStore, files: any LessonFiles) {
         self.store = store
-        self.data = data
+        self.files = files
     }
 
     public func figures(schoolID: String, months: [String], contextSeconds: Double = 60) async throws -> PilotFigures {
@@ -172,11 +172,11 @@ public struct PilotReporter: Sendable {
             if page.items.isEmpty || query.offset >= page.total { break }
         }
         let reviews = try await store.reviews(schoolID: schoolID)
-        return PilotFigures(months: months, lessons: lessons, reviews: reviews, incidents: { lesson in
-            // The overview is a small file written beside report.json; it has the incidents.
-            let results = data.results(of: lesson.id)
-            let report = LessonReport.read(from: results.appendingPathComponent(ReportWriter.overviewFile)) ?? data.report(of: lesson.id)
-            return report?.incidents.map { TimeSpan(start: $0.start, end: $0.end) } ?? []
-        }, contextSeconds: contextSeconds)
+        // The overview is a small file written beside report.json; it has the incidents.
+        var incidents: [String: [TimeSpan]] = [:]
+        for lesson in lessons {
+            incidents[lesson.id] = await files.overview(of: lesson)?.incidents.map { TimeSpan(start: $0.start, end: $0.end) }
+        }
+        return PilotFigures(months: months, lessons: lessons, reviews: reviews, incidents: { incidents[$0.id] ?? [] }, contextSeconds: contextSeconds)
     }
 }

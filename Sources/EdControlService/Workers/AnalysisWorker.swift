@@ -26,7 +26,7 @@ public struct AnalysisWorker: Service {
     let settings: Settings
     let logger: Logger
     var store: EdControlStore { lessons.store }
-    var data: DataDirectory { lessons.data }
+    var files: any LessonFiles { lessons.files }
 
     public init(id: String, lessons: LessonService, models: ModelRegistry, settings: Settings = Settings(),
                 logger: Logger = Logger(label: "edcontrol.worker")) {
@@ -103,7 +103,7 @@ public struct AnalysisWorker: Service {
         let started = Date()
         let control = JobControl()
         guard let lesson = try? await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson,
-              let recording = data.recording(of: lesson) else {
+              let recording = try? FileName.recording(of: lesson), let results = try? FileName.results(lessonID: lesson.id, set: ResultsSet.run(of: job)) else {
             _ = try? await lessons.advance(job, .fail(reason: "recording_missing",
                                                       message: "the recording is no longer stored (deleted by request or by the retention policy)"),
                                            workerID: id)
@@ -124,25 +124,32 @@ public struct AnalysisWorker: Service {
         }
         logger.info("analysis started", metadata: ["attempt": "\(job.attempts)", "configuration": "\(configuration.name)", "kind": "\(job.kind.rawValue)"])
         let teacherProfile = await voiceProfile(of: lesson)
-        let pending = data.pendingResults(of: lesson.id, job: job.id)
-        defer { try? FileManager.default.removeItem(at: pending) }
 
         let outcome: Result<LessonReport, Error> = await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await heartbeats(job, control: control, logger: logger) }
                 let result: Result<LessonReport, Error>
                 do {
-                    result = .success(try await onOwnThread { [models] in
-                        let report = try LessonAnalyzer(models: models, configuration: configuration.configuration,
-                                                        configurationVersion: configuration.name, logger: logger)
-                            .analyze(recording, teacherProfile: teacherProfile, transcription: transcription, progress: control)
-                        if job.kind == .shadow {
-                            // Only what the comparison reads: nobody looks at a shadow's pages or face pictures.
-                            try ReportWriter(directory: pending).writeReport(report)
-                        } else {
-                            try ReportWriter(directory: pending).write(report, media: recording)
+                    // One local copy of the recording for the analysis and the face pictures.
+                    result = .success(try await files.withLocalCopy(of: recording) { [models, files] local in
+                        do {
+                            let report = try await onOwnThread {
+                                try LessonAnalyzer(models: models, configuration: configuration.configuration,
+                                                   configurationVersion: configuration.name, logger: logger)
+                                    .analyze(local, teacherProfile: teacherProfile, transcription: transcription, progress: control)
+                            }
+                            // A shadow's report alone is kept (by `publishShadow`): nobody looks at its pages or face pictures.
+                            if job.kind != .shadow {
+                                try await files.writeFolder(results) { folder in
+                                    try await onOwnThread {
+                                        try ReportWriter(directory: folder).write(report, media: local, mediaSource: "/api/v1/lessons/\(lesson.id)/recording")
+                                    }
+                                }
+                            }
+                            return report
+                        } catch let error where !(error is AnalysisCancelled) {
+                            throw Self.explain(error, lesson: lesson, recording: local)
                         }
-                        return report
                     })
                 } catch {
                     result = .failure(error)
@@ -160,11 +167,11 @@ public struct AnalysisWorker: Service {
         do {
             switch outcome {
             case .success(let report) where job.kind == .shadow:
-                _ = try await lessons.publishShadow(report, from: pending, job: job, workerID: id)
+                _ = try await lessons.publishShadow(report, job: job, workerID: id)
                 ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
                 logger.info("shadow analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
             case .success(let report):
-                _ = try await lessons.publish(report, from: pending, job: job, workerID: id)
+                _ = try await lessons.publish(report, job: job, workerID: id)
                 ServiceMetrics.analysed(report, seconds: seconds)
                 ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
                 logger.info("analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
@@ -175,7 +182,7 @@ public struct AnalysisWorker: Service {
                 ServiceMetrics.jobFinished(.cancelled, seconds: seconds)
                 logger.notice("analysis stopped: the job was cancelled or taken over")
             case .failure(let error):
-                let (reason, message) = Self.explain(error, lesson: lesson, recording: recording)
+                let (reason, message) = (error as? JobFailure ?? Self.explain(error, lesson: lesson, recording: nil)).said
                 _ = try await lessons.advance(job, .fail(reason: reason, message: message), workerID: id)
                 ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: reason)
                 logger.warning("analysis failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
@@ -224,8 +231,10 @@ public struct AnalysisWorker: Service {
     }
 
     /// A short reason for metrics and the sentence a school admin reads.
-    static func explain(_ error: Error, lesson: Lesson, recording: URL) -> (reason: String, message: String) {
+    static func explain(_ error: Error, lesson: Lesson, recording: URL?) -> JobFailure {
         switch error {
+        case is StoredFileMissing:
+            return JobFailure(reason: "recording_missing", message: "the recording is no longer stored (deleted by request or by the retention policy)")
         case let media as MediaError:
             let reason: String
             switch media {
@@ -238,14 +247,23 @@ public struct AnalysisWorker: Service {
             case .tooShort: reason = "too_short"
             case .toolMissing: reason = "server_setup"
             }
-            return (reason, Refusal.media(media, file: lesson.originalFilename).description)
+            return JobFailure(reason: reason, message: Refusal.media(media, file: lesson.originalFilename).description)
         case is ModelError:
-            return ("server_setup", "the server's analysis models are missing or damaged (\(error.localizedDescription)); the administrator should run scripts/setup.sh")
+            return JobFailure(reason: "server_setup",
+                              message: "the server's analysis models are missing or damaged (\(error.localizedDescription)); the administrator should run scripts/setup.sh")
         default:
             let text = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-            return ("internal", text.replacingOccurrences(of: recording.path, with: lesson.originalFilename))
+            return JobFailure(reason: "internal", message: recording.map { text.replacingOccurrences(of: $0.path, with: lesson.originalFilename) } ?? text)
         }
     }
+}
+
+/// Why a job failed, in the words its failure is recorded with: the reason (a code) and a
+/// message naming the uploaded file, never the path of a copy of it.
+struct JobFailure: Error {
+    var reason: String
+    var message: String
+    var said: (reason: String, message: String) { (reason, message) }
 }
 
 /// Shared between the analysis thread, the heartbeat task and the shutdown handler: where

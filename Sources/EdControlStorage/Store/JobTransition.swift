@@ -37,8 +37,9 @@ public enum JobTransition: Sendable {
 
 /// What a job made, stored with its success.
 public enum JobResult: Sendable {
-    /// An analysis's figures for the lesson list (its files are published before).
-    case analysis(AnalysisSummary)
+    /// An analysis's figures for the lesson list, and the set of results files it wrote
+    /// (`ResultsSet.run(of:)`), which the lesson's row then names: the switch that publishes them.
+    case analysis(AnalysisSummary, resultsSet: String)
     /// A teacher's voice profile (TeacherProfile JSON), stored on the teacher.
     case voiceProfile(String)
     /// A shadow analysis's comparison with the champion.

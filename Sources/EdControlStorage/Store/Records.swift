@@ -77,13 +77,16 @@ public struct Lesson: Codable, Sendable, Equatable {
     public var analysedAt: Date?
     /// This upload's choice of transcription; nil follows the school's.
     public var transcription: TranscriptionChoice? = nil
+    /// The set of results files published (`ResultsSet`): the run whose success was recorded
+    /// last; nil before one was, or for lessons published before sets were named.
+    public var resultsSet: String? = nil
 
     package init(id: String, schoolID: String, teacherID: String? = nil, title: String, originalFilename: String,
                  mediaBytes: Int64, mediaFile: String? = nil, durationSeconds: Double, hasVideo: Bool, recordedAt: Date? = nil,
                  recordedAtHasTime: Bool, uploadedAt: Date, uploadedBy: String, flag: String? = nil, incidentCount: Int? = nil,
                  teacherTalkPercent: Double? = nil, speakerCount: Int? = nil, teacherNegativeShare: Double? = nil,
                  peakIntensity: Double? = nil, teacherIncidentCount: Int? = nil, analysedAt: Date? = nil,
-                 transcription: TranscriptionChoice? = nil) {
+                 transcription: TranscriptionChoice? = nil, resultsSet: String? = nil) {
         self.id = id
         self.schoolID = schoolID
         self.teacherID = teacherID
@@ -106,6 +109,7 @@ public struct Lesson: Codable, Sendable, Equatable {
         self.teacherIncidentCount = teacherIncidentCount
         self.analysedAt = analysedAt
         self.transcription = transcription
+        self.resultsSet = resultsSet
     }
 }
 

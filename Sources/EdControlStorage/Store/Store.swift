@@ -76,11 +76,12 @@ public protocol LessonStore: Sendable {
     /// Removes the lesson and everything derived from it (jobs, reviews, webhook deliveries
     /// about it); returns what was removed, so its files can go too.
     func deleteLesson(id: String, schoolID: String) async throws -> Lesson?
-    /// Every lesson's id, in all schools: what may have files.
-    func lessonIDs() async throws -> Set<String>
+    /// Every lesson's id, in all schools, with the set of results its row names
+    /// (`ResultsSet.beforeRuns` when none): what may have files, and which of them are published.
+    func publishedResults() async throws -> [String: String]
     /// Analysed lessons, in all schools, whose list figures were worked out by an older
     /// `AnalysisSummary.version`: what a start brings up to date from their reports.
-    func lessonsWithOutdatedSummaries() async throws -> [String]
+    func lessonsWithOutdatedSummaries() async throws -> [Lesson]
     /// Replaces an analysed lesson's list figures (with the current summary version).
     func updateSummary(lessonID: String, summary: AnalysisSummary) async throws
 }

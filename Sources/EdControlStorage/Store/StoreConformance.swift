@@ -27,6 +27,9 @@ public enum StoreConformance {
         ("schools never see each other's rows", schoolsNeverSeeEachOthersRows),
         ("concurrent sign-in attempts never pass a limit", concurrentSignInAttemptsNeverPassALimit),
         ("sessions and tokens end when they should", sessionsAndTokensEnd),
+        ("one-time LMS secrets are taken once", oneTimeSecretsAreTakenOnce),
+        ("transcript search stays in its school", transcriptSearchStaysInItsSchool),
+        ("champion changes form one chain; shadow runs replace each other", championChangesFormOneChain),
     ]
 
     static func expect(_ condition: Bool, _ promise: @autoclosure () -> String) throws {
@@ -62,7 +65,10 @@ public enum StoreConformance {
         try expect(first?.id == queued.id && first?.attempts == 1, "the queued job is claimed, attempt 1")
         let second = try await store.claimNext(workerID: "second", leaseSeconds: 60)
         try expect(second?.id == queued.id && second?.attempts == 2 && second?.workerID == "second", "a lapsed lease is claimed again")
-        for transition in [JobTransition.heartbeat(stage: "listening", progress: 0.5, leaseSeconds: 60), .succeed(.analysis(summary)),
+        guard let first, let second else { throw Broken("both claims take the job") }
+        let firstRun = ResultsSet.run(of: first), secondRun = ResultsSet.run(of: second)
+        try expect(firstRun != secondRun, "two runs of the job write different sets of results")
+        for transition in [JobTransition.heartbeat(stage: "listening", progress: 0.5, leaseSeconds: 60), .succeed(.analysis(summary, resultsSet: firstRun)),
                            .fail(reason: "internal", message: "stale"), .release] {
             try expect(try await !store.apply(transition, jobID: queued.id, workerID: "first"), "the old holder's \(transition) is refused")
         }
@@ -71,11 +77,14 @@ public enum StoreConformance {
         try expect(try await store.claimNext(workerID: "third", leaseSeconds: 60) == nil, "a held lease is not claimed")
         try expect(try await !store.apply(.succeed(.voiceProfile("{}")), jobID: queued.id, workerID: "second"),
                    "an enrolment's result for an analysis job is refused")
-        try expect(try await store.apply(.succeed(.analysis(summary)), jobID: queued.id, workerID: "second"), "the holder's success is recorded")
+        try expect(try await store.lesson(id: queued.lessonID, schoolID: school)?.lesson.resultsSet == nil, "no set is published before a success")
+        try expect(try await store.apply(.succeed(.analysis(summary, resultsSet: secondRun)), jobID: queued.id, workerID: "second"),
+                   "the holder's success is recorded")
         let done = try await store.job(id: queued.id, schoolID: school)
         try expect(done?.state == .succeeded && done?.workerID == nil, "the job is succeeded and held by nobody")
         let lesson = try await store.lesson(id: queued.lessonID, schoolID: school)
         try expect(lesson?.lesson.flag == summary.flag && lesson?.lesson.analysedAt != nil, "the success's summary is stored with it")
+        try expect(lesson?.lesson.resultsSet == secondRun, "the lesson names the holder's set of results, in the same transaction")
     }
 
     /// A job whose worker keeps dying is tried `maxAttempts` times, then fails as lost.
@@ -105,7 +114,7 @@ public enum StoreConformance {
         try expect(cancelled?.cancelled == true && cancelled?.job.state == .cancelled, "a running job is cancelled")
         try expect(try await !store.apply(.heartbeat(stage: "x", progress: 0.9, leaseSeconds: 60), jobID: queued.id, workerID: "w"),
                    "a cancelled job's heartbeat is refused (its worker stops)")
-        try expect(try await !store.apply(.succeed(.analysis(summary)), jobID: queued.id, workerID: "w"), "a cancelled job's success is refused")
+        try expect(try await !store.apply(.succeed(.analysis(summary, resultsSet: "results-kit")), jobID: queued.id, workerID: "w"), "a cancelled job's success is refused")
         let twice = try await store.cancel(jobID: queued.id, schoolID: school)
         try expect(twice?.cancelled == false && twice?.job.state == .cancelled, "cancelling a finished job changes nothing")
         try expect(try await store.cancel(jobID: "no-such-job", schoolID: school) == nil, "an unknown job is nil")

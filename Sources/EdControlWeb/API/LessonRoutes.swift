@@ -8,7 +8,7 @@ import Hummingbird
 /// `/api/v1/lessons`: upload, list, read, delete, re-analyse, and the analysis results.
 struct LessonRoutes {
     let store: any LessonStore & AuditStore
-    let data: DataDirectory
+    let files: any LessonFiles
     let lessons: LessonService
 
     func add(to api: RouterGroup<APIContext>) {
@@ -44,19 +44,20 @@ struct LessonRoutes {
 
     /// The recording, with HTTP range requests so that a player can seek without loading
     /// the whole file. (Hummingbird's FileMiddleware does ranges too, but serves a folder
-    /// by URL path; this file is found through the caller's school.)
+    /// by URL path; this file is found through the caller's school, and read from the lesson
+    /// files whatever holds them.)
     @Sendable func recording(_ request: Request, context: APIContext) async throws -> Response {
         let found = try await lesson(context, role: .teacher)
-        guard let file = data.recording(of: found.lesson),
-              let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int), size > 0 else {
+        guard let name = try FileName.recording(of: found.lesson), let stored = try await files.info(name), stored.size > 0 else {
             throw HTTPError(.notFound, message: "the recording of this lesson has been deleted (retention policy); its results are kept")
         }
-        var headers: HTTPFields = [.acceptRanges: "bytes", .contentType: Self.mediaType(of: file),
+        let size = Int(stored.size)
+        var headers: HTTPFields = [.acceptRanges: "bytes", .contentType: Self.mediaType(of: name.lastComponent),
                                    .cacheControl: "private, max-age=3600"]
         guard let rangeHeader = request.headers[.range] else {
             headers[.contentLength] = String(size)
             if request.method == .head { return Response(status: .ok, headers: headers) }
-            return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: file.path, context: context))
+            return Response(status: .ok, headers: headers, body: body(of: name, range: nil))
         }
         guard let range = Self.byteRange(rangeHeader, size: size) else {
             throw HTTPError(.rangeNotSatisfiable, headers: [.contentRange: "bytes */\(size)"],
@@ -66,7 +67,15 @@ struct LessonRoutes {
         headers[.contentLength] = String(range.count)
         if request.method == .head { return Response(status: .partialContent, headers: headers) }
         return Response(status: .partialContent, headers: headers,
-                        body: try await FileIO().loadFile(path: file.path, range: range, context: context))
+                        body: body(of: name, range: Int64(range.lowerBound)..<Int64(range.upperBound) + 1))
+    }
+
+    /// A stored file's bytes (of `range`, or all) as a response body, streamed.
+    private func body(of name: FileName, range: Range<Int64>?) -> ResponseBody {
+        ResponseBody { [files] writer in
+            try await files.read(name, range: range) { try await writer.write($0) }
+            try await writer.finish(nil)
+        }
     }
 
     /// A face track's picture (`F1.jpg`), while the recording is kept.
@@ -77,12 +86,11 @@ struct LessonRoutes {
         guard name.wholeMatch(of: /[A-Za-z]+[0-9]+\.jpg/) != nil else {
             throw HTTPError(.notFound, message: "there is no face picture \(name); they are named like F1.jpg")
         }
-        let path = data.results(of: found.lesson.id).appendingPathComponent(FaceThumbnails.folder).appendingPathComponent(name).path
-        guard FileManager.default.fileExists(atPath: path) else {
+        let picture = try FileName.results(of: found.lesson).appending(FaceThumbnails.folder).appending(name)
+        guard found.lesson.analysedAt != nil, try await files.info(picture) != nil else {
             throw HTTPError(.notFound, message: "this lesson has no picture \(name) (no such face, or the recording has been deleted)")
         }
-        return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=3600"],
-                        body: try await FileIO().loadFile(path: path, context: context))
+        return Response(status: .ok, headers: [.contentType: "image/jpeg", .cacheControl: "private, max-age=3600"], body: body(of: picture, range: nil))
     }
 
     /// A `Range: bytes=…` header (one range: first-last, first-, or -suffix) as the bytes
@@ -107,8 +115,8 @@ struct LessonRoutes {
         }
     }
 
-    static func mediaType(of file: URL) -> String {
-        switch file.pathExtension.lowercased() {
+    static func mediaType(of file: String) -> String {
+        switch (file as NSString).pathExtension.lowercased() {
         case "mp4", "m4v", "mov": "video/mp4"
         case "webm": "video/webm"
         case "mkv": "video/x-matroska"
@@ -204,18 +212,17 @@ struct LessonRoutes {
     /// A results file of the latest successful analysis.
     private func result(_ file: String, contentType: String, _ request: Request, _ context: APIContext) async throws -> Response {
         let found = try await lesson(context, role: .teacher)
-        let path = data.results(of: found.lesson.id).appendingPathComponent(file).path
+        let name = try FileName.results(of: found.lesson).appending(file)
         guard found.lesson.analysedAt != nil else {
             throw HTTPError(.notFound, message: "this lesson has no results yet (its analysis is \(found.job?.state.rawValue ?? "not queued"))")
         }
-        guard FileManager.default.fileExists(atPath: path) else {
+        guard try await files.info(name) != nil else {
             throw HTTPError(.notFound, message: ReportWriter.transcriptFiles.contains(file)
                 ? "this lesson's analysis made no transcript; report.json's transcript.note says why"
                 : "this lesson's results have no \(file)")
         }
-        let body = try await FileIO().loadFile(path: path, context: context)
         try await store.audit(try context.require(.teacher), "results.read", "lesson \(found.lesson.id)", detail: file)
-        return Response(status: .ok, headers: [.contentType: contentType], body: body)
+        return Response(status: .ok, headers: [.contentType: contentType], body: body(of: name, range: nil))
     }
 
     private func lesson(_ context: APIContext, role: Role) async throws -> LessonWithJob {

@@ -11,7 +11,7 @@ import Mustache
 /// and schools as the API, working offline.
 struct Dashboard {
     let store: EdControlStore
-    let data: DataDirectory
+    let files: any LessonFiles
     let pages: PageRenderer
     let reports: ReportCache
     let lessons: LessonService
@@ -33,7 +33,7 @@ struct Dashboard {
         }
         SignInPage(store: store, pages: pages).add(to: router)
         LessonsPage(store: store, pages: pages, reports: reports, maxUploadBytes: lessons.limits.maxUploadBytes).add(to: router)
-        LessonPage(store: store, data: data, pages: pages, reports: reports, lessons: lessons).add(to: router)
+        LessonPage(store: store, files: files, pages: pages, reports: reports, lessons: lessons).add(to: router)
         TeacherPages(store: store, pages: pages, courseTeachers: LTICourseTeachers(store: store, requests: lmsRequests)).add(to: router)
         ReviewsPage(store: store, pages: pages, reports: reports).add(to: router)
         UsersPage(store: store, pages: pages).add(to: router)
@@ -41,7 +41,7 @@ struct Dashboard {
         SearchPage(store: store, pages: pages).add(to: router)
         ModelsPage(store: store, models: models, pages: pages).add(to: router)
         ModelHealthPage(monitor: DriftMonitor(store: store), pages: pages).add(to: router)
-        PilotPage(reporter: PilotReporter(store: store, data: data), pages: pages).add(to: router)
+        PilotPage(reporter: PilotReporter(store: store, files: files), pages: pages).add(to: router)
     }
 
     /// The stylesheet and scripts; the player script is the one report.html inlines.

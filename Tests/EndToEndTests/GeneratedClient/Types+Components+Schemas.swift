@@ -400,6 +400,10 @@ extension Components {
             ///
             /// - Remark: Generated from `#/components/schemas/Lesson/transcription`.
             internal var transcription: Swift.String?
+            /// Which run's results files are published (results-<job>-<attempt>): the results' URLs read this set. Absent before the first analysis, and for lessons last analysed by release 0.2 or earlier.
+            ///
+            /// - Remark: Generated from `#/components/schemas/Lesson/resultsSet`.
+            internal var resultsSet: Swift.String?
             /// Creates a new `Lesson`.
             ///
             /// - Parameters:
@@ -425,6 +429,7 @@ extension Components {
             ///   - teacherIncidentCount: How many of the incidents were the teacher's; absent for lessons analysed before it was kept.
             ///   - analysedAt:
             ///   - transcription: This upload's transcription choice (auto, off or a language code); absent follows the school's setting.
+            ///   - resultsSet: Which run's results files are published (results-<job>-<attempt>): the results' URLs read this set. Absent before the first analysis, and for lessons last analysed by release 0.2 or earlier.
             internal init(
                 id: Swift.String,
                 schoolID: Swift.String,
@@ -447,7 +452,8 @@ extension Components {
                 peakIntensity: Swift.Double? = nil,
                 teacherIncidentCount: Swift.Int? = nil,
                 analysedAt: Foundation.Date? = nil,
-                transcription: Swift.String? = nil
+                transcription: Swift.String? = nil,
+                resultsSet: Swift.String? = nil
             ) {
                 self.id = id
                 self.schoolID = schoolID
@@ -471,6 +477,7 @@ extension Components {
                 self.teacherIncidentCount = teacherIncidentCount
                 self.analysedAt = analysedAt
                 self.transcription = transcription
+                self.resultsSet = resultsSet
             }
             internal enum CodingKeys: String, CodingKey {
                 case id
@@ -495,6 +502,7 @@ extension Components {
                 case teacherIncidentCount
                 case analysedAt
                 case transcription
+                case resultsSet
             }
         }
         /// - Remark: Generated from `#/components/schemas/SchoolSettings`.

@@ -10,7 +10,7 @@ import Hummingbird
 /// what made the report, and its downloads.
 struct LessonPage {
     let store: any LessonStore & ReviewStore & LTIStore & AuditStore & TranscriptStore
-    let data: DataDirectory
+    let files: any LessonFiles
     let pages: PageRenderer
     let reports: ReportCache
     let lessons: LessonService
@@ -148,7 +148,7 @@ struct LessonPage {
         let t = pages.text(for: request)
         let found = try await store.lesson(try context.parameters.require("lesson"), of: caller)
         let lesson = found.lesson
-        let report = lesson.analysedAt == nil ? nil : await reports.report(of: lesson.id)
+        let report = lesson.analysedAt == nil ? nil : await reports.report(of: lesson)
         var teacher: Teacher?
         if let id = lesson.teacherID { teacher = try await store.teacher(id: id, schoolID: caller.schoolID) }
         let verdicts = Dictionary(try await store.reviews(lessonID: lesson.id, schoolID: caller.schoolID).map { ($0.incidentIndex, $0) },
@@ -165,7 +165,9 @@ struct LessonPage {
             reviewed: nil, figures: [], talkChart: nil, narrowTalkChart: nil, emotionChart: nil, narrowEmotionChart: nil, noFaces: nil,
             lineage: [], downloads: [])
         if let report {
-            fill(&model, from: report, teacher: teacher?.name, verdicts: verdicts, t)
+            // The faces' pictures there are (none once retention has deleted the recording).
+            let pictures = ((try? await files.list(under: FileName.results(of: lesson).appending(FaceThumbnails.folder))) ?? []).map(\.name.lastComponent)
+            fill(&model, from: report, teacher: teacher?.name, verdicts: verdicts, pictures: Set(pictures), t)
             if var panel = model.transcript, let text = request.uri.queryParameters["q"].map(String.init), !text.isEmpty {
                 let hits = try await TranscriptSearchQuery(text).hits(lessonID: lesson.id, limit: 200, for: caller, in: store)
                 panel.query = text
@@ -187,7 +189,8 @@ struct LessonPage {
         return pages.render("lesson", title: lesson.title, model: model, request: request, context: context)
     }
 
-    private func fill(_ model: inout Model, from report: LessonReport, teacher: String?, verdicts: [Int: IncidentReview], _ t: InterfaceText) {
+    private func fill(_ model: inout Model, from report: LessonReport, teacher: String?, verdicts: [Int: IncidentReview], pictures: Set<String>,
+                      _ t: InterfaceText) {
         var words = t.chartWords
         // The lesson's teacher by name, once the analysis has said which speaker teaches.
         if let teacher, let speaker = report.speakers.first(where: { $0.role == .teacher }) {
@@ -281,9 +284,8 @@ struct LessonPage {
             // The one reason the analysis gives for not analysing a video is that there is none.
             model.noFaces = report.video.analysed ? t["lesson_no_faces"] : t["lesson_no_video"]
         }
-        let pictures = data.results(of: model.id).appendingPathComponent(FaceThumbnails.folder)
         model.faces = report.video.tracks.compactMap { track in
-            guard FileManager.default.fileExists(atPath: pictures.appendingPathComponent(FaceThumbnails.file(of: track.id)).path) else { return nil }
+            guard pictures.contains(FaceThumbnails.file(of: track.id)) else { return nil }
             let who = track.speaker.flatMap { words.speakerNames[$0] } ?? (words.roles[track.role] ?? "")
             return Face(src: "/api/v1/lessons/\(model.id)/faces/\(FaceThumbnails.file(of: track.id))", label: "\(track.id) · \(who)")
         }

@@ -100,7 +100,7 @@ struct LessonsPage {
                           status: JobStatus(item.job, t), incidents: lesson.incidentCount.map(String.init) ?? "—",
                           flag: lesson.flag, flagText: lesson.flag.map { t["flag_\($0)"] })
             // Only flagged lessons are read for their reason: at most a page of reports, cached.
-            if ["alert", "review"].contains(lesson.flag), let report = await reports.report(of: lesson.id) {
+            if ["alert", "review"].contains(lesson.flag), let report = await reports.report(of: lesson) {
                 (row.reason, row.worst) = Self.why(report, lessonHref: row.href, teacherName: lesson.teacherID.flatMap { names[$0] }, t)
             }
             rows.append(row)

@@ -54,7 +54,7 @@ struct ReviewsPage {
         query.limit = Self.lessonsSearched
         var pending: [(peak: Double, row: Pending)] = []
         for item in try await store.lessons(schoolID: caller.schoolID, matching: query).items where (item.lesson.incidentCount ?? 0) > 0 {
-            guard let report = await reports.report(of: item.lesson.id) else { continue }
+            guard let report = await reports.report(of: item.lesson) else { continue }
             for (index, incident) in report.incidents.enumerated() where !(reviewed[item.lesson.id]?.contains(index) ?? false) {
                 pending.append((incident.peakIntensity, Pending(
                     lesson: item.lesson.title, lessonHref: "/lessons/\(item.lesson.id)?t=\(Int(incident.start))#incident-\(index)", lessonID: item.lesson.id, index: index,

@@ -47,6 +47,34 @@ extension StoreConformance {
         try expect(try await store.currentShadow()?.name == challengers[1], "a new shadow run replaces the current one")
         try expect(try await store.stopShadow()?.name == challengers[1], "stopping says which run stopped")
         try expect(try await store.currentShadow() == nil, "no run after a stop")
+        try expect(try await store.shadowRuns(limit: 10).map(\.name) == [challengers[1], challengers[0]], "runs are listed newest first")
+        let (versions, first) = (try await store.configurationVersions(), try await store.configurationVersion(named: names[0]))
+        try expect(Set(versions.map(\.name)) == Set(names) && first?.sha256 == (try configuration(rulesVersion: names[0])).sha256,
+                   "registered configurations are listed and found by name, unchanged")
+
+        // A shadow analysis's result is stored with its success, and listed by challenger.
+        let school = try await newSchool(store, "Shadow")
+        let lesson = try await addLesson(to: school, store)
+        _ = try await store.cancel(jobID: lesson.id, schoolID: school)
+        let queued = try await store.enqueueShadow(lessonID: lesson.lessonID, schoolID: school, configuration: challengers[0], maxAttempts: 3)
+        let claimed = try await store.claimNext(workerID: "w", leaseSeconds: 60)
+        try expect(queued != nil && claimed?.id == queued?.id && claimed?.kind == .shadow, "the shadow job is claimed")
+        let result = ShadowResult(lessonID: lesson.lessonID, schoolID: school, challenger: challengers[0], champion: now, analysedAt: Date(),
+                                  championFlag: "ok", challengerFlag: "review", championIncidents: [], challengerIncidents: [])
+        try expect(try await store.apply(.succeed(.shadow(result)), jobID: claimed?.id ?? "", workerID: "w"), "the holder's shadow result is recorded")
+        try expect(try await store.shadowResults(challenger: challengers[0]).map(\.challengerFlag) == ["review"], "the result is listed by challenger")
+
+        // Experiments are kept whole, newest first (decoded here from what a record holds: the kit runs none).
+        for (index, day) in [1.0, 2.0].enumerated() {
+            let record = try JSONDecoder().decode(ExperimentRecord.self, from: JSONSerialization.data(withJSONObject: [
+                "id": "experiment-\(index)", "createdAt": day * 86400, "createdBy": "kit", "metric": "der", "corpusHash": "c",
+                "championHash": "a", "challengerHash": "b", "verdict": "no-difference", "result": "{\"index\": \(index)}",
+            ]))
+            try await store.saveExperiment(record)
+        }
+        let experiments = try await store.experiments(limit: 10)
+        try expect(experiments.map(\.id) == ["experiment-1", "experiment-0"] && experiments.last?.result == "{\"index\": 0}",
+                   "experiments are listed newest first, as saved")
     }
 
     /// A configuration that differs from others by its incident rules' version (models

@@ -30,6 +30,9 @@ public enum StoreConformance {
         ("one-time LMS secrets are taken once", oneTimeSecretsAreTakenOnce),
         ("transcript search stays in its school", transcriptSearchStaysInItsSchool),
         ("champion changes form one chain; shadow runs replace each other", championChangesFormOneChain),
+        ("a lesson's rows through its life", aLessonsRowsThroughItsLife),
+        ("LMS records stay in their school", lmsRecordsStayInTheirSchool),
+        ("delivery attempts are recorded and sign-in locks lifted", attemptsAreRecordedAndLocksLifted),
     ]
 
     static func expect(_ condition: Bool, _ promise: @autoclosure () -> String) throws {

@@ -46,24 +46,23 @@ extension LessonService {
     @discardableResult
     public func sweep(olderThan age: TimeInterval = 86400) async throws -> Int {
         let cutoff = Date().addingTimeInterval(-age)
-        var lessons: [String: [StoredFile]] = [:]
+        // lessons/<id>/<folder>/…: each lesson's folders, with when a file in them was last written.
+        var lessons: [String: [String: Date]] = [:]
         for file in try await files.list(under: FileName.lessons) {
             let components = file.name.path.split(separator: "/").map(String.init)
             guard components.count > 2 else { continue }
-            lessons[components[1], default: []].append(file)
+            let folder = components.count > 3 ? components[2] : ""  // "": the lesson's own files (its recording)
+            lessons[components[1], default: [:]][folder] = max(lessons[components[1]]?[folder] ?? .distantPast, file.modified)
         }
         let published = try await store.publishedResults()
         var removed = 0
-        for (lessonID, stored) in lessons {
+        for (lessonID, folders) in lessons {
             guard let publishedSet = published[lessonID] else {
                 await removeFiles(ofLesson: lessonID)
                 removed += 1
                 continue
             }
-            let sets = Dictionary(grouping: stored.filter { $0.name.path.split(separator: "/").count > 3 }) {
-                String($0.name.path.split(separator: "/")[2])
-            }
-            for (set, setFiles) in sets where set != publishedSet && (ResultsSet.isSet(set) || set.hasPrefix(".")) && setFiles.allSatisfy({ $0.modified < cutoff }) {
+            for (set, written) in folders where set != publishedSet && (ResultsSet.isSet(set) || set.hasPrefix(".")) && written < cutoff {
                 try? await files.deleteAll(under: FileName.results(lessonID: lessonID, set: set))
                 removed += 1
             }

@@ -142,7 +142,7 @@ public struct AnalysisWorker: Service {
                             if job.kind != .shadow {
                                 try await files.writeFolder(results) { folder in
                                     try await onOwnThread {
-                                        try ReportWriter(directory: folder).write(report, media: local, mediaSource: "/api/v1/lessons/\(lesson.id)/recording")
+                                        try ReportWriter(directory: folder).write(report, media: local, mediaSource: lesson.recordingAddress)
                                     }
                                 }
                             }
@@ -182,10 +182,10 @@ public struct AnalysisWorker: Service {
                 ServiceMetrics.jobFinished(.cancelled, seconds: seconds)
                 logger.notice("analysis stopped: the job was cancelled or taken over")
             case .failure(let error):
-                let (reason, message) = (error as? JobFailure ?? Self.explain(error, lesson: lesson, recording: nil)).said
-                _ = try await lessons.advance(job, .fail(reason: reason, message: message), workerID: id)
-                ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: reason)
-                logger.warning("analysis failed", metadata: ["reason": "\(reason)", "error": "\(message)"])
+                let failure = error as? JobFailure ?? Self.explain(error, lesson: lesson, recording: nil)
+                _ = try await lessons.advance(job, .fail(reason: failure.reason, message: failure.message), workerID: id)
+                ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: failure.reason)
+                logger.warning("analysis failed", metadata: ["reason": "\(failure.reason)", "error": "\(failure.message)"])
             }
         } catch {
             logger.error("cannot record the job's outcome; its lease will expire and it will run again", metadata: ["error": "\(error)"])
@@ -263,7 +263,6 @@ public struct AnalysisWorker: Service {
 struct JobFailure: Error {
     var reason: String
     var message: String
-    var said: (reason: String, message: String) { (reason, message) }
 }
 
 /// Shared between the analysis thread, the heartbeat task and the shutdown handler: where

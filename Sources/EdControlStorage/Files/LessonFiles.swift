@@ -60,10 +60,6 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible {
         try relative.split(separator: "/", omittingEmptySubsequences: false).reduce(self) { try $0.appending(String($1)) }
     }
 
-    /// Whether this is `prefix` or inside it, component by component (`lessons/a` does not
-    /// hold `lessons/ab`).
-    public func isInside(_ prefix: FileName) -> Bool { path == prefix.path || path.hasPrefix(prefix.path + "/") }
-
     /// The name of a file found under `prefix` at `relative` (an implementation's listing).
     package static func found(_ relative: String, under prefix: FileName) -> FileName { FileName(prefix.path + "/" + relative) }
 }
@@ -71,6 +67,12 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible {
 public struct FileNameError: Error, CustomStringConvertible {
     public let component: String
     public var description: String { "'\(component)' is not a file name (empty, '.', '..', or with a slash or a control character)" }
+}
+
+extension Lesson {
+    /// Where the API serves the lesson's recording (with byte ranges): what players play,
+    /// on the dashboard and in report.html, wherever the file is stored.
+    package var recordingAddress: String { "/api/v1/lessons/\(id)/recording" }
 }
 
 /// A lesson's results are written by each run of a job into a set of their own

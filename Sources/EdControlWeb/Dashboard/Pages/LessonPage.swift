@@ -158,7 +158,7 @@ struct LessonPage {
         var model = Model(
             id: lesson.id, title: lesson.title, teacher: teacher?.name, teacherHref: teacher.map { "/teachers/\($0.id)" },
             when: t.lessonDate(lesson), duration: ClockTime.format(lesson.durationSeconds),
-            recording: lesson.mediaFile == nil ? nil : "/api/v1/lessons/\(lesson.id)/recording", isVideo: lesson.hasVideo,
+            recording: lesson.mediaFile == nil ? nil : lesson.recordingAddress, isVideo: lesson.hasVideo,
             recordingGone: lesson.mediaFile == nil, status: JobStatus(found.job, t), liveText: JobStatus.liveText(t),
             analysed: report != nil, flag: nil, flagText: nil, reason: nil, worst: nil, timeline: nil, narrowTimeline: nil, incidents: [], noIncidents: false,
             canReview: caller.role >= .manager, canReanalyse: caller.role >= .manager && lesson.mediaFile != nil && !(found.job.map { !$0.state.isFinished } ?? false),

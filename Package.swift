@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -117,7 +119,16 @@ let package = Package(
             ]
         ),
         // The one place a backend is chosen, from `--database`.
-        .target(name: "EdControlBackends", dependencies: ["EdControlStorage", "EdControlSQLite"]),
+        .target(
+            name: "EdControlPostgres",
+            dependencies: [
+                "EdControlEngine", "EdControlLab", "EdControlLTI", "EdControlStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "EdControlBackends", dependencies: ["EdControlStorage", "EdControlSQLite", "EdControlPostgres"]),
         // The service: lessons, workers, webhooks, registry, shadow runs, pilot, feedback,
         // retention, LTI's flows, the interface's texts. No HTTP server here (no Hummingbird).
         .target(
@@ -180,9 +191,10 @@ let package = Package(
         // the browser, page audits. Built only with the tests (no product needs it).
         .target(
             name: "EdControlTestSupport",
-            dependencies: ["EdControlEngine", "EdControlReports", "EdControlStorage", "EdControlSQLite", "EdControlBackends",
+            dependencies: ["EdControlEngine", "EdControlReports", "EdControlStorage", "EdControlSQLite", "EdControlPostgres", "EdControlBackends",
                            "EdControlService", "EdControlWeb", "LessonSynthesis",
                            .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTesting", package: "hummingbird"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -197,7 +209,7 @@ let package = Package(
         // The service in-process: the API and pages through Hummingbird's test client over a
         // temporary SQLite store, the lesson service, the store conformance kit.
         .testTarget(name: "ServiceTests", dependencies: ["EdControlTestSupport", "EdControlEngine", "EdControlReports", "EdControlLab",
-                                                         "EdControlStorage", "EdControlSQLite", "EdControlService", "EdControlWeb",
+                                                         "EdControlStorage", "EdControlSQLite", "EdControlPostgres", "EdControlService", "EdControlWeb",
                                                          .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "Hummingbird", package: "hummingbird"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -16,9 +16,10 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 APT_PACKAGES=(ffmpeg libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libsqlite3-dev libopenblas-dev libfftw3-dev libebur128-dev libaubio-dev libopencv-dev opencv-data python-matplotlib-data pkg-config espeak-ng sox
               pocketsphinx-testdata ktuberling-data alsa-utils time curl)
-# The browser tests drive headless Chromium; the real-voice lessons are mixed from real
+# The browser tests drive headless Chromium; the PostgreSQL store's tests run on a throwaway
+# PostgreSQL 15 cluster (scripts/dev/postgres.sh); the real-voice lessons are mixed from real
 # people's recordings in these packages (LessonSynthesis/RecordedSpeakers.swift lists who).
-((WITH_TEST_TOOLS)) && APT_PACKAGES+=(chromium fonts-dejavu-core
+((WITH_TEST_TOOLS)) && APT_PACKAGES+=(chromium fonts-dejavu-core postgresql-15
   fillets-ng-data-cs fillets-ng-data-nl asterisk-core-sounds-en-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav
   asterisk-core-sounds-ru-wav asterisk-prompt-es-co asterisk-prompt-fr-armelle asterisk-prompt-it-menardi-gsm codec2-examples)
 missing=()

@@ -60,6 +60,15 @@ cv::Mat visible_pixels(const uint8_t *pixels, EdcPixelLayout layout, int width, 
 
 }  // namespace
 
+// OpenCV's calls run on the thread that makes them (the analysis has threads of its own; see
+// LibraryThreads.swift). Set once, when the program loads, before any thread can use OpenCV:
+// cv::setNumThreads tears down and re-creates OpenCV's TBB arena on every call, so calling it
+// while another thread ran a network crashed the process inside libtbb (CI, 2026-12-07).
+static const bool openCVRunsOnCallingThread = [] {
+    cv::setNumThreads(1);
+    return true;
+}();
+
 struct EdcNet {
     cv::dnn::Net net;
     std::vector<std::string> output_names;
@@ -70,8 +79,6 @@ struct EdcCascade {
 };
 
 extern "C" {
-
-void edc_set_thread_count(int count) { cv::setNumThreads(count); }
 
 EdcNet *edc_net_load_onnx(const char *path, char *error, size_t error_capacity) {
     return guarded<EdcNet *>(error, error_capacity, nullptr, [&]() -> EdcNet * {

@@ -1,11 +1,14 @@
+import EdControlPostgres
 import EdControlSQLite
 import EdControlStorage
 import Foundation
 
 /// Where the store lives, as `--database` gives it: `sqlite:PATH` (the embedded default,
-/// the data folder's `edcontrol.sqlite` when none is given).
+/// the data folder's `edcontrol.sqlite` when none is given) or `postgres://…`
+/// (`PostgresLocation`), shared by any number of API nodes and workers.
 public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     case sqlite(path: String)
+    case postgres(PostgresLocation)
 
     /// Reads `url`; nil gives the data folder's own SQLite file.
     public init(_ url: String?, data: DataDirectory) throws {
@@ -14,7 +17,7 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
             return
         }
         guard let colon = url.firstIndex(of: ":") else {
-            throw DatabaseLocationError("--database \(url) names no kind of database: write sqlite:PATH (such as sqlite:/srv/edcontrol/edcontrol.sqlite)")
+            throw DatabaseLocationError("--database \(url) names no kind of database: write sqlite:PATH (such as sqlite:/srv/edcontrol/edcontrol.sqlite) or postgres://USER@HOST/DATABASE")
         }
         let scheme = url[..<colon].lowercased(), rest = String(url[url.index(after: colon)...])
         switch scheme {
@@ -23,14 +26,17 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
             let path = rest.hasPrefix("//") ? String(rest.dropFirst(2)) : rest
             guard !path.isEmpty else { throw DatabaseLocationError("--database \(url) names no file: write sqlite:PATH") }
             self = .sqlite(path: path)
+        case "postgres", "postgresql":
+            self = .postgres(try PostgresLocation(url))
         default:
-            throw DatabaseLocationError("--database \(url): '\(scheme)' databases are not supported by this release; use sqlite:PATH")
+            throw DatabaseLocationError("--database \(url): '\(scheme)' databases are not supported; use sqlite:PATH or postgres://USER@HOST/DATABASE")
         }
     }
 
     public var description: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let location): location.description
         }
     }
 }
@@ -52,14 +58,17 @@ public struct Backend: Sendable {
     public var files: any LessonFiles { LocalFolderFiles(data) }
 
     /// Opens (creating and migrating) the store at `database` beside the data folder.
-    public static func open(data: DataDirectory, database: DatabaseLocation) throws -> Backend {
+    public static func open(data: DataDirectory, database: DatabaseLocation) async throws -> Backend {
         switch database {
         case .sqlite(let path):
             Backend(data: data, database: database, store: try SQLiteStore(path: path))
+        case .postgres(let location):
+            Backend(data: data, database: database, store: try await PostgresStore.connect(location))
         }
     }
 
-    /// The schema version this release writes (its migrations, counted).
+    /// The schema version this release writes in the embedded database (its migrations,
+    /// counted): what backups and upgrades of the data folder record.
     public static var schemaVersion: Int { SQLiteStore.schemaVersion }
 
     /// Writes a consistent backup of the database and the data folder while the service

@@ -1,16 +1,10 @@
 import EdControlEngine
 import EdControlLab
+import EdControlStorage
 import Foundation
 import GRDB
 
-struct StoredLessonFeatures: Codable, StoredRecord {
-    static let databaseTableName = "lesson_features"
-    var lessonID: String
-    var schoolID: String
-    var analysedAt: Date
-    /// `LessonFeatures` as JSON.
-    var features: String
-}
+extension StoredLessonFeatures: StoredRecord { package static let databaseTableName = "lesson_features" }
 
 extension SQLiteStore {
     public func saveFeatures(_ features: LessonFeatures, lessonID: String, schoolID: String, analysedAt: Date) async throws {

@@ -5,41 +5,7 @@ import GRDB
 
 extension ShadowRun: StoredRecord { public static let databaseTableName = "shadow_run" }
 
-/// A shadow result as stored: its incident lists as JSON.
-struct StoredShadowResult: Codable, StoredRecord {
-    static let databaseTableName = "shadow_result"
-    var lessonID: String
-    var schoolID: String
-    var challenger: String
-    var champion: String
-    var analysedAt: Date
-    var championFlag: String
-    var challengerFlag: String
-    var championIncidents: String
-    var challengerIncidents: String
-
-    init(_ result: ShadowResult) throws {
-        lessonID = result.lessonID
-        schoolID = result.schoolID
-        challenger = result.challenger
-        champion = result.champion
-        analysedAt = result.analysedAt
-        championFlag = result.championFlag
-        challengerFlag = result.challengerFlag
-        championIncidents = String(decoding: try JSONEncoder().encode(result.championIncidents), as: UTF8.self)
-        challengerIncidents = String(decoding: try JSONEncoder().encode(result.challengerIncidents), as: UTF8.self)
-    }
-
-    var result: ShadowResult {
-        get throws {
-            let decoder = JSONDecoder()
-            return ShadowResult(lessonID: lessonID, schoolID: schoolID, challenger: challenger, champion: champion, analysedAt: analysedAt,
-                                championFlag: championFlag, challengerFlag: challengerFlag,
-                                championIncidents: try decoder.decode([ShadowIncident].self, from: Data(championIncidents.utf8)),
-                                challengerIncidents: try decoder.decode([ShadowIncident].self, from: Data(challengerIncidents.utf8)))
-        }
-    }
-}
+extension StoredShadowResult: StoredRecord { package static let databaseTableName = "shadow_result" }
 
 extension SQLiteStore {
     public func startShadow(_ run: ShadowRun) async throws -> ShadowRun {

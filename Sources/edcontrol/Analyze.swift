@@ -184,7 +184,7 @@ struct PrintConfiguration: AsyncParsableCommand {
 
     func run() async throws {
         if let version {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             guard let found = try await store.configurationVersion(named: version) else {
                 throw ValidationFailure(message: "no configuration named \(version) in \(dataOptions.data); `edcontrol models list --data \(dataOptions.data)` shows them.")
             }

@@ -23,7 +23,7 @@ struct Backup: AsyncParsableCommand {
         var quiet = false
 
         func run() async throws {
-            let backend = try dataOptions.backend()
+            let backend = try await dataOptions.backend()
             let bar = ProgressBar(enabled: !quiet)
             let manifest = try reportingErrors {
                 try backend.backup(to: URL(fileURLWithPath: out)) { bar.update(fraction: $0, label: "backing up") }

@@ -43,7 +43,7 @@ struct Calibrate: AsyncParsableCommand {
 
         func run() async throws {
             let registry = try reportingErrors { try models.registry() }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let chosen = try await resolveConfiguration(config, store: store, models: registry, data: dataOptions.data)
             let corpus = try reportingErrors { try EvaluationCorpus.load(dataset, metric: .incidentF1) }
             let analyzer = LessonAnalyzer(models: registry, configuration: chosen.configuration)

@@ -25,7 +25,7 @@ struct Dataset: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let backend = try dataOptions.backend()
+            let backend = try await dataOptions.backend()
             let store = backend.store
             guard let found = try await store.school(named: school, createIfMissing: false) else {
                 throw ValidationFailure(message: "there is no school named \(school) in \(dataOptions.data)")

@@ -41,7 +41,7 @@ struct Drift: AsyncParsableCommand {
     func run() async throws {
         let defaults = DriftMonitor.defaultWindows()
         let needsStore = referenceReports == nil || currentReports == nil
-        let store = needsStore ? try dataOptions.open().1 : nil
+        let store = needsStore ? try await dataOptions.open().1 : nil
         var schoolID: String?
         if let school, let store {
             guard let found = try await store.school(named: school, createIfMissing: false) else {

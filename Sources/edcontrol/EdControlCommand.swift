@@ -53,6 +53,14 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as LocalizedError where error.errorDescription != nil {
+        throw ValidationFailure(message: error.errorDescription!)
+    }
+}
+
 struct ValidationFailure: Error, CustomStringConvertible {
     var message: String
     var description: String { message }

@@ -56,7 +56,7 @@ struct Experiments: AsyncParsableCommand {
 
         func run() async throws {
             let registry = try reportingErrors { try models.registry() }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let sides = [try await resolveConfiguration(champion, store: store, models: registry, data: dataOptions.data),
                          try await resolveConfiguration(challenger, store: store, models: registry, data: dataOptions.data)]
             let items = try reportingErrors { try EvaluationCorpus.load(corpus, metric: metric) }
@@ -97,7 +97,7 @@ struct Experiments: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let records = try await store.experiments(limit: max(1, limit))
             if records.isEmpty { print("no experiments in \(dataOptions.data) yet: run `edcontrol experiment compare`") }
             for record in records {

@@ -22,7 +22,7 @@ struct LTI: AsyncParsableCommand {
 
         func run() async throws {
             guard let base = URL(string: publicURL), LTIPlatform.origin(publicURL) != nil else { throw ValidationError("--public-url must be an http or https address") }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let school = try await schoolNamed(school, in: store)
             // Making the link calls no LMS: the policy for calls is not needed here.
             let registration = LTIDynamicRegistration(store: store, requests: LMSRequests(targets: WebhookTargetPolicy(allowedNetworks: [])))
@@ -54,7 +54,7 @@ struct LTI: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let school = try await schoolNamed(school, in: store)
             do {
                 let platform = try await LTIPlatforms.add(in: store, schoolID: school.id, .init(
@@ -75,7 +75,7 @@ struct LTI: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let school = try await schoolNamed(school, in: store)
             for platform in try await store.platforms(schoolID: school.id) {
                 print([platform.id, platform.issuer, "client \(platform.clientID)", "deployments \(platform.deploymentIDs.joined(separator: ","))",
@@ -94,7 +94,7 @@ struct LTI: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let school = try await schoolNamed(school, in: store)
             guard let platform = try await LTIPlatforms.remove(in: store, id: id, schoolID: school.id, by: "command line") else {
                 throw ValidationError("there is no platform \(id) in \(self.school); `edcontrol lti platforms --school NAME` shows the ids")
@@ -117,7 +117,7 @@ struct LTI: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let school = try await schoolNamed(school, in: store)
             if defaults || !set.isEmpty {
                 do {
@@ -144,7 +144,7 @@ struct LTI: AsyncParsableCommand {
 
         func run() async throws {
             guard ["on", "off"].contains(state) else { throw ValidationError("say on or off") }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let school = try await schoolNamed(school, in: store)
             try await LTIPlatforms.setTeacherView(state == "on", in: store, schoolID: school.id, by: "command line")
             print("the teacher view of \(school.name) is \(state)")
@@ -158,7 +158,7 @@ struct LTI: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             print("the tool now signs with key \(try await LTIToolKeys(store: store).rotate().id)")
         }
     }

@@ -40,7 +40,7 @@ struct Models: AsyncParsableCommand {
                 }
             }
             if FileManager.default.fileExists(atPath: dataOptions.data) {
-                let (_, store) = try dataOptions.open()
+                let (_, store) = try await dataOptions.open()
                 try await printRegistry(store)
             } else {
                 print("\nno registry: \(dataOptions.data) does not exist (pass --data)")
@@ -93,7 +93,7 @@ struct Models: AsyncParsableCommand {
             let document = try reportingErrors {
                 try AnalysisConfiguration.load(from: URL(fileURLWithPath: config), defaults: .standard(installedIn: registry))
             }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let version = try await refusals {
                 try await ConfigurationRegistry(store: store, models: registry).register(document, name: name, by: change.by, reason: change.reason)
             }
@@ -113,7 +113,7 @@ struct Models: AsyncParsableCommand {
 
         func run() async throws {
             let registry = try reportingErrors { try models.registry() }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let promoted = try await refusals {
                 try await ConfigurationRegistry(store: store, models: registry).promote(name, by: change.by, reason: change.reason)
             }
@@ -130,7 +130,7 @@ struct Models: AsyncParsableCommand {
 
         func run() async throws {
             let registry = try reportingErrors { try models.registry() }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let rolledBack = try await refusals {
                 try await ConfigurationRegistry(store: store, models: registry).rollback(by: change.by, reason: change.reason)
             }

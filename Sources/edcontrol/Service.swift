@@ -15,16 +15,17 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Data directory: recordings, results and (unless --database says otherwise) the database.")
     var data = "edcontrol-data"
 
-    @Option(name: .long, help: "The database: sqlite:PATH (default: edcontrol.sqlite in --data).")
+    @Option(name: .long, help: "The database: sqlite:PATH (default: edcontrol.sqlite in --data) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (the password may come from PGPASSWORD).")
     var database: String?
 
-    func backend() throws -> Backend {
+    func backend() async throws -> Backend {
         let directory = try DataDirectory(URL(fileURLWithPath: data))
-        return try reportingErrors { try Backend.open(data: directory, database: DatabaseLocation(database, data: directory)) }
+        let location = try reportingErrors { try DatabaseLocation(database, data: directory) }
+        return try await reportingErrors { try await Backend.open(data: directory, database: location) }
     }
 
-    func open() throws -> (DataDirectory, any EdControlStore) {
-        let backend = try backend()
+    func open() async throws -> (DataDirectory, any EdControlStore) {
+        let backend = try await backend()
         return (backend.data, backend.store)
     }
 }
@@ -126,7 +127,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let registry = try reportingErrors { try models.registry() }
-        let (data, store) = try dataOptions.open()
+        let (data, store) = try await dataOptions.open()
         var settings = EdControlServer.Settings()
         settings.host = host
         settings.port = port
@@ -166,7 +167,7 @@ struct Work: AsyncParsableCommand {
 
     func run() async throws {
         let registry = try reportingErrors { try models.registry() }
-        let backend = try dataOptions.backend()
+        let backend = try await dataOptions.backend()
         let (data, store) = (backend.data, backend.store)
         try await refusals { try await EdControlServer.checkChampion(store: store, models: registry) }
         _ = bootstrapMetrics()
@@ -207,7 +208,7 @@ struct Tokens: AsyncParsableCommand {
             guard let role = Role(rawValue: role) else { throw ValidationError("--role must be admin, manager or viewer") }
             let name = school.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !name.isEmpty else { throw ValidationError("--school must not be empty") }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             guard let school = try await store.school(named: name, createIfMissing: true) else { return }
             do {
                 let (secret, _) = try await APITokens.create(in: store, schoolID: school.id, name: self.name, role: role,
@@ -228,7 +229,7 @@ struct Tokens: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             guard let school = try await store.school(named: school, createIfMissing: false) else { throw ValidationError("there is no school \(self.school)") }
             let time = { (date: Date?) in date.map { ISO8601DateFormatter().string(from: $0) } ?? "-" }
             for token in try await store.tokens(schoolID: school.id) {
@@ -250,7 +251,7 @@ struct Tokens: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             guard let school = try await store.school(named: school, createIfMissing: false),
                   let token = try await APITokens.revoke(in: store, id: id, schoolID: school.id, by: "command line") else {
                 throw ValidationError("there is no token \(id) in \(self.school); `edcontrol token list --school NAME` shows the ids")
@@ -288,7 +289,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             guard let role = Role(rawValue: role) else { throw ValidationError("--role must be admin, manager or viewer") }
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let chosen = ProcessInfo.processInfo.environment["EDCONTROL_PASSWORD"] ?? password
             let password = chosen ?? UserAccounts.randomPassword()
             do {
@@ -318,7 +319,7 @@ struct Users: AsyncParsableCommand {
         @OptionGroup var dataOptions: DataOptions
 
         func run() async throws {
-            let (_, store) = try dataOptions.open()
+            let (_, store) = try await dataOptions.open()
             let chosen = ProcessInfo.processInfo.environment["EDCONTROL_PASSWORD"] ?? password
             let password = chosen ?? UserAccounts.randomPassword()
             do {

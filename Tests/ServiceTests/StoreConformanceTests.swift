@@ -4,14 +4,22 @@
 import Foundation
 import Testing
 
-/// The store conformance kit (`StoreConformance`) on the embedded SQLite store, each check
-/// on a fresh file: what a PostgreSQL store will have to pass as well.
-@Suite("Store conformance: SQLite")
+/// The store conformance kit (`StoreConformance`) on every store: the embedded SQLite file
+/// and a PostgreSQL database (on the cluster scripts/test.sh starts), each check on a fresh
+/// one.
+@Suite("Store conformance")
 struct StoreConformanceTests {
     @Test(arguments: StoreConformance.checks.map(\.name))
     func sqliteStoreKeepsThePromise(_ name: String) async throws {
         let check = try #require(StoreConformance.checks.first { $0.name == name }).check
         let folder = try Fixtures.temporaryDirectory("conformance")
         try await check(try SQLiteStore(path: folder.appendingPathComponent("edcontrol.sqlite").path))
+    }
+
+    @Test(arguments: StoreConformance.checks.map(\.name))
+    func postgresStoreKeepsThePromise(_ name: String) async throws {
+        let check = try #require(StoreConformance.checks.first { $0.name == name }).check
+        let store = try await TestPostgres.freshStore("conformance")
+        try await TestPostgres.revealingErrors { try await check(store) }
     }
 }

@@ -11,9 +11,6 @@
 extern "C" {
 #endif
 
-/// How many threads OpenCV may use inside one call (1: the caller's thread only).
-void edc_set_thread_count(int count);
-
 typedef struct EdcNet EdcNet;
 
 /// Loads an ONNX model; NULL on failure, with the reason in `error`.

@@ -32,7 +32,7 @@ public final class LessonAnalyzer {
         diarizer = Diarizer(clustering: MergingSpeakerClustering(settings: self.configuration.settings.clustering),
                             settings: self.configuration.settings.diarization)
         self.logger = logger
-        LibraryThreads.runCallsOnCallingThread()
+        _ = LibraryThreads.callsRunOnCallingThread
     }
 
     /// - Parameter transcription: whether to transcribe, and in which language.

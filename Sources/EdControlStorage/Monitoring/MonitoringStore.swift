@@ -10,3 +10,19 @@ public protocol MonitoringStore: Sendable {
     /// Features of lessons analysed in `interval`, of one school or (nil) of all.
     func features(schoolID: String?, analysedIn interval: DateInterval) async throws -> [LessonFeatures]
 }
+
+/// A lesson's features as a row of every SQL store.
+package struct StoredLessonFeatures: Codable, Sendable {
+    package var lessonID: String
+    package var schoolID: String
+    package var analysedAt: Date
+    /// `LessonFeatures` as JSON.
+    package var features: String
+
+    package init(lessonID: String, schoolID: String, analysedAt: Date, features: String) {
+        self.lessonID = lessonID
+        self.schoolID = schoolID
+        self.analysedAt = analysedAt
+        self.features = features
+    }
+}

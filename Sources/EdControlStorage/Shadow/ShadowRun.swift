@@ -113,3 +113,38 @@ public protocol ShadowStore: Sendable {
     /// The challenger's results on every school's lessons, oldest first.
     func shadowResults(challenger: String) async throws -> [ShadowResult]
 }
+
+/// A shadow result as a row of every SQL store: its incident lists as JSON.
+package struct StoredShadowResult: Codable, Sendable {
+    package var lessonID: String
+    package var schoolID: String
+    package var challenger: String
+    package var champion: String
+    package var analysedAt: Date
+    package var championFlag: String
+    package var challengerFlag: String
+    package var championIncidents: String
+    package var challengerIncidents: String
+
+    package init(_ result: ShadowResult) throws {
+        lessonID = result.lessonID
+        schoolID = result.schoolID
+        challenger = result.challenger
+        champion = result.champion
+        analysedAt = result.analysedAt
+        championFlag = result.championFlag
+        challengerFlag = result.challengerFlag
+        championIncidents = String(decoding: try JSONEncoder().encode(result.championIncidents), as: UTF8.self)
+        challengerIncidents = String(decoding: try JSONEncoder().encode(result.challengerIncidents), as: UTF8.self)
+    }
+
+    package var result: ShadowResult {
+        get throws {
+            let decoder = JSONDecoder()
+            return ShadowResult(lessonID: lessonID, schoolID: schoolID, challenger: challenger, champion: champion, analysedAt: analysedAt,
+                                championFlag: championFlag, challengerFlag: challengerFlag,
+                                championIncidents: try decoder.decode([ShadowIncident].self, from: Data(championIncidents.utf8)),
+                                challengerIncidents: try decoder.decode([ShadowIncident].self, from: Data(challengerIncidents.utf8)))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import EdControlPostgres
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL server the tests run against: the throwaway cluster `scripts/test.sh`
+/// starts (`scripts/dev/postgres.sh`), named by `EDCONTROL_TEST_POSTGRES`. Each test gets a
+/// database of its own, as each SQLite test gets a file of its own.
+public enum TestPostgres {
+    public struct NotRunning: Error, CustomStringConvertible {
+        public var description: String {
+            "EDCONTROL_TEST_POSTGRES names no PostgreSQL server: run the tests with scripts/test.sh, or start one with scripts/dev/postgres.sh start DIR and export the address it prints"
+        }
+    }
+
+    /// The server's address, from the environment.
+    public static func server() throws -> PostgresLocation {
+        guard let url = ProcessInfo.processInfo.environment["EDCONTROL_TEST_POSTGRES"], !url.isEmpty else { throw NotRunning() }
+        return try PostgresLocation(url)
+    }
+
+    /// A new, empty database on the test server.
+    public static func freshDatabase(_ label: String) async throws -> PostgresLocation {
+        var location = try server()
+        let name = "t_" + label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(20) + "_" + UUID().uuidString.prefix(8).lowercased()
+        let client = PostgresClient(configuration: .init(host: location.host, port: location.port, username: location.user,
+                                                         password: location.password, database: location.database, tls: .disable),
+                                    backgroundLogger: Logger(label: "test.postgres"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+            group.cancelAll()
+        }
+        location.database = name
+        return location
+    }
+
+    /// Runs `body`, a server's error told in full: PostgresNIO's own description hides the
+    /// server's message, which is what a failing test needs.
+    public static func revealingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError {
+            throw ServerError(description: String(reflecting: error))
+        }
+    }
+
+    public struct ServerError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A store on a new, empty database.
+    public static func freshStore(_ label: String) async throws -> PostgresStore {
+        try await PostgresStore.connect(try await freshDatabase(label))
+    }
+}

@@ -128,7 +128,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "EdControlBackends", dependencies: ["EdControlStorage", "EdControlSQLite", "EdControlPostgres"]),
+        .target(
+            name: "EdControlS3",
+            dependencies: [
+                "EdControlStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
+        .target(name: "EdControlBackends", dependencies: ["EdControlStorage", "EdControlSQLite", "EdControlPostgres", "EdControlS3"]),
         // The service: lessons, workers, webhooks, registry, shadow runs, pilot, feedback,
         // retention, LTI's flows, the interface's texts. No HTTP server here (no Hummingbird).
         .target(
@@ -191,7 +203,7 @@ let package = Package(
         // the browser, page audits. Built only with the tests (no product needs it).
         .target(
             name: "EdControlTestSupport",
-            dependencies: ["EdControlEngine", "EdControlReports", "EdControlStorage", "EdControlSQLite", "EdControlPostgres", "EdControlBackends",
+            dependencies: ["EdControlEngine", "EdControlReports", "EdControlStorage", "EdControlSQLite", "EdControlPostgres", "EdControlS3", "EdControlBackends",
                            "EdControlService", "EdControlWeb", "LessonSynthesis",
                            .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -209,7 +221,7 @@ let package = Package(
         // The service in-process: the API and pages through Hummingbird's test client over a
         // temporary SQLite store, the lesson service, the store conformance kit.
         .testTarget(name: "ServiceTests", dependencies: ["EdControlTestSupport", "EdControlEngine", "EdControlReports", "EdControlLab",
-                                                         "EdControlStorage", "EdControlSQLite", "EdControlPostgres", "EdControlService", "EdControlWeb",
+                                                         "EdControlStorage", "EdControlSQLite", "EdControlPostgres", "EdControlS3", "EdControlService", "EdControlWeb",
                                                          .product(name: "GRDB", package: "GRDB.swift"),
                                                          .product(name: "Hummingbird", package: "hummingbird"),
                                                          .product(name: "HummingbirdTesting", package: "hummingbird"),

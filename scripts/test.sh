@@ -7,7 +7,8 @@
 #           launch checks (no server)
 #   router  Tests/ServiceTests: the service's API and pages through Hummingbird's testing
 #           framework, in-process, over a temporary SQLite store, and the store conformance
-#           kit on SQLite and PostgreSQL (no server process of ours, no browser)
+#           kits on SQLite and PostgreSQL, the local folder and S3 (no server process of ours,
+#           no browser)
 #   e2e     Tests/EndToEndTests: real `edcontrol` processes, a real browser (Chromium),
 #           schemathesis, the real corpora
 set -euo pipefail
@@ -25,11 +26,14 @@ EDCONTROL_SKIP_BUILD=1 scripts/setup.sh --with-test-tools
 # Real recorded speech with reference texts, for the transcription tests.
 scripts/data/asr-real-speech.sh >/dev/null
 swift build -c release --build-tests -Xswiftc -enable-testing
-# The PostgreSQL store's tests run on a throwaway cluster, stopped and deleted when the tests end.
+# The PostgreSQL store's and the S3 files' tests run on a throwaway PostgreSQL cluster and
+# SeaweedFS server, stopped and deleted when the tests end.
 POSTGRES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/edcontrol-postgres.XXXXXX")
-trap 'scripts/dev/postgres.sh stop "$POSTGRES_DIR"' EXIT
+S3_DIR=$(mktemp -d "${TMPDIR:-/tmp}/edcontrol-s3.XXXXXX")
+trap 'scripts/dev/postgres.sh stop "$POSTGRES_DIR"; scripts/dev/seaweedfs.sh stop "$S3_DIR"' EXIT
 EDCONTROL_TEST_POSTGRES=$(scripts/dev/postgres.sh start "$POSTGRES_DIR")
-export EDCONTROL_TEST_POSTGRES
+EDCONTROL_TEST_S3=$(scripts/dev/seaweedfs.sh start "$S3_DIR" edcontrol-tests)
+export EDCONTROL_TEST_POSTGRES EDCONTROL_TEST_S3
 # whisper.cpp's OpenMP threads wait by spinning; beside the tests' other work on two cores
 # that spinning slowed transcription several times over (measured), so they sleep instead.
 export OMP_WAIT_POLICY=PASSIVE

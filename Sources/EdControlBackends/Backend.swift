@@ -1,4 +1,5 @@
 import EdControlPostgres
+import EdControlS3
 import EdControlSQLite
 import EdControlStorage
 import Foundation
@@ -41,6 +42,33 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Where lessons' files live, as `--storage` gives it: the data folder (the embedded
+/// default) or an S3-compatible bucket (`S3Location`), which API nodes and workers on many
+/// machines share.
+public enum StorageLocation: Sendable, Equatable, CustomStringConvertible {
+    case dataFolder
+    case s3(S3Location)
+
+    /// Reads `url`; nil or empty gives the data folder.
+    public init(_ url: String?) throws {
+        guard let url, !url.isEmpty else {
+            self = .dataFolder
+            return
+        }
+        guard url.lowercased().hasPrefix("s3://") else {
+            throw DatabaseLocationError("--storage \(url) is not a bucket's address: write s3://BUCKET?endpoint=URL&region=REGION, or leave it out to keep files in --data")
+        }
+        self = .s3(try S3Location(url))
+    }
+
+    public var description: String {
+        switch self {
+        case .dataFolder: "the data folder"
+        case .s3(let location): location.description
+        }
+    }
+}
+
 public struct DatabaseLocationError: Error, CustomStringConvertible, LocalizedError {
     public let description: String
     public var errorDescription: String? { description }
@@ -54,17 +82,27 @@ public struct Backend: Sendable {
     public let data: DataDirectory
     public let database: DatabaseLocation
     public let store: any EdControlStore
-    /// The lessons' files: in the data folder (the one kind this release has).
-    public var files: any LessonFiles { LocalFolderFiles(data) }
+    public let storage: StorageLocation
+    /// The lessons' files, where `storage` says.
+    public let files: any LessonFiles
 
-    /// Opens (creating and migrating) the store at `database` beside the data folder.
-    public static func open(data: DataDirectory, database: DatabaseLocation) async throws -> Backend {
-        switch database {
-        case .sqlite(let path):
-            Backend(data: data, database: database, store: try SQLiteStore(path: path))
-        case .postgres(let location):
-            Backend(data: data, database: database, store: try await PostgresStore.connect(location))
+    /// Opens (creating and migrating) the store at `database`, and the files at `storage`,
+    /// checking that both answer. A bucket's local copies go to the data folder's `scratch`.
+    public static func open(data: DataDirectory, database: DatabaseLocation, storage: StorageLocation = .dataFolder) async throws -> Backend {
+        let store: any EdControlStore = switch database {
+        case .sqlite(let path): try SQLiteStore(path: path)
+        case .postgres(let location): try await PostgresStore.connect(location)
         }
+        let files: any LessonFiles
+        switch storage {
+        case .dataFolder:
+            files = LocalFolderFiles(data)
+        case .s3(let location):
+            let bucket = try S3Files(location, credentials: try S3Credentials.fromEnvironment(), scratch: data.root.appendingPathComponent("scratch"))
+            try await bucket.checkReachable()
+            files = bucket
+        }
+        return Backend(data: data, database: database, store: store, storage: storage, files: files)
     }
 
     /// The schema version this release writes in the embedded database (its migrations,
@@ -76,6 +114,9 @@ public struct Backend: Sendable {
     public func backup(to archive: URL, progress: (Double) -> Void) throws -> BackupManifest {
         guard let sqlite = store as? SQLiteStore, database == .sqlite(path: data.database.path) else {
             throw BackupError("edcontrol backup copies the embedded database in the data folder; the database \(database) is backed up with its own tools")
+        }
+        guard storage == .dataFolder else {
+            throw BackupError("edcontrol backup copies the files in the data folder; the bucket \(storage) is backed up with the object store's own tools")
         }
         return try DataBackup(data: data).create(to: archive, store: sqlite, progress: progress)
     }

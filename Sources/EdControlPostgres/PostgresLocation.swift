@@ -13,6 +13,10 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var database: String
     public var tls: TLSMode
     public var connectTimeoutSeconds = 10.0
+    /// How long a request waits for the server (a connection, then its statements) before it
+    /// is answered as unreachable: long enough for a busy server, short enough that a
+    /// client is told to retry instead of hanging.
+    public var requestTimeoutSeconds = 30.0
 
     public enum TLSMode: String, Sendable {
         case disable, prefer, require
@@ -44,6 +48,21 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
 
     /// The address without its password, for messages and logs.
     public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+
+    /// One connection's settings: the check at start connects once, directly, so a server
+    /// that refuses or a wrong password is told at once, not after the pool's retries.
+    var connectionConfiguration: PostgresConnection.Configuration {
+        get throws {
+            let tls: PostgresConnection.Configuration.TLS = switch self.tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+            configuration.options.connectTimeout = .seconds(Int64(connectTimeoutSeconds))
+            return configuration
+        }
+    }
 
     var clientConfiguration: PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS = switch self.tls {

@@ -95,7 +95,7 @@ extension PostgresStore {
 
     /// A transaction that holds the school's row locked: changes to one school's users
     /// happen one at a time, so two admins removed at once cannot both see the other stay.
-    private func changingAdmins<T: Sendable>(of schoolID: String, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    private func changingAdmins<T: Sendable>(of schoolID: String, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await transaction { db in
             try await db.execute("SELECT id FROM school WHERE id = \(bind: schoolID) FOR UPDATE")
             return try await body(db)

@@ -115,11 +115,13 @@ extension PostgresStore {
                     WHERE \(held) RETURNING id
                     """) == 1
             case .release:
-                return try await db.changed("""
+                guard try await db.changed("""
                     UPDATE job SET state = 'queued', stage = NULL, progress = 0, attempts = GREATEST(0, attempts - 1), worker_id = NULL,
                         lease_expires_at = NULL
                     WHERE \(held) RETURNING id
-                    """) == 1
+                    """) == 1 else { return false }
+                try await db.execute("NOTIFY \(unsafeRaw: Self.jobQueuedChannel)")
+                return true
             }
         }
     }

@@ -60,7 +60,7 @@ extension PostgresStore {
     /// A transaction that reads the champion and records a change, one at a time: the log
     /// stays one chain (each change's `previous` the champion it replaced) however many
     /// operators promote at once. Readers never wait for the lock.
-    func changingChampion<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func changingChampion<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await transaction { db in
             try await db.execute("LOCK TABLE champion_change IN SHARE ROW EXCLUSIVE MODE")
             return try await body(db)

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import PostgresKit
 import PostgresNIO
+import Synchronization
 
 /// The store on a PostgreSQL server, for schools that run any number of API nodes and
 /// workers on many machines. It keeps the promises of the embedded store
@@ -16,16 +17,25 @@ import PostgresNIO
 /// (`ColumnNames`).
 public final class PostgresStore: EdControlStore {
     let client: PostgresClient
+    let location: PostgresLocation
     let logger: Logger
+    /// How long a request waits for the server before it is answered as unreachable.
+    let requestTimeoutSeconds: Double
     private let pool: Task<Void, Never>
+    /// Wakes this process's idle workers when any node queues or gives back a job (LISTEN on
+    /// `jobQueuedChannel`, started by the first wait).
+    let queued = JobSignal()
+    private let listener = Mutex<Task<Void, Never>?>(nil)
 
     /// Connects to the database `location` names and brings its schema to this release's
     /// (under an advisory lock, so processes starting together migrate once). Throws a
     /// `PostgresUnreachable` that says what to check when the server does not answer.
     public static func connect(_ location: PostgresLocation, logger: Logger = Logger(label: "edcontrol.postgres")) async throws -> PostgresStore {
-        let store = PostgresStore(client: PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger), logger: logger)
+        let store = PostgresStore(client: PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger),
+                                  location: location, logger: logger)
         do {
-            try await store.withinSeconds(location.connectTimeoutSeconds) { try await store.client.query("SELECT 1", logger: logger) }
+            let connection = try await PostgresConnection.connect(configuration: try location.connectionConfiguration, id: 0, logger: logger)
+            try await connection.close()
         } catch {
             throw PostgresUnreachable(location: location, underlying: error)
         }
@@ -33,43 +43,98 @@ public final class PostgresStore: EdControlStore {
         return store
     }
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, location: PostgresLocation, logger: Logger) {
         self.client = client
+        self.location = location
         self.logger = logger
+        requestTimeoutSeconds = location.requestTimeoutSeconds
         pool = Task { await client.run() }
     }
 
-    deinit { pool.cancel() }
+    deinit {
+        pool.cancel()
+        listener.withLock { $0?.cancel() }
+    }
 
-    /// The pool waits for a connection as long as the server is away; a check at start must
-    /// not, so it races a deadline.
-    private func withinSeconds(_ seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                throw NoAnswer(seconds: seconds)
+    public func waitForWork(upTo seconds: Double) async {
+        listenForQueuedJobs()
+        await queued.wait(upTo: seconds)
+    }
+
+    /// One connection of the pool listens for as long as the process runs, and listens again
+    /// if it is lost (a notification missed meanwhile waits for the waiters' timeout).
+    private func listenForQueuedJobs() {
+        listener.withLock { task in
+            guard task == nil else { return }
+            task = Task { [client, queued, logger] in
+                while !Task.isCancelled {
+                    do {
+                        try await client.withConnection { connection in
+                            for try await _ in try await connection.listen(Self.jobQueuedChannel) { queued.signal() }
+                        }
+                    } catch {
+                        logger.warning("not listening for queued jobs; idle workers poll until it listens again", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
             }
-            try await group.next()
-            group.cancelAll()
         }
     }
 
     // MARK: Running statements
 
     /// Statements on one pooled connection, each committed as it runs.
-    func reading<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection.sql(queryLogLevel: nil)) }
+    func reading<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await reachingServer { [client] in
+            try await client.withConnection { connection in try await body(connection.sql(queryLogLevel: nil)) }
+        }
     }
 
-    /// Statements in one transaction: all or none of their writes stay.
-    /// A refusal thrown inside comes out as itself, not wrapped in PostgresNIO's
-    /// `PostgresTransactionError`.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// Statements in one transaction: all or none of their writes stay. A refusal thrown
+    /// inside comes out as itself, not wrapped in PostgresNIO's `PostgresTransactionError`.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await reachingServer { [client, logger] in
+            do {
+                return try await client.withTransaction(logger: logger) { connection in try await body(connection.sql(queryLogLevel: nil)) }
+            } catch let error as PostgresTransactionError {
+                throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            }
+        }
+    }
+
+    /// Runs a request against the server; a server that is away (the pool would wait for it
+    /// without end) or went away during the request comes out as `Unreachable` after
+    /// `requestTimeoutSeconds`, so callers answer "try again" instead of hanging. (A request
+    /// cut off by the deadline as it commits may have committed: every write here can be
+    /// repeated or is refused the second time.)
+    private func reachingServer<T: Sendable>(_ request: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection.sql(queryLogLevel: nil)) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await request() }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(self.requestTimeoutSeconds))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else { throw NoAnswer(seconds: requestTimeoutSeconds) }
+                return result
+            }
+        } catch let error as NoAnswer {
+            throw Unreachable(.database, at: location.description, reason: error.description)
+        } catch let error as PSQLError where Self.meansServerAway(error) {
+            throw Unreachable(.database, at: location.description, reason: "\(error.code)")
+        }
+    }
+
+    /// Connection failures, and the server shutting down or refusing connections (SQLSTATE
+    /// classes 08 and 57P).
+    private static func meansServerAway(_ error: PSQLError) -> Bool {
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed: return true
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || state.hasPrefix("57P")
+        default: return false
         }
     }
 
@@ -119,7 +184,7 @@ public struct PostgresUnreachable: Error, CustomStringConvertible, LocalizedErro
     public let underlying: any Error
 
     public var description: String {
-        let reason = underlying is NoAnswer ? "\(underlying)" : String(reflecting: underlying)
+        let reason = (underlying as? Unreachable)?.reason ?? String(reflecting: underlying)
         return "cannot reach the PostgreSQL database at \(location) (\(reason)): check that the server runs and accepts connections there, and the user name and password"
     }
     public var errorDescription: String? { description }

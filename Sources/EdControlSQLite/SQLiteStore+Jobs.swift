@@ -11,7 +11,8 @@ extension SQLiteStore {
     private static let schoolsJob = Column("kind") != Job.Kind.shadow.rawValue
 
     public func enqueue(lessonID: String, schoolID: String, maxAttempts: Int) async throws -> Job {
-        try await database.write { db in
+        defer { queued.signal() }  // after the row is committed
+        return try await database.write { db in
             guard try Job.filter(Column("lesson_id") == lessonID && Self.schoolsJob && Self.active).fetchCount(db) == 0 else {
                 throw StoreConflict(message: "this lesson is already queued or being analysed, or a voice is being enrolled from it; cancel that job first or wait for it",
                                     key: "refusal_lesson_busy")
@@ -21,7 +22,8 @@ extension SQLiteStore {
     }
 
     public func enqueueVoiceEnrolment(teacherID: String, lessonID: String, speaker: String, schoolID: String, maxAttempts: Int) async throws -> Job {
-        try await database.write { db in
+        defer { queued.signal() }  // after the row is committed
+        return try await database.write { db in
             // The speaker ids are those of the lesson's current report, which an analysis would replace.
             guard try Job.filter(Column("lesson_id") == lessonID && Column("kind") == Job.Kind.analysis.rawValue && Self.active).fetchCount(db) == 0 else {
                 throw StoreConflict(message: "this lesson is being analysed again, which renumbers its speakers; enrol once that analysis has finished",
@@ -69,7 +71,8 @@ extension SQLiteStore {
     }
 
     public func apply(_ transition: JobTransition, jobID: String, workerID: String) async throws -> Bool {
-        try await database.write { db in
+        defer { if case .release = transition { queued.signal() } }
+        return try await database.write { db in
             let now = Date().timeIntervalSince1970
             let held = "id = :job AND worker_id = :worker AND state = 'running'"
             var arguments: StatementArguments = ["job": jobID, "worker": workerID, "now": now]
@@ -152,6 +155,8 @@ extension SQLiteStore {
             return try Job.filter(Column("id") == jobID && Column("school_id") == schoolID && Self.schoolsJob).fetchOne(db).map { ($0, cancelled) }
         }
     }
+
+    public func waitForWork(upTo seconds: Double) async { await queued.wait(upTo: seconds) }
 
     public func jobCounts() async throws -> [Job.State: Int] {
         try await database.read { db in

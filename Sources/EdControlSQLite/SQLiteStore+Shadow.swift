@@ -37,7 +37,8 @@ extension SQLiteStore {
     }
 
     public func enqueueShadow(lessonID: String, schoolID: String, configuration: String, maxAttempts: Int) async throws -> Job? {
-        try await database.write { db in
+        defer { queued.signal() }  // after the row is committed
+        return try await database.write { db in
             let active = try Job.filter(Column("lesson_id") == lessonID && Column("kind") == Job.Kind.shadow.rawValue
                                         && [Job.State.queued.rawValue, Job.State.running.rawValue].contains(Column("state"))).fetchCount(db)
             guard active == 0 else { return nil }

@@ -7,6 +7,9 @@ import GRDB
 /// shared by the server and any `edcontrol worker` processes on the same machine.
 public final class SQLiteStore: EdControlStore {
     let database: DatabasePool
+    /// Wakes this process's idle workers when a job is queued here; a worker in another
+    /// process finds it at its next poll (SQLite has no notifications between processes).
+    let queued = JobSignal()
 
     /// Opens (creating and migrating if needed) the database at `path`.
     public init(path: String) throws {
@@ -39,7 +42,8 @@ public final class SQLiteStore: EdControlStore {
     }
 
     public func addLesson(_ lesson: Lesson, maxAttempts: Int) async throws -> Job {
-        try await database.write { db in
+        defer { queued.signal() }  // after the row is committed
+        return try await database.write { db in
             try lesson.insert(db)
             return try Self.insertJob(lessonID: lesson.id, schoolID: lesson.schoolID, maxAttempts: maxAttempts, db)
         }

@@ -30,7 +30,7 @@ struct EdControlCommand: AsyncParsableCommand {
         abstract: "Lesson recording analytics: who speaks when, and how the lesson went.",
         version: EdControl.version,
         subcommands: [Analyze.self, Transcribe.self, EnrollTeacher.self, DetectSpeech.self, Evaluate.self, Models.self, Experiments.self, Drift.self, Dataset.self, Calibrate.self, PrintConfiguration.self, PrintIncidentRules.self, PrintVerbalLexicon.self,
-                      Serve.self, Work.self, Tokens.self, Users.self, LTI.self, Backup.self, Restore.self]
+                      Serve.self, Work.self, Queue.self, Tokens.self, Users.self, LTI.self, Backup.self, Restore.self]
     )
 }
 

@@ -18,10 +18,14 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "The database: sqlite:PATH (default: edcontrol.sqlite in --data) or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (the password may come from PGPASSWORD).")
     var database: String?
 
+    @Option(name: .long, help: ArgumentHelp("Where lessons' files live: the data folder (default) or s3://BUCKET[/PREFIX]?endpoint=URL&region=REGION.",
+                                            discussion: "The bucket's keys come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)."))
+    var storage: String?
+
     func backend() async throws -> Backend {
         let directory = try DataDirectory(URL(fileURLWithPath: data))
-        let location = try reportingErrors { try DatabaseLocation(database, data: directory) }
-        return try await reportingErrors { try await Backend.open(data: directory, database: location) }
+        let (location, files) = try reportingErrors { (try DatabaseLocation(database, data: directory), try StorageLocation(storage)) }
+        return try await reportingErrors { try await Backend.open(data: directory, database: location, storage: files) }
     }
 
     func open() async throws -> (DataDirectory, any EdControlStore) {
@@ -59,7 +63,7 @@ private func bootstrapMetrics() -> PrometheusCollectorRegistry {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP API and analysis workers (SQLite and local files in --data).")
+        abstract: "Run the HTTP API and analysis workers (SQLite and local files in --data unless --database and --storage say otherwise).")
 
     @Option(name: .long, help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -127,7 +131,8 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let registry = try reportingErrors { try models.registry() }
-        let (data, store) = try await dataOptions.open()
+        let backend = try await dataOptions.backend()
+        let (data, store) = (backend.data, backend.store)
         var settings = EdControlServer.Settings()
         settings.host = host
         settings.port = port
@@ -144,7 +149,7 @@ struct Serve: AsyncParsableCommand {
         settings.shadow = shadow.map { ($0, shadowShare) }
         settings.operatorName = commandUser
         settings.publicURL = publicURL.flatMap { URL(string: $0.hasSuffix("/") ? String($0.dropLast()) : $0) }
-        let server = EdControlServer(settings: settings, data: data, store: store, models: registry,
+        let server = EdControlServer(settings: settings, data: data, store: store, files: backend.files, models: registry,
                                      prometheus: bootstrapMetrics(), logger: serviceLogger("edcontrol.server"))
         try await refusals { try await server.run { url in
             // Unbuffered, so a supervisor (or a test) reading the output sees it at once.
@@ -156,7 +161,7 @@ struct Serve: AsyncParsableCommand {
 struct Work: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run analysis workers only, against the same --data as a server on this machine.")
+        abstract: "Run analysis workers only: against the same --data as a server on this machine, or on any machine against the server's --database and --storage.")
 
     @Option(name: .long, help: "Workers in this process.")
     var workers = 1

@@ -52,7 +52,8 @@ enum Fixtures {
 
     /// Runs a command and returns its exit status, standard output and standard error.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs a program to its end; `environment` adds to (or replaces in) this process's.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         // Outputs go to files: no pipe can fill up and block the child.
         let scratch = try temporaryDirectory("run")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -63,6 +64,7 @@ enum Fixtures {
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
         process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
         try process.run()

@@ -197,8 +197,16 @@ struct CommandLineTests {
         let listed = try Fixtures.run(edcontrol, ["token", "list", "--data", data, "--database", "sqlite://" + elsewhere, "--school", "School A"])
         #expect(listed.status == 0 && listed.stdout.contains("ops"), "\(listed.stdout) \(listed.stderr)")
 
-        for (given, says) in [("postgres://db.example.org/edcontrol", "'postgres' databases are not supported"), ("edcontrol.sqlite", "names no kind of database")] {
+        for (given, says) in [("postgres://db.example.org/edcontrol", "names no user"), ("mysql://db.example.org/edcontrol", "'mysql' databases are not supported"),
+                              ("postgres://edcontrol@127.0.0.1:1/edcontrol", "cannot reach the PostgreSQL database at postgres://edcontrol@127.0.0.1:1/edcontrol"),
+                              ("edcontrol.sqlite", "names no kind of database")] {
             let refused = try Fixtures.run(edcontrol, ["token", "list", "--data", data, "--database", given, "--school", "School A"])
+            #expect(refused.status != 0 && refused.stderr.contains(says), "\(given): \(refused.stderr)")
+        }
+        // A bucket that does not answer, or an address that is not one: said, before anything runs.
+        for (given, says) in [("s3://lessons?endpoint=http://127.0.0.1:9&region=us-east-1", "cannot be reached"), ("/srv/files", "is not a bucket's address")] {
+            let refused = try Fixtures.run(edcontrol, ["serve", "--data", data, "--port", "0", "--storage", given],
+                                           environment: ["AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"])
             #expect(refused.status != 0 && refused.stderr.contains(says), "\(given): \(refused.stderr)")
         }
         let backup = try Fixtures.run(edcontrol, ["backup", "--data", data, "--database", "sqlite:" + elsewhere, "--out", folder.appendingPathComponent("b.tar").path])

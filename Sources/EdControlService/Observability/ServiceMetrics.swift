@@ -7,17 +7,18 @@ import Metrics
 /// chosen at start-up, see `EdControlServer`). HTTP request figures come from Hummingbird's
 /// `MetricsMiddleware`.
 package enum ServiceMetrics {
-    static func jobFinished(_ state: Job.State, seconds: Double, failureReason: String? = nil) {
-        Timer(label: "edcontrol_job_duration_seconds", dimensions: [("state", state.rawValue)], preferredDisplayUnit: .seconds)
+    /// Per worker (its id, `host-pid-n`), so an operator running many sees which is slow or failing.
+    static func jobFinished(_ state: Job.State, seconds: Double, failureReason: String? = nil, worker: String) {
+        Timer(label: "edcontrol_job_duration_seconds", dimensions: [("state", state.rawValue), ("worker", worker)], preferredDisplayUnit: .seconds)
             .recordSeconds(seconds)
-        Counter(label: "edcontrol_jobs_finished_total", dimensions: [("state", state.rawValue)]).increment()
+        Counter(label: "edcontrol_jobs_finished_total", dimensions: [("state", state.rawValue), ("worker", worker)]).increment()
         if let failureReason {
-            Counter(label: "edcontrol_job_failures_total", dimensions: [("reason", failureReason)]).increment()
+            Counter(label: "edcontrol_job_failures_total", dimensions: [("reason", failureReason), ("worker", worker)]).increment()
         }
     }
 
-    static func stageFinished(_ stage: AnalysisStage, seconds: Double) {
-        Timer(label: "edcontrol_stage_duration_seconds", dimensions: [("stage", "\(stage)")], preferredDisplayUnit: .seconds)
+    static func stageFinished(_ stage: AnalysisStage, seconds: Double, worker: String) {
+        Timer(label: "edcontrol_stage_duration_seconds", dimensions: [("stage", "\(stage)"), ("worker", worker)], preferredDisplayUnit: .seconds)
             .recordSeconds(seconds)
     }
 

@@ -13,7 +13,7 @@ public struct AnalysisWorker: Service {
     public struct Settings: Sendable {
         public var leaseSeconds = 30.0
         public var heartbeatSeconds = 2.0
-        /// How often an idle worker looks for work.
+        /// How often an idle worker looks for work, if no notice of a queued job wakes it first.
         public var pollSeconds = 1.0
 
         public init() {}
@@ -41,29 +41,57 @@ public struct AnalysisWorker: Service {
 
     public func run() async throws {
         logger.info("worker started")
+        var awayInARow = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let job: Job?
+            var serverAway = false
             do {
-                job = try await store.claimNext(workerID: id, leaseSeconds: settings.leaseSeconds)
+                if let job = try await store.claimNext(workerID: id, leaseSeconds: settings.leaseSeconds) {
+                    guard await process(job) == .serverAway else {
+                        awayInARow = 0
+                        continue
+                    }
+                    serverAway = true
+                }
             } catch {
                 logger.error("cannot read the job queue", metadata: ["error": "\(error)"])
-                job = nil
+                serverAway = true
             }
-            if let job {
-                await process(job)
+            if serverAway {
+                // The database or the file store is away: wait longer each time (to a
+                // minute) instead of taking job after job only to give each back.
+                awayInARow += 1
+                let pause = min(60, settings.pollSeconds * pow(2, Double(awayInARow - 1)))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(pause)) }
             } else {
-                // Sleeps until the next poll, or until shutdown begins.
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(settings.pollSeconds)) }
+                awayInARow = 0
+                // Until a job is queued, the next poll, or shutdown.
+                try? await cancelWhenGracefulShutdown { await store.waitForWork(upTo: settings.pollSeconds) }
             }
         }
         logger.info("worker stopped")
     }
 
-    private func process(_ job: Job) async {
+    enum Outcome { case done, serverAway }
+
+    private func process(_ job: Job) async -> Outcome {
         switch job.kind {
-        case .analysis, .shadow: await analyse(job)
-        case .voiceEnrolment: await enrolVoice(job)
+        case .analysis, .shadow: return await analyse(job)
+        case .voiceEnrolment:
+            await enrolVoice(job)
+            return .done
         }
+    }
+
+    /// The database or the file store did not answer: the work is to be done again later,
+    /// not failed.
+    static func meansServerAway(_ error: Error) -> Bool { error is Unreachable }
+
+    /// Gives the job back with its attempt (if the database answers; if not, its lease runs
+    /// out and it is taken again).
+    private func handBack(_ job: Job, because error: Error, logger: Logger) async -> Outcome {
+        _ = try? await lessons.advance(job, .release, workerID: id)
+        logger.warning("analysis stopped: a server is away; the job goes back to the queue", metadata: ["error": "\(error)"])
+        return .serverAway
     }
 
     /// Makes a teacher's voice profile, keeping the job's lease while it runs. It is short
@@ -80,7 +108,7 @@ public struct AnalysisWorker: Service {
                 defer { control.finish(); group.cancelAll() }
                 try await lessons.enrolVoice(job, workerID: id, models: models)
             }
-            ServiceMetrics.jobFinished(.succeeded, seconds: Date().timeIntervalSince(started))
+            ServiceMetrics.jobFinished(.succeeded, seconds: Date().timeIntervalSince(started), worker: id)
             logger.info("voice enrolled", metadata: ["teacher": "\(job.teacherID ?? "")"])
         } catch {
             let message = (error as? Refusal)?.description ?? (error as? LocalizedError)?.errorDescription ?? "\(error)"
@@ -90,25 +118,31 @@ public struct AnalysisWorker: Service {
             } catch {
                 logger.error("cannot record the job's outcome; its lease will expire and it will run again", metadata: ["error": "\(error)"])
             }
-            ServiceMetrics.jobFinished(.failed, seconds: Date().timeIntervalSince(started), failureReason: reason)
+            ServiceMetrics.jobFinished(.failed, seconds: Date().timeIntervalSince(started), failureReason: reason, worker: id)
             logger.warning("voice enrolment failed", metadata: ["error": "\(message)"])
         }
     }
 
-    private func analyse(_ job: Job) async {
+    private func analyse(_ job: Job) async -> Outcome {
         var jobLogger = logger
         jobLogger[metadataKey: "job"] = "\(job.id)"
         jobLogger[metadataKey: "lesson"] = "\(job.lessonID)"
         let logger = jobLogger
         let started = Date()
         let control = JobControl()
-        guard let lesson = try? await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson,
+        let found: Lesson?
+        do {
+            found = try await store.lesson(id: job.lessonID, schoolID: job.schoolID)?.lesson
+        } catch {
+            return await handBack(job, because: error, logger: logger)
+        }
+        guard let lesson = found,
               let recording = try? FileName.recording(of: lesson), let results = try? FileName.results(lessonID: lesson.id, set: ResultsSet.run(of: job)) else {
             _ = try? await lessons.advance(job, .fail(reason: "recording_missing",
                                                       message: "the recording is no longer stored (deleted by request or by the retention policy)"),
                                            workerID: id)
-            ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "recording_missing")
-            return
+            ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "recording_missing", worker: id)
+            return .done
         }
         let configuration: (name: String, configuration: AnalysisConfiguration)
         let transcription: TranscriptionRequest
@@ -119,8 +153,8 @@ public struct AnalysisWorker: Service {
             let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             logger.error("cannot use the analysis configuration", metadata: ["error": "\(message)"])
             _ = try? await lessons.advance(job, .fail(reason: "configuration", message: "the analysis configuration cannot be used: \(message)"), workerID: id)
-            ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "configuration")
-            return
+            ServiceMetrics.jobFinished(.failed, seconds: 0, failureReason: "configuration", worker: id)
+            return .done
         }
         logger.info("analysis started", metadata: ["attempt": "\(job.attempts)", "configuration": "\(configuration.name)", "kind": "\(job.kind.rawValue)"])
         let teacherProfile = await voiceProfile(of: lesson)
@@ -147,7 +181,7 @@ public struct AnalysisWorker: Service {
                                 }
                             }
                             return report
-                        } catch let error where !(error is AnalysisCancelled) {
+                        } catch let error where !(error is AnalysisCancelled) && !Self.meansServerAway(error) {
                             throw Self.explain(error, lesson: lesson, recording: local)
                         }
                     })
@@ -163,33 +197,38 @@ public struct AnalysisWorker: Service {
         }
 
         let seconds = Date().timeIntervalSince(started)
-        for (stage, stageSeconds) in control.stageDurations() { ServiceMetrics.stageFinished(stage, seconds: stageSeconds) }
+        for (stage, stageSeconds) in control.stageDurations() { ServiceMetrics.stageFinished(stage, seconds: stageSeconds, worker: id) }
+        if case .failure(let error) = outcome, Self.meansServerAway(error), control.stopReason == nil {
+            return await handBack(job, because: error, logger: logger)
+        }
         do {
             switch outcome {
             case .success(let report) where job.kind == .shadow:
                 _ = try await lessons.publishShadow(report, job: job, workerID: id)
-                ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
+                ServiceMetrics.jobFinished(.succeeded, seconds: seconds, worker: id)
                 logger.info("shadow analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
             case .success(let report):
                 _ = try await lessons.publish(report, job: job, workerID: id)
                 ServiceMetrics.analysed(report, seconds: seconds)
-                ServiceMetrics.jobFinished(.succeeded, seconds: seconds)
+                ServiceMetrics.jobFinished(.succeeded, seconds: seconds, worker: id)
                 logger.info("analysis finished", metadata: ["seconds": "\(Int(seconds))", "flag": "\(report.summary.flag.rawValue)"])
             case .failure(let error as AnalysisCancelled) where control.stopReason == .shutdown:
                 _ = try await lessons.advance(job, .release, workerID: id)
                 logger.notice("analysis stopped for shutdown; job given back to the queue (\(error.localizedDescription))")
             case .failure where control.stopReason == .cancelledOrLost:
-                ServiceMetrics.jobFinished(.cancelled, seconds: seconds)
+                ServiceMetrics.jobFinished(.cancelled, seconds: seconds, worker: id)
                 logger.notice("analysis stopped: the job was cancelled or taken over")
             case .failure(let error):
                 let failure = error as? JobFailure ?? Self.explain(error, lesson: lesson, recording: nil)
                 _ = try await lessons.advance(job, .fail(reason: failure.reason, message: failure.message), workerID: id)
-                ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: failure.reason)
+                ServiceMetrics.jobFinished(.failed, seconds: seconds, failureReason: failure.reason, worker: id)
                 logger.warning("analysis failed", metadata: ["reason": "\(failure.reason)", "error": "\(failure.message)"])
             }
         } catch {
             logger.error("cannot record the job's outcome; its lease will expire and it will run again", metadata: ["error": "\(error)"])
+            return Self.meansServerAway(error) ? .serverAway : .done
         }
+        return .done
     }
 
     /// The champion for a school's analysis; the shadow run's challenger for a shadow one.

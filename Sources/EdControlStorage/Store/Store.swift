@@ -142,6 +142,10 @@ public protocol JobQueue: Sendable {
     /// job, and whether this call cancelled it (false: it had already finished).
     func cancel(jobID: String, schoolID: String) async throws -> (job: Job, cancelled: Bool)?
     func jobCounts() async throws -> [Job.State: Int]
+    /// Returns when a job may be waiting (one was queued or given back since the call began:
+    /// by this process, or by any node when the database can tell), or after `seconds`: an
+    /// idle worker's wait between claims.
+    func waitForWork(upTo seconds: Double) async
 }
 
 /// Webhooks and the log of their deliveries.

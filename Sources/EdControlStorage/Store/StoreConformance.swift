@@ -21,6 +21,7 @@ public enum StoreConformance {
         ("a lapsed lease is taken over and the old holder refused", lapsedLeaseIsTakenOver),
         ("attempts stop at the maximum", attemptsStopAtTheMaximum),
         ("a cancelled job takes no transition", cancelledJobTakesNoTransition),
+        ("an idle worker's wait ends when a job is queued or given back", idleWaitEndsWhenWorkArrives),
         ("a lesson has one active job", aLessonHasOneActiveJob),
         ("concurrent removals keep a school's last admin", concurrentRemovalsKeepTheLastAdmin),
         ("concurrent senders take each webhook delivery once", concurrentSendersTakeEachDeliveryOnce),
@@ -107,6 +108,40 @@ public enum StoreConformance {
         try expect(try await store.apply(.release, jobID: other.id, workerID: "stopping"), "the holder gives the job back")
         let again = try await store.claimNext(workerID: "next", leaseSeconds: 60)
         try expect(again?.id == other.id && again?.attempts == 1, "a released job is claimed again with its attempt given back")
+    }
+
+    /// A worker waiting for work (with a long timeout) is woken by a job queued, and by a job
+    /// given back, well before its timeout: idle workers need not poll often.
+    static func idleWaitEndsWhenWorkArrives(_ store: any EdControlStore) async throws {
+        let school = try await newSchool(store, "Waits")
+        // The first wait may start listening; it returns by its short timeout.
+        await store.waitForWork(upTo: 0.5)
+        for arrival in ["queued", "given back"] {
+            let clock = ContinuousClock()
+            let waited = try await withThrowingTaskGroup(of: Duration?.self) { group in
+                group.addTask {
+                    let start = clock.now
+                    await store.waitForWork(upTo: 30)
+                    return clock.now - start
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(300))
+                    if arrival == "queued" {
+                        _ = try await addLesson(to: school, store)
+                    } else {
+                        let job = try await store.claimNext(workerID: "waits", leaseSeconds: 60)
+                        try expect(job != nil, "the queued job is claimed")
+                        try await Task.sleep(for: .milliseconds(300))
+                        _ = try await store.apply(.release, jobID: job!.id, workerID: "waits")
+                    }
+                    return nil
+                }
+                var waited: Duration?
+                for try await result in group { if let result { waited = result } }
+                return waited ?? .seconds(30)
+            }
+            try expect(waited < .seconds(10), "a wait of up to 30 s ends when a job is \(arrival) (it took \(waited))")
+        }
     }
 
     static func cancelledJobTakesNoTransition(_ store: any EdControlStore) async throws {

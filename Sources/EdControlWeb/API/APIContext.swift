@@ -82,6 +82,12 @@ struct RequestIDMiddleware: RouterMiddleware {
             throw error
         } catch let error as HTTPResponseError {
             throw error
+        } catch let error as Unreachable {
+            // A part of the installation on another machine is away: 503 with Retry-After,
+            // which clients and proxies take as "try again", the details in the server's log.
+            context.logger.warning("request failed: a server is away", metadata: ["error": "\(error)"])
+            throw HTTPError(.serviceUnavailable, headers: [.requestID: context.id, .retryAfter: "30"],
+                            message: "the \(error.part.rawValue) cannot be reached at the moment; nothing of this request was stored: try again shortly")
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
             throw HTTPError(.internalServerError, headers: [.requestID: context.id],

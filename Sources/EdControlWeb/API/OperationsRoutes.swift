@@ -5,9 +5,10 @@ import Foundation
 import Hummingbird
 import Prometheus
 
-/// For operators: liveness, readiness, Prometheus metrics, and the API's own description.
+/// For operators: liveness, readiness (the database and the files answer, the models are installed), Prometheus metrics, and the API's own description.
 struct OperationsRoutes {
     let store: JobQueue
+    let files: any LessonFiles
     let models: ModelRegistry
     let prometheus: PrometheusCollectorRegistry
     /// The installation's metrics token (DIR/metrics.token): the figures cover every school.
@@ -26,6 +27,7 @@ struct OperationsRoutes {
             _ = try context.require(.viewer)
             var problems: [String] = []
             do { _ = try await store.jobCounts() } catch { problems.append("the database cannot be read: \(error)") }
+            do { _ = try await files.info(.uploads) } catch { problems.append("the lessons' files cannot be reached: \(error)") }
             // Presence only: checksums are verified when an analysis loads the models.
             for entry in models.manifest.models where !FileManager.default.fileExists(atPath: models.directory.appendingPathComponent(entry.file).path) {
                 problems.append("model \(entry.id) is missing; run scripts/setup.sh")

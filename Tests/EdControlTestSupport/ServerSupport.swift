@@ -1,4 +1,5 @@
 import EdControlPostgres
+import EdControlS3
 import Foundation
 import Logging
 import PostgresNIO
@@ -52,5 +53,33 @@ public enum TestPostgres {
     /// A store on a new, empty database.
     public static func freshStore(_ label: String) async throws -> PostgresStore {
         try await PostgresStore.connect(try await freshDatabase(label))
+    }
+}
+
+/// The S3-compatible server the tests run against: the throwaway SeaweedFS `scripts/test.sh`
+/// starts (`scripts/dev/seaweedfs.sh`), its endpoint in `EDCONTROL_TEST_S3`, with the bucket
+/// `edcontrol-tests`. Each test gets a prefix of its own in it (SeaweedFS gives every bucket
+/// volumes of its own, so a bucket per test would exhaust them).
+public enum TestS3 {
+    public struct NotRunning: Error, CustomStringConvertible {
+        public var description: String {
+            "EDCONTROL_TEST_S3 names no S3 server: run the tests with scripts/test.sh, or start one with scripts/dev/seaweedfs.sh start DIR edcontrol-tests and export the endpoint it prints"
+        }
+    }
+
+    /// The test server's fixed key pair (scripts/dev/seaweedfs.sh).
+    public static let credentials = S3Credentials(accessKeyID: "edcontrol-test", secretAccessKey: "edcontrol-test-secret")
+    public static let bucket = "edcontrol-tests"
+
+    /// A new, empty place in the test bucket, as `--storage` would name it.
+    public static func freshLocation(_ label: String) throws -> S3Location {
+        guard let endpoint = ProcessInfo.processInfo.environment["EDCONTROL_TEST_S3"], !endpoint.isEmpty else { throw NotRunning() }
+        let prefix = label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(20) + "-" + UUID().uuidString.prefix(8).lowercased()
+        return try S3Location("s3://\(bucket)/\(prefix)?endpoint=\(endpoint)&region=us-east-1")
+    }
+
+    /// Files in a new, empty place in the test bucket, with a scratch folder of their own.
+    public static func freshFiles(_ label: String) throws -> S3Files {
+        try S3Files(try freshLocation(label), credentials: credentials, scratch: try Fixtures.temporaryDirectory("s3-scratch"))
     }
 }

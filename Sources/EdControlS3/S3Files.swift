@@ -1,0 +1,280 @@
+import AsyncHTTPClient
+import Crypto
+import EdControlStorage
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import _NIOFileSystem
+
+/// Lessons' files in an S3-compatible bucket, for API nodes and workers on many machines.
+/// Each `FileName` is an object's key (under the location's prefix). An object appears whole
+/// when its PUT or its multipart upload completes, so readers never see a part; a large
+/// upload goes up in parts of `partSize` as it arrives, never held whole in memory; the
+/// player's byte ranges are ranged GETs served through the API. Programs that read files get
+/// a copy in this machine's scratch folder, deleted after.
+public struct S3Files: LessonFiles {
+    let client: S3Client
+    /// This process's own folder for local copies and folders being written.
+    public let scratch: URL
+    /// Bytes per part of a multipart upload: memory held per upload, and 10 000 parts
+    /// (S3's limit) of 16 MiB allow 160 GB.
+    let partSize: Int
+
+    public init(_ location: S3Location, credentials: S3Credentials, scratch: URL, http: HTTPClient = .shared,
+                partSize: Int = 16 << 20, timeoutSeconds: Int64 = 300) throws {
+        client = S3Client(location: location, signer: SigV4(credentials: credentials, region: location.region), http: http,
+                          timeout: .seconds(timeoutSeconds))
+        self.scratch = scratch
+        self.partSize = max(partSize, 5 << 20)  // S3's smallest part but the last
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    /// Checks the bucket answers (and exists), as a server or worker does at start and `/ready` does.
+    public func checkReachable() async throws {
+        do {
+            try await client.send(.HEAD, key: nil)
+        } catch let refusal as S3Refusal where refusal.status == 404 {
+            throw S3LocationError("the bucket \(client.location.bucket) does not exist at \(client.location.endpoint.absoluteString): create it first")
+        } catch let refusal as S3Refusal where refusal.status == 403 {
+            throw S3LocationError("the keys in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY may not use the bucket \(client.location.bucket) (403)")
+        }
+    }
+
+    private func key(_ name: FileName) -> String { client.location.prefix.isEmpty ? name.path : client.location.prefix + "/" + name.path }
+
+    // MARK: Writing
+
+    public func put<Bytes: AsyncSequence & Sendable>(_ name: FileName, from bytes: Bytes) async throws -> Int64 where Bytes.Element == ByteBuffer {
+        let key = key(name)
+        var part = ByteBuffer(), total: Int64 = 0
+        var upload: MultipartUpload?
+        do {
+            for try await chunk in bytes {
+                var chunk = chunk
+                total += Int64(chunk.readableBytes)
+                part.writeBuffer(&chunk)
+                if part.readableBytes >= partSize {
+                    if upload == nil { upload = try await MultipartUpload.start(key, client) }
+                    try await upload?.send(part)
+                    part.clear()
+                }
+            }
+            guard var upload else {
+                try await client.send(.PUT, key: key, body: part)
+                return total
+            }
+            if part.readableBytes > 0 { try await upload.send(part) }
+            try await upload.complete()
+            return total
+        } catch {
+            // A part-way upload leaves nothing behind; the stream's own error comes out as it is.
+            try? await upload?.abort()
+            throw error
+        }
+    }
+
+    public func put(_ name: FileName, data: Data) async throws {
+        try await client.send(.PUT, key: key(name), body: ByteBuffer(data: data))
+    }
+
+    /// S3 has no rename: a server-side copy, then the source deleted (CopyObject takes
+    /// objects up to 5 GB).
+    public func move(_ name: FileName, to destination: FileName) async throws {
+        let source = "/" + S3Address.encode(client.location.bucket) + "/"
+            + key(name).split(separator: "/", omittingEmptySubsequences: false).map { S3Address.encode(String($0)) }.joined(separator: "/")
+        do {
+            let response = try await client.send(.PUT, key: key(destination), headers: [("x-amz-copy-source", source)])
+            // A copy can fail after its 200 has been sent: the error is then in the body.
+            let text = try await client.text(of: response)
+            if let code = S3XML.firstValue(of: "Code", in: text) {
+                throw S3Refusal(status: 200, code: code, message: S3XML.firstValue(of: "Message", in: text), request: "copy \(name) to \(destination)")
+            }
+        } catch let refusal as S3Refusal where refusal.status == 404 {
+            throw StoredFileMissing(name)
+        }
+        try await delete(name)
+    }
+
+    public func writeFolder(_ name: FileName, _ body: (URL) async throws -> Void) async throws {
+        let folder = scratch.appendingPathComponent("folder-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await body(folder)
+        let files = try Self.files(in: folder).sorted { ($0 == "report.json" ? 1 : 0, $0) < ($1 == "report.json" ? 1 : 0, $1) }
+        var stored: [FileName] = []
+        do {
+            for relative in files {
+                let target = try name.appending(path: relative)
+                _ = try await put(target, from: try await Self.chunks(of: folder.appendingPathComponent(relative)))
+                stored.append(target)
+            }
+        } catch {
+            for target in stored { try? await delete(target) }
+            throw error
+        }
+    }
+
+    // MARK: Reading
+
+    public func info(_ name: FileName) async throws -> StoredFile? {
+        let response = try await client.send(.HEAD, key: key(name), allowing: [404])
+        guard response.status != .notFound else { return nil }
+        let size = response.headers.first(name: "content-length").flatMap { Int64($0) } ?? 0
+        let modified = response.headers.first(name: "last-modified").flatMap(Self.httpDate) ?? Date(timeIntervalSince1970: 0)
+        return StoredFile(name: name, size: size, modified: modified)
+    }
+
+    public func contents(of name: FileName) async throws -> Data? {
+        let response = try await client.send(.GET, key: key(name), allowing: [404])
+        guard response.status != .notFound else { return nil }
+        return Data(buffer: try await response.body.collect(upTo: 256 << 20))
+    }
+
+    public func read(_ name: FileName, range: Range<Int64>?, into consume: (ByteBuffer) async throws -> Void) async throws {
+        guard let info = try await info(name) else { throw StoredFileMissing(name) }
+        let whole = 0..<info.size
+        let wanted = range?.clamped(to: whole) ?? whole
+        guard !wanted.isEmpty else { return }
+        let response = try await client.send(.GET, key: key(name), headers: [("Range", "bytes=\(wanted.lowerBound)-\(wanted.upperBound - 1)")],
+                                             allowing: [404])
+        guard response.status != .notFound else { throw StoredFileMissing(name) }
+        for try await piece in response.body { try await consume(piece) }
+    }
+
+    public func withLocalCopy<T>(of name: FileName, _ body: (URL) async throws -> T) async throws -> T {
+        let copy = scratch.appendingPathComponent("copy-\(UUID().uuidString)-\(name.lastComponent)")
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(copy.path), options: .newFile(replaceExisting: true)) { file in
+            try await file.withBufferedWriter { writer in
+                try await read(name, range: nil) { piece in _ = try await writer.write(contentsOf: piece) }
+            }
+        }
+        return try await body(copy)
+    }
+
+    public func list(under prefix: FileName) async throws -> [StoredFile] {
+        let folder = key(prefix) + "/"
+        var found: [StoredFile] = []
+        var continuation: String?
+        repeat {
+            var query = [("list-type", "2"), ("prefix", folder)]
+            if let continuation { query.append(("continuation-token", continuation)) }
+            let text = try await client.text(of: try await client.send(.GET, key: nil, query: query))
+            for object in S3XML.objects(in: text) where object.key.hasPrefix(folder) {
+                found.append(StoredFile(name: .found(String(object.key.dropFirst(folder.count)), under: prefix), size: object.size, modified: object.modified))
+            }
+            continuation = S3XML.firstValue(of: "IsTruncated", in: text) == "true" ? S3XML.firstValue(of: "NextContinuationToken", in: text) : nil
+        } while continuation != nil
+        return found.sorted { $0.name.path < $1.name.path }
+    }
+
+    // MARK: Deleting
+
+    public func delete(_ name: FileName) async throws {
+        try await client.send(.DELETE, key: key(name), allowing: [404])
+    }
+
+    /// Deletes what a listing finds, 1 000 keys a request (DeleteObjects' limit).
+    public func deleteAll(under prefix: FileName) async throws {
+        let keys = try await list(under: prefix).map { key($0.name) }
+        for start in stride(from: 0, to: keys.count, by: 1000) {
+            let batch = keys[start..<min(start + 1000, keys.count)]
+            let xml = "<Delete><Quiet>true</Quiet>" + batch.map { "<Object><Key>\(S3XML.escaped($0))</Key></Object>" }.joined() + "</Delete>"
+            let body = ByteBuffer(string: xml)
+            let md5 = Data(Insecure.MD5.hash(data: Data(xml.utf8))).base64EncodedString()
+            let response = try await client.send(.POST, key: nil, query: [("delete", "")], headers: [("Content-MD5", md5)], body: body)
+            let text = try await client.text(of: response)
+            if let code = S3XML.firstValue(of: "Code", in: text) {
+                throw S3Refusal(status: 200, code: code, message: S3XML.firstValue(of: "Message", in: text), request: "delete under \(prefix)")
+            }
+        }
+    }
+
+    /// No backup copies a bucket from this process (buckets are backed up with the object
+    /// store's own tools): the change just runs.
+    public func changing<T>(_ change: () async throws -> T) async throws -> T { try await change() }
+
+    // MARK: Helpers
+
+    private static func files(in folder: URL) throws -> [String] {
+        guard let walk = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        let root = folder.standardizedFileURL.path
+        var found: [String] = []
+        while let file = walk.nextObject() as? URL {
+            guard try file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true else { continue }
+            found.append(String(file.standardizedFileURL.path.dropFirst(root.count + 1)))
+        }
+        return found
+    }
+
+    /// A local file's bytes as a stream of pieces, for `put`.
+    private static func chunks(of file: URL) async throws -> LocalFileChunks { LocalFileChunks(url: file) }
+
+    private static func httpDate(_ text: String) -> Date? {
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "GMT")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return format.date(from: text)
+    }
+}
+
+/// A local file read a piece at a time.
+struct LocalFileChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let url: URL
+
+    func makeAsyncIterator() -> AsyncThrowingStream<ByteBuffer, Error>.Iterator {
+        let url = url
+        return AsyncThrowingStream<ByteBuffer, Error> { continuation in
+            let task = Task {
+                do {
+                    try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(url.path)) { file in
+                        for try await chunk in file.readChunks(chunkLength: .mebibytes(1)) { continuation.yield(chunk) }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }.makeAsyncIterator()
+    }
+}
+
+/// One multipart upload under way: parts sent in order, then completed or aborted.
+struct MultipartUpload {
+    let key: String
+    let id: String
+    let client: S3Client
+    private(set) var etags: [String] = []
+
+    static func start(_ key: String, _ client: S3Client) async throws -> MultipartUpload {
+        let text = try await client.text(of: try await client.send(.POST, key: key, query: [("uploads", "")]))
+        guard let id = S3XML.firstValue(of: "UploadId", in: text) else {
+            throw S3Refusal(status: 200, code: nil, message: "no UploadId in the answer", request: "start a multipart upload of \(key)")
+        }
+        return MultipartUpload(key: key, id: id, client: client)
+    }
+
+    mutating func send(_ part: ByteBuffer) async throws {
+        let response = try await client.send(.PUT, key: key, query: [("partNumber", "\(etags.count + 1)"), ("uploadId", id)], body: part)
+        etags.append(response.headers.first(name: "etag") ?? "")
+    }
+
+    func complete() async throws {
+        let xml = "<CompleteMultipartUpload>" + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escaped($0.element))</ETag></Part>" }
+            .joined() + "</CompleteMultipartUpload>"
+        let response = try await client.send(.POST, key: key, query: [("uploadId", id)], body: ByteBuffer(string: xml))
+        // Completing can fail after its 200 has been sent: the error is then in the body.
+        let text = try await client.text(of: response)
+        if let code = S3XML.firstValue(of: "Code", in: text) {
+            throw S3Refusal(status: 200, code: code, message: S3XML.firstValue(of: "Message", in: text), request: "complete the upload of \(key)")
+        }
+    }
+
+    func abort() async throws {
+        try await client.send(.DELETE, key: key, query: [("uploadId", id)], allowing: [404])
+    }
+}

@@ -76,6 +76,7 @@ enum PostgresSchema {
             CREATE INDEX job_by_state ON job(state, created_at);
             CREATE INDEX job_by_lesson ON job(lesson_id, created_at);
             CREATE INDEX job_waiting ON job((kind <> 'shadow') DESC, created_at) WHERE state = 'queued';
+            CREATE INDEX job_leases ON job(lease_expires_at) WHERE state = 'running';
             CREATE UNIQUE INDEX job_one_active_per_lesson ON job(lesson_id) WHERE state IN ('queued', 'running') AND kind <> 'shadow';
             CREATE UNIQUE INDEX job_one_active_shadow_per_lesson ON job(lesson_id) WHERE state IN ('queued', 'running') AND kind = 'shadow';
             CREATE UNIQUE INDEX job_one_active_enrolment_per_teacher ON job(teacher_id) WHERE state IN ('queued', 'running') AND kind = 'voice_enrolment';

@@ -65,24 +65,25 @@ extension PostgresStore {
     }
 
     public func claimNext(workerID: String, leaseSeconds: Double) async throws -> Job? {
-        try await transaction { db in
-            // Running jobs whose worker stopped renewing the lease, and have no attempts left, fail.
-            try await db.execute("""
-                UPDATE job SET state = 'failed', finished_at = now(), worker_id = NULL, lease_expires_at = NULL,
-                    failure_reason = 'worker_lost',
-                    last_error = 'the analysis stopped ' || attempts || ' times before finishing (the worker was shut down or ran out of memory); re-analyse to try again'
-                WHERE state = 'running' AND lease_expires_at < now() AND attempts >= max_attempts
-                """)
-            // The oldest waiting job, skipping rows another claimer has locked: claimers never
-            // wait for each other and never take one job twice. Schools' work first: a shadow
-            // analysis waits until no lesson of theirs does. Lapsed leases are taken over
-            // before new work (they have waited longest).
-            return try await db.record("""
+        // One statement, one round trip. Running jobs whose worker stopped renewing the lease,
+        // and have no attempts left, fail (`lost`); of the rest, the oldest waiting job is
+        // taken, skipping rows another claimer has locked: claimers never wait for each other
+        // and never take one job twice. Lapsed leases first (they have waited longest), then
+        // schools' work before shadow analyses. Both parts use partial indexes (job_leases,
+        // job_waiting), so a claim stays cheap with thousands of jobs running or queued.
+        try await reading { db in
+            try await db.record("""
+                WITH lost AS (
+                    UPDATE job SET state = 'failed', finished_at = now(), worker_id = NULL, lease_expires_at = NULL,
+                        failure_reason = 'worker_lost',
+                        last_error = 'the analysis stopped ' || attempts || ' times before finishing (the worker was shut down or ran out of memory); re-analyse to try again'
+                    WHERE state = 'running' AND lease_expires_at < now() AND attempts >= max_attempts
+                    RETURNING id)
                 UPDATE job SET state = 'running', attempts = attempts + 1, worker_id = \(bind: workerID), started_at = now(), heartbeat_at = now(),
                     lease_expires_at = now() + make_interval(secs => \(bind: leaseSeconds)), stage = \(bind: AnalysisStage.probing.rawValue), progress = 0
                 WHERE id = COALESCE(
                     (SELECT id FROM job WHERE state = 'running' AND lease_expires_at < now() AND attempts < max_attempts
-                     ORDER BY (kind <> 'shadow') DESC, created_at LIMIT 1 FOR UPDATE SKIP LOCKED),
+                     ORDER BY lease_expires_at LIMIT 1 FOR UPDATE SKIP LOCKED),
                     (SELECT id FROM job WHERE state = 'queued' ORDER BY (kind <> 'shadow') DESC, created_at LIMIT 1 FOR UPDATE SKIP LOCKED))
                 RETURNING *
                 """, as: Job.self)

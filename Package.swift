@@ -118,7 +118,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // The one place a backend is chosen, from `--database`.
+        // The store on PostgreSQL (postgres-nio's pool, rows through SQLKit), for many nodes.
         .target(
             name: "EdControlPostgres",
             dependencies: [
@@ -128,10 +128,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Lessons' files in an S3-compatible bucket (SigV4 over AsyncHTTPClient).
         .target(
             name: "EdControlS3",
             dependencies: [
-                "EdControlStorage",
+                "EdControlEngine", "EdControlStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,6 +141,7 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
             ]
         ),
+        // The one place a backend is chosen, from `--database` and `--storage`.
         .target(name: "EdControlBackends", dependencies: ["EdControlStorage", "EdControlSQLite", "EdControlPostgres", "EdControlS3"]),
         // The service: lessons, workers, webhooks, registry, shadow runs, pilot, feedback,
         // retention, LTI's flows, the interface's texts. No HTTP server here (no Hummingbird).

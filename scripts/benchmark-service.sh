@@ -17,17 +17,7 @@ cp "$BIN/edcontrol" "$WORK/"
 BIN=$WORK
 PY=.deps/venv/bin/python
 
-start_server() {  # start_server NAME WORKERS -> sets URL and PID
-  local data="$WORK/$1"
-  TOKEN=$("$BIN/edcontrol" token create --data "$data" --school Bench --role admin)
-  "$BIN/edcontrol" serve --data "$data" --port 0 --workers "$2" >"$data.out" 2>"$data.log" &
-  PID=$!
-  for _ in $(seq 200); do URL=$(grep -o 'http://[0-9.:]*' "$data.out" 2>/dev/null || true); [[ -n $URL ]] && break; sleep 0.1; done
-}
-upload() {  # upload FILE -> prints the job id
-  curl -sf -H "Authorization: Bearer $TOKEN" -X POST -T "$1" "$URL/api/v1/lessons?filename=$(basename "$1")" |
-    "$PY" -c 'import json,sys; b=json.load(sys.stdin); print(b["lesson"]["id"], b["job"]["id"])'
-}
+source scripts/dev/bench.sh
 job_state() { curl -sf -H "Authorization: Bearer $TOKEN" "$URL/api/v1/jobs/$1" | "$PY" -c 'import json,sys; j=json.load(sys.stdin); print(j["state"], j["progress"])'; }
 
 echo "== requests while a worker is busy"
@@ -56,27 +46,7 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
 
 echo
 echo "== uploading 1 GB"
-ffmpeg -nostdin -v error -y -stream_loop -1 -i .deps/videos/crying-then-laughing.mp4 -fs 1000000000 -c copy "$WORK/one-gigabyte.mp4"
-BYTES=$(stat -c %s "$WORK/one-gigabyte.mp4")
-sync
-DD=$(dd if=/dev/zero of="$WORK/dd.bin" bs=1M count=1024 conv=fdatasync 2>&1 | tail -1)
-rm -f "$WORK/dd.bin"
-DISK_MBS=$(awk '{for (i=1;i<=NF;i++) if ($i ~ /^[0-9.,]+$/ && $(i+1) ~ /[MG]B\/s/) {v=$i; gsub(",",".",v); print ($(i+1)=="GB/s") ? v*1000 : v}}' <<<"$DD")
 start_server upload 0
-RSS_BEFORE=$(ps -o rss= -p "$PID")
-( while kill -0 "$PID" 2>/dev/null; do ps -o rss= -p "$PID"; sleep 0.2; done ) >"$WORK/rss.txt" &
-SAMPLER=$!
-T0=$(date +%s.%N)
-upload "$WORK/one-gigabyte.mp4" >/dev/null
-sync  # on disk, as dd's figure is
-T1=$(date +%s.%N)
-kill "$SAMPLER" 2>/dev/null || true
-RSS_MAX=$(sort -n "$WORK/rss.txt" | tail -1)
-RSS_AFTER=$(ps -o rss= -p "$PID")
-awk -v b="$BYTES" -v t0="$T0" -v t1="$T1" -v disk="$DISK_MBS" 'BEGIN {
-  mbs = b / 1e6 / (t1 - t0)
-  printf "upload:      %.0f MB in %.1f s = %.0f MB/s (streamed to disk, checked with ffprobe, synced)\n", b/1e6, t1-t0, mbs
-  printf "disk (dd):   %.0f MB/s sequential write with fdatasync\n", disk
-  printf "ratio:       %.2f of the disk speed (target ≥ 0.80)\n", mbs / disk }'
-echo "server RSS:  before $((RSS_BEFORE / 1024)) MB, peak during upload $((RSS_MAX / 1024)) MB, after $((RSS_AFTER / 1024)) MB"
+upload_gigabyte "streamed to disk, checked with ffprobe, synced"
+echo "target:      ratio ≥ 0.80"
 kill "$PID"; wait "$PID" 2>/dev/null || true

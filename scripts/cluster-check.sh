@@ -13,25 +13,10 @@ cd "$(dirname "$0")/.."
 N=${1:-6}
 BIN=.build/release
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/edcontrol-cluster.XXXXXX")
-# Its own temporary folder: the server runs as another user when this runs as root, and
-# must reach it.
-POSTGRES_DIR=$(mktemp -d "${TMPDIR:-/tmp}/edcontrol-postgres.XXXXXX")
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  scripts/dev/postgres.sh stop "$POSTGRES_DIR" || true
-  scripts/dev/seaweedfs.sh stop "$WORK/s3" || true
-  [[ ${KEEP:-0} == 1 ]] || rm -rf "$WORK"
-}
-trap cleanup EXIT
 say() { echo "==> $*" >&2; }
 
 say "starting PostgreSQL and SeaweedFS in $WORK"
-DATABASE=$(scripts/dev/postgres.sh start "$POSTGRES_DIR")
-ENDPOINT=$(scripts/dev/seaweedfs.sh start "$WORK/s3" lessons)
-STORAGE="s3://lessons?endpoint=$ENDPOINT&region=us-east-1"
-export AWS_ACCESS_KEY_ID=edcontrol-test AWS_SECRET_ACCESS_KEY=edcontrol-test-secret
+source scripts/dev/backends.sh
 psql() { command psql "$DATABASE" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

@@ -42,9 +42,6 @@ extension PostgresStore {
     /// transaction commits.
     static let jobQueuedChannel = "edcontrol_job_queued"
 
-    /// A lesson's date: when it was recorded, or else uploaded.
-    static let lessonDate = "COALESCE(lesson.recorded_at, lesson.uploaded_at)"
-
     /// Each lesson with its latest analysis (`latest.job_id`, `latest.job_state`), joined in
     /// SQL so a page is one query.
     private static let lessonsWithLatestJob = """
@@ -60,27 +57,15 @@ extension PostgresStore {
             if let teacher = query.teacherID { conditions.append("lesson.teacher_id = \(bind: teacher)") }
             if let state = query.state { conditions.append("latest.job_state = \(bind: state.rawValue)") }
             if let flag = query.flag { conditions.append("lesson.flag = \(bind: flag)") }
-            if let from = query.from { conditions.append("\(unsafeRaw: Self.lessonDate) >= \(bind: from)") }
-            if let before = query.before { conditions.append("\(unsafeRaw: Self.lessonDate) < \(bind: before)") }
-            if let search = query.search.map(\.searchFolded), !search.isEmpty {
-                let pattern = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                    .replacingOccurrences(of: "_", with: "\\_") + "%"
+            if let from = query.from { conditions.append("\(unsafeRaw: LessonQuery.lessonDateSQL) >= \(bind: from)") }
+            if let before = query.before { conditions.append("\(unsafeRaw: LessonQuery.lessonDateSQL) < \(bind: before)") }
+            if let pattern = query.searchPattern {
                 conditions.append("(edc_fold(lesson.title) LIKE \(bind: pattern) OR edc_fold(teacher.name) LIKE \(bind: pattern))")
             }
             let filtered: SQLQueryString = "\(unsafeRaw: Self.lessonsWithLatestJob) WHERE \(conditions.joined(separator: " AND "))"
             let total = try await db.value("SELECT COUNT(*) \(filtered)", as: Int.self) ?? 0
-            let order = switch query.order {
-            case .newest: "\(Self.lessonDate) DESC"
-            case .oldest: "\(Self.lessonDate) ASC"
-            case .title: "edc_fold(lesson.title) ASC"
-            case .incidents: "lesson.incident_count IS NULL, lesson.incident_count DESC, \(Self.lessonDate) DESC"
-            case .severity: """
-                CASE lesson.flag WHEN 'alert' THEN 0 WHEN 'review' THEN 1 WHEN 'inconclusive' THEN 2 WHEN 'ok' THEN 3 ELSE 4 END,
-                lesson.peak_intensity IS NULL, lesson.peak_intensity DESC, lesson.incident_count DESC, \(Self.lessonDate) DESC
-                """
-            }
             let rows = try await db.raw("""
-                SELECT lesson.*, latest.job_id \(filtered) ORDER BY \(unsafeRaw: order), lesson.id LIMIT \(bind: query.limit) OFFSET \(bind: query.offset)
+                SELECT lesson.*, latest.job_id \(filtered) ORDER BY \(unsafeRaw: query.orderSQL), lesson.id LIMIT \(bind: query.limit) OFFSET \(bind: query.offset)
                 """).all()
             return (try await Self.lessonsWithJobs(rows, db), total)
         }

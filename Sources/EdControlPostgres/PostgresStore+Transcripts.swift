@@ -37,7 +37,7 @@ extension PostgresStore {
             // The newest lessons first, and within a lesson in the order said: a manager
             // reads results as a history of the school, not as a ranking.
             let rows = try await db.raw("""
-                SELECT line.lesson_id, lesson.title, \(unsafeRaw: Self.lessonDate) AS lesson_date, teacher.name AS teacher_name,
+                SELECT line.lesson_id, lesson.title, \(unsafeRaw: LessonQuery.lessonDateSQL) AS lesson_date, teacher.name AS teacher_name,
                        line.start, line."end", line.speaker, line.role, line.text
                 FROM transcript_line AS line JOIN lesson ON lesson.id = line.lesson_id LEFT JOIN teacher ON teacher.id = lesson.teacher_id
                 WHERE line.folded @@ to_tsquery('simple', \(bind: match)) AND line.school_id = \(bind: schoolID) AND lesson.school_id = \(bind: schoolID)

@@ -70,10 +70,13 @@ public final class PostgresStore: EdControlStore {
                 while !Task.isCancelled {
                     do {
                         try await client.withConnection { connection in
-                            for try await _ in try await connection.listen(Self.jobQueuedChannel) { queued.signal() }
+                            try await connection.listen(on: Self.jobQueuedChannel) { notices in
+                                for try await _ in notices { queued.signal() }
+                            }
                         }
                     } catch {
-                        logger.warning("not listening for queued jobs; idle workers poll until it listens again", metadata: ["error": "\(error)"])
+                        logger.warning("not listening for queued jobs; idle workers poll until it listens again",
+                                       metadata: ["error": "\(String(reflecting: error))"])
                         try? await Task.sleep(for: .seconds(1))
                     }
                 }

@@ -15,11 +15,39 @@ struct S3Client: Sendable {
     let http: HTTPClient
     let timeout: TimeAmount
 
-    /// Sends one request; `body` is signed by its hash. Throws `S3Refusal` for an error
-    /// status (its XML code and message), `Unreachable` when the server cannot be reached.
+    /// Sends one request whose answer has no body worth reading (a PUT, a DELETE, a HEAD):
+    /// the body is drained here, so the pooled connection is free for the next request.
     @discardableResult
     func send(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
-              body: ByteBuffer? = nil, allowing allowed: Set<UInt> = []) async throws -> HTTPClientResponse {
+              body: ByteBuffer? = nil, allowing allowed: Set<UInt> = []) async throws -> (status: HTTPResponseStatus, headers: HTTPHeaders) {
+        let response = try await execute(method, key: key, query: query, headers: headers, body: body, allowing: allowed)
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return (response.status, response.headers)
+    }
+
+    /// Sends one request and hands its answer over with the body unread, for the caller to
+    /// stream (an object's bytes).
+    func stream(_ method: HTTPMethod, key: String?, headers: [(String, String)] = [], allowing allowed: Set<UInt> = []) async throws -> HTTPClientResponse {
+        try await execute(method, key: key, headers: headers, allowing: allowed)
+    }
+
+    /// Sends one request whose answer is a small XML document (a listing, an upload's id,
+    /// a copy's or a batch delete's result) and returns it. Those requests can fail after
+    /// their 200 has been sent: an error in the document is thrown as a refusal.
+    func document(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
+                  body: ByteBuffer? = nil, describing request: @autoclosure () -> String) async throws -> String {
+        let response = try await execute(method, key: key, query: query, headers: headers, body: body, allowing: [])
+        let text = String(buffer: try await response.body.collect(upTo: 16 << 20))
+        if let code = S3XML.firstValue(of: "Code", in: text) {
+            throw S3Refusal(status: response.status.code, code: code, message: S3XML.firstValue(of: "Message", in: text), request: request())
+        }
+        return text
+    }
+
+    /// Signs and sends; throws `S3Refusal` for an error status (its XML code and message) but
+    /// those `allowed`, `Unreachable` when the server cannot be reached.
+    private func execute(_ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)],
+                         body: ByteBuffer? = nil, allowing allowed: Set<UInt>) async throws -> HTTPClientResponse {
         let url = S3Address.url(location, key: key, query: query)
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = method
@@ -41,11 +69,6 @@ struct S3Client: Sendable {
         }
         return response
     }
-
-    /// The whole answer's body (small answers: listings, multipart ids).
-    func text(of response: HTTPClientResponse) async throws -> String {
-        String(buffer: try await response.body.collect(upTo: 16 << 20))
-    }
 }
 
 /// S3 refused a request: its status and, from the XML answer, its code and message.
@@ -62,23 +85,27 @@ struct S3Refusal: Error, CustomStringConvertible {
 /// walks its events.
 enum S3XML {
     /// Every element named `name`'s text, in order.
-    static func values(of name: String, in xml: String) -> [String] {
-        let collector = Collector(name: name)
-        let parser = XMLParser(data: Data(xml.utf8))
-        parser.delegate = collector
-        parser.parse()
-        return collector.values
-    }
+    static func values(of name: String, in xml: String) -> [String] { values(of: [name], in: xml)[name] ?? [] }
 
     static func firstValue(of name: String, in xml: String) -> String? { values(of: name, in: xml).first }
 
+    /// The texts of the elements of each of `names`, in order, from one reading of `xml`. A
+    /// malformed answer gives what was read before the fault.
+    static func values(of names: Set<String>, in xml: String) -> [String: [String]] {
+        let collector = Collector(names: names)
+        let parser = XMLParser(data: Data(xml.utf8))
+        parser.delegate = collector
+        _ = parser.parse()
+        return collector.values
+    }
+
     /// The listing's objects: each `<Contents>`'s key, size and time.
     static func objects(in xml: String) -> [(key: String, size: Int64, modified: Date)] {
-        let keys = values(of: "Key", in: xml), sizes = values(of: "Size", in: xml), times = values(of: "LastModified", in: xml)
+        let found = values(of: ["Key", "Size", "LastModified"], in: xml)
         let format = ISO8601DateFormatter()
         format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let plain = ISO8601DateFormatter()
-        return zip(keys, zip(sizes, times)).map { key, sizeAndTime in
+        return zip(found["Key"] ?? [], zip(found["Size"] ?? [], found["LastModified"] ?? [])).map { key, sizeAndTime in
             (key, Int64(sizeAndTime.0) ?? 0, format.date(from: sizeAndTime.1) ?? plain.date(from: sizeAndTime.1) ?? Date(timeIntervalSince1970: 0))
         }
     }
@@ -88,21 +115,22 @@ enum S3XML {
     }
 
     private final class Collector: NSObject, XMLParserDelegate {
-        let name: String
-        var values: [String] = []
+        let names: Set<String>
+        var values: [String: [String]] = [:]
         private var current: String?
 
-        init(name: String) { self.name = name }
+        init(names: Set<String>) { self.names = names }
 
         func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
-            if element == name { current = "" }
+            if names.contains(element) { current = "" }
         }
 
         func parser(_ parser: XMLParser, foundCharacters string: String) { current? += string }
 
         func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
-            if element == name, let value = current { values.append(value) }
-            if element == name { current = nil }
+            guard names.contains(element), let value = current else { return }
+            values[element, default: []].append(value)
+            current = nil
         }
     }
 }

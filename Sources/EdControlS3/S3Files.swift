@@ -84,12 +84,7 @@ public struct S3Files: LessonFiles {
         let source = "/" + S3Address.encode(client.location.bucket) + "/"
             + key(name).split(separator: "/", omittingEmptySubsequences: false).map { S3Address.encode(String($0)) }.joined(separator: "/")
         do {
-            let response = try await client.send(.PUT, key: key(destination), headers: [("x-amz-copy-source", source)])
-            // A copy can fail after its 200 has been sent: the error is then in the body.
-            let text = try await client.text(of: response)
-            if let code = S3XML.firstValue(of: "Code", in: text) {
-                throw S3Refusal(status: 200, code: code, message: S3XML.firstValue(of: "Message", in: text), request: "copy \(name) to \(destination)")
-            }
+            _ = try await client.document(.PUT, key: key(destination), headers: [("x-amz-copy-source", source)], describing: "copy \(name) to \(destination)")
         } catch let refusal as S3Refusal where refusal.status == 404 {
             throw StoredFileMissing(name)
         }
@@ -101,12 +96,14 @@ public struct S3Files: LessonFiles {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try await body(folder)
-        let files = try Self.files(in: folder).sorted { ($0 == "report.json" ? 1 : 0, $0) < ($1 == "report.json" ? 1 : 0, $1) }
+        let files = try LocalFolderFiles.regularFiles(under: folder).map(\.path).sorted { ($0 == "report.json" ? 1 : 0, $0) < ($1 == "report.json" ? 1 : 0, $1) }
         var stored: [FileName] = []
         do {
             for relative in files {
                 let target = try name.appending(path: relative)
-                _ = try await put(target, from: try await Self.chunks(of: folder.appendingPathComponent(relative)))
+                _ = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(folder.appendingPathComponent(relative).path)) { file in
+                    try await put(target, from: file.readChunks(chunkLength: .mebibytes(1)))
+                }
                 stored.append(target)
             }
         } catch {
@@ -126,7 +123,7 @@ public struct S3Files: LessonFiles {
     }
 
     public func contents(of name: FileName) async throws -> Data? {
-        let response = try await client.send(.GET, key: key(name), allowing: [404])
+        let response = try await client.stream(.GET, key: key(name), allowing: [404])
         guard response.status != .notFound else { return nil }
         return Data(buffer: try await response.body.collect(upTo: 256 << 20))
     }
@@ -136,8 +133,8 @@ public struct S3Files: LessonFiles {
         let whole = 0..<info.size
         let wanted = range?.clamped(to: whole) ?? whole
         guard !wanted.isEmpty else { return }
-        let response = try await client.send(.GET, key: key(name), headers: [("Range", "bytes=\(wanted.lowerBound)-\(wanted.upperBound - 1)")],
-                                             allowing: [404])
+        let response = try await client.stream(.GET, key: key(name), headers: [("Range", "bytes=\(wanted.lowerBound)-\(wanted.upperBound - 1)")],
+                                               allowing: [404])
         guard response.status != .notFound else { throw StoredFileMissing(name) }
         for try await piece in response.body { try await consume(piece) }
     }
@@ -160,7 +157,7 @@ public struct S3Files: LessonFiles {
         repeat {
             var query = [("list-type", "2"), ("prefix", folder)]
             if let continuation { query.append(("continuation-token", continuation)) }
-            let text = try await client.text(of: try await client.send(.GET, key: nil, query: query))
+            let text = try await client.document(.GET, key: nil, query: query, describing: "list \(folder)")
             for object in S3XML.objects(in: text) where object.key.hasPrefix(folder) {
                 found.append(StoredFile(name: .found(String(object.key.dropFirst(folder.count)), under: prefix), size: object.size, modified: object.modified))
             }
@@ -183,11 +180,8 @@ public struct S3Files: LessonFiles {
             let xml = "<Delete><Quiet>true</Quiet>" + batch.map { "<Object><Key>\(S3XML.escaped($0))</Key></Object>" }.joined() + "</Delete>"
             let body = ByteBuffer(string: xml)
             let md5 = Data(Insecure.MD5.hash(data: Data(xml.utf8))).base64EncodedString()
-            let response = try await client.send(.POST, key: nil, query: [("delete", "")], headers: [("Content-MD5", md5)], body: body)
-            let text = try await client.text(of: response)
-            if let code = S3XML.firstValue(of: "Code", in: text) {
-                throw S3Refusal(status: 200, code: code, message: S3XML.firstValue(of: "Message", in: text), request: "delete under \(prefix)")
-            }
+            _ = try await client.document(.POST, key: nil, query: [("delete", "")], headers: [("Content-MD5", md5)], body: body,
+                                          describing: "delete under \(prefix)")
         }
     }
 
@@ -197,49 +191,12 @@ public struct S3Files: LessonFiles {
 
     // MARK: Helpers
 
-    private static func files(in folder: URL) throws -> [String] {
-        guard let walk = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
-        let root = folder.standardizedFileURL.path
-        var found: [String] = []
-        while let file = walk.nextObject() as? URL {
-            guard try file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true else { continue }
-            found.append(String(file.standardizedFileURL.path.dropFirst(root.count + 1)))
-        }
-        return found
-    }
-
-    /// A local file's bytes as a stream of pieces, for `put`.
-    private static func chunks(of file: URL) async throws -> LocalFileChunks { LocalFileChunks(url: file) }
-
     private static func httpDate(_ text: String) -> Date? {
         let format = DateFormatter()
         format.locale = Locale(identifier: "en_US_POSIX")
         format.timeZone = TimeZone(identifier: "GMT")
         format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return format.date(from: text)
-    }
-}
-
-/// A local file read a piece at a time.
-struct LocalFileChunks: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let url: URL
-
-    func makeAsyncIterator() -> AsyncThrowingStream<ByteBuffer, Error>.Iterator {
-        let url = url
-        return AsyncThrowingStream<ByteBuffer, Error> { continuation in
-            let task = Task {
-                do {
-                    try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(url.path)) { file in
-                        for try await chunk in file.readChunks(chunkLength: .mebibytes(1)) { continuation.yield(chunk) }
-                    }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }.makeAsyncIterator()
     }
 }
 
@@ -251,7 +208,7 @@ struct MultipartUpload {
     private(set) var etags: [String] = []
 
     static func start(_ key: String, _ client: S3Client) async throws -> MultipartUpload {
-        let text = try await client.text(of: try await client.send(.POST, key: key, query: [("uploads", "")]))
+        let text = try await client.document(.POST, key: key, query: [("uploads", "")], describing: "start a multipart upload of \(key)")
         guard let id = S3XML.firstValue(of: "UploadId", in: text) else {
             throw S3Refusal(status: 200, code: nil, message: "no UploadId in the answer", request: "start a multipart upload of \(key)")
         }
@@ -266,12 +223,7 @@ struct MultipartUpload {
     func complete() async throws {
         let xml = "<CompleteMultipartUpload>" + etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escaped($0.element))</ETag></Part>" }
             .joined() + "</CompleteMultipartUpload>"
-        let response = try await client.send(.POST, key: key, query: [("uploadId", id)], body: ByteBuffer(string: xml))
-        // Completing can fail after its 200 has been sent: the error is then in the body.
-        let text = try await client.text(of: response)
-        if let code = S3XML.firstValue(of: "Code", in: text) {
-            throw S3Refusal(status: 200, code: code, message: S3XML.firstValue(of: "Message", in: text), request: "complete the upload of \(key)")
-        }
+        _ = try await client.document(.POST, key: key, query: [("uploadId", id)], body: ByteBuffer(string: xml), describing: "complete the upload of \(key)")
     }
 
     func abort() async throws {

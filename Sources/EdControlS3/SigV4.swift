@@ -1,4 +1,5 @@
 import Crypto
+import EdControlEngine
 import Foundation
 
 /// AWS Signature Version 4 for S3 requests. Written here because no Swift S3 SDK builds on
@@ -29,12 +30,12 @@ struct SigV4: Sendable {
             payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/s3/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8)))].joined(separator: "\n")
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, SHA256.hash(data: Data(canonicalRequest.utf8)).hexadecimal].joined(separator: "\n")
         var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey)".utf8))
         for part in [day, region, "s3", "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let signature = HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key).hexadecimal
         let own = ["x-amz-content-sha256", "x-amz-date", "x-amz-security-token"]
         return signed.filter { own.contains($0.0) } + [
             ("Authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)"),
@@ -43,9 +44,7 @@ struct SigV4: Sendable {
 
     static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
-    static func payloadHash(_ body: Data) -> String { hex(SHA256.hash(data: body)) }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+    static func payloadHash(_ body: Data) -> String { SHA256.hash(data: body).hexadecimal }
 
     private static let timestamp: DateFormatter = {
         let formatter = DateFormatter()

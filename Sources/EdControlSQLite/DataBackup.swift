@@ -218,7 +218,7 @@ public struct DataBackup: Sendable {
             hash.update(data: piece)
             size += Int64(piece.count)
         }
-        return .init(path: relative, size: size, sha256: hash.finalize().map { String(format: "%02x", $0) }.joined())
+        return .init(path: relative, size: size, sha256: hash.finalize().hexadecimal)
     }
 
     /// Runs GNU tar. `silencedWarningStatus`: an exit status taken as success when tar wrote

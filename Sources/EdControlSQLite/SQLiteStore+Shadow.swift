@@ -53,6 +53,7 @@ extension SQLiteStore {
         }
     }
 
+    @discardableResult
     private static func stopShadow(_ db: Database) throws -> ShadowRun? {
         guard var current = try ShadowRun.filter(Column("stopped_at") == nil).fetchOne(db) else { return nil }
         current.stoppedAt = Date()

@@ -22,7 +22,7 @@ extension SQLiteStore {
     public func searchTranscripts(schoolID: String, query: TranscriptSearchQuery, lessonID: String?, limit: Int) async throws -> [TranscriptHit] {
         try await database.read { db in
             var sql = """
-                SELECT line.lesson_id, lesson.title, \(Self.lessonDate), teacher.name,
+                SELECT line.lesson_id, lesson.title, \(LessonQuery.lessonDateSQL), teacher.name,
                        line.start, line.end, line.speaker, line.role, line.text
                 FROM transcript_line AS line JOIN lesson ON lesson.id = line.lesson_id LEFT JOIN teacher ON teacher.id = lesson.teacher_id
                 WHERE transcript_line MATCH ? AND line.school_id = ? AND lesson.school_id = ?
@@ -34,7 +34,7 @@ extension SQLiteStore {
             }
             // The newest lessons first, and within a lesson in the order said: a manager
             // reads results as a history of the school, not as a ranking.
-            sql += " ORDER BY \(Self.lessonDate) DESC, line.lesson_id, line.start"
+            sql += " ORDER BY \(LessonQuery.lessonDateSQL) DESC, line.lesson_id, line.start"
             sql += " LIMIT ?"
             arguments += [limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in

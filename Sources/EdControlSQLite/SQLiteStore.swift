@@ -59,9 +59,6 @@ public final class SQLiteStore: EdControlStore {
         return job
     }
 
-    /// A lesson's date: when it was recorded, or else uploaded.
-    static let lessonDate = "COALESCE(lesson.recorded_at, lesson.uploaded_at)"
-
     /// The latest analysis of each lesson, joined in SQL so a page is one query.
     private static let lessonWithLatestJob = """
         SELECT lesson.*, job.id AS job_id FROM lesson
@@ -75,27 +72,15 @@ public final class SQLiteStore: EdControlStore {
             if let teacher = query.teacherID { conditions.append("lesson.teacher_id = ?"); arguments.append(teacher) }
             if let state = query.state { conditions.append("job.state = ?"); arguments.append(state.rawValue) }
             if let flag = query.flag { conditions.append("lesson.flag = ?"); arguments.append(flag) }
-            if let from = query.from { conditions.append("\(Self.lessonDate) >= ?"); arguments.append(from.timeIntervalSince1970) }
-            if let before = query.before { conditions.append("\(Self.lessonDate) < ?"); arguments.append(before.timeIntervalSince1970) }
-            if let search = query.search.map(\.searchFolded), !search.isEmpty {
+            if let from = query.from { conditions.append("\(LessonQuery.lessonDateSQL) >= ?"); arguments.append(from.timeIntervalSince1970) }
+            if let before = query.before { conditions.append("\(LessonQuery.lessonDateSQL) < ?"); arguments.append(before.timeIntervalSince1970) }
+            if let pattern = query.searchPattern {
                 conditions.append("(edc_fold(lesson.title) LIKE ? ESCAPE '\\' OR edc_fold(teacher.name) LIKE ? ESCAPE '\\')")
-                let pattern = "%" + search.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                    .replacingOccurrences(of: "_", with: "\\_") + "%"
                 arguments += [pattern, pattern]
             }
             let filtered = "\(Self.lessonWithLatestJob) LEFT JOIN teacher ON teacher.id = lesson.teacher_id WHERE \(conditions.joined(separator: " AND "))"
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(filtered))", arguments: StatementArguments(arguments)) ?? 0
-            let order = switch query.order {
-            case .newest: "\(Self.lessonDate) DESC"
-            case .oldest: "\(Self.lessonDate) ASC"
-            case .title: "edc_fold(lesson.title) ASC"
-            case .incidents: "lesson.incident_count IS NULL, lesson.incident_count DESC, \(Self.lessonDate) DESC"
-            case .severity: """
-                CASE lesson.flag WHEN 'alert' THEN 0 WHEN 'review' THEN 1 WHEN 'inconclusive' THEN 2 WHEN 'ok' THEN 3 ELSE 4 END,
-                lesson.peak_intensity IS NULL, lesson.peak_intensity DESC, lesson.incident_count DESC, \(Self.lessonDate) DESC
-                """
-            }
-            let rows = try Row.fetchAll(db, sql: "\(filtered) ORDER BY \(order), lesson.id LIMIT ? OFFSET ?",
+            let rows = try Row.fetchAll(db, sql: "\(filtered) ORDER BY \(query.orderSQL), lesson.id LIMIT ? OFFSET ?",
                                         arguments: StatementArguments(arguments + [query.limit, query.offset]))
             return (try rows.map { try Self.lessonWithJob($0, db) }, total)
         }

@@ -58,7 +58,8 @@ struct S3FilesTests {
             _ = try await files.put(name, from: Pieces(data: Self.bytes(12 << 20), failAfter: 11 << 20))
         }
         #expect(try await files.info(name) == nil, "no object is left")
-        let pending = try await files.client.text(of: try await files.client.send(.GET, key: nil, query: [("uploads", ""), ("prefix", files.client.location.prefix + "/")]))
+        let pending = try await files.client.document(.GET, key: nil, query: [("uploads", ""), ("prefix", files.client.location.prefix + "/")],
+                                                                 describing: "list pending uploads")
         #expect(S3XML.values(of: "UploadId", in: pending).isEmpty, "the multipart upload was aborted: \(pending)")
     }
 

@@ -158,14 +158,10 @@ public enum SHA256Digest {
         while let block = try handle.read(upToCount: 1 << 20), !block.isEmpty {
             hasher.update(data: block)
         }
-        return hex(hasher.finalize())
+        return hasher.finalize().hexadecimal
     }
 
-    public static func of(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
-
-    private static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
+    public static func of(_ data: Data) -> String { SHA256.hash(data: data).hexadecimal }
 }
 
 /// A versioned JSON document (a configuration, incident rules, a lexicon): what reports pin by

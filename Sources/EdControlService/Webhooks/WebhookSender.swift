@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import EdControlEngine
 import EdControlStorage
 import Foundation
 import Logging
@@ -19,7 +20,7 @@ public enum WebhookSignature {
         var message = Data("\(timestamp).".utf8)
         message.append(body)
         let code = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + code.hexadecimal
     }
 }
 

@@ -65,7 +65,7 @@ public struct AnalysisWorker: Service {
             } else {
                 awayInARow = 0
                 // Until a job is queued, the next poll, or shutdown.
-                try? await cancelWhenGracefulShutdown { await store.waitForWork(upTo: settings.pollSeconds) }
+                await cancelWhenGracefulShutdown { await store.waitForWork(upTo: settings.pollSeconds) }
             }
         }
         logger.info("worker stopped")

@@ -110,18 +110,24 @@ public struct LocalFolderFiles: LessonFiles {
     }
 
     public func list(under prefix: FileName) async throws -> [StoredFile] {
-        let root = url(prefix).standardizedFileURL
-        guard let walk = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey])
-        else { return [] }
-        var found: [StoredFile] = []
+        try Self.regularFiles(under: url(prefix), reading: [.fileSizeKey, .contentModificationDateKey]).map { relative, values in
+            StoredFile(name: .found(relative, under: prefix), size: Int64(values.fileSize ?? 0),
+                       modified: values.contentModificationDate ?? Date(timeIntervalSince1970: 0))
+        }.sorted { $0.name.path < $1.name.path }
+    }
+
+    /// Every regular file under `folder` at any depth: its path relative to `folder`, and the
+    /// resource values asked for.
+    package static func regularFiles(under folder: URL, reading keys: Set<URLResourceKey> = []) throws -> [(path: String, values: URLResourceValues)] {
+        let root = folder.standardizedFileURL, keys = keys.union([.isRegularFileKey])
+        guard let walk = FileManager.default.enumerator(at: root, includingPropertiesForKeys: Array(keys)) else { return [] }
+        var found: [(path: String, values: URLResourceValues)] = []
         while let file = walk.nextObject() as? URL {
-            let values = try file.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey])
+            let values = try file.resourceValues(forKeys: keys)
             guard values.isRegularFile == true else { continue }
-            let relative = String(file.standardizedFileURL.path.dropFirst(root.path.count + 1))
-            found.append(StoredFile(name: .found(relative, under: prefix), size: Int64(values.fileSize ?? 0),
-                                    modified: values.contentModificationDate ?? Date(timeIntervalSince1970: 0)))
+            found.append((String(file.standardizedFileURL.path.dropFirst(root.path.count + 1)), values))
         }
-        return found.sorted { $0.name.path < $1.name.path }
+        return found
     }
 
     public func delete(_ name: FileName) async throws {

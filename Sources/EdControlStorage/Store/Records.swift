@@ -7,7 +7,7 @@ package func newIdentifier() -> String { UUID().uuidString.lowercased() }
 /// A secret of `bytes` random bytes, in hex: tokens, session and login secrets.
 package func randomHex(bytes: Int) -> String {
     var random = SystemRandomNumberGenerator()
-    return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }.joined()
+    return (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &random) }.hexadecimal
 }
 
 public struct Teacher: Codable, Sendable, Equatable {
@@ -207,6 +207,34 @@ public struct LessonQuery: Sendable {
     public var offset = 0
 
     public init() {}
+
+    // The two SQL stores read a query alike; each defines `edc_fold` (text folded for search).
+
+    /// A lesson's date in SQL: when it was recorded, else when it was uploaded.
+    package static let lessonDateSQL = "COALESCE(lesson.recorded_at, lesson.uploaded_at)"
+
+    /// `search` folded, as a LIKE pattern finding it anywhere, LIKE's own characters escaped
+    /// with `\`.
+    package var searchPattern: String? {
+        guard let folded = search.map(\.searchFolded), !folded.isEmpty else { return nil }
+        return "%" + folded.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+    }
+
+    /// The ORDER BY terms of `order` (ties are the caller's to break).
+    package var orderSQL: String {
+        let date = Self.lessonDateSQL
+        return switch order {
+        case .newest: "\(date) DESC"
+        case .oldest: "\(date) ASC"
+        case .title: "edc_fold(lesson.title) ASC"
+        case .incidents: "lesson.incident_count IS NULL, lesson.incident_count DESC, \(date) DESC"
+        case .severity: """
+            CASE lesson.flag WHEN 'alert' THEN 0 WHEN 'review' THEN 1 WHEN 'inconclusive' THEN 2 WHEN 'ok' THEN 3 ELSE 4 END,
+            lesson.peak_intensity IS NULL, lesson.peak_intensity DESC, lesson.incident_count DESC, \(date) DESC
+            """
+        }
+    }
 }
 
 /// A lesson with its latest job: what lists and pages show.

@@ -15,6 +15,18 @@ struct S3Client: Sendable {
     let http: HTTPClient
     let timeout: TimeAmount
 
+    /// The HTTP client this process's buckets share. Not AsyncHTTPClient's `.shared`, which
+    /// has a browser's settings: it retries a refused connection for 90 s (so a request to a
+    /// store that went down hung for minutes) and follows redirects (a signed request is
+    /// for one address). Here a store that refuses connections is said after 5 s. Never shut
+    /// down, as `.shared` is not.
+    static let sharedHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(90))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// Sends one request whose answer has no body worth reading (a PUT, a DELETE, a HEAD):
     /// the body is drained here, so the pooled connection is free for the next request.
     @discardableResult

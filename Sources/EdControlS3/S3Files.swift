@@ -21,9 +21,9 @@ public struct S3Files: LessonFiles {
     /// (S3's limit) of 16 MiB allow 160 GB.
     let partSize: Int
 
-    public init(_ location: S3Location, credentials: S3Credentials, scratch: URL, http: HTTPClient = .shared,
+    public init(_ location: S3Location, credentials: S3Credentials, scratch: URL,
                 partSize: Int = 16 << 20, timeoutSeconds: Int64 = 300) throws {
-        client = S3Client(location: location, signer: SigV4(credentials: credentials, region: location.region), http: http,
+        client = S3Client(location: location, signer: SigV4(credentials: credentials, region: location.region), http: S3Client.sharedHTTP,
                           timeout: .seconds(timeoutSeconds))
         self.scratch = scratch
         self.partSize = max(partSize, 5 << 20)  // S3's smallest part but the last

@@ -1,5 +1,4 @@
 import EdControlEngine
-@testable import EdControlSQLite
 @testable import EdControlStorage
 @testable import EdControlWeb
 import Foundation
@@ -9,19 +8,19 @@ import Prometheus
 import Testing
 
 /// What the router-level tests run against: the server's router (in-process, through
-/// Hummingbird's testing framework) over a new data directory and SQLite store, with one
-/// school and a token of `role`.
+/// Hummingbird's testing framework) over a new data directory, store and files on `backend`,
+/// with one school and a token of `role`.
 struct RouterInstallation: Sendable {
     let data: DataDirectory
-    let store: SQLiteStore
+    let store: any EdControlStore
     let server: EdControlServer
     let token: String
     let caller: Principal
 
-    init(_ name: String, role: Role, settings: EdControlServer.Settings = .init()) async throws {
-        data = try DataDirectory(Fixtures.temporaryDirectory(name))
-        store = try SQLiteStore(path: data.database.path)
-        server = EdControlServer(settings: settings, data: data, store: store, models: try Fixtures.registry(),
+    init(_ name: String, role: Role, on backend: TestBackend = .embedded, settings: EdControlServer.Settings = .init()) async throws {
+        let files: any LessonFiles
+        (data, store, files) = try await backend.open(name)
+        server = EdControlServer(settings: settings, data: data, store: store, files: files, models: try Fixtures.registry(),
                                  prometheus: PrometheusCollectorRegistry())
         let school = try #require(try await store.school(named: "School A", createIfMissing: true))
         let (secret, token) = try await store.createToken(schoolID: school.id, name: role.rawValue, role: role, expiresAt: nil)

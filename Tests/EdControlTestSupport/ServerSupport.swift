@@ -1,8 +1,11 @@
 import EdControlPostgres
 import EdControlS3
+import EdControlSQLite
+import EdControlStorage
 import Foundation
 import Logging
 import PostgresNIO
+import Testing
 
 /// The PostgreSQL server the tests run against: the throwaway cluster `scripts/test.sh`
 /// starts (`scripts/dev/postgres.sh`), named by `EDCONTROL_TEST_POSTGRES`. Each test gets a
@@ -81,5 +84,27 @@ public enum TestS3 {
     /// Files in a new, empty place in the test bucket, with a scratch folder of their own.
     public static func freshFiles(_ label: String) throws -> S3Files {
         try S3Files(try freshLocation(label), credentials: credentials, scratch: try Fixtures.temporaryDirectory("s3-scratch"))
+    }
+}
+
+/// The backends the service's tests run on, each fresh per test: the embedded default
+/// (a SQLite file and the data folder) and the one for many machines (a PostgreSQL database
+/// and a place in an S3 bucket, on the servers scripts/test.sh starts).
+public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case embedded
+    case postgresAndS3
+
+    public var testDescription: String { self == .embedded ? "SQLite and the data folder" : "PostgreSQL and S3" }
+
+    /// A data folder (for what stays on the machine: scratch, settings) with a new store and
+    /// new files on this backend.
+    public func open(_ label: String) async throws -> (data: DataDirectory, store: any EdControlStore, files: any LessonFiles) {
+        let data = try DataDirectory(Fixtures.temporaryDirectory(label))
+        switch self {
+        case .embedded:
+            return (data, try SQLiteStore(path: data.database.path), LocalFolderFiles(data))
+        case .postgresAndS3:
+            return (data, try await TestPostgres.revealingErrors { try await TestPostgres.freshStore(label) }, try TestS3.freshFiles(label))
+        }
     }
 }

@@ -186,7 +186,7 @@ final class RunningServer: @unchecked Sendable {
     }
 
     /// The same request over a plain socket, answered on the calling thread: for a
-    /// sequence whose timing matters, run on a thread of its own (`Fixtures.onOwnThread`),
+    /// sequence whose timing matters, run on a thread of its own (the engine's `onOwnThread`),
     /// since awaiting URLSession needs one of Swift concurrency's shared threads, which
     /// the other suites' model work can keep busy for minutes.
     func requestOnThisThread(_ method: String, _ path: String, headers: [String: String] = [:], body: Data = Data()) throws -> Reply {
@@ -253,13 +253,6 @@ extension Fixtures {
         }
         process.terminate()
         throw RunningServer.ServerFailed(message: "\(script) did not start: \(try String(contentsOf: errors, encoding: .utf8))")
-    }
-
-    /// Runs `body` on a thread of its own and returns its result.
-    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
-        }
     }
 
     /// Sends `parts` over one TCP connection to the loopback `port`, pausing after each as

@@ -127,7 +127,7 @@ struct BackupTests {
         func backUp(progress: @escaping @Sendable (Double) -> Void = { _ in }) async throws -> (URL, BackupManifest) {
             let archive = try Fixtures.temporaryDirectory("backup").appendingPathComponent("school.tar")
             let (data, store) = (data, store)
-            return (archive, try await Fixtures.onOwnThread { try DataBackup(data: data).create(to: archive, store: store, progress: progress) })
+            return (archive, try await onOwnThread { try DataBackup(data: data).create(to: archive, store: store, progress: progress) })
         }
     }
 

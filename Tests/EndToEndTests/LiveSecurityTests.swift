@@ -35,7 +35,7 @@ struct LiveSecurityTests {
             var wrong: [Int] = [], locked: RunningServer.Reply?, lockedRightPassword = 0, other: RunningServer.Reply?, otherAfterAddress = 0
             var sinceFirst: TimeInterval = 0
         }
-        let replies = try await Fixtures.onOwnThread { [server] in
+        let replies = try await onOwnThread { [server] in
             func signIn(_ email: String, _ password: String) throws -> RunningServer.Reply {
                 try server.requestOnThisThread("POST", "/sign-in", headers: ["Content-Type": "application/x-www-form-urlencoded"],
                                                body: Data("email=\(email)&password=\(password.replacingOccurrences(of: " ", with: "+"))".utf8))
@@ -135,7 +135,7 @@ struct LiveSecurityTests {
     /// Registration refuses; a delivery checks again (the operator may have withdrawn the
     /// allowance since), and a redirect is not followed.
     @Test func deliveriesCheckTheirTargetAgainAndFollowNoRedirect() async throws {
-        let receiver = try RecordingReceiver()
+        let receiver = try WebhookReceiver()
         let server = try RunningServer(arguments: ["--workers", "0", "--webhook-retry-seconds", "60", "--webhook-allow-network", "127.0.0.1/32"])
         let admin = try server.token(school: "School A", role: "admin")
         func register(_ path: String) async throws -> String {
@@ -198,29 +198,4 @@ struct LiveSecurityTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: server.data.appendingPathComponent("uploads").path).isEmpty)
         #expect(try await server.request("GET", "/health").status == 200, "the server still serves")
     }
-}
-
-/// A webhook receiver (scripts/dev/webhook_receiver.py, out of this busy process): `/hook`
-/// answers 200, `/redirect` answers 307 to `/hook`; it logs the paths called.
-private final class RecordingReceiver: @unchecked Sendable {
-    // @unchecked: set once in init, read afterwards.
-    let port: Int
-    private let process: Process
-    private let log: URL
-    var base: String { "http://127.0.0.1:\(port)" }
-
-    init() throws {
-        log = try Fixtures.temporaryDirectory("receiver").appendingPathComponent("paths.txt")
-        try Data().write(to: log)
-        let started = try Fixtures.startHelper("scripts/dev/webhook_receiver.py", [log.path])
-        process = started.process
-        port = try #require(Int(started.firstLine))
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
-
-    /// The paths called so far, in order.
-    var paths: [String] { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init) }
 }

@@ -7,16 +7,16 @@ import Foundation
 import Hummingbird
 import Testing
 
-/// The owner of a lesson's life, on a real SQLite file, real files and real ffprobe: rows and
-/// files come and go together, and what a crash leaves behind is swept.
+/// The owner of a lesson's life, on a real store and real files (both backends; the sweep,
+/// which ages files by hand, on the data folder) and real ffprobe: rows and files come and
+/// go together, and what a crash leaves behind is swept.
 @Suite("Lesson service")
 struct LessonServiceTests {
-    private func service() async throws -> (LessonService, Principal) {
-        let data = try DataDirectory(Fixtures.temporaryDirectory("lessons"))
-        let store = try SQLiteStore(path: data.database.path)
+    private func service(on backend: TestBackend = .embedded) async throws -> (LessonService, Principal) {
+        let (_, store, files) = try await backend.open("lessons")
         let school = try #require(try await store.school(named: "School A", createIfMissing: true))
         let token = try await store.createToken(schoolID: school.id, name: "manager", role: .manager, expiresAt: nil).token
-        return (LessonService(store: store, files: LocalFolderFiles(data)), Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager))
+        return (LessonService(store: store, files: files), Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager))
     }
 
     /// A copy of a real recording stored as an upload, as a received upload is.
@@ -35,8 +35,8 @@ struct LessonServiceTests {
         LessonService.Details(title: title, originalFilename: "lesson.wav", teacherID: teacher, recordedAt: nil)
     }
 
-    @Test func acceptedLessonOwnsItsFileAndErasureRemovesRowsThenFiles() async throws {
-        let (lessons, manager) = try await service()
+    @Test(arguments: TestBackend.allCases) func acceptedLessonOwnsItsFileAndErasureRemovesRowsThenFiles(_ backend: TestBackend) async throws {
+        let (lessons, manager) = try await service(on: backend)
         let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
         #expect(try await self.stored(FileName.recording(of: stored.lesson), in: lessons) && stored.job?.state == .queued)
         #expect(try await lessons.files.list(under: FileName.uploads).isEmpty, "the upload moved, not copied")
@@ -56,8 +56,8 @@ struct LessonServiceTests {
         await #expect(throws: (any Error).self, "a second erasure finds nothing") { try await lessons.erase(stored.lesson.id, by: manager) }
     }
 
-    @Test func refusedUploadsLeaveNothingAndDetailsAreCheckedBeforeAnyBytes() async throws {
-        let (lessons, manager) = try await service()
+    @Test(arguments: TestBackend.allCases) func refusedUploadsLeaveNothingAndDetailsAreCheckedBeforeAnyBytes(_ backend: TestBackend) async throws {
+        let (lessons, manager) = try await service(on: backend)
         await #expect(throws: (any Error).self) { try await lessons.check(details(String(repeating: "x", count: 301)), by: manager) }
         await #expect(throws: (any Error).self) { try await lessons.check(details(teacher: "nobody"), by: manager) }
         let notMedia = try FileName.upload("x")
@@ -100,8 +100,8 @@ struct LessonServiceTests {
 
     /// A re-analysis renumbers the speakers an enrolment names, so neither is queued while
     /// the other waits or runs (no worker here: the jobs stay queued as long as the test needs).
-    @Test func reanalysisAndVoiceEnrolmentOfOneLessonExcludeEachOther() async throws {
-        let (lessons, manager) = try await service()
+    @Test(arguments: TestBackend.allCases) func reanalysisAndVoiceEnrolmentOfOneLessonExcludeEachOther(_ backend: TestBackend) async throws {
+        let (lessons, manager) = try await service(on: backend)
         let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
         let teacher = try await lessons.store.createTeacher(schoolID: manager.schoolID, name: "Ivan")
         await #expect(throws: StoreConflict.self, "the first analysis is still queued") {
@@ -119,8 +119,8 @@ struct LessonServiceTests {
 
     /// A queued lesson whose recording went before a worker took it fails like any other
     /// failure: through the lessons' owner, so the school's webhooks hear `job.failed`.
-    @Test func aJobWhoseRecordingIsGoneFailsAndTellsTheWebhooks() async throws {
-        let (lessons, manager) = try await service()
+    @Test(arguments: TestBackend.allCases) func aJobWhoseRecordingIsGoneFailsAndTellsTheWebhooks(_ backend: TestBackend) async throws {
+        let (lessons, manager) = try await service(on: backend)
         let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
         _ = try await lessons.store.addWebhook(schoolID: manager.schoolID, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
         // As the retention policy or an erasure of the recording leaves it.
@@ -141,8 +141,8 @@ struct LessonServiceTests {
         #expect(job.state == .failed && job.failureReason == "recording_missing", "\(job)")
     }
 
-    @Test func expiredRecordingsGoAndTheirLessonsStay() async throws {
-        let (lessons, manager) = try await service()
+    @Test(arguments: TestBackend.allCases) func expiredRecordingsGoAndTheirLessonsStay(_ backend: TestBackend) async throws {
+        let (lessons, manager) = try await service(on: backend)
         let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
         // Queued: not expired while a job may still read it.
         try await lessons.expireRecordings(uploadedBefore: Date().addingTimeInterval(60))

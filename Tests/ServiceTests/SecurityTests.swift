@@ -15,8 +15,9 @@ import Prometheus
 import Testing
 
 /// The attacks of the hardening issue, each refused or handled: here those that the
-/// server's router shows in-process (Hummingbird's testing framework) over a real SQLite
-/// store and real ffprobe; `LiveSecurityTests` has those that need a server process.
+/// server's router shows in-process (Hummingbird's testing framework) over a real store
+/// (on both backends where they store or read) and real ffprobe; `LiveSecurityTests` has
+/// those that need a server process.
 @Suite("Security")
 struct SecurityTests {
     @Test func pagesAndAnswersCarryHeadersThatStopFramingAndSniffing() async throws {
@@ -47,8 +48,8 @@ struct SecurityTests {
     /// session description and protocol-prefixed references, each pointing at another
     /// "school's" recording on the same disk. Each is refused before any demuxer reads it, and
     /// the recording they name is never opened (the kernel's inotify would tell).
-    @Test func uploadsThatNameOtherFilesAreRefusedAndNeverFollowed() async throws {
-        let site = try await RouterInstallation("security", role: .admin)
+    @Test(arguments: TestBackend.allCases) func uploadsThatNameOtherFilesAreRefusedAndNeverFollowed(_ backend: TestBackend) async throws {
+        let site = try await RouterInstallation("security", role: .admin, on: backend)
         let elsewhere = try Fixtures.temporaryDirectory("canary")
         let canary = elsewhere.appendingPathComponent("recording.wav")
         try FileManager.default.copyItem(at: URL(fileURLWithPath: Fixtures.librivox[1]), to: canary)
@@ -78,8 +79,8 @@ struct SecurityTests {
         #expect(watch.opens() == 0, "the canary recording was opened")
         #expect(try await site.store.lessons(schoolID: site.caller.schoolID, matching: LessonQuery()).total == 0)
         for folder in [FileName.uploads, FileName.lessons] {
-            let left = try FileManager.default.contentsOfDirectory(atPath: site.data.root.appendingPathComponent(folder.path).path)
-            #expect(left.isEmpty, "\(folder) keeps a refused upload: \(left)")
+            let left = try await site.server.lessons.files.list(under: folder)
+            #expect(left.isEmpty, "\(folder) keeps a refused upload: \(left.map(\.name))")
         }
         // The engine's readers refuse them too (a lesson stored before this check, or the command line).
         let playlist = elsewhere.appendingPathComponent("playlist.m3u8")
@@ -96,8 +97,8 @@ struct SecurityTests {
 
     /// The language switch and the sign-in form go back only to paths on this site, whatever
     /// a browser would make of the target (it drops tabs and line breaks, reads "\\" as "/").
-    @Test func redirectsGoOnlyToPathsOnThisSite() async throws {
-        let site = try await RouterInstallation("security", role: .admin)
+    @Test(arguments: TestBackend.allCases) func redirectsGoOnlyToPathsOnThisSite(_ backend: TestBackend) async throws {
+        let site = try await RouterInstallation("security", role: .admin, on: backend)
         _ = try await UserAccounts.create(in: site.store, school: "School A", email: "anna@school.org", name: "Anna", role: .manager, password: "a correct password")
         let tricks = ["/%09/evil.example", "/%0A/evil.example", "/%0D%0A/evil.example", "%2F%2Fevil.example", "/%5Cevil.example",
                       "%5C%5Cevil.example", "/%5C/evil.example", "https://evil.example", "//evil.example", "/%2F/evil.example",
@@ -127,8 +128,8 @@ struct SecurityTests {
         }
     }
 
-    @Test func recordingAnswersHeadAndClampsRangesPastTheEnd() async throws {
-        let site = try await RouterInstallation("security", role: .admin)
+    @Test(arguments: TestBackend.allCases) func recordingAnswersHeadAndClampsRangesPastTheEnd(_ backend: TestBackend) async throws {
+        let site = try await RouterInstallation("security", role: .admin, on: backend)
         let recording = try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[1]))
         try await site.application().test(.router) { client in
             let upload = try await client.execute(uri: "/api/v1/lessons?filename=clip.wav", method: .post, headers: site.bearer,

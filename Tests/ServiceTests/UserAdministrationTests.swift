@@ -1,4 +1,3 @@
-@testable import EdControlSQLite
 @testable import EdControlStorage
 @testable import EdControlTestSupport
 import EdControlEngine
@@ -11,7 +10,7 @@ import Prometheus
 import Testing
 
 /// An admin manages the school's users from the dashboard, through the server's router over
-/// a real SQLite store, with real sessions and CSRF tokens.
+/// a real store on both backends, with real sessions and CSRF tokens.
 @Suite("User administration")
 struct UserAdministrationTests {
     private struct Browser {
@@ -42,11 +41,10 @@ struct UserAdministrationTests {
         }
     }
 
-    @Test func anAdminAddsUsersChangesRolesGivesPasswordsAndKeepsAnAdmin() async throws {
-        let data = try DataDirectory(Fixtures.temporaryDirectory("users"))
-        let store = try SQLiteStore(path: data.database.path)
+    @Test(arguments: TestBackend.allCases) func anAdminAddsUsersChangesRolesGivesPasswordsAndKeepsAnAdmin(_ backend: TestBackend) async throws {
+        let (data, store, files) = try await backend.open("users")
         let admin = try await UserAccounts.create(in: store, school: "School A", email: "head@school.test", name: "Head", role: .admin, password: "a good admin password")
-        let server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
+        let server = EdControlServer(settings: .init(), data: data, store: store, files: files, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
         try await Application(router: try server.router()).test(.router) { client in
             var head = Browser(client: client)
             #expect(try await head.signIn("head@school.test", "a+good+admin+password"))
@@ -97,12 +95,11 @@ struct UserAdministrationTests {
 
     /// A user made by an LMS launch has no password (the column holds `User.noPassword`):
     /// no password signs them in, the marker itself included, until an admin gives them one.
-    @Test func aUserLaunchedFromTheLMSHasNoPasswordUntilGivenOne() async throws {
-        let data = try DataDirectory(Fixtures.temporaryDirectory("users"))
-        let store = try SQLiteStore(path: data.database.path)
+    @Test(arguments: TestBackend.allCases) func aUserLaunchedFromTheLMSHasNoPasswordUntilGivenOne(_ backend: TestBackend) async throws {
+        let (data, store, files) = try await backend.open("users")
         let admin = try await UserAccounts.create(in: store, school: "School A", email: "head@school.test", name: "Head", role: .admin, password: "a good admin password")
         let launched = try await store.createUser(schoolID: admin.schoolID, email: "cleo@school.test", name: "Cleo", role: .manager, passwordHash: User.noPassword)
-        let server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
+        let server = EdControlServer(settings: .init(), data: data, store: store, files: files, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
         try await Application(router: try server.router()).test(.router) { client in
             var cleo = Browser(client: client)
             for guess in ["%21", "", "x"] { #expect(try await cleo.signIn("cleo@school.test", guess) == false, "'\(guess)' refused") }
@@ -117,13 +114,12 @@ struct UserAdministrationTests {
     /// An admin who adds a user learns nothing of other schools: an email that is a user of
     /// another school is simply added to this one, and each account keeps its own password,
     /// school and data.
-    @Test func addingAUserRevealsNothingOfOtherSchools() async throws {
-        let data = try DataDirectory(Fixtures.temporaryDirectory("users"))
-        let store = try SQLiteStore(path: data.database.path)
+    @Test(arguments: TestBackend.allCases) func addingAUserRevealsNothingOfOtherSchools(_ backend: TestBackend) async throws {
+        let (data, store, files) = try await backend.open("users")
         _ = try await UserAccounts.create(in: store, school: "School A", email: "head@a.test", name: "Head A", role: .admin, password: "a good admin password")
         let elsewhere = try await UserAccounts.create(in: store, school: "School A", email: "anna@mail.test", name: "Anna", role: .manager, password: "anna's password at A")
         let adminB = try await UserAccounts.create(in: store, school: "School B", email: "head@b.test", name: "Head B", role: .admin, password: "a good admin password")
-        let server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
+        let server = EdControlServer(settings: .init(), data: data, store: store, files: files, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
         try await Application(router: try server.router()).test(.router) { client in
             var head = Browser(client: client)
             #expect(try await head.signIn("head@b.test", "a+good+admin+password"))
@@ -150,11 +146,10 @@ struct UserAdministrationTests {
 
     /// The Users page's token section: a token made there works once shown, is listed with
     /// its expiry and last use, and stops working the moment it is revoked.
-    @Test func anAdminMakesAndRevokesTokensOnTheUsersPage() async throws {
-        let data = try DataDirectory(Fixtures.temporaryDirectory("users"))
-        let store = try SQLiteStore(path: data.database.path)
+    @Test(arguments: TestBackend.allCases) func anAdminMakesAndRevokesTokensOnTheUsersPage(_ backend: TestBackend) async throws {
+        let (data, store, files) = try await backend.open("users")
         _ = try await UserAccounts.create(in: store, school: "School A", email: "head@school.test", name: "Head", role: .admin, password: "a good admin password")
-        let server = EdControlServer(settings: .init(), data: data, store: store, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
+        let server = EdControlServer(settings: .init(), data: data, store: store, files: files, models: try Fixtures.registry(), prometheus: PrometheusCollectorRegistry())
         try await Application(router: try server.router()).test(.router) { client in
             var head = Browser(client: client)
             #expect(try await head.signIn("head@school.test", "a+good+admin+password"))

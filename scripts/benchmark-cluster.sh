@@ -16,15 +16,19 @@ WORK=$(mktemp -d "${BENCH_DIR:-.build}/benchmark-cluster.XXXXXX")
 WORK=$(cd "$WORK" && pwd)
 source scripts/dev/backends.sh
 PY=.deps/venv/bin/python
-psql "$DATABASE" -XAtq -c "CREATE DATABASE queue" -c "CREATE DATABASE service"
+# A database for each part: the 1 GB upload's lesson is queued for analysis, and the
+# capacity part's worker must find only its own lesson (it took the 1 GB one first, which
+# looked like a stalled analysis).
+psql "$DATABASE" -XAtq -c "CREATE DATABASE queue" -c "CREATE DATABASE upload" -c "CREATE DATABASE service"
 QUEUE_DB=${DATABASE/\/edcontrol\?/\/queue?}
+UPLOAD_DB=${DATABASE/\/edcontrol\?/\/upload?}
 SERVICE_DB=${DATABASE/\/edcontrol\?/\/service?}
 
 echo "== job queue on PostgreSQL $(psql "$DATABASE" -XAtq -c 'SHOW server_version')"
 "$BIN/edcontrol" queue benchmark --data "$WORK/queue" --database "$QUEUE_DB" --jobs "$JOBS" --claimers 8
 
-SERVER_ARGS=(--database "$SERVICE_DB")
 source scripts/dev/bench.sh
+SERVER_ARGS=(--database "$UPLOAD_DB")
 
 echo
 echo "== uploading 1 GB to an API node that stores in S3 (SeaweedFS on this machine)"
@@ -35,6 +39,7 @@ kill "$PID"; wait "$PID" 2>/dev/null || true
 echo
 echo "== analysing a 3-minute filmed lesson on one worker ($(nproc) cores), files in S3"
 "$BIN/lessongen" --out "$WORK/lesson" --seed 42 --voices 0,6,3 --duration 180 --video --facial-episodes 1 --raised-voice 0.15 >/dev/null
+SERVER_ARGS=(--database "$SERVICE_DB")
 start_server capacity 0 --storage "$STORAGE"; PIDS+=("$PID")
 "$BIN/edcontrol" worker --data "$WORK/worker" --database "$SERVICE_DB" --storage "$STORAGE" >"$WORK/worker.log" 2>&1 &
 PIDS+=($!)

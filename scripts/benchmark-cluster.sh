@@ -59,7 +59,7 @@ cores = os.cpu_count()
 per_worker_3 = 86400 / seconds
 # A 45-minute lesson takes 15 times as long, assuming time grows with length (the stages are linear in it).
 per_worker_45 = 86400 / (seconds * 15)
-print(f"3-minute lesson (the demo's): {seconds:.1f} s from claim to published (real-time factor {seconds / 180:.3f}), one worker on {cores} cores")
+print(f"3-minute lesson (the demo lesson): {seconds:.1f} s from claim to published (real-time factor {seconds / 180:.3f}), one worker on {cores} cores")
 print(f"capacity: {per_worker_3:.0f} three-minute or {per_worker_45:.0f} 45-minute lessons a day per worker, {per_worker_45 / cores:.0f} 45-minute lessons a day per core")
 print("workers | 45-minute lessons a day (measured one worker x N; the queue and S3 figures above bound N)")
 for n in (1, 2, 4, 8, 16, 32, 64):

@@ -19,12 +19,12 @@ PY=.deps/venv/bin/python
 # A database for each part: the 1 GB upload's lesson is queued for analysis, and the
 # capacity part's worker must find only its own lesson (it took the 1 GB one first, which
 # looked like a stalled analysis).
-psql "$DATABASE" -XAtq -c "CREATE DATABASE queue" -c "CREATE DATABASE upload" -c "CREATE DATABASE service"
+psql -c "CREATE DATABASE queue" -c "CREATE DATABASE upload" -c "CREATE DATABASE service"
 QUEUE_DB=${DATABASE/\/edcontrol\?/\/queue?}
 UPLOAD_DB=${DATABASE/\/edcontrol\?/\/upload?}
 SERVICE_DB=${DATABASE/\/edcontrol\?/\/service?}
 
-echo "== job queue on PostgreSQL $(psql "$DATABASE" -XAtq -c 'SHOW server_version')"
+echo "== job queue on PostgreSQL $(psql -c 'SHOW server_version')"
 "$BIN/edcontrol" queue benchmark --data "$WORK/queue" --database "$QUEUE_DB" --jobs "$JOBS" --claimers 8
 
 source scripts/dev/bench.sh

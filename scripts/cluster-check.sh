@@ -17,8 +17,6 @@ say() { echo "==> $*" >&2; }
 
 say "starting PostgreSQL and SeaweedFS in $WORK"
 source scripts/dev/backends.sh
-psql() { command psql "$DATABASE" -XAtq -v ON_ERROR_STOP=1 "$@"; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 say "generating $N lessons"
 "$BIN/lessongen" --out "$WORK/lessons" --count "$N" --seed 100 --voice-set classic --speakers 2-3 --duration 40 >/dev/null
@@ -67,26 +65,11 @@ done
 ((KILLED == 1)) || { echo "worker 1 never started a job, so none was interrupted" >&2; exit 1; }
 
 say "waiting for every job to finish"
-for _ in $(seq 1800); do
-  (( $(psql -c "SELECT count(*) FROM job WHERE state IN ('queued', 'running')") == 0 )) && break
-  sleep 0.2
-done
-
-succeeded=$(psql -c "SELECT count(DISTINCT lesson_id) FROM job WHERE state = 'succeeded'")
-duplicated=$(psql -c "SELECT count(*) FROM (SELECT lesson_id FROM job WHERE state = 'succeeded' GROUP BY lesson_id HAVING count(*) > 1) AS twice")
+wait_for_jobs
+job_figures
 lost=$(psql -c "SELECT count(*) FROM lesson WHERE id NOT IN (SELECT lesson_id FROM job WHERE state = 'succeeded')")
-max_attempts=$(psql -c "SELECT COALESCE(max(attempts), 0) FROM job")
 pickup=$(psql -c "SELECT COALESCE(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - created_at) * 1000)), -1) FROM job WHERE attempts = 1")
-
-missing=0
-for id in "${LESSON_IDS[@]}"; do
-  set_name=$(psql -c "SELECT results_set FROM lesson WHERE id = '$id'")
-  listing=$(curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
-    "$ENDPOINT/lessons?list-type=2&prefix=lessons%2F$id%2F")
-  for key in "lessons/$id/recording.wav" "lessons/$id/$set_name/report.json"; do
-    grep -q "<Key>$key</Key>" <<<"$listing" || { echo "not in the bucket: $key" >&2; missing=$((missing + 1)); }
-  done
-done
+missing=$(missing_files "${LESSON_IDS[@]}")
 
 echo "lessons $N succeeded $succeeded lost $lost duplicated $duplicated max-attempts $max_attempts p50-pickup-ms $pickup"
 if ((succeeded == N && lost == 0 && duplicated == 0 && missing == 0)); then exit 0; fi

@@ -33,7 +33,7 @@ SERVER_ARGS=(--database "$UPLOAD_DB")
 echo
 echo "== uploading 1 GB to an API node that stores in S3 (SeaweedFS on this machine)"
 start_server upload 0 --storage "$STORAGE"; PIDS+=("$PID")
-upload_gigabyte "received, stored in parts, copied back to probe it, moved into place"
+upload_gigabyte "received into the node's scratch, probed there, sent to the bucket once in parts"
 kill "$PID"; wait "$PID" 2>/dev/null || true
 
 echo

@@ -32,8 +32,10 @@ for node in 1 2; do
     >"$WORK/node-$node.log" 2>&1 & PIDS+=($!)
 done
 WORKER_PIDS=()
+# One metrics token for every node, as an operator's scraper would have it.
+export EDCONTROL_METRICS_TOKEN=edm_cluster_check_$RANDOM$RANDOM
 for worker in 1 2; do
-  "$BIN/edcontrol" worker --data "$WORK/worker-$worker" --database "$DATABASE" --storage "$STORAGE" --lease-seconds 6 \
+  "$BIN/edcontrol" worker --data "$WORK/worker-$worker" --database "$DATABASE" --storage "$STORAGE" --lease-seconds 6 --metrics-port 0 \
     >"$WORK/worker-$worker.log" 2>&1 & PIDS+=($!); WORKER_PIDS+=($!)
 done
 for port in "${PORTS[@]}"; do
@@ -71,8 +73,16 @@ lost=$(psql -c "SELECT count(*) FROM lesson WHERE id NOT IN (SELECT lesson_id FR
 pickup=$(psql -c "SELECT COALESCE(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - created_at) * 1000)), -1) FROM job WHERE attempts = 1")
 missing=$(missing_files "${LESSON_IDS[@]}")
 
+# The surviving worker's own figures, as Prometheus scrapes them: its finished jobs under its id.
+status_url=$(sed -n 's/^EdControl worker status on \([^ ]*\).*/\1/p' "$WORK/worker-2.log")
+worker_jobs=$(curl -sf -H "Authorization: Bearer $EDCONTROL_METRICS_TOKEN" "$status_url/metrics" |
+  awk '/^edcontrol_jobs_finished_total\{/ && /state="succeeded"/ && /worker="[^"]+-1"/ { n += $NF } END { print n + 0 }') || worker_jobs=-1
+unscraped=$(curl -s -o /dev/null -w '%{http_code}' "$status_url/metrics")
+ready=$(curl -s -o /dev/null -w '%{http_code}' "$status_url/ready")
+
 echo "lessons $N succeeded $succeeded lost $lost duplicated $duplicated max-attempts $max_attempts p50-pickup-ms $pickup"
-if ((succeeded == N && lost == 0 && duplicated == 0 && missing == 0)); then exit 0; fi
+echo "worker 2's /metrics: $worker_jobs jobs succeeded (without the token: $unscraped); /ready: $ready" >&2
+if ((succeeded == N && lost == 0 && duplicated == 0 && missing == 0 && worker_jobs > 0 && unscraped == 401 && ready == 200)); then exit 0; fi
 echo "the cluster lost or repeated work, or files are missing; logs in $WORK (kept)" >&2
 KEEP=1
 exit 1

@@ -52,8 +52,9 @@ public final class PostgresStore: EdControlStore {
     }
 
     deinit {
-        pool.cancel()
+        // The listener first: a listener that outlives the pool sees its connection closed.
         listener.withLock { $0?.cancel() }
+        pool.cancel()
     }
 
     public func waitForWork(upTo seconds: Double) async {
@@ -75,6 +76,8 @@ public final class PostgresStore: EdControlStore {
                             }
                         }
                     } catch {
+                        // Stopped with the store (the process ending): nothing to tell.
+                        guard !Task.isCancelled else { return }
                         logger.warning("not listening for queued jobs; idle workers poll until it listens again",
                                        metadata: ["error": "\(String(reflecting: error))"])
                         try? await Task.sleep(for: .seconds(1))

@@ -78,17 +78,23 @@ public struct S3Files: LessonFiles {
         try await client.send(.PUT, key: key(name), body: ByteBuffer(data: data))
     }
 
-    /// S3 has no rename: a server-side copy, then the source deleted (CopyObject takes
-    /// objects up to 5 GB).
-    public func move(_ name: FileName, to destination: FileName) async throws {
-        let source = "/" + S3Address.encode(client.location.bucket) + "/"
-            + key(name).split(separator: "/", omittingEmptySubsequences: false).map { S3Address.encode(String($0)) }.joined(separator: "/")
-        do {
-            _ = try await client.document(.PUT, key: key(destination), headers: [("x-amz-copy-source", source)], describing: "copy \(name) to \(destination)")
-        } catch let refusal as S3Refusal where refusal.status == 404 {
-            throw StoredFileMissing(name)
+    public func receive<Bytes: AsyncSequence & Sendable, Checked>(
+        _ bytes: Bytes, check: (_ local: URL, _ size: Int64) async throws -> (keepAs: FileName, Checked)
+    ) async throws -> Checked where Bytes.Element == ByteBuffer {
+        // Received into scratch and checked there, then sent once to its own key: S3 has no
+        // rename, and a copy (CopyObject, at most 5 GB) after reading the object back for the
+        // check moved every byte three times.
+        let received = scratch.appendingPathComponent("received-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: received) }
+        let (name, checked) = try await check(received, try await LocalFolderFiles.write(bytes, to: received))
+        try await put(name, fromLocal: received)
+        return checked
+    }
+
+    private func put(_ name: FileName, fromLocal file: URL) async throws {
+        _ = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(file.path)) { handle in
+            try await put(name, from: handle.readChunks(chunkLength: .mebibytes(1)))
         }
-        try await delete(name)
     }
 
     public func writeFolder(_ name: FileName, _ body: (URL) async throws -> Void) async throws {
@@ -101,9 +107,7 @@ public struct S3Files: LessonFiles {
         do {
             for relative in files {
                 let target = try name.appending(path: relative)
-                _ = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(folder.appendingPathComponent(relative).path)) { file in
-                    try await put(target, from: file.readChunks(chunkLength: .mebibytes(1)))
-                }
+                try await put(target, fromLocal: folder.appendingPathComponent(relative))
                 stored.append(target)
             }
         } catch {
@@ -128,15 +132,30 @@ public struct S3Files: LessonFiles {
         return Data(buffer: try await response.body.collect(upTo: 256 << 20))
     }
 
+    /// One GET (a player's seek is one request to the bucket): S3 clamps a range to the
+    /// object's end itself and answers 416 for one that starts past it.
     public func read(_ name: FileName, range: Range<Int64>?, into consume: (ByteBuffer) async throws -> Void) async throws {
-        guard let info = try await info(name) else { throw StoredFileMissing(name) }
-        let whole = 0..<info.size
-        let wanted = range?.clamped(to: whole) ?? whole
-        guard !wanted.isEmpty else { return }
-        let response = try await client.stream(.GET, key: key(name), headers: [("Range", "bytes=\(wanted.lowerBound)-\(wanted.upperBound - 1)")],
-                                               allowing: [404])
-        guard response.status != .notFound else { throw StoredFileMissing(name) }
-        for try await piece in response.body { try await consume(piece) }
+        if let range, range.isEmpty {
+            guard try await info(name) != nil else { throw StoredFileMissing(name) }
+            return
+        }
+        let response = try await client.stream(.GET, key: key(name), headers: range.map { [("Range", "bytes=\($0.lowerBound)-\($0.upperBound - 1)")] } ?? [],
+                                               allowing: [404, 416])
+        switch response.status {
+        case .notFound: throw StoredFileMissing(name)
+        case .rangeNotSatisfiable: _ = try await response.body.collect(upTo: 1 << 20)  // drained: the connection goes back to the pool
+        case .ok:
+            // A store that ignores ranges sends the whole object: the range is cut out of it.
+            let wanted = range ?? 0..<Int64.max
+            var position: Int64 = 0
+            for try await piece in response.body {
+                let start = position
+                position += Int64(piece.readableBytes)
+                let from = max(wanted.lowerBound - start, 0), to = min(wanted.upperBound - start, Int64(piece.readableBytes))
+                if from < to, let slice = piece.getSlice(at: piece.readerIndex + Int(from), length: Int(to - from)) { try await consume(slice) }
+            }
+        default: for try await piece in response.body { try await consume(piece) }
+        }
     }
 
     public func withLocalCopy<T>(of name: FileName, _ body: (URL) async throws -> T) async throws -> T {
@@ -191,13 +210,16 @@ public struct S3Files: LessonFiles {
 
     // MARK: Helpers
 
-    private static func httpDate(_ text: String) -> Date? {
+    private static func httpDate(_ text: String) -> Date? { httpDates.date(from: text) }
+
+    /// Made once: a formatter is costly to make, and `info` runs for every file served.
+    private static let httpDates: DateFormatter = {
         let format = DateFormatter()
         format.locale = Locale(identifier: "en_US_POSIX")
         format.timeZone = TimeZone(identifier: "GMT")
         format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return format.date(from: text)
-    }
+        return format
+    }()
 }
 
 /// One multipart upload under way: parts sent in order, then completed or aborted.

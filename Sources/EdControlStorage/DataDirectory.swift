@@ -100,7 +100,12 @@ public struct DataDirectory: Sendable {
 
     /// The installation's token for `/metrics`, made on first use. Metrics cover every
     /// school, so a school's own tokens do not open them; the operator's scraper sends this.
+    /// EDCONTROL_METRICS_TOKEN, when set, is used instead: one secret for the scraper of many
+    /// API nodes and workers, each with a data folder of its own.
     public func metricsToken() throws -> String {
+        if let shared = ProcessInfo.processInfo.environment["EDCONTROL_METRICS_TOKEN"]?.trimmingCharacters(in: .whitespaces), !shared.isEmpty {
+            return shared
+        }
         let file = root.appendingPathComponent("metrics.token")
         if let token = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty {
             return token

@@ -152,7 +152,8 @@ public struct EdControlServer: Sendable {
         router.add(middleware: LMSFrameMiddleware(store: store))
         LTIRoutes(launches: launches, deepLinking: LTIDeepLinking(store: store), registration: LTIDynamicRegistration(store: store, requests: lmsRequests),
                   pages: pages, publicURL: settings.publicURL).add(to: router)
-        OperationsRoutes(store: store, files: files, models: models, prometheus: prometheus, metricsToken: try data.metricsToken()).add(to: router)
+        OperationsRoutes(readiness: Readiness(store: store, files: files, models: models),
+                         metrics: MetricsEndpoint(store: store, prometheus: prometheus, token: try data.metricsToken())).add(to: router)
         let api = router.group("api/v1")
         LessonRoutes(store: store, files: files, lessons: lessons).add(to: api)
         JobRoutes(store: store, lessons: lessons).add(to: api)

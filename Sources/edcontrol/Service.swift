@@ -166,23 +166,41 @@ struct Work: AsyncParsableCommand {
     @Option(name: .long, help: "Workers in this process.")
     var workers = 1
 
+    @Option(name: .long, help: ArgumentHelp("Serve /health, /ready and /metrics (this process's jobs, stage seconds and failures per worker) on this port (0: any free port; the URL is printed).",
+                                            discussion: "/metrics takes the metrics token: EDCONTROL_METRICS_TOKEN, or the file metrics.token in --data."))
+    var metricsPort: Int?
+
+    @Option(name: .long, help: "Address the --metrics-port server listens on.")
+    var metricsHost = "127.0.0.1"
+
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var lease: LeaseOptions
     @OptionGroup var models: ModelOptions
+
+    func validate() throws {
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0–65535") }
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1–64") }
+    }
 
     func run() async throws {
         let registry = try reportingErrors { try models.registry() }
         let backend = try await dataOptions.backend()
         let (data, store) = (backend.data, backend.store)
         try await refusals { try await EdControlServer.checkChampion(store: store, models: registry) }
-        _ = bootstrapMetrics()
+        let prometheus = bootstrapMetrics()
         let logger = serviceLogger("edcontrol.worker")
         try data.makePrivate(logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: EdControlServer.workers(count: workers, lessons: LessonService(store: store, files: backend.files, logger: logger), models: registry,
-                                           settings: lease.workerSettings, logger: logger)
-                .map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [any Service] = EdControlServer.workers(count: workers, lessons: LessonService(store: store, files: backend.files, logger: logger),
+                                                             models: registry, settings: lease.workerSettings, logger: logger)
+        if let metricsPort {
+            let status = WorkerStatusServer(host: metricsHost, port: metricsPort, store: store, files: backend.files, models: registry,
+                                            prometheus: prometheus, metricsToken: try data.metricsToken(), logger: logger)
+            services.append(status.application { url in
+                FileHandle.standardOutput.write(Data("EdControl worker status on \(url) (/health, /ready, /metrics)\n".utf8))
+            })
+        }
+        let group = ServiceGroup(configuration: .init(services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -100,7 +100,10 @@ struct DashboardTests {
               record(); new MutationObserver(record).observe(s, {attributes: true, childList: true, subtree: true, characterData: true}); })()
             """)
         var seen: Set<String> = []
-        let deadline = Date().addingTimeInterval(300)
+        // Alone the analysis takes about a minute; beside the other suites' analyses on two
+        // cores it took over five (CI of stop 44 stopped waiting at 82 %): this checks what the
+        // page shows, not how fast the machine is.
+        let deadline = Date().addingTimeInterval(1200)
         while Date() < deadline {
             let now = try browser.evaluate("(() => { const s = document.querySelector('#lessons .status'); return s ? \(state)(s) : ''; })()") as? String ?? ""
             seen.formUnion(try browser.evaluate("JSON.parse(sessionStorage.getItem('statesSeen') || '[]')") as? [String] ?? [])

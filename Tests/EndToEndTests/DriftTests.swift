@@ -67,9 +67,7 @@ struct DriftTests {
         let day = 86400.0, start = try DriftMonitor.window("2026-10-01..2026-10-01").start
         var ids: [String] = []
         for (index, features) in (lessons(8, speech: 0.7, codec: "aac") + lessons(8, speech: 0.35, codec: "opus")).enumerated() {
-            let upload = try FileName.upload("\(index)")
-            try await service.files.put(upload, data: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[0])))
-            let lesson = try await service.accept(upload, details: .init(title: nil, originalFilename: "l.wav", teacherID: nil, recordedAt: nil), by: admin.caller)
+            let lesson = try await service.upload(file: URL(fileURLWithPath: Fixtures.librivox[0]), details: .init(title: nil, originalFilename: "l.wav", teacherID: nil, recordedAt: nil), by: admin.caller)
             // October's first eight lessons, then November's.
             let analysedAt = start.addingTimeInterval(index < 8 ? Double(index) * day : 31 * day + Double(index) * day)
             try await admin.store.saveFeatures(features, lessonID: lesson.lesson.id, schoolID: admin.caller.schoolID, analysedAt: analysedAt)

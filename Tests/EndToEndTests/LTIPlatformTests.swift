@@ -231,7 +231,7 @@ struct LTIPlatformTests {
                                                         inFrameAt: tool + "/lti/deep-link/") as? String)
         #expect(offered.hasPrefix("/lessons ") && offered.contains("/lessons/\(lessonID)"), "\(offered)")
         try browser.screenshot(to: Self.screenshots.appendingPathComponent("lti-deep-link-pick.png"))
-        try browser.evaluate("document.querySelector('input[value=\"/lessons/\(lessonID)\"]').click(); document.querySelector('#add-link').click(); true",
+        _ = try browser.evaluate("document.querySelector('input[value=\"/lessons/\(lessonID)\"]').click(); document.querySelector('#add-link').click(); true",
                              inFrameAt: tool + "/lti/deep-link/")
         let returned = setup.platformURL + "/deep_link_return"
         try browser.waitFor("document.querySelector('#added, #refused')", inFrameAt: returned)
@@ -302,7 +302,7 @@ struct LTIPlatformTests {
         try browser.waitFor("document.querySelector('#register-button')", inFrameAt: link)
         #expect(try browser.evaluate("document.querySelector('#register-issuer').innerText", inFrameAt: link) as? String == setup.platformURL)
         try browser.screenshot(to: Self.screenshots.appendingPathComponent("lti-register-consent.png"))
-        try browser.evaluate("document.querySelector('#register-button').click(); true", inFrameAt: link)
+        _ = try browser.evaluate("document.querySelector('#register-button').click(); true", inFrameAt: link)
         try browser.waitFor("document.getElementById('state').textContent === 'closed'")
         #expect((try await setup.audit("lti.platform_add").first?["actor"] as? String) == "LMS dynamic registration (\(setup.platformURL))")
 

@@ -36,9 +36,7 @@ struct LessonListTests {
                 ("Алгебра, 7Б", anna.id as String?, 0.0, true, "alert", 3), ("Geometry 8A", nil, 6 * day, false, "ok", 0),
                 ("=HYPERLINK(\"http://x\")", nil, 2 * day, true, "review", 1), ("Физика", anna.id as String?, 4 * day, true, "inconclusive", 0),
             ] {
-                let upload = try FileName.upload(UUID().uuidString)
-                try await lessons.files.put(upload, data: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[0])))
-                let stored = try await lessons.accept(upload, details: .init(title: title, originalFilename: "a.wav", teacherID: teacher,
+                let stored = try await lessons.upload(file: URL(fileURLWithPath: Fixtures.librivox[0]), details: .init(title: title, originalFilename: "a.wav", teacherID: teacher,
                                                                            recordedAt: start + offset, recordedAtHasTime: hasTime), by: manager)
                 let job = try #require(try await store.claimNext(workerID: "w", leaseSeconds: 30))
                 #expect(job.lessonID == stored.lesson.id)

@@ -19,11 +19,9 @@ struct LessonServiceTests {
         return (LessonService(store: store, files: files), Principal(tokenID: token.id, tokenName: token.name, schoolID: school.id, role: .manager))
     }
 
-    /// A copy of a real recording stored as an upload, as a received upload is.
-    private func received(_ files: any LessonFiles) async throws -> FileName {
-        let upload = try FileName.upload(UUID().uuidString)
-        try await files.put(upload, data: try Data(contentsOf: URL(fileURLWithPath: Fixtures.librivox[0])))
-        return upload
+    /// A real recording, uploaded.
+    private func uploaded(_ lessons: LessonService, by caller: Principal) async throws -> LessonWithJob {
+        try await lessons.upload(file: URL(fileURLWithPath: Fixtures.librivox[0]), details: details(), by: caller)
     }
 
     private func stored(_ name: FileName?, in lessons: LessonService) async throws -> Bool {
@@ -37,7 +35,7 @@ struct LessonServiceTests {
 
     @Test(arguments: TestBackend.allCases) func acceptedLessonOwnsItsFileAndErasureRemovesRowsThenFiles(_ backend: TestBackend) async throws {
         let (lessons, manager) = try await service(on: backend)
-        let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
+        let stored = try await uploaded(lessons, by: manager)
         #expect(try await self.stored(FileName.recording(of: stored.lesson), in: lessons) && stored.job?.state == .queued)
         #expect(try await lessons.files.list(under: FileName.uploads).isEmpty, "the upload moved, not copied")
 
@@ -60,9 +58,10 @@ struct LessonServiceTests {
         let (lessons, manager) = try await service(on: backend)
         await #expect(throws: (any Error).self) { try await lessons.check(details(String(repeating: "x", count: 301)), by: manager) }
         await #expect(throws: (any Error).self) { try await lessons.check(details(teacher: "nobody"), by: manager) }
-        let notMedia = try FileName.upload("x")
-        try await lessons.files.put(notMedia, data: Data("just text, not a recording".utf8))
-        await #expect(throws: (any Error).self) { try await lessons.accept(notMedia, details: details(), by: manager) }
+        let notMedia = try Fixtures.temporaryDirectory("not-media").appendingPathComponent("lesson.wav")
+        try Data("just text, not a recording".utf8).write(to: notMedia)
+        await #expect(throws: Refusal.self) { try await lessons.upload(file: notMedia, details: details(), by: manager) }
+        #expect(try await lessons.files.list(under: FileName.uploads).isEmpty)
         #expect(try await lessons.store.publishedResults().isEmpty)
         #expect(try await lessons.files.list(under: FileName.lessons).isEmpty)
     }
@@ -74,8 +73,8 @@ struct LessonServiceTests {
     @Test func sweepDeletesWhatNoLessonOwns() async throws {
         let (lessons, manager) = try await service()
         let files = lessons.files
-        let kept = try await lessons.accept(try await received(files), details: details(), by: manager)
-        let orphan = try await lessons.accept(try await received(files), details: details(), by: manager)
+        let kept = try await uploaded(lessons, by: manager)
+        let orphan = try await uploaded(lessons, by: manager)
         _ = try await lessons.store.deleteLesson(id: orphan.lesson.id, schoolID: manager.schoolID)  // rows gone, files not
         let (stale, fresh) = (try FileName.upload("stale"), try FileName.upload("fresh"))
         let published = try FileName.results(lessonID: kept.lesson.id, set: ResultsSet.beforeRuns).appending("report.json")
@@ -102,7 +101,7 @@ struct LessonServiceTests {
     /// the other waits or runs (no worker here: the jobs stay queued as long as the test needs).
     @Test(arguments: TestBackend.allCases) func reanalysisAndVoiceEnrolmentOfOneLessonExcludeEachOther(_ backend: TestBackend) async throws {
         let (lessons, manager) = try await service(on: backend)
-        let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
+        let stored = try await uploaded(lessons, by: manager)
         let teacher = try await lessons.store.createTeacher(schoolID: manager.schoolID, name: "Ivan")
         await #expect(throws: StoreConflict.self, "the first analysis is still queued") {
             try await lessons.store.enqueueVoiceEnrolment(teacherID: teacher.id, lessonID: stored.lesson.id, speaker: "S1",
@@ -121,7 +120,7 @@ struct LessonServiceTests {
     /// failure: through the lessons' owner, so the school's webhooks hear `job.failed`.
     @Test(arguments: TestBackend.allCases) func aJobWhoseRecordingIsGoneFailsAndTellsTheWebhooks(_ backend: TestBackend) async throws {
         let (lessons, manager) = try await service(on: backend)
-        let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
+        let stored = try await uploaded(lessons, by: manager)
         _ = try await lessons.store.addWebhook(schoolID: manager.schoolID, url: "https://lms.example.org/hook", secret: "a-long-shared-secret")
         // As the retention policy or an erasure of the recording leaves it.
         try await lessons.files.delete(try #require(FileName.recording(of: stored.lesson)))
@@ -143,7 +142,7 @@ struct LessonServiceTests {
 
     @Test(arguments: TestBackend.allCases) func expiredRecordingsGoAndTheirLessonsStay(_ backend: TestBackend) async throws {
         let (lessons, manager) = try await service(on: backend)
-        let stored = try await lessons.accept(try await received(lessons.files), details: details(), by: manager)
+        let stored = try await uploaded(lessons, by: manager)
         // Queued: not expired while a job may still read it.
         try await lessons.expireRecordings(uploadedBefore: Date().addingTimeInterval(60))
         #expect(try await lessons.store.lesson(id: stored.lesson.id, schoolID: manager.schoolID)?.lesson.mediaFile != nil)

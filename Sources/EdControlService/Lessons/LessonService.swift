@@ -84,18 +84,23 @@ public struct LessonService: Sendable {
         }
     }
 
-    /// Stores a received file as a new lesson: it becomes the lesson's recording before the
-    /// lesson's row is written, and the lesson's files are deleted again if the row cannot be.
-    func accept(_ upload: FileName, details: Details, by caller: Principal) async throws -> LessonWithJob {
+    /// A received file that is a recording the analysis can use, and the lesson it is for.
+    struct Recording: Sendable {
+        let lessonID: String
+        let fileName: String
+        let media: MediaInfo
+        var name: FileName { get throws { try FileName.lesson(lessonID).appending(fileName) } }
+    }
+
+    /// Checks that the file at `local` is a recording of an accepted format
+    /// (`AcceptedFormats`: never a playlist or a list naming other files) with sound or
+    /// pictures, long enough to analyse, and names the new lesson's recording.
+    func recording(at local: URL, details: Details, by caller: Principal) async throws -> Recording {
         let media: MediaInfo
         do {
-            media = try await files.withLocalCopy(of: upload) { local in
-                do {
-                    return try probe.probe(local)
-                } catch let error as MediaError {
-                    throw Refusal.media(error, file: details.originalFilename)
-                }
-            }
+            media = try probe.probe(local)
+        } catch let error as MediaError {
+            throw Refusal.media(error, file: details.originalFilename)
         }
         // A recording without sound is taken: its faces are analysed.
         guard !media.audio.isEmpty || !media.video.isEmpty else {
@@ -104,15 +109,20 @@ public struct LessonService: Sendable {
         guard media.durationSeconds >= 1 else {
             throw Refusal.media(.tooShort(details.originalFilename, seconds: media.durationSeconds), file: details.originalFilename)
         }
+        // Again: the teacher named may have been deleted while the body came.
         try await check(details, by: caller)
+        return Recording(lessonID: newIdentifier(), fileName: "recording." + Self.fileExtension(for: details.originalFilename, container: media.container),
+                         media: media)
+    }
 
-        let id = newIdentifier()
-        let fileName = "recording." + Self.fileExtension(for: details.originalFilename, container: media.container)
+    /// Writes the lesson of a stored recording with its first job; if the row cannot be
+    /// written, the lesson's files are deleted again.
+    func accept(_ recording: Recording, details: Details, by caller: Principal) async throws -> LessonWithJob {
+        let media = recording.media
         do {
-            try await files.move(upload, to: try FileName.lesson(id).appending(fileName))
-            let lesson = Lesson(id: id, schoolID: caller.schoolID, teacherID: details.teacherID,
+            let lesson = Lesson(id: recording.lessonID, schoolID: caller.schoolID, teacherID: details.teacherID,
                                 title: details.title ?? (details.originalFilename as NSString).deletingPathExtension,
-                                originalFilename: details.originalFilename, mediaBytes: media.sizeBytes, mediaFile: fileName,
+                                originalFilename: details.originalFilename, mediaBytes: media.sizeBytes, mediaFile: recording.fileName,
                                 durationSeconds: media.durationSeconds, hasVideo: !media.video.isEmpty, recordedAt: details.recordedAt,
                                 recordedAtHasTime: details.recordedAtHasTime,
                                 uploadedAt: Date(), uploadedBy: caller.tokenName, flag: nil, incidentCount: nil,
@@ -121,7 +131,7 @@ public struct LessonService: Sendable {
             let job = try await store.addLesson(lesson, maxAttempts: limits.maxAttempts)
             return LessonWithJob(lesson: lesson, job: job)
         } catch {
-            try? await files.deleteAll(under: FileName.lesson(id))
+            try? await files.deleteAll(under: FileName.lesson(recording.lessonID))
             throw error
         }
     }

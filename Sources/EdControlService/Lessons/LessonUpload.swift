@@ -14,24 +14,19 @@ extension LessonService {
     public func upload<Body: AsyncSequence & Sendable>(_ body: Body, details: Details, by caller: Principal) async throws -> LessonWithJob
     where Body.Element == ByteBuffer {
         try await check(details, by: caller)
-        let upload = try FileName.upload(UUID().uuidString)
         let checked = UploadBody(base: body, limit: limits.maxUploadBytes, minimumBytesPerSecond: limits.minimumUploadBytesPerSecond,
                                  graceSeconds: limits.uploadGraceSeconds)
-        let stored: LessonWithJob
+        let recording: Recording
         do {
-            let size: Int64
-            do {
-                size = try await files.put(upload, from: checked)
-            } catch let cut as UploadBodyError {
-                throw refusal(of: cut)
+            recording = try await files.receive(checked) { local, size in
+                guard size > 0 else { throw Refusal(.invalid, "refusal_upload_empty") }
+                let recording = try await self.recording(at: local, details: details, by: caller)
+                return (try recording.name, recording)
             }
-            guard size > 0 else { throw Refusal(.invalid, "refusal_upload_empty") }
-            stored = try await accept(upload, details: details, by: caller)
-        } catch {
-            // Whatever failed, nothing of the upload stays (after `accept` it is the recording).
-            try? await files.delete(upload)
-            throw error
+        } catch let cut as UploadBodyError {
+            throw refusal(of: cut)
         }
+        let stored = try await accept(recording, details: details, by: caller)
         try await store.audit(caller, "lesson.upload", "lesson \(stored.lesson.id)", detail: details.originalFilename)
         return stored
     }

@@ -20,7 +20,8 @@ public enum FilesConformance {
         ("a stream that fails stores nothing and its error comes out", failedStreamStoresNothing),
         ("a folder's report.json appears after every other file", folderAppearsWithReportLast),
         ("deleting a prefix deletes that prefix only", deletingAPrefixDeletesItOnly),
-        ("a move renames, a local copy holds the bytes, a missing file is said", moveAndLocalCopy),
+        ("a received file is checked locally, then kept whole or not at all", receivedFileIsCheckedThenKept),
+        ("a local copy holds the bytes, a missing file is said", localCopyHoldsTheBytes),
     ]
 
     static func expect(_ condition: Bool, _ promise: @autoclosure () -> String) throws {
@@ -168,24 +169,53 @@ public enum FilesConformance {
         try expect(try await files.list(under: sibling).isEmpty, "deleting one file deletes it")
     }
 
-    /// An upload becomes a recording by a move; a local copy of it holds its bytes; a
-    /// missing file's move and local copy are refused as missing.
-    static func moveAndLocalCopy(_ files: any LessonFiles) async throws {
-        let upload = try FileName.upload("conformance-" + newIdentifier())
+    /// An upload is received in pieces and checked on this machine: kept whole under the
+    /// name the check gives, the local file gone afterwards; a check or a stream that fails
+    /// keeps nothing, and the stream's own error comes out.
+    static func receivedFileIsCheckedThenKept(_ files: any LessonFiles) async throws {
+        let lesson = try newLesson()
+        let recording = try lesson.appending("recording.wav")
+        let bytes = pattern(300_001, seed: 7)
+        let pieces = stride(from: 0, to: bytes.count, by: 65_537).map { ByteBuffer(bytes: bytes[$0..<min($0 + 65_537, bytes.count)]) }
+        var checkedLocally: URL?
+        let seen = try await files.receive(Pieces(pieces: pieces)) { local, size in
+            checkedLocally = local
+            return (recording, (size, try Data(contentsOf: local)))
+        }
+        try expect(seen.0 == 300_001 && seen.1 == Data(bytes), "the check reads the whole file and its size (\(seen.0) bytes)")
+        try expect(try await files.contents(of: recording) == Data(bytes), "the received file is kept under the name the check gave")
+        try expect(checkedLocally.map { !FileManager.default.fileExists(atPath: $0.path) } == true, "the local file is gone after")
+
+        struct NotARecording: Error {}
+        struct Cut: Error {}
+        for (attempt, stream) in [("a check that refuses", Pieces(pieces: pieces)), ("a stream that fails", Pieces(pieces: pieces, failing: Cut()))] {
+            do {
+                _ = try await files.receive(stream) { local, _ -> (keepAs: FileName, Void) in
+                    checkedLocally = local
+                    throw NotARecording()
+                }
+                throw Broken("\(attempt) makes the receipt fail")
+            } catch is NotARecording where attempt == "a check that refuses" {
+            } catch is Cut where attempt == "a stream that fails" {}
+            let kept = try await files.list(under: lesson).map(\.name)
+            try expect(kept == [recording], "\(attempt) keeps nothing (\(kept))")
+        }
+        try expect(checkedLocally.map { !FileManager.default.fileExists(atPath: $0.path) } == true, "a check that refuses leaves no local file")
+        try await files.deleteAll(under: lesson)
+    }
+
+    /// A local copy of a file holds its bytes; one of a missing file is refused as missing.
+    static func localCopyHoldsTheBytes(_ files: any LessonFiles) async throws {
         let recording = try newLesson().appending("recording.wav")
         let bytes = Data(pattern(70_000, seed: 7))
-        try await files.put(upload, data: bytes)
-        try await files.move(upload, to: recording)
-        try expect(try await files.info(upload) == nil, "a moved file is gone from its old name")
+        try await files.put(recording, data: bytes)
         let copied = try await files.withLocalCopy(of: recording) { try Data(contentsOf: $0) }
         try expect(copied == bytes, "a local copy holds the file's bytes")
         try await files.delete(recording)
-        for attempt in ["move", "local copy"] {
-            do {
-                if attempt == "move" { try await files.move(upload, to: recording) } else { _ = try await files.withLocalCopy(of: recording) { $0 } }
-                throw Broken("a \(attempt) of a missing file is refused")
-            } catch is StoredFileMissing {}
-        }
+        do {
+            _ = try await files.withLocalCopy(of: recording) { $0 }
+            throw Broken("a local copy of a missing file is refused")
+        } catch is StoredFileMissing {}
     }
 }
 

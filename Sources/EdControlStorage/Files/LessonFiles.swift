@@ -125,8 +125,15 @@ public protocol LessonFiles: Sendable {
     /// Stores a small file whole (a report), as `put(_:from:)` does.
     func put(_ name: FileName, data: Data) async throws
 
-    /// Gives the file `name` the name `destination` (an upload becoming a recording).
-    func move(_ name: FileName, to destination: FileName) async throws
+    /// Receives a file that is checked before it is kept (an upload): `bytes` are written to
+    /// a file on this machine, `check` reads it there (given its size) and names where it is
+    /// kept, and only then is it stored under that name, whole. If `bytes` or `check` throw,
+    /// or storing fails, nothing is stored; errors of `bytes` come out as they are. Returns
+    /// what `check` returned beside the name. The bytes go to the store once: an object store
+    /// is never read back for the check nor copied to the kept name.
+    func receive<Bytes: AsyncSequence & Sendable, Checked>(
+        _ bytes: Bytes, check: (_ local: URL, _ size: Int64) async throws -> (keepAs: FileName, Checked)
+    ) async throws -> Checked where Bytes.Element == ByteBuffer
 
     /// The file's size and time, or nil if there is none.
     func info(_ name: FileName) async throws -> StoredFile?

@@ -26,18 +26,9 @@ public struct LocalFolderFiles: LessonFiles {
         let target = url(name), partial = staging(target)
         try makeParent(of: target)
         defer { try? FileManager.default.removeItem(at: partial) }
-        do {
-            try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(partial.path), options: .newFile(replaceExisting: true)) { file in
-                try await file.withBufferedWriter { writer in _ = try await writer.write(contentsOf: bytes) }
-            }
-        } catch let error as FileSystemError {
-            // The file writer wraps the sequence's own error (an upload cut off) as its cause.
-            var cause: Error = error
-            while let wrapped = cause as? FileSystemError, let inner = wrapped.cause { cause = inner }
-            throw cause
-        }
+        let size = try await Self.write(bytes, to: partial)
         try rename(partial, to: target, naming: name)
-        return try Int64(FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int ?? 0)
+        return size
     }
 
     public func put(_ name: FileName, data bytes: Data) async throws {
@@ -48,10 +39,33 @@ public struct LocalFolderFiles: LessonFiles {
         try rename(partial, to: target, naming: name)
     }
 
-    public func move(_ name: FileName, to destination: FileName) async throws {
-        let target = url(destination)
+    public func receive<Bytes: AsyncSequence & Sendable, Checked>(
+        _ bytes: Bytes, check: (_ local: URL, _ size: Int64) async throws -> (keepAs: FileName, Checked)
+    ) async throws -> Checked where Bytes.Element == ByteBuffer {
+        // Received under uploads/, where the start-up sweep finds what a crash left; kept by a rename.
+        let upload = try FileName.upload(UUID().uuidString), received = url(upload)
+        try makeParent(of: received)
+        defer { try? FileManager.default.removeItem(at: received) }
+        let size = try await Self.write(bytes, to: received)
+        let (name, checked) = try await check(received, size)
+        let target = url(name)
         try makeParent(of: target)
-        try rename(url(name), to: target, naming: name)
+        try rename(received, to: target, naming: upload)
+        return checked
+    }
+
+    /// Writes `bytes` to a new file on this machine and returns their count. The stream's own
+    /// error comes out as it is (NIOFileSystem's writer wraps it as its cause).
+    package static func write<Bytes: AsyncSequence & Sendable>(_ bytes: Bytes, to file: URL) async throws -> Int64 where Bytes.Element == ByteBuffer {
+        do {
+            return try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(file.path), options: .newFile(replaceExisting: true)) { handle in
+                try await handle.withBufferedWriter { writer in try await writer.write(contentsOf: bytes) }
+            }
+        } catch let error as FileSystemError {
+            var cause: Error = error
+            while let wrapped = cause as? FileSystemError, let inner = wrapped.cause { cause = inner }
+            throw cause
+        }
     }
 
     /// rename(2): atomic, replacing a file at the target (Foundation's move refuses to).

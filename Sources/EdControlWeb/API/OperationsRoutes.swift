@@ -7,33 +7,16 @@ import Prometheus
 
 /// For operators: liveness, readiness (the database and the files answer, the models are installed), Prometheus metrics, and the API's own description.
 struct OperationsRoutes {
-    let store: JobQueue
-    let files: any LessonFiles
-    let models: ModelRegistry
-    let prometheus: PrometheusCollectorRegistry
-    /// The installation's metrics token (DIR/metrics.token): the figures cover every school.
-    let metricsToken: String
-
-    struct Status: ResponseEncodable {
-        var status: String
-        var problems: [String]?
-    }
+    let readiness: Readiness
+    let metrics: MetricsEndpoint
 
     func add(to router: Router<APIContext>) {
         // No token: load balancers and orchestrators probe it.
-        router.get("health") { _, _ in Status(status: "ok") }
+        router.get("health") { _, _ in Readiness.Status(status: "ok") }
         // Needs a token, as everything else does: its problems name the installation's parts.
-        router.get("ready") { _, context -> EditedResponse<Status> in
+        router.get("ready") { _, context -> EditedResponse<Readiness.Status> in
             _ = try context.require(.viewer)
-            var problems: [String] = []
-            do { _ = try await store.jobCounts() } catch { problems.append("the database cannot be read: \(error)") }
-            do { _ = try await files.info(.uploads) } catch { problems.append("the lessons' files cannot be reached: \(error)") }
-            // Presence only: checksums are verified when an analysis loads the models.
-            for entry in models.manifest.models where !FileManager.default.fileExists(atPath: models.directory.appendingPathComponent(entry.file).path) {
-                problems.append("model \(entry.id) is missing; run scripts/setup.sh")
-            }
-            return EditedResponse(status: problems.isEmpty ? .ok : .serviceUnavailable,
-                                  response: Status(status: problems.isEmpty ? "ready" : "not ready", problems: problems.isEmpty ? nil : problems))
+            return await readiness.check()
         }
         router.get("api/v1/openapi.yaml") { _, context -> Response in
             _ = try context.require(.viewer)
@@ -42,17 +25,53 @@ struct OperationsRoutes {
             }
             return Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: document)))
         }
-        router.get("metrics") { request, _ -> Response in
-            let sent = TokenAuthenticator.bearerToken(request.headers[.authorization]) ?? ""
-            // Compared in constant time: the token's bytes must not leak through timing.
-            guard sent.utf8.count == metricsToken.utf8.count,
-                  zip(sent.utf8, metricsToken.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
-                throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"],
-                                message: "the metrics cover every school: send the installation's metrics token (the file metrics.token in the server's data folder) as 'Authorization: Bearer <token>'")
-            }
-            ServiceMetrics.queue(try await store.jobCounts())
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
+        router.get("metrics") { request, _ in try await metrics.response(to: request) }
+    }
+}
+
+/// Whether this process can do its work: the database and the lessons' files answer and the
+/// models are installed. API nodes and worker processes answer `/ready` with it.
+struct Readiness {
+    let store: JobQueue
+    let files: any LessonFiles
+    let models: ModelRegistry
+
+    struct Status: ResponseEncodable {
+        var status: String
+        var problems: [String]?
+    }
+
+    /// 200 when ready, 503 when not, with the problems.
+    func check() async -> EditedResponse<Status> {
+        var problems: [String] = []
+        do { _ = try await store.jobCounts() } catch { problems.append("the database cannot be read: \(error)") }
+        do { _ = try await files.info(.uploads) } catch { problems.append("the lessons' files cannot be reached: \(error)") }
+        // Presence only: checksums are verified when an analysis loads the models.
+        for entry in models.manifest.models where !FileManager.default.fileExists(atPath: models.directory.appendingPathComponent(entry.file).path) {
+            problems.append("model \(entry.id) is missing; run scripts/setup.sh")
         }
+        return EditedResponse(status: problems.isEmpty ? .ok : .serviceUnavailable,
+                              response: Status(status: problems.isEmpty ? "ready" : "not ready", problems: problems.isEmpty ? nil : problems))
+    }
+}
+
+/// `/metrics` in Prometheus's text format, for the installation's metrics token only: the
+/// figures cover every school.
+struct MetricsEndpoint {
+    let store: JobQueue
+    let prometheus: PrometheusCollectorRegistry
+    /// `DataDirectory.metricsToken()`.
+    let token: String
+
+    func response(to request: Request) async throws -> Response {
+        let sent = TokenAuthenticator.bearerToken(request.headers[.authorization]) ?? ""
+        // Compared in constant time: the token's bytes must not leak through timing.
+        guard sent.utf8.count == token.utf8.count, zip(sent.utf8, token.utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"],
+                            message: "the metrics cover every school: send the installation's metrics token (EDCONTROL_METRICS_TOKEN, or the file metrics.token in the process's data folder) as 'Authorization: Bearer <token>'")
+        }
+        ServiceMetrics.queue(try await store.jobCounts())
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
     }
 }

@@ -17,6 +17,10 @@ enum Fixtures {
 
     static func registry() throws -> ModelRegistry { try ModelRegistry() }
 
+    /// For the engine's tests of voices and faces: transcription is most of an analysis's
+    /// time on these recordings, and transcripts are tested on real speech of their own.
+    static let withoutWords = TranscriptionRequest.off(reason: "this test checks voices and faces, not words")
+
     static var isOtherBuild: Bool { ProcessInfo.processInfo.environment["EDCONTROL_BINARY"].map { !$0.isEmpty } ?? false }
 
     /// The `edcontrol` executable built next to the test bundle, or the one `EDCONTROL_BINARY`

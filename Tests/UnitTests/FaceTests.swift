@@ -8,7 +8,7 @@ import Testing
 @Suite("Faces, expressions and facial incidents, end to end")
 struct FaceTests {
     private func analyze(_ lesson: GeneratedLesson) throws -> LessonReport {
-        try LessonAnalyzer(models: try Fixtures.registry()).analyze(lesson.media)
+        try LessonAnalyzer(models: try Fixtures.registry()).analyze(lesson.media, transcription: Fixtures.withoutWords)
     }
 
     /// The track with most seconds on a placed face: centred in its box while it is on screen.
@@ -66,7 +66,7 @@ struct FaceTests {
         let video = dir.appendingPathComponent("pattern.mkv")
         try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=854x480:rate=30:duration=20", "-stream_loop", "-1", "-i", Fixtures.librivox[0],
                              "-t", "20", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "libvorbis", video.path])
-        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(video)
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(video, transcription: Fixtures.withoutWords)
         #expect(report.video.analysed && (40...41).contains(report.video.sampledFrames), "2 frames per second of 20 s")
         #expect(report.video.framesWithFaces == 0 && report.video.tracks.isEmpty)
         #expect(report.summary.roles.allSatisfy { $0.faceSeconds == 0 })
@@ -86,7 +86,7 @@ struct FaceTests {
             try handle.write(contentsOf: Data((0..<16_384).map { _ in UInt8.random(in: 0...255, using: &generator) }))
         }
         try handle.close()
-        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(damaged)
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(damaged, transcription: Fixtures.withoutWords)
         #expect(report.video.analysed && (118...121).contains(report.video.sampledFrames), "\(report.video.sampledFrames) frames of 60 s")
         #expect(report.video.framesWithFaces > 60 && !report.turns.isEmpty)
         #expect(report.video.tracks.contains { $0.lastSeen > 50 }, "faces are still found after the damage")
@@ -120,7 +120,7 @@ struct FaceTests {
 
     @Test func realPersonCryingThenLaughingIsOneIncident() throws {
         let video = Fixtures.videos.appendingPathComponent("crying-then-laughing.mp4")
-        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(video)
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(video, transcription: Fixtures.withoutWords)
         #expect(report.video.tracks.count == 1 && report.video.faceShare > 0.9)
         let face = try #require(report.video.tracks.first)
         #expect((face.emotionShares["happy"] ?? 0) > 0.4 && (face.emotionShares["sad"] ?? 0) > 0.2, "\(face.emotionShares)")
@@ -173,8 +173,8 @@ struct FaceTests {
     /// track covers only the seconds with the face.
     @Test func faceLeavingOrEnteringAnHEVCClipIsTrackedOnlyWhileThere() throws {
         let analyzer = LessonAnalyzer(models: try Fixtures.registry())
-        let leaving = try analyzer.analyze(Fixtures.videos.appendingPathComponent("face-then-none.mov"))
-        let entering = try analyzer.analyze(Fixtures.videos.appendingPathComponent("none-then-face.mov"))
+        let leaving = try analyzer.analyze(Fixtures.videos.appendingPathComponent("face-then-none.mov"), transcription: Fixtures.withoutWords)
+        let entering = try analyzer.analyze(Fixtures.videos.appendingPathComponent("none-then-face.mov"), transcription: Fixtures.withoutWords)
         for report in [leaving, entering] {
             #expect(report.video.analysed && report.video.tracks.count == 1)
             #expect(report.video.framesWithFaces > 2 && report.video.framesWithFaces < report.video.sampledFrames - 2)

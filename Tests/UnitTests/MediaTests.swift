@@ -88,7 +88,7 @@ struct OddFormatTests {
         let dir = try Fixtures.temporaryDirectory()
         let file = dir.appendingPathComponent(name)
         try Fixtures.ffmpeg(["-i", lesson.media.path] + options + [file.path])
-        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(file)
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(file, transcription: Fixtures.withoutWords)
         #expect(report.speakers.count == 2, "\(name)")
         let der = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns)
         #expect(der.errorRate < 0.15, "\(name): DER \(der.errorRate)")
@@ -104,7 +104,7 @@ struct OddFormatTests {
         let middle = data.count / 2
         for i in middle..<(middle + 4_000) { data[i] = UInt8.random(in: 0...255, using: &random) }
         try data.write(to: file)
-        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(file)
+        let report = try LessonAnalyzer(models: try Fixtures.registry()).analyze(file, transcription: Fixtures.withoutWords)
         #expect(report.speakers.count == 2)
         #expect(report.input.analysedAudioSeconds > 35)
     }
@@ -112,9 +112,9 @@ struct OddFormatTests {
     @Test func singleVoiceIsOneSpeakerAndSixVoicesAreSix() throws {
         let analyzer = LessonAnalyzer(models: try Fixtures.registry())
         let alone = try Fixtures.lesson(seed: 51, speakers: 1, duration: 60)
-        #expect(try analyzer.analyze(alone.media).speakers.count == 1)
+        #expect(try analyzer.analyze(alone.media, transcription: Fixtures.withoutWords).speakers.count == 1)
         let crowd = try Fixtures.lesson(seed: 52, speakers: 6, duration: 240)
-        let report = try analyzer.analyze(crowd.media)
+        let report = try analyzer.analyze(crowd.media, transcription: Fixtures.withoutWords)
         let der = DiarizationErrorRate.compute(reference: crowd.turns, hypothesis: report.turns)
         #expect(report.speakers.count == Set(crowd.turns.map(\.speaker)).count)
         #expect(der.errorRate < 0.10, "DER \(der.errorRate)")

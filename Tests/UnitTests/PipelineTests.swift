@@ -33,11 +33,11 @@ struct PipelineTests {
 
     @Test func speakerCountOptionsAreObeyed() throws {
         let lesson = try Fixtures.lesson(seed: 21, speakers: 3, duration: 120)
-        let forced = try analyzer { $0.speakerCount = .exactly(2) }.analyze(lesson.media)
+        let forced = try analyzer { $0.speakerCount = .exactly(2) }.analyze(lesson.media, transcription: Fixtures.withoutWords)
         #expect(Set(forced.turns.map(\.speaker)).count == 2)
         // A minimum asks the clustering for that many voices; one that is never the likeliest
         // speaker anywhere has no turns and is not reported, so only the maximum is a promise.
-        let bounded = try analyzer { $0.speakerCount = SpeakerCountBounds(minimum: 1, maximum: 2) }.analyze(lesson.media)
+        let bounded = try analyzer { $0.speakerCount = SpeakerCountBounds(minimum: 1, maximum: 2) }.analyze(lesson.media, transcription: Fixtures.withoutWords)
         #expect(Set(bounded.turns.map(\.speaker)).count == 2)
         #expect(bounded.speakerCount?.speakers == 2)
         #expect(forced.lineage.configurationSHA256 != bounded.lineage.configurationSHA256)
@@ -59,7 +59,7 @@ struct PipelineTests {
         let profile = try engine.enrollTeacher(from: sample.media)
         #expect(profile.speechSeconds > 10)
 
-        let report = try engine.analyze(lesson.media, teacherProfile: profile)
+        let report = try engine.analyze(lesson.media, teacherProfile: profile, transcription: Fixtures.withoutWords)
         let der = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns)
         let teacher = try #require(report.speakers.first { $0.role == .teacher })
         #expect(teacher.roleSource == .voiceProfile)
@@ -74,7 +74,7 @@ struct PipelineTests {
         spec.voiceSet = .classic
         spec.voices = [Voice.pool.last!, Voice.pool[3]]
         let lesson = try LessonGenerator().generate(spec, into: dir, name: "human")
-        let report = try analyzer().analyze(lesson.media)
+        let report = try analyzer().analyze(lesson.media, transcription: Fixtures.withoutWords)
         #expect(report.speakers.count == 2)
         let der = DiarizationErrorRate.compute(reference: lesson.turns, hypothesis: report.turns)
         #expect(der.errorRate < 0.10, "DER \(der.errorRate)")
@@ -82,7 +82,7 @@ struct PipelineTests {
 
     @Test func videoLessonIsAnalysedFromItsAudioTrack() throws {
         let lesson = try Fixtures.lesson(seed: 31, speakers: 2, duration: 45, video: true)
-        let report = try analyzer().analyze(lesson.media)
+        let report = try analyzer().analyze(lesson.media, transcription: Fixtures.withoutWords)
         #expect(report.input.media.video.first?.width == 1280)
         #expect(report.input.media.audio.first?.codec == "aac")
         #expect(report.speakers.count == 2)

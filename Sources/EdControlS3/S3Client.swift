@@ -38,9 +38,12 @@ struct S3Client: Sendable {
     }
 
     /// Sends one request and hands its answer over with the body unread, for the caller to
-    /// stream (an object's bytes).
+    /// stream (an object's bytes). An allowed error (a 404, a 416) is drained here: its body
+    /// is only S3's error document, and the pooled connection must be free for the next request.
     func stream(_ method: HTTPMethod, key: String?, headers: [(String, String)] = [], allowing allowed: Set<UInt> = []) async throws -> HTTPClientResponse {
-        try await execute(method, key: key, headers: headers, allowing: allowed)
+        let response = try await execute(method, key: key, headers: headers, allowing: allowed)
+        if !(200..<300).contains(response.status.code) { _ = try await response.body.collect(upTo: 1 << 20) }
+        return response
     }
 
     /// Sends one request whose answer is a small XML document (a listing, an upload's id,

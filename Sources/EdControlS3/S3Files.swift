@@ -141,12 +141,11 @@ public struct S3Files: LessonFiles {
         }
         let response = try await client.stream(.GET, key: key(name), headers: range.map { [("Range", "bytes=\($0.lowerBound)-\($0.upperBound - 1)")] } ?? [],
                                                allowing: [404, 416])
-        switch response.status {
-        case .notFound: throw StoredFileMissing(name)
-        case .rangeNotSatisfiable: _ = try await response.body.collect(upTo: 1 << 20)  // drained: the connection goes back to the pool
-        case .ok:
+        switch (response.status, range) {
+        case (.notFound, _): throw StoredFileMissing(name)
+        case (.rangeNotSatisfiable, _): return
+        case (.ok, let wanted?):
             // A store that ignores ranges sends the whole object: the range is cut out of it.
-            let wanted = range ?? 0..<Int64.max
             var position: Int64 = 0
             for try await piece in response.body {
                 let start = position
@@ -161,11 +160,9 @@ public struct S3Files: LessonFiles {
     public func withLocalCopy<T>(of name: FileName, _ body: (URL) async throws -> T) async throws -> T {
         let copy = scratch.appendingPathComponent("copy-\(UUID().uuidString)-\(name.lastComponent)")
         defer { try? FileManager.default.removeItem(at: copy) }
-        try await FileSystem.shared.withFileHandle(forWritingAt: FilePath(copy.path), options: .newFile(replaceExisting: true)) { file in
-            try await file.withBufferedWriter { writer in
-                try await read(name, range: nil) { piece in _ = try await writer.write(contentsOf: piece) }
-            }
-        }
+        let response = try await client.stream(.GET, key: key(name), allowing: [404])
+        guard response.status != .notFound else { throw StoredFileMissing(name) }
+        _ = try await LocalFolderFiles.write(response.body, to: copy)
         return try await body(copy)
     }
 

@@ -10,37 +10,26 @@ import ServiceLifecycle
 /// (alive), `/ready` (the database, the files and the models) and `/metrics` (its jobs,
 /// stage seconds and failures, labelled with each worker's id). No API and no pages: those
 /// are the API nodes'.
-public struct WorkerStatusServer: Sendable {
-    let host: String
-    let port: Int
-    let readiness: Readiness
-    let metrics: MetricsEndpoint
-    let logger: Logger
-
-    public init(host: String, port: Int, store: JobQueue, files: any LessonFiles, models: ModelRegistry,
-                prometheus: PrometheusCollectorRegistry, metricsToken: String, logger: Logger) {
-        self.host = host
-        self.port = port
-        readiness = Readiness(store: store, files: files, models: models)
-        metrics = MetricsEndpoint(store: store, prometheus: prometheus, token: metricsToken)
-        self.logger = logger
-    }
-
+public enum WorkerStatusServer {
     /// The server as a service to run beside the workers; `onListening` gets its address
     /// (the port may have been 0: any free port).
-    public func application(onListening: @escaping @Sendable (String) -> Void) -> some Service {
+    public static func service(host: String, port: Int, store: JobQueue, files: any LessonFiles, models: ModelRegistry,
+                               prometheus: PrometheusCollectorRegistry, metricsToken: String, logger: Logger,
+                               onListening: @escaping @Sendable (String) -> Void) -> some Service {
+        let readiness = Readiness(store: store, files: files, models: models)
+        let metrics = MetricsEndpoint(store: store, prometheus: prometheus, token: metricsToken)
         let router = Router(context: APIContext.self)
         router.get("health") { _, _ in Readiness.Status(status: "ok") }
-        // Without a token, unlike an API node's: an orchestrator's probe sends none, and the
+        // Without a token, unlike an API node's: an orchestrator's probe sends none, so the
         // answer names no part of the installation (the problems go to the log).
-        router.get("ready") { [readiness, logger] _, _ in
-            let answer = await readiness.check()
-            if let problems = answer.responseGenerator.problems { logger.warning("not ready", metadata: ["problems": "\(problems)"]) }
-            return EditedResponse(status: answer.status, response: Readiness.Status(status: answer.responseGenerator.status))
+        router.get("ready") { _, _ in
+            let problems = await readiness.problems()
+            if !problems.isEmpty { logger.warning("not ready", metadata: ["problems": "\(problems)"]) }
+            return Readiness.answer(problems, naming: false)
         }
-        router.get("metrics") { [metrics] request, _ in try await metrics.response(to: request) }
+        router.get("metrics") { request, _ in try await metrics.response(to: request) }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "EdControl worker"),
-                           onServerRunning: { [host, port] channel in onListening("http://\(host):\(channel.localAddress?.port ?? port)") },
+                           onServerRunning: { channel in onListening("http://\(host):\(channel.localAddress?.port ?? port)") },
                            logger: logger)
     }
 }

@@ -193,9 +193,8 @@ struct Work: AsyncParsableCommand {
         var services: [any Service] = EdControlServer.workers(count: workers, lessons: LessonService(store: store, files: backend.files, logger: logger),
                                                              models: registry, settings: lease.workerSettings, logger: logger)
         if let metricsPort {
-            let status = WorkerStatusServer(host: metricsHost, port: metricsPort, store: store, files: backend.files, models: registry,
-                                            prometheus: prometheus, metricsToken: try data.metricsToken(), logger: logger)
-            services.append(status.application { url in
+            services.append(WorkerStatusServer.service(host: metricsHost, port: metricsPort, store: store, files: backend.files, models: registry,
+                                                       prometheus: prometheus, metricsToken: try data.metricsToken(), logger: logger) { url in
                 FileHandle.standardOutput.write(Data("EdControl worker status on \(url) (/health, /ready, /metrics)\n".utf8))
             })
         }

@@ -47,8 +47,7 @@ public enum FilesConformance {
     static func streamedFileIsReadByRanges(_ files: any LessonFiles) async throws {
         let name = try newLesson().appending("recording.mp4")
         let bytes = pattern(300_001)
-        let pieces = stride(from: 0, to: bytes.count, by: 65_537).map { ByteBuffer(bytes: bytes[$0..<min($0 + 65_537, bytes.count)]) }
-        let stored = try await files.put(name, from: Pieces(pieces: pieces))
+        let stored = try await files.put(name, from: Pieces(cutting: bytes, every: 65_537))
         try expect(stored == 300_001, "put says the size stored (\(stored))")
         try expect(try await files.info(name)?.size == 300_001, "info gives the size")
         try expect(try await files.contents(of: name) == Data(bytes), "the whole file is the bytes put")
@@ -176,9 +175,8 @@ public enum FilesConformance {
         let lesson = try newLesson()
         let recording = try lesson.appending("recording.wav")
         let bytes = pattern(300_001, seed: 7)
-        let pieces = stride(from: 0, to: bytes.count, by: 65_537).map { ByteBuffer(bytes: bytes[$0..<min($0 + 65_537, bytes.count)]) }
         var checkedLocally: URL?
-        let seen = try await files.receive(Pieces(pieces: pieces)) { local, size in
+        let seen = try await files.receive(Pieces(cutting: bytes, every: 65_537)) { local, size in
             checkedLocally = local
             return (recording, (size, try Data(contentsOf: local)))
         }
@@ -188,7 +186,7 @@ public enum FilesConformance {
 
         struct NotARecording: Error {}
         struct Cut: Error {}
-        for (attempt, stream) in [("a check that refuses", Pieces(pieces: pieces)), ("a stream that fails", Pieces(pieces: pieces, failing: Cut()))] {
+        for (attempt, stream) in [("a check that refuses", Pieces(cutting: bytes, every: 65_537)), ("a stream that fails", Pieces(cutting: bytes, every: 65_537, failing: Cut()))] {
             do {
                 _ = try await files.receive(stream) { local, _ -> (keepAs: FileName, Void) in
                     checkedLocally = local
@@ -238,4 +236,15 @@ struct Pieces: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(rest: pieces[...], failing: failing) }
+}
+
+extension Pieces {
+    /// `bytes` cut every `size` bytes (the last piece shorter).
+    init(cutting bytes: some RandomAccessCollection<UInt8>, every size: Int, failing: (any Error & Sendable)? = nil) {
+        let start = bytes.startIndex
+        let pieces = stride(from: 0, to: bytes.count, by: size).map { offset in
+            ByteBuffer(bytes: bytes[bytes.index(start, offsetBy: offset)..<bytes.index(start, offsetBy: Swift.min(offset + size, bytes.count))])
+        }
+        self.init(pieces: pieces, failing: failing)
+    }
 }

@@ -16,7 +16,7 @@ struct OperationsRoutes {
         // Needs a token, as everything else does: its problems name the installation's parts.
         router.get("ready") { _, context -> EditedResponse<Readiness.Status> in
             _ = try context.require(.viewer)
-            return await readiness.check()
+            return Readiness.answer(await readiness.problems(), naming: true)
         }
         router.get("api/v1/openapi.yaml") { _, context -> Response in
             _ = try context.require(.viewer)
@@ -41,8 +41,8 @@ struct Readiness {
         var problems: [String]?
     }
 
-    /// 200 when ready, 503 when not, with the problems.
-    func check() async -> EditedResponse<Status> {
+    /// What keeps this process from its work; none when it is ready.
+    func problems() async -> [String] {
         var problems: [String] = []
         do { _ = try await store.jobCounts() } catch { problems.append("the database cannot be read: \(error)") }
         do { _ = try await files.info(.uploads) } catch { problems.append("the lessons' files cannot be reached: \(error)") }
@@ -50,8 +50,13 @@ struct Readiness {
         for entry in models.manifest.models where !FileManager.default.fileExists(atPath: models.directory.appendingPathComponent(entry.file).path) {
             problems.append("model \(entry.id) is missing; run scripts/setup.sh")
         }
-        return EditedResponse(status: problems.isEmpty ? .ok : .serviceUnavailable,
-                              response: Status(status: problems.isEmpty ? "ready" : "not ready", problems: problems.isEmpty ? nil : problems))
+        return problems
+    }
+
+    /// 200 when ready, 503 when not; the problems named only to a caller who may see them.
+    static func answer(_ problems: [String], naming: Bool) -> EditedResponse<Status> {
+        EditedResponse(status: problems.isEmpty ? .ok : .serviceUnavailable,
+                       response: Status(status: problems.isEmpty ? "ready" : "not ready", problems: naming && !problems.isEmpty ? problems : nil))
     }
 }
 
